@@ -1,0 +1,103 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { gatewaySchema, type GatewayConfig } from './gateway-schema.js';
+
+/** The result of validating a configuration: the frozen config, or every problem found. */
+export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; issues: string[] };
+
+/**
+ * Validates a raw configuration object: applies defaults, checks every field and every
+ * cross-reference, and returns either a deep-frozen config or the full list of problems.
+ *
+ * @example
+ * const result = validateConfig(JSON.parse(text));
+ * if (!result.ok) throw new Error(result.issues.join('\n'));
+ */
+export function validateConfig(raw: unknown): ConfigResult {
+  const parsed = gatewaySchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, issues: parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`) };
+  }
+  return { ok: true, config: deepFreeze(parsed.data) };
+}
+
+/**
+ * Reads `GATEWAY_<SECTION>__<KEY>` environment variables into a config overlay. `SECTION` and each
+ * `KEY` are SNAKE_CASE and become camelCase; further `__` nest deeper. Values are parsed as JSON when
+ * they parse (numbers, booleans, arrays, objects), else taken as strings.
+ *
+ * @example
+ * envOverlay({ GATEWAY_SERVER__PORT: '9000' }) // → { server: { port: 9000 } }
+ */
+export function envOverlay(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
+  const overlay: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('GATEWAY_') || value === undefined || name === 'GATEWAY_CONFIG_FILE') continue;
+    const path = name.slice('GATEWAY_'.length).split('__').map(camelCase);
+    if (path.some((p) => p === '')) continue;
+    let target = overlay;
+    for (const key of path.slice(0, -1)) {
+      const next = target[key];
+      target = (typeof next === 'object' && next !== null ? next : (target[key] = {})) as Record<string, unknown>;
+    }
+    target[path[path.length - 1]!] = parseValue(value);
+  }
+  return overlay;
+}
+
+/** Deep-merges `overlay` onto `base` (objects merge, everything else replaces). */
+export function mergeConfig(base: Record<string, unknown>, overlay: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overlay)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeConfig(current, value) : value;
+  }
+  return out;
+}
+
+/**
+ * Loads the configuration for a host: the JSON file (when present), then the environment overlay,
+ * validated together. `defaults` supplies what a host embeds when no file exists.
+ */
+export function loadConfig(options: { file?: string; env?: Readonly<Record<string, string | undefined>>; defaults?: Record<string, unknown> }): ConfigResult & { source: string } {
+  const env = options.env ?? {};
+  const file = options.file ?? env.GATEWAY_CONFIG_FILE ?? 'gateway.config.json';
+  let base: Record<string, unknown> = options.defaults ?? {};
+  let source = 'embedded defaults';
+  if (existsSync(file)) {
+    try {
+      base = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      source = file;
+    } catch (error) {
+      return { ok: false, issues: [`${file}: ${(error as Error).message}`], source: file };
+    }
+  } else if (options.file !== undefined || env.GATEWAY_CONFIG_FILE !== undefined) {
+    return { ok: false, issues: [`${file}: file not found`], source: file };
+  }
+  const overlay = envOverlay(env);
+  if (Object.keys(overlay).length > 0) source += ' + GATEWAY_* environment';
+  return { ...validateConfig(mergeConfig(base, overlay)), source };
+}
+
+function camelCase(snake: string): string {
+  return snake.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function parseValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

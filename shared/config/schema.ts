@@ -1,0 +1,156 @@
+import { z } from 'zod';
+
+/**
+ * The gateway's configuration schema — the single source of the config types. Validated once per
+ * load (every problem reported at once), then frozen. Area fragments (resilience, scheduling, usage,
+ * governance, async) live beside this file and are composed here.
+ *
+ * Compatibility: field names are a public contract documented in `docs/configuration.md`.
+ */
+
+const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'an id is 1-128 characters: letters, digits, ".", "_", "-"');
+
+/** A secret given inline (local development) or by environment variable name (preferred). */
+const secretRef = z
+  .object({ value: z.string().min(1).optional(), env: z.string().min(1).optional() })
+  .strict()
+  .refine((s) => (s.value === undefined) !== (s.env === undefined), 'give exactly one of "value" or "env"');
+
+export const backendAuthSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }).strict(),
+  /** The caller's own credential headers are forwarded as they are. */
+  z.object({ type: z.literal('passthrough') }).strict(),
+  z.object({ type: z.literal('api-key'), header: z.string().default('api-key'), key: secretRef }).strict(),
+  z.object({ type: z.literal('bearer'), token: secretRef }).strict(),
+  z.object({ type: z.literal('managed-identity'), audience: z.string().default('https://cognitiveservices.azure.com/.default'), clientId: z.string().optional() }).strict(),
+]);
+
+export const timeoutsSchema = z
+  .object({
+    /** TCP/TLS connect. */
+    connectMs: z.number().int().positive().optional(),
+    /** From request sent to response headers (a silent backend is abandoned here and the call fails over). */
+    firstByteMs: z.number().int().positive().optional(),
+    /** Longest gap between two body chunks of a response (a stalled stream ends with an SSE error event). */
+    idleMs: z.number().int().positive().optional(),
+    /** Whole attempt, headers and body. */
+    totalMs: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export const probeSchema = z
+  .object({
+    path: z.string().startsWith('/'),
+    method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
+    intervalMs: z.number().int().min(1000).default(15_000),
+    timeoutMs: z.number().int().positive().default(3_000),
+    body: z.string().optional(),
+  })
+  .strict();
+
+export const backendSchema = z
+  .object({
+    id: idSchema,
+    url: z.url({ protocol: /^https?$/ }),
+    /** The backend's API: decides how OpenAI- and Azure-shaped calls are written for it. */
+    kind: z.enum(['openai', 'azure-openai', 'anthropic', 'gemini', 'http']).default('openai'),
+    /** Azure OpenAI `api-version` used when the caller did not send one (or when translating an OpenAI call). */
+    apiVersion: z.string().optional(),
+    auth: backendAuthSchema.default({ type: 'none' }),
+    /** Model (OpenAI) or deployment (Azure) rewrite: name the caller asked for → name this backend serves. */
+    models: z.record(z.string(), z.string()).default({}),
+    weight: z.number().positive().default(1),
+    /** Priority group name; groups are tried in the pool's `groupOrder` (e.g. "ptu" before "payg"). */
+    group: z.string().default('default'),
+    /** Concurrent calls this backend is given (the scheduler's capacity). */
+    maxConcurrency: z.number().int().positive().default(100),
+    timeouts: timeoutsSchema.default({}),
+    probe: probeSchema.optional(),
+    /** Extra headers sent to this backend. */
+    headers: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+export const poolMemberSchema = z.union([
+  idSchema,
+  z.object({ backend: idSchema, weight: z.number().positive().optional(), group: z.string().optional() }).strict(),
+]);
+
+export const poolSchema = z
+  .object({
+    id: idSchema,
+    backends: z.array(poolMemberSchema).min(1),
+    /** Group order; defaults to the order groups first appear in `backends`. */
+    groupOrder: z.array(z.string()).optional(),
+    loadBalancing: z.enum(['weighted-random', 'round-robin', 'lowest-latency']).optional(),
+  })
+  .strict();
+
+export const routeMatchSchema = z
+  .object({
+    /** Model names (OpenAI `model`, Azure deployment name); a trailing `*` matches a prefix. */
+    models: z.array(z.string().min(1)).optional(),
+    /** A plain HTTP path prefix (any API). */
+    pathPrefix: z.string().startsWith('/').optional(),
+  })
+  .strict()
+  .refine((m) => (m.models === undefined) !== (m.pathPrefix === undefined), 'a route matches either "models" or "pathPrefix"');
+
+export const routeSchema = z
+  .object({
+    id: idSchema,
+    match: routeMatchSchema,
+    pool: idSchema,
+    /** Routes (other models) to use, in order, when this route's pool is exhausted. */
+    fallbacks: z.array(idSchema).default([]),
+    /** Path-prefix routes: strip the prefix before forwarding. */
+    stripPrefix: z.boolean().default(true),
+    /** Rewrite the model sent upstream (e.g. a fallback route serving another model). */
+    model: z.string().optional(),
+    timeouts: timeoutsSchema.default({}),
+  })
+  .strict();
+
+export const serverSchema = z
+  .object({
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65_535).default(8000),
+    /** `production` refuses to start without caller identity unless anonymous access is allowed. */
+    mode: z.enum(['development', 'production']).default('development'),
+  })
+  .strict();
+
+export const limitsSchema = z
+  .object({
+    maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    maxHeaderBytes: z.number().int().positive().default(32 * 1024),
+  })
+  .strict();
+
+export const headersSchema = z
+  .object({
+    /** Request headers never forwarded to a backend (in addition to hop-by-hop, `S7P*` and `X-MS-CLIENT*`). */
+    stripRequest: z.array(z.string()).default([]),
+    /** Response headers removed before the caller sees them. */
+    stripResponse: z.array(z.string()).default([]),
+  })
+  .strict();
+
+/** The root schema. Area fragments are merged in by {@link composeGatewaySchema}. */
+export const baseGatewaySchema = z
+  .object({
+    server: serverSchema.default({ host: '0.0.0.0', port: 8000, mode: 'development' }),
+    limits: limitsSchema.default({ maxBodyBytes: 4 * 1024 * 1024, maxHeaderBytes: 32 * 1024 }),
+    headers: headersSchema.default({ stripRequest: [], stripResponse: [] }),
+    backends: z.array(backendSchema).default([]),
+    pools: z.array(poolSchema).default([]),
+    routes: z.array(routeSchema).default([]),
+  })
+  .strict();
+
+export type BackendConfig = z.output<typeof backendSchema>;
+export type PoolConfig = z.output<typeof poolSchema>;
+export type RouteConfig = z.output<typeof routeSchema>;
+export type TimeoutsConfig = z.output<typeof timeoutsSchema>;
+export type BackendAuthConfig = z.output<typeof backendAuthSchema>;
+export type ProbeConfig = z.output<typeof probeSchema>;

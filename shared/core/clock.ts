@@ -1,0 +1,40 @@
+/**
+ * Time source for everything in `shared/core`. The engine never reads the global clock: hosts inject
+ * {@link systemClock}, tests inject a fake one so that time logic is deterministic.
+ *
+ * @example
+ * const clock: Clock = systemClock;
+ * const started = clock.now();
+ */
+export interface Clock {
+  /** Wall-clock milliseconds since the Unix epoch. */
+  now(): number;
+  /** A monotonic high-resolution reading in milliseconds, for durations. */
+  monotonicMs(): number;
+}
+
+/** The real clock: `Date.now()` and `performance.now()`. */
+export const systemClock: Clock = {
+  // eslint-disable-next-line no-restricted-properties -- the one place the real clock is read
+  now: () => Date.now(),
+  monotonicMs: () => performance.now(),
+};
+
+/** A manually advanced clock for tests. */
+export class FakeClock implements Clock {
+  constructor(private current = 1_700_000_000_000) {}
+  now(): number {
+    return this.current;
+  }
+  monotonicMs(): number {
+    return this.current;
+  }
+  /** Moves time forward by `ms`. */
+  advance(ms: number): void {
+    this.current += ms;
+  }
+  /** Sets the wall clock to an absolute value. */
+  set(ms: number): void {
+    this.current = ms;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Which headers cross the gateway. Hop-by-hop headers never do (RFC 9110 §7.6.1); the seed's `S7P*`
+ * and `X-MS-CLIENT*` headers and our own `x-gateway-*` request headers never reach a backend; the
+ * caller's credentials are replaced by the backend's own unless the backend is configured to pass
+ * them through.
+ */
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length', 'expect', 'http2-settings']);
+const CALLER_CREDENTIALS = new Set(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key']);
+const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate']);
+
+/** Options of {@link upstreamHeaders}. */
+export interface UpstreamHeaderOptions {
+  /** Extra lower-cased names to drop (config `headers.stripRequest`, profile strip lists). */
+  readonly strip: ReadonlySet<string>;
+  /** Keep the caller's credential headers (backend auth `passthrough`). */
+  readonly keepCallerCredentials: boolean;
+}
+
+/**
+ * The headers sent upstream: the caller's minus everything that must not cross (see module doc).
+ *
+ * @example
+ * upstreamHeaders(request.headers, { strip: new Set(), keepCallerCredentials: false })
+ */
+export function upstreamHeaders(incoming: Headers, options: UpstreamHeaderOptions): Record<string, string> {
+  const out: Record<string, string> = {};
+  // A `connection: x, y` header names further hop-by-hop headers for this hop only.
+  const connectionListed = incoming.get('connection')?.toLowerCase().split(',').map((s) => s.trim());
+  incoming.forEach((value, name) => {
+    if (HOP_BY_HOP.has(name) || options.strip.has(name)) return;
+    if (name.startsWith('s7p') || name.startsWith('x-ms-client') || name.startsWith('x-gateway-')) return;
+    if (!options.keepCallerCredentials && CALLER_CREDENTIALS.has(name)) return;
+    if (connectionListed?.includes(name)) return;
+    out[name] = value;
+  });
+  return out;
+}
+
+/** Copies a backend's response headers for the caller, minus hop-by-hop and configured ones. */
+export function downstreamHeaders(incoming: Record<string, string | string[] | undefined>, strip: ReadonlySet<string>, dropContentLength: boolean): Headers {
+  const out = new Headers();
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || RESPONSE_HOP_BY_HOP.has(name) || strip.has(name)) continue;
+    if (dropContentLength && name === 'content-length') continue;
+    if (Array.isArray(value)) for (const v of value) out.append(name, v);
+    else out.set(name, value);
+  }
+  return out;
+}
+
+/** True when a header value could split a header (CR, LF or NUL). */
+export function hasControlCharacters(value: string): boolean {
+  return /[\r\n\0]/.test(value);
+}

@@ -1,0 +1,74 @@
+import { TransportError } from '../../ports/backend-transport.js';
+import type { ApiShape } from '../routing/request-target.js';
+
+/** How a relayed response body ended. */
+export type RelayOutcome = 'complete' | 'cut' | 'caller_aborted';
+
+/** Options of {@link relayBody}. */
+export interface RelayOptions {
+  /** The backend body. */
+  readonly source: AsyncIterable<Uint8Array>;
+  /** True for `text/event-stream` responses: a failure then ends with a terminal SSE error event. */
+  readonly sse: boolean;
+  readonly shape: ApiShape;
+  readonly requestId: string;
+  /** Sees every chunk that reaches the caller (usage metering). Must not throw. */
+  readonly observe?: ((chunk: Uint8Array) => void) | undefined;
+  /** Optional transform of the byte stream (e.g. removing the injected usage-only chunk). */
+  readonly transform?: ((source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>) | undefined;
+  /** Stops the backend call (caller went away). */
+  readonly abort: (reason?: unknown) => void;
+  /** Called exactly once when the body ends, however it ends. */
+  readonly finish: (outcome: RelayOutcome, error: unknown) => void;
+}
+
+/**
+ * Relays a backend body to the caller. After the first byte nothing is retried: when the backend
+ * fails or stalls mid-stream, an SSE caller gets a terminal error event in its provider's error shape
+ * and the iterator then throws, so the host ends the connection abnormally — never a clean end that
+ * looks like a complete answer. When the caller goes away (the host returns from the iterator), the
+ * backend call is aborted so it stops producing tokens.
+ */
+export async function* relayBody(options: RelayOptions): AsyncGenerator<Uint8Array> {
+  let outcome: RelayOutcome = 'caller_aborted';
+  let failure: unknown;
+  const source = options.transform ? options.transform(options.source) : options.source;
+  const observe = options.observe;
+  try {
+    for await (const chunk of source) {
+      if (observe !== undefined) observe(chunk);
+      yield chunk;
+    }
+    outcome = 'complete';
+  } catch (error) {
+    outcome = 'cut';
+    failure = error;
+    if (options.sse) yield terminalErrorEvent(options.shape, error, options.requestId);
+    throw error;
+  } finally {
+    if (outcome === 'caller_aborted') options.abort(new Error('caller went away'));
+    options.finish(outcome, failure);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The terminal SSE event for a stream that failed after its first byte, in the provider's own error
+ * shape so SDKs raise it as an error (OpenAI: `data: {"error":…}`; Anthropic: `event: error`; Gemini:
+ * `data: {"error":{code,message,status}}`).
+ */
+export function terminalErrorEvent(shape: ApiShape, error: unknown, requestId: string): Uint8Array {
+  const stalled = error instanceof TransportError && error.kind === 'idle-timeout';
+  const code = stalled ? 'GW_ERR_STREAM_IDLE_TIMEOUT' : 'GW_ERR_STREAM_INTERRUPTED';
+  const message = stalled ? 'The backend stream stalled; the answer is incomplete.' : 'The backend stream ended before the answer was complete.';
+  let text: string;
+  if (shape === 'anthropic') {
+    text = `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message, code, request_id: requestId } })}\n\n`;
+  } else if (shape === 'gemini') {
+    text = `data: ${JSON.stringify({ error: { code: stalled ? 504 : 502, message, status: 'UNAVAILABLE', details: [{ code, request_id: requestId }] } })}\n\n`;
+  } else {
+    text = `data: ${JSON.stringify({ error: { message, type: stalled ? 'timeout_error' : 'server_error', code, param: null, request_id: requestId } })}\n\n`;
+  }
+  return encoder.encode(text);
+}
