@@ -1,0 +1,67 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { envOverlay, loadConfig, validateConfig } from './load-config.js';
+
+describe('validateConfig', () => {
+  it('applies defaults to an empty config', () => {
+    const result = validateConfig({});
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.config.server.port).toBe(8000);
+  });
+
+  it('reports every problem at once, including cross-references', () => {
+    const result = validateConfig({
+      server: { port: 'eighty' },
+      backends: [{ id: 'a', url: 'ftp://x' }, { id: 'a', url: 'http://y' }],
+      pools: [{ id: 'p', backends: ['a', 'ghost'] }],
+      routes: [{ id: 'r', match: { models: ['m'] }, pool: 'nope', fallbacks: ['r'] }],
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const text = result.issues.join('\n');
+    expect(text).toContain('server.port');
+    expect(text).toContain('backends.0.url');
+    // Cross-reference problems are reported only once fields parse; fix the fields to see them.
+    const second = validateConfig({ backends: [{ id: 'a', url: 'http://x' }, { id: 'a', url: 'http://y' }], pools: [{ id: 'p', backends: ['a', 'ghost'] }], routes: [{ id: 'r', match: { models: ['m'] }, pool: 'nope', fallbacks: ['r'] }] });
+    expect(second.ok).toBe(false);
+    if (second.ok) return;
+    expect(second.issues).toEqual(expect.arrayContaining([expect.stringContaining('duplicate id "a"'), expect.stringContaining('unknown backend "ghost"'), expect.stringContaining('unknown pool "nope"'), expect.stringContaining('cannot fall back to itself')]));
+  });
+
+  it('freezes the result', () => {
+    const result = validateConfig({ backends: [{ id: 'a', url: 'http://x' }] });
+    if (!result.ok) throw new Error('invalid');
+    expect(Object.isFrozen(result.config.backends[0])).toBe(true);
+  });
+
+  it('rejects unknown keys rather than ignoring a typo', () => {
+    const result = validateConfig({ server: { prot: 1 } });
+    expect(result.ok).toBe(false);
+  });
+});
+
+describe('envOverlay and loadConfig', () => {
+  it('maps GATEWAY_<SECTION>__<KEY> to camelCase paths with JSON values', () => {
+    expect(envOverlay({ GATEWAY_SERVER__PORT: '9000', GATEWAY_LIMITS__MAX_BODY_BYTES: '1024', GATEWAY_SERVER__HOST: 'localhost', OTHER: 'x' })).toEqual({ server: { port: 9000, host: 'localhost' }, limits: { maxBodyBytes: 1024 } });
+  });
+
+  it('merges the environment over the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    const file = join(dir, 'gateway.config.json');
+    writeFileSync(file, JSON.stringify({ server: { port: 1234, host: '127.0.0.1' } }));
+    const result = loadConfig({ file, env: { GATEWAY_SERVER__PORT: '4321' } });
+    expect(result.ok && result.config.server).toMatchObject({ port: 4321, host: '127.0.0.1' });
+    expect(result.source).toContain('GATEWAY_*');
+  });
+
+  it('refuses a named file that does not exist or does not parse', () => {
+    expect(loadConfig({ file: '/nonexistent/gateway.json' }).ok).toBe(false);
+    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{ nope');
+    const result = loadConfig({ file });
+    expect(result.ok).toBe(false);
+  });
+});
