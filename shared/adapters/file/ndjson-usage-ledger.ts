@@ -1,0 +1,145 @@
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { LineSplitter } from '../../core/usage/line-splitter.js';
+import { parseUsageRecord, type UsageRecord } from '../../core/usage/usage-record.js';
+import type { UsageLedger, UsageQuery } from '../../ports/usage-ledger.js';
+
+/** Options of {@link createNdjsonUsageLedger}. */
+export interface NdjsonUsageLedgerOptions {
+  /** The NDJSON file (created with its directory on first write). */
+  path: string;
+  /** Buffered records that trigger a background write (default 100). */
+  flushEveryRecords?: number;
+  /** Hard bound on buffered records; past it `append` waits for the write in flight (default 10,000). */
+  maxBufferedRecords?: number;
+  /** Background write interval in ms so quiet periods still reach the file (default 1,000; 0 = none). */
+  flushIntervalMs?: number;
+  /** Receives background write errors (the records stay buffered and are retried on the next flush). */
+  onError?: (error: unknown) => void;
+}
+
+/** The NDJSON ledger, with its counters. */
+export interface NdjsonUsageLedger extends UsageLedger {
+  /** Records accepted but not yet written. */
+  readonly bufferedRecords: number;
+  /** Lines skipped by queries because they were not valid records (e.g. a torn last line after a crash). */
+  readonly skippedLines: number;
+}
+
+/**
+ * An append-only NDJSON {@link UsageLedger}: one {@link UsageRecord} per line, UTF-8, LF. Writes are
+ * buffered and appended in batches; `query` flushes, then streams the file line by line (memory bounded by
+ * one line), so a month of records is never loaded at once. Lines that do not parse as a version-1 record
+ * are skipped and counted, so a torn final line after a crash does not break chargeback.
+ *
+ * @example
+ * const ledger = createNdjsonUsageLedger({ path: 'gateway.usage.ndjson' });
+ * void ledger.append(record);
+ * await ledger.close();
+ */
+export function createNdjsonUsageLedger(options: NdjsonUsageLedgerOptions): NdjsonUsageLedger {
+  const flushEvery = Math.max(1, options.flushEveryRecords ?? 100);
+  const maxBuffered = Math.max(flushEvery, options.maxBufferedRecords ?? 10_000);
+  let buffer: string[] = [];
+  let writing: Promise<void> | undefined;
+  let closed = false;
+  let skipped = 0;
+  let dirReady = false;
+
+  const writeOnce = async (): Promise<void> => {
+    if (buffer.length === 0) return;
+    const batch = buffer;
+    buffer = [];
+    try {
+      if (!dirReady) {
+        await mkdir(dirname(options.path), { recursive: true });
+        dirReady = true;
+      }
+      await appendFile(options.path, batch.join(''), 'utf8');
+    } catch (error) {
+      buffer = batch.concat(buffer);
+      throw error;
+    }
+  };
+
+  /** Runs writes one at a time; resolves when everything buffered at call time is written. */
+  const flush = async (): Promise<void> => {
+    while (writing !== undefined) await writing.catch(() => undefined);
+    if (buffer.length === 0) return;
+    writing = writeOnce().finally(() => {
+      writing = undefined;
+    });
+    await writing;
+  };
+
+  const background = (): void => {
+    flush().catch((error: unknown) => options.onError?.(error));
+  };
+
+  const intervalMs = options.flushIntervalMs ?? 1_000;
+  const timer = intervalMs > 0 ? setInterval(() => buffer.length > 0 && background(), intervalMs) : undefined;
+  timer?.unref();
+
+  return {
+    get bufferedRecords() {
+      return buffer.length;
+    },
+    get skippedLines() {
+      return skipped;
+    },
+    async append(record) {
+      if (closed) throw new Error('The usage ledger is closed.');
+      while (buffer.length >= maxBuffered) {
+        // Back-pressure: wait for the write in flight instead of growing or dropping records.
+        if (writing !== undefined) await writing.catch(() => undefined);
+        else await flush();
+      }
+      buffer.push(`${JSON.stringify(record)}\n`);
+      if (buffer.length >= flushEvery && writing === undefined) background();
+    },
+    async *query(query: UsageQuery) {
+      await flush();
+      const lines: UsageRecord[] = [];
+      const splitter = new LineSplitter((line) => {
+        if (line.length === 0) return;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(new TextDecoder().decode(line));
+        } catch {
+          skipped++;
+          return;
+        }
+        const r = parseUsageRecord(parsed);
+        if (r === undefined) {
+          skipped++;
+          return;
+        }
+        if (r.timestampMs < query.fromMs || r.timestampMs >= query.toMs) return;
+        if (query.userId !== undefined && r.caller.userId !== query.userId) return;
+        lines.push(r);
+      });
+      const stream = createReadStream(options.path);
+      try {
+        for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+          splitter.push(chunk);
+          yield* lines.splice(0);
+        }
+        splitter.end();
+        yield* lines.splice(0);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      } finally {
+        stream.destroy();
+      }
+    },
+    flush,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (timer !== undefined) clearInterval(timer);
+      await flush();
+    },
+  };
+}

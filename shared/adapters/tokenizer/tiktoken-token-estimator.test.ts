@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { createTiktokenTokenEstimator, encodingForModel } from './tiktoken-token-estimator.js';
+
+describe('TiktokenTokenEstimator', () => {
+  const estimator = createTiktokenTokenEstimator();
+
+  it('counts with o200k_base for the gpt-4o family and cl100k_base otherwise', () => {
+    expect(encodingForModel('gpt-4o-2024-08-06')).toBe('o200k_base');
+    expect(encodingForModel('gpt-4o-mini')).toBe('o200k_base');
+    expect(encodingForModel('o3-mini')).toBe('o200k_base');
+    expect(encodingForModel('my-gpt4o-deployment')).toBe('o200k_base');
+    expect(encodingForModel('gpt-4')).toBe('cl100k_base');
+    expect(encodingForModel('gpt-35-turbo')).toBe('cl100k_base');
+    expect(encodingForModel(undefined)).toBe('cl100k_base');
+  });
+
+  it('matches the known token counts of both encodings', () => {
+    expect(estimator.countText('Hello, world!', 'gpt-4o')).toBe(4);
+    expect(estimator.countText('Hello, world!', 'gpt-4')).toBe(4);
+    // "tiktoken is great!" is 6 tokens in cl100k_base (OpenAI cookbook).
+    expect(estimator.countText('tiktoken is great!', 'gpt-4')).toBe(6);
+    expect(estimator.countText('', 'gpt-4o')).toBe(0);
+  });
+
+  it('counts special-token markers as plain text instead of throwing', () => {
+    expect(estimator.countText('before <|endoftext|> after', 'gpt-4o')).toBeGreaterThan(3);
+  });
+});

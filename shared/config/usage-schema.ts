@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** Price of one model in currency units per 1,000 tokens (see `ModelPrice` in `core/usage/chargeback.ts`). */
+export const modelPriceSchema = z
+  .object({
+    inputPer1k: z.number().nonnegative(),
+    cachedInputPer1k: z.number().nonnegative().optional(),
+    cacheWritePer1k: z.number().nonnegative().optional(),
+    outputPer1k: z.number().nonnegative(),
+  })
+  .strict();
+
+/**
+ * The `usage` section of the gateway config.
+ *
+ * @example
+ * { "usage": { "injectIncludeUsage": true,
+ *              "prices": { "gpt-4o": { "inputPer1k": 0.0025, "cachedInputPer1k": 0.00125, "outputPer1k": 0.01 } },
+ *              "ledger": { "kind": "ndjson", "path": "gateway.usage.ndjson" } } }
+ */
+export const usageConfigSchema = z
+  .object({
+    /** Add `stream_options.include_usage` to streaming OpenAI chat/completions requests (and hide the chunk). */
+    injectIncludeUsage: z.boolean().default(true),
+    /** Prices by model name (exact, or a prefix followed by `-`). */
+    prices: z.record(z.string().min(1), modelPriceSchema).default({}),
+    ledger: z
+      .object({
+        kind: z.enum(['memory', 'ndjson']).default('ndjson'),
+        /** NDJSON file path (kind `ndjson`). */
+        path: z.string().min(1).default('gateway.usage.ndjson'),
+        /** Records kept by the memory ledger. */
+        maxRecords: z.number().int().positive().default(10_000),
+        /** Background write interval of the NDJSON ledger, ms. */
+        flushIntervalMs: z.number().int().nonnegative().default(1_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+/** The validated `usage` config section. */
+export type UsageConfig = z.infer<typeof usageConfigSchema>;
