@@ -1,12 +1,25 @@
 import type { GatewayConfig } from '../config/gateway-schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { createBasicResiliencePolicy } from '../core/dispatch/basic-resilience-policy.js';
-import { createGateway, type CallSummary, type Gateway } from '../core/gateway.js';
+import { createGateway, jsonResponse, type CallSummary, type Gateway } from '../core/gateway.js';
+import { createAdmission } from '../core/governance/admission.js';
+import { syncCapacity } from '../core/pipeline/capacity-sync.js';
+import { HealthTracker } from '../core/resilience/health-tracker.js';
+import { PriorityScheduler } from '../core/scheduling/priority-scheduler.js';
+import { SchedulerGate } from '../core/scheduling/scheduler-gate.js';
+import type { AccessTokenVerifier } from '../ports/access-token-verifier.js';
+import type { BackendHealthStore } from '../ports/backend-health-store.js';
 import type { BackendTransport } from '../ports/backend-transport.js';
+import type { CredentialProvider } from '../ports/credential-provider.js';
+import type { QuotaStore } from '../ports/quota-store.js';
+import type { Telemetry } from '../ports/telemetry.js';
+import { createJoseAccessTokenVerifier, entraVerifierOptions } from '../adapters/identity/jose-access-token-verifier.js';
+import { createLogTelemetry } from '../adapters/log/log-telemetry.js';
+import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-health-store.js';
+import { MemoryQuotaStore } from '../adapters/memory/memory-quota-store.js';
 import { createStaticCredentialProvider } from '../adapters/memory/static-credential-provider.js';
 import { createUndiciBackendTransport } from '../adapters/undici/undici-backend-transport.js';
 
-/** Options of {@link createRuntime}. */
+/** Options of {@link createRuntime}: the adapters to use, defaulting to the in-process ones. */
 export interface RuntimeOptions {
   /** The configuration, or a getter returning the current snapshot (hot reload). */
   readonly config: GatewayConfig | (() => GatewayConfig);
@@ -15,12 +28,22 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   readonly random?: () => number;
   readonly transport?: BackendTransport;
+  readonly credentials?: CredentialProvider;
+  readonly healthStore?: BackendHealthStore;
+  readonly quotaStore?: QuotaStore;
+  readonly tokenVerifier?: AccessTokenVerifier;
+  readonly telemetry?: Telemetry;
   readonly onCallEnd?: (summary: CallSummary) => void;
+  /** How often health is re-evaluated (cooling ends, breakers half-open) and capacity re-synced. */
+  readonly healthTickMs?: number;
 }
 
 /** A built engine with everything it owns, ready for a host. */
 export interface GatewayRuntime {
   readonly gateway: Gateway;
+  readonly health: HealthTracker;
+  readonly gate: SchedulerGate;
+  readonly telemetry: Telemetry;
   config(): GatewayConfig;
   close(): Promise<void>;
 }
@@ -35,19 +58,85 @@ export interface GatewayRuntime {
  */
 export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const config = typeof options.config === 'function' ? options.config : ((c) => () => c)(options.config);
+  const initial = config();
   const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
   const transport = options.transport ?? createUndiciBackendTransport();
-  const gateway = createGateway({
-    config,
-    transport,
-    credentials: createStaticCredentialProvider(options.env ?? {}),
+  const telemetry = options.telemetry ?? createLogTelemetry({ kinds: new Set(['exception']) });
+  const health = new HealthTracker(
+    {
+      store: options.healthStore ?? new MemoryBackendHealthStore(),
+      clock,
+      onError: (error, context) => telemetry.exception(error, { component: 'health', operation: context.operation, backend: context.backendId ?? '' }),
+    },
+    { ...initial.resilience.health, breaker: initial.resilience.breaker },
+  );
+  const gate = new SchedulerGate({
+    scheduler: new PriorityScheduler({ clock, options: initial.scheduling }),
     clock,
-    policy: createBasicResiliencePolicy(options.random ?? Math.random),
+    onLeaseExpired: (lease) => telemetry.event('LeaseExpired', { poolId: lease.poolId, requestId: lease.requestId }),
+  });
+  const governance = initial.governance;
+  const verifier = options.tokenVerifier ?? (governance.identity.entra.enabled ? createJoseAccessTokenVerifier(entraVerifierOptions(governance.identity.entra)) : undefined);
+  const admission = createAdmission({ governance: () => config().governance, verifier, quotas: options.quotaStore ?? new MemoryQuotaStore(), clock });
+
+  // Capacity follows health: a breaker closing or cooling ending grants waiting requests in priority order.
+  let syncedConfig: GatewayConfig | undefined;
+  const resync = (): void => {
+    const current = config();
+    if (current !== syncedConfig) {
+      health.setOptions({ ...current.resilience.health, breaker: current.resilience.breaker });
+      health.retain(current.backends.map((b) => b.id));
+      syncedConfig = current;
+    }
+    syncCapacity(current, health, gate);
+  };
+  resync();
+  const unsubscribe = health.onChange(() => syncCapacity(config(), health, gate));
+  const ticker = setInterval(() => {
+    health.tick(clock.now());
+    resync();
+  }, options.healthTickMs ?? 250);
+  ticker.unref();
+
+  const gateway = createGateway({
+    config: () => {
+      const current = config();
+      if (current !== syncedConfig) resync();
+      return current;
+    },
+    transport,
+    credentials: options.credentials ?? createStaticCredentialProvider(options.env ?? {}),
+    clock,
+    random,
+    health,
+    admission,
+    gate,
+    admin: async (request, path) => {
+      if (request.method === 'GET' && path === '/admin/status') {
+        const current = config();
+        return jsonResponse(200, {
+          backends: current.backends.map((b) => ({ id: b.id, group: b.group, ...health.snapshot(b.id) })),
+          scheduler: gate.stats(),
+        }, '');
+      }
+      return undefined;
+    },
     onCallEnd: options.onCallEnd,
   });
   return {
     gateway,
+    health,
+    gate,
+    telemetry,
     config,
-    close: () => transport.close(),
+    close: async () => {
+      clearInterval(ticker);
+      unsubscribe();
+      gate.dispose();
+      await health.flush();
+      await transport.close();
+      await telemetry.flush();
+    },
   };
 }

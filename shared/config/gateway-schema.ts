@@ -1,12 +1,21 @@
 import { z } from 'zod';
 import { baseGatewaySchema } from './schema.js';
+import { governanceSchema } from './governance-schema.js';
+import { resilienceSchema } from './resilience-schema.js';
+import { schedulingSchema } from './scheduling-schema.js';
 
 /**
  * The complete configuration schema: the base (server, limits, headers, backends, pools, routes) plus
  * the area sections, with the cross-reference checks that zod cannot express field by field
  * (unknown backend in a pool, unknown pool in a route, duplicate ids, fallback cycles).
  */
-export const gatewaySchema = baseGatewaySchema.superRefine((config, ctx) => {
+export const gatewaySchema = baseGatewaySchema
+  .extend({
+    resilience: resilienceSchema.prefault({}),
+    scheduling: schedulingSchema.prefault({}),
+    governance: governanceSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
   const duplicates = (ids: string[]): string[] => ids.filter((id, i) => ids.indexOf(id) !== i);
   for (const [section, ids] of [
     ['backends', config.backends.map((b) => b.id)],

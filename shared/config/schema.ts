@@ -44,6 +44,8 @@ export const probeSchema = z
     method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
     intervalMs: z.number().int().min(1000).default(15_000),
     timeoutMs: z.number().int().positive().default(3_000),
+    /** Statuses that mean healthy; empty = any 2xx. */
+    expectStatus: z.array(z.number().int().min(100).max(599)).default([]),
     body: z.string().optional(),
   })
   .strict();

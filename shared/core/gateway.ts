@@ -4,16 +4,21 @@ import type { BackendConfig, RouteConfig } from '../config/schema.js';
 import type { BackendTransport } from '../ports/backend-transport.js';
 import type { CredentialProvider } from '../ports/credential-provider.js';
 import type { Clock } from './clock.js';
-import { createDispatcher, type AttemptRecord, type DispatchResult, type Dispatcher } from './dispatch/dispatcher.js';
-import type { ResiliencePolicy } from './dispatch/resilience-policy.js';
+import { attemptsForEnvelope, attemptsOf, createDispatcher, type AttemptRecord, type DispatchInput, type DispatchResult, type Dispatcher } from './dispatch/dispatcher.js';
 import { errorResponse } from './errors/error-envelope.js';
 import { GatewayError } from './errors/gateway-error.js';
+import type { Admission, GatewayAdmission } from './governance/admission.js';
+import type { QuotaReservation } from './governance/quota-guard.js';
 import { downstreamHeaders, upstreamHeaders } from './http/header-policy.js';
 import type { GatewayRequest, GatewayResponse } from './http/gateway-request.js';
 import { readBody } from './pipeline/read-body.js';
 import { relayBody, type RelayOutcome } from './pipeline/stream-relay.js';
+import { createRequestDeadline, type RequestDeadline } from './resilience/request-deadline.js';
+import type { HealthTracker } from './resilience/health-tracker.js';
 import { createRouter, type Router } from './routing/router.js';
 import { parseRequestTarget, type RequestTarget } from './routing/request-target.js';
+import type { SchedulerGate } from './scheduling/scheduler-gate.js';
+import type { Lease } from './scheduling/scheduler-types.js';
 
 /** What the gateway knows about a call when it ends — the raw material of the usage record. */
 export interface CallSummary {
@@ -22,18 +27,24 @@ export interface CallSummary {
   readonly method: string;
   readonly path: string;
   readonly target: RequestTarget | undefined;
+  readonly admission: Admission | undefined;
   readonly routeId: string | undefined;
   readonly modelAsked: string | undefined;
   readonly backend: BackendConfig | undefined;
   readonly attempts: readonly AttemptRecord[];
+  readonly lease: Lease | undefined;
   readonly status: number;
   readonly outcome: RelayOutcome | 'rejected' | 'failed';
   readonly errorCode: string | undefined;
+  readonly queueWaitMs: number;
   readonly ttfbMs: number | undefined;
   readonly totalMs: number;
   readonly overheadMs: number | undefined;
   readonly responseBytes: number;
 }
+
+/** Handles the gateway's own endpoints under `/admin/` once the caller is authorised as an admin. */
+export type AdminHandler = (request: GatewayRequest, path: string) => Promise<GatewayResponse | undefined>;
 
 /** Dependencies of {@link createGateway}. */
 export interface GatewayDeps {
@@ -42,8 +53,15 @@ export interface GatewayDeps {
   readonly transport: BackendTransport;
   readonly credentials: CredentialProvider;
   readonly clock: Clock;
-  /** Resilience decisions; long-lived across config reloads (it holds health state). */
-  readonly policy: ResiliencePolicy;
+  readonly random: () => number;
+  /** Backend health (breakers, cooling, latency); long-lived across config reloads. */
+  readonly health: HealthTracker;
+  /** Caller identity, profiles, rules and quotas. */
+  readonly admission: GatewayAdmission;
+  /** Priority scheduling of backend capacity. */
+  readonly gate: SchedulerGate;
+  /** The gateway's admin endpoints (status, usage), behind `authorizeAdmin`. */
+  readonly admin?: AdminHandler;
   /** Called once per call when it has fully ended (body relayed or error sent). Must not throw. */
   readonly onCallEnd?: (summary: CallSummary) => void;
   /** Readiness detail for `/health/ready`. */
@@ -64,20 +82,32 @@ interface Snapshot {
   readonly stripRequest: ReadonlySet<string>;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 const JSON_BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const FALLBACK_CODES = new Set(['GW_ERR_BACKEND_EXHAUSTED', 'GW_ERR_BACKEND_ALL_OPEN', 'GW_ERR_BACKEND_THROTTLED', 'GW_ERR_BACKEND_TIMEOUT', 'GW_ERR_BACKEND_NONE_CONFIGURED']);
 
 /**
- * Builds the engine. Each call: built-in endpoints → read the body (bounded) → route (API shape,
- * model, path prefix) → dispatch over the route's pool with failover, then its fallback routes →
- * relay the response (streamed) with the gateway's headers → report the call's summary.
+ * Builds the engine. Each call runs a fixed onion of stages:
+ * 1. built-in endpoints (`/health/*`, `/v1/models`), then **admit** (identity → profile → rules →
+ *    priority; 4xx here, nothing queued) and the admin API;
+ * 2. read the body (bounded) and **route** it (API shape, model, path prefix), check the profile's
+ *    allowlists, reserve tokens against the caller's quota, compute the TTL;
+ * 3. **schedule**: wait for a capacity lease by priority (or 429/503 at once when the queue is full or
+ *    every backend is open);
+ * 4. **dispatch** over the route's pool with failover, then its fallback routes;
+ * 5. **respond**: relay the body as it streams, with the gateway's headers;
+ * 6. **record**: the lease is released and the call summary reported when the body ends, however it
+ *    ends.
  *
  * @example
- * const gateway = createGateway({ config: () => config, transport, credentials, clock: systemClock, policy });
+ * const gateway = createGateway({ config: () => config, transport, credentials, clock: systemClock, random: Math.random, health, admission, gate });
  * const response = await gateway.handle(request);
  */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { clock } = deps;
   const snapshots = new WeakMap<GatewayConfig, Snapshot>();
+  const roundRobin = new Map<string, number>();
 
   function snapshot(): Snapshot {
     const config = deps.config();
@@ -87,7 +117,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       s = {
         config,
         router: createRouter(config),
-        dispatcher: createDispatcher({ transport: deps.transport, credentials: deps.credentials, clock, policy: deps.policy, backends }),
+        dispatcher: createDispatcher({ transport: deps.transport, credentials: deps.credentials, clock, health: deps.health, resilience: config.resilience, backends, random: deps.random, roundRobin }),
         pools: new Map(config.pools.map((p) => [p.id, p])),
         stripResponse: new Set(config.headers.stripResponse.map((h) => h.toLowerCase())),
         stripRequest: new Set(config.headers.stripRequest.map((h) => h.toLowerCase())),
@@ -103,18 +133,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const startMono = clock.monotonicMs();
     const url = new URL(request.url);
     const summary: Mutable<CallSummary> = {
-      requestId, startedAtMs, method: request.method, path: url.pathname, target: undefined, routeId: undefined, modelAsked: undefined,
-      backend: undefined, attempts: [], status: 0, outcome: 'failed', errorCode: undefined, ttfbMs: undefined, totalMs: 0, overheadMs: undefined, responseBytes: 0,
+      requestId, startedAtMs, method: request.method, path: url.pathname, target: undefined, admission: undefined, routeId: undefined, modelAsked: undefined,
+      backend: undefined, attempts: [], lease: undefined, status: 0, outcome: 'failed', errorCode: undefined, queueWaitMs: 0, ttfbMs: undefined, totalMs: 0, overheadMs: undefined, responseBytes: 0,
     };
-    const fail = (error: unknown): GatewayResponse => {
-      const response = errorResponse(error, requestId);
-      summary.status = response.status;
-      summary.errorCode = error instanceof GatewayError ? error.code : 'GW_ERR_INTERNAL';
-      summary.outcome = error instanceof GatewayError && error.status < 500 && error.code !== 'GW_ERR_REQUEST_CLIENT_CLOSED' ? 'rejected' : error instanceof GatewayError && error.code === 'GW_ERR_REQUEST_CLIENT_CLOSED' ? 'caller_aborted' : 'failed';
-      summary.totalMs = clock.monotonicMs() - startMono;
-      response.headers.set('x-gateway-overhead-ms', (summary.totalMs - dispatchWaitMs(summary.attempts)).toFixed(2));
-      deps.onCallEnd?.(summary);
-      return response;
+    let lease: Lease | undefined;
+    let reservation: QuotaReservation | undefined;
+    const cleanup = (ok: boolean): void => {
+      if (lease !== undefined) deps.gate.release(lease);
+      lease = undefined;
+      if (reservation !== undefined && !ok) void reservation.release().catch(() => undefined);
     };
 
     try {
@@ -122,34 +149,86 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const builtin = builtinEndpoint(request.method, url.pathname, s, requestId);
       if (builtin !== undefined) return builtin;
 
+      const admission = await deps.admission.admit({ method: request.method, path: url.pathname, headers: request.headers });
+      summary.admission = admission;
+      if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) {
+        await deps.admission.authorizeAdmin(request.headers);
+        const answer = await deps.admin?.(request, url.pathname);
+        if (answer !== undefined) {
+          answer.headers.set('x-gateway-request-id', requestId);
+          return answer;
+        }
+        throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: `No admin endpoint ${request.method} ${url.pathname}.` });
+      }
+
       const target = parseRequestTarget(url.pathname, url.search);
       summary.target = target;
+      const deadline = requestDeadline(request.headers, startedAtMs, s.config);
       const body = await readBody(JSON_BODY_METHODS.has(request.method) ? request.body : null, request.headers.get('content-length'), s.config.limits.maxBodyBytes);
-      const json = target.modelInBody && body !== null ? parseJson(body) : undefined;
+      const json = body !== null && (target.modelInBody || (target.shape === 'azure-openai' && isJson(request.headers.get('content-type')))) ? parseJson(body) : undefined;
       const model = target.pathModel ?? (typeof json?.model === 'string' ? json.model : undefined);
       summary.modelAsked = model;
-      if (target.modelInBody && request.method === 'POST' && model === undefined) {
-        throw new GatewayError('GW_ERR_REQUEST_MODEL_MISSING', { param: 'model' });
-      }
+      if (target.modelInBody && request.method === 'POST' && model === undefined) throw new GatewayError('GW_ERR_REQUEST_MODEL_MISSING', { param: 'model' });
       const match = (model !== undefined ? s.router.byModel(model) : undefined) ?? s.router.byPath(url.pathname);
       if (match === undefined) {
-        throw model !== undefined ? new GatewayError('GW_ERR_REQUEST_MODEL_NOT_FOUND', { message: `The model "${model}" is not served by this gateway.`, param: 'model' }) : new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: `No route matches ${request.method} ${url.pathname}.` });
+        throw model !== undefined
+          ? new GatewayError('GW_ERR_REQUEST_MODEL_NOT_FOUND', { message: `The model "${model}" is not served by this gateway.`, param: 'model' })
+          : new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: `No route matches ${request.method} ${url.pathname}.` });
       }
       summary.routeId = match.route.id;
+      deps.admission.authorizeTarget(admission, { routeId: match.route.id, model: target.shape === 'azure-openai' ? undefined : model, deployment: target.shape === 'azure-openai' ? model : undefined });
+      reservation = await deps.admission.reserveTokens(admission, json);
 
       const headers = upstreamHeaders(request.headers, { strip: s.stripRequest, keepCallerCredentials: false });
-      const callerCredentials = credentialHeaders(request.headers);
-      const result = await dispatchWithFallbacks(s, match.route, {
-        requestId, method: request.method, target, model, forwardPath: match.forwardPath, body, json, headers, callerCredentials,
-        signal: request.signal, deadlineMs: startedAtMs + 300_000, attemptTimeoutMs: undefined,
-      }, summary);
-      return respond(s, result, target, requestId, startMono, summary);
+      for (const name of admission.upstreamHeaders.remove) delete headers[name];
+      Object.assign(headers, admission.upstreamHeaders.set);
+
+      const pool = s.pools.get(match.route.pool)!;
+      const queuedAt = clock.monotonicMs();
+      lease = await schedule(s, pool.id, requestId, admission, deadline, request.signal);
+      summary.lease = lease;
+      summary.queueWaitMs = clock.monotonicMs() - queuedAt;
+
+      const input = {
+        requestId, method: request.method, target, model, forwardPath: match.forwardPath, body, json, headers,
+        callerCredentials: credentialHeaders(request.headers), signal: request.signal, deadlineMs: deadline.expiresAtMs, attemptTimeoutMs: deadline.attemptTimeoutMs,
+      };
+      const result = await dispatchWithFallbacks(s, match.route, input, summary);
+      return respond(s, result, target, requestId, startMono, summary, request.signal, (outcome) => {
+        const ok = outcome === 'complete';
+        cleanup(ok);
+        if (reservation !== undefined && ok) void reservation.settle(reservation.reservedTokens).catch(() => undefined);
+      });
     } catch (error) {
-      return fail(error);
+      cleanup(false);
+      return fail(error, requestId, startMono, summary);
     }
   }
 
-  async function dispatchWithFallbacks(s: Snapshot, route: RouteConfig, input: Omit<Parameters<Dispatcher['dispatch']>[0], 'route' | 'pool'>, summary: Mutable<CallSummary>): Promise<DispatchResult> {
+  function requestDeadline(headers: Headers, nowMs: number, config: GatewayConfig): RequestDeadline {
+    const d = config.resilience.deadlines;
+    return createRequestDeadline(headers, nowMs, { defaultTtlMs: d.defaultTtlMs, maxTtlMs: d.maxTtlMs, attemptTimeoutMs: d.totalMs, maxAttemptTimeoutMs: d.maxTotalMs });
+  }
+
+  /**
+   * Waits for a capacity lease. When no backend of the pool is usable the call does not queue blindly:
+   * every breaker open → 503 with the earliest reopen; all cooling → wait only if the earliest cooling
+   * ends within the TTL and the Retry-After bound, else 429.
+   */
+  async function schedule(s: Snapshot, poolId: string, requestId: string, admission: Admission, deadline: RequestDeadline, signal: AbortSignal): Promise<Lease> {
+    const ids = memberIds(s.pools.get(poolId)!);
+    if (ids.length > 0 && deps.health.usableCount(ids) === 0) {
+      const views = ids.map((id) => deps.health.snapshot(id));
+      const now = clock.now();
+      const reopenMs = Math.max(1000, (deps.health.earliestReopenMs(ids) ?? now + 1000) - now);
+      if (views.some((v) => v.state !== 'closed')) throw new GatewayError('GW_ERR_BACKEND_ALL_OPEN', { retryAfterMs: reopenMs });
+      if (now + reopenMs >= deadline.expiresAtMs || reopenMs > s.config.resilience.retryAfter.maxMs) throw new GatewayError('GW_ERR_BACKEND_THROTTLED', { retryAfterMs: reopenMs });
+    }
+    const levels = s.config.scheduling.levels;
+    return deps.gate.acquire({ requestId, poolId, priority: Math.min(Math.max(1, admission.priority), levels), userId: admission.caller.userId, deadlineMs: deadline.expiresAtMs, signal });
+  }
+
+  async function dispatchWithFallbacks(s: Snapshot, route: RouteConfig, input: Omit<DispatchInput, 'route' | 'pool'>, summary: Mutable<CallSummary>): Promise<DispatchResult> {
     const attempts: AttemptRecord[] = [];
     const chain = [route, ...route.fallbacks.map((id) => s.router.byId(id)).filter((r): r is RouteConfig => r !== undefined)];
     let lastError: unknown;
@@ -163,35 +242,33 @@ export function createGateway(deps: GatewayDeps): Gateway {
         return { ...result, attempts: summary.attempts };
       } catch (error) {
         lastError = error;
-        const prior = error instanceof GatewayError ? (error.details?.attempts as AttemptRecord[] | undefined) : undefined;
-        if (prior) attempts.push(...prior);
+        attempts.push(...attemptsOf(error));
         summary.attempts = attempts;
-        // Only an exhausted pool moves to the fallback route; the caller's own errors do not.
-        if (!(error instanceof GatewayError) || !['GW_ERR_BACKEND_EXHAUSTED', 'GW_ERR_BACKEND_ALL_OPEN', 'GW_ERR_BACKEND_THROTTLED', 'GW_ERR_BACKEND_TIMEOUT', 'GW_ERR_BACKEND_NONE_CONFIGURED'].includes(error.code)) throw error;
+        // Only an exhausted pool moves on to the fallback route; the caller's own errors do not.
+        if (!(error instanceof GatewayError) || !FALLBACK_CODES.has(error.code)) throw error;
       }
     }
     if (chain.length > 1 && lastError instanceof GatewayError) {
-      throw new GatewayError(lastError.code, { message: lastError.message, retryAfterMs: lastError.retryAfterMs, details: { attempts: summary.attempts, routes: chain.map((r) => r.id) } });
+      throw new GatewayError(lastError.code, { message: lastError.message, retryAfterMs: lastError.retryAfterMs, details: { attempts: attemptsForEnvelope(summary.attempts), routes: chain.map((r) => r.id) } });
     }
     throw lastError;
   }
 
-  function respond(s: Snapshot, result: DispatchResult, target: RequestTarget, requestId: string, startMono: number, summary: Mutable<CallSummary>): GatewayResponse {
+  function respond(s: Snapshot, result: DispatchResult, target: RequestTarget, requestId: string, startMono: number, summary: Mutable<CallSummary>, callerSignal: AbortSignal, onEnd: (outcome: RelayOutcome) => void): GatewayResponse {
     const { response, backend } = result;
     const headers = downstreamHeaders(response.headers, s.stripResponse, false);
     const elapsed = clock.monotonicMs() - startMono;
-    const overheadMs = Math.max(0, elapsed - result.backendWaitMs);
+    const overheadMs = Math.max(0, elapsed - result.backendWaitMs - summary.queueWaitMs);
     headers.set('x-gateway-request-id', requestId);
     headers.set('x-gateway-backend', backend.id);
     headers.set('x-gateway-attempts', String(result.attempts.length));
     headers.set('x-gateway-overhead-ms', overheadMs.toFixed(2));
-    headers.append('server-timing', `gateway;dur=${overheadMs.toFixed(2)}, backend;dur=${result.backendWaitMs.toFixed(2)}`);
+    headers.append('server-timing', `gateway;dur=${overheadMs.toFixed(2)}, queue;dur=${summary.queueWaitMs.toFixed(2)}, backend;dur=${result.backendWaitMs.toFixed(2)}`);
     summary.backend = backend;
     summary.status = response.status;
     summary.ttfbMs = elapsed;
     summary.overheadMs = overheadMs;
-    const contentType = headers.get('content-type') ?? '';
-    const sse = contentType.startsWith('text/event-stream');
+    const sse = (headers.get('content-type') ?? '').startsWith('text/event-stream');
     let bytes = 0;
     const body = relayBody({
       source: response.body,
@@ -202,24 +279,43 @@ export function createGateway(deps: GatewayDeps): Gateway {
         bytes += chunk.byteLength;
       },
       abort: result.abort,
+      callerSignal,
       finish: (outcome) => {
         summary.outcome = outcome;
         summary.responseBytes = bytes;
         summary.totalMs = clock.monotonicMs() - startMono;
+        onEnd(outcome);
         deps.onCallEnd?.(summary);
       },
     });
     return { status: response.status, headers, body };
   }
 
+  function fail(error: unknown, requestId: string, startMono: number, summary: Mutable<CallSummary>): GatewayResponse {
+    const response = errorResponse(error, requestId);
+    const code = error instanceof GatewayError ? error.code : 'GW_ERR_INTERNAL';
+    summary.status = response.status;
+    summary.errorCode = code;
+    summary.outcome = code === 'GW_ERR_REQUEST_CLIENT_CLOSED' ? 'caller_aborted' : response.status < 500 && code !== 'GW_ERR_BACKEND_THROTTLED' ? 'rejected' : 'failed';
+    summary.totalMs = clock.monotonicMs() - startMono;
+    const backendMs = summary.attempts.reduce((sum, a) => sum + a.durationMs, 0);
+    response.headers.set('x-gateway-overhead-ms', Math.max(0, summary.totalMs - backendMs - summary.queueWaitMs).toFixed(2));
+    if (summary.attempts.length > 0) response.headers.set('x-gateway-attempts', String(summary.attempts.length));
+    deps.onCallEnd?.(summary);
+    return response;
+  }
+
   function builtinEndpoint(method: string, path: string, s: Snapshot, requestId: string): GatewayResponse | undefined {
-    if (path === '/health/live') return json(200, { status: 'live' }, requestId);
+    if (path === '/health/live') return jsonResponse(200, { status: 'live' }, requestId);
     if (path === '/health/ready') {
-      const readiness = deps.readiness?.() ?? { ready: s.config.backends.length > 0, detail: { backends: s.config.backends.length } };
-      return json(readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not_ready', ...readiness.detail }, requestId);
+      const ids = s.config.backends.map((b) => b.id);
+      const usable = deps.health.usableCount(ids);
+      const readiness = deps.readiness?.() ?? { ready: true, detail: {} };
+      const ready = readiness.ready && usable > 0;
+      return jsonResponse(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', backends: { configured: ids.length, usable }, ...readiness.detail }, requestId);
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/openai/v1/models')) {
-      return json(200, { object: 'list', data: s.router.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'gateway' })) }, requestId);
+      return jsonResponse(200, { object: 'list', data: s.router.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'gateway' })) }, requestId);
     }
     return undefined;
   }
@@ -227,13 +323,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return { handle };
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const memberIdCache = new WeakMap<object, string[]>();
 
-function dispatchWaitMs(attempts: readonly AttemptRecord[]): number {
-  return attempts.reduce((sum, a) => sum + a.durationMs, 0);
+function memberIds(pool: GatewayConfig['pools'][number]): string[] {
+  let ids = memberIdCache.get(pool);
+  if (ids === undefined) {
+    ids = pool.backends.map((m) => (typeof m === 'string' ? m : m.backend));
+    memberIdCache.set(pool, ids);
+  }
+  return ids;
 }
 
 const decoder = new TextDecoder();
+
+function isJson(contentType: string | null): boolean {
+  return contentType !== null && /[/+]json\b/i.test(contentType);
+}
 
 function parseJson(body: Uint8Array): Record<string, unknown> {
   let value: unknown;
@@ -257,7 +362,8 @@ function credentialHeaders(headers: Headers): Record<string, string> {
   return out;
 }
 
-function json(status: number, value: unknown, requestId: string): GatewayResponse {
+/** A small JSON response with the gateway's headers. */
+export function jsonResponse(status: number, value: unknown, requestId: string): GatewayResponse {
   const bytes = new TextEncoder().encode(JSON.stringify(value));
   const headers = new Headers({ 'content-type': 'application/json', 'content-length': String(bytes.byteLength), 'x-gateway-request-id': requestId, 'cache-control': 'no-store' });
   return { status, headers, body: (async function* () { yield bytes; })() };

@@ -104,6 +104,7 @@ async function writeResponse(res: ServerResponse, response: GatewayResponse): Pr
     return;
   }
   const iterator = response.body[Symbol.asyncIterator]();
+  let flushed: Promise<void> = Promise.resolve();
   try {
     for (;;) {
       if (res.destroyed) {
@@ -112,7 +113,14 @@ async function writeResponse(res: ServerResponse, response: GatewayResponse): Pr
       }
       const next = await iterator.next();
       if (next.done) break;
-      if (!res.write(next.value)) {
+      flushed = new Promise((resolve) => {
+        if (!res.write(next.value, () => resolve())) {
+          void waitForDrain(res).then((drained) => {
+            if (!drained) resolve();
+          });
+        }
+      });
+      if (res.writableNeedDrain) {
         const drained = await waitForDrain(res);
         if (!drained) {
           await iterator.return?.();
@@ -122,7 +130,9 @@ async function writeResponse(res: ServerResponse, response: GatewayResponse): Pr
     }
     res.end();
   } catch {
-    // The stream failed after the first byte: end the connection abnormally (no clean last chunk).
+    // The stream failed after the first byte: let the terminal error event reach the socket, then end
+    // the connection abnormally (no clean last chunk), so the cut answer never looks complete.
+    await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     res.destroy();
   }
 }

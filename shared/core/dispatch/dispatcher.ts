@@ -1,12 +1,19 @@
 import type { BackendConfig, PoolConfig, RouteConfig, TimeoutsConfig } from '../../config/schema.js';
-import type { BackendResponse, BackendTransport, TransportErrorKind } from '../../ports/backend-transport.js';
+import type { ResilienceConfig } from '../../config/resilience-schema.js';
+import type { BackendResponse, BackendTransport } from '../../ports/backend-transport.js';
 import { TransportError } from '../../ports/backend-transport.js';
 import type { CredentialProvider } from '../../ports/credential-provider.js';
 import type { Clock } from '../clock.js';
+import type { ErrorCode } from '../errors/error-registry.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { AttemptBudget } from '../resilience/backoff.js';
+import { selectBackends, type SelectableBackend } from '../resilience/backend-selector.js';
+import { classifyFailure, type AttemptOutcome, type FailureVerdict, type TransportErrorKind } from '../resilience/failure-classifier.js';
+import type { HealthTracker } from '../resilience/health-tracker.js';
+import { parseRetryAfterMs } from '../resilience/retry-after.js';
 import type { RequestTarget } from '../routing/request-target.js';
+import { poolGroups } from './pool-members.js';
 import { upstreamPath } from './upstream-path.js';
-import type { ResiliencePolicy } from './resilience-policy.js';
 
 /** One backend attempt, as reported in headers, error bodies and the usage record. */
 export interface AttemptRecord {
@@ -18,7 +25,7 @@ export interface AttemptRecord {
   readonly error: TransportErrorKind | undefined;
   readonly durationMs: number;
   /** `served` = this attempt's response went to the caller. */
-  readonly outcome: 'served' | 'failover' | 'skipped';
+  readonly outcome: 'served' | 'failover' | 'fatal';
 }
 
 /** Everything an attempt loop needs about one call. */
@@ -31,9 +38,9 @@ export interface DispatchInput {
   /** The model asked for (body `model`, Azure deployment, Gemini model), if any. */
   readonly model: string | undefined;
   readonly forwardPath: string | undefined;
-  /** Raw body bytes as received. */
+  /** Raw body bytes as received (or as rewritten by the pipeline). */
   readonly body: Uint8Array | null;
-  /** The parsed JSON body when the request is JSON (the body is re-serialised only if a field changes). */
+  /** The parsed JSON body when the request is JSON (re-serialised only if the model changes). */
   readonly json: Record<string, unknown> | undefined;
   /** Upstream headers after the header policy (no credentials). */
   readonly headers: Record<string, string>;
@@ -42,7 +49,7 @@ export interface DispatchInput {
   readonly signal: AbortSignal;
   /** Absolute deadline (TTL) in clock ms. */
   readonly deadlineMs: number;
-  /** Per-attempt total timeout requested by the caller (`x-gateway-timeout`), if any. */
+  /** Per-attempt total timeout (`x-gateway-timeout` / `S7PTimeout`), already clamped. */
   readonly attemptTimeoutMs: number | undefined;
 }
 
@@ -51,27 +58,24 @@ export interface DispatchResult {
   readonly response: BackendResponse;
   readonly backend: BackendConfig;
   readonly attempts: readonly AttemptRecord[];
-  /** Time from the first attempt's start to the serving attempt's response headers. */
+  /** Time spent waiting on backends (all attempts, to the serving attempt's headers). */
   readonly backendWaitMs: number;
   /** Aborts the serving attempt (the response body stops). */
   readonly abort: (reason?: unknown) => void;
-  /** Effective timeouts of the serving attempt (idle gap is enforced by the transport). */
-  readonly timeouts: Required<TimeoutsConfig>;
 }
-
-/** Defaults when neither backend nor route sets a timeout. A silent backend is abandoned in 60 s, not 130. */
-export const DEFAULT_TIMEOUTS: Required<TimeoutsConfig> = { connectMs: 5_000, firstByteMs: 60_000, idleMs: 30_000, totalMs: 600_000 };
 
 /** Dependencies of {@link createDispatcher}. */
 export interface DispatcherDeps {
   readonly transport: BackendTransport;
   readonly credentials: CredentialProvider;
   readonly clock: Clock;
-  readonly policy: ResiliencePolicy;
-  /** Backends by id and each backend's URL parts, for the current config snapshot. */
+  readonly health: HealthTracker;
+  readonly resilience: ResilienceConfig;
+  /** Backends by id, for the current config snapshot. */
   readonly backends: ReadonlyMap<string, BackendConfig>;
-  /** Default deadlines (config `resilience.timeouts`). */
-  readonly defaultTimeouts?: Required<TimeoutsConfig>;
+  readonly random: () => number;
+  /** Round-robin counters per pool (kept across config snapshots by the caller). */
+  readonly roundRobin: Map<string, number>;
 }
 
 /** Runs the attempt loop of one call over a pool. */
@@ -79,138 +83,228 @@ export interface Dispatcher {
   dispatch(input: DispatchInput): Promise<DispatchResult>;
 }
 
+interface Candidate extends SelectableBackend {
+  readonly backend: BackendConfig;
+}
+
+/** Error bodies up to this size are read to learn the provider's error code, then passed on verbatim. */
+const ERROR_BODY_PEEK_BYTES = 64 * 1024;
+
 /**
- * The attempt loop: ask the policy for an ordered plan over the pool (priority groups, weights,
- * health), then try backends in order — each attempt with its deadlines and the caller's abort —
- * classify what came back, and either return it, move on, or stop. Retry-After from a throttling
- * backend cools that backend and the call moves on at once; only when no backend is eligible does
- * the call wait for the earliest one, within its TTL.
+ * The attempt loop. Ask the selector for an ordered plan over the pool (priority groups, weights,
+ * health: open and cooling backends are skipped), then try backends in order — each attempt under its
+ * deadlines and the caller's abort — and let the one classifier decide: return the response, retry
+ * the same backend (a reset keep-alive socket), fail over, or stop. A 429 cools that backend for its
+ * Retry-After and the call moves on at once; only when no backend is eligible does the call wait, and
+ * only for the earliest one within its TTL and time budget. Another pass over the plan starts after a
+ * jittered backoff while the attempt budget lasts.
  *
  * @example
- * const dispatcher = createDispatcher({ transport, credentials, clock, policy, backends });
+ * const dispatcher = createDispatcher({ transport, credentials, clock, health, resilience, backends, random: Math.random, roundRobin: new Map() });
  * const { response, backend } = await dispatcher.dispatch(input);
  */
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
-  const { transport, credentials, clock, policy } = deps;
-  const defaults = deps.defaultTimeouts ?? DEFAULT_TIMEOUTS;
+  const { transport, credentials, clock, health, resilience } = deps;
+  const classifierOptions = {
+    defaultCoolDownMs: resilience.retryAfter.defaultCoolDownMs,
+    quotaExhaustedCoolDownMs: resilience.retryAfter.quotaExhaustedCoolDownMs,
+    maxSameBackendRetries: resilience.retry.sameBackendRetries,
+  };
   const urlParts = new Map<string, { origin: string; basePath: string }>();
   for (const backend of deps.backends.values()) {
     const url = new URL(backend.url);
     urlParts.set(backend.id, { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') });
   }
+  const candidatesByPool = new WeakMap<PoolConfig, Candidate[]>();
+  const candidates = (pool: PoolConfig): Candidate[] => {
+    let list = candidatesByPool.get(pool);
+    if (list === undefined) {
+      const groups = poolGroups(pool, deps.backends);
+      list = groups.order.flatMap((group, index) => (groups.members.get(group) ?? []).map((m) => ({ id: m.backend.id, group: index, weight: m.weight, backend: m.backend })));
+      candidatesByPool.set(pool, list);
+    }
+    return list;
+  };
 
   return {
     async dispatch(input: DispatchInput): Promise<DispatchResult> {
       const attempts: AttemptRecord[] = [];
-      const started = clock.monotonicMs();
+      const budget = new AttemptBudget({ maxAttempts: resilience.retry.maxAttempts, totalBudgetMs: resilience.retry.totalBudgetMs, baseDelayMs: resilience.retry.backoffBaseMs, maxDelayMs: resilience.retry.backoffMaxMs }, clock.now());
       const bodies = new Map<string | undefined, Uint8Array | null>();
-      const budget = policy.budget(clock.now(), input.deadlineMs);
-      let lastRetryAfterMs: number | undefined;
+      let waitedMs = 0;
+      let lastVerdict: FailureVerdict | undefined;
+      let waitedForCapacity = false;
 
-      for (let round = 0; round < 2; round++) {
-        const plan = policy.plan(input.pool, deps.backends, clock.now());
-        if (plan.kind === 'none') {
-          const waitMs = plan.retryAfterMs;
-          // Nobody eligible: wait for the earliest backend only if it comes back within the TTL and the time budget.
-          if (round === 0 && attempts.length === 0 && waitMs !== undefined && budget.canWait(clock.now(), waitMs)) {
-            await abortableDelay(waitMs, input.signal);
+      for (let pass = 0; ; pass++) {
+        if (pass > 0) {
+          if (!budget.canAttempt(clock.now())) break;
+          const delay = Math.min(budget.nextDelayMs(deps.random, clock.now()), input.deadlineMs - clock.now());
+          if (delay > 0) await abortableDelay(delay, input.signal);
+        }
+        const list = candidates(input.pool);
+        const views = new Map(list.map((c) => [c.id, health.snapshot(c.id)]));
+        const mode = input.pool.loadBalancing ?? resilience.loadBalancing;
+        const selection = selectBackends({ backends: list, health: views, mode, random: deps.random, roundRobinCounter: deps.roundRobin.get(input.pool.id) ?? 0, nowMs: clock.now() });
+        deps.roundRobin.set(input.pool.id, selection.nextRoundRobinCounter);
+        if (!selection.ok) {
+          const retryAfterMs = selection.retryAtMs === undefined ? undefined : Math.max(0, selection.retryAtMs - clock.now());
+          // Nobody eligible: wait for the earliest backend, once, if it returns within the TTL and budget.
+          if (!waitedForCapacity && selection.reason === 'all-cooling' && retryAfterMs !== undefined && clock.now() + retryAfterMs < input.deadlineMs && budget.remainingMs(clock.now()) > retryAfterMs && retryAfterMs <= resilience.retryAfter.maxMs) {
+            waitedForCapacity = true;
+            await abortableDelay(Math.max(1, retryAfterMs), input.signal);
             continue;
           }
-          throw exhausted(plan.reason, attempts, plan.retryAfterMs ?? lastRetryAfterMs);
+          if (selection.reason === 'no-backends') throw exhausted('GW_ERR_BACKEND_NONE_CONFIGURED', attempts, undefined);
+          throw exhausted(selection.reason === 'all-cooling' ? 'GW_ERR_BACKEND_THROTTLED' : 'GW_ERR_BACKEND_ALL_OPEN', attempts, retryAfterMs ?? 1000);
         }
-        for (const backend of plan.backends) {
+        let attemptedThisPass = false;
+        for (const { backend } of selection.plan) {
           if (input.signal.aborted) throw new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED');
-          if (!budget.canAttempt(clock.now(), attempts.length)) break;
-          if (!policy.tryAcquire(backend.id, clock.now())) {
-            continue;
+          if (!budget.canAttempt(clock.now()) || clock.now() >= input.deadlineMs) break;
+          const acquisition = health.tryAcquire(backend.id, clock.now());
+          if (!acquisition.granted) continue;
+          attemptedThisPass = true;
+          for (let sameBackendRetries = 0; ; sameBackendRetries++) {
+            budget.recordAttempt();
+            const attempt = await runAttempt(input, backend, bodies, sameBackendRetries);
+            waitedMs += attempt.durationMs;
+            const verdict = attempt.verdict;
+            if (verdict.action === 'return') {
+              health.recordSuccess(backend.id, attempt.durationMs);
+              attempts.push(record(backend, attempt, 'served'));
+              return { response: attempt.response!, backend, attempts, backendWaitMs: waitedMs, abort: attempt.abort };
+            }
+            if (verdict.action === 'retry-same' && budget.canAttempt(clock.now())) continue;
+            lastVerdict = verdict;
+            if (verdict.action === 'failover' || verdict.action === 'retry-same') {
+              health.recordFailure(backend.id, { countsAsBreakerFailure: verdict.countsAsBreakerFailure, coolDownMs: verdict.action === 'failover' ? verdict.coolDownMs : undefined });
+              attempts.push(record(backend, attempt, 'failover'));
+              break;
+            }
+            // fatal
+            if (verdict.countsAsBreakerFailure) health.recordFailure(backend.id, { countsAsBreakerFailure: true });
+            else health.release(backend.id);
+            attempts.push(record(backend, attempt, 'fatal'));
+            if (verdict.errorCode === undefined) throw new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED');
+            throw exhausted(verdict.errorCode, attempts, undefined);
           }
-          const timeouts = effectiveTimeouts(defaults, backend.timeouts, input.route.timeouts, input.attemptTimeoutMs, input.deadlineMs - clock.now());
-          if (timeouts.totalMs <= 0) throw new GatewayError('GW_ERR_REQUEST_TTL_EXPIRED', { details: { attempts } });
-          const parts = urlParts.get(backend.id)!;
-          const target = upstreamPath(input.target, backend, parts.basePath, input.model, input.forwardPath);
-          const body = bodyFor(input, target.bodyModel, bodies);
-          const controller = new AbortController();
-          const onCallerAbort = (): void => controller.abort(input.signal.reason);
-          input.signal.addEventListener('abort', onCallerAbort, { once: true });
-          const totalTimer = setTimeout(() => controller.abort(new TransportError('idle-timeout', 'total attempt deadline reached')), timeouts.totalMs);
-          const attemptStart = clock.monotonicMs();
-          const release = (): void => {
-            clearTimeout(totalTimer);
-            input.signal.removeEventListener('abort', onCallerAbort);
-          };
-          let response: BackendResponse;
-          try {
-            const auth = backend.auth.type === 'passthrough' ? input.callerCredentials : await credentials.headersFor(backend, input.signal);
-            response = await transport.send({
-              backendId: backend.id,
-              origin: parts.origin,
-              path: target.path,
-              method: input.method,
-              headers: { ...input.headers, ...backend.headers, ...auth, 'x-gateway-request-id': input.requestId },
-              body,
-              signal: controller.signal,
-              firstByteTimeoutMs: timeouts.firstByteMs,
-              idleTimeoutMs: timeouts.idleMs,
-              connectTimeoutMs: timeouts.connectMs,
-            });
-          } catch (error) {
-            release();
-            const kind = error instanceof TransportError ? error.kind : 'other';
-            const durationMs = clock.monotonicMs() - attemptStart;
-            if (input.signal.aborted) throw new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED', { cause: error });
-            const verdict = policy.classify({ phase: kind === 'connect-refused' || kind === 'connect-timeout' || kind === 'dns' ? 'connect' : 'sent', errorKind: kind, gatewayCredentials: backend.auth.type !== 'passthrough' && backend.auth.type !== 'none' });
-            policy.onFailure(backend.id, verdict, clock.now());
-            attempts.push({ backend: backend.id, group: backend.group, status: undefined, error: kind, durationMs, outcome: 'failover' });
-            if (verdict.action === 'fatal') throw exhausted('fatal', attempts, undefined);
-            continue;
-          }
-          const durationMs = clock.monotonicMs() - attemptStart;
-          const retryAfterMs = policy.retryAfterMs(response.headers, clock.now());
-          const verdict = policy.classify({ phase: 'headers', status: response.status, gatewayCredentials: backend.auth.type !== 'passthrough' && backend.auth.type !== 'none', retryAfterMs, errorCode: response.headers['x-ms-error-code'] as string | undefined });
-          if (verdict.action === 'return') {
-            policy.onSuccess(backend.id, durationMs, response.status, clock.now());
-            attempts.push({ backend: backend.id, group: backend.group, status: response.status, error: undefined, durationMs, outcome: 'served' });
-            return {
-              response: wrapRelease(response, release),
-              backend,
-              attempts,
-              backendWaitMs: clock.monotonicMs() - started,
-              abort: (reason) => controller.abort(reason),
-              timeouts,
-            };
-          }
-          release();
-          policy.onFailure(backend.id, verdict, clock.now());
-          if (retryAfterMs !== undefined) lastRetryAfterMs = lastRetryAfterMs === undefined ? retryAfterMs : Math.min(lastRetryAfterMs, retryAfterMs);
-          attempts.push({ backend: backend.id, group: backend.group, status: response.status, error: undefined, durationMs, outcome: 'failover' });
-          await response.dump();
-          if (verdict.action === 'fatal') throw exhausted('fatal', attempts, lastRetryAfterMs);
         }
-        if (attempts.length > 0) break;
+        if (!attemptedThisPass && attempts.length === 0) {
+          // Every backend was refused by its breaker (a half-open trial in flight): answer as all-open.
+          throw exhausted('GW_ERR_BACKEND_ALL_OPEN', attempts, health.earliestReopenMs(list.map((c) => c.id)) === undefined ? 1000 : Math.max(1000, health.earliestReopenMs(list.map((c) => c.id))! - clock.now()));
+        }
+        if (clock.now() >= input.deadlineMs) throw exhausted('GW_ERR_REQUEST_TTL_EXPIRED', attempts, undefined);
       }
-      throw exhausted(attempts.every((a) => a.status === 429) && attempts.length > 0 ? 'all-throttled' : 'exhausted', attempts, lastRetryAfterMs);
+      const code = lastVerdict !== undefined && lastVerdict.action === 'failover' ? lastVerdict.errorCode : 'GW_ERR_BACKEND_EXHAUSTED';
+      const allThrottled = attempts.length > 0 && attempts.every((a) => a.status === 429);
+      throw exhausted(allThrottled ? 'GW_ERR_BACKEND_THROTTLED' : code, attempts, earliestRetryMs(health, candidates(input.pool), clock.now()));
     },
   };
-}
 
-function exhausted(reason: 'all-open' | 'all-cooling' | 'all-throttled' | 'exhausted' | 'fatal' | 'none-configured', attempts: readonly AttemptRecord[], retryAfterMs: number | undefined): GatewayError {
-  const details = { attempts: attempts.map((a) => ({ backend: a.backend, status: a.status ?? null, error: a.error ?? null, duration_ms: Math.round(a.durationMs) })) };
-  switch (reason) {
-    case 'all-open':
-      return new GatewayError('GW_ERR_BACKEND_ALL_OPEN', { retryAfterMs, details });
-    case 'all-cooling':
-    case 'all-throttled':
-      return new GatewayError('GW_ERR_BACKEND_THROTTLED', { retryAfterMs: retryAfterMs ?? 1000, details });
-    case 'none-configured':
-      return new GatewayError('GW_ERR_BACKEND_NONE_CONFIGURED', { details });
-    default:
-      if (attempts.length > 0 && attempts.every((a) => a.error === 'ttfb-timeout' || a.error === 'connect-timeout')) return new GatewayError('GW_ERR_BACKEND_TIMEOUT', { retryAfterMs, details });
-      return new GatewayError('GW_ERR_BACKEND_EXHAUSTED', { retryAfterMs, details });
+  interface AttemptResult {
+    readonly verdict: FailureVerdict;
+    readonly response: BackendResponse | undefined;
+    readonly status: number | undefined;
+    readonly errorKind: TransportErrorKind | undefined;
+    readonly durationMs: number;
+    readonly abort: (reason?: unknown) => void;
+  }
+
+  async function runAttempt(input: DispatchInput, backend: BackendConfig, bodies: Map<string | undefined, Uint8Array | null>, sameBackendRetries: number): Promise<AttemptResult> {
+    const timeouts = effectiveTimeouts(resilience.deadlines, backend.timeouts, input.route.timeouts, input.attemptTimeoutMs, input.deadlineMs - clock.now());
+    const parts = urlParts.get(backend.id)!;
+    const target = upstreamPath(input.target, backend, parts.basePath, input.model, input.forwardPath);
+    const body = bodyFor(input, target.bodyModel, bodies);
+    const gatewayCredentials = backend.auth.type !== 'passthrough' && backend.auth.type !== 'none';
+    const controller = new AbortController();
+    const onCallerAbort = (): void => controller.abort(input.signal.reason);
+    input.signal.addEventListener('abort', onCallerAbort, { once: true });
+    const totalTimer = setTimeout(() => controller.abort(TOTAL_TIMEOUT), timeouts.totalMs);
+    const release = (): void => {
+      clearTimeout(totalTimer);
+      input.signal.removeEventListener('abort', onCallerAbort);
+    };
+    const abort = (reason?: unknown): void => controller.abort(reason);
+    const started = clock.monotonicMs();
+    const classify = (outcome: AttemptOutcome): FailureVerdict => classifyFailure({ ...outcome, gatewayCredentials, sameBackendRetries }, classifierOptions);
+    let response: BackendResponse;
+    try {
+      const auth = backend.auth.type === 'passthrough' ? input.callerCredentials : await credentials.headersFor(backend, controller.signal);
+      response = await transport.send({
+        backendId: backend.id,
+        origin: parts.origin,
+        path: target.path,
+        method: input.method,
+        headers: { ...input.headers, ...backend.headers, ...auth, 'x-gateway-request-id': input.requestId },
+        body,
+        signal: controller.signal,
+        firstByteTimeoutMs: timeouts.firstByteMs,
+        idleTimeoutMs: timeouts.idleMs,
+        connectTimeoutMs: timeouts.connectMs,
+      });
+    } catch (error) {
+      release();
+      const errorKind = attemptErrorKind(error, input.signal, controller.signal);
+      const phase = errorKind === 'connect-refused' || errorKind === 'connect-timeout' || errorKind === 'dns' ? 'connect' : 'sent';
+      return { verdict: classify({ phase, errorKind, gatewayCredentials }), response: undefined, status: undefined, errorKind, durationMs: clock.monotonicMs() - started, abort };
+    }
+    const durationMs = clock.monotonicMs() - started;
+    const retryAfterMs = response.status >= 400 ? parseRetryAfterMs(toHeaders(response.headers), clock.now(), { maxMs: resilience.retryAfter.maxMs }) : undefined;
+    let served = response;
+    let bodyErrorCode: string | undefined;
+    if (response.status >= 400) {
+      const peeked = await peekErrorBody(response);
+      served = peeked.response;
+      bodyErrorCode = peeked.errorCode ?? headerString(response.headers['x-ms-error-code']);
+    }
+    const verdict = classify({ phase: 'headers', status: response.status, gatewayCredentials, bodyErrorCode, retryAfterMs });
+    if (verdict.action === 'return') {
+      return { verdict, response: releaseOnEnd(served, release), status: response.status, errorKind: undefined, durationMs, abort };
+    }
+    release();
+    await served.dump();
+    return { verdict, response: undefined, status: response.status, errorKind: undefined, durationMs, abort };
   }
 }
 
-function effectiveTimeouts(defaults: Required<TimeoutsConfig>, backend: TimeoutsConfig, route: TimeoutsConfig, callerTimeoutMs: number | undefined, ttlRemainingMs: number): Required<TimeoutsConfig> {
-  const totalMs = Math.min(callerTimeoutMs ?? route.totalMs ?? backend.totalMs ?? defaults.totalMs, ttlRemainingMs);
+const TOTAL_TIMEOUT = new TransportError('other', 'the attempt reached its total deadline');
+
+function attemptErrorKind(error: unknown, callerSignal: AbortSignal, attemptSignal: AbortSignal): TransportErrorKind {
+  if (callerSignal.aborted) return 'caller-aborted';
+  if (attemptSignal.aborted && attemptSignal.reason === TOTAL_TIMEOUT) return 'total-timeout';
+  if (error instanceof TransportError) return error.kind === 'aborted' ? 'other' : error.kind;
+  return 'other';
+}
+
+function record(backend: BackendConfig, attempt: { status: number | undefined; errorKind: TransportErrorKind | undefined; durationMs: number }, outcome: AttemptRecord['outcome']): AttemptRecord {
+  return { backend: backend.id, group: backend.group, status: attempt.status, error: attempt.errorKind, durationMs: attempt.durationMs, outcome };
+}
+
+const attemptsByError = new WeakMap<GatewayError, readonly AttemptRecord[]>();
+
+/** The attempts a failed dispatch made (empty for errors that did not come from the attempt loop). */
+export function attemptsOf(error: unknown): readonly AttemptRecord[] {
+  return error instanceof GatewayError ? attemptsByError.get(error) ?? [] : [];
+}
+
+/** The error envelope's view of attempts: backend name (never its URL), status or error, duration. */
+export function attemptsForEnvelope(attempts: readonly AttemptRecord[]): unknown[] {
+  return attempts.map((a) => ({ backend: a.backend, status: a.status ?? null, error: a.error ?? null, duration_ms: Math.round(a.durationMs) }));
+}
+
+function exhausted(code: ErrorCode, attempts: readonly AttemptRecord[], retryAfterMs: number | undefined): GatewayError {
+  const error = new GatewayError(code, { retryAfterMs, details: { attempts: attemptsForEnvelope(attempts) } });
+  attemptsByError.set(error, [...attempts]);
+  return error;
+}
+
+function earliestRetryMs(health: HealthTracker, candidates: readonly Candidate[], nowMs: number): number | undefined {
+  const at = health.earliestReopenMs(candidates.map((c) => c.id));
+  return at === undefined || at <= nowMs ? undefined : at - nowMs;
+}
+
+function effectiveTimeouts(defaults: ResilienceConfig['deadlines'], backend: TimeoutsConfig, route: TimeoutsConfig, callerTimeoutMs: number | undefined, ttlRemainingMs: number): Required<TimeoutsConfig> {
+  const totalMs = Math.max(1, Math.min(callerTimeoutMs ?? route.totalMs ?? backend.totalMs ?? defaults.totalMs, ttlRemainingMs));
   return {
     connectMs: Math.min(route.connectMs ?? backend.connectMs ?? defaults.connectMs, totalMs),
     firstByteMs: Math.min(route.firstByteMs ?? backend.firstByteMs ?? defaults.firstByteMs, totalMs),
@@ -220,6 +314,7 @@ function effectiveTimeouts(defaults: Required<TimeoutsConfig>, backend: Timeouts
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function bodyFor(input: DispatchInput, bodyModel: string | undefined, cache: Map<string | undefined, Uint8Array | null>): Uint8Array | null {
   if (bodyModel === undefined || input.json === undefined || input.json.model === bodyModel) return input.body;
@@ -231,8 +326,84 @@ function bodyFor(input: DispatchInput, bodyModel: string | undefined, cache: Map
   return body;
 }
 
+function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const name of ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms', 's7prequeue']) {
+    const value = headerString(raw[name]);
+    if (value !== undefined) headers.set(name, value);
+  }
+  return headers;
+}
+
+function headerString(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Reads up to {@link ERROR_BODY_PEEK_BYTES} of an error response to learn the provider's error code
+ * (`error.code`, `error.type`, `error.innererror.code`), and returns a response whose body replays
+ * what was read followed by the rest — so the caller still gets the body verbatim.
+ */
+async function peekErrorBody(response: BackendResponse): Promise<{ response: BackendResponse; errorCode: string | undefined }> {
+  const iterator = response.body[Symbol.asyncIterator]();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let done = false;
+  let failure: unknown;
+  try {
+    while (size < ERROR_BODY_PEEK_BYTES) {
+      const next = await iterator.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      chunks.push(next.value);
+      size += next.value.byteLength;
+    }
+  } catch (error) {
+    failure = error;
+  }
+  let errorCode: string | undefined;
+  if (done) {
+    try {
+      const parsed = JSON.parse(decoder.decode(concat(chunks, size))) as { error?: { code?: unknown; type?: unknown; innererror?: { code?: unknown } } };
+      const candidates = [parsed.error?.innererror?.code, parsed.error?.code, parsed.error?.type];
+      errorCode = candidates.find((c): c is string => typeof c === 'string');
+    } catch {
+      // Not JSON: no code.
+    }
+  }
+  return {
+    errorCode,
+    response: {
+      ...response,
+      body: (async function* () {
+        yield* chunks;
+        if (failure !== undefined) throw failure;
+        if (done) return;
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) return;
+          yield next.value;
+        }
+      })(),
+    },
+  };
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
 /** Releases the attempt's timers once the body has been read to the end or abandoned. */
-function wrapRelease(response: BackendResponse, release: () => void): BackendResponse {
+function releaseOnEnd(response: BackendResponse, release: () => void): BackendResponse {
   const body = response.body;
   return {
     ...response,

@@ -23,10 +23,10 @@ describe('upstreamPath', () => {
     expect(upstreamPath(target, openai, '', 'gpt-4o', undefined)).toEqual({ path: '/v1/chat/completions', bodyModel: 'gpt-4o-2024-08-06' });
   });
 
-  it('rewrites the body model only when the backend maps it', () => {
+  it("writes the backend's name for the model into the body (the dispatcher skips the rewrite when it is unchanged)", () => {
     const target = parseRequestTarget('/v1/chat/completions', '');
     expect(upstreamPath(target, openai, '', 'gpt-4o', undefined).bodyModel).toBe('gpt-4o-2024-08-06');
-    expect(upstreamPath(target, openai, '', 'other', undefined).bodyModel).toBeUndefined();
+    expect(upstreamPath(target, openai, '', 'other', undefined).bodyModel).toBe('other');
   });
 
   it('forwards path-prefix routes on the stripped path with the query', () => {

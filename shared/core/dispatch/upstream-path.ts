@@ -22,9 +22,8 @@ export interface UpstreamTarget {
  */
 export function upstreamPath(target: RequestTarget, backend: BackendConfig, basePath: string, model: string | undefined, forwardPath: string | undefined): UpstreamTarget {
   const mapped = model === undefined ? undefined : backend.models[model] ?? model;
-  const rewritten = mapped !== undefined && mapped !== model ? mapped : undefined;
   if (forwardPath !== undefined || target.shape === 'http') {
-    return { path: basePath + (forwardPath ?? target.path) + target.search, bodyModel: target.modelInBody ? rewritten : undefined };
+    return { path: basePath + (forwardPath ?? target.path) + target.search, bodyModel: target.modelInBody ? mapped : undefined };
   }
   const aiShape = target.shape === 'openai' || target.shape === 'azure-openai';
   if (backend.kind === 'azure-openai' && aiShape && mapped !== undefined) {
@@ -33,14 +32,13 @@ export function upstreamPath(target: RequestTarget, backend: BackendConfig, base
   }
   if (backend.kind === 'openai' && aiShape) {
     const search = target.shape === 'azure-openai' ? withoutApiVersion(target.search) : target.search;
-    const bodyModel = target.shape === 'azure-openai' ? mapped : rewritten;
-    return { path: `${basePath}/v1/${target.operation}${search}`, bodyModel };
+    return { path: `${basePath}/v1/${target.operation}${search}`, bodyModel: mapped };
   }
   if (target.shape === 'gemini' && mapped !== undefined) {
     const version = target.path.startsWith('/v1beta/') ? 'v1beta' : 'v1';
     return { path: `${basePath}/${version}/models/${encodeURIComponent(mapped)}:${target.operation}${target.search}`, bodyModel: undefined };
   }
-  return { path: basePath + target.path + target.search, bodyModel: target.modelInBody ? rewritten : undefined };
+  return { path: basePath + target.path + target.search, bodyModel: target.modelInBody ? mapped : undefined };
 }
 
 function withApiVersion(search: string, fallback: string | undefined): string {

@@ -18,6 +18,8 @@ export interface RelayOptions {
   readonly transform?: ((source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>) | undefined;
   /** Stops the backend call (caller went away). */
   readonly abort: (reason?: unknown) => void;
+  /** The caller's signal: a backend error after the caller left is the caller's abort, not a cut. */
+  readonly callerSignal: AbortSignal;
   /** Called exactly once when the body ends, however it ends. */
   readonly finish: (outcome: RelayOutcome, error: unknown) => void;
 }
@@ -41,6 +43,7 @@ export async function* relayBody(options: RelayOptions): AsyncGenerator<Uint8Arr
     }
     outcome = 'complete';
   } catch (error) {
+    if (options.callerSignal.aborted) return;
     outcome = 'cut';
     failure = error;
     if (options.sse) yield terminalErrorEvent(options.shape, error, options.requestId);
