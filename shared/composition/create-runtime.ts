@@ -12,6 +12,15 @@ import type { BackendTransport } from '../ports/backend-transport.js';
 import type { CredentialProvider } from '../ports/credential-provider.js';
 import type { QuotaStore } from '../ports/quota-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
+import type { TokenEstimator } from '../ports/token-estimator.js';
+import type { UsageLedger } from '../ports/usage-ledger.js';
+import { aggregateUsage, type ChargebackDimension } from '../core/usage/chargeback.js';
+import { usageRecordOf } from '../core/usage/record-call.js';
+import { reportUsage } from '../core/usage/usage-telemetry.js';
+import { GatewayError } from '../core/errors/gateway-error.js';
+import { createNdjsonUsageLedger } from '../adapters/file/ndjson-usage-ledger.js';
+import { createMemoryUsageLedger } from '../adapters/memory/memory-usage-ledger.js';
+import { createTiktokenTokenEstimator } from '../adapters/tokenizer/tiktoken-token-estimator.js';
 import { createJoseAccessTokenVerifier, entraVerifierOptions } from '../adapters/identity/jose-access-token-verifier.js';
 import { createLogTelemetry } from '../adapters/log/log-telemetry.js';
 import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-health-store.js';
@@ -33,6 +42,8 @@ export interface RuntimeOptions {
   readonly quotaStore?: QuotaStore;
   readonly tokenVerifier?: AccessTokenVerifier;
   readonly telemetry?: Telemetry;
+  readonly ledger?: UsageLedger;
+  readonly estimator?: TokenEstimator;
   readonly onCallEnd?: (summary: CallSummary) => void;
   /** How often health is re-evaluated (cooling ends, breakers half-open) and capacity re-synced. */
   readonly healthTickMs?: number;
@@ -44,6 +55,7 @@ export interface GatewayRuntime {
   readonly health: HealthTracker;
   readonly gate: SchedulerGate;
   readonly telemetry: Telemetry;
+  readonly ledger: UsageLedger;
   config(): GatewayConfig;
   close(): Promise<void>;
 }
@@ -63,6 +75,12 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const random = options.random ?? Math.random;
   const transport = options.transport ?? createUndiciBackendTransport();
   const telemetry = options.telemetry ?? createLogTelemetry({ kinds: new Set(['exception']) });
+  const ledger =
+    options.ledger ??
+    (initial.usage.ledger.kind === 'ndjson'
+      ? createNdjsonUsageLedger({ path: initial.usage.ledger.path, flushIntervalMs: initial.usage.ledger.flushIntervalMs, onError: (error) => telemetry.exception(error, { component: 'usage-ledger' }) })
+      : createMemoryUsageLedger({ maxRecords: initial.usage.ledger.maxRecords }));
+  const estimator = options.estimator ?? createTiktokenTokenEstimator();
   const health = new HealthTracker(
     {
       store: options.healthStore ?? new MemoryBackendHealthStore(),
@@ -112,7 +130,18 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     health,
     admission,
     gate,
+    estimator,
     admin: async (request, path) => {
+      if (request.method === 'GET' && path === '/admin/usage') {
+        const query = new URL(request.url).searchParams;
+        const by = (query.get('by') ?? 'user') as ChargebackDimension;
+        if (!['user', 'tier', 'model', 'backend', 'group', 'profile', 'app'].includes(by)) throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: 'by must be one of user, tier, model, backend, group, profile, app.', param: 'by' });
+        const toMs = parseTime(query.get('to'), clock.now());
+        const fromMs = parseTime(query.get('from'), toMs - 86_400_000);
+        const records = [];
+        for await (const record of ledger.query({ fromMs, toMs, userId: query.get('user') ?? undefined })) records.push(record);
+        return jsonResponse(200, { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), by, rows: aggregateUsage(records, { by, prices: config().usage.prices }) }, '');
+      }
       if (request.method === 'GET' && path === '/admin/status') {
         const current = config();
         return jsonResponse(200, {
@@ -122,13 +151,19 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       }
       return undefined;
     },
-    onCallEnd: options.onCallEnd,
+    onCallEnd: (summary) => {
+      const record = usageRecordOf(summary, clock);
+      ledger.append(record).catch((error: unknown) => telemetry.exception(error, { component: 'usage-ledger' }));
+      reportUsage(telemetry, record);
+      options.onCallEnd?.(summary);
+    },
   });
   return {
     gateway,
     health,
     gate,
     telemetry,
+    ledger,
     config,
     close: async () => {
       clearInterval(ticker);
@@ -136,7 +171,15 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       gate.dispose();
       await health.flush();
       await transport.close();
+      await ledger.close();
       await telemetry.flush();
     },
   };
+}
+
+function parseTime(text: string | null, fallback: number): number {
+  if (text === null || text === '') return fallback;
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  if (!Number.isFinite(ms)) throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Not a date: ${text}.` });
+  return ms;
 }

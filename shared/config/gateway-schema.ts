@@ -3,6 +3,7 @@ import { baseGatewaySchema } from './schema.js';
 import { governanceSchema } from './governance-schema.js';
 import { resilienceSchema } from './resilience-schema.js';
 import { schedulingSchema } from './scheduling-schema.js';
+import { usageConfigSchema } from './usage-schema.js';
 
 /**
  * The complete configuration schema: the base (server, limits, headers, backends, pools, routes) plus
@@ -14,6 +15,7 @@ export const gatewaySchema = baseGatewaySchema
     resilience: resilienceSchema.prefault({}),
     scheduling: schedulingSchema.prefault({}),
     governance: governanceSchema.prefault({}),
+    usage: usageConfigSchema,
   })
   .superRefine((config, ctx) => {
   const duplicates = (ids: string[]): string[] => ids.filter((id, i) => ids.indexOf(id) !== i);

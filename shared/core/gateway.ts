@@ -19,6 +19,12 @@ import { createRouter, type Router } from './routing/router.js';
 import { parseRequestTarget, type RequestTarget } from './routing/request-target.js';
 import type { SchedulerGate } from './scheduling/scheduler-gate.js';
 import type { Lease } from './scheduling/scheduler-types.js';
+import type { TokenEstimator } from '../ports/token-estimator.js';
+import { injectIncludeUsage } from './usage/include-usage.js';
+import { estimatePromptTokens } from './usage/prompt-estimate.js';
+import { createUsageTransform } from './usage/usage-transform.js';
+import { detectUsageApi, detectUsageFormat } from './usage/usage-format.js';
+import { emptyUsageReading, type UsageReading } from './usage/usage-reading.js';
 
 /** What the gateway knows about a call when it ends — the raw material of the usage record. */
 export interface CallSummary {
@@ -41,6 +47,14 @@ export interface CallSummary {
   readonly totalMs: number;
   readonly overheadMs: number | undefined;
   readonly responseBytes: number;
+  /** True for streaming requests (`stream: true` or an SSE response). */
+  readonly stream: boolean;
+  /** Tokens of the answering attempt; undefined when no backend answered. */
+  readonly usage: UsageReading | undefined;
+  /** True when the gateway added `stream_options.include_usage` (and hid the usage chunk). */
+  readonly includeUsageInjected: boolean;
+  /** The async job id when the call ran as a job. */
+  readonly asyncJobId: string | undefined;
 }
 
 /** Handles the gateway's own endpoints under `/admin/` once the caller is authorised as an admin. */
@@ -64,6 +78,8 @@ export interface GatewayDeps {
   readonly admin?: AdminHandler;
   /** Called once per call when it has fully ended (body relayed or error sent). Must not throw. */
   readonly onCallEnd?: (summary: CallSummary) => void;
+  /** Estimates tokens a backend did not report (flagged `estimated` in the record). */
+  readonly estimator?: TokenEstimator;
   /** Readiness detail for `/health/ready`. */
   readonly readiness?: () => { ready: boolean; detail: Record<string, unknown> };
 }
@@ -135,6 +151,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const summary: Mutable<CallSummary> = {
       requestId, startedAtMs, method: request.method, path: url.pathname, target: undefined, admission: undefined, routeId: undefined, modelAsked: undefined,
       backend: undefined, attempts: [], lease: undefined, status: 0, outcome: 'failed', errorCode: undefined, queueWaitMs: 0, ttfbMs: undefined, totalMs: 0, overheadMs: undefined, responseBytes: 0,
+      stream: false, usage: undefined, includeUsageInjected: false, asyncJobId: undefined,
     };
     let lease: Lease | undefined;
     let reservation: QuotaReservation | undefined;
@@ -165,7 +182,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       summary.target = target;
       const deadline = requestDeadline(request.headers, startedAtMs, s.config);
       const body = await readBody(JSON_BODY_METHODS.has(request.method) ? request.body : null, request.headers.get('content-length'), s.config.limits.maxBodyBytes);
-      const json = body !== null && (target.modelInBody || (target.shape === 'azure-openai' && isJson(request.headers.get('content-type')))) ? parseJson(body) : undefined;
+      let json = body !== null && (target.modelInBody || (target.shape === 'azure-openai' && isJson(request.headers.get('content-type')))) ? parseJson(body) : undefined;
       const model = target.pathModel ?? (typeof json?.model === 'string' ? json.model : undefined);
       summary.modelAsked = model;
       if (target.modelInBody && request.method === 'POST' && model === undefined) throw new GatewayError('GW_ERR_REQUEST_MODEL_MISSING', { param: 'model' });
@@ -189,15 +206,29 @@ export function createGateway(deps: GatewayDeps): Gateway {
       summary.lease = lease;
       summary.queueWaitMs = clock.monotonicMs() - queuedAt;
 
+      // Exact metering of streams: ask the backend for the usage chunk; hide it again if the caller did not ask.
+      const api = detectUsageApi(url.pathname);
+      let sendBody = body;
+      summary.stream = json?.stream === true;
+      if (json !== undefined && s.config.usage.injectIncludeUsage) {
+        const plan = injectIncludeUsage(api, json);
+        if (plan.injected) {
+          json = plan.body as Record<string, unknown>;
+          sendBody = encoder.encode(JSON.stringify(json));
+          summary.includeUsageInjected = true;
+        }
+      }
       const input = {
-        requestId, method: request.method, target, model, forwardPath: match.forwardPath, body, json, headers,
+        requestId, method: request.method, target, model, forwardPath: match.forwardPath, body: sendBody, json, headers,
         callerCredentials: credentialHeaders(request.headers), signal: request.signal, deadlineMs: deadline.expiresAtMs, attemptTimeoutMs: deadline.attemptTimeoutMs,
       };
       const result = await dispatchWithFallbacks(s, match.route, input, summary);
-      return respond(s, result, target, requestId, startMono, summary, request.signal, (outcome) => {
-        const ok = outcome === 'complete';
-        cleanup(ok);
-        if (reservation !== undefined && ok) void reservation.settle(reservation.reservedTokens).catch(() => undefined);
+      const promptBody = json;
+      return respond(s, result, target, requestId, startMono, summary, request.signal, url.pathname, model, () => (promptBody === undefined || deps.estimator === undefined ? undefined : estimatePromptTokens(promptBody, deps.estimator, model)), (outcome, usage) => {
+        cleanup(true);
+        // The quota is charged what the backend produced, cut or not; an error answer costs nothing.
+        if (reservation !== undefined) void (result.response.status < 400 ? reservation.settle(usage.totalTokens) : reservation.release()).catch(() => undefined);
+        void outcome;
       });
     } catch (error) {
       cleanup(false);
@@ -254,7 +285,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
     throw lastError;
   }
 
-  function respond(s: Snapshot, result: DispatchResult, target: RequestTarget, requestId: string, startMono: number, summary: Mutable<CallSummary>, callerSignal: AbortSignal, onEnd: (outcome: RelayOutcome) => void): GatewayResponse {
+  function respond(
+    s: Snapshot,
+    result: DispatchResult,
+    target: RequestTarget,
+    requestId: string,
+    startMono: number,
+    summary: Mutable<CallSummary>,
+    callerSignal: AbortSignal,
+    path: string,
+    model: string | undefined,
+    promptEstimate: () => number | undefined,
+    onEnd: (outcome: RelayOutcome, usage: UsageReading) => void,
+  ): GatewayResponse {
     const { response, backend } = result;
     const headers = downstreamHeaders(response.headers, s.stripResponse, false);
     const elapsed = clock.monotonicMs() - startMono;
@@ -268,23 +311,36 @@ export function createGateway(deps: GatewayDeps): Gateway {
     summary.status = response.status;
     summary.ttfbMs = elapsed;
     summary.overheadMs = overheadMs;
-    const sse = (headers.get('content-type') ?? '').startsWith('text/event-stream');
+    const contentType = headers.get('content-type');
+    const sse = (contentType ?? '').startsWith('text/event-stream');
+    summary.stream ||= sse;
+    const meter = createUsageTransform(detectUsageFormat(path, contentType), {
+      stripUsageOnlyChunk: summary.includeUsageInjected && sse,
+      estimator: deps.estimator,
+      requestModel: model,
+      estimatePromptTokens: promptEstimate,
+    });
+    // A body the gateway may shorten (the hidden usage chunk) cannot keep the backend's length.
+    if (summary.includeUsageInjected && sse) headers.delete('content-length');
     let bytes = 0;
     const body = relayBody({
       source: response.body,
       sse,
       shape: target.shape,
       requestId,
+      filter: meter,
       observe: (chunk) => {
         bytes += chunk.byteLength;
       },
       abort: result.abort,
       callerSignal,
       finish: (outcome) => {
+        const usage = meter.finish({ estimate: response.status < 400 });
+        summary.usage = usage.source === 'none' && response.status >= 400 ? emptyUsageReading(usage.servedModel) : usage;
         summary.outcome = outcome;
         summary.responseBytes = bytes;
         summary.totalMs = clock.monotonicMs() - startMono;
-        onEnd(outcome);
+        onEnd(outcome, usage);
         deps.onCallEnd?.(summary);
       },
     });
@@ -335,6 +391,7 @@ function memberIds(pool: GatewayConfig['pools'][number]): string[] {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 function isJson(contentType: string | null): boolean {
   return contentType !== null && /[/+]json\b/i.test(contentType);

@@ -3,6 +3,7 @@ import type { GatewayConfig, GatewayConfigInput } from '../../shared/config/gate
 import { createRuntime, type GatewayRuntime, type RuntimeOptions } from '../../shared/composition/create-runtime.js';
 import type { CallSummary } from '../../shared/core/gateway.js';
 import { startNodeHost, type NodeHost } from '../../shared/standalone/node-host.js';
+import { createMemoryUsageLedger } from '../../shared/adapters/memory/memory-usage-ledger.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/simulator.js';
 
 /** A gateway on port 0 in front of simulators on port 0, for component and e2e tests. */
@@ -45,6 +46,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const calls: CallSummary[] = [];
   const waiters: ((s: CallSummary) => void)[] = [];
   const runtime = createRuntime({
+    ledger: createMemoryUsageLedger(),
     ...options.runtime,
     config: result.config,
     onCallEnd: (summary) => {

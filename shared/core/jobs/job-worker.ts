@@ -161,10 +161,13 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
     const unregister = signals.registerRun(job.id, controller);
     const disarmDeadline = setTimer(() => abort('deadline', new GatewayError('GW_ERR_BACKEND_TIMEOUT', { message: "The job's run deadline passed." })), job.deadlineMs - clock.now());
     let disarmHeartbeat: () => void = () => undefined;
+    let renewing: Promise<void> | undefined;
+    let heartbeatStopped = false;
     const heartbeat = (): void => {
+      if (heartbeatStopped) return;
       disarmHeartbeat = setTimer(() => {
         const now = clock.now();
-        jobs.transition(job.id, ['running'], { updatedAtMs: now, runningUntilMs: now + leaseMs }, { ifVersion: version }).then(
+        renewing = jobs.transition(job.id, ['running'], { updatedAtMs: now, runningUntilMs: now + leaseMs }, { ifVersion: version }).then(
           (renewed) => {
             if (renewed.applied && renewed.job !== undefined) {
               version = renewed.job.version;
@@ -178,6 +181,12 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
         );
       }, leaseMs / 2);
     };
+    // The final transition is conditional on `version`; a renewal landing in between would make it lose.
+    const stopHeartbeat = async (): Promise<void> => {
+      heartbeatStopped = true;
+      disarmHeartbeat();
+      await renewing;
+    };
     heartbeat();
     const onHostAbort = (): void => abort('shutdown', new GatewayError('GW_ERR_SERVICE_SHUTTING_DOWN'));
     hostSignal?.addEventListener('abort', onHostAbort, { once: true });
@@ -186,6 +195,7 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
     try {
       const stored = await payloads.get(jobPayloadKey(job.owner, job.id, 'request'));
       if (stored === undefined) {
+        await stopHeartbeat();
         await finish(job, ['running'], { code: 'GW_ERR_INTERNAL', message: 'The stored request of the job is missing.', atMs: clock.now() }, version);
         return complete('request payload missing');
       }
@@ -206,6 +216,7 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
       // Streamed, not buffered: the payload store pulls the backend body at its own pace.
       const { bytes } = await payloads.put(jobPayloadKey(job.owner, job.id, 'response'), response.body ?? empty(), contentType === null ? {} : { contentType }, { signal: controller.signal });
       const usage = execution.usage?.();
+      await stopHeartbeat();
       const now = clock.now();
       const done = await jobs.transition(
         job.id,
@@ -218,9 +229,11 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
       await payloads.delete(jobPayloadKey(job.owner, job.id, 'request')).catch(() => false);
       return complete('succeeded');
     } catch (error) {
+      await stopHeartbeat();
       return await settleFailure(job, version, delivery, error, abortCause);
     } finally {
       disarmDeadline();
+      heartbeatStopped = true;
       disarmHeartbeat();
       unregister();
       hostSignal?.removeEventListener('abort', onHostAbort);

@@ -14,8 +14,11 @@ export interface RelayOptions {
   readonly requestId: string;
   /** Sees every chunk that reaches the caller (usage metering). Must not throw. */
   readonly observe?: ((chunk: Uint8Array) => void) | undefined;
-  /** Optional transform of the byte stream (e.g. removing the injected usage-only chunk). */
-  readonly transform?: ((source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>) | undefined;
+  /**
+   * Meters (and may rewrite) the byte stream: each backend chunk goes in, what comes out goes to the
+   * caller (e.g. the injected usage-only chunk removed); `end` returns what it still held.
+   */
+  readonly filter?: { push(chunk: Uint8Array): Uint8Array | undefined; end(): Uint8Array | undefined } | undefined;
   /** Stops the backend call (caller went away). */
   readonly abort: (reason?: unknown) => void;
   /** The caller's signal: a backend error after the caller left is the caller's abort, not a cut. */
@@ -34,12 +37,18 @@ export interface RelayOptions {
 export async function* relayBody(options: RelayOptions): AsyncGenerator<Uint8Array> {
   let outcome: RelayOutcome = 'caller_aborted';
   let failure: unknown;
-  const source = options.transform ? options.transform(options.source) : options.source;
-  const observe = options.observe;
+  const { source, observe, filter } = options;
   try {
-    for await (const chunk of source) {
+    for await (const input of source) {
+      const chunk = filter === undefined ? input : filter.push(input);
+      if (chunk === undefined) continue;
       if (observe !== undefined) observe(chunk);
       yield chunk;
+    }
+    const rest = filter?.end();
+    if (rest !== undefined) {
+      observe?.(rest);
+      yield rest;
     }
     outcome = 'complete';
   } catch (error) {

@@ -106,6 +106,11 @@ export interface UsageRecord {
   includeUsageInjected: boolean;
   /** The async job id when the call ran as a job, else null. */
   asyncJobId: string | null;
+  /**
+   * The scheduler's grant: which capacity group served the call and why (`free`, `reserved`, `spill`,
+   * `aged`), or null when the call never got a lease (rejected before scheduling).
+   */
+  grant: { group: string; reason: string } | null;
 }
 
 /** Attempts listed per record; more are only counted. */
@@ -132,6 +137,7 @@ export interface UsageRecordInput {
   tokens?: UsageReading;
   includeUsageInjected?: boolean;
   asyncJobId?: string | null;
+  grant?: { group: string; reason: string } | null;
 }
 
 /**
@@ -176,6 +182,7 @@ export function createUsageRecord(input: UsageRecordInput, clock: Clock): UsageR
     tokens: { ...tokens },
     includeUsageInjected: input.includeUsageInjected ?? false,
     asyncJobId: input.asyncJobId ?? null,
+    grant: input.grant ?? null,
   };
 }
 

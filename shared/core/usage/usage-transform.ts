@@ -28,6 +28,13 @@ export interface UsageTransform {
   readonly stats: UsageTapStats;
   /** Usage-only chunks removed from the caller's stream. */
   readonly strippedChunks: number;
+  /**
+   * The same transform without a web stream, for hosts that relay async iterables: feed each backend
+   * chunk and forward what comes back (undefined = nothing to forward yet).
+   */
+  push(chunk: Uint8Array): Uint8Array | undefined;
+  /** Ends the input; returns any bytes still held. */
+  end(): Uint8Array | undefined;
 }
 
 /**
@@ -58,6 +65,11 @@ export function createUsageTransform(format: UsageFormat, options: UsageTransfor
       finish: (o) => tap.finish(o),
       stats: tap.stats,
       strippedChunks: 0,
+      push(chunk) {
+        tap.observe(chunk);
+        return chunk;
+      },
+      end: () => undefined,
     };
   }
 
@@ -118,25 +130,35 @@ export function createUsageTransform(format: UsageFormat, options: UsageTransfor
     return out.take();
   };
 
+  const push = (chunk: Uint8Array): Uint8Array | undefined => {
+    if (ended) return undefined;
+    stats.bytes += chunk.length;
+    if (chunk.length === 0) return undefined;
+    clean = splitter.bufferedBytes === 0 && chunk[chunk.length - 1] === 0x0a ? chunk : undefined;
+    splitter.push(chunk);
+    stats.droppedLines = splitter.droppedLines;
+    const bytes = clean === undefined ? out.take() : cleanOutput(clean);
+    clean = undefined;
+    return bytes;
+  };
+  const flushHeld = (): Uint8Array | undefined => {
+    end();
+    return out.take();
+  };
+
   return {
     stream: new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
-        if (ended) return;
-        stats.bytes += chunk.length;
-        if (chunk.length === 0) return;
-        clean = splitter.bufferedBytes === 0 && chunk[chunk.length - 1] === 0x0a ? chunk : undefined;
-        splitter.push(chunk);
-        stats.droppedLines = splitter.droppedLines;
-        const bytes = clean === undefined ? out.take() : cleanOutput(clean);
-        clean = undefined;
+        const bytes = push(chunk);
         if (bytes !== undefined) controller.enqueue(bytes);
       },
       flush(controller) {
-        end();
-        const bytes = out.take();
+        const bytes = flushHeld();
         if (bytes !== undefined) controller.enqueue(bytes);
       },
     }),
+    push,
+    end: flushHeld,
     finish(finishOptions = {}) {
       if (finished === undefined) {
         end();
