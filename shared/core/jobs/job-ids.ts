@@ -16,18 +16,24 @@ export function createJobId(): string {
 }
 
 /**
- * The payload-store key of a job's stored request or response: `{ownerKey}/{jobId}/{part}`, where
- * `ownerKey` is `u-` + the first 128 bits of SHA-256(userId), base64url — path-safe whatever the user
- * id holds, and the same for all of a user's jobs (so an operator can find or erase them).
+ * The payload-store key of a job's stored request (`{ownerKey}/{jobId}/request`) or of one attempt's
+ * response (`{ownerKey}/{jobId}/response/{attempt}`), where `ownerKey` is `u-` + the first 128 bits of
+ * SHA-256(userId), base64url — path-safe whatever the user id holds, and the same for all of a user's
+ * jobs (so an operator can find or erase them). Responses are per attempt so that a worker presumed
+ * dead, still streaming, can never overwrite the result of the attempt that took over; the result of a
+ * `succeeded` job is the response of attempt `job.attempts`.
  *
  * Compatibility: these are Blob names in Azure; the scheme is documented in docs/jobs.md and never changes
  * for existing jobs.
  *
  * @example
- * jobPayloadKey({ userId: 'key:alice' }, 'Yx3r0Vb2cT8nS1qLw7dG5A', 'response'); // 'u-…/Yx3r0Vb2cT8nS1qLw7dG5A/response'
+ * jobPayloadKey({ userId: 'key:alice' }, 'Yx3r0Vb2cT8nS1qLw7dG5A', 'request'); // 'u-…/Yx3r0Vb2cT8nS1qLw7dG5A/request'
+ * jobPayloadKey({ userId: 'key:alice' }, 'Yx3r0Vb2cT8nS1qLw7dG5A', 'response', 2); // 'u-…/Yx3r0Vb2cT8nS1qLw7dG5A/response/2'
  */
-export function jobPayloadKey(owner: JobOwner, jobId: string, part: 'request' | 'response'): string {
-  return `${ownerKey(owner)}/${jobId}/${part}`;
+export function jobPayloadKey(owner: JobOwner, jobId: string, part: 'request'): string;
+export function jobPayloadKey(owner: JobOwner, jobId: string, part: 'response', attempt: number): string;
+export function jobPayloadKey(owner: JobOwner, jobId: string, part: 'request' | 'response', attempt?: number): string {
+  return part === 'request' ? `${ownerKey(owner)}/${jobId}/request` : `${ownerKey(owner)}/${jobId}/response/${attempt ?? 0}`;
 }
 
 /** The owner segment of {@link jobPayloadKey}. */

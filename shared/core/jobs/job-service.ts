@@ -184,7 +184,7 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
       case 'succeeded':
         break;
     }
-    const stored = job.response === undefined ? undefined : await payloads.get(jobPayloadKey(job.owner, job.id, 'response'));
+    const stored = job.response === undefined ? undefined : await payloads.get(jobPayloadKey(job.owner, job.id, 'response', job.attempts));
     if (job.response === undefined || stored === undefined) throw new GatewayError('GW_ERR_JOB_RESULT_EXPIRED', { details: { job_id: job.id } });
     const headers = new Headers();
     for (const [name, value] of Object.entries(job.response.headers)) if (!UNSTORED_RESPONSE_HEADERS.includes(name)) headers.set(name, value);

@@ -214,7 +214,8 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
       });
       const contentType = response.headers.get('content-type');
       // Streamed, not buffered: the payload store pulls the backend body at its own pace.
-      const { bytes } = await payloads.put(jobPayloadKey(job.owner, job.id, 'response'), response.body ?? empty(), contentType === null ? {} : { contentType }, { signal: controller.signal });
+      const responseKey = jobPayloadKey(job.owner, job.id, 'response', job.attempts);
+      const { bytes } = await payloads.put(responseKey, response.body ?? empty(), contentType === null ? {} : { contentType }, { signal: controller.signal });
       const usage = execution.usage?.();
       await stopHeartbeat();
       const now = clock.now();
@@ -224,7 +225,10 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
         { status: 'succeeded', updatedAtMs: now, finishedAtMs: now, expiresAtMs: now + job.retentionMs, response: { status: response.status, headers, bytes }, ...(usage === undefined ? {} : { usage }) },
         { ifVersion: version },
       );
-      if (!done.applied || done.job === undefined) return complete(`superseded: job ${done.job?.status ?? 'gone'}`);
+      if (!done.applied || done.job === undefined) {
+        await payloads.delete(responseKey).catch(() => false);
+        return complete(`superseded: job ${done.job?.status ?? 'gone'}`);
+      }
       signals.finished(done.job);
       await payloads.delete(jobPayloadKey(job.owner, job.id, 'request')).catch(() => false);
       return complete('succeeded');

@@ -16,7 +16,7 @@ export interface SweepReport {
  * The retention sweep, in two steps so a poller first learns that a result is gone (410) and only
  * later that the job is unknown (404):
  * 1. a job whose `expiresAtMs` has passed moves to `expired` (conditional on its version, so a job that
- *    just changed is looked at again next time); its request and response payloads are deleted; the
+ *    just changed is looked at again next time); its request and every attempt's response are deleted; the
  *    tombstone is kept for another `retentionMs`;
  * 2. an `expired` tombstone whose `expiresAtMs` has passed is deleted.
  * An unfinished job reaches step 1 only long after its run deadline (deadline + retention): a backstop
@@ -50,7 +50,8 @@ export async function sweepExpiredJobs(
       const { applied } = await deps.jobs.transition(job.id, [job.status], { status: 'expired', updatedAtMs: nowMs, expiresAtMs: nowMs + job.retentionMs }, { ifVersion: job.version });
       if (!applied) continue;
       expired++;
-      await deps.payloads.delete(jobPayloadKey(job.owner, job.id, 'response'));
+      // Every attempt may have left a response (a superseded worker's included); attempts is small and bounded.
+      for (let attempt = 1; attempt <= job.attempts; attempt++) await deps.payloads.delete(jobPayloadKey(job.owner, job.id, 'response', attempt));
       await deps.payloads.delete(jobPayloadKey(job.owner, job.id, 'request'));
     }
     if (due.length < batchSize) break;

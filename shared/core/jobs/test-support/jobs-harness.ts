@@ -1,6 +1,9 @@
+// Test-only harness (excluded from the build): engine tests run on the memory adapters, as *.test.ts files may.
+/* eslint-disable @typescript-eslint/no-restricted-imports */
 import { MemoryJobQueue } from '../../../adapters/memory/memory-job-queue.js';
 import { MemoryJobStore } from '../../../adapters/memory/memory-job-store.js';
 import { MemoryPayloadStore } from '../../../adapters/memory/memory-payload-store.js';
+/* eslint-enable @typescript-eslint/no-restricted-imports */
 import { FakeClock } from '../../clock.js';
 import type { GatewayRequest } from '../../http/gateway-request.js';
 import { createJobService, type JobServiceOptions } from '../job-service.js';
@@ -28,6 +31,7 @@ export function createJobsHarness(options: { service?: JobServiceOptions; worker
   const signals = new JobSignals();
   const calls: ExecuteCall[] = [];
   const waiters: Array<(call: ExecuteCall) => void> = [];
+  let claimed = 0;
   const execute = async (request: GatewayRequest): Promise<JobExecution> => {
     const chunks: Buffer[] = [];
     if (request.body !== null) for await (const chunk of request.body) chunks.push(Buffer.from(chunk));
@@ -35,7 +39,11 @@ export function createJobsHarness(options: { service?: JobServiceOptions; worker
       const call: ExecuteCall = { request, body: Buffer.concat(chunks).toString('utf8'), resolve, reject };
       request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true });
       calls.push(call);
-      waiters.shift()?.(call);
+      const waiter = waiters.shift();
+      if (waiter !== undefined) {
+        claimed++;
+        waiter(call);
+      }
     });
   };
   const service = createJobService({ jobs, payloads, queue, clock, signals, setTimer: timers.setTimer }, options.service);
@@ -43,7 +51,15 @@ export function createJobsHarness(options: { service?: JobServiceOptions; worker
   const worker = createJobWorker({ jobs, payloads, clock, signals, execute, setTimer: timers.setTimer }, workerOptions);
   /** Another worker process: same stores, its own timers (advance them or not to simulate a crash). */
   const otherWorker = (otherTimers = new ManualTimers(clock)) => createJobWorker({ jobs, payloads, clock, signals: new JobSignals(), execute, setTimer: otherTimers.setTimer }, workerOptions);
-  const nextCall = (): Promise<ExecuteCall> => new Promise((resolve) => waiters.push(resolve));
+  /** The next call of `execute` not yet handed out, waiting for it if need be. */
+  const nextCall = (): Promise<ExecuteCall> => {
+    const ready = calls[claimed];
+    if (ready !== undefined) {
+      claimed++;
+      return Promise.resolve(ready);
+    }
+    return new Promise((resolve) => waiters.push(resolve));
+  };
   return { clock, timers, jobs, payloads, queue, signals, service, worker, otherWorker, calls, nextCall, execute };
 }
 
