@@ -1,0 +1,157 @@
+import { AppConfigurationClient } from '@azure/app-configuration';
+import { TableClient } from '@azure/data-tables';
+import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { ServiceBusClient } from '@azure/service-bus';
+import { BlobServiceClient } from '@azure/storage-blob';
+
+/**
+ * How one Azure connection is configured, read from app settings the way Azure Functions names
+ * identity-based connections (`{name}__accountName`, `{name}__serviceUri`, …), or from a connection
+ * string in `{name}` itself (local development and Azurite only).
+ */
+export interface AzureConnectionSettings {
+  /** The setting's name, for error messages. */
+  readonly name: string;
+  /** `{name}`: a connection string. Takes precedence; meant for local development and Azurite. */
+  readonly connectionString?: string;
+  /** `{name}__accountName`: Storage account; blob and table URIs are derived from it. */
+  readonly accountName?: string;
+  /** `{name}__blobServiceUri`. */
+  readonly blobServiceUri?: string;
+  /** `{name}__tableServiceUri`. */
+  readonly tableServiceUri?: string;
+  /** `{name}__fullyQualifiedNamespace`: Service Bus, e.g. `gw-sb.servicebus.windows.net`. */
+  readonly fullyQualifiedNamespace?: string;
+  /** `{name}__endpoint`: App Configuration, e.g. `https://gw-cfg.azconfig.io`. */
+  readonly endpoint?: string;
+  /** `{name}__credential`: `managedidentity` to use managed identity only (no developer fallbacks). */
+  readonly credential?: string;
+  /** `{name}__clientId`: a user-assigned managed identity's client id. */
+  readonly clientId?: string;
+}
+
+/** Names of the connections the gateway uses (defaults match `local.settings.sample.json` and infra). */
+export interface AzureClientsOptions {
+  /** Storage (tables and blobs); default `AzureWebJobsStorage`, the Functions host's own. */
+  readonly storageConnection?: string;
+  /** Service Bus; default `ServiceBusConnection` (also the Service Bus trigger's `connection`). */
+  readonly serviceBusConnection?: string;
+  /** App Configuration; default `AppConfigConnection`. */
+  readonly appConfigConnection?: string;
+}
+
+/** Dependencies of {@link createAzureClients}. */
+export interface AzureClientsDeps {
+  /** App settings (usually `process.env`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Overrides the credential built from the settings (tests, or a shared credential). */
+  readonly credential?: TokenCredential;
+}
+
+/** Builds SDK clients lazily; nothing connects until a client is used. */
+export interface AzureClients {
+  tableClient(tableName: string): TableClient;
+  blobServiceClient(): BlobServiceClient;
+  serviceBusClient(): ServiceBusClient;
+  appConfigurationClient(): AppConfigurationClient;
+  /** The settings each connection resolved to (no secrets), for startup logs. */
+  describe(): Record<string, string>;
+}
+
+/**
+ * Reads one connection's settings from `env`.
+ *
+ * @example
+ * readConnectionSettings(process.env, 'AzureWebJobsStorage'); // { name, accountName: 'gwstore', credential: 'managedidentity', clientId: '…' }
+ */
+export function readConnectionSettings(env: Readonly<Record<string, string | undefined>>, name: string): AzureConnectionSettings {
+  const get = (suffix: string): string | undefined => {
+    const value = env[suffix === '' ? name : `${name}__${suffix}`] ?? (suffix === '' ? undefined : env[`${name}:${suffix}`]);
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const pick: Record<string, string | undefined> = {
+    connectionString: get(''),
+    accountName: get('accountName'),
+    blobServiceUri: get('blobServiceUri'),
+    tableServiceUri: get('tableServiceUri'),
+    fullyQualifiedNamespace: get('fullyQualifiedNamespace'),
+    endpoint: get('endpoint'),
+    credential: get('credential'),
+    clientId: get('clientId'),
+  };
+  const settings: Record<string, string> = { name };
+  for (const [key, value] of Object.entries(pick)) if (value !== undefined) settings[key] = value;
+  return settings as unknown as AzureConnectionSettings;
+}
+
+/**
+ * Creates the Azure SDK clients the adapters take, from identity-based settings (production: managed
+ * identity, RBAC on each resource) or connection strings (local development, Azurite).
+ *
+ * Credential: `{name}__clientId` → `ManagedIdentityCredential({ clientId })`; `{name}__credential` =
+ * `managedidentity` → system-assigned `ManagedIdentityCredential`; otherwise `DefaultAzureCredential`
+ * (managed identity on Azure, Azure CLI / VS Code sign-in on a laptop).
+ *
+ * @example
+ * const clients = createAzureClients({ env: process.env });
+ * const health = createTableBackendHealthStore({ client: clients.tableClient('GatewayBackendHealth') });
+ */
+export function createAzureClients(deps: AzureClientsDeps, options: AzureClientsOptions = {}): AzureClients {
+  const storage = readConnectionSettings(deps.env, options.storageConnection ?? 'AzureWebJobsStorage');
+  const serviceBus = readConnectionSettings(deps.env, options.serviceBusConnection ?? 'ServiceBusConnection');
+  const appConfig = readConnectionSettings(deps.env, options.appConfigConnection ?? 'AppConfigConnection');
+  const credentials = new Map<string, TokenCredential>();
+  const credentialFor = (s: AzureConnectionSettings): TokenCredential => {
+    if (deps.credential !== undefined) return deps.credential;
+    const key = `${s.credential ?? ''}|${s.clientId ?? ''}`;
+    let credential = credentials.get(key);
+    if (credential === undefined) {
+      credential =
+        s.clientId !== undefined ? new ManagedIdentityCredential({ clientId: s.clientId })
+        : s.credential?.toLowerCase() === 'managedidentity' ? new ManagedIdentityCredential()
+        : new DefaultAzureCredential();
+      credentials.set(key, credential);
+    }
+    return credential;
+  };
+  const missing = (s: AzureConnectionSettings, needs: string): Error =>
+    new Error(`Azure connection "${s.name}" is not configured: set ${s.name}__${needs} (identity-based) or ${s.name} (connection string, local development only).`);
+  const insecure = (connectionString: string): boolean => /(^|;)\s*(DefaultEndpointsProtocol=http|UseDevelopmentStorage=true|[A-Za-z]+Endpoint=http:)/i.test(connectionString);
+
+  let blob: BlobServiceClient | undefined;
+  let bus: ServiceBusClient | undefined;
+  let config: AppConfigurationClient | undefined;
+
+  return {
+    tableClient(tableName) {
+      if (storage.connectionString !== undefined) return TableClient.fromConnectionString(storage.connectionString, tableName, { allowInsecureConnection: insecure(storage.connectionString) });
+      const uri = storage.tableServiceUri ?? (storage.accountName === undefined ? undefined : `https://${storage.accountName}.table.core.windows.net`);
+      if (uri === undefined) throw missing(storage, 'accountName');
+      return new TableClient(uri, tableName, credentialFor(storage));
+    },
+    blobServiceClient() {
+      if (blob !== undefined) return blob;
+      if (storage.connectionString !== undefined) return (blob = BlobServiceClient.fromConnectionString(storage.connectionString));
+      const uri = storage.blobServiceUri ?? (storage.accountName === undefined ? undefined : `https://${storage.accountName}.blob.core.windows.net`);
+      if (uri === undefined) throw missing(storage, 'accountName');
+      return (blob = new BlobServiceClient(uri, credentialFor(storage)));
+    },
+    serviceBusClient() {
+      if (bus !== undefined) return bus;
+      if (serviceBus.connectionString !== undefined) return (bus = new ServiceBusClient(serviceBus.connectionString));
+      if (serviceBus.fullyQualifiedNamespace === undefined) throw missing(serviceBus, 'fullyQualifiedNamespace');
+      return (bus = new ServiceBusClient(serviceBus.fullyQualifiedNamespace, credentialFor(serviceBus)));
+    },
+    appConfigurationClient() {
+      if (config !== undefined) return config;
+      if (appConfig.connectionString !== undefined) return (config = new AppConfigurationClient(appConfig.connectionString, { allowInsecureConnection: /Endpoint=http:/i.test(appConfig.connectionString) }));
+      if (appConfig.endpoint === undefined) throw missing(appConfig, 'endpoint');
+      return (config = new AppConfigurationClient(appConfig.endpoint, credentialFor(appConfig)));
+    },
+    describe() {
+      const mode = (s: AzureConnectionSettings): string =>
+        s.connectionString !== undefined ? 'connection string' : `identity (${s.clientId === undefined ? (s.credential ?? 'default credential') : `user-assigned ${s.clientId}`})`;
+      return { [storage.name]: mode(storage), [serviceBus.name]: mode(serviceBus), [appConfig.name]: mode(appConfig) };
+    },
+  };
+}

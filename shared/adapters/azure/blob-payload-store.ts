@@ -1,0 +1,143 @@
+import { Readable } from 'node:stream';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { PayloadMeta, PayloadStore, StoredPayload } from '../../ports/payload-store.js';
+import { statusOf } from './azure-errors.js';
+
+/** Dependencies of {@link createBlobPayloadStore}. */
+export interface BlobPayloadStoreDeps {
+  readonly service: BlobServiceClient;
+}
+
+/** Options of {@link createBlobPayloadStore}. */
+export interface BlobPayloadStoreOptions {
+  /** Container (default `gateway-payloads`). */
+  readonly container?: string;
+  /** Prefix before every key, e.g. `v1/` (default `v1/`). */
+  readonly prefix?: string;
+  /** Size of each staged block (default 4 MiB). */
+  readonly blockBytes?: number;
+  /** Blocks uploaded in parallel; memory in use is at most `blockBytes × (maxConcurrency + 1)` (default 4). */
+  readonly maxConcurrency?: number;
+  /** Create the container on first use when it does not exist (default true). */
+  readonly createContainer?: boolean;
+}
+
+/** The metadata entry that carries {@link PayloadMeta} (format version 1). */
+export const PAYLOAD_META_KEY = 'gwmeta';
+
+const KEY_PATTERN = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
+
+/**
+ * Creates the Azure Blob {@link PayloadStore}. A body is streamed in with `uploadStream` (blocks are
+ * staged as they fill and committed once at the end, so a failed or aborted upload leaves the previous
+ * blob — or none — readable, never a truncated one) and streamed out from `download()`'s
+ * `readableStreamBody`; neither direction holds a whole body.
+ *
+ * Blob path: `{container}/{prefix}{key}`; the jobs engine's keys start with the caller's owner key,
+ * so each caller's payloads share a prefix (lifecycle rules and listing per caller).
+ *
+ * @example
+ * const payloads = createBlobPayloadStore({ service: clients.blobServiceClient() }, { container: 'gateway-payloads' });
+ * await payloads.put('u-abc/job1/response', body, { contentType: 'application/json' });
+ */
+export function createBlobPayloadStore(deps: BlobPayloadStoreDeps, options: BlobPayloadStoreOptions = {}): PayloadStore {
+  const container: ContainerClient = deps.service.getContainerClient(options.container ?? 'gateway-payloads');
+  const prefix = options.prefix ?? 'v1/';
+  const blockBytes = options.blockBytes ?? 4 * 1024 * 1024;
+  const maxConcurrency = options.maxConcurrency ?? 4;
+  let ready: Promise<unknown> | undefined;
+  const ensureContainer = (): Promise<unknown> => {
+    if (options.createContainer === false) return Promise.resolve();
+    ready ??= container.createIfNotExists().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+  const blob = (key: string) => {
+    if (key.length > 512 || !KEY_PATTERN.test(key) || key.split('/').some((s) => s === '.' || s === '..')) throw new Error(`Invalid payload key "${key.slice(0, 80)}": use /-separated segments of [A-Za-z0-9._~-] (not . or ..), at most 512 characters.`);
+    return container.getBlockBlobClient(`${prefix}${key}`);
+  };
+
+  return {
+    async put(key, body, meta, putOptions) {
+      const client = blob(key);
+      await ensureContainer();
+      const signal = putOptions?.signal;
+      signal?.throwIfAborted();
+      let bytes = 0;
+      let bodyError: unknown;
+      const source = async function* (): AsyncGenerator<Buffer> {
+        try {
+          for await (const chunk of body) {
+            signal?.throwIfAborted();
+            bytes += chunk.byteLength;
+            // Copy: the writer may reuse its buffer after yielding it, and uploadStream keeps chunks until a block fills.
+            yield Buffer.from(chunk);
+          }
+          signal?.throwIfAborted();
+        } catch (error) {
+          bodyError = error;
+          throw error;
+        }
+      };
+      const stream = Readable.from(source(), { objectMode: false });
+      try {
+        await client.uploadStream(stream, blockBytes, maxConcurrency, {
+          blobHTTPHeaders: meta.contentType === undefined ? {} : { blobContentType: meta.contentType },
+          metadata: { [PAYLOAD_META_KEY]: encodeMeta(meta) },
+          ...(signal === undefined ? {} : { abortSignal: signal }),
+        });
+      } catch (error) {
+        stream.destroy();
+        // Prefer the body's own error (what the caller cares about) over the SDK's wrapper of it.
+        throw bodyError ?? error;
+      }
+      if (bodyError !== undefined) throw bodyError;
+      return { bytes };
+    },
+
+    async get(key) {
+      const client = blob(key);
+      await ensureContainer();
+      try {
+        const response = await client.download();
+        const stream = response.readableStreamBody;
+        const stored: StoredPayload = {
+          meta: decodeMeta(response.metadata?.[PAYLOAD_META_KEY]),
+          bytes: response.contentLength ?? 0,
+          body: stream === undefined ? emptyBody() : (stream as unknown as AsyncIterable<Uint8Array>),
+        };
+        return stored;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+
+    async delete(key) {
+      const client = blob(key);
+      await ensureContainer();
+      return (await client.deleteIfExists()).succeeded;
+    },
+  };
+}
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {
+  // Nothing to read.
+}
+
+/** `gwmeta` = URI-encoded JSON `{ v: 1, contentType?, attributes? }` (metadata values must be ASCII). */
+function encodeMeta(meta: PayloadMeta): string {
+  return encodeURIComponent(JSON.stringify({ v: 1, ...(meta.contentType === undefined ? {} : { contentType: meta.contentType }), ...(meta.attributes === undefined ? {} : { attributes: meta.attributes }) }));
+}
+
+function decodeMeta(value: string | undefined): PayloadMeta {
+  if (value === undefined) return {};
+  try {
+    const parsed = JSON.parse(decodeURIComponent(value)) as { contentType?: string; attributes?: Record<string, string> };
+    return { ...(parsed.contentType === undefined ? {} : { contentType: parsed.contentType }), ...(parsed.attributes === undefined ? {} : { attributes: parsed.attributes }) };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,171 @@
+import { odata, type TableClient, type TableEntity } from '@azure/data-tables';
+import type { JobPatch, JobRecord, JobStatus, JobStore, JobTransitionResult } from '../../ports/job-store.js';
+import { isLostRace, statusOf } from './azure-errors.js';
+import { encodeTableKey, timeKey } from './table-key.js';
+
+/** The `RowKey` of a job entity (format version 1). */
+export const JOB_ROW_KEY = 'job.v1';
+
+/** Dependencies of {@link createTableJobStore}. */
+export interface TableJobStoreDeps {
+  /** A client for the jobs table (e.g. `GatewayJobs`). */
+  readonly client: TableClient;
+}
+
+/** Options of {@link createTableJobStore}. */
+export interface TableJobStoreOptions {
+  /** Create the table on first use when it does not exist (default true). */
+  readonly createTable?: boolean;
+  /** Re-reads of one transition after lost ETag races before it gives up (default 50). */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * Stored entity (docs/storage.md, "GatewayJobs"): PK = `encodeTableKey(id)`, RK = `job.v1`. `job` is
+ * the whole {@link JobRecord} as JSON minus `version` (the source of truth, unknown fields kept); the
+ * other columns are copies for queries (`expiresAt` is `timeKey(expiresAtMs)`, a string so that the
+ * sweep's range filter compares reliably).
+ */
+interface JobEntity extends TableEntity {
+  readonly schemaVersion: number;
+  readonly job: string;
+  readonly version: number;
+  readonly status: string;
+  readonly ownerUserId: string;
+  readonly expiresAt: string;
+  readonly updatedAtMs: number;
+}
+
+const PATCHABLE = ['status', 'startedAtMs', 'finishedAtMs', 'expiresAtMs', 'runningUntilMs', 'attempts', 'lastError', 'usage', 'response', 'cancelRequestedAtMs', 'updatedAtMs'] as const;
+
+/**
+ * Creates the Azure Table {@link JobStore}: one entity per job (its own partition, so jobs never
+ * contend with each other), every transition a read → condition check → ETag-conditional replace. Of
+ * concurrent transitions from one state exactly one write carries the current ETag; the others get
+ * 412, re-read, find the condition no longer holds and answer `applied: false` with the winner's record.
+ *
+ * `listExpired` is a filtered scan (`expiresAt le …`): Table cannot order by a property, so it returns
+ * the first `limit` matches it finds, sorted by `expiresAtMs` — fine for a sweep that runs until empty.
+ *
+ * @example
+ * const jobs = createTableJobStore({ client: clients.tableClient('GatewayJobs') });
+ * const { applied } = await jobs.transition(id, ['queued'], { status: 'running', updatedAtMs: now, attempts: 1 });
+ */
+export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobStoreOptions = {}): JobStore {
+  const { client } = deps;
+  const maxAttempts = options.maxAttempts ?? 50;
+  let ready: Promise<void> | undefined;
+  const ensureTable = (): Promise<void> => {
+    if (options.createTable === false) return Promise.resolve();
+    ready ??= client.createTable().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+
+  const readOne = async (id: string): Promise<{ job: JobRecord; etag: string } | undefined> => {
+    try {
+      const entity = await client.getEntity<JobEntity>(encodeTableKey(id), JOB_ROW_KEY);
+      return { job: fromEntity(entity), etag: entity.etag };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  };
+
+  return {
+    async create(job) {
+      await ensureTable();
+      const stored: JobRecord = { ...structuredClone(job), version: 1 };
+      try {
+        await client.createEntity(toEntity(stored));
+      } catch (error) {
+        if (statusOf(error) === 409) throw new Error(`Job ${job.id} already exists.`, { cause: error });
+        throw error;
+      }
+      return structuredClone(stored);
+    },
+
+    async get(id) {
+      await ensureTable();
+      return (await readOne(id))?.job;
+    },
+
+    async transition(id: string, from: readonly JobStatus[], patch: JobPatch, transitionOptions?: { readonly ifVersion?: number }): Promise<JobTransitionResult> {
+      await ensureTable();
+      for (let attempt = 0; attempt < maxAttempts; attempt++) {
+        const current = await readOne(id);
+        if (current === undefined) return { applied: false, job: undefined };
+        if (!from.includes(current.job.status) || (transitionOptions?.ifVersion !== undefined && current.job.version !== transitionOptions.ifVersion)) {
+          return { applied: false, job: current.job };
+        }
+        const next = applyPatch(current.job, patch);
+        try {
+          await client.updateEntity(toEntity(next), 'Replace', { etag: current.etag });
+          return { applied: true, job: structuredClone(next) };
+        } catch (error) {
+          // 404: deleted in between — the next read answers "no such job".
+          if (isLostRace(error) || statusOf(error) === 404) continue;
+          throw error;
+        }
+      }
+      throw new Error(`TableJobStore: transition of ${id} lost ${maxAttempts} races in a row`);
+    },
+
+    async listExpired(nowMs, limit) {
+      await ensureTable();
+      if (limit <= 0) return [];
+      const found: JobRecord[] = [];
+      const pages = client.listEntities<JobEntity>({ queryOptions: { filter: odata`RowKey eq ${JOB_ROW_KEY} and expiresAt le ${timeKey(nowMs)}` } }).byPage({ maxPageSize: Math.min(1_000, Math.max(limit, 10)) });
+      for await (const page of pages) {
+        for (const entity of page) {
+          const job = fromEntity(entity);
+          if (job.expiresAtMs <= nowMs) found.push(job);
+        }
+        if (found.length >= limit) break;
+      }
+      return found.sort((a, b) => a.expiresAtMs - b.expiresAtMs).slice(0, limit);
+    },
+
+    async delete(id) {
+      await ensureTable();
+      try {
+        await client.deleteEntity(encodeTableKey(id), JOB_ROW_KEY);
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 404) return false;
+        throw error;
+      }
+    },
+  };
+}
+
+function applyPatch(job: JobRecord, patch: JobPatch): JobRecord {
+  const next: Record<string, unknown> = structuredClone(job) as unknown as Record<string, unknown>;
+  for (const field of PATCHABLE) {
+    const value = (patch as Record<string, unknown>)[field];
+    if (value !== undefined) next[field] = structuredClone(value);
+  }
+  next.version = job.version + 1;
+  return next as unknown as JobRecord;
+}
+
+function toEntity(job: JobRecord): JobEntity {
+  const { version, ...rest } = job;
+  return {
+    partitionKey: encodeTableKey(job.id),
+    rowKey: JOB_ROW_KEY,
+    schemaVersion: 1,
+    job: JSON.stringify(rest),
+    version,
+    status: job.status,
+    ownerUserId: job.owner.userId.slice(0, 1_024),
+    expiresAt: timeKey(job.expiresAtMs),
+    updatedAtMs: job.updatedAtMs,
+  };
+}
+
+function fromEntity(entity: JobEntity): JobRecord {
+  return { ...(JSON.parse(entity.job) as Omit<JobRecord, 'version'>), version: Number(entity.version) };
+}

@@ -1,0 +1,104 @@
+import type { TableClient, TableEntity } from '@azure/data-tables';
+import type { QuotaReserveResult, QuotaStore } from '../../ports/quota-store.js';
+import { contentionBackoff, isLostRace, statusOf } from './azure-errors.js';
+import { encodeTableKey, timeKey } from './table-key.js';
+
+/** Dependencies of {@link createTableQuotaStore}. */
+export interface TableQuotaStoreDeps {
+  /** A client for the quota table (e.g. `GatewayQuota`). */
+  readonly client: TableClient;
+}
+
+/** Options of {@link createTableQuotaStore}. */
+export interface TableQuotaStoreOptions {
+  /** Attempts of one operation before it gives up on a contended counter (default 200). */
+  readonly maxAttempts?: number;
+  /** Create the table on first use when it does not exist (default true). */
+  readonly createTable?: boolean;
+  /** The pause between lost races (default: jittered, at most 25 ms). */
+  readonly backoff?: (attempt: number) => Promise<void>;
+}
+
+/**
+ * Stored entity (docs/storage.md, "GatewayQuota"): PK = `encodeTableKey(key)`, RK = `timeKey(windowStartMs)`.
+ * `used` is a Double (exact for integers below 2^53).
+ */
+interface QuotaEntity extends TableEntity {
+  readonly schemaVersion: number;
+  readonly quotaKey: string;
+  readonly windowStartMs: number;
+  readonly used: number;
+}
+
+/**
+ * Creates the Azure Table {@link QuotaStore}: one entity per `(key, window)`, every change a read →
+ * ETag-conditional write, retried on 412/409, so a reservation is check-and-add in one step across any
+ * number of gateway instances.
+ *
+ * @example
+ * const quotas = createTableQuotaStore({ client: clients.tableClient('GatewayQuota') });
+ * const { granted } = await quotas.reserve('profile:batch:minute', windowStartMs, 1_200, 50_000);
+ */
+export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQuotaStoreOptions = {}): QuotaStore {
+  const { client } = deps;
+  const maxAttempts = options.maxAttempts ?? 200;
+  const backoff = options.backoff ?? ((attempt: number) => contentionBackoff(attempt));
+  let ready: Promise<void> | undefined;
+  const ensureTable = (): Promise<void> => {
+    if (options.createTable === false) return Promise.resolve();
+    ready ??= client.createTable().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+
+  const readCounter = async (key: string, windowStartMs: number): Promise<{ used: number; etag: string } | undefined> => {
+    try {
+      const entity = await client.getEntity<QuotaEntity>(encodeTableKey(key), timeKey(windowStartMs));
+      return { used: Number(entity.used), etag: entity.etag };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  };
+
+  /** Read-modify-write with the ETag; `decide` answers the new counter, or undefined to write nothing. */
+  const change = async <R>(key: string, windowStartMs: number, decide: (used: number) => { next: number | undefined; result: R }): Promise<R> => {
+    await ensureTable();
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      if (attempt > 0) await backoff(attempt);
+      const current = await readCounter(key, windowStartMs);
+      const { next, result } = decide(current?.used ?? 0);
+      if (next === undefined) return result;
+      const entity: QuotaEntity = { partitionKey: encodeTableKey(key), rowKey: timeKey(windowStartMs), schemaVersion: 1, quotaKey: key, windowStartMs, used: next };
+      try {
+        if (current === undefined) await client.createEntity(entity);
+        else await client.updateEntity(entity, 'Replace', { etag: current.etag });
+        return result;
+      } catch (error) {
+        if (isLostRace(error)) continue;
+        throw error;
+      }
+    }
+    throw new Error(`TableQuotaStore: "${key}" lost ${maxAttempts} races in a row`);
+  };
+
+  return {
+    reserve(key, windowStartMs, amount, limit): Promise<QuotaReserveResult> {
+      return change<QuotaReserveResult>(key, windowStartMs, (used) =>
+        used === 0 || used + amount <= limit ? { next: used + amount, result: { granted: true, used: used + amount } } : { next: undefined, result: { granted: false, used } },
+      );
+    },
+    adjust(key, windowStartMs, delta) {
+      return change<number>(key, windowStartMs, (used) => {
+        const next = Math.max(0, used + delta);
+        return { next, result: next };
+      });
+    },
+    async used(key, windowStartMs) {
+      await ensureTable();
+      return (await readCounter(key, windowStartMs))?.used ?? 0;
+    },
+  };
+}
