@@ -20,6 +20,11 @@ export const modelPriceSchema = z
  */
 export const usageConfigSchema = z
   .object({
+    /**
+     * Meter tokens of every response (default). Off only to measure what metering costs (the bench):
+     * records are still written, with no tokens.
+     */
+    enabled: z.boolean().default(true),
     /** Add `stream_options.include_usage` to streaming OpenAI chat/completions requests (and hide the chunk). */
     injectIncludeUsage: z.boolean().default(true),
     /** Prices by model name (exact, or a prefix followed by `-`). */

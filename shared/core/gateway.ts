@@ -210,7 +210,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const api = detectUsageApi(url.pathname);
       let sendBody = body;
       summary.stream = json?.stream === true;
-      if (json !== undefined && s.config.usage.injectIncludeUsage) {
+      if (json !== undefined && s.config.usage.enabled && s.config.usage.injectIncludeUsage) {
         const plan = injectIncludeUsage(api, json);
         if (plan.injected) {
           json = plan.body as Record<string, unknown>;
@@ -314,7 +314,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const contentType = headers.get('content-type');
     const sse = (contentType ?? '').startsWith('text/event-stream');
     summary.stream ||= sse;
-    const meter = createUsageTransform(detectUsageFormat(path, contentType), {
+    const meter = !s.config.usage.enabled ? undefined : createUsageTransform(detectUsageFormat(path, contentType), {
       stripUsageOnlyChunk: summary.includeUsageInjected && sse,
       estimator: deps.estimator,
       requestModel: model,
@@ -325,6 +325,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     let bytes = 0;
     const body = relayBody({
       source: response.body,
+      errorKind: (error) => response.errorKind(error),
       sse,
       shape: target.shape,
       requestId,
@@ -335,7 +336,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       abort: result.abort,
       callerSignal,
       finish: (outcome) => {
-        const usage = meter.finish({ estimate: response.status < 400 });
+        result.release();
+        const usage = meter?.finish({ estimate: response.status < 400 }) ?? emptyUsageReading();
         summary.usage = usage.source === 'none' && response.status >= 400 ? emptyUsageReading(usage.servedModel) : usage;
         summary.outcome = outcome;
         summary.responseBytes = bytes;

@@ -31,8 +31,10 @@ export interface BackendResponse {
   readonly status: number;
   /** Lower-cased header names; repeated headers joined as the adapter sees fit (set-cookie kept as an array). */
   readonly headers: Record<string, string | string[] | undefined>;
-  /** The body. Iterating pulls from the socket; errors surface as {@link TransportError}. */
+  /** The body. Iterating pulls from the socket; classify what it throws with {@link errorKind}. */
   readonly body: AsyncIterable<Uint8Array>;
+  /** Classifies an error thrown while reading {@link body} (the body is the socket's own stream, unwrapped, for speed). */
+  errorKind(error: unknown): TransportErrorKind;
   /** Stops reading and releases the connection (used when the engine discards a response to fail over). */
   dump(): Promise<void>;
 }

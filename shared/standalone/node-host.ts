@@ -104,6 +104,19 @@ async function writeResponse(res: ServerResponse, response: GatewayResponse): Pr
     return;
   }
   const iterator = response.body[Symbol.asyncIterator]();
+  // A small body of declared length (a non-streaming answer) goes out with its headers in one write.
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared <= SMALL_BODY_BYTES) {
+    const chunks: Uint8Array[] = [];
+    try {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) chunks.push(next.value);
+    } catch {
+      res.destroy();
+      return;
+    }
+    if (!res.destroyed) res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    return;
+  }
   let flushed: Promise<void> = Promise.resolve();
   try {
     for (;;) {
@@ -136,6 +149,9 @@ async function writeResponse(res: ServerResponse, response: GatewayResponse): Pr
     res.destroy();
   }
 }
+
+/** Bodies of at most this declared length are written in one piece with their headers. */
+const SMALL_BODY_BYTES = 64 * 1024;
 
 function waitForDrain(res: ServerResponse): Promise<boolean> {
   return new Promise((resolve) => {

@@ -59,7 +59,8 @@ export function createUndiciBackendTransport(options: UndiciTransportOptions = {
         return {
           status: response.statusCode,
           headers: response.headers as Record<string, string | string[] | undefined>,
-          body: mapBodyErrors(body),
+          body,
+          errorKind: (error) => toTransportError(error).kind,
           dump: async () => {
             try {
               await body.dump({ limit: 64 * 1024 });
@@ -78,14 +79,6 @@ export function createUndiciBackendTransport(options: UndiciTransportOptions = {
       await Promise.allSettled(all.map((p) => p.destroy()));
     },
   };
-}
-
-async function* mapBodyErrors(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of body) yield chunk;
-  } catch (error) {
-    throw toTransportError(error);
-  }
 }
 
 function toTransportError(error: unknown): TransportError {

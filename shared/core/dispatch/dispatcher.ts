@@ -62,6 +62,8 @@ export interface DispatchResult {
   readonly backendWaitMs: number;
   /** Aborts the serving attempt (the response body stops). */
   readonly abort: (reason?: unknown) => void;
+  /** Clears the attempt's deadline timer and listeners: call once the body has ended, however it ended. */
+  readonly release: () => void;
 }
 
 /** Dependencies of {@link createDispatcher}. */
@@ -172,7 +174,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             if (verdict.action === 'return') {
               health.recordSuccess(backend.id, attempt.durationMs);
               attempts.push(record(backend, attempt, 'served'));
-              return { response: attempt.response!, backend, attempts, backendWaitMs: waitedMs, abort: attempt.abort };
+              return { response: attempt.response!, backend, attempts, backendWaitMs: waitedMs, abort: attempt.abort, release: attempt.release };
             }
             if (verdict.action === 'retry-same' && budget.canAttempt(clock.now())) continue;
             lastVerdict = verdict;
@@ -208,6 +210,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     readonly errorKind: TransportErrorKind | undefined;
     readonly durationMs: number;
     readonly abort: (reason?: unknown) => void;
+    readonly release: () => void;
   }
 
   async function runAttempt(input: DispatchInput, backend: BackendConfig, bodies: Map<string | undefined, Uint8Array | null>, sameBackendRetries: number): Promise<AttemptResult> {
@@ -246,7 +249,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       release();
       const errorKind = attemptErrorKind(error, input.signal, controller.signal);
       const phase = errorKind === 'connect-refused' || errorKind === 'connect-timeout' || errorKind === 'dns' ? 'connect' : 'sent';
-      return { verdict: classify({ phase, errorKind, gatewayCredentials }), response: undefined, status: undefined, errorKind, durationMs: clock.monotonicMs() - started, abort };
+      return { verdict: classify({ phase, errorKind, gatewayCredentials }), response: undefined, status: undefined, errorKind, durationMs: clock.monotonicMs() - started, abort, release };
     }
     const durationMs = clock.monotonicMs() - started;
     const retryAfterMs = response.status >= 400 ? parseRetryAfterMs(toHeaders(response.headers), clock.now(), { maxMs: resilience.retryAfter.maxMs }) : undefined;
@@ -259,11 +262,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     const verdict = classify({ phase: 'headers', status: response.status, gatewayCredentials, bodyErrorCode, retryAfterMs });
     if (verdict.action === 'return') {
-      return { verdict, response: releaseOnEnd(served, release), status: response.status, errorKind: undefined, durationMs, abort };
+      return { verdict, response: served, status: response.status, errorKind: undefined, durationMs, abort, release };
     }
     release();
     await served.dump();
-    return { verdict, response: undefined, status: response.status, errorKind: undefined, durationMs, abort };
+    return { verdict, response: undefined, status: response.status, errorKind: undefined, durationMs, abort, release };
   }
 }
 
@@ -402,22 +405,6 @@ function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-/** Releases the attempt's timers once the body has been read to the end or abandoned. */
-function releaseOnEnd(response: BackendResponse, release: () => void): BackendResponse {
-  const body = response.body;
-  return {
-    ...response,
-    body: {
-      async *[Symbol.asyncIterator]() {
-        try {
-          yield* body;
-        } finally {
-          release();
-        }
-      },
-    },
-  };
-}
 
 function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

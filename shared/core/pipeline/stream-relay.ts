@@ -1,4 +1,4 @@
-import { TransportError } from '../../ports/backend-transport.js';
+import type { TransportErrorKind } from '../../ports/backend-transport.js';
 import type { ApiShape } from '../routing/request-target.js';
 
 /** How a relayed response body ended. */
@@ -8,6 +8,8 @@ export type RelayOutcome = 'complete' | 'cut' | 'caller_aborted';
 export interface RelayOptions {
   /** The backend body. */
   readonly source: AsyncIterable<Uint8Array>;
+  /** Classifies what the body throws (a stall vs a cut). */
+  readonly errorKind: (error: unknown) => TransportErrorKind;
   /** True for `text/event-stream` responses: a failure then ends with a terminal SSE error event. */
   readonly sse: boolean;
   readonly shape: ApiShape;
@@ -55,7 +57,7 @@ export async function* relayBody(options: RelayOptions): AsyncGenerator<Uint8Arr
     if (options.callerSignal.aborted) return;
     outcome = 'cut';
     failure = error;
-    if (options.sse) yield terminalErrorEvent(options.shape, error, options.requestId);
+    if (options.sse) yield terminalErrorEvent(options.shape, options.errorKind(error), options.requestId);
     throw error;
   } finally {
     if (outcome === 'caller_aborted') options.abort(new Error('caller went away'));
@@ -70,8 +72,8 @@ const encoder = new TextEncoder();
  * shape so SDKs raise it as an error (OpenAI: `data: {"error":…}`; Anthropic: `event: error`; Gemini:
  * `data: {"error":{code,message,status}}`).
  */
-export function terminalErrorEvent(shape: ApiShape, error: unknown, requestId: string): Uint8Array {
-  const stalled = error instanceof TransportError && error.kind === 'idle-timeout';
+export function terminalErrorEvent(shape: ApiShape, kind: TransportErrorKind, requestId: string): Uint8Array {
+  const stalled = kind === 'idle-timeout';
   const code = stalled ? 'GW_ERR_STREAM_IDLE_TIMEOUT' : 'GW_ERR_STREAM_INTERRUPTED';
   const message = stalled ? 'The backend stream stalled; the answer is incomplete.' : 'The backend stream ended before the answer was complete.';
   let text: string;

@@ -28,6 +28,7 @@ describe('createUsageRecord', () => {
       tokens: { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedInputTokens: 0, cacheCreationTokens: 0, reasoningTokens: 0, servedModel: null, source: 'none', promptSource: 'none', completionSource: 'none' },
       includeUsageInjected: false,
       asyncJobId: null,
+      grant: null,
     });
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });

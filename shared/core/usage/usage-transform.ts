@@ -55,13 +55,17 @@ export interface UsageTransform {
 export function createUsageTransform(format: UsageFormat, options: UsageTransformOptions = {}): UsageTransform {
   if (format.framing !== 'sse' || options.stripUsageOnlyChunk !== true) {
     const tap = createUsageTap(format, options);
+    let stream: TransformStream<Uint8Array, Uint8Array> | undefined;
     return {
-      stream: new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          tap.observe(chunk);
-          controller.enqueue(chunk);
-        },
-      }),
+      // Built on first use: the engine relays async iterables and never needs it.
+      get stream() {
+        return (stream ??= new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            tap.observe(chunk);
+            controller.enqueue(chunk);
+          },
+        }));
+      },
       finish: (o) => tap.finish(o),
       stats: tap.stats,
       strippedChunks: 0,
@@ -146,17 +150,20 @@ export function createUsageTransform(format: UsageFormat, options: UsageTransfor
     return out.take();
   };
 
+  let stream: TransformStream<Uint8Array, Uint8Array> | undefined;
   return {
-    stream: new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        const bytes = push(chunk);
-        if (bytes !== undefined) controller.enqueue(bytes);
-      },
-      flush(controller) {
-        const bytes = flushHeld();
-        if (bytes !== undefined) controller.enqueue(bytes);
-      },
-    }),
+    get stream() {
+      return (stream ??= new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          const bytes = push(chunk);
+          if (bytes !== undefined) controller.enqueue(bytes);
+        },
+        flush(controller) {
+          const bytes = flushHeld();
+          if (bytes !== undefined) controller.enqueue(bytes);
+        },
+      }));
+    },
     push,
     end: flushHeld,
     finish(finishOptions = {}) {
