@@ -1,0 +1,187 @@
+import type { GatewayConfigInput } from '../../shared/config/gateway-schema.js';
+import type { ResilienceConfigInput } from '../../shared/config/resilience-schema.js';
+import type { SimulatorConfig } from '../simulator.js';
+import { postJson, readSse, startFaultHarness, type FaultHarness, type SseRead } from './fault-harness.js';
+
+/** Deadlines and breaker settings small enough for every scenario to run in about a second. */
+export const FAULT_RESILIENCE = {
+  deadlines: { connectMs: 300, firstByteMs: 300, idleMs: 300 },
+  breaker: { failureThreshold: 3, minimumRequests: 3, openIntervalMs: 1000, windowMs: 30_000 },
+  retry: { backoffBaseMs: 10, backoffMaxMs: 50 },
+  retryAfter: { defaultCoolDownMs: 2000 },
+} as const satisfies ResilienceConfigInput;
+
+/** Margin allowed over a deadline for scheduling, connection set-up and the failover attempt. */
+export const MARGIN_MS = 500;
+
+/**
+ * Lateness allowed on a first-byte or idle deadline. The undici transport maps them onto undici's
+ * `headersTimeout` / `bodyTimeout`, which run on undici's coarse "fast timers" (1 s resolution, a
+ * ~0.5 s tick): a 300 ms deadline fires after 0.7–1.5 s. Measured and reported, not hidden: the
+ * scorecard prints the real elapsed time against `deadline + MARGIN_MS + TRANSPORT_TIMER_SLACK_MS`.
+ */
+export const TRANSPORT_TIMER_SLACK_MS = 1_200;
+
+/**
+ * Three simulators: `a` (group `primary`) and `b` (group `fallback`) in pool `main` behind route
+ * `small` (`gpt-4o-mini`); `c` alone in pool `big` behind route `big` (`gpt-big`), whose fallback is
+ * `small`.
+ */
+export function faultConfig(urls: Readonly<Record<string, string>>, resilience: ResilienceConfigInput = FAULT_RESILIENCE): GatewayConfigInput {
+  return {
+    backends: [
+      { id: 'a', url: urls.a!, kind: 'openai', group: 'primary' },
+      { id: 'b', url: urls.b!, kind: 'openai', group: 'fallback' },
+      { id: 'c', url: urls.c!, kind: 'openai', group: 'big' },
+    ],
+    pools: [
+      { id: 'main', backends: ['a', 'b'], groupOrder: ['primary', 'fallback'] },
+      { id: 'big', backends: ['c'] },
+    ],
+    routes: [
+      { id: 'small', match: { models: ['gpt-4o-mini'] }, pool: 'main' },
+      { id: 'big', match: { models: ['gpt-big'] }, pool: 'big', fallbacks: ['small'] },
+    ],
+    governance: { identity: { anonymous: { allowed: true } } },
+    resilience,
+  };
+}
+
+/** A chat completion request body. */
+export function chat(options: { model?: string; stream?: boolean } = {}): Record<string, unknown> {
+  return { model: options.model ?? 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello there' }], ...(options.stream === true ? { stream: true } : {}) };
+}
+
+/** What one call to the gateway gave the caller. */
+export interface CallResult {
+  readonly status: number;
+  readonly headers: Headers;
+  /** The gateway's `x-gateway-backend` (the backend that answered), or null. */
+  readonly backend: string | null;
+  readonly requestId: string;
+  /** Parsed JSON body (non-SSE), or undefined when not JSON. */
+  readonly json: unknown;
+  /** The raw body text (non-SSE). */
+  readonly text: string;
+  /** The SSE read (SSE responses). */
+  readonly sse: SseRead | undefined;
+  /** From sending the request to the end of the body, real time. */
+  readonly elapsedMs: number;
+}
+
+/** One row of the scorecard. */
+export interface ScorecardRow {
+  readonly id: string;
+  readonly title: string;
+  readonly caller: string;
+  readonly backend: string;
+  /** The measured duration of the scenario's timed call(s): the longest one. */
+  readonly elapsedMs: number;
+  readonly budgetMs: number;
+  readonly pass: boolean;
+  /** Every failed check and error, in order. */
+  readonly failures: readonly string[];
+}
+
+/** What a scenario gets: a harness factory, checks, and a call helper bounded by the scenario's deadline. */
+export interface ScenarioContext {
+  /** Starts a fresh gateway and simulators `a`, `b`, `c` with these instance configs. */
+  start(simulators?: Readonly<Record<string, SimulatorConfig>>, resilience?: ResilienceConfigInput): Promise<FaultHarness>;
+  /** Records a failed check when `ok` is false; the scenario goes on so every problem is reported. */
+  check(ok: boolean, message: string): void;
+  /** Sends one request and reads the whole answer; `timed` calls count towards the row's elapsed time. */
+  call(h: FaultHarness, body: Record<string, unknown>, options?: { headers?: Record<string, string>; timed?: boolean }): Promise<CallResult>;
+  /** What the caller got, for the scorecard. */
+  caller(text: string): void;
+  /** What the backends saw, for the scorecard. */
+  backend(text: string): void;
+  /** Aborted when the scenario's deadline passes. */
+  readonly signal: AbortSignal;
+}
+
+/** A fault scenario: a name, a time budget for its timed calls, a hard deadline, and its script. */
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  /** Longest a timed call may take (asserted, printed). */
+  readonly budgetMs: number;
+  /** The whole scenario (set-up included) is abandoned after this long. */
+  readonly deadlineMs: number;
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+/**
+ * Runs one scenario on its own gateway and simulators, bounded by its deadline: on expiry the
+ * in-flight calls are aborted and the harness closed (which ends held and stalled sockets).
+ */
+export async function runScenario(scenario: Scenario): Promise<ScorecardRow> {
+  const failures: string[] = [];
+  const harnesses: FaultHarness[] = [];
+  const controller = new AbortController();
+  let caller = '';
+  let backend = '';
+  let elapsedMs = 0;
+  const ctx: ScenarioContext = {
+    signal: controller.signal,
+    start: async (simulators = {}, resilience) => {
+      const h = await startFaultHarness({ simulators: { a: {}, b: {}, c: {}, ...simulators }, config: (urls) => faultConfig(urls, resilience) });
+      harnesses.push(h);
+      return h;
+    },
+    check: (ok, message) => {
+      if (!ok) failures.push(message);
+    },
+    caller: (text) => {
+      caller = text;
+    },
+    backend: (text) => {
+      backend = text;
+    },
+    call: async (h, body, options = {}) => {
+      const started = performance.now();
+      const response = await postJson(`${h.url}/v1/chat/completions`, body, options.headers, controller.signal);
+      const isSse = (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
+      const sse = isSse ? await readSse(response) : undefined;
+      const text = isSse ? '' : await response.text();
+      const took = performance.now() - started;
+      if (options.timed !== false) elapsedMs = Math.max(elapsedMs, took);
+      let json: unknown;
+      try {
+        json = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, headers: response.headers, backend: response.headers.get('x-gateway-backend'), requestId: response.headers.get('x-gateway-request-id') ?? '', json, text, sse, elapsedMs: took };
+    },
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), scenario.deadlineMs);
+  });
+  const running = scenario.run(ctx).then(() => 'done' as const);
+  // After a deadline the script is abandoned; its aborted calls must not surface as unhandled rejections.
+  running.catch(() => undefined);
+  try {
+    const ended = await Promise.race([running, expired]);
+    if (ended === 'expired') failures.push(`scenario did not finish within its ${scenario.deadlineMs} ms deadline (hang)`);
+  } catch (error) {
+    failures.push(`error: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    clearTimeout(timer);
+    controller.abort(new Error('scenario ended'));
+    await Promise.allSettled(harnesses.map((h) => h.close()));
+  }
+  const rounded = Math.round(elapsedMs);
+  if (rounded > scenario.budgetMs) failures.push(`took ${rounded} ms, budget ${scenario.budgetMs} ms`);
+  return { id: scenario.id, title: scenario.title, caller, backend, elapsedMs: rounded, budgetMs: scenario.budgetMs, pass: failures.length === 0, failures };
+}
+
+/** What the simulators saw, compactly: `a 429,200 · b 200 · c –` (status, or the outcome when no status was sent). */
+export function seenBy(h: FaultHarness, ids: readonly string[] = ['a', 'b', 'c']): string {
+  return ids
+    .map((id) => {
+      const attempts = h.sims[id]?.attempts() ?? [];
+      return `${id} ${attempts.length === 0 ? '–' : attempts.map((a) => (a.status === null ? a.outcome : String(a.status))).join(',')}`;
+    })
+    .join(' · ');
+}

@@ -1,0 +1,7 @@
+import { failoverScenarios, laterScenarios } from './failover-scenarios.js';
+import type { Scenario } from './scenario.js';
+import { streamScenarios } from './stream-scenarios.js';
+import { throttlingScenarios } from './throttling-scenarios.js';
+
+/** Every fault scenario, in the order of the scorecard (`docs/resilience.md`, "Fault suite scorecard"). */
+export const scenarios: readonly Scenario[] = [...throttlingScenarios, ...failoverScenarios, ...streamScenarios, ...laterScenarios];
