@@ -14,6 +14,18 @@ import type { QuotaStore } from '../ports/quota-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { TokenEstimator } from '../ports/token-estimator.js';
 import type { UsageLedger } from '../ports/usage-ledger.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import type { JobStore } from '../ports/job-store.js';
+import type { PayloadStore } from '../ports/payload-store.js';
+import { createInProcessJobRunner, type InProcessJobRunner } from '../core/jobs/in-process-job-runner.js';
+import { createJobService, type JobService } from '../core/jobs/job-service.js';
+import { createJobWorker, type JobWorker } from '../core/jobs/job-worker.js';
+import { createJobsApi, type JobsApi } from '../core/jobs/jobs-api.js';
+import { JobSignals } from '../core/jobs/job-signals.js';
+import { sweepExpiredJobs, type SweepReport } from '../core/jobs/sweep-expired-jobs.js';
+import { MemoryJobQueue } from '../adapters/memory/memory-job-queue.js';
+import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
+import { MemoryPayloadStore } from '../adapters/memory/memory-payload-store.js';
 import { aggregateUsage, type ChargebackDimension } from '../core/usage/chargeback.js';
 import { usageRecordOf } from '../core/usage/record-call.js';
 import { reportUsage } from '../core/usage/usage-telemetry.js';
@@ -44,6 +56,15 @@ export interface RuntimeOptions {
   readonly telemetry?: Telemetry;
   readonly ledger?: UsageLedger;
   readonly estimator?: TokenEstimator;
+  readonly jobStore?: JobStore;
+  readonly payloadStore?: PayloadStore;
+  readonly jobQueue?: JobQueue;
+  /**
+   * Run async jobs in this process (the standalone host: an in-process runner polling the queue, and a
+   * retention sweep on `async.sweepIntervalMs`). The Functions app passes false: its Service Bus trigger
+   * runs jobs and a timer trigger sweeps.
+   */
+  readonly runJobsInProcess?: boolean;
   readonly onCallEnd?: (summary: CallSummary) => void;
   /** How often health is re-evaluated (cooling ends, breakers half-open) and capacity re-synced. */
   readonly healthTickMs?: number;
@@ -56,6 +77,8 @@ export interface GatewayRuntime {
   readonly gate: SchedulerGate;
   readonly telemetry: Telemetry;
   readonly ledger: UsageLedger;
+  /** Async jobs: the service (submit, status, result, cancel), the worker the queue drives, the HTTP API. */
+  readonly jobs: { readonly service: JobService; readonly worker: JobWorker; readonly api: JobsApi; readonly signals: JobSignals; sweep(): Promise<SweepReport> };
   config(): GatewayConfig;
   close(): Promise<void>;
 }
@@ -98,6 +121,16 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const verifier = options.tokenVerifier ?? (governance.identity.entra.enabled ? createJoseAccessTokenVerifier(entraVerifierOptions(governance.identity.entra)) : undefined);
   const admission = createAdmission({ governance: () => config().governance, verifier, quotas: options.quotaStore ?? new MemoryQuotaStore(), clock });
 
+  const jobDeps = {
+    jobs: options.jobStore ?? new MemoryJobStore(),
+    payloads: options.payloadStore ?? new MemoryPayloadStore(),
+    queue: options.jobQueue ?? new MemoryJobQueue({ clock, maxDeliveries: initial.async.maxDeliveries }),
+    clock,
+    signals: new JobSignals(),
+  };
+  const jobService = createJobService(jobDeps, { syncWaitMs: initial.async.syncWaitMs, runDeadlineMs: initial.async.runDeadlineMs, retentionMs: initial.async.retentionMs });
+  const jobsApi = createJobsApi(jobService);
+
   // Capacity follows health: a breaker closing or cooling ending grants waiting requests in priority order.
   let syncedConfig: GatewayConfig | undefined;
   const resync = (): void => {
@@ -131,6 +164,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     admission,
     gate,
     estimator,
+    jobs: { service: jobService, api: jobsApi },
     admin: async (request, path) => {
       if (request.method === 'GET' && path === '/admin/usage') {
         const query = new URL(request.url).searchParams;
@@ -158,15 +192,40 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       options.onCallEnd?.(summary);
     },
   });
+  const worker = createJobWorker(
+    { ...jobDeps, execute: (request, job) => gateway.execute(request, job), onAttemptError: (error, job) => telemetry.exception(error, { component: 'job-worker', jobId: job.id }) },
+    { maxDeliveries: initial.async.maxDeliveries, leaseMs: initial.async.visibilityTimeoutMs, retryBackoffMs: initial.async.retryBackoffMs },
+  );
+  const sweep = (): Promise<SweepReport> => sweepExpiredJobs(jobDeps);
+  let runner: InProcessJobRunner | undefined;
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+  if (options.runJobsInProcess ?? true) {
+    runner = createInProcessJobRunner({
+      queue: jobDeps.queue,
+      worker,
+      signals: jobDeps.signals,
+      concurrency: initial.async.workerConcurrency,
+      visibilityTimeoutMs: initial.async.visibilityTimeoutMs,
+      pollIntervalMs: initial.async.pollIntervalMs,
+      onError: (error) => telemetry.exception(error, { component: 'job-runner' }),
+    });
+    runner.start();
+    sweeper = setInterval(() => void sweep().catch((error: unknown) => telemetry.exception(error, { component: 'job-sweep' })), initial.async.sweepIntervalMs);
+    sweeper.unref();
+  }
+
   return {
     gateway,
     health,
+    jobs: { service: jobService, worker, api: jobsApi, signals: jobDeps.signals, sweep },
     gate,
     telemetry,
     ledger,
     config,
     close: async () => {
       clearInterval(ticker);
+      if (sweeper !== undefined) clearInterval(sweeper);
+      await runner?.stop({ graceMs: 1_000 });
       unsubscribe();
       gate.dispose();
       await health.flush();

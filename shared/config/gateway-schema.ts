@@ -4,6 +4,7 @@ import { governanceSchema } from './governance-schema.js';
 import { resilienceSchema } from './resilience-schema.js';
 import { schedulingSchema } from './scheduling-schema.js';
 import { usageConfigSchema } from './usage-schema.js';
+import { asyncJobsSchema } from './jobs-schema.js';
 
 /**
  * The complete configuration schema: the base (server, limits, headers, backends, pools, routes) plus
@@ -16,6 +17,7 @@ export const gatewaySchema = baseGatewaySchema
     scheduling: schedulingSchema.prefault({}),
     governance: governanceSchema.prefault({}),
     usage: usageConfigSchema,
+    async: asyncJobsSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
   const duplicates = (ids: string[]): string[] => ids.filter((id, i) => ids.indexOf(id) !== i);

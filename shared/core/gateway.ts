@@ -7,7 +7,12 @@ import type { Clock } from './clock.js';
 import { attemptsForEnvelope, attemptsOf, createDispatcher, type AttemptRecord, type DispatchInput, type DispatchResult, type Dispatcher } from './dispatch/dispatcher.js';
 import { errorResponse } from './errors/error-envelope.js';
 import { GatewayError } from './errors/gateway-error.js';
-import type { Admission, GatewayAdmission } from './governance/admission.js';
+import type { Admission, Caller, GatewayAdmission } from './governance/admission.js';
+import type { JobRecord } from '../ports/job-store.js';
+import { isAsyncRequested } from './jobs/async-opt-in.js';
+import type { JobsApi } from './jobs/jobs-api.js';
+import type { JobService } from './jobs/job-service.js';
+import type { JobExecution } from './jobs/job-worker.js';
 import type { QuotaReservation } from './governance/quota-guard.js';
 import { downstreamHeaders, upstreamHeaders } from './http/header-policy.js';
 import type { GatewayRequest, GatewayResponse } from './http/gateway-request.js';
@@ -33,7 +38,9 @@ export interface CallSummary {
   readonly method: string;
   readonly path: string;
   readonly target: RequestTarget | undefined;
-  readonly admission: Admission | undefined;
+  /** Who called (undefined when the call was refused before identification). */
+  readonly caller: Caller | undefined;
+  readonly priority: number | undefined;
   readonly routeId: string | undefined;
   readonly modelAsked: string | undefined;
   readonly backend: BackendConfig | undefined;
@@ -80,6 +87,8 @@ export interface GatewayDeps {
   readonly onCallEnd?: (summary: CallSummary) => void;
   /** Estimates tokens a backend did not report (flagged `estimated` in the record). */
   readonly estimator?: TokenEstimator;
+  /** Async jobs: the service that takes `x-gateway-async` calls and the job API under `/jobs`. */
+  readonly jobs?: { readonly service: JobService; readonly api: JobsApi };
   /** Readiness detail for `/health/ready`. */
   readonly readiness?: () => { ready: boolean; detail: Record<string, unknown> };
 }
@@ -87,6 +96,12 @@ export interface GatewayDeps {
 /** The engine: a web-standard request in, a response out. */
 export interface Gateway {
   handle(request: GatewayRequest): Promise<GatewayResponse>;
+  /**
+   * Runs an admitted async job's request (the job worker's executor): route → schedule → dispatch →
+   * respond, as the job's owner at the job's priority, with no second admission (the caller was admitted
+   * when the job was submitted). The usage record carries the job id.
+   */
+  execute(request: GatewayRequest, job: JobRecord): Promise<JobExecution>;
 }
 
 interface Snapshot {
@@ -143,16 +158,79 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return s;
   }
 
-  async function handle(request: GatewayRequest): Promise<GatewayResponse> {
-    const requestId = randomUUID();
-    const startedAtMs = clock.now();
-    const startMono = clock.monotonicMs();
-    const url = new URL(request.url);
-    const summary: Mutable<CallSummary> = {
-      requestId, startedAtMs, method: request.method, path: url.pathname, target: undefined, admission: undefined, routeId: undefined, modelAsked: undefined,
-      backend: undefined, attempts: [], lease: undefined, status: 0, outcome: 'failed', errorCode: undefined, queueWaitMs: 0, ttfbMs: undefined, totalMs: 0, overheadMs: undefined, responseBytes: 0,
-      stream: false, usage: undefined, includeUsageInjected: false, asyncJobId: undefined,
+  /** Who a call runs as, and how: from admission (a live call) or from a job record (the worker). */
+  interface CallContext {
+    readonly caller: Caller;
+    readonly priority: number;
+    /** Set for live calls: the profile's allowlists, quota and header rules apply. */
+    readonly admission: Admission | undefined;
+    readonly asyncJobId: string | undefined;
+  }
+
+  function newSummary(request: GatewayRequest, url: URL): Mutable<CallSummary> {
+    return {
+      requestId: randomUUID(), startedAtMs: clock.now(), method: request.method, path: url.pathname, target: undefined, caller: undefined, priority: undefined,
+      routeId: undefined, modelAsked: undefined, backend: undefined, attempts: [], lease: undefined, status: 0, outcome: 'failed', errorCode: undefined, queueWaitMs: 0,
+      ttfbMs: undefined, totalMs: 0, overheadMs: undefined, responseBytes: 0, stream: false, usage: undefined, includeUsageInjected: false, asyncJobId: undefined,
     };
+  }
+
+  async function handle(request: GatewayRequest): Promise<GatewayResponse> {
+    const url = new URL(request.url);
+    const summary = newSummary(request, url);
+    const { requestId } = summary;
+    const startMono = clock.monotonicMs();
+    try {
+      const s = snapshot();
+      const builtin = builtinEndpoint(request.method, url.pathname, s, requestId);
+      if (builtin !== undefined) return builtin;
+
+      // The admin API and an admin's view of jobs take the admin credential, not a caller's.
+      if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) {
+        await deps.admission.authorizeAdmin(request.headers);
+        const answer = await deps.admin?.(request, url.pathname);
+        if (answer === undefined) throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: `No admin endpoint ${request.method} ${url.pathname}.` });
+        answer.headers.set('x-gateway-request-id', requestId);
+        return answer;
+      }
+      const jobs = deps.jobs;
+      const jobsPath = jobs !== undefined && jobs.api.matches(url.pathname);
+      if (jobsPath && request.headers.has('x-gateway-admin-key')) {
+        const admin = await deps.admission.authorizeAdmin(request.headers);
+        return (await jobs.api.handle(request, { requester: admin, requestId })) ?? notFound(request, url);
+      }
+
+      const admission = await deps.admission.admit({ method: request.method, path: url.pathname, headers: request.headers });
+      summary.caller = admission.caller;
+      summary.priority = admission.priority;
+      if (jobsPath) return (await jobs.api.handle(request, { requester: admission.caller, requestId })) ?? notFound(request, url);
+      return await proceed(request, url, s, { caller: admission.caller, priority: admission.priority, admission, asyncJobId: undefined }, summary, startMono);
+    } catch (error) {
+      return fail(error, requestId, startMono, summary);
+    }
+  }
+
+  async function execute(request: GatewayRequest, job: JobRecord): Promise<JobExecution> {
+    const url = new URL(request.url);
+    const summary = newSummary(request, url);
+    const caller: Caller = { userId: job.owner.userId, profileId: job.owner.profileId ?? 'anonymous', appId: job.owner.appId, identity: 'anonymous' };
+    summary.caller = caller;
+    summary.priority = job.priority;
+    summary.asyncJobId = job.id;
+    const startMono = clock.monotonicMs();
+    let response: GatewayResponse;
+    try {
+      response = await proceed(request, url, snapshot(), { caller, priority: job.priority, admission: undefined, asyncJobId: job.id }, summary, startMono);
+    } catch (error) {
+      response = fail(error, summary.requestId, startMono, summary);
+    }
+    return { response, usage: () => summary.usage };
+  }
+
+  /** Route → schedule → dispatch → respond, for an admitted live call or a job. */
+  async function proceed(request: GatewayRequest, url: URL, s: Snapshot, context: CallContext, summary: Mutable<CallSummary>, startMono: number): Promise<GatewayResponse> {
+    const { requestId } = summary;
+    const { admission } = context;
     let lease: Lease | undefined;
     let reservation: QuotaReservation | undefined;
     const cleanup = (ok: boolean): void => {
@@ -160,27 +238,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       lease = undefined;
       if (reservation !== undefined && !ok) void reservation.release().catch(() => undefined);
     };
-
     try {
-      const s = snapshot();
-      const builtin = builtinEndpoint(request.method, url.pathname, s, requestId);
-      if (builtin !== undefined) return builtin;
-
-      const admission = await deps.admission.admit({ method: request.method, path: url.pathname, headers: request.headers });
-      summary.admission = admission;
-      if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) {
-        await deps.admission.authorizeAdmin(request.headers);
-        const answer = await deps.admin?.(request, url.pathname);
-        if (answer !== undefined) {
-          answer.headers.set('x-gateway-request-id', requestId);
-          return answer;
-        }
-        throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: `No admin endpoint ${request.method} ${url.pathname}.` });
-      }
-
       const target = parseRequestTarget(url.pathname, url.search);
       summary.target = target;
-      const deadline = requestDeadline(request.headers, startedAtMs, s.config);
+      const deadline = requestDeadline(request.headers, summary.startedAtMs, s.config, context.asyncJobId !== undefined);
       const body = await readBody(JSON_BODY_METHODS.has(request.method) ? request.body : null, request.headers.get('content-length'), s.config.limits.maxBodyBytes);
       let json = body !== null && (target.modelInBody || (target.shape === 'azure-openai' && isJson(request.headers.get('content-type')))) ? parseJson(body) : undefined;
       const model = target.pathModel ?? (typeof json?.model === 'string' ? json.model : undefined);
@@ -193,18 +254,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
           : new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: `No route matches ${request.method} ${url.pathname}.` });
       }
       summary.routeId = match.route.id;
-      deps.admission.authorizeTarget(admission, { routeId: match.route.id, model: target.shape === 'azure-openai' ? undefined : model, deployment: target.shape === 'azure-openai' ? model : undefined });
-      reservation = await deps.admission.reserveTokens(admission, json);
-
       const headers = upstreamHeaders(request.headers, { strip: s.stripRequest, keepCallerCredentials: false });
-      for (const name of admission.upstreamHeaders.remove) delete headers[name];
-      Object.assign(headers, admission.upstreamHeaders.set);
-
-      const pool = s.pools.get(match.route.pool)!;
-      const queuedAt = clock.monotonicMs();
-      lease = await schedule(s, pool.id, requestId, admission, deadline, request.signal);
-      summary.lease = lease;
-      summary.queueWaitMs = clock.monotonicMs() - queuedAt;
+      if (admission !== undefined) {
+        deps.admission.authorizeTarget(admission, { routeId: match.route.id, model: target.shape === 'azure-openai' ? undefined : model, deployment: target.shape === 'azure-openai' ? model : undefined });
+        reservation = await deps.admission.reserveTokens(admission, json);
+        for (const name of admission.upstreamHeaders.remove) delete headers[name];
+        Object.assign(headers, admission.upstreamHeaders.set);
+      }
 
       // Exact metering of streams: ask the backend for the usage chunk; hide it again if the caller did not ask.
       const api = detectUsageApi(url.pathname);
@@ -218,27 +274,58 @@ export function createGateway(deps: GatewayDeps): Gateway {
           summary.includeUsageInjected = true;
         }
       }
+
+      // Async opt-in: persist and queue the call; answer inline if it finishes within the sync wait, else 202.
+      if (admission !== undefined && deps.jobs !== undefined && isAsyncRequested(request.headers)) {
+        if (!s.config.async.enabled || !admission.asyncAllowed) throw new GatewayError('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
+        // The quota is charged the reservation at submission: the job runs later, possibly elsewhere.
+        if (reservation !== undefined) void reservation.settle(reservation.reservedTokens).catch(() => undefined);
+        reservation = undefined;
+        return await deps.jobs.service.submitAndWait({
+          requestId,
+          caller: admission.caller,
+          routeId: match.route.id,
+          model,
+          priority: admission.priority,
+          request: { method: request.method, path: url.pathname + url.search, headers: new Headers({ ...headers, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) }), body: body },
+          retentionMs: admission.asyncResultRetentionMs,
+          signal: request.signal,
+        });
+      }
+
+      const pool = s.pools.get(match.route.pool)!;
+      const queuedAt = clock.monotonicMs();
+      lease = await schedule(s, pool.id, requestId, context, deadline, request.signal);
+      summary.lease = lease;
+      summary.queueWaitMs = clock.monotonicMs() - queuedAt;
+
       const input = {
         requestId, method: request.method, target, model, forwardPath: match.forwardPath, body: sendBody, json, headers,
         callerCredentials: credentialHeaders(request.headers), signal: request.signal, deadlineMs: deadline.expiresAtMs, attemptTimeoutMs: deadline.attemptTimeoutMs,
       };
       const result = await dispatchWithFallbacks(s, match.route, input, summary);
       const promptBody = json;
-      return respond(s, result, target, requestId, startMono, summary, request.signal, url.pathname, model, () => (promptBody === undefined || deps.estimator === undefined ? undefined : estimatePromptTokens(promptBody, deps.estimator, model)), (outcome, usage) => {
+      const settledReservation = reservation;
+      return respond(s, result, target, requestId, startMono, summary, request.signal, url.pathname, model, () => (promptBody === undefined || deps.estimator === undefined ? undefined : estimatePromptTokens(promptBody, deps.estimator, model)), (usage) => {
         cleanup(true);
         // The quota is charged what the backend produced, cut or not; an error answer costs nothing.
-        if (reservation !== undefined) void (result.response.status < 400 ? reservation.settle(usage.totalTokens) : reservation.release()).catch(() => undefined);
-        void outcome;
+        if (settledReservation !== undefined) void (result.response.status < 400 ? settledReservation.settle(usage.totalTokens) : settledReservation.release()).catch(() => undefined);
       });
     } catch (error) {
       cleanup(false);
-      return fail(error, requestId, startMono, summary);
+      throw error;
     }
   }
 
-  function requestDeadline(headers: Headers, nowMs: number, config: GatewayConfig): RequestDeadline {
+  function notFound(request: GatewayRequest, url: URL): never {
+    throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: `No route matches ${request.method} ${url.pathname}.` });
+  }
+
+  function requestDeadline(headers: Headers, nowMs: number, config: GatewayConfig, job: boolean): RequestDeadline {
     const d = config.resilience.deadlines;
-    return createRequestDeadline(headers, nowMs, { defaultTtlMs: d.defaultTtlMs, maxTtlMs: d.maxTtlMs, attemptTimeoutMs: d.totalMs, maxAttemptTimeoutMs: d.maxTotalMs });
+    // A job runs under its own long deadline (async.runDeadlineMs, the seed's AsyncTimeout), not the sync TTL.
+    const ttl = job ? Math.max(d.defaultTtlMs, config.async.runDeadlineMs) : d.defaultTtlMs;
+    return createRequestDeadline(job ? new Headers() : headers, nowMs, { defaultTtlMs: ttl, maxTtlMs: Math.max(d.maxTtlMs, ttl), attemptTimeoutMs: job ? Math.max(d.totalMs, config.async.runDeadlineMs) : d.totalMs, maxAttemptTimeoutMs: Math.max(d.maxTotalMs, config.async.runDeadlineMs) });
   }
 
   /**
@@ -246,7 +333,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
    * every breaker open → 503 with the earliest reopen; all cooling → wait only if the earliest cooling
    * ends within the TTL and the Retry-After bound, else 429.
    */
-  async function schedule(s: Snapshot, poolId: string, requestId: string, admission: Admission, deadline: RequestDeadline, signal: AbortSignal): Promise<Lease> {
+  async function schedule(s: Snapshot, poolId: string, requestId: string, context: CallContext, deadline: RequestDeadline, signal: AbortSignal): Promise<Lease> {
     const ids = memberIds(s.pools.get(poolId)!);
     if (ids.length > 0 && deps.health.usableCount(ids) === 0) {
       const views = ids.map((id) => deps.health.snapshot(id));
@@ -256,7 +343,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (now + reopenMs >= deadline.expiresAtMs || reopenMs > s.config.resilience.retryAfter.maxMs) throw new GatewayError('GW_ERR_BACKEND_THROTTLED', { retryAfterMs: reopenMs });
     }
     const levels = s.config.scheduling.levels;
-    return deps.gate.acquire({ requestId, poolId, priority: Math.min(Math.max(1, admission.priority), levels), userId: admission.caller.userId, deadlineMs: deadline.expiresAtMs, signal });
+    return deps.gate.acquire({ requestId, poolId, priority: Math.min(Math.max(1, context.priority), levels), userId: context.caller.userId, deadlineMs: deadline.expiresAtMs, signal, leaseTtlMs: context.asyncJobId !== undefined ? s.config.async.runDeadlineMs + 60_000 : undefined });
   }
 
   async function dispatchWithFallbacks(s: Snapshot, route: RouteConfig, input: Omit<DispatchInput, 'route' | 'pool'>, summary: Mutable<CallSummary>): Promise<DispatchResult> {
@@ -296,7 +383,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     path: string,
     model: string | undefined,
     promptEstimate: () => number | undefined,
-    onEnd: (outcome: RelayOutcome, usage: UsageReading) => void,
+    onEnd: (usage: UsageReading) => void,
   ): GatewayResponse {
     const { response, backend } = result;
     const headers = downstreamHeaders(response.headers, s.stripResponse, false);
@@ -342,8 +429,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
         summary.outcome = outcome;
         summary.responseBytes = bytes;
         summary.totalMs = clock.monotonicMs() - startMono;
-        onEnd(outcome, usage);
-        deps.onCallEnd?.(summary);
+        onEnd(usage);
+        // Records and telemetry are off the response path: the caller's last byte does not wait for them.
+        if (deps.onCallEnd !== undefined) setImmediate(deps.onCallEnd, summary);
       },
     });
     return { status: response.status, headers, body };
@@ -378,7 +466,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return undefined;
   }
 
-  return { handle };
+  return { handle, execute };
 }
 
 const memberIdCache = new WeakMap<object, string[]>();

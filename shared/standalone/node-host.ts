@@ -108,13 +108,26 @@ async function writeResponse(res: ServerResponse, response: GatewayResponse): Pr
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared <= SMALL_BODY_BYTES) {
     const chunks: Uint8Array[] = [];
+    let received = 0;
+    let sent = false;
     try {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) chunks.push(next.value);
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        chunks.push(next.value);
+        received += next.value.byteLength;
+        // Answer as soon as the declared bytes are in; the engine's bookkeeping runs after.
+        if (received === declared && !sent) {
+          sent = true;
+          if (!res.destroyed) res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+        }
+      }
     } catch {
       res.destroy();
       return;
     }
-    if (!res.destroyed) res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    if (!sent && !res.destroyed) {
+      if (received === declared) res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+      else res.destroy(); // a backend that sent fewer bytes than it declared: never a clean end
+    }
     return;
   }
   let flushed: Promise<void> = Promise.resolve();

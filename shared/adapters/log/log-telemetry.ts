@@ -18,7 +18,6 @@ export interface LogTelemetryOptions {
 export function createLogTelemetry(options: LogTelemetryOptions = {}): Telemetry {
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const kinds = options.kinds ?? new Set(['event', 'exception'] as const);
-  // eslint-disable-next-line no-restricted-properties -- adapters may read the real clock
   const now = options.now ?? (() => Date.now());
   const emit = (kind: 'event' | 'metric' | 'dependency' | 'exception', body: Record<string, unknown>): void => {
     if (!kinds.has(kind)) return;

@@ -12,13 +12,13 @@ import { detectUsageApi } from './usage-format.js';
  * ledger.append(usageRecordOf(summary, clock));
  */
 export function usageRecordOf(summary: CallSummary, clock: Clock): UsageRecord {
-  const caller = summary.admission?.caller;
+  const caller = summary.caller;
   return createUsageRecord(
     {
       requestId: summary.requestId,
       timestampMs: summary.startedAtMs,
       caller: { userId: caller?.userId ?? null, appId: caller?.appId ?? null, profileId: caller?.profileId ?? null, tier: caller?.tier ?? null },
-      priority: summary.admission?.priority ?? null,
+      priority: summary.priority ?? null,
       route: summary.routeId ?? null,
       api: detectUsageApi(summary.path),
       stream: summary.stream,

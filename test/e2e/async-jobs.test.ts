@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../shared/core/governance/hash-api-key.js';
+import { defaultConfig, postJson, startHarness, type Harness } from '../support/gateway-harness.js';
+
+const ALICE = 'alice-key-0123456789';
+const BOB = 'bob-key-0123456789';
+const ADMIN = 'admin-key-0123456789';
+
+describe('async jobs through the HTTP surface', () => {
+  let h: Harness;
+  const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'a long job' }] };
+
+  beforeEach(async () => {
+    h = await startHarness({
+      simulators: { a: {} },
+      config: (urls) =>
+        defaultConfig(urls, {
+          governance: {
+            identity: {
+              apiKeys: {
+                enabled: true,
+                keys: [
+                  { id: 'alice', sha256: hashApiKey(ALICE), profile: 'batch', userId: 'alice' },
+                  { id: 'bob', sha256: hashApiKey(BOB), profile: 'batch', userId: 'bob' },
+                ],
+              },
+            },
+            profiles: [{ id: 'batch', tier: 'batch', async: { allowed: true } }],
+            admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN) }] },
+          },
+          async: { syncWaitMs: 300, pollIntervalMs: 50 },
+        }),
+    });
+  });
+  afterEach(async () => h.close());
+
+  it('answers inline when the job finishes within the sync wait', async () => {
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, 'x-gateway-async': 'true' });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { choices: unknown[] };
+    expect(body.choices).toHaveLength(1);
+  });
+
+  it('answers 202 with Location for a long call; the owner polls it to the result, nobody else can see it', async () => {
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, S7PAsyncMode: 'true', 'x-sim-fault': 'latency-ms=1200' });
+    expect(response.status).toBe(202);
+    const location = response.headers.get('location')!;
+    expect(location).toMatch(/^\/jobs\/[A-Za-z0-9_-]{22}$/);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    const early = await fetch(`${h.url}${location}/result`, { headers: { 'api-key': ALICE } });
+    expect(early.status).toBe(409);
+    expect(early.headers.get('x-gateway-error-code')).toBe('GW_ERR_JOB_NOT_READY');
+
+    const stranger = await fetch(`${h.url}${location}`, { headers: { 'api-key': BOB } });
+    expect(stranger.status).toBe(404);
+
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'succeeded'; i++) {
+      const poll = await fetch(`${h.url}${location}`, { headers: { 'api-key': ALICE } });
+      status = ((await poll.json()) as { status: string }).status;
+      if (status !== 'succeeded') await h.nextCall().catch(() => undefined);
+    }
+    expect(status).toBe('succeeded');
+    const result = await fetch(`${h.url}${location}/result`, { headers: { 'api-key': ALICE } });
+    expect(result.status).toBe(200);
+    expect(((await result.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens).toBe(16);
+
+    const asAdmin = await fetch(`${h.url}${location}`, { headers: { 'x-gateway-admin-key': ADMIN } });
+    expect(asAdmin.status).toBe(200);
+    // The backend ran the call exactly once, and the usage record carries the job id.
+    expect(h.sims.a!.attempts()).toHaveLength(1);
+    const jobId = location.split('/').pop();
+    expect(h.calls.some((c) => c.asyncJobId === jobId && c.outcome === 'complete')).toBe(true);
+  });
+
+  it('refuses async mode to a profile that does not allow it', async () => {
+    await h.close();
+    h = await startHarness({
+      simulators: { a: {} },
+      config: (urls) => defaultConfig(urls, { governance: { identity: { apiKeys: { enabled: true, keys: [{ id: 'alice', sha256: hashApiKey(ALICE), profile: 'sync' }] } }, profiles: [{ id: 'sync' }] } }),
+    });
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, 'x-gateway-async': 'true' });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-gateway-error-code')).toBe('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
+  });
+
+  it('cancels a queued job', async () => {
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, 'x-gateway-async': 'true', 'x-sim-fault': 'latency-ms=1500' });
+    const location = response.headers.get('location')!;
+    const cancelled = await fetch(`${h.url}${location}`, { method: 'DELETE', headers: { 'api-key': ALICE } });
+    expect(cancelled.status).toBe(200);
+    expect(((await cancelled.json()) as { status: string }).status).toBe('cancelled');
+  });
+});
