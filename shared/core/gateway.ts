@@ -422,6 +422,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       },
       abort: result.abort,
       callerSignal,
+      idleTimeoutMs: result.idleTimeoutMs,
+      now: () => clock.monotonicMs(),
       finish: (outcome) => {
         result.release();
         const usage = meter?.finish({ estimate: response.status < 400 }) ?? emptyUsageReading();

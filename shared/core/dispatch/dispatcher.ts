@@ -1,6 +1,6 @@
 import type { BackendConfig, PoolConfig, RouteConfig, TimeoutsConfig } from '../../config/schema.js';
 import type { ResilienceConfig } from '../../config/resilience-schema.js';
-import type { BackendResponse, BackendTransport } from '../../ports/backend-transport.js';
+import type { BackendResponse, BackendTransport, TransportErrorKind as BodyErrorKind } from '../../ports/backend-transport.js';
 import { TransportError } from '../../ports/backend-transport.js';
 import type { CredentialProvider } from '../../ports/credential-provider.js';
 import type { Clock } from '../clock.js';
@@ -64,6 +64,8 @@ export interface DispatchResult {
   readonly abort: (reason?: unknown) => void;
   /** Clears the attempt's deadline timer and listeners: call once the body has ended, however it ended. */
   readonly release: () => void;
+  /** The serving attempt's idle deadline (longest gap between body chunks). */
+  readonly idleTimeoutMs: number;
 }
 
 /** Dependencies of {@link createDispatcher}. */
@@ -135,7 +137,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const bodies = new Map<string | undefined, Uint8Array | null>();
       let waitedMs = 0;
       let lastVerdict: FailureVerdict | undefined;
-      let waitedForCapacity = false;
+      let capacityWaits = 0;
 
       for (let pass = 0; ; pass++) {
         if (pass > 0) {
@@ -151,8 +153,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         if (!selection.ok) {
           const retryAfterMs = selection.retryAtMs === undefined ? undefined : Math.max(0, selection.retryAtMs - clock.now());
           // Nobody eligible: wait for the earliest backend, once, if it returns within the TTL and budget.
-          if (!waitedForCapacity && selection.reason === 'all-cooling' && retryAfterMs !== undefined && clock.now() + retryAfterMs < input.deadlineMs && budget.remainingMs(clock.now()) > retryAfterMs && retryAfterMs <= resilience.retryAfter.maxMs) {
-            waitedForCapacity = true;
+          // Every backend cooling (429, APIM's S7PREQUEUE): wait for the earliest, while the TTL, the time budget
+          // and the attempt budget allow — never a tight loop: each wait lasts until a backend's Retry-After ends.
+          if (selection.reason === 'all-cooling' && capacityWaits < resilience.retry.maxAttempts && retryAfterMs !== undefined && clock.now() + retryAfterMs < input.deadlineMs && budget.remainingMs(clock.now()) > retryAfterMs && retryAfterMs <= resilience.retryAfter.maxMs) {
+            capacityWaits++;
             await abortableDelay(Math.max(1, retryAfterMs), input.signal);
             continue;
           }
@@ -174,7 +178,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             if (verdict.action === 'return') {
               health.recordSuccess(backend.id, attempt.durationMs);
               attempts.push(record(backend, attempt, 'served'));
-              return { response: attempt.response!, backend, attempts, backendWaitMs: waitedMs, abort: attempt.abort, release: attempt.release };
+              return { response: attempt.response!, backend, attempts, backendWaitMs: waitedMs, abort: attempt.abort, release: attempt.release, idleTimeoutMs: attempt.idleTimeoutMs };
             }
             if (verdict.action === 'retry-same' && budget.canAttempt(clock.now())) continue;
             lastVerdict = verdict;
@@ -211,6 +215,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     readonly durationMs: number;
     readonly abort: (reason?: unknown) => void;
     readonly release: () => void;
+    readonly idleTimeoutMs: number;
   }
 
   async function runAttempt(input: DispatchInput, backend: BackendConfig, bodies: Map<string | undefined, Uint8Array | null>, sameBackendRetries: number): Promise<AttemptResult> {
@@ -223,8 +228,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const onCallerAbort = (): void => controller.abort(input.signal.reason);
     input.signal.addEventListener('abort', onCallerAbort, { once: true });
     const totalTimer = setTimeout(() => controller.abort(TOTAL_TIMEOUT), timeouts.totalMs);
+    // Our own first-byte timer: undici's timers are coarse (about half a second), a short deadline must hold.
+    let firstByteTimer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => controller.abort(FIRST_BYTE_TIMEOUT), timeouts.firstByteMs);
+    const firstByteSeen = (): void => {
+      if (firstByteTimer !== undefined) clearTimeout(firstByteTimer);
+      firstByteTimer = undefined;
+    };
     const release = (): void => {
       clearTimeout(totalTimer);
+      firstByteSeen();
       input.signal.removeEventListener('abort', onCallerAbort);
     };
     const abort = (reason?: unknown): void => controller.abort(reason);
@@ -249,7 +261,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       release();
       const errorKind = attemptErrorKind(error, input.signal, controller.signal);
       const phase = errorKind === 'connect-refused' || errorKind === 'connect-timeout' || errorKind === 'dns' ? 'connect' : 'sent';
-      return { verdict: classify({ phase, errorKind, gatewayCredentials }), response: undefined, status: undefined, errorKind, durationMs: clock.monotonicMs() - started, abort, release };
+      return { verdict: classify({ phase, errorKind, gatewayCredentials }), response: undefined, status: undefined, errorKind, durationMs: clock.monotonicMs() - started, abort, release, idleTimeoutMs: timeouts.idleMs };
     }
     const durationMs = clock.monotonicMs() - started;
     const retryAfterMs = response.status >= 400 ? parseRetryAfterMs(toHeaders(response.headers), clock.now(), { maxMs: resilience.retryAfter.maxMs }) : undefined;
@@ -262,21 +274,60 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     const verdict = classify({ phase: 'headers', status: response.status, gatewayCredentials, bodyErrorCode, retryAfterMs });
     if (verdict.action === 'return') {
-      return { verdict, response: served, status: response.status, errorKind: undefined, durationMs, abort, release };
+      if (response.status < 300 && isEventStream(response.headers['content-type'])) {
+        // A stream's first byte is its first event, not its headers: a backend that sends headers and then
+        // nothing is abandoned at the first-byte deadline and the call fails over, as before any byte.
+        const iterator = served.body[Symbol.asyncIterator]();
+        let first: IteratorResult<Uint8Array>;
+        try {
+          first = await iterator.next();
+        } catch (error) {
+          release();
+          const errorKind = attemptErrorKind(error, input.signal, controller.signal, response.errorKind(error));
+          return { verdict: classify({ phase: 'headers', errorKind, gatewayCredentials }), response: undefined, status: response.status, errorKind, durationMs: clock.monotonicMs() - started, abort, release, idleTimeoutMs: timeouts.idleMs };
+        }
+        firstByteSeen();
+        served = { ...served, body: prepend(first, iterator) };
+        return { verdict, response: served, status: response.status, errorKind: undefined, durationMs: clock.monotonicMs() - started, abort, release, idleTimeoutMs: timeouts.idleMs };
+      }
+      firstByteSeen();
+      return { verdict, response: served, status: response.status, errorKind: undefined, durationMs, abort, release, idleTimeoutMs: timeouts.idleMs };
     }
     release();
     await served.dump();
-    return { verdict, response: undefined, status: response.status, errorKind: undefined, durationMs, abort, release };
+    return { verdict, response: undefined, status: response.status, errorKind: undefined, durationMs, abort, release, idleTimeoutMs: timeouts.idleMs };
   }
 }
 
-const TOTAL_TIMEOUT = new TransportError('other', 'the attempt reached its total deadline');
+const TOTAL_TIMEOUT = new TransportError('total-timeout', 'the attempt reached its total deadline');
+const FIRST_BYTE_TIMEOUT = new TransportError('ttfb-timeout', 'the backend sent nothing before the first-byte deadline');
 
-function attemptErrorKind(error: unknown, callerSignal: AbortSignal, attemptSignal: AbortSignal): TransportErrorKind {
+function attemptErrorKind(error: unknown, callerSignal: AbortSignal, attemptSignal: AbortSignal, bodyKind?: BodyErrorKind): TransportErrorKind {
   if (callerSignal.aborted) return 'caller-aborted';
   if (attemptSignal.aborted && attemptSignal.reason === TOTAL_TIMEOUT) return 'total-timeout';
+  if (attemptSignal.aborted && attemptSignal.reason === FIRST_BYTE_TIMEOUT) return 'ttfb-timeout';
+  if (bodyKind !== undefined) return bodyKind === 'aborted' ? 'other' : bodyKind;
   if (error instanceof TransportError) return error.kind === 'aborted' ? 'other' : error.kind;
   return 'other';
+}
+
+function isEventStream(contentType: string | string[] | undefined): boolean {
+  const value = Array.isArray(contentType) ? contentType[0] : contentType;
+  return value !== undefined && value.startsWith('text/event-stream');
+}
+
+async function* prepend(first: IteratorResult<Uint8Array>, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (first.done) return;
+  yield first.value;
+  try {
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await rest.return?.();
+  }
 }
 
 function record(backend: BackendConfig, attempt: { status: number | undefined; errorKind: TransportErrorKind | undefined; durationMs: number }, outcome: AttemptRecord['outcome']): AttemptRecord {

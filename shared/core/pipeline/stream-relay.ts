@@ -25,6 +25,10 @@ export interface RelayOptions {
   readonly abort: (reason?: unknown) => void;
   /** The caller's signal: a backend error after the caller left is the caller's abort, not a cut. */
   readonly callerSignal: AbortSignal;
+  /** Longest gap between two body chunks; a longer silence aborts the backend call (a stalled stream). */
+  readonly idleTimeoutMs: number;
+  /** Monotonic milliseconds (the engine's clock). */
+  readonly now: () => number;
   /** Called exactly once when the body ends, however it ends. */
   readonly finish: (outcome: RelayOutcome, error: unknown) => void;
 }
@@ -39,9 +43,23 @@ export interface RelayOptions {
 export async function* relayBody(options: RelayOptions): AsyncGenerator<Uint8Array> {
   let outcome: RelayOutcome = 'caller_aborted';
   let failure: unknown;
-  const { source, observe, filter } = options;
+  const { source, observe, filter, now, idleTimeoutMs } = options;
+  // One idle watchdog per body, re-armed lazily (not per chunk): it fires, checks the time since the last
+  // chunk, and either aborts the backend call or sleeps for the rest of the window.
+  let lastChunkAt = now();
+  let stalled = false;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  const check = (): void => {
+    const silentMs = now() - lastChunkAt;
+    if (silentMs >= idleTimeoutMs) {
+      stalled = true;
+      options.abort(new Error('stream idle deadline reached'));
+    } else watchdog = setTimeout(check, idleTimeoutMs - silentMs);
+  };
+  watchdog = setTimeout(check, idleTimeoutMs);
   try {
     for await (const input of source) {
+      lastChunkAt = now();
       const chunk = filter === undefined ? input : filter.push(input);
       if (chunk === undefined) continue;
       if (observe !== undefined) observe(chunk);
@@ -57,9 +75,10 @@ export async function* relayBody(options: RelayOptions): AsyncGenerator<Uint8Arr
     if (options.callerSignal.aborted) return;
     outcome = 'cut';
     failure = error;
-    if (options.sse) yield terminalErrorEvent(options.shape, options.errorKind(error), options.requestId);
+    if (options.sse) yield terminalErrorEvent(options.shape, stalled ? 'idle-timeout' : options.errorKind(error), options.requestId);
     throw error;
   } finally {
+    clearTimeout(watchdog);
     if (outcome === 'caller_aborted') options.abort(new Error('caller went away'));
     options.finish(outcome, failure);
   }
