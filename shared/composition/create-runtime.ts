@@ -39,6 +39,8 @@ import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-heal
 import { MemoryQuotaStore } from '../adapters/memory/memory-quota-store.js';
 import { createStaticCredentialProvider } from '../adapters/memory/static-credential-provider.js';
 import { createUndiciBackendTransport } from '../adapters/undici/undici-backend-transport.js';
+import { createHttpProbe, probeTargets } from '../adapters/undici/http-probe.js';
+import { HealthProber } from '../core/resilience/health-prober.js';
 
 /** Options of {@link createRuntime}: the adapters to use, defaulting to the in-process ones. */
 export interface RuntimeOptions {
@@ -65,6 +67,11 @@ export interface RuntimeOptions {
    * runs jobs and a timer trigger sweeps.
    */
   readonly runJobsInProcess?: boolean;
+  /**
+   * Probe backends that have a `probe` on their own interval in this process (default true). The
+   * Functions app passes false and probes from its `healthProbe` timer with {@link GatewayRuntime.probeBackends}.
+   */
+  readonly runProbesInProcess?: boolean;
   readonly onCallEnd?: (summary: CallSummary) => void;
   /** How often health is re-evaluated (cooling ends, breakers half-open) and capacity re-synced. */
   readonly healthTickMs?: number;
@@ -80,6 +87,8 @@ export interface GatewayRuntime {
   /** Async jobs: the service (submit, status, result, cancel), the worker the queue drives, the HTTP API. */
   readonly jobs: { readonly service: JobService; readonly worker: JobWorker; readonly api: JobsApi; readonly signals: JobSignals; sweep(): Promise<SweepReport> };
   config(): GatewayConfig;
+  /** Probes every backend that has a `probe` once, now, and records the results (timer triggers). */
+  probeBackends(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -131,6 +140,14 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const jobService = createJobService(jobDeps, { syncWaitMs: initial.async.syncWaitMs, runDeadlineMs: initial.async.runDeadlineMs, retentionMs: initial.async.retentionMs });
   const jobsApi = createJobsApi(jobService);
 
+  const credentials = options.credentials ?? createStaticCredentialProvider(options.env ?? {});
+  const httpProbe = createHttpProbe(credentials);
+  const prober = new HealthProber(
+    { probe: httpProbe, timers: globalThis, clock, sink: health, onError: (error: unknown) => telemetry.exception(error, { component: 'health-probe' }) },
+    probeTargets(initial.backends),
+  );
+  if (options.runProbesInProcess ?? true) prober.start();
+
   // Capacity follows health: a breaker closing or cooling ending grants waiting requests in priority order.
   let syncedConfig: GatewayConfig | undefined;
   const resync = (): void => {
@@ -138,6 +155,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     if (current !== syncedConfig) {
       health.setOptions({ ...current.resilience.health, breaker: current.resilience.breaker });
       health.retain(current.backends.map((b) => b.id));
+      prober.setTargets(probeTargets(current.backends));
       syncedConfig = current;
     }
     syncCapacity(current, health, gate);
@@ -157,7 +175,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       return current;
     },
     transport,
-    credentials: options.credentials ?? createStaticCredentialProvider(options.env ?? {}),
+    credentials,
     clock,
     random,
     health,
@@ -222,8 +240,25 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     telemetry,
     ledger,
     config,
+    probeBackends: async () => {
+      await Promise.all(
+        probeTargets(config().backends).map(async (target) => {
+          const started = clock.monotonicMs();
+          try {
+            const { status, latencyMs } = await httpProbe(target, AbortSignal.timeout(target.probe.timeoutMs));
+            const ok = target.probe.expectStatus.length === 0 ? status >= 200 && status < 300 : target.probe.expectStatus.includes(status);
+            health.recordProbe(target.id, { ok, latencyMs, status });
+          } catch {
+            health.recordProbe(target.id, { ok: false, latencyMs: clock.monotonicMs() - started });
+          }
+        }),
+      );
+      await health.flush();
+    },
     close: async () => {
       clearInterval(ticker);
+      prober.stop();
+      await httpProbe.close();
       if (sweeper !== undefined) clearInterval(sweeper);
       await runner?.stop({ graceMs: 1_000 });
       unsubscribe();
