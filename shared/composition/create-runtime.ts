@@ -15,6 +15,8 @@ import type { Telemetry } from '../ports/telemetry.js';
 import type { TokenEstimator } from '../ports/token-estimator.js';
 import type { UsageLedger } from '../ports/usage-ledger.js';
 import type { JobQueue } from '../ports/job-queue.js';
+import type { AffinityStore } from '../ports/affinity-store.js';
+import { MemoryAffinityStore } from '../adapters/memory/memory-affinity-store.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { PayloadStore } from '../ports/payload-store.js';
 import { createInProcessJobRunner, type InProcessJobRunner } from '../core/jobs/in-process-job-runner.js';
@@ -58,6 +60,7 @@ export interface RuntimeOptions {
   readonly telemetry?: Telemetry;
   readonly ledger?: UsageLedger;
   readonly estimator?: TokenEstimator;
+  readonly affinityStore?: AffinityStore;
   readonly jobStore?: JobStore;
   readonly payloadStore?: PayloadStore;
   readonly jobQueue?: JobQueue;
@@ -182,6 +185,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     admission,
     gate,
     estimator,
+    affinity: options.affinityStore ?? new MemoryAffinityStore({ clock, maxEntries: initial.affinity.maxEntries }),
     jobs: { service: jobService, api: jobsApi },
     admin: async (request, path) => {
       if (request.method === 'GET' && path === '/admin/usage') {

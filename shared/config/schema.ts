@@ -138,7 +138,17 @@ export const headersSchema = z
   })
   .strict();
 
-/** The root schema. Area fragments are merged in by {@link composeGatewaySchema}. */
+/** Backend affinity for server-side state (Responses API responses, files, threads, batches). */
+export const affinitySchema = z
+  .object({
+    /** How long a state id stays pinned to the backend that created it (OpenAI keeps responses 30 days). */
+    ttlMs: z.number().int().positive().default(30 * 24 * 60 * 60 * 1000),
+    /** Mappings kept by the in-process store (the oldest is dropped beyond it). */
+    maxEntries: z.number().int().positive().default(100_000),
+  })
+  .strict();
+
+/** The root schema. Area fragments are merged in by `gateway-schema.ts`. */
 export const baseGatewaySchema = z
   .object({
     server: serverSchema.default({ host: '0.0.0.0', port: 8000, mode: 'development' }),
@@ -147,6 +157,7 @@ export const baseGatewaySchema = z
     backends: z.array(backendSchema).default([]),
     pools: z.array(poolSchema).default([]),
     routes: z.array(routeSchema).default([]),
+    affinity: affinitySchema.prefault({}),
   })
   .strict();
 

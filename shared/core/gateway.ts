@@ -20,7 +20,9 @@ import { readBody } from './pipeline/read-body.js';
 import { relayBody, type RelayOutcome } from './pipeline/stream-relay.js';
 import { createRequestDeadline, type RequestDeadline } from './resilience/request-deadline.js';
 import type { HealthTracker } from './resilience/health-tracker.js';
-import { createRouter, type Router } from './routing/router.js';
+import { createRouter, type RouteMatch, type Router } from './routing/router.js';
+import { createsState, referencedStateId, StateIdSniffer } from './routing/affinity.js';
+import type { AffinityStore } from '../ports/affinity-store.js';
 import { parseRequestTarget, type RequestTarget } from './routing/request-target.js';
 import type { SchedulerGate } from './scheduling/scheduler-gate.js';
 import type { Lease } from './scheduling/scheduler-types.js';
@@ -62,6 +64,8 @@ export interface CallSummary {
   readonly includeUsageInjected: boolean;
   /** The async job id when the call ran as a job. */
   readonly asyncJobId: string | undefined;
+  /** Internal: sees response chunks as they pass (affinity learning). */
+  readonly observeChunk?: ((chunk: Uint8Array) => void) | undefined;
 }
 
 /** Handles the gateway's own endpoints under `/admin/` once the caller is authorised as an admin. */
@@ -87,6 +91,8 @@ export interface GatewayDeps {
   readonly onCallEnd?: (summary: CallSummary) => void;
   /** Estimates tokens a backend did not report (flagged `estimated` in the record). */
   readonly estimator?: TokenEstimator;
+  /** Which backend holds which server-side state (Responses API, files, threads…). */
+  readonly affinity: AffinityStore;
   /** Async jobs: the service that takes `x-gateway-async` calls and the job API under `/jobs`. */
   readonly jobs?: { readonly service: JobService; readonly api: JobsApi };
   /** Readiness detail for `/health/ready`. */
@@ -247,11 +253,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const model = target.pathModel ?? (typeof json?.model === 'string' ? json.model : undefined);
       summary.modelAsked = model;
       if (target.modelInBody && request.method === 'POST' && model === undefined) throw new GatewayError('GW_ERR_REQUEST_MODEL_MISSING', { param: 'model' });
-      const match = (model !== undefined ? s.router.byModel(model) : undefined) ?? s.router.byPath(url.pathname);
+      // A call that refers to state held by one backend goes to that backend.
+      const stateId = referencedStateId(target, json);
+      const pinned = stateId === undefined ? undefined : await deps.affinity.get(stateId);
+      const match = (model !== undefined ? s.router.byModel(model) : undefined) ?? s.router.byPath(url.pathname) ?? (pinned === undefined ? undefined : routeServing(s, pinned));
       if (match === undefined) {
         throw model !== undefined
           ? new GatewayError('GW_ERR_REQUEST_MODEL_NOT_FOUND', { message: `The model "${model}" is not served by this gateway.`, param: 'model' })
-          : new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: `No route matches ${request.method} ${url.pathname}.` });
+          : new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: stateId !== undefined ? `No backend is known to hold "${stateId}" (it was not created through this gateway, or its affinity expired).` : `No route matches ${request.method} ${url.pathname}.` });
       }
       summary.routeId = match.route.id;
       const headers = upstreamHeaders(request.headers, { strip: s.stripRequest, keepCallerCredentials: false });
@@ -302,8 +311,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const input = {
         requestId, method: request.method, target, model, forwardPath: match.forwardPath, body: sendBody, json, headers,
         callerCredentials: credentialHeaders(request.headers), signal: request.signal, deadlineMs: deadline.expiresAtMs, attemptTimeoutMs: deadline.attemptTimeoutMs,
+        pinnedBackendId: pinned !== undefined && poolHas(s, match.route.pool, pinned) ? pinned : undefined,
       };
       const result = await dispatchWithFallbacks(s, match.route, input, summary);
+      if (createsState(target, request.method) && result.response.status < 300) {
+        const sniffer = new StateIdSniffer();
+        const backendId = result.backend.id;
+        summary.observeChunk = (chunk) => {
+          const id = sniffer.push(chunk);
+          if (id !== undefined) void deps.affinity.set(id, backendId, s.config.affinity.ttlMs).catch(() => undefined);
+        };
+      }
       const promptBody = json;
       const settledReservation = reservation;
       return respond(s, result, target, requestId, startMono, summary, request.signal, url.pathname, model, () => (promptBody === undefined || deps.estimator === undefined ? undefined : estimatePromptTokens(promptBody, deps.estimator, model)), (usage) => {
@@ -315,6 +333,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
       cleanup(false);
       throw error;
     }
+  }
+
+  /** The first route whose pool holds `backendId` (a pinned call with no model in it). */
+  function routeServing(s: Snapshot, backendId: string): RouteMatch | undefined {
+    const route = s.config.routes.find((r) => poolHas(s, r.pool, backendId));
+    return route === undefined ? undefined : { route, forwardPath: undefined };
+  }
+
+  function poolHas(s: Snapshot, poolId: string, backendId: string): boolean {
+    return s.pools.get(poolId)?.backends.some((m) => (typeof m === 'string' ? m : m.backend) === backendId) ?? false;
   }
 
   function notFound(request: GatewayRequest, url: URL): never {
@@ -419,6 +447,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       filter: meter,
       observe: (chunk) => {
         bytes += chunk.byteLength;
+        summary.observeChunk?.(chunk);
       },
       abort: result.abort,
       callerSignal,

@@ -51,6 +51,8 @@ export interface DispatchInput {
   readonly deadlineMs: number;
   /** Per-attempt total timeout (`x-gateway-timeout` / `S7PTimeout`), already clamped. */
   readonly attemptTimeoutMs: number | undefined;
+  /** Only this backend may serve the call: it holds the state the call refers to (affinity). */
+  readonly pinnedBackendId?: string | undefined;
 }
 
 /** A backend response that goes to the caller. */
@@ -145,7 +147,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           const delay = Math.min(budget.nextDelayMs(deps.random, clock.now()), input.deadlineMs - clock.now());
           if (delay > 0) await abortableDelay(delay, input.signal);
         }
-        const list = candidates(input.pool);
+        const list = input.pinnedBackendId === undefined ? candidates(input.pool) : candidates(input.pool).filter((c) => c.id === input.pinnedBackendId);
         const views = new Map(list.map((c) => [c.id, health.snapshot(c.id)]));
         const mode = input.pool.loadBalancing ?? resilience.loadBalancing;
         const selection = selectBackends({ backends: list, health: views, mode, random: deps.random, roundRobinCounter: deps.roundRobin.get(input.pool.id) ?? 0, nowMs: clock.now() });

@@ -1,0 +1,57 @@
+import type { TableClient, TableEntity } from '@azure/data-tables';
+import type { AffinityStore } from '../../ports/affinity-store.js';
+import { statusOf } from './azure-errors.js';
+import { encodeTableKey } from './table-key.js';
+
+/**
+ * Stored entity (docs/storage.md, "GatewayAffinity"): PK = first two characters of the encoded state id
+ * (spreads load over partitions), RK = the encoded state id; `backendId`, `expiresAtMs`. Version 1.
+ */
+interface AffinityEntity extends TableEntity {
+  readonly schemaVersion: number;
+  readonly backendId: string;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * The Azure Table {@link AffinityStore}: the mapping state id → backend shared by every gateway
+ * instance, so a `GET /v1/responses/{id}` reaches the backend that created the response whichever
+ * instance takes it. Upserts (last writer wins: a state id is created once); expired entities are
+ * ignored on read and removed by the retention timer's table sweep or a lifecycle policy.
+ *
+ * @example
+ * const affinity = createTableAffinityStore({ client: clients.tableClient('GatewayAffinity'), now: Date.now });
+ */
+export function createTableAffinityStore(deps: { readonly client: TableClient; readonly now: () => number }, options: { readonly createTable?: boolean } = {}): AffinityStore {
+  const { client } = deps;
+  let ready: Promise<void> | undefined;
+  const ensureTable = (): Promise<void> => {
+    if (options.createTable === false) return Promise.resolve();
+    ready ??= client.createTable().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+  const keys = (stateId: string): { partitionKey: string; rowKey: string } => {
+    const rowKey = encodeTableKey(stateId);
+    return { partitionKey: rowKey.slice(0, 2), rowKey };
+  };
+  return {
+    async get(stateId) {
+      await ensureTable();
+      const { partitionKey, rowKey } = keys(stateId);
+      try {
+        const entity = await client.getEntity<AffinityEntity>(partitionKey, rowKey);
+        return Number(entity.expiresAtMs) > deps.now() ? entity.backendId : undefined;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    async set(stateId, backendId, ttlMs) {
+      await ensureTable();
+      await client.upsertEntity<AffinityEntity>({ ...keys(stateId), schemaVersion: 1, backendId, expiresAtMs: deps.now() + ttlMs }, 'Replace');
+    },
+  };
+}
