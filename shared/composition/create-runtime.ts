@@ -6,6 +6,7 @@ import { syncCapacity } from '../core/pipeline/capacity-sync.js';
 import { HealthTracker } from '../core/resilience/health-tracker.js';
 import { PriorityScheduler } from '../core/scheduling/priority-scheduler.js';
 import { SchedulerGate } from '../core/scheduling/scheduler-gate.js';
+import { reportSchedulerMetrics } from '../core/scheduling/scheduler-metrics.js';
 import type { AccessTokenVerifier } from '../ports/access-token-verifier.js';
 import type { BackendHealthStore } from '../ports/backend-health-store.js';
 import type { BackendTransport } from '../ports/backend-transport.js';
@@ -76,6 +77,8 @@ export interface RuntimeOptions {
    */
   readonly runProbesInProcess?: boolean;
   readonly onCallEnd?: (summary: CallSummary) => void;
+  /** How often the scheduler's state is reported as metrics (default 10 s). */
+  readonly metricsIntervalMs?: number;
   /** How often health is re-evaluated (cooling ends, breakers half-open) and capacity re-synced. */
   readonly healthTickMs?: number;
 }
@@ -170,6 +173,8 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     resync();
   }, options.healthTickMs ?? 250);
   ticker.unref();
+  const metricsTimer = setInterval(() => reportSchedulerMetrics(telemetry, gate.stats()), options.metricsIntervalMs ?? 10_000);
+  metricsTimer.unref();
 
   const gateway = createGateway({
     config: () => {
@@ -261,6 +266,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     },
     close: async () => {
       clearInterval(ticker);
+      clearInterval(metricsTimer);
       prober.stop();
       await httpProbe.close();
       if (sweeper !== undefined) clearInterval(sweeper);
