@@ -31,7 +31,7 @@ import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
 import { MemoryPayloadStore } from '../adapters/memory/memory-payload-store.js';
 import { aggregateUsage, type ChargebackDimension } from '../core/usage/chargeback.js';
 import { usageRecordOf } from '../core/usage/record-call.js';
-import { reportUsage } from '../core/usage/usage-telemetry.js';
+import { recordUsageTelemetry } from '../core/usage/usage-telemetry.js';
 import { GatewayError } from '../core/errors/gateway-error.js';
 import { createNdjsonUsageLedger } from '../adapters/file/ndjson-usage-ledger.js';
 import { createMemoryUsageLedger } from '../adapters/memory/memory-usage-ledger.js';
@@ -215,7 +215,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     onCallEnd: (summary) => {
       const record = usageRecordOf(summary, clock);
       ledger.append(record).catch((error: unknown) => telemetry.exception(error, { component: 'usage-ledger' }));
-      reportUsage(telemetry, record);
+      recordUsageTelemetry(telemetry, record);
       options.onCallEnd?.(summary);
     },
   });

@@ -16,6 +16,11 @@ export interface Telemetry {
   exception(error: unknown, properties?: Readonly<Record<string, string>>): void;
   /** Sends what is buffered. */
   flush(): Promise<void>;
+  /**
+   * Whether this telemetry records a kind at all (default: yes). Lets callers skip building per-request
+   * payloads that would be dropped.
+   */
+  wants?(kind: 'event' | 'metric' | 'dependency' | 'exception'): boolean;
 }
 
 /** A backend attempt as telemetry sees it. */

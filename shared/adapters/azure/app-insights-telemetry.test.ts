@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/clock.js';
 import { createUsageRecord } from '../../core/usage/usage-record.js';
 import { createAppInsightsTelemetry, type AppInsightsClientLike, type AppInsightsTelemetry } from './app-insights-telemetry.js';
-import { recordUsageTelemetry } from './usage-telemetry.js';
+import { recordUsageTelemetry } from '../../core/usage/usage-telemetry.js';
 import { CaptureIngestionServer, type Envelope } from './test-support/capture-ingestion-server.js';
 
 describe('AppInsightsTelemetry → loopback HTTPS ingestion endpoint', () => {

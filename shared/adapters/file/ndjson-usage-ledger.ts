@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LineSplitter } from '../../core/usage/line-splitter.js';
 import { parseUsageRecord, type UsageRecord } from '../../core/usage/usage-record.js';
@@ -45,20 +45,25 @@ export function createNdjsonUsageLedger(options: NdjsonUsageLedgerOptions): Ndjs
   let writing: Promise<void> | undefined;
   let closed = false;
   let skipped = 0;
-  let dirReady = false;
+  // One append-mode handle for the ledger's life: opening and closing the file per batch cost more
+  // than writing it. Reopened after a failed write (the file may have been moved by log rotation).
+  let handle: FileHandle | undefined;
 
   const writeOnce = async (): Promise<void> => {
     if (buffer.length === 0) return;
     const batch = buffer;
     buffer = [];
     try {
-      if (!dirReady) {
+      if (handle === undefined) {
         await mkdir(dirname(options.path), { recursive: true });
-        dirReady = true;
+        handle = await open(options.path, 'a');
       }
-      await appendFile(options.path, batch.join(''), 'utf8');
+      await handle.write(batch.join(''), null, 'utf8');
     } catch (error) {
       buffer = batch.concat(buffer);
+      const broken = handle;
+      handle = undefined;
+      await broken?.close().catch(() => undefined);
       throw error;
     }
   };
@@ -140,6 +145,9 @@ export function createNdjsonUsageLedger(options: NdjsonUsageLedgerOptions): Ndjs
       closed = true;
       if (timer !== undefined) clearInterval(timer);
       await flush();
+      const last = handle;
+      handle = undefined;
+      await last?.close();
     },
   };
 }

@@ -33,5 +33,6 @@ export function createLogTelemetry(options: LogTelemetryOptions = {}): Telemetry
     dependency: (d: TelemetryDependency) => emit('dependency', { ...d }),
     exception: (error, properties) => emit('exception', { message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined, properties }),
     flush: async () => undefined,
+    wants: (kind) => kinds.has(kind),
   };
 }

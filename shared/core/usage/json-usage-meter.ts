@@ -5,6 +5,9 @@ import { findUsageCarrier, normaliseCarrier, normaliseUsage } from './normalise-
 import type { UsageApi } from './usage-format.js';
 import { finaliseUsageReading, mergePartialUsage, type PartialUsage, type UsageReading } from './usage-reading.js';
 
+/** Non-streaming decodes only, so one decoder serves every meter (constructing one per call costs). */
+const sharedDecoder = new TextDecoder();
+
 /** Default: bodies up to 1 MiB are kept whole and parsed with JSON.parse. */
 export const DEFAULT_MAX_WHOLE_JSON_BYTES = 1024 * 1024;
 /** Default head kept of a larger body (where `model`, `id` sit): 16 KiB. */
@@ -70,7 +73,7 @@ export class JsonUsageMeter {
 
   /** The reading; estimates (when `estimate`) fill what was not reported. */
   result(estimate: boolean, promptEstimate?: () => number | undefined): UsageReading {
-    const decoder = new TextDecoder();
+    const decoder = sharedDecoder;
     let reported: PartialUsage = {};
     let model: string | undefined;
     let completionText: string[] | undefined;

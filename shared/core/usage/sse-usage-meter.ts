@@ -6,6 +6,9 @@ import { findUsageCarrier, normaliseCarrier } from './normalise-usage.js';
 import type { UsageApi } from './usage-format.js';
 import { finaliseUsageReading, mergePartialUsage, type PartialUsage, type UsageEstimates, type UsageReading } from './usage-reading.js';
 
+/** Non-streaming decodes only, so one decoder serves every meter (constructing one per call costs). */
+const sharedDecoder = new TextDecoder();
+
 const MODEL_KEY = Buffer.from('"model');
 const DATA = [0x64, 0x61, 0x74, 0x61, 0x3a] as const; // "data:"
 const DONE = Buffer.from('[DONE]');
@@ -53,7 +56,7 @@ export class SseUsageMeter {
   private model: string | undefined;
   private modelProbes = 0;
   private pendingGeminiLine: Uint8Array | undefined;
-  private readonly decoder = new TextDecoder();
+  private readonly decoder = sharedDecoder;
   private readonly tally: CompletionTextTally | undefined;
   private readonly textKeys: Buffer[];
   private readonly onText = (text: string): void => this.tally?.add(text);

@@ -1,18 +1,31 @@
 import type { Telemetry } from '../../ports/telemetry.js';
 import type { UsageRecord } from './usage-record.js';
 
+/** The event name of a request's usage record in telemetry (Application Insights customEvents). */
+export const USAGE_EVENT_NAME = 'gateway.request';
+
 /**
- * Reports a usage record to telemetry: one `GatewayRequest` event with the record's fields, token
- * and latency metrics dimensioned by model, backend and caller tier, and a dependency per attempt.
- * Never throws: telemetry must not fail a request.
+ * Sends one request's usage record to telemetry: the `gateway.request` event with the record's fields
+ * (caller, route, models, backend, status, outcome as properties; tokens and timings as measurements)
+ * and the metrics `gateway.tokens.prompt|completion|total` and `gateway.latency.total_ms|ttfb_ms|overhead_ms|queue_wait_ms`
+ * with low-cardinality dimensions (tier, model, backend, group, outcome), and one dependency per backend
+ * attempt (target = the backend's id). Kinds the telemetry does not want are not built. Never throws.
+ *
+ * Compatibility: event and metric names and the property names below are queried by dashboards and
+ * workbooks; add, never rename (docs/azure-adapters.md).
+ *
+ * @example
+ * recordUsageTelemetry(telemetry, record);
  */
-export function reportUsage(telemetry: Telemetry, record: UsageRecord): void {
+export function recordUsageTelemetry(telemetry: Telemetry, record: UsageRecord): void {
   try {
-    const t = record.tokens;
-    telemetry.event(
-      'GatewayRequest',
+    const wants = (kind: 'event' | 'metric' | 'dependency'): boolean => telemetry.wants?.(kind) ?? true;
+    if (wants('event')) telemetry.event(
+      USAGE_EVENT_NAME,
       {
+        schemaVersion: record.schemaVersion,
         requestId: record.requestId,
+        timestamp: record.timestamp,
         userId: record.caller.userId ?? undefined,
         appId: record.caller.appId ?? undefined,
         profileId: record.caller.profileId ?? undefined,
@@ -25,45 +38,54 @@ export function reportUsage(telemetry: Telemetry, record: UsageRecord): void {
         modelServed: record.modelServed ?? undefined,
         backend: record.backend?.name,
         backendGroup: record.backend?.group ?? undefined,
+        attempts: record.attempts.count,
+        httpStatus: record.httpStatus,
+        outcome: record.outcome,
+        tokenSource: record.tokens.source,
+        includeUsageInjected: record.includeUsageInjected,
+        asyncJobId: record.asyncJobId ?? undefined,
         grantGroup: record.grant?.group,
         grantReason: record.grant?.reason,
-        status: record.httpStatus,
-        outcome: record.outcome,
-        tokenSource: t.source,
-        asyncJobId: record.asyncJobId ?? undefined,
       },
       {
-        attempts: record.attempts.count,
-        promptTokens: t.promptTokens,
-        completionTokens: t.completionTokens,
-        totalTokens: t.totalTokens,
-        cachedInputTokens: t.cachedInputTokens,
-        reasoningTokens: t.reasoningTokens,
+        promptTokens: record.tokens.promptTokens,
+        completionTokens: record.tokens.completionTokens,
+        totalTokens: record.tokens.totalTokens,
+        cachedInputTokens: record.tokens.cachedInputTokens,
+        reasoningTokens: record.tokens.reasoningTokens,
         queueWaitMs: record.timings.queueWaitMs,
-        ttfbMs: record.timings.ttfbMs ?? 0,
         totalMs: record.timings.totalMs,
         overheadMs: record.timings.overheadMs,
+        ...(record.timings.ttfbMs === null ? {} : { ttfbMs: record.timings.ttfbMs }),
       },
     );
-    const dims = { model: record.modelServed ?? record.modelRequested ?? 'unknown', backend: record.backend?.name ?? 'none', tier: record.caller.tier ?? 'none', outcome: record.outcome };
-    if (t.totalTokens > 0) {
-      telemetry.metric('gateway.tokens.prompt', t.promptTokens, dims);
-      telemetry.metric('gateway.tokens.completion', t.completionTokens, dims);
+    if (wants('dependency')) {
+      for (const attempt of record.attempts.items) {
+        telemetry.dependency({
+          requestId: record.requestId,
+          target: attempt.backend,
+          name: `${record.api} ${record.route ?? ''}`.trim(),
+          durationMs: attempt.durationMs,
+          status: attempt.status ?? undefined,
+          success: attempt.outcome === 'success',
+          startedAtMs: record.timestampMs,
+          properties: { outcome: attempt.outcome, group: attempt.group ?? '' },
+        });
+      }
     }
-    telemetry.metric('gateway.request.duration_ms', record.timings.totalMs, dims);
-    telemetry.metric('gateway.request.overhead_ms', record.timings.overheadMs, dims);
-    for (const attempt of record.attempts.items) {
-      telemetry.dependency({
-        requestId: record.requestId,
-        target: attempt.backend,
-        name: `${record.api} ${record.route ?? ''}`.trim(),
-        durationMs: attempt.durationMs,
-        status: attempt.status ?? undefined,
-        success: attempt.outcome === 'success',
-        startedAtMs: record.timestampMs,
-        properties: { outcome: attempt.outcome, group: attempt.group ?? '' },
-      });
-    }
+    if (!wants('metric')) return;
+    const dims: Record<string, string> = { outcome: record.outcome };
+    if (record.caller.tier !== null) dims.tier = record.caller.tier;
+    if (record.modelServed !== null) dims.model = record.modelServed;
+    if (record.backend !== null) dims.backend = record.backend.name;
+    if (record.backend?.group != null) dims.group = record.backend.group;
+    telemetry.metric('gateway.tokens.prompt', record.tokens.promptTokens, dims);
+    telemetry.metric('gateway.tokens.completion', record.tokens.completionTokens, dims);
+    telemetry.metric('gateway.tokens.total', record.tokens.totalTokens, dims);
+    telemetry.metric('gateway.latency.total_ms', record.timings.totalMs, dims);
+    telemetry.metric('gateway.latency.overhead_ms', record.timings.overheadMs, dims);
+    telemetry.metric('gateway.latency.queue_wait_ms', record.timings.queueWaitMs, dims);
+    if (record.timings.ttfbMs !== null) telemetry.metric('gateway.latency.ttfb_ms', record.timings.ttfbMs, dims);
   } catch {
     // Telemetry never fails a request.
   }
