@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { PayloadMeta, PayloadStore, StoredPayload } from '../../ports/payload-store.js';
 import { statusOf } from './azure-errors.js';
+import { createOnce } from './create-once.js';
 
 /** Dependencies of {@link createBlobPayloadStore}. */
 export interface BlobPayloadStoreDeps {
@@ -45,15 +46,7 @@ export function createBlobPayloadStore(deps: BlobPayloadStoreDeps, options: Blob
   const prefix = options.prefix ?? 'v1/';
   const blockBytes = options.blockBytes ?? 4 * 1024 * 1024;
   const maxConcurrency = options.maxConcurrency ?? 4;
-  let ready: Promise<unknown> | undefined;
-  const ensureContainer = (): Promise<unknown> => {
-    if (options.createContainer === false) return Promise.resolve();
-    ready ??= container.createIfNotExists().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    return ready;
-  };
+  const ensureContainer = createOnce(() => container.createIfNotExists(), options.createContainer !== false);
   const blob = (key: string) => {
     if (key.length > 512 || !KEY_PATTERN.test(key) || key.split('/').some((s) => s === '.' || s === '..')) throw new Error(`Invalid payload key "${key.slice(0, 80)}": use /-separated segments of [A-Za-z0-9._~-] (not . or ..), at most 512 characters.`);
     return container.getBlockBlobClient(`${prefix}${key}`);

@@ -2,6 +2,7 @@ import type { TableClient, TableEntity } from '@azure/data-tables';
 import type { AffinityStore } from '../../ports/affinity-store.js';
 import { statusOf } from './azure-errors.js';
 import { encodeTableKey } from './table-key.js';
+import { createOnce } from './create-once.js';
 
 /**
  * Stored entity (docs/storage.md, "GatewayAffinity"): PK = first two characters of the encoded state id
@@ -24,15 +25,7 @@ interface AffinityEntity extends TableEntity {
  */
 export function createTableAffinityStore(deps: { readonly client: TableClient; readonly now: () => number }, options: { readonly createTable?: boolean } = {}): AffinityStore {
   const { client } = deps;
-  let ready: Promise<void> | undefined;
-  const ensureTable = (): Promise<void> => {
-    if (options.createTable === false) return Promise.resolve();
-    ready ??= client.createTable().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    return ready;
-  };
+  const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
   const keys = (stateId: string): { partitionKey: string; rowKey: string } => {
     const rowKey = encodeTableKey(stateId);
     return { partitionKey: rowKey.slice(0, 2), rowKey };

@@ -2,6 +2,7 @@ import type { TableClient, TableEntity } from '@azure/data-tables';
 import type { BackendHealth, BackendHealthStore } from '../../ports/backend-health-store.js';
 import { contentionBackoff, isLostRace, statusOf } from './azure-errors.js';
 import { encodeTableKey } from './table-key.js';
+import { createOnce } from './create-once.js';
 
 /** The `PartitionKey` every health entity lives under (format version 1). */
 export const BACKEND_HEALTH_PARTITION = 'backend-health.v1';
@@ -52,15 +53,7 @@ export function createTableBackendHealthStore(deps: TableBackendHealthStoreDeps,
   const { client } = deps;
   const maxAttempts = options.maxUpdateAttempts ?? 100;
   const backoff = options.backoff ?? ((attempt: number) => contentionBackoff(attempt));
-  let ready: Promise<void> | undefined;
-  const ensureTable = (): Promise<void> => {
-    if (options.createTable === false) return Promise.resolve();
-    ready ??= client.createTable().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    return ready;
-  };
+  const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
   const readOne = async (backendId: string): Promise<{ record: BackendHealth; etag: string } | undefined> => {
     try {

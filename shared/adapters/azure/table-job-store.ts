@@ -2,6 +2,7 @@ import { odata, type TableClient, type TableEntity } from '@azure/data-tables';
 import type { JobPatch, JobRecord, JobStatus, JobStore, JobTransitionResult } from '../../ports/job-store.js';
 import { isLostRace, statusOf } from './azure-errors.js';
 import { encodeTableKey, timeKey } from './table-key.js';
+import { createOnce } from './create-once.js';
 
 /** The `RowKey` of a job entity (format version 1). */
 export const JOB_ROW_KEY = 'job.v1';
@@ -54,15 +55,7 @@ const PATCHABLE = ['status', 'startedAtMs', 'finishedAtMs', 'expiresAtMs', 'runn
 export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobStoreOptions = {}): JobStore {
   const { client } = deps;
   const maxAttempts = options.maxAttempts ?? 50;
-  let ready: Promise<void> | undefined;
-  const ensureTable = (): Promise<void> => {
-    if (options.createTable === false) return Promise.resolve();
-    ready ??= client.createTable().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    return ready;
-  };
+  const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
   const readOne = async (id: string): Promise<{ job: JobRecord; etag: string } | undefined> => {
     try {

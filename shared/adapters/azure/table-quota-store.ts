@@ -2,6 +2,7 @@ import type { TableClient, TableEntity } from '@azure/data-tables';
 import type { QuotaReserveResult, QuotaStore } from '../../ports/quota-store.js';
 import { contentionBackoff, isLostRace, statusOf } from './azure-errors.js';
 import { encodeTableKey, timeKey } from './table-key.js';
+import { createOnce } from './create-once.js';
 
 /** Dependencies of {@link createTableQuotaStore}. */
 export interface TableQuotaStoreDeps {
@@ -43,15 +44,7 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
   const { client } = deps;
   const maxAttempts = options.maxAttempts ?? 200;
   const backoff = options.backoff ?? ((attempt: number) => contentionBackoff(attempt));
-  let ready: Promise<void> | undefined;
-  const ensureTable = (): Promise<void> => {
-    if (options.createTable === false) return Promise.resolve();
-    ready ??= client.createTable().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    return ready;
-  };
+  const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
   const readCounter = async (key: string, windowStartMs: number): Promise<{ used: number; etag: string } | undefined> => {
     try {

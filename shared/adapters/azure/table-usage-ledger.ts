@@ -2,6 +2,7 @@ import { odata, type TableClient, type TableEntity, type TransactionAction } fro
 import { parseUsageRecord, type UsageRecord } from '../../core/usage/usage-record.js';
 import type { UsageLedger, UsageQuery } from '../../ports/usage-ledger.js';
 import { encodeTableKey, MAX_KEY_TIME_MS, timeKey } from './table-key.js';
+import { createOnce } from './create-once.js';
 
 /** Dependencies of {@link createTableUsageLedger}. */
 export interface TableUsageLedgerDeps {
@@ -78,16 +79,7 @@ export function createTableUsageLedger(deps: TableUsageLedgerDeps, options: Tabl
   let writing: Promise<void> | undefined;
   let closed = false;
   let skipped = 0;
-  let ready: Promise<void> | undefined;
-
-  const ensureTable = (): Promise<void> => {
-    if (options.createTable === false) return Promise.resolve();
-    ready ??= client.createTable().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
-    return ready;
-  };
+  const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
   const writeOnce = async (): Promise<void> => {
     if (buffer.length === 0) return;
