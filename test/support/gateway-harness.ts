@@ -89,24 +89,5 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
-/** Reads an SSE body to the end (or to its abnormal end) and returns the `data:` payloads and how it ended. */
-export async function readSse(response: Response): Promise<{ events: string[]; ended: 'clean' | 'error' }> {
-  const events: string[] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let ended: 'clean' | 'error' = 'clean';
-  try {
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let index;
-      while ((index = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, index).replace(/\r$/, '');
-        buffer = buffer.slice(index + 1);
-        if (line.startsWith('data:')) events.push(line.slice(5).trim());
-      }
-    }
-  } catch {
-    ended = 'error';
-  }
-  return { events, ended };
-}
+/** Reads an SSE body to the end (or to its abnormal end): the `data:` payloads and how it ended. */
+export { readSse } from '../../simulator/faults/fault-harness.js';
