@@ -150,7 +150,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const httpProbe = createHttpProbe(credentials);
   const prober = new HealthProber(
     { probe: httpProbe, timers: globalThis, clock, sink: health, onError: (error: unknown) => telemetry.exception(error, { component: 'health-probe' }) },
-    probeTargets(initial.backends),
+    probeTargets(initial.backends, initial.resilience.probe),
   );
   if (options.runProbesInProcess ?? true) prober.start();
 
@@ -161,7 +161,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     if (current !== syncedConfig) {
       health.setOptions({ ...current.resilience.health, breaker: current.resilience.breaker });
       health.retain(current.backends.map((b) => b.id));
-      prober.setTargets(probeTargets(current.backends));
+      prober.setTargets(probeTargets(current.backends, current.resilience.probe));
       syncedConfig = current;
     }
     syncCapacity(current, health, gate);
@@ -197,7 +197,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
         const query = new URL(request.url).searchParams;
         const by = (query.get('by') ?? 'user') as ChargebackDimension;
         if (!['user', 'tier', 'model', 'backend', 'group', 'profile', 'app'].includes(by)) throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: 'by must be one of user, tier, model, backend, group, profile, app.', param: 'by' });
-        const toMs = parseTime(query.get('to'), clock.now());
+        const toMs = parseTime(query.get('to'), clock.now(), true);
         const fromMs = parseTime(query.get('from'), toMs - 86_400_000);
         const records = [];
         for await (const record of ledger.query({ fromMs, toMs, userId: query.get('user') ?? undefined })) records.push(record);
@@ -224,6 +224,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     { maxDeliveries: initial.async.maxDeliveries, leaseMs: initial.async.visibilityTimeoutMs, retryBackoffMs: initial.async.retryBackoffMs },
   );
   const sweep = (): Promise<SweepReport> => sweepExpiredJobs(jobDeps);
+  let closing: Promise<void> | undefined;
   let runner: InProcessJobRunner | undefined;
   let sweeper: ReturnType<typeof setInterval> | undefined;
   if (options.runJobsInProcess ?? true) {
@@ -251,7 +252,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     config,
     probeBackends: async () => {
       await Promise.all(
-        probeTargets(config().backends).map(async (target) => {
+        probeTargets(config().backends, config().resilience.probe).map(async (target) => {
           const started = clock.monotonicMs();
           try {
             const { status, latencyMs } = await httpProbe(target, AbortSignal.timeout(target.probe.timeoutMs));
@@ -264,26 +265,30 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       );
       await health.flush();
     },
-    close: async () => {
-      clearInterval(ticker);
-      clearInterval(metricsTimer);
-      prober.stop();
-      await httpProbe.close();
-      if (sweeper !== undefined) clearInterval(sweeper);
-      await runner?.stop({ graceMs: 1_000 });
-      unsubscribe();
-      gate.dispose();
-      await health.flush();
-      await transport.close();
-      await ledger.close();
-      await telemetry.flush();
-    },
+    close: () => (closing ??= closeAll()),
   };
+
+  async function closeAll(): Promise<void> {
+    clearInterval(ticker);
+    clearInterval(metricsTimer);
+    prober.stop();
+    await httpProbe.close();
+    if (sweeper !== undefined) clearInterval(sweeper);
+    await runner?.stop({ graceMs: 1_000 });
+    unsubscribe();
+    gate.dispose();
+    await health.flush();
+    await transport.close();
+    await ledger.close();
+    await telemetry.flush();
+  }
 }
 
-function parseTime(text: string | null, fallback: number): number {
+/** A date (`YYYY-MM-DD`, UTC; as an upper bound the whole day is included, like the CLI) or an ISO time. */
+function parseTime(text: string | null, fallback: number, end = false): number {
   if (text === null || text === '') return fallback;
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text);
   if (!Number.isFinite(ms)) throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Not a date: ${text}.` });
-  return ms;
+  return dateOnly && end ? ms + 86_400_000 : ms;
 }

@@ -9,7 +9,8 @@ import { asyncJobsSchema } from './jobs-schema.js';
 /**
  * The complete configuration schema: the base (server, limits, headers, backends, pools, routes) plus
  * the area sections, with the cross-reference checks that zod cannot express field by field
- * (unknown backend in a pool, unknown pool in a route, duplicate ids, fallback cycles).
+ * (unknown backend in a pool, unknown pool in a route, duplicate ids, a route falling back to itself;
+ * fallbacks are followed one level deep, so longer cycles cannot loop).
  */
 export const gatewaySchema = baseGatewaySchema
   .extend({

@@ -4,7 +4,7 @@ import { z } from 'zod';
  * The `async` section of the gateway configuration: async jobs (a caller opts in with
  * `x-gateway-async: true`, or the seed's `S7PAsyncMode: true`; see `docs/jobs.md`). Every field has a
  * default, so `{}` parses. Per-caller permission and result retention come from the caller's profile
- * (`profiles[].async`); `retentionMs` here is the default and the upper bound.
+ * (`profiles[].async`); `retentionMs` here caps every profile's `resultRetentionMs`.
  *
  * Compatibility: field names are a public contract (`docs/configuration.md`); units are in the names.
  *
@@ -13,7 +13,7 @@ import { z } from 'zod';
  */
 export const asyncJobsSchema = z
   .object({
-    /** Global switch: when off, async opt-ins are answered synchronously as ordinary calls. */
+    /** Global switch: when off, an async opt-in is refused with 403 `GW_ERR_POLICY_ASYNC_NOT_ALLOWED`. */
     enabled: z.boolean().default(true),
     /** How long a submitter waits for the job before answering 202 (the seed's `AsyncTriggerTimeout`). */
     syncWaitMs: z.number().int().nonnegative().max(220_000).default(10_000),

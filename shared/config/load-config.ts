@@ -31,7 +31,8 @@ export function validateConfig(raw: unknown): ConfigResult {
 export function envOverlay(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
   const overlay: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith('GATEWAY_') || value === undefined || name === 'GATEWAY_CONFIG_FILE') continue;
+    // GATEWAY_FUNCTIONS__* are the Functions host's own settings, not configuration sections.
+    if (!name.startsWith('GATEWAY_') || value === undefined || name === 'GATEWAY_CONFIG_FILE' || name.startsWith('GATEWAY_FUNCTIONS__')) continue;
     const path = name.slice('GATEWAY_'.length).split('__').map(camelCase);
     if (path.some((p) => p === '')) continue;
     let target = overlay;

@@ -38,14 +38,15 @@ export const timeoutsSchema = z
   })
   .strict();
 
+/** A backend's active health probe; fields left out take `resilience.probe`'s values. */
 export const probeSchema = z
   .object({
     path: z.string().startsWith('/'),
-    method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
-    intervalMs: z.number().int().min(1000).default(15_000),
-    timeoutMs: z.number().int().positive().default(3_000),
+    method: z.enum(['GET', 'POST', 'HEAD']).optional(),
+    intervalMs: z.number().int().min(1000).optional(),
+    timeoutMs: z.number().int().positive().optional(),
     /** Statuses that mean healthy; empty = any 2xx. */
-    expectStatus: z.array(z.number().int().min(100).max(599)).default([]),
+    expectStatus: z.array(z.number().int().min(100).max(599)).optional(),
     body: z.string().optional(),
   })
   .strict();
@@ -61,7 +62,8 @@ export const backendSchema = z
     auth: backendAuthSchema.default({ type: 'none' }),
     /** Model (OpenAI) or deployment (Azure) rewrite: name the caller asked for → name this backend serves. */
     models: z.record(z.string(), z.string()).default({}),
-    weight: z.number().positive().default(1),
+    /** Relative share in weighted-random selection; 0 drains the backend (never selected). */
+    weight: z.number().nonnegative().default(1),
     /** Priority group name; groups are tried in the pool's `groupOrder` (e.g. "ptu" before "payg"). */
     group: z.string().default('default'),
     /** Concurrent calls this backend is given (the scheduler's capacity). */
@@ -75,7 +77,7 @@ export const backendSchema = z
 
 export const poolMemberSchema = z.union([
   idSchema,
-  z.object({ backend: idSchema, weight: z.number().positive().optional(), group: z.string().optional() }).strict(),
+  z.object({ backend: idSchema, weight: z.number().nonnegative().optional(), group: z.string().optional() }).strict(),
 ]);
 
 export const poolSchema = z

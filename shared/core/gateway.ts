@@ -206,7 +206,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         return (await jobs.api.handle(request, { requester: admin, requestId })) ?? notFound(request, url);
       }
 
-      const admission = await deps.admission.admit({ method: request.method, path: url.pathname, headers: request.headers });
+      // Header rules on `:path` see the path with its query (the seed's S7Path).
+      const admission = await deps.admission.admit({ method: request.method, path: url.pathname + url.search, headers: request.headers });
       summary.caller = admission.caller;
       summary.priority = admission.priority;
       if (jobsPath) return (await jobs.api.handle(request, { requester: admission.caller, requestId })) ?? notFound(request, url);
@@ -297,7 +298,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           model,
           priority: admission.priority,
           request: { method: request.method, path: url.pathname + url.search, headers: new Headers({ ...headers, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) }), body: body },
-          retentionMs: admission.asyncResultRetentionMs,
+          retentionMs: Math.min(admission.asyncResultRetentionMs, s.config.async.retentionMs),
           signal: request.signal,
         });
       }

@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import type { BackendConfig } from '../../config/schema.js';
+import type { ProbeDefaultsConfig } from '../../config/resilience-schema.js';
 import type { CredentialProvider } from '../../ports/credential-provider.js';
 import type { ProbeFunction, ProbeTarget } from '../../core/resilience/health-prober.js';
 
@@ -36,11 +37,23 @@ export function createHttpProbe(credentials: CredentialProvider): ProbeFunction<
   return Object.assign(probe, { close: () => dispatcher.close() });
 }
 
-/** The probe targets of a configuration: every backend with a `probe`. */
-export function probeTargets(backends: readonly BackendConfig[]): BackendProbeTarget[] {
+/** The probe targets of a configuration: every backend with a `probe`, unset fields from `resilience.probe`. */
+export function probeTargets(backends: readonly BackendConfig[], defaults: ProbeDefaultsConfig): BackendProbeTarget[] {
   return backends.flatMap((backend) =>
     backend.probe === undefined
       ? []
-      : [{ id: backend.id, backend, probe: { path: backend.probe.path, method: backend.probe.method, intervalMs: backend.probe.intervalMs, timeoutMs: backend.probe.timeoutMs, expectStatus: backend.probe.expectStatus } }],
+      : [
+          {
+            id: backend.id,
+            backend,
+            probe: {
+              path: backend.probe.path,
+              method: backend.probe.method ?? defaults.method,
+              intervalMs: backend.probe.intervalMs ?? defaults.intervalMs,
+              timeoutMs: backend.probe.timeoutMs ?? defaults.timeoutMs,
+              expectStatus: backend.probe.expectStatus ?? defaults.expectStatus,
+            },
+          },
+        ],
   );
 }

@@ -197,11 +197,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             throw exhausted(verdict.errorCode, attempts, undefined);
           }
         }
+        // A call whose TTL ran out before (or between) attempts is expired, whatever the backends' state.
+        if (clock.now() >= input.deadlineMs) throw exhausted('GW_ERR_REQUEST_TTL_EXPIRED', attempts, undefined);
         if (!attemptedThisPass && attempts.length === 0) {
           // Every backend was refused by its breaker (a half-open trial in flight): answer as all-open.
-          throw exhausted('GW_ERR_BACKEND_ALL_OPEN', attempts, health.earliestReopenMs(list.map((c) => c.id)) === undefined ? 1000 : Math.max(1000, health.earliestReopenMs(list.map((c) => c.id))! - clock.now()));
+          const reopenAt = health.earliestReopenMs(list.map((c) => c.id));
+          throw exhausted('GW_ERR_BACKEND_ALL_OPEN', attempts, reopenAt === undefined ? 1000 : Math.max(1000, reopenAt - clock.now()));
         }
-        if (clock.now() >= input.deadlineMs) throw exhausted('GW_ERR_REQUEST_TTL_EXPIRED', attempts, undefined);
       }
       const code = lastVerdict !== undefined && lastVerdict.action === 'failover' ? lastVerdict.errorCode : 'GW_ERR_BACKEND_EXHAUSTED';
       const allThrottled = attempts.length > 0 && attempts.every((a) => a.status === 429);
