@@ -1,0 +1,208 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { validateConfig } from '../../shared/config/load-config.js';
+import { createRuntime } from '../../shared/composition/create-runtime.js';
+import type { GatewayRequest } from '../../shared/core/http/gateway-request.js';
+import { startSimulator } from '../simulator.js';
+import type { Check } from './saturation-scenarios.js';
+import { waitUntil } from './saturation-gateway.js';
+import { distribution, formatTable, type WaitDistribution } from './wait-stats.js';
+
+/** Options of {@link runQueueVolume}. */
+export interface VolumeOptions {
+  readonly calls: number;
+  /** `x-gateway-ttl` of every call, seconds. */
+  readonly ttlSeconds: number;
+  /** Simulator delay before headers (the pool's capacity is 1). */
+  readonly latencyMs: number;
+  /** Allowed lateness over a call's TTL (event loop under 10,000 pending calls). */
+  readonly marginMs: number;
+  /** Heap growth allowed from baseline to after the run (a leak bound, not a performance figure). */
+  readonly maxHeapGrowthBytes: number;
+}
+
+/** 10,000 calls with a 2 s TTL against a pool of capacity 1 whose backend holds each call 50 ms. */
+export const DEFAULT_VOLUME: VolumeOptions = { calls: 10_000, ttlSeconds: 2, latencyMs: 50, marginMs: 3_000, maxHeapGrowthBytes: 200 * 1024 * 1024 };
+
+/** What the volume run measured. */
+export interface VolumeResult {
+  readonly options: VolumeOptions;
+  /** `status code` → count, e.g. `200` → 39, `412 GW_ERR_REQUEST_TTL_EXPIRED` → 9961. */
+  readonly outcomes: Readonly<Record<string, number>>;
+  /** Calls that ended later than TTL + margin after they started. */
+  readonly late: number;
+  /** Time from `handle()` to the end of the body, per outcome. */
+  readonly endTimes: readonly WaitDistribution[];
+  readonly gcExposed: boolean;
+  readonly heapBaselineBytes: number;
+  /** Heap right after the last call was enqueued (everything waiting). */
+  readonly heapQueuedBytes: number;
+  readonly heapAfterBytes: number;
+  /** Scheduler figures while everything waited, and after the run. */
+  readonly queued: { readonly waiting: number; readonly storedItems: number };
+  readonly after: { readonly waiting: number; readonly leases: number; readonly gateWaiters: number; readonly storedItems: number };
+  readonly priorityInversions: number;
+  readonly elapsedMs: number;
+}
+
+const encoder = new TextEncoder();
+const BODY = encoder.encode(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello there' }] }));
+
+/** A `GatewayRequest` as a host builds it: headers, a one-chunk body iterable, the caller's signal. */
+function chatRequest(ttlSeconds: number): GatewayRequest {
+  return {
+    method: 'POST',
+    url: 'http://gateway.local/v1/chat/completions',
+    headers: new Headers({ 'content-type': 'application/json', 'content-length': String(BODY.byteLength), 'x-gateway-ttl': String(ttlSeconds) }),
+    body: (async function* () {
+      yield BODY;
+    })(),
+    signal: new AbortController().signal,
+  };
+}
+
+/** `global.gc` when node runs with `--expose-gc`, else the same function obtained at run time; undefined if neither works. */
+function findGc(): (() => void) | undefined {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (typeof exposed === 'function') return exposed;
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    return typeof gc === 'function' ? (gc as () => void) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function settledHeap(gc: (() => void) | undefined): Promise<number> {
+  for (let i = 0; i < 3; i += 1) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc?.();
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Queues `calls` requests through `runtime.gateway.handle` against a pool of capacity 1 and a slow backend,
+ * every one with a short TTL and a queue deep enough to hold them all, reads every answer to its end, and
+ * measures how each ended, when, and the heap before, during and after.
+ */
+export async function runQueueVolume(options: VolumeOptions = DEFAULT_VOLUME): Promise<VolumeResult> {
+  const started = performance.now();
+  const sim = await startSimulator({ name: 'a', port: 0, host: '127.0.0.1', latencyMs: options.latencyMs, recordAttempts: false });
+  const parsed = validateConfig({
+    backends: [{ id: 'a', url: sim.url, kind: 'openai', maxConcurrency: 1 }],
+    pools: [{ id: 'main', backends: ['a'] }],
+    routes: [{ id: 'all', match: { models: ['*'] }, pool: 'main' }],
+    scheduling: { maxQueueDepth: options.calls },
+    usage: { ledger: { kind: 'memory', maxRecords: 1_000 } },
+    governance: { identity: { anonymous: { allowed: true } } },
+  });
+  if (!parsed.ok) throw new Error(`volume config invalid:\n${parsed.issues.join('\n')}`);
+  const runtime = createRuntime({ config: parsed.config });
+  const gc = findGc();
+  try {
+    // Warm-up: lazy initialisation (connection pool, encoders) is not what is measured.
+    for (let i = 0; i < 3; i += 1) await drain(await runtime.gateway.handle(chatRequest(30)));
+    const heapBaselineBytes = await settledHeap(gc);
+
+    const outcomes: Record<string, number> = {};
+    const endMs = new Map<string, number[]>();
+    let late = 0;
+    const deadlineMs = options.ttlSeconds * 1000;
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < options.calls; i += 1) {
+      const t0 = performance.now();
+      pending.push(
+        runtime.gateway.handle(chatRequest(options.ttlSeconds)).then(async (response) => {
+          const text = await drain(response);
+          const code = response.status >= 400 ? errorCode(text) : undefined;
+          const key = code === undefined ? String(response.status) : `${response.status} ${code}`;
+          const elapsed = performance.now() - t0;
+          outcomes[key] = (outcomes[key] ?? 0) + 1;
+          if (elapsed > deadlineMs + options.marginMs) late += 1;
+          const list = endMs.get(key) ?? [];
+          list.push(elapsed);
+          endMs.set(key, list);
+        }),
+      );
+    }
+    // handle() continues after its first await: wait until every call has reached the scheduler.
+    const enqueuedTarget = options.calls + 3;
+    await waitUntil(() => runtime.gate.stats().totals.enqueued >= enqueuedTarget, 'every call to reach the scheduler', 30_000, 5);
+    const queuedStats = runtime.gate.stats().pools.find((p) => p.poolId === 'main');
+    const queued = { waiting: queuedStats?.waiting ?? 0, storedItems: runtime.gate.scheduler.storedItemCount() };
+    const heapQueuedBytes = process.memoryUsage().heapUsed;
+    await Promise.all(pending);
+    pending.length = 0;
+    const heapAfterBytes = await settledHeap(gc);
+    const stats = runtime.gate.stats();
+    const pool = stats.pools.find((p) => p.poolId === 'main');
+    return {
+      options,
+      outcomes,
+      late,
+      endTimes: [...endMs].map(([key, values]) => distribution(key, values)),
+      gcExposed: gc !== undefined,
+      heapBaselineBytes,
+      heapQueuedBytes,
+      heapAfterBytes,
+      queued,
+      after: { waiting: pool?.waiting ?? 0, leases: pool?.leases ?? 0, gateWaiters: runtime.gate.waiting, storedItems: runtime.gate.scheduler.storedItemCount() },
+      priorityInversions: stats.totals.priorityInversions,
+      elapsedMs: performance.now() - started,
+    };
+  } finally {
+    await runtime.close();
+    await sim.close();
+  }
+}
+
+async function drain(response: { body: AsyncIterable<Uint8Array> | null }): Promise<string> {
+  if (response.body === null) return '';
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of response.body) text += decoder.decode(chunk, { stream: true });
+  return text;
+}
+
+function errorCode(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+  } catch {
+    return undefined;
+  }
+}
+
+const ALLOWED = /^(200|412 GW_ERR_REQUEST_TTL_EXPIRED|429 GW_ERR_QUEUE_FULL)$/;
+
+/** The volume run's verdicts. */
+export function volumeChecks(result: VolumeResult): Check[] {
+  const total = Object.values(result.outcomes).reduce((a, b) => a + b, 0);
+  const unexpected = Object.entries(result.outcomes).filter(([k]) => !ALLOWED.test(k));
+  const growth = result.heapAfterBytes - result.heapBaselineBytes;
+  const o = result.options;
+  return [
+    { name: `all ${o.calls} calls ended with 200, 412 TTL expired or 429 queue full`, pass: total === o.calls && unexpected.length === 0, detail: `${total} ended: ${JSON.stringify(result.outcomes)}` },
+    { name: `each ended within its TTL (${o.ttlSeconds} s) + ${o.marginMs} ms`, pass: result.late === 0, detail: `${result.late} late; ${result.endTimes.map((d) => `${d.label} max ${d.maxMs.toFixed(0)} ms`).join(', ')}` },
+    { name: 'scheduler empty after the run (no waiting entry, lease or waiter left)', pass: result.after.waiting === 0 && result.after.leases === 0 && result.after.gateWaiters === 0 && result.after.storedItems === 0, detail: JSON.stringify(result.after) },
+    { name: `heap back near baseline (growth < ${(o.maxHeapGrowthBytes / 2 ** 20).toFixed(0)} MB)`, pass: growth < o.maxHeapGrowthBytes, detail: `growth ${mb(growth)} (gc ${result.gcExposed ? 'forced' : 'not available'})` },
+    { name: 'scheduler recorded no priority inversion', pass: result.priorityInversions === 0, detail: `priorityInversions ${result.priorityInversions}` },
+  ];
+}
+
+/** The volume run as a short text report. */
+export function formatVolume(result: VolumeResult): string {
+  const o = result.options;
+  return [
+    `volume: ${o.calls} calls through runtime.gateway.handle, pool capacity 1, backend ${o.latencyMs} ms, x-gateway-ttl ${o.ttlSeconds} s, maxQueueDepth ${o.calls} (${(result.elapsedMs / 1000).toFixed(1)} s)`,
+    `  while queued: ${result.queued.waiting} waiting, ${result.queued.storedItems} scheduler items; after: ${JSON.stringify(result.after)}`,
+    `  heap used: baseline ${mb(result.heapBaselineBytes)}, all queued ${mb(result.heapQueuedBytes)}, after ${mb(result.heapAfterBytes)} (growth ${mb(result.heapAfterBytes - result.heapBaselineBytes)}; gc ${result.gcExposed ? 'forced' : 'not available'})`,
+    '  time from handle() to the end of the answer:',
+    formatTable(['', 'count', 'p50 ms', 'p90 ms', 'max ms'], result.endTimes.map((d) => [`    ${d.label}`, String(d.count), d.p50Ms.toFixed(0), d.p90Ms.toFixed(0), d.maxMs.toFixed(0)])),
+  ].join('\n');
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MB`;
+}

@@ -1,0 +1,172 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { SchedulerStats } from '../../shared/core/scheduling/scheduler-types.js';
+import type { FaultHarness } from '../../simulator/faults/fault-harness.js';
+import { KEYS, POOL_ID, etlCaller, observe, searchCaller, sendInOrder, startSaturationGateway } from '../../simulator/saturation/saturation-gateway.js';
+import {
+  DEFAULT_AGING,
+  DEFAULT_PRIORITY,
+  SLACK_MS,
+  agingBoundMs,
+  agingChecks,
+  fairShareExcess,
+  lessUrgentGrantsWhileWaiting,
+  outOfOrderPairs,
+  priorityChecks,
+  runAgingScenario,
+  runPriorityScenario,
+  type ScenarioResult,
+} from '../../simulator/saturation/saturation-scenarios.js';
+import { percentile } from '../../simulator/saturation/wait-stats.js';
+
+// The same scenarios `node dist/simulator/saturation/main.js` runs and prints (docs/scheduling.md, "Saturation proof").
+
+describe('priority scheduling under saturation, through HTTP and the engine', () => {
+  // Capacity 4, each call holds its lease 300 ms: 16 level-3 calls of user etl, 10 of other users, then 6 level-1 calls.
+  let run: ScenarioResult;
+  const o = DEFAULT_PRIORITY;
+  beforeAll(async () => {
+    run = await runPriorityScenario(o);
+  }, 60_000);
+
+  const high = (): ScenarioResult['calls'] => run.calls.filter((c) => c.expectedLevel === 1);
+  const low = (): ScenarioResult['calls'] => run.calls.filter((c) => c.expectedLevel === 3);
+
+  it('answers every call and gives each caller the level of its tier or priority key', () => {
+    expect(run.calls.map((c) => c.status)).toEqual(run.calls.map(() => 200));
+    expect(run.calls.filter((c) => c.level !== c.expectedLevel).map((c) => `${c.label}: ${c.level}`)).toEqual([]);
+    // Every call waited in the scheduler except the first four (the pool's capacity).
+    expect(run.calls.filter((c) => c.queueWaitMs > 0).length).toBeGreaterThanOrEqual(run.calls.length - o.capacity);
+    expect(run.calls.every((c) => c.grant?.group === 'default')).toBe(true);
+  });
+
+  it('grants a level-1 call at the next freed lease, before any waiting level-3 call', () => {
+    for (const call of high()) expect(lessUrgentGrantsWhileWaiting(run.calls, call).map((c) => c.label), `passed over ${call.label}`).toEqual([]);
+    const highWaits = high().map((c) => c.queueWaitMs);
+    const lowWaits = low().map((c) => c.queueWaitMs);
+    // At most one round of leases per `capacity` level-1 calls ahead, whatever the level-3 backlog.
+    expect(Math.max(...highWaits)).toBeLessThanOrEqual(Math.ceil(highWaits.length / o.capacity) * run.maxHoldMs + SLACK_MS);
+    expect(Math.max(...highWaits)).toBeLessThan(percentile(lowWaits, 50));
+  });
+
+  it('serves same-level calls in arrival order: per user, and across users within their share', () => {
+    const etl = low().filter((c) => c.userId === 'etl');
+    const others = low().filter((c) => c.userId !== 'etl');
+    const label = (pairs: ReturnType<typeof outOfOrderPairs>): string[] => pairs.map(([a, b]) => `${b.label} before ${a.label}`);
+    expect(label(outOfOrderPairs(etl))).toEqual([]);
+    expect(label(outOfOrderPairs(others))).toEqual([]);
+    expect(label(outOfOrderPairs(high().filter((c) => c.userId === 'search')))).toEqual([]);
+  });
+
+  it('keeps a greedy user to its share: other users overtake its backlog instead of waiting behind it', () => {
+    const rows = fairShareExcess(run.calls, o);
+    expect(rows.length).toBe(o.otherUsers);
+    // Under plain FIFO the first other user would watch all 12 queued etl calls go first.
+    expect(rows.filter((r) => r.excess > 0)).toEqual([]);
+    expect(rows[0]!.greedyGrantsWhileWaiting).toBeLessThanOrEqual(o.capacity);
+    const etl = low().filter((c) => c.userId === 'etl');
+    const overtaken = etl.filter((e) => low().some((c) => c.userId !== 'etl' && c.arrival > e.arrival && c.grantNo < e.grantNo));
+    expect(overtaken.length).toBeGreaterThan(0);
+  });
+
+  it('keeps every level-3 call within its aging bound and records no priority inversion', () => {
+    for (const c of low()) expect(c.queueWaitMs, c.label).toBeLessThanOrEqual(agingBoundMs(3, o.agingStepMs, run.calls.length - 1, o.capacity, run.maxHoldMs) + SLACK_MS);
+    expect(run.totals.priorityInversions).toBe(0);
+    expect(run.totals).toMatchObject({ enqueued: run.calls.length, grants: run.calls.length, releases: run.calls.length, rejections: 0, expiredWaiting: 0, expiredLeases: 0 });
+  });
+
+  it('passes every check the saturation script prints', () => {
+    expect(priorityChecks(run).filter((c) => !c.pass)).toEqual([]);
+  });
+});
+
+describe('aging under a steady level-1 load above capacity', () => {
+  // Capacity 4, 150 ms leases, 12 level-1 callers in a closed loop for 3 s; 3 level-3 calls; aging step 250 ms.
+  let run: ScenarioResult;
+  const o = DEFAULT_AGING;
+  beforeAll(async () => {
+    run = await runAgingScenario(o);
+  }, 60_000);
+
+  it('serves level-3 calls once they have aged to level 1, within the documented bound, long before the load ends', () => {
+    const low = run.calls.filter((c) => c.expectedLevel === 3);
+    expect(low).toHaveLength(o.lowCalls);
+    const bound = agingBoundMs(3, o.agingStepMs, o.highWorkers + o.lowCalls - 1, o.capacity, run.maxHoldMs) + SLACK_MS;
+    for (const c of low) {
+      expect(c.status).toBe(200);
+      expect(c.lease?.effectiveLevel, c.label).toBe(1);
+      expect(c.grant?.reason, c.label).toBe('aged');
+      expect(c.queueWaitMs, c.label).toBeGreaterThanOrEqual(2 * o.agingStepMs - 5);
+      expect(c.queueWaitMs, c.label).toBeLessThanOrEqual(bound);
+      // Without aging they would wait until the level-1 loop stops.
+      expect(c.queueWaitMs, c.label).toBeLessThan(o.loopMs / 2);
+    }
+  });
+
+  it('keeps the level-1 load served and records no priority inversion', () => {
+    expect(run.calls.every((c) => c.status === 200)).toBe(true);
+    expect(run.calls.filter((c) => c.expectedLevel === 1).length).toBeGreaterThan(o.highWorkers * 2);
+    expect(run.totals.priorityInversions).toBe(0);
+    expect(agingChecks(run).filter((c) => !c.pass)).toEqual([]);
+  });
+});
+
+describe('scheduler state on GET /admin/status during saturation', () => {
+  let h: FaultHarness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  const status = async (gateway: FaultHarness, adminKey: string = KEYS.admin): Promise<{ http: number; scheduler: SchedulerStats | undefined }> => {
+    const response = await fetch(`${gateway.url}/admin/status`, { headers: { 'x-gateway-admin-key': adminKey, 'x-userprofile': 'standard', 'x-userid': 'operator' } });
+    const body = (await response.json()) as { scheduler?: SchedulerStats };
+    return { http: response.status, scheduler: body.scheduler };
+  };
+
+  it('shows levels, waiting counts, oldest wait per level and leases per pool', async () => {
+    const capacity = 4;
+    const latencyMs = 600;
+    h = await startSaturationGateway({ capacity, latencyMs, scheduling: { levels: 3, defaultLevel: 2, agingStepMs: 60_000, userShareRatio: 0.5, maxQueueDepth: 100 } });
+    const gateway = h;
+    const sendStartedAt = performance.now();
+    // 8 level-3 calls (4 take the pool, 4 wait), then 2 level-1 calls (wait).
+    const sent = await sendInOrder(gateway, [...Array.from({ length: 8 }, (_, i) => etlCaller(i + 1)), searchCaller(1), searchCaller(2)], 0);
+
+    expect((await status(gateway, 'sk-wrong-admin-key')).http).toBe(401);
+    const saturated = await status(gateway);
+    expect(saturated.http).toBe(200);
+    const pool = saturated.scheduler?.pools.find((p) => p.poolId === POOL_ID);
+    expect(pool?.groups).toEqual([{ groupId: 'default', capacity, inUse: capacity }]);
+    expect(pool?.leases).toBe(capacity);
+    expect(pool?.waiting).toBe(6);
+    expect(pool?.levels.map((l) => ({ level: l.level, waiting: l.waiting, leases: l.leases }))).toEqual([
+      { level: 1, waiting: 2, leases: 0 },
+      { level: 2, waiting: 0, leases: 0 },
+      { level: 3, waiting: 4, leases: 4 },
+    ]);
+    const [l1, , l3] = pool!.levels;
+    expect(l3!.oldestWaitMs).toBeGreaterThanOrEqual(l1!.oldestWaitMs);
+    expect(l3!.oldestWaitMs).toBeLessThanOrEqual(performance.now() - sendStartedAt + 5);
+
+    // The first slot to free goes to a level-1 call: visible as a level-1 lease while level-3 calls still wait.
+    await gateway.sims.a!.waitForAttempts(capacity + 1);
+    const after = (await status(gateway)).scheduler?.pools.find((p) => p.poolId === POOL_ID);
+    const [a1, , a3] = after!.levels;
+    expect(a1!.leases).toBeGreaterThanOrEqual(1);
+    expect(a1!.leases + a1!.waiting).toBe(2);
+    expect(a3!.waiting).toBeGreaterThanOrEqual(2);
+    // The oldest level-3 call has now waited at least most of one lease hold.
+    expect(a3!.oldestWaitMs).toBeGreaterThanOrEqual(latencyMs / 2);
+
+    const calls = await observe(gateway, sent);
+    expect(calls.every((c) => c.status === 200)).toBe(true);
+    const drained = await status(gateway);
+    const end = drained.scheduler?.pools.find((p) => p.poolId === POOL_ID);
+    expect(end?.levels.map((l) => [l.waiting, l.leases, l.oldestWaitMs])).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
+    expect(drained.scheduler?.totals).toMatchObject({ enqueued: 10, grants: 10, releases: 10, priorityInversions: 0 });
+  }, 30_000);
+});
