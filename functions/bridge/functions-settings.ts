@@ -1,0 +1,60 @@
+/** The Functions app's own settings (`GATEWAY_FUNCTIONS__*`); the engine's settings are `GATEWAY_<SECTION>__*`. */
+export interface FunctionsSettings {
+  /** `azure` (Table, Blob, Service Bus) or `memory` (smoke tests; a laptop without Azurite). Default `azure`. */
+  readonly stores: 'azure' | 'memory';
+  /** Async jobs run under the durable `gatewayRequest` orchestration. Default true. */
+  readonly durableJobs: boolean;
+  /** Every non-streaming request goes through the orchestration (as if it opted into async). Default false. */
+  readonly durableAllRequests: boolean;
+  /** How often an instance reports to the capacity ledger entity (per pool). Default 10 000 ms; 0 = never. */
+  readonly ledgerReportIntervalMs: number;
+  /** Service Bus queue of long calls. Default `gateway-jobs`. */
+  readonly jobQueue: string;
+  /** Largest body the proxy reads to decide `durableAllRequests` (bigger ones go direct). Default 1 MiB. */
+  readonly durableAllMaxBodyBytes: number;
+  /**
+   * Where the engine's configuration comes from: `file` (`gateway.config.json` / `GATEWAY_CONFIG_FILE`, plus
+   * `GATEWAY_*` settings; default) or `app-configuration` (keys under `appConfigPrefix` with `appConfigLabel`
+   * in the store named by the `AppConfigConnection` settings, reloaded when the sentinel key changes).
+   */
+  readonly configSource: 'file' | 'app-configuration';
+  /** App Configuration key prefix. Default `gateway:`. */
+  readonly appConfigPrefix: string;
+  /** App Configuration label. Default: no label. */
+  readonly appConfigLabel: string | undefined;
+  /** How often the sentinel key is polled. Default 30 000 ms. */
+  readonly appConfigPollIntervalMs: number;
+}
+
+/**
+ * Reads {@link FunctionsSettings} from app settings.
+ *
+ * @example
+ * readFunctionsSettings(process.env).durableAllRequests; // false
+ */
+export function readFunctionsSettings(env: Readonly<Record<string, string | undefined>>): FunctionsSettings {
+  const get = (key: string): string | undefined => {
+    const value = env[`GATEWAY_FUNCTIONS__${key}`];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const value = get(key);
+    return value === undefined ? fallback : /^(true|1|yes)$/i.test(value);
+  };
+  const int = (key: string, fallback: number): number => {
+    const value = Number(get(key));
+    return Number.isInteger(value) && value >= 0 && get(key) !== undefined ? value : fallback;
+  };
+  return {
+    stores: get('STORES') === 'memory' ? 'memory' : 'azure',
+    durableJobs: bool('DURABLE_JOBS', true),
+    durableAllRequests: bool('DURABLE_ALL_REQUESTS', false),
+    ledgerReportIntervalMs: int('LEDGER_REPORT_INTERVAL_MS', 10_000),
+    jobQueue: get('JOB_QUEUE') ?? 'gateway-jobs',
+    durableAllMaxBodyBytes: int('DURABLE_ALL_MAX_BODY_BYTES', 1_048_576),
+    configSource: get('CONFIG_SOURCE') === 'app-configuration' ? 'app-configuration' : 'file',
+    appConfigPrefix: get('APPCONFIG_PREFIX') ?? 'gateway:',
+    appConfigLabel: get('APPCONFIG_LABEL'),
+    appConfigPollIntervalMs: int('APPCONFIG_POLL_INTERVAL_MS', 30_000),
+  };
+}

@@ -1,0 +1,39 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { captureRegistrations, type CapturedFunction } from './capture-registrations.js';
+
+let functions: ReadonlyMap<string, CapturedFunction>;
+
+beforeAll(async () => {
+  functions = captureRegistrations();
+  await import('../index.js');
+});
+
+describe('function registrations', () => {
+  it('registers every trigger, the orchestration, the entity and the activities under stable names', () => {
+    const types = Object.fromEntries([...functions.values()].map((f) => [f.name, f.trigger.type]));
+    expect(types).toEqual({
+      proxy: 'httpTrigger',
+      jobs: 'httpTrigger',
+      health: 'httpTrigger',
+      admin: 'httpTrigger',
+      longCallWorker: 'serviceBusTrigger',
+      healthProbe: 'timerTrigger',
+      retention: 'timerTrigger',
+      gatewayRequest: 'orchestrationTrigger',
+      capacityLedger: 'entityTrigger',
+      enqueueJob: 'activityTrigger',
+      finalizeJob: 'activityTrigger',
+    });
+  });
+
+  it('binds routes, the admin key level, the queue setting and the durable client where they are used', () => {
+    const route = (name: string) => functions.get(name)!.trigger['route'];
+    expect([route('proxy'), route('jobs'), route('health'), route('admin')]).toEqual(['{*path}', 'jobs/{*rest}', 'health/{kind}', 'admin/{*rest}']);
+    expect(functions.get('admin')!.trigger['authLevel']).toBe('function');
+    const worker = functions.get('longCallWorker')!;
+    expect(worker.trigger).toMatchObject({ connection: 'ServiceBusConnection', queueName: '%GATEWAY_FUNCTIONS__JOB_QUEUE%' });
+    for (const name of ['proxy', 'jobs', 'longCallWorker']) {
+      expect(Object.values(functions.get(name)!.metadata.bindings).some((b) => b.type === 'durableClient'), name).toBe(true);
+    }
+  });
+});

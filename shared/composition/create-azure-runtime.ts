@@ -1,0 +1,150 @@
+import type { GatewayConfig } from '../config/gateway-schema.js';
+import type { BackendHealthStore } from '../ports/backend-health-store.js';
+import type { JobMessage, JobQueue } from '../ports/job-queue.js';
+import type { JobStore } from '../ports/job-store.js';
+import type { PayloadStore } from '../ports/payload-store.js';
+import type { Telemetry } from '../ports/telemetry.js';
+import { createAppInsightsTelemetry } from '../adapters/azure/app-insights-telemetry.js';
+import { createAzureClients, type AzureClients } from '../adapters/azure/azure-clients.js';
+import { createAzureIdentityCredentialProvider } from '../adapters/azure/azure-identity-credential-provider.js';
+import { createBlobPayloadStore } from '../adapters/azure/blob-payload-store.js';
+import { createServiceBusJobQueueFromClient, PRIOR_DELIVERIES_PROPERTY, SCHEMA_PROPERTY } from '../adapters/azure/service-bus-job-queue.js';
+import { createTableBackendHealthStore } from '../adapters/azure/table-backend-health-store.js';
+import { createTableJobStore } from '../adapters/azure/table-job-store.js';
+import { createTableQuotaStore } from '../adapters/azure/table-quota-store.js';
+import { createTableUsageLedger } from '../adapters/azure/table-usage-ledger.js';
+import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-health-store.js';
+import { MemoryJobQueue } from '../adapters/memory/memory-job-queue.js';
+import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
+import { MemoryPayloadStore } from '../adapters/memory/memory-payload-store.js';
+import { systemClock } from '../core/clock.js';
+import { createRuntime, type GatewayRuntime, type RuntimeOptions } from './create-runtime.js';
+
+/** Names of the resources (defaults match `docs/storage.md`, `infra/` and `local.settings.sample.json`). */
+export interface AzureResourceNames {
+  readonly healthTable: string;
+  readonly quotaTable: string;
+  readonly usageTable: string;
+  readonly jobsTable: string;
+  readonly payloadContainer: string;
+  readonly jobQueue: string;
+}
+
+/** The default resource names. */
+export const DEFAULT_AZURE_RESOURCE_NAMES: AzureResourceNames = Object.freeze({
+  healthTable: 'GatewayBackendHealth',
+  quotaTable: 'GatewayQuota',
+  usageTable: 'GatewayUsage',
+  jobsTable: 'GatewayJobs',
+  payloadContainer: 'gateway-payloads',
+  jobQueue: 'gateway-jobs',
+});
+
+/** Options of {@link createAzureRuntime}. */
+export interface AzureRuntimeOptions {
+  readonly config: GatewayConfig | (() => GatewayConfig);
+  /** App settings (usually `process.env`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * `azure` (default): Table, Blob and Service Bus from the identity-based settings. `memory`: in-process
+   * stores and queue (tests, the CI smoke script, or a laptop without Azurite).
+   */
+  readonly stores?: 'azure' | 'memory';
+  readonly names?: Partial<AzureResourceNames>;
+  /** Overrides the SDK clients (tests). */
+  readonly clients?: AzureClients;
+  /**
+   * Wraps the job queue the engine submits to (the Functions app starts a durable orchestration there
+   * instead of sending to Service Bus directly). The unwrapped queue is returned as `jobQueue`.
+   */
+  readonly wrapJobQueue?: (queue: JobQueue, parts: { readonly jobStore: JobStore }) => JobQueue;
+  /** Passed through to {@link createRuntime}. */
+  readonly runtime?: Omit<RuntimeOptions, 'config' | 'env' | 'healthStore' | 'quotaStore' | 'ledger' | 'telemetry' | 'credentials' | 'jobStore' | 'payloadStore' | 'jobQueue' | 'runJobsInProcess'>;
+}
+
+/** The runtime plus the adapters the Functions triggers use directly. */
+export interface AzureRuntime {
+  readonly runtime: GatewayRuntime;
+  readonly jobStore: JobStore;
+  readonly payloadStore: PayloadStore;
+  /** The queue itself (Service Bus), not the wrapped one the engine submits to. */
+  readonly jobQueue: JobQueue;
+  readonly healthStore: BackendHealthStore;
+  /**
+   * Re-sends a job's message at `deliverAtMs`, carrying `deliveries` so far (a delayed retry when the
+   * host itself settles messages). Service Bus: `messageId` `{jobId}.r{n}` (passes duplicate detection)
+   * and `gwPriorDeliveries`, the same format as `ServiceBusJobQueue.abandon`.
+   */
+  reschedule(message: JobMessage, deliveries: number, deliverAtMs: number): Promise<void>;
+  readonly telemetry: Telemetry | undefined;
+  /** Connection modes per setting, no secrets (startup log). */
+  readonly describe: Record<string, string>;
+}
+
+/**
+ * Builds the engine for the Azure Functions app: Table stores (backend health, quotas, usage, jobs),
+ * Blob payloads, the Service Bus job queue, Application Insights (when its connection string is set) and
+ * managed-identity backend credentials — all from identity-based app settings through
+ * `createAzureClients`. Jobs do not run in process: the Service Bus trigger runs them and a timer sweeps.
+ * Nothing connects until first use (no I/O here).
+ *
+ * @example
+ * const { runtime, jobStore, jobQueue } = createAzureRuntime({ config, env: process.env });
+ */
+export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
+  const names = { ...DEFAULT_AZURE_RESOURCE_NAMES, ...options.names };
+  const initial = typeof options.config === 'function' ? options.config() : options.config;
+  const env = options.env;
+  const connection = env['APPLICATIONINSIGHTS_CONNECTION_STRING'];
+  const telemetry = connection === undefined || connection === '' ? undefined : createAppInsightsTelemetry({}, { connectionString: connection });
+  const onError = (error: unknown): void => telemetry?.exception(error, { component: 'usage-ledger' });
+
+  let healthStore: BackendHealthStore;
+  let jobStore: JobStore;
+  let payloadStore: PayloadStore;
+  let jobQueue: JobQueue;
+  let extra: Pick<RuntimeOptions, 'quotaStore' | 'ledger'> = {};
+  let describe: Record<string, string> = { stores: 'memory' };
+  let reschedule = (message: JobMessage, _deliveries: number, deliverAtMs: number): Promise<void> => jobQueue.send(message, { deliverAtMs });
+  if ((options.stores ?? 'azure') === 'azure') {
+    const clients = options.clients ?? createAzureClients({ env });
+    healthStore = createTableBackendHealthStore({ client: clients.tableClient(names.healthTable) });
+    jobStore = createTableJobStore({ client: clients.tableClient(names.jobsTable) });
+    payloadStore = createBlobPayloadStore({ service: clients.blobServiceClient() }, { container: names.payloadContainer });
+    jobQueue = createServiceBusJobQueueFromClient(clients.serviceBusClient(), names.jobQueue, { maxDeliveries: initial.async.maxDeliveries });
+    extra = {
+      quotaStore: createTableQuotaStore({ client: clients.tableClient(names.quotaTable) }),
+      ledger: createTableUsageLedger({ client: clients.tableClient(names.usageTable) }, { onError }),
+    };
+    describe = clients.describe();
+    const sender = clients.serviceBusClient().createSender(names.jobQueue);
+    reschedule = (message, deliveries, deliverAtMs) =>
+      sender.sendMessages({
+        body: message,
+        contentType: 'application/json',
+        messageId: `${message.jobId}.r${deliveries}`,
+        ...(message.requestId === undefined ? {} : { correlationId: message.requestId }),
+        applicationProperties: { [SCHEMA_PROPERTY]: message.v, [PRIOR_DELIVERIES_PROPERTY]: deliveries },
+        scheduledEnqueueTimeUtc: new Date(deliverAtMs),
+      });
+  } else {
+    healthStore = new MemoryBackendHealthStore();
+    jobStore = new MemoryJobStore();
+    payloadStore = new MemoryPayloadStore();
+    jobQueue = new MemoryJobQueue({ clock: systemClock, maxDeliveries: initial.async.maxDeliveries });
+  }
+  const runtime = createRuntime({
+    ...options.runtime,
+    config: options.config,
+    env,
+    healthStore,
+    ...extra,
+    ...(telemetry === undefined ? {} : { telemetry }),
+    credentials: createAzureIdentityCredentialProvider({ env }),
+    jobStore,
+    payloadStore,
+    jobQueue: options.wrapJobQueue?.(jobQueue, { jobStore }) ?? jobQueue,
+    runJobsInProcess: false,
+  });
+  return { runtime, jobStore, payloadStore, jobQueue, healthStore, reschedule, telemetry, describe };
+}
