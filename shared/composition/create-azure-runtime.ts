@@ -13,6 +13,7 @@ import { createTableBackendHealthStore } from '../adapters/azure/table-backend-h
 import { createTableJobStore } from '../adapters/azure/table-job-store.js';
 import { createTableQuotaStore } from '../adapters/azure/table-quota-store.js';
 import { createTableUsageLedger } from '../adapters/azure/table-usage-ledger.js';
+import { createTableAffinityStore } from '../adapters/azure/table-affinity-store.js';
 import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-health-store.js';
 import { MemoryJobQueue } from '../adapters/memory/memory-job-queue.js';
 import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
@@ -26,6 +27,7 @@ export interface AzureResourceNames {
   readonly quotaTable: string;
   readonly usageTable: string;
   readonly jobsTable: string;
+  readonly affinityTable: string;
   readonly payloadContainer: string;
   readonly jobQueue: string;
 }
@@ -36,6 +38,7 @@ export const DEFAULT_AZURE_RESOURCE_NAMES: AzureResourceNames = Object.freeze({
   quotaTable: 'GatewayQuota',
   usageTable: 'GatewayUsage',
   jobsTable: 'GatewayJobs',
+  affinityTable: 'GatewayAffinity',
   payloadContainer: 'gateway-payloads',
   jobQueue: 'gateway-jobs',
 });
@@ -46,10 +49,13 @@ export interface AzureRuntimeOptions {
   /** App settings (usually `process.env`). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /**
-   * `azure` (default): Table, Blob and Service Bus from the identity-based settings. `memory`: in-process
-   * stores and queue (tests, the CI smoke script, or a laptop without Azurite).
+   * `azure` (default): Table, Blob and Service Bus from the identity-based settings; jobs run in the
+   * Service Bus trigger and probes in the timer. `azurite`: Table and Blob from the `AzureWebJobsStorage`
+   * connection string (default `UseDevelopmentStorage=true`, a local Azurite), an in-process job queue
+   * and runner, in-process probes — the standalone host on real storage adapters (`npm start -- --storage
+   * azurite`). `memory`: in-process stores and queue (tests, the CI smoke script).
    */
-  readonly stores?: 'azure' | 'memory';
+  readonly stores?: 'azure' | 'azurite' | 'memory';
   readonly names?: Partial<AzureResourceNames>;
   /** Overrides the SDK clients (tests). */
   readonly clients?: AzureClients;
@@ -106,27 +112,25 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   let extra: Pick<RuntimeOptions, 'quotaStore' | 'ledger'> = {};
   let describe: Record<string, string> = { stores: 'memory' };
   let reschedule = (message: JobMessage, _deliveries: number, deliverAtMs: number): Promise<void> => jobQueue.send(message, { deliverAtMs });
-  if ((options.stores ?? 'azure') === 'azure') {
-    const clients = options.clients ?? createAzureClients({ env });
+  const stores = options.stores ?? 'azure';
+  let affinityStore: RuntimeOptions['affinityStore'];
+  if (stores === 'azure' || stores === 'azurite') {
+    const clientEnv = stores === 'azurite' ? { AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...env } : env;
+    const clients = options.clients ?? createAzureClients({ env: clientEnv });
+    affinityStore = createTableAffinityStore({ client: clients.tableClient(names.affinityTable), now: () => systemClock.now() });
     healthStore = createTableBackendHealthStore({ client: clients.tableClient(names.healthTable) });
     jobStore = createTableJobStore({ client: clients.tableClient(names.jobsTable) });
     payloadStore = createBlobPayloadStore({ service: clients.blobServiceClient() }, { container: names.payloadContainer });
-    jobQueue = createServiceBusJobQueueFromClient(clients.serviceBusClient(), names.jobQueue, { maxDeliveries: initial.async.maxDeliveries });
+    jobQueue =
+      stores === 'azure'
+        ? createServiceBusJobQueueFromClient(clients.serviceBusClient(), names.jobQueue, { maxDeliveries: initial.async.maxDeliveries })
+        : new MemoryJobQueue({ clock: systemClock, maxDeliveries: initial.async.maxDeliveries });
     extra = {
       quotaStore: createTableQuotaStore({ client: clients.tableClient(names.quotaTable) }),
       ledger: createTableUsageLedger({ client: clients.tableClient(names.usageTable) }, { onError }),
     };
     describe = clients.describe();
-    const sender = clients.serviceBusClient().createSender(names.jobQueue);
-    reschedule = (message, deliveries, deliverAtMs) =>
-      sender.sendMessages({
-        body: message,
-        contentType: 'application/json',
-        messageId: `${message.jobId}.r${deliveries}`,
-        ...(message.requestId === undefined ? {} : { correlationId: message.requestId }),
-        applicationProperties: { [SCHEMA_PROPERTY]: message.v, [PRIOR_DELIVERIES_PROPERTY]: deliveries },
-        scheduledEnqueueTimeUtc: new Date(deliverAtMs),
-      });
+    if (stores === 'azure') reschedule = serviceBusReschedule(clients, names.jobQueue);
   } else {
     healthStore = new MemoryBackendHealthStore();
     jobStore = new MemoryJobStore();
@@ -140,11 +144,28 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
     healthStore,
     ...extra,
     ...(telemetry === undefined ? {} : { telemetry }),
+    ...(affinityStore === undefined ? {} : { affinityStore }),
     credentials: createAzureIdentityCredentialProvider({ env }),
     jobStore,
     payloadStore,
     jobQueue: options.wrapJobQueue?.(jobQueue, { jobStore }) ?? jobQueue,
-    runJobsInProcess: false,
+    // On Functions the Service Bus trigger runs jobs and the healthProbe timer probes; locally, this process.
+    runJobsInProcess: stores === 'azurite',
+    runProbesInProcess: stores === 'azurite',
   });
   return { runtime, jobStore, payloadStore, jobQueue, healthStore, reschedule, telemetry, describe };
+}
+
+/** Re-sends a job message later on Service Bus, carrying its deliveries (see {@link AzureRuntime.reschedule}). */
+function serviceBusReschedule(clients: AzureClients, queueName: string): AzureRuntime['reschedule'] {
+  const sender = clients.serviceBusClient().createSender(queueName);
+  return (message, deliveries, deliverAtMs) =>
+    sender.sendMessages({
+      body: message,
+      contentType: 'application/json',
+      messageId: `${message.jobId}.r${deliveries}`,
+      ...(message.requestId === undefined ? {} : { correlationId: message.requestId }),
+      applicationProperties: { [SCHEMA_PROPERTY]: message.v, [PRIOR_DELIVERIES_PROPERTY]: deliveries },
+      scheduledEnqueueTimeUtc: new Date(deliverAtMs),
+    });
 }

@@ -160,6 +160,11 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     const current = config();
     if (current !== syncedConfig) {
       health.setOptions({ ...current.resilience.health, breaker: current.resilience.breaker });
+      try {
+        gate.scheduler.setOptions(current.scheduling);
+      } catch (error) {
+        telemetry.exception(error, { component: 'scheduler', operation: 'reload' });
+      }
       health.retain(current.backends.map((b) => b.id));
       prober.setTargets(probeTargets(current.backends, current.resilience.probe));
       syncedConfig = current;

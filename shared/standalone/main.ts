@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { envOverlay, loadConfig, mergeConfig, validateConfig, type ConfigResult } from '../config/load-config.js';
 import { createConfigStore } from '../config/config-store.js';
 import type { GatewayConfig } from '../config/gateway-schema.js';
-import { createRuntime } from '../composition/create-runtime.js';
+import { parseArgs } from 'node:util';
+import { createRuntime, type GatewayRuntime } from '../composition/create-runtime.js';
+import { createAzureRuntime } from '../composition/create-azure-runtime.js';
 import { checkIdentityConfig } from '../core/governance/check-identity-config.js';
 import { createJsonFileConfigSource } from '../adapters/file/json-file-config-source.js';
 import { startNodeHost } from './node-host.js';
@@ -18,6 +20,10 @@ import { startSimulator } from '../../simulator/simulator.js';
  */
 async function main(): Promise<void> {
   const env = process.env;
+  // --storage memory (default): in-process stores. --storage azurite: Table and Blob adapters on the
+  // AzureWebJobsStorage connection string (default: a local Azurite), jobs and probes in this process.
+  const { values: args } = parseArgs({ options: { storage: { type: 'string', default: 'memory' } }, allowPositionals: false });
+  if (args.storage !== 'memory' && args.storage !== 'azurite') return refuse('command line', [`--storage must be memory or azurite, not "${args.storage}"`]);
   const file = env.GATEWAY_CONFIG_FILE ?? 'gateway.config.json';
   const simulators: { url: string; close(): Promise<void> }[] = [];
   let result: ConfigResult & { source: string };
@@ -55,9 +61,9 @@ async function main(): Promise<void> {
     stopWatching = store.watch();
   }
   const config = current();
-  const runtime = createRuntime({ config: current, env });
+  const runtime: GatewayRuntime = args.storage === 'azurite' ? createAzureRuntime({ config: current, env, stores: 'azurite' }).runtime : createRuntime({ config: current, env });
   const host = await startNodeHost(runtime.gateway, { host: config.server.host, port: config.server.port, maxHeaderBytes: config.limits.maxHeaderBytes });
-  const lines = [`gateway listening on ${host.url} (config: ${result.source}${fromFile ? ', watched for changes' : ''})`];
+  const lines = [`gateway listening on ${host.url} (config: ${result.source}${fromFile ? ', watched for changes' : ''}; storage: ${args.storage})`];
   for (const s of simulators) lines.push(`  built-in simulator backend at ${s.url}`);
   lines.push('try:', `  curl -s ${host.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'`);
   log(lines.join('\n'));

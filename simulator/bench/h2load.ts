@@ -46,5 +46,7 @@ export async function runH2load(options: LoadOptions): Promise<LoadResult> {
   }
   durations.sort((a, b) => a - b);
   const pct = (p: number): number => durations[Math.min(durations.length - 1, Math.floor((p / 100) * durations.length))] ?? NaN;
-  return { rps, succeeded: status2xx, failed: Number(counts?.[5] ?? 0) + (Number(counts?.[4] ?? 0) - status2xx), p50Ms: pct(50), p99Ms: pct(99) };
+  // Failed = requests that did not end in a 2xx (h2load's own failures, errors and non-2xx statuses).
+  const done = Number(counts?.[3] ?? 0);
+  return { rps, succeeded: status2xx, failed: Math.max(0, done - status2xx) + Number(counts?.[5] ?? 0), p50Ms: pct(50), p99Ms: pct(99) };
 }

@@ -159,6 +159,7 @@ async function main(): Promise<void> {
   const gwPort = await freePort();
   const gwUrl = `http://127.0.0.1:${gwPort}`;
   const gateway = await start('gateway', ['dist/shared/standalone/main.js'], { GATEWAY_CONFIG_FILE: gatewayConfig(simUrl, gwPort, true) }, `${gwUrl}/health/live`);
+  const startRssMb = rssMb(gateway.pid!).rssMb;
   const offPort = await freePort();
   const offUrl = `http://127.0.0.1:${offPort}`;
   const gatewayOff = await start('gateway (metering off)', ['dist/shared/standalone/main.js'], { GATEWAY_CONFIG_FILE: gatewayConfig(simUrl, offPort, false) }, `${offUrl}/health/live`);
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
   const onRps = (meteredOn.result.rps + meteredOn2.result.rps) / 2;
   lines.push(`metering cost (stream, ${top} conns): on ${f(onRps, 0)} rps (two runs: ${f(meteredOn.result.rps, 0)}, ${f(meteredOn2.result.rps, 0)}), off ${f(meteredOff.result.rps, 0)} rps → ${f((1 - onRps / meteredOff.result.rps) * 100, 1)}% slower with metering`);
   lines.push(`stream time to first byte (1 connection, ${ttfbCount} sequential): direct p50 ${f(pct(ttfbDirect, 50), 3)} ms, gateway p50 ${f(pct(ttfbGateway, 50), 3)} ms → added ${f(pct(ttfbGateway, 50) - pct(ttfbDirect, 50), 3)} ms (p99 added ${f(pct(ttfbGateway, 99) - pct(ttfbDirect, 99), 3)} ms)`);
-  lines.push(`memory: gateway idle RSS ${f(memory.idleMb, 1)} MB, with ${openStreams} open slow streams ${f(memory.openMb, 1)} MB → ${f(memory.perStreamKb, 1)} KB per open stream; peak RSS over the whole bench ${f(peak, 1)} MB`);
+  lines.push(`memory: gateway RSS at start ${f(startRssMb, 1)} MB; before the open-streams test ${f(memory.idleMb, 1)} MB, with ${openStreams} open slow streams ${f(memory.openMb, 1)} MB → ${f(memory.perStreamKb, 1)} KB per open stream; peak RSS over the whole bench ${f(peak, 1)} MB`);
   process.stdout.write(lines.join('\n') + '\n');
   void sim;
 }

@@ -507,3 +507,17 @@ function seeded(seed: number): (() => number) & { state(): number; reset(state: 
     },
   });
 }
+
+describe('PriorityScheduler.setOptions (hot reload)', () => {
+  it('applies a new spill policy to the next decision and refuses a change of the number of levels', () => {
+    const clock = new FakeClock();
+    const scheduler = new PriorityScheduler({ clock, options: { perLevel: { '3': { groups: { ptu: 0 } } } } });
+    scheduler.setCapacity('p', [{ groupId: 'ptu', capacity: 0 }, { groupId: 'payg', capacity: 1 }]);
+    const first = scheduler.enqueue({ requestId: 'batch-1', poolId: 'p', priority: 3, userId: 'u', deadlineMs: clock.now() + 60_000 });
+    expect(first.kind).toBe('queued');
+    scheduler.setOptions({ perLevel: { '3': { groups: { ptu: 0, payg: 0 } } } });
+    const effects = scheduler.tick();
+    expect(effects.grants.map((g) => [g.requestId, g.groupId])).toEqual([['batch-1', 'payg']]);
+    expect(() => scheduler.setOptions({ levels: 5 })).toThrow(RangeError);
+  });
+});

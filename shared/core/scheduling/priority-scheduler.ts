@@ -111,7 +111,7 @@ function increment(map: Map<string, number>, key: string, by: number): void {
  * }
  */
 export class PriorityScheduler {
-  private readonly options: ResolvedSchedulerOptions;
+  private options: ResolvedSchedulerOptions;
   private readonly clock: Clock;
   private readonly pools = new Map<string, Pool>();
   private readonly waiting = new Map<string, WaitingEntry>();
@@ -126,6 +126,21 @@ export class PriorityScheduler {
   constructor(deps: PrioritySchedulerDeps) {
     this.clock = deps.clock;
     this.options = resolveSchedulerOptions(deps.options);
+  }
+
+  /**
+   * Applies new options (a configuration reload): reserved slots, aging, fair share, queue bounds, lease
+   * TTL and the spill-over policy take effect from the next decision; waiting requests keep their place.
+   * The number of levels cannot change while the scheduler holds state — that needs a restart — so such
+   * options are refused with an error and the current ones stay.
+   *
+   * @example
+   * scheduler.setOptions(config.scheduling);
+   */
+  setOptions(options: SchedulerOptions): void {
+    const next = resolveSchedulerOptions(options);
+    if (next.levels !== this.options.levels) throw new RangeError(`The number of priority levels cannot change from ${this.options.levels} to ${next.levels} without a restart.`);
+    this.options = next;
   }
 
   /**

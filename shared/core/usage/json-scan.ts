@@ -52,6 +52,11 @@ const METADATA_SUFFIX = Buffer.from('Metadata"');
  * Responses, Anthropic), `usageMetadata` (Gemini) or none. `"usage": null` counts as none.
  */
 export function findUsageObjectKey(bytes: Uint8Array): 'usage' | 'usageMetadata' | undefined {
+  return findUsageObject(bytes)?.key;
+}
+
+/** Where the first usage key with an object value starts in `bytes`, and which key it is. */
+export function findUsageObject(bytes: Uint8Array): { key: 'usage' | 'usageMetadata'; at: number } | undefined {
   const view = bufferView(bytes);
   let from = 0;
   for (;;) {
@@ -70,7 +75,7 @@ export function findUsageObjectKey(bytes: Uint8Array): 'usage' | 'usageMetadata'
     }
     if (key === undefined) continue;
     const v = afterColon(bytes, at, length);
-    if (v >= 0 && bytes[v] === OPEN_BRACE) return key;
+    if (v >= 0 && bytes[v] === OPEN_BRACE) return { key, at };
   }
 }
 

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { TokenEstimator } from '../../ports/token-estimator.js';
 import { CompletionTextTally } from './completion-text-tally.js';
-import { bufferView, findUsageObjectKey, forEachStringValue } from './json-scan.js';
+import { bufferView, findUsageObject, findUsageObjectKey, forEachStringValue } from './json-scan.js';
 import { findUsageCarrier, normaliseCarrier } from './normalise-usage.js';
 import type { UsageApi } from './usage-format.js';
 import { finaliseUsageReading, mergePartialUsage, type PartialUsage, type UsageEstimates, type UsageReading } from './usage-reading.js';
@@ -14,6 +14,7 @@ const DATA = [0x64, 0x61, 0x74, 0x61, 0x3a] as const; // "data:"
 const DONE = Buffer.from('[DONE]');
 /** Data lines parsed just to learn the served model when no usage line names it. */
 const MAX_MODEL_PROBES = 8;
+
 
 /** The JSON keys whose string values are completion text, per API (for estimates). */
 const TEXT_KEYS: Record<UsageApi, readonly string[]> = {
@@ -102,6 +103,42 @@ export class SseUsageMeter {
     return false;
   }
 
+  /**
+   * Meters, in one step, the leading whole lines of a chunk of complete lines that cannot matter line by
+   * line: everything before the line holding the first usage object (one native byte search; Azure's
+   * `"usage": null` does not count), once the served model is known. Their bytes are kept for a possible
+   * estimate as they are. Returns how many leading bytes were metered (the whole chunk when it holds no
+   * usage object); the rest must go through {@link line}. Content deltas — most of a stream — take this path.
+   */
+  leadingLines(bytes: Uint8Array): number {
+    if (this.model === undefined && this.modelProbes < MAX_MODEL_PROBES) this.probeModel(bytes);
+    if (this.model === undefined && this.modelProbes < MAX_MODEL_PROBES) return 0;
+    const usage = findUsageObject(bytes);
+    const end = usage === undefined ? bytes.length : bufferView(bytes).lastIndexOf(0x0a, usage.at) + 1;
+    if (end > 0) this.extractText(end === bytes.length ? bytes : bytes.subarray(0, end));
+    return end;
+  }
+
+  /** Learns the served model from the first data lines of a chunk that name one (at most the probe budget). */
+  private probeModel(bytes: Uint8Array): void {
+    const view = bufferView(bytes);
+    let start = 0;
+    for (let lines = 0; start < bytes.length && lines < MAX_MODEL_PROBES && this.model === undefined && this.modelProbes < MAX_MODEL_PROBES; lines++) {
+      const lf = view.indexOf(0x0a, start);
+      const end = lf < 0 ? bytes.length : lf;
+      const line = view.subarray(start, end > start && bytes[end - 1] === 0x0d ? end - 1 : end);
+      if (line.length >= 6 && line[0] === DATA[0] && line[1] === DATA[1] && line[2] === DATA[2] && line[3] === DATA[3] && line[4] === DATA[4]) {
+        const payload = line.subarray(line[5] === 0x20 ? 6 : 5);
+        if (bufferIncludes(payload, MODEL_KEY)) {
+          this.modelProbes++;
+          const message = this.parse(payload);
+          if (message !== undefined) this.model = findUsageCarrier(message).model;
+        }
+      }
+      start = end + 1;
+    }
+  }
+
   /** The reading so far; estimates fill only what was not reported (and only when `estimate` is true). */
   result(estimate: boolean, promptEstimate?: () => number | undefined): UsageReading {
     this.settlePending();
@@ -151,7 +188,14 @@ export class SseUsageMeter {
       return;
     }
     if (this.retainedLength + payload.length + 1 > this.maxRetainBytes) this.drainRetained();
-    this.retained ??= Buffer.allocUnsafe(this.maxRetainBytes);
+    // Grown on demand (doubling up to the bound): most streams are short, and a fixed 128 KiB buffer
+    // per stream was most of the metering's garbage.
+    const needed = this.retainedLength + payload.length + 1;
+    if (this.retained === undefined || this.retained.length < needed) {
+      const grown = Buffer.allocUnsafe(Math.min(this.maxRetainBytes, Math.max(needed, (this.retained?.length ?? 1024) * 2)));
+      if (this.retained !== undefined) this.retained.copy(grown, 0, 0, this.retainedLength);
+      this.retained = grown;
+    }
     this.retained.set(payload, this.retainedLength);
     this.retainedLength += payload.length;
     this.retained[this.retainedLength++] = 0x0a;

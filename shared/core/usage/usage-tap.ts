@@ -119,6 +119,12 @@ export function createUsageTap(format: UsageFormat, options: UsageTapOptions = {
     observe(chunk) {
       if (finished !== undefined) return;
       stats.bytes += chunk.length;
+      // Whole lines with nothing to meter line by line skip the splitter.
+      if (splitter.bufferedBytes === 0 && chunk.length > 0 && chunk[chunk.length - 1] === 0x0a) {
+        const metered = meter.leadingLines(chunk);
+        if (metered === chunk.length) return;
+        if (metered > 0) chunk = chunk.subarray(metered);
+      }
       splitter.push(chunk);
       stats.droppedLines = splitter.droppedLines;
     },

@@ -122,7 +122,7 @@ export function createUsageTransform(format: UsageFormat, options: UsageTransfor
     stats.droppedLines = splitter.droppedLines;
   };
   const cleanOutput = (chunk: Uint8Array): Uint8Array | undefined => {
-    if (excised.length === 0) return chunk;
+    if (excised.length === 0 && out.empty) return chunk;
     let at = 0;
     for (let i = 0; i < excised.length; i += 2) {
       const start = excised[i] ?? 0;
@@ -138,6 +138,18 @@ export function createUsageTransform(format: UsageFormat, options: UsageTransfor
     if (ended) return undefined;
     stats.bytes += chunk.length;
     if (chunk.length === 0) return undefined;
+    // Whole lines before the first usage object pass through as they are, unsplit (the usage-only chunk
+    // to hide holds a usage object, so it is never among them).
+    let head: Uint8Array | undefined;
+    if (!dropNextBlank && splitter.bufferedBytes === 0 && chunk[chunk.length - 1] === 0x0a) {
+      const metered = meter.leadingLines(chunk);
+      if (metered === chunk.length) return chunk;
+      if (metered > 0) {
+        head = chunk.subarray(0, metered);
+        chunk = chunk.subarray(metered);
+      }
+    }
+    if (head !== undefined) out.write(head);
     clean = splitter.bufferedBytes === 0 && chunk[chunk.length - 1] === 0x0a ? chunk : undefined;
     splitter.push(chunk);
     stats.droppedLines = splitter.droppedLines;
@@ -182,27 +194,35 @@ export function createUsageTransform(format: UsageFormat, options: UsageTransfor
   };
 }
 
-/** Collects re-emitted bytes of one input chunk; copies, since line views are only valid during the callback. */
+/**
+ * Collects re-emitted bytes of one input chunk; copies, since line views are only valid during the
+ * callback. Its buffer is allocated on first use and grows to what a chunk needs (most chunks of a stream
+ * are re-emitted as themselves and never come here).
+ */
 class OutputBuilder {
-  private buffer = new Uint8Array(16 * 1024);
+  private buffer: Uint8Array | undefined;
   private length = 0;
 
   write(bytes: Uint8Array): void {
     const needed = this.length + bytes.length;
-    if (needed > this.buffer.length) {
-      const grown = new Uint8Array(Math.max(needed, this.buffer.length * 2));
-      grown.set(this.buffer.subarray(0, this.length));
+    if (this.buffer === undefined || needed > this.buffer.length) {
+      const grown = new Uint8Array(Math.max(needed, (this.buffer?.length ?? 512) * 2));
+      if (this.buffer !== undefined) grown.set(this.buffer.subarray(0, this.length));
       this.buffer = grown;
     }
     this.buffer.set(bytes, this.length);
     this.length = needed;
   }
 
+  get empty(): boolean {
+    return this.length === 0;
+  }
+
   take(): Uint8Array | undefined {
-    if (this.length === 0) return undefined;
+    if (this.length === 0 || this.buffer === undefined) return undefined;
     const bytes = this.buffer.slice(0, this.length);
     this.length = 0;
-    if (this.buffer.length > 1024 * 1024) this.buffer = new Uint8Array(16 * 1024);
+    if (this.buffer.length > 1024 * 1024) this.buffer = undefined;
     return bytes;
   }
 }
