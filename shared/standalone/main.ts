@@ -4,7 +4,6 @@ import { createConfigStore } from '../config/config-store.js';
 import type { GatewayConfig } from '../config/gateway-schema.js';
 import { parseArgs } from 'node:util';
 import { createRuntime, type GatewayRuntime } from '../composition/create-runtime.js';
-import { createAzureRuntime } from '../composition/create-azure-runtime.js';
 import { checkIdentityConfig } from '../core/governance/check-identity-config.js';
 import { createJsonFileConfigSource } from '../adapters/file/json-file-config-source.js';
 import { startNodeHost } from './node-host.js';
@@ -61,7 +60,9 @@ async function main(): Promise<void> {
     stopWatching = store.watch();
   }
   const config = current();
-  const runtime: GatewayRuntime = args.storage === 'azurite' ? createAzureRuntime({ config: current, env, stores: 'azurite' }).runtime : createRuntime({ config: current, env });
+  // The Azure SDKs (and Application Insights) are loaded only when asked for: they cost tens of MB of memory.
+  const runtime: GatewayRuntime =
+    args.storage === 'azurite' ? (await import('../composition/create-azure-runtime.js')).createAzureRuntime({ config: current, env, stores: 'azurite' }).runtime : createRuntime({ config: current, env });
   const host = await startNodeHost(runtime.gateway, { host: config.server.host, port: config.server.port, maxHeaderBytes: config.limits.maxHeaderBytes });
   const lines = [`gateway listening on ${host.url} (config: ${result.source}${fromFile ? ', watched for changes' : ''}; storage: ${args.storage})`];
   for (const s of simulators) lines.push(`  built-in simulator backend at ${s.url}`);

@@ -77,6 +77,7 @@ interface Row {
   scenario: string;
   connections: number;
   direct: LoadResult;
+  bare: LoadResult;
   gateway: LoadResult;
   gatewayCpuPct: number;
 }
@@ -160,6 +161,9 @@ async function main(): Promise<void> {
   const gwUrl = `http://127.0.0.1:${gwPort}`;
   const gateway = await start('gateway', ['dist/shared/standalone/main.js'], { GATEWAY_CONFIG_FILE: gatewayConfig(simUrl, gwPort, true) }, `${gwUrl}/health/live`);
   const startRssMb = rssMb(gateway.pid!).rssMb;
+  const barePort = await freePort();
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  const bare = await start('bare proxy', ['dist/simulator/bench/bare-proxy.js', String(barePort), simUrl], {}, `${bareUrl}/_sim/health`);
   const offPort = await freePort();
   const offUrl = `http://127.0.0.1:${offPort}`;
   const gatewayOff = await start('gateway (metering off)', ['dist/shared/standalone/main.js'], { GATEWAY_CONFIG_FILE: gatewayConfig(simUrl, offPort, false) }, `${offUrl}/health/live`);
@@ -174,13 +178,14 @@ async function main(): Promise<void> {
   for (const [scenario, body] of [['chat', chat], ['chat stream (16 tokens)', stream]] as const) {
     for (const [i, connections] of levels.entries()) {
       // Alternate which side goes first so that warm-up and thermal drift do not favour one.
-      const order = i % 2 === 0 ? (['direct', 'gateway'] as const) : (['gateway', 'direct'] as const);
-      const results: Partial<Record<'direct' | 'gateway', { result: LoadResult; cpuPct: number }>> = {};
+      const order = i % 2 === 0 ? (['direct', 'bare', 'gateway'] as const) : (['gateway', 'bare', 'direct'] as const);
+      const results: Partial<Record<'direct' | 'bare' | 'gateway', { result: LoadResult; cpuPct: number }>> = {};
       for (const side of order) {
-        results[side] = side === 'direct' ? await measure(`${simUrl}/v1/chat/completions`, body, connections) : await measure(`${gwUrl}/v1/chat/completions`, body, connections, gateway.pid!);
+        const url = side === 'direct' ? simUrl : side === 'bare' ? bareUrl : gwUrl;
+        results[side] = await measure(`${url}/v1/chat/completions`, body, connections, side === 'gateway' ? gateway.pid! : undefined);
       }
-      rows.push({ scenario, connections, direct: results.direct!.result, gateway: results.gateway!.result, gatewayCpuPct: results.gateway!.cpuPct });
-      process.stderr.write(`  ${scenario} c=${connections}: direct ${f(results.direct!.result.rps, 0)} rps, gateway ${f(results.gateway!.result.rps, 0)} rps\n`);
+      rows.push({ scenario, connections, direct: results.direct!.result, bare: results.bare!.result, gateway: results.gateway!.result, gatewayCpuPct: results.gateway!.cpuPct });
+      process.stderr.write(`  ${scenario} c=${connections}: direct ${f(results.direct!.result.rps, 0)} rps, bare proxy ${f(results.bare!.result.rps, 0)} rps, gateway ${f(results.gateway!.result.rps, 0)} rps\n`);
     }
   }
   // Metering cost: streaming at the highest level, metering on vs off, same run.
@@ -201,10 +206,12 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; h2load --h1, ${durationS}s per run after ${warmupS}s warm-up`);
   lines.push('');
-  lines.push('| scenario | conns | direct rps | gateway rps | ratio | direct p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms | added p99 ms | gateway CPU % | failed |');
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('| scenario | conns | direct rps | bare proxy rps (ratio) | gateway rps | ratio | direct p50 ms | added p50 ms: bare / gateway | direct p99 ms | added p99 ms: bare / gateway | gateway CPU % | failed |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    lines.push(`| ${r.scenario} | ${r.connections} | ${f(r.direct.rps, 0)} | ${f(r.gateway.rps, 0)} | ${f(r.gateway.rps / r.direct.rps)} | ${f(r.direct.p50Ms, 3)} | ${f(r.gateway.p50Ms, 3)} | ${f(r.gateway.p50Ms - r.direct.p50Ms, 3)} | ${f(r.direct.p99Ms, 3)} | ${f(r.gateway.p99Ms, 3)} | ${f(r.gateway.p99Ms - r.direct.p99Ms, 3)} | ${f(r.gatewayCpuPct, 0)} | ${r.direct.failed + r.gateway.failed} |`);
+    lines.push(
+      `| ${r.scenario} | ${r.connections} | ${f(r.direct.rps, 0)} | ${f(r.bare.rps, 0)} (${f(r.bare.rps / r.direct.rps)}) | ${f(r.gateway.rps, 0)} | ${f(r.gateway.rps / r.direct.rps)} | ${f(r.direct.p50Ms, 3)} | ${f(r.bare.p50Ms - r.direct.p50Ms, 3)} / ${f(r.gateway.p50Ms - r.direct.p50Ms, 3)} | ${f(r.direct.p99Ms, 3)} | ${f(r.bare.p99Ms - r.direct.p99Ms, 3)} / ${f(r.gateway.p99Ms - r.direct.p99Ms, 3)} | ${f(r.gatewayCpuPct, 0)} | ${r.direct.failed + r.bare.failed + r.gateway.failed} |`,
+    );
   }
   lines.push('');
   const onRps = (meteredOn.result.rps + meteredOn2.result.rps) / 2;
@@ -213,6 +220,7 @@ async function main(): Promise<void> {
   lines.push(`memory: gateway RSS at start ${f(startRssMb, 1)} MB; before the open-streams test ${f(memory.idleMb, 1)} MB, with ${openStreams} open slow streams ${f(memory.openMb, 1)} MB → ${f(memory.perStreamKb, 1)} KB per open stream; peak RSS over the whole bench ${f(peak, 1)} MB`);
   process.stdout.write(lines.join('\n') + '\n');
   void sim;
+  void bare;
 }
 
 main()
