@@ -119,9 +119,10 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       ? createNdjsonUsageLedger({ path: initial.usage.ledger.path, flushIntervalMs: initial.usage.ledger.flushIntervalMs, onError: (error) => telemetry.exception(error, { component: 'usage-ledger' }) })
       : createMemoryUsageLedger({ maxRecords: initial.usage.ledger.maxRecords }));
   const estimator = options.estimator ?? createTiktokenTokenEstimator();
+  const healthStore = options.healthStore ?? new MemoryBackendHealthStore();
   const health = new HealthTracker(
     {
-      store: options.healthStore ?? new MemoryBackendHealthStore(),
+      store: healthStore,
       clock,
       onError: (error, context) => telemetry.exception(error, { component: 'health', operation: context.operation, backend: context.backendId ?? '' }),
     },
@@ -217,6 +218,17 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       }
       return undefined;
     },
+    // Ready = the configuration loaded (it did, or nothing would run), at least one backend usable (the
+    // engine checks) and the shared health store answering within 2 s.
+    readiness: async () => {
+      const ids = config().backends.map((b) => b.id);
+      try {
+        await withTimeout(healthStore.read(ids.slice(0, 1)), 2_000);
+        return { ready: true, detail: { stores: { health: 'ok' } } };
+      } catch (error) {
+        return { ready: false, detail: { stores: { health: `unreachable: ${error instanceof Error ? error.message : String(error)}` } } };
+      }
+    },
     onCallEnd: (summary) => {
       const record = usageRecordOf(summary, clock);
       ledger.append(record).catch((error: unknown) => telemetry.exception(error, { component: 'usage-ledger' }));
@@ -296,4 +308,9 @@ function parseTime(text: string | null, fallback: number, end = false): number {
   const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text);
   if (!Number.isFinite(ms)) throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Not a date: ${text}.` });
   return dateOnly && end ? ms + 86_400_000 : ms;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }

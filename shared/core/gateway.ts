@@ -96,7 +96,8 @@ export interface GatewayDeps {
   /** Async jobs: the service that takes `x-gateway-async` calls and the job API under `/jobs`. */
   readonly jobs?: { readonly service: JobService; readonly api: JobsApi };
   /** Readiness detail for `/health/ready`. */
-  readonly readiness?: () => { ready: boolean; detail: Record<string, unknown> };
+  /** Readiness beyond backends (stores reachable): `/health/ready` answers 503 when `ready` is false. */
+  readonly readiness?: () => Promise<{ ready: boolean; detail: Record<string, unknown> }>;
 }
 
 /** The engine: a web-standard request in, a response out. */
@@ -188,7 +189,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const startMono = clock.monotonicMs();
     try {
       const s = snapshot();
-      const builtin = builtinEndpoint(request.method, url.pathname, s, requestId);
+      const builtin = await builtinEndpoint(request.method, url.pathname, s, requestId);
       if (builtin !== undefined) return builtin;
 
       // The admin API and an admin's view of jobs take the admin credential, not a caller's.
@@ -483,12 +484,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return response;
   }
 
-  function builtinEndpoint(method: string, path: string, s: Snapshot, requestId: string): GatewayResponse | undefined {
+  async function builtinEndpoint(method: string, path: string, s: Snapshot, requestId: string): Promise<GatewayResponse | undefined> {
     if (path === '/health/live') return jsonResponse(200, { status: 'live' }, requestId);
     if (path === '/health/ready') {
       const ids = s.config.backends.map((b) => b.id);
       const usable = deps.health.usableCount(ids);
-      const readiness = deps.readiness?.() ?? { ready: true, detail: {} };
+      const readiness = (await deps.readiness?.()) ?? { ready: true, detail: {} };
       const ready = readiness.ready && usable > 0;
       return jsonResponse(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', backends: { configured: ids.length, usable }, ...readiness.detail }, requestId);
     }

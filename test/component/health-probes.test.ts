@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryBackendHealthStore } from '../../shared/adapters/memory/memory-backend-health-store.js';
+import type { BackendHealthStore } from '../../shared/ports/backend-health-store.js';
 import { defaultConfig, postJson, startHarness, type Harness } from '../support/gateway-harness.js';
 
 describe('active health probes', () => {
@@ -39,5 +41,28 @@ describe('active health probes', () => {
     expect(view.usable).toBe(true);
     expect(view.lastProbe?.ok).toBe(true);
     expect(view.lastProbe?.status).toBe(200);
+  });
+});
+
+describe('readiness', () => {
+  it('is not ready while the shared health store does not answer, and says why', async () => {
+    let failing = true;
+    const store = new MemoryBackendHealthStore();
+    const flaky: BackendHealthStore = {
+      read: (ids) => (failing ? Promise.reject(new Error('store down')) : store.read(ids)),
+      update: (id, mutate) => store.update(id, mutate),
+    };
+    const h = await startHarness({ simulators: { a: {} }, runtime: { healthStore: flaky } });
+    try {
+      const down = await fetch(`${h.url}/health/ready`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: 'not_ready', stores: { health: 'unreachable: store down' } });
+      failing = false;
+      const up = await fetch(`${h.url}/health/ready`);
+      expect(up.status).toBe(200);
+      expect(await up.json()).toMatchObject({ status: 'ready', stores: { health: 'ok' } });
+    } finally {
+      await h.close();
+    }
   });
 });
