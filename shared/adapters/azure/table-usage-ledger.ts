@@ -3,6 +3,7 @@ import { parseUsageRecord, type UsageRecord } from '../../core/usage/usage-recor
 import type { UsageLedger, UsageQuery } from '../../ports/usage-ledger.js';
 import { encodeTableKey, MAX_KEY_TIME_MS, timeKey } from './table-key.js';
 import { createOnce } from './create-once.js';
+import { BatchWriteError, createBufferedBatchWriter } from '../buffered-batch-writer.js';
 
 /** Dependencies of {@link createTableUsageLedger}. */
 export interface TableUsageLedgerDeps {
@@ -71,20 +72,15 @@ type UsageEntity = TableEntity<Record<string, string | number | boolean>>;
  */
 export function createTableUsageLedger(deps: TableUsageLedgerDeps, options: TableUsageLedgerOptions = {}): TableUsageLedger {
   const { client } = deps;
-  const flushEvery = Math.max(1, options.flushEveryRecords ?? 100);
-  const maxBuffered = Math.max(flushEvery, options.maxBufferedRecords ?? 10_000);
   const parallel = Math.max(1, options.maxParallelBatches ?? 8);
   const maxPerDay = options.maxPerDayQueries ?? 62;
-  let buffer: UsageEntity[] = [];
-  let writing: Promise<void> | undefined;
   let closed = false;
   let skipped = 0;
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
-  const writeOnce = async (): Promise<void> => {
-    if (buffer.length === 0) return;
-    const batch = buffer;
-    buffer = [];
+  // Entity-group transactions per partition, a few in parallel; the entities of failed ones go back to
+  // the front of the buffer (upserts, so a retried batch never duplicates a record).
+  const writeBatch = async (batch: UsageEntity[]): Promise<UsageEntity[]> => {
     const failed: UsageEntity[] = [];
     let firstError: unknown;
     try {
@@ -104,31 +100,19 @@ export function createTableUsageLedger(deps: TableUsageLedgerDeps, options: Tabl
       };
       await Promise.all(Array.from({ length: Math.min(parallel, groups.length) }, worker));
     } catch (error) {
-      firstError ??= error;
-      failed.splice(0, failed.length, ...batch);
+      throw new BatchWriteError(batch, { cause: error });
     }
-    if (failed.length > 0) {
-      buffer = failed.concat(buffer);
-      throw firstError;
-    }
+    if (failed.length > 0) throw new BatchWriteError(failed, { cause: firstError });
+    return [];
   };
-
-  const flush = async (): Promise<void> => {
-    while (writing !== undefined) await writing.catch(() => undefined);
-    if (buffer.length === 0) return;
-    writing = writeOnce().finally(() => {
-      writing = undefined;
-    });
-    await writing;
-  };
-
-  const background = (): void => {
-    flush().catch((error: unknown) => options.onError?.(error));
-  };
-
-  const intervalMs = options.flushIntervalMs ?? 1_000;
-  const timer = intervalMs > 0 ? setInterval(() => buffer.length > 0 && writing === undefined && background(), intervalMs) : undefined;
-  timer?.unref();
+  const writer = createBufferedBatchWriter<UsageEntity>({
+    flushEvery: options.flushEveryRecords,
+    maxBuffered: options.maxBufferedRecords,
+    intervalMs: options.flushIntervalMs,
+    onError: options.onError,
+    write: writeBatch,
+  });
+  const flush = (): Promise<void> => writer.flush();
 
   const read = async function* (filter: string): AsyncGenerator<UsageRecord> {
     for await (const entity of client.listEntities<UsageEntity>({ queryOptions: { filter } })) {
@@ -140,21 +124,14 @@ export function createTableUsageLedger(deps: TableUsageLedgerDeps, options: Tabl
 
   return {
     get bufferedRecords() {
-      return buffer.length;
+      return writer.buffered;
     },
     get skippedEntities() {
       return skipped;
     },
     async append(record) {
       if (closed) throw new Error('The usage ledger is closed.');
-      const entity = toEntity(record);
-      while (buffer.length >= maxBuffered) {
-        // Back-pressure: wait for the write in flight instead of growing or dropping records.
-        if (writing !== undefined) await writing.catch(() => undefined);
-        else await flush();
-      }
-      buffer.push(entity);
-      if (buffer.length >= flushEvery && writing === undefined) background();
+      await writer.add(toEntity(record));
     },
     async *query(query: UsageQuery) {
       await flush();
@@ -184,8 +161,7 @@ export function createTableUsageLedger(deps: TableUsageLedgerDeps, options: Tabl
     async close() {
       if (closed) return;
       closed = true;
-      if (timer !== undefined) clearInterval(timer);
-      await flush();
+      await writer.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { createBufferedBatchWriter } from '../buffered-batch-writer.js';
 import { dirname } from 'node:path';
 import { LineSplitter } from '../../core/usage/line-splitter.js';
 import { parseUsageRecord, type UsageRecord } from '../../core/usage/usage-record.js';
@@ -39,69 +40,45 @@ export interface NdjsonUsageLedger extends UsageLedger {
  * await ledger.close();
  */
 export function createNdjsonUsageLedger(options: NdjsonUsageLedgerOptions): NdjsonUsageLedger {
-  const flushEvery = Math.max(1, options.flushEveryRecords ?? 100);
-  const maxBuffered = Math.max(flushEvery, options.maxBufferedRecords ?? 10_000);
-  let buffer: string[] = [];
-  let writing: Promise<void> | undefined;
   let closed = false;
   let skipped = 0;
   // One append-mode handle for the ledger's life: opening and closing the file per batch cost more
   // than writing it. Reopened after a failed write (the file may have been moved by log rotation).
   let handle: FileHandle | undefined;
-
-  const writeOnce = async (): Promise<void> => {
-    if (buffer.length === 0) return;
-    const batch = buffer;
-    buffer = [];
-    try {
-      if (handle === undefined) {
-        await mkdir(dirname(options.path), { recursive: true });
-        handle = await open(options.path, 'a');
+  const writer = createBufferedBatchWriter<string>({
+    flushEvery: options.flushEveryRecords,
+    maxBuffered: options.maxBufferedRecords,
+    intervalMs: options.flushIntervalMs,
+    onError: options.onError,
+    write: async (lines) => {
+      try {
+        if (handle === undefined) {
+          await mkdir(dirname(options.path), { recursive: true });
+          handle = await open(options.path, 'a');
+        }
+        await handle.write(lines.join(''), null, 'utf8');
+        return [];
+      } catch (error) {
+        const broken = handle;
+        handle = undefined;
+        await broken?.close().catch(() => undefined);
+        throw error;
       }
-      await handle.write(batch.join(''), null, 'utf8');
-    } catch (error) {
-      buffer = batch.concat(buffer);
-      const broken = handle;
-      handle = undefined;
-      await broken?.close().catch(() => undefined);
-      throw error;
-    }
-  };
-
-  /** Runs writes one at a time; resolves when everything buffered at call time is written. */
-  const flush = async (): Promise<void> => {
-    while (writing !== undefined) await writing.catch(() => undefined);
-    if (buffer.length === 0) return;
-    writing = writeOnce().finally(() => {
-      writing = undefined;
-    });
-    await writing;
-  };
-
-  const background = (): void => {
-    flush().catch((error: unknown) => options.onError?.(error));
-  };
-
-  const intervalMs = options.flushIntervalMs ?? 1_000;
-  const timer = intervalMs > 0 ? setInterval(() => buffer.length > 0 && background(), intervalMs) : undefined;
-  timer?.unref();
+    },
+  });
+  const flush = (): Promise<void> => writer.flush();
 
   return {
     get bufferedRecords() {
-      return buffer.length;
+      return writer.buffered;
     },
     get skippedLines() {
       return skipped;
     },
     async append(record) {
       if (closed) throw new Error('The usage ledger is closed.');
-      while (buffer.length >= maxBuffered) {
-        // Back-pressure: wait for the write in flight instead of growing or dropping records.
-        if (writing !== undefined) await writing.catch(() => undefined);
-        else await flush();
-      }
-      buffer.push(`${JSON.stringify(record)}\n`);
-      if (buffer.length >= flushEvery && writing === undefined) background();
+      await writer.add(`${JSON.stringify(record)}
+`);
     },
     async *query(query: UsageQuery) {
       await flush();
@@ -143,8 +120,7 @@ export function createNdjsonUsageLedger(options: NdjsonUsageLedgerOptions): Ndjs
     async close() {
       if (closed) return;
       closed = true;
-      if (timer !== undefined) clearInterval(timer);
-      await flush();
+      await writer.close();
       const last = handle;
       handle = undefined;
       await last?.close();

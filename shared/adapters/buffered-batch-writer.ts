@@ -1,0 +1,108 @@
+/** Options of {@link createBufferedBatchWriter}. */
+export interface BufferedBatchWriterOptions<T> {
+  /**
+   * Writes one batch. On failure it returns (or throws with) the items that were not written, which go
+   * back to the front of the buffer for the next attempt. Items that were written must not be returned.
+   */
+  readonly write: (batch: T[]) => Promise<T[]>;
+  /** Buffered items that trigger a background write (default 100). */
+  readonly flushEvery?: number;
+  /** Hard bound on buffered items; past it `add` waits for the write in flight (default 10,000). */
+  readonly maxBuffered?: number;
+  /** Background write interval in ms so quiet periods still get written (default 1,000; 0 = none). */
+  readonly intervalMs?: number;
+  /** Receives background write errors (the items stay buffered and are retried on the next flush). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A bounded, buffered writer: one write at a time, back-pressure instead of unbounded growth. */
+export interface BufferedBatchWriter<T> {
+  /** Buffers an item; waits (back-pressure) only when the buffer is full. */
+  add(item: T): Promise<void>;
+  /** Resolves when everything buffered at call time is written (rejects with the write's error). */
+  flush(): Promise<void>;
+  /** Stops the interval and flushes. */
+  close(): Promise<void>;
+  readonly buffered: number;
+}
+
+/** A write failed; `unwritten` are the items to retry. */
+export class BatchWriteError<T> extends Error {
+  constructor(
+    readonly unwritten: T[],
+    options: { cause: unknown },
+  ) {
+    super('A usage ledger batch write failed.', options);
+  }
+}
+
+/**
+ * The append path shared by the usage ledgers (NDJSON file, Azure Table): items are buffered and written
+ * in batches, one write at a time — in the background once `flushEvery` items wait or every `intervalMs`
+ * — never on the caller's path, with a hard bound on what waits (the caller then waits instead of memory
+ * growing). A failed write keeps its unwritten items at the front of the buffer.
+ *
+ * @example
+ * const writer = createBufferedBatchWriter({ write: async (lines) => { await file.write(lines.join('')); return []; } });
+ * await writer.add(line);
+ */
+export function createBufferedBatchWriter<T>(options: BufferedBatchWriterOptions<T>): BufferedBatchWriter<T> {
+  const flushEvery = Math.max(1, options.flushEvery ?? 100);
+  const maxBuffered = Math.max(flushEvery, options.maxBuffered ?? 10_000);
+  let buffer: T[] = [];
+  let writing: Promise<void> | undefined;
+
+  const writeOnce = async (): Promise<void> => {
+    if (buffer.length === 0) return;
+    const batch = buffer;
+    buffer = [];
+    let unwritten: T[];
+    let failure: unknown;
+    try {
+      unwritten = await options.write(batch);
+    } catch (error) {
+      unwritten = error instanceof BatchWriteError ? (error.unwritten as T[]) : batch;
+      failure = error;
+    }
+    if (unwritten.length > 0) {
+      buffer = unwritten.concat(buffer);
+      throw failure ?? new Error(`${unwritten.length} buffered item(s) were not written.`);
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    while (writing !== undefined) await writing.catch(() => undefined);
+    if (buffer.length === 0) return;
+    writing = writeOnce().finally(() => {
+      writing = undefined;
+    });
+    await writing;
+  };
+
+  const background = (): void => {
+    flush().catch((error: unknown) => options.onError?.(error));
+  };
+
+  const intervalMs = options.intervalMs ?? 1_000;
+  const timer = intervalMs > 0 ? setInterval(() => buffer.length > 0 && writing === undefined && background(), intervalMs) : undefined;
+  timer?.unref();
+
+  return {
+    get buffered() {
+      return buffer.length;
+    },
+    async add(item) {
+      while (buffer.length >= maxBuffered) {
+        if (writing !== undefined) await writing.catch(() => undefined);
+        else await flush();
+      }
+      buffer.push(item);
+      if (buffer.length >= flushEvery && writing === undefined) background();
+    },
+    flush,
+    async close() {
+      if (timer !== undefined) clearInterval(timer);
+      await flush();
+    },
+  };
+}
