@@ -40,7 +40,34 @@ export interface RelayOptions {
  * looks like a complete answer. When the caller goes away (the host returns from the iterator), the
  * backend call is aborted so it stops producing tokens.
  */
-export async function* relayBody(options: RelayOptions): AsyncGenerator<Uint8Array> {
+export function relayBody(options: RelayOptions): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const inner = relay(options);
+      let started = false;
+      return {
+        next: () => {
+          started = true;
+          return inner.next();
+        },
+        // A host that gives up before reading anything (the caller left between the headers and the body)
+        // would leave a generator that never started — and its `finally` never runs. Finish it here, so the
+        // capacity lease, the quota reservation and the usage record are never left behind.
+        return: async () => {
+          if (!started) {
+            started = true;
+            options.abort(new Error('caller went away'));
+            options.finish('caller_aborted', undefined);
+            return { value: undefined, done: true };
+          }
+          return inner.return(undefined);
+        },
+      };
+    },
+  };
+}
+
+async function* relay(options: RelayOptions): AsyncGenerator<Uint8Array> {
   let outcome: RelayOutcome = 'caller_aborted';
   let failure: unknown;
   const { source, observe, filter, now, idleTimeoutMs } = options;

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { relayBody, type RelayOutcome } from './stream-relay.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+function options(source: AsyncIterable<Uint8Array>, extra: Partial<Parameters<typeof relayBody>[0]> = {}) {
+  const ended: { outcome: RelayOutcome; error: unknown }[] = [];
+  const aborted: unknown[] = [];
+  const controller = new AbortController();
+  return {
+    ended,
+    aborted,
+    controller,
+    relay: relayBody({
+      source,
+      errorKind: () => 'reset',
+      sse: true,
+      shape: 'openai',
+      requestId: 'r1',
+      abort: (reason) => void aborted.push(reason),
+      callerSignal: controller.signal,
+      idleTimeoutMs: 60_000,
+      now: () => performance.now(),
+      finish: (outcome, error) => void ended.push({ outcome, error }),
+      ...extra,
+    }),
+  };
+}
+
+describe('relayBody', () => {
+  it('finishes as complete after the last chunk', async () => {
+    const o = options((async function* () { yield bytes('data: a\n\n'); yield bytes('data: [DONE]\n\n'); })());
+    const out: string[] = [];
+    for await (const chunk of o.relay) out.push(new TextDecoder().decode(chunk));
+    expect(out.join('')).toBe('data: a\n\ndata: [DONE]\n\n');
+    expect(o.ended).toEqual([{ outcome: 'complete', error: undefined }]);
+  });
+
+  it('ends a failed stream with a terminal error event and then throws, never a clean end', async () => {
+    const o = options((async function* () { yield bytes('data: a\n\n'); throw new Error('socket reset'); })());
+    const out: string[] = [];
+    await expect(async () => {
+      for await (const chunk of o.relay) out.push(new TextDecoder().decode(chunk));
+    }).rejects.toThrow('socket reset');
+    expect(JSON.parse(out.at(-1)!.slice(6))).toMatchObject({ error: { code: 'GW_ERR_STREAM_INTERRUPTED' } });
+    expect(o.ended[0]?.outcome).toBe('cut');
+  });
+
+  it('finishes (caller aborted) and aborts the backend when the host gives up before reading anything', async () => {
+    const o = options((async function* () { yield bytes('never read'); })());
+    await o.relay[Symbol.asyncIterator]().return?.();
+    expect(o.ended).toEqual([{ outcome: 'caller_aborted', error: undefined }]);
+    expect(o.aborted).toHaveLength(1);
+  });
+
+  it('aborts the backend and finishes once when the host stops reading mid-stream', async () => {
+    const o = options((async function* () { yield bytes('data: a\n\n'); yield bytes('data: b\n\n'); })());
+    const iterator = o.relay[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.return?.();
+    expect(o.ended.map((e) => e.outcome)).toEqual(['caller_aborted']);
+    expect(o.aborted).toHaveLength(1);
+  });
+});
