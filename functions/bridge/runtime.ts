@@ -77,8 +77,10 @@ export async function buildFunctionsHost(env: Readonly<Record<string, string | u
     });
     const first = await store.reload();
     if (!first.ok) throw new Error(`gateway configuration (${source.name}) is invalid:\n${(first.issues ?? []).join('\n')}`);
-    store.watch();
     built.host = createFunctionsHost(env, { config: () => store.current() });
+    // Watch only once the host is built: a failed build is retried on the next call and must not leave
+    // a sentinel poller behind each time.
+    store.watch();
     return built.host;
   }
   const result = loadConfig({ env: engineEnv(env) });

@@ -152,6 +152,8 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
     // On Functions the Service Bus trigger runs jobs and the healthProbe timer probes; locally, this process.
     runJobsInProcess: stores === 'azurite',
     runProbesInProcess: stores === 'azurite',
+    // A durable job holds a capacity-ledger lease for its whole run; its execution takes no second slot.
+    jobsHoldCapacity: options.wrapJobQueue !== undefined,
   });
   return { runtime, jobStore, payloadStore, jobQueue, healthStore, reschedule, telemetry, describe };
 }

@@ -72,6 +72,11 @@ export interface RuntimeOptions {
    */
   readonly runJobsInProcess?: boolean;
   /**
+   * Job executions already hold their capacity elsewhere (the Functions app's durable ledger lease), so
+   * `gateway.execute` takes no in-process scheduler lease for them — one slot per job, not two.
+   */
+  readonly jobsHoldCapacity?: boolean;
+  /**
    * Probe backends that have a `probe` on their own interval in this process (default true). The
    * Functions app passes false and probes from its `healthProbe` timer with {@link GatewayRuntime.probeBackends}.
    */
@@ -144,7 +149,13 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     clock,
     signals: new JobSignals(),
   };
-  const jobService = createJobService(jobDeps, { syncWaitMs: initial.async.syncWaitMs, runDeadlineMs: initial.async.runDeadlineMs, retentionMs: initial.async.retentionMs });
+  const jobService = createJobService(jobDeps, {
+    syncWaitMs: initial.async.syncWaitMs,
+    runDeadlineMs: initial.async.runDeadlineMs,
+    retentionMs: initial.async.retentionMs,
+    // Jobs run in another process when this one does not run them: poll for the inline answer.
+    pollStoreWhileWaiting: !(options.runJobsInProcess ?? true),
+  });
   const jobsApi = createJobsApi(jobService);
 
   const credentials = options.credentials ?? createStaticCredentialProvider(options.env ?? {});
@@ -237,7 +248,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     },
   });
   const worker = createJobWorker(
-    { ...jobDeps, execute: (request, job) => gateway.execute(request, job), onAttemptError: (error, job) => telemetry.exception(error, { component: 'job-worker', jobId: job.id }) },
+    { ...jobDeps, execute: (request, job) => gateway.execute(request, job, { capacityHeld: options.jobsHoldCapacity ?? false }), onAttemptError: (error, job) => telemetry.exception(error, { component: 'job-worker', jobId: job.id }) },
     { maxDeliveries: initial.async.maxDeliveries, leaseMs: initial.async.visibilityTimeoutMs, retryBackoffMs: initial.async.retryBackoffMs },
   );
   const sweep = (): Promise<SweepReport> => sweepExpiredJobs(jobDeps);

@@ -14,7 +14,7 @@ import type { JobsApi } from './jobs/jobs-api.js';
 import type { JobService } from './jobs/job-service.js';
 import type { JobExecution } from './jobs/job-worker.js';
 import type { QuotaReservation } from './governance/quota-guard.js';
-import { downstreamHeaders, upstreamHeaders } from './http/header-policy.js';
+import { CALLER_CREDENTIAL_HEADERS, downstreamHeaders, upstreamHeaders } from './http/header-policy.js';
 import type { GatewayRequest, GatewayResponse } from './http/gateway-request.js';
 import { readBody } from './pipeline/read-body.js';
 import { relayBody, type RelayOutcome } from './pipeline/stream-relay.js';
@@ -108,7 +108,7 @@ export interface Gateway {
    * respond, as the job's owner at the job's priority, with no second admission (the caller was admitted
    * when the job was submitted). The usage record carries the job id.
    */
-  execute(request: GatewayRequest, job: JobRecord): Promise<JobExecution>;
+  execute(request: GatewayRequest, job: JobRecord, options?: { readonly capacityHeld?: boolean }): Promise<JobExecution>;
 }
 
 interface Snapshot {
@@ -172,6 +172,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     /** Set for live calls: the profile's allowlists, quota and header rules apply. */
     readonly admission: Admission | undefined;
     readonly asyncJobId: string | undefined;
+    /** The call already holds its capacity (a durable job's ledger lease): take no scheduler lease. */
+    readonly capacityHeld?: boolean;
   }
 
   function newSummary(request: GatewayRequest, url: URL): Mutable<CallSummary> {
@@ -218,7 +220,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   }
 
-  async function execute(request: GatewayRequest, job: JobRecord): Promise<JobExecution> {
+  async function execute(request: GatewayRequest, job: JobRecord, options: { readonly capacityHeld?: boolean } = {}): Promise<JobExecution> {
     const url = new URL(request.url);
     const summary = newSummary(request, url);
     const caller: Caller = { userId: job.owner.userId, profileId: job.owner.profileId ?? 'anonymous', appId: job.owner.appId, identity: 'anonymous' };
@@ -228,7 +230,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const startMono = clock.monotonicMs();
     let response: GatewayResponse;
     try {
-      response = await proceed(request, url, snapshot(), { caller, priority: job.priority, admission: undefined, asyncJobId: job.id }, summary, startMono);
+      response = await proceed(request, url, snapshot(), { caller, priority: job.priority, admission: undefined, asyncJobId: job.id, capacityHeld: options.capacityHeld === true }, summary, startMono);
     } catch (error) {
       response = fail(error, summary.requestId, startMono, summary);
     }
@@ -289,10 +291,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       // Async opt-in: persist and queue the call; answer inline if it finishes within the sync wait, else 202.
       if (admission !== undefined && deps.jobs !== undefined && isAsyncRequested(request.headers)) {
         if (!s.config.async.enabled || !admission.asyncAllowed) throw new GatewayError('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
-        // The quota is charged the reservation at submission: the job runs later, possibly elsewhere.
-        if (reservation !== undefined) void reservation.settle(reservation.reservedTokens).catch(() => undefined);
-        reservation = undefined;
-        return await deps.jobs.service.submitAndWait({
+        const submitted = await deps.jobs.service.submitAndWait({
           requestId,
           caller: admission.caller,
           routeId: match.route.id,
@@ -302,20 +301,27 @@ export function createGateway(deps: GatewayDeps): Gateway {
           retentionMs: Math.min(admission.asyncResultRetentionMs, s.config.async.retentionMs),
           signal: request.signal,
         });
+        // The quota is charged the reservation once the job is accepted: it runs later, possibly elsewhere
+        // (a failed submission releases it in the catch below).
+        if (reservation !== undefined) void reservation.settle(reservation.reservedTokens).catch(() => undefined);
+        reservation = undefined;
+        return submitted;
       }
 
-      const pool = s.pools.get(match.route.pool)!;
-      const queuedAt = clock.monotonicMs();
-      lease = await schedule(s, pool.id, requestId, context, deadline, request.signal);
-      summary.lease = lease;
-      summary.queueWaitMs = clock.monotonicMs() - queuedAt;
 
       const input = {
         requestId, method: request.method, target, model, forwardPath: match.forwardPath, body: sendBody, json, headers,
         callerCredentials: credentialHeaders(request.headers), signal: request.signal, deadlineMs: deadline.expiresAtMs, attemptTimeoutMs: deadline.attemptTimeoutMs,
         pinnedBackendId: pinned !== undefined && poolHas(s, match.route.pool, pinned) ? pinned : undefined,
       };
-      const result = await dispatchWithFallbacks(s, match.route, input, summary);
+      let leases = 0;
+      const result = await dispatchWithFallbacks(s, match.route, input, summary, async (poolId) => {
+        if (context.capacityHeld === true || lease?.poolId === poolId) return;
+        if (lease !== undefined) deps.gate.release(lease);
+        lease = undefined;
+        lease = await schedule(s, poolId, leases++ === 0 ? requestId : `${requestId}#${leases}`, context, deadline, request.signal);
+        summary.lease = lease;
+      });
       if (createsState(target, request.method) && result.response.status < 300) {
         const sniffer = new StateIdSniffer();
         const backendId = result.backend.id;
@@ -333,6 +339,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       });
     } catch (error) {
       cleanup(false);
+      // A caller that left while its call waited in the queue or sent its body is a closed request (499),
+      // whatever error the abort surfaced as.
+      if (request.signal.aborted && !(error instanceof GatewayError && error.code !== 'GW_ERR_INTERNAL')) throw new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED', { cause: error });
       throw error;
     }
   }
@@ -376,7 +385,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return deps.gate.acquire({ requestId, poolId, priority: Math.min(Math.max(1, context.priority), levels), userId: context.caller.userId, deadlineMs: deadline.expiresAtMs, signal, leaseTtlMs: context.asyncJobId !== undefined ? s.config.async.runDeadlineMs + 60_000 : undefined });
   }
 
-  async function dispatchWithFallbacks(s: Snapshot, route: RouteConfig, input: Omit<DispatchInput, 'route' | 'pool'>, summary: Mutable<CallSummary>): Promise<DispatchResult> {
+  /**
+   * Dispatches over the route's pool, then its fallback routes in order when a pool is exhausted or
+   * unusable (every breaker open, every backend cooling). Each route's pool is scheduled on its own: the
+   * call holds a lease in the pool that serves it (`lease` is called to take one and returns whether the
+   * call may go on; the caller releases the previous one).
+   */
+  async function dispatchWithFallbacks(
+    s: Snapshot,
+    route: RouteConfig,
+    input: Omit<DispatchInput, 'route' | 'pool'>,
+    summary: Mutable<CallSummary>,
+    lease: (poolId: string) => Promise<void>,
+  ): Promise<DispatchResult> {
     const attempts: AttemptRecord[] = [];
     const chain = [route, ...route.fallbacks.map((id) => s.router.byId(id)).filter((r): r is RouteConfig => r !== undefined)];
     let lastError: unknown;
@@ -384,6 +405,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const pool = s.pools.get(current.pool)!;
       const model = i === 0 ? current.model ?? input.model : current.model ?? current.match.models?.find((m) => !m.endsWith('*')) ?? input.model;
       try {
+        const queuedAt = clock.monotonicMs();
+        await lease(pool.id);
+        summary.queueWaitMs += clock.monotonicMs() - queuedAt;
         const result = await s.dispatcher.dispatch({ ...input, model, route: current, pool });
         summary.routeId = current.id;
         summary.attempts = [...attempts, ...result.attempts];
@@ -531,11 +555,10 @@ function parseJson(body: Uint8Array): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-const CREDENTIAL_HEADERS = ['authorization', 'api-key', 'x-api-key', 'x-goog-api-key'];
 
 function credentialHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of CREDENTIAL_HEADERS) {
+  for (const name of CALLER_CREDENTIAL_HEADERS) {
     const value = headers.get(name);
     if (value !== null) out[name] = value;
   }

@@ -30,7 +30,9 @@ export interface NodeHostOptions {
  * const host = await startNodeHost(gateway, { port: 8000 });
  */
 export async function startNodeHost(gateway: Gateway, options: NodeHostOptions = {}): Promise<NodeHost> {
-  const server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? 32 * 1024, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  // requestTimeout bounds receiving a request (headers and body: a caller trickling its body cannot hold a
+  // socket forever); it does not limit the streamed response.
+  const server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? 32 * 1024, keepAliveTimeout: 65_000, requestTimeout: 120_000 }, (req, res) => {
     void serve(gateway, req, res);
   });
   server.on('clientError', (error, socket) => {

@@ -26,7 +26,9 @@ export function createUndiciBackendTransport(options: UndiciTransportOptions = {
   const connections = options.connectionsPerBackend ?? 512;
 
   function poolFor(request: BackendRequest): Dispatcher {
-    const key = `${request.backendId} ${request.origin}`;
+    // The connect timeout is a pool setting: one pool per backend and configured connect timeout (a
+    // handful per backend at most — it comes from config, never from a request).
+    const key = `${request.backendId} ${request.origin} ${request.connectTimeoutMs}`;
     let pool = pools.get(key);
     if (pool === undefined) {
       pool = new Pool(request.origin, {

@@ -167,7 +167,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         }
         let attemptedThisPass = false;
         for (const { backend } of selection.plan) {
-          if (input.signal.aborted) throw new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED');
+          if (input.signal.aborted) throw exhausted('GW_ERR_REQUEST_CLIENT_CLOSED', attempts, undefined);
           if (!budget.canAttempt(clock.now()) || clock.now() >= input.deadlineMs) break;
           const acquisition = health.tryAcquire(backend.id, clock.now());
           if (!acquisition.granted) continue;
@@ -193,7 +193,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             if (verdict.countsAsBreakerFailure) health.recordFailure(backend.id, { countsAsBreakerFailure: true });
             else health.release(backend.id);
             attempts.push(record(backend, attempt, 'fatal'));
-            if (verdict.errorCode === undefined) throw new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED');
+            if (verdict.errorCode === undefined) throw exhausted('GW_ERR_REQUEST_CLIENT_CLOSED', attempts, undefined);
             throw exhausted(verdict.errorCode, attempts, undefined);
           }
         }
@@ -291,6 +291,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           return { verdict: classify({ phase: 'headers', errorKind, gatewayCredentials }), response: undefined, status: response.status, errorKind, durationMs: clock.monotonicMs() - started, abort, release, idleTimeoutMs: timeouts.idleMs };
         }
         firstByteSeen();
+        if (first.done === true) {
+          // A stream that ends before its first byte sent nothing to the caller yet: fail over.
+          release();
+          return { verdict: classify({ phase: 'headers', errorKind: 'reset', gatewayCredentials }), response: undefined, status: response.status, errorKind: 'reset', durationMs: clock.monotonicMs() - started, abort, release, idleTimeoutMs: timeouts.idleMs };
+        }
         served = { ...served, body: prepend(first, iterator) };
         return { verdict, response: served, status: response.status, errorKind: undefined, durationMs: clock.monotonicMs() - started, abort, release, idleTimeoutMs: timeouts.idleMs };
       }
@@ -364,7 +369,9 @@ function earliestRetryMs(health: HealthTracker, candidates: readonly Candidate[]
 function effectiveTimeouts(defaults: ResilienceConfig['deadlines'], backend: TimeoutsConfig, route: TimeoutsConfig, callerTimeoutMs: number | undefined, ttlRemainingMs: number): Required<TimeoutsConfig> {
   const totalMs = Math.max(1, Math.min(callerTimeoutMs ?? route.totalMs ?? backend.totalMs ?? defaults.totalMs, ttlRemainingMs));
   return {
-    connectMs: Math.min(route.connectMs ?? backend.connectMs ?? defaults.connectMs, totalMs),
+    // Not clamped by the attempt's budget: the connect timeout is a per-backend pool setting (the attempt's
+    // total timer still bounds the whole attempt).
+    connectMs: route.connectMs ?? backend.connectMs ?? defaults.connectMs,
     firstByteMs: Math.min(route.firstByteMs ?? backend.firstByteMs ?? defaults.firstByteMs, totalMs),
     idleMs: route.idleMs ?? backend.idleMs ?? defaults.idleMs,
     totalMs,

@@ -5,8 +5,13 @@
  * them through.
  */
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length', 'expect', 'http2-settings']);
-const CALLER_CREDENTIALS = new Set(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key']);
+// `accept-encoding` too: the gateway meters and inspects answers, so it asks backends for identity
+// encoding (a gzip answer would be billed as an estimate and hide Responses ids and error codes).
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length', 'expect', 'http2-settings', 'accept-encoding']);
+
+/** The caller's credential headers: replaced by the backend's own, or passed through for `passthrough` backends. */
+export const CALLER_CREDENTIAL_HEADERS: readonly string[] = Object.freeze(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key']);
+const CALLER_CREDENTIALS = new Set(CALLER_CREDENTIAL_HEADERS);
 const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate']);
 
 /** Options of {@link upstreamHeaders}. */

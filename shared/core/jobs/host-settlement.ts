@@ -22,7 +22,10 @@ export function hostSettlementOf(settlement: JobSettlement, immediateBelowMs: nu
     case 'dead-letter':
       return { kind: 'throw', message: `dead-letter: ${settlement.reason}` };
     case 'abandon':
-      return settlement.retryAfterMs < immediateBelowMs ? { kind: 'throw', message: `abandon: ${settlement.reason}` } : { kind: 'reschedule', deliverAtMs: nowMs + settlement.retryAfterMs };
+      // Only an immediate retry is left to the host's own redelivery; any wait — even a sub-second one,
+      // such as a dead worker's lease about to run out — is rescheduled at least a second out, so a tight
+      // redelivery loop cannot use up the delivery count and dead-letter the job's only message.
+      return settlement.retryAfterMs <= 0 ? { kind: 'throw', message: `abandon: ${settlement.reason}` } : { kind: 'reschedule', deliverAtMs: nowMs + Math.max(settlement.retryAfterMs, immediateBelowMs) };
   }
 }
 

@@ -13,7 +13,7 @@ import { createJobId, jobPayloadKey } from './job-ids.js';
 import { jobToJson } from './job-json.js';
 import { encodeJobRequest, JOB_REQUEST_CONTENT_TYPE } from './job-request-codec.js';
 import { JobSignals } from './job-signals.js';
-import { sourcesOf } from './job-state-machine.js';
+import { isFinished, sourcesOf } from './job-state-machine.js';
 import { defaultSetJobTimer, type SetJobTimer } from './job-timer.js';
 
 /** A call the pipeline hands over to async mode (after admission, routing and the async permission check). */
@@ -67,6 +67,12 @@ export interface JobServiceOptions {
   readonly retentionMs?: number;
   /** `retry-after` suggested to pollers of an unfinished job. Default 5 000. */
   readonly pollAfterMs?: number;
+  /**
+   * Poll the job store during the sync wait (250 ms backing off to 1 s), for hosts whose jobs run in
+   * another process (the Functions app's Service Bus worker) and so send no in-process completion event.
+   * Default false: the standalone host's in-process runner signals completion directly.
+   */
+  readonly pollStoreWhileWaiting?: boolean;
 }
 
 /** The submitter's and poller's side of async jobs. */
@@ -93,6 +99,10 @@ export interface JobService {
 }
 
 /** Response headers never stored or replayed (hop-by-hop, or recomputed from the stored body). */
+/** Polling of the job store during the sync wait (a job finished by another process). */
+const FIRST_POLL_MS = 250;
+const MAX_POLL_MS = 1_000;
+
 export const UNSTORED_RESPONSE_HEADERS: readonly string[] = Object.freeze(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'trailer']);
 
 /**
@@ -112,6 +122,7 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
   const defaultRunDeadlineMs = options.runDeadlineMs ?? 1_800_000;
   const defaultRetentionMs = options.retentionMs ?? 86_400_000;
   const pollAfterMs = options.pollAfterMs ?? 5_000;
+  const pollStore = options.pollStoreWhileWaiting ?? false;
 
   async function persist(submission: JobSubmission): Promise<JobRecord> {
     const now = clock.now();
@@ -212,16 +223,36 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
   function waitForFinish(jobId: string, waitMs: number, signal: AbortSignal | undefined): { promise: Promise<JobRecord | undefined>; cancel(): void } {
     const waiting = signals.waitForFinish(jobId);
     let disarm: () => void = () => undefined;
+    let disarmPoll: () => void = () => undefined;
     let onAbort: () => void = () => undefined;
-    const stop = new Promise<undefined>((resolve) => {
+    let stopped = false;
+    const stop = new Promise<JobRecord | undefined>((resolve) => {
       disarm = setTimer(() => resolve(undefined), waitMs);
       onAbort = () => resolve(undefined);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted === true) resolve(undefined);
+      // The job may run in another process (the Functions app's Service Bus worker), which sends no
+      // in-process event: poll the store too, from 250 ms backing off to 1 s, until the mark.
+      const poll = (delayMs: number): void => {
+        disarmPoll = setTimer(() => {
+          if (stopped) return;
+          void jobs.get(jobId).then(
+            (current) => {
+              if (stopped) return;
+              if (current !== undefined && isFinished(current.status)) resolve(current);
+              else poll(Math.min(delayMs * 2, MAX_POLL_MS));
+            },
+            () => !stopped && poll(Math.min(delayMs * 2, MAX_POLL_MS)),
+          );
+        }, delayMs);
+      };
+      if (pollStore) poll(FIRST_POLL_MS);
     });
     const cancel = (): void => {
+      stopped = true;
       waiting.cancel();
       disarm();
+      disarmPoll();
       signal?.removeEventListener('abort', onAbort);
     };
     return { promise: Promise.race([waiting.promise, stop]).finally(cancel), cancel };

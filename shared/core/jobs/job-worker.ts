@@ -215,7 +215,15 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
       const contentType = response.headers.get('content-type');
       // Streamed, not buffered: the payload store pulls the backend body at its own pace.
       const responseKey = jobPayloadKey(job.owner, job.id, 'response', job.attempts);
-      const { bytes } = await payloads.put(responseKey, response.body ?? empty(), contentType === null ? {} : { contentType }, { signal: controller.signal });
+      let bytes: number;
+      try {
+        ({ bytes } = await payloads.put(responseKey, response.body ?? empty(), contentType === null ? {} : { contentType }, { signal: controller.signal }));
+      } catch (error) {
+        // A store that failed before (or while) reading the body must not leave the call running: ending
+        // the body releases its capacity lease and stops the backend.
+        await response.body?.[Symbol.asyncIterator]().return?.();
+        throw error;
+      }
       const usage = execution.usage?.();
       await stopHeartbeat();
       const now = clock.now();

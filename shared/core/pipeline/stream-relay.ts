@@ -41,11 +41,15 @@ export interface RelayOptions {
  * backend call is aborted so it stops producing tokens.
  */
 export function relayBody(options: RelayOptions): AsyncIterable<Uint8Array> {
+  // Single use: every call of [Symbol.asyncIterator] returns the same iterator (a second relay over the
+  // same backend body would finish the call twice).
+  let iterator: AsyncIterator<Uint8Array> | undefined;
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      if (iterator !== undefined) return iterator;
       const inner = relay(options);
       let started = false;
-      return {
+      iterator = {
         next: () => {
           started = true;
           return inner.next();
@@ -63,6 +67,7 @@ export function relayBody(options: RelayOptions): AsyncIterable<Uint8Array> {
           return inner.return(undefined);
         },
       };
+      return iterator;
     },
   };
 }
@@ -91,6 +96,9 @@ async function* relay(options: RelayOptions): AsyncGenerator<Uint8Array> {
       if (chunk === undefined) continue;
       if (observe !== undefined) observe(chunk);
       yield chunk;
+      // The idle deadline measures the backend's silence, not the caller's: time spent waiting for a slow
+      // reader to pull the last chunk does not count.
+      lastChunkAt = now();
     }
     const rest = filter?.end();
     if (rest !== undefined) {
