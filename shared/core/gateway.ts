@@ -123,6 +123,8 @@ interface Snapshot {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const JSON_BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+/** Thrown when a queued call reaches the sync wait and is to become a job. */
+const UPGRADE_TO_JOB = Symbol('upgrade to job');
 const FALLBACK_CODES = new Set(['GW_ERR_BACKEND_EXHAUSTED', 'GW_ERR_BACKEND_ALL_OPEN', 'GW_ERR_BACKEND_THROTTLED', 'GW_ERR_BACKEND_TIMEOUT', 'GW_ERR_BACKEND_NONE_CONFIGURED']);
 
 /**
@@ -288,25 +290,33 @@ export function createGateway(deps: GatewayDeps): Gateway {
         }
       }
 
-      // Async opt-in: persist and queue the call; answer inline if it finishes within the sync wait, else 202.
-      if (admission !== undefined && deps.jobs !== undefined && isAsyncRequested(request.headers)) {
-        if (!s.config.async.enabled || !admission.asyncAllowed) throw new GatewayError('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
-        const submitted = await deps.jobs.service.submitAndWait({
+      // Persist and queue the call as a job; answer inline if it finishes within `syncWaitMs`, else 202.
+      const submitJob = async (jobAdmission: Admission, syncWaitMs?: number): Promise<GatewayResponse> => {
+        const submitted = await deps.jobs!.service.submitAndWait({
           requestId,
-          caller: admission.caller,
+          caller: jobAdmission.caller,
           routeId: match.route.id,
           model,
-          priority: admission.priority,
+          priority: jobAdmission.priority,
           request: { method: request.method, path: url.pathname + url.search, headers: new Headers({ ...headers, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) }), body: body },
-          retentionMs: Math.min(admission.asyncResultRetentionMs, s.config.async.retentionMs),
+          retentionMs: Math.min(jobAdmission.asyncResultRetentionMs, s.config.async.retentionMs),
           signal: request.signal,
+          syncWaitMs,
         });
         // The quota is charged the reservation once the job is accepted: it runs later, possibly elsewhere
         // (a failed submission releases it in the catch below).
         if (reservation !== undefined) void reservation.settle(reservation.reservedTokens).catch(() => undefined);
         reservation = undefined;
         return submitted;
+      };
+      if (admission !== undefined && deps.jobs !== undefined && isAsyncRequested(request.headers)) {
+        if (!s.config.async.enabled || !admission.asyncAllowed) throw new GatewayError('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
+        return await submitJob(admission);
       }
+      // A non-streaming call of a caller allowed async mode that waits in the queue past the sync wait is
+      // upgraded to a job (202 + Location) instead of holding its HTTP response open (the seed's
+      // AsyncTriggerTimeout, counted from the queue).
+      const upgradable = admission !== undefined && deps.jobs !== undefined && s.config.async.enabled && admission.asyncAllowed && json?.stream !== true && context.asyncJobId === undefined;
 
 
       const input = {
@@ -315,13 +325,26 @@ export function createGateway(deps: GatewayDeps): Gateway {
         pinnedBackendId: pinned !== undefined && poolHas(s, match.route.pool, pinned) ? pinned : undefined,
       };
       let leases = 0;
-      const result = await dispatchWithFallbacks(s, match.route, input, summary, async (poolId) => {
-        if (context.capacityHeld === true || lease?.poolId === poolId) return;
-        if (lease !== undefined) deps.gate.release(lease);
-        lease = undefined;
-        lease = await schedule(s, poolId, leases++ === 0 ? requestId : `${requestId}#${leases}`, context, deadline, request.signal);
-        summary.lease = lease;
-      });
+      let result: DispatchResult;
+      try {
+        result = await dispatchWithFallbacks(s, match.route, input, summary, async (poolId) => {
+          if (context.capacityHeld === true || lease?.poolId === poolId) return;
+          if (lease !== undefined) deps.gate.release(lease);
+          lease = undefined;
+          const first = leases === 0;
+          const upgradeAfter = first && upgradable ? AbortSignal.timeout(s.config.async.syncWaitMs) : undefined;
+          try {
+            lease = await schedule(s, poolId, leases++ === 0 ? requestId : `${requestId}#${leases}`, context, deadline, upgradeAfter === undefined ? request.signal : AbortSignal.any([request.signal, upgradeAfter]));
+          } catch (error) {
+            if (upgradeAfter?.aborted === true && !request.signal.aborted) throw UPGRADE_TO_JOB;
+            throw error;
+          }
+          summary.lease = lease;
+        });
+      } catch (error) {
+        if (error === UPGRADE_TO_JOB && admission !== undefined) return await submitJob(admission, 0);
+        throw error;
+      }
       if (createsState(target, request.method) && result.response.status < 300) {
         const sniffer = new StateIdSniffer();
         const backendId = result.backend.id;

@@ -85,6 +85,38 @@ describe('async jobs through the HTTP surface', () => {
     expect(response.headers.get('x-gateway-error-code')).toBe('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
   });
 
+  it('upgrades a call that waits in the queue past the sync wait to a job (202), which then completes', async () => {
+    await h.close();
+    h = await startHarness({
+      simulators: { a: {} },
+      config: (urls) =>
+        defaultConfig(urls, {
+          backends: [{ id: 'a', url: urls.a!, kind: 'openai', maxConcurrency: 1 }],
+          governance: {
+            identity: { apiKeys: { enabled: true, keys: [{ id: 'alice', sha256: hashApiKey(ALICE), profile: 'batch', userId: 'alice' }] } },
+            profiles: [{ id: 'batch', tier: 'batch', async: { allowed: true } }],
+          },
+          async: { syncWaitMs: 200, pollIntervalMs: 50 },
+        }),
+    });
+    const holding = postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, 'x-sim-fault': 'latency-ms=900' });
+    await h.sims.a!.waitForAttempts(1);
+    const queued = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE });
+    expect(queued.status).toBe(202);
+    const location = queued.headers.get('location')!;
+    expect(location).toMatch(/^\/jobs\//);
+    expect((await holding).status).toBe(200);
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'succeeded'; i++) {
+      status = ((await (await fetch(`${h.url}${location}`, { headers: { 'api-key': ALICE } })).json()) as { status: string }).status;
+      if (status !== 'succeeded') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe('succeeded');
+    const result = await fetch(`${h.url}${location}/result`, { headers: { 'api-key': ALICE } });
+    expect(result.status).toBe(200);
+    expect(h.sims.a!.attempts()).toHaveLength(2);
+  });
+
   it('cancels a queued job', async () => {
     const response = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, 'x-gateway-async': 'true', 'x-sim-fault': 'latency-ms=1500' });
     const location = response.headers.get('location')!;
