@@ -5,9 +5,19 @@ import tseslint from 'typescript-eslint';
 const azureAndDurable = [
   { group: ['@azure/*'], message: 'shared/core is web-standard: Azure SDKs belong in shared/adapters/azure.' },
   { group: ['durable-functions', '@azure/functions'], message: 'Functions packages belong in functions/ only.' },
-  { group: ['undici', 'jose', 'js-tiktoken', 'applicationinsights', 'zod'], message: 'shared/core imports shared/{core,ports} and Node built-ins only; put the package behind a port.' },
-  { group: ['**/adapters/**', '**/composition/**', '**/standalone/**', '**/functions/**'], message: 'shared/core may import shared/core and shared/ports only.' },
-  { group: ['**/config/**'], allowTypeImports: true, message: 'shared/core may import config types (import type) but not the loaders.' },
+  {
+    group: ['undici', 'jose', 'js-tiktoken', 'applicationinsights', 'zod'],
+    message: 'shared/core imports shared/{core,ports} and Node built-ins only; put the package behind a port.',
+  },
+  {
+    group: ['**/adapters/**', '**/composition/**', '**/standalone/**', '**/functions/**'],
+    message: 'shared/core may import shared/core and shared/ports only.',
+  },
+  {
+    group: ['**/config/**'],
+    allowTypeImports: true,
+    message: 'shared/core may import config types (import type) but not the loaders.',
+  },
 ];
 
 export default tseslint.config(
@@ -15,7 +25,33 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly', URL: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', Request: 'readonly', Response: 'readonly', Headers: 'readonly', ReadableStream: 'readonly', TransformStream: 'readonly', WritableStream: 'readonly', fetch: 'readonly', structuredClone: 'readonly', performance: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        queueMicrotask: 'readonly',
+        URL: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        Request: 'readonly',
+        Response: 'readonly',
+        Headers: 'readonly',
+        ReadableStream: 'readonly',
+        TransformStream: 'readonly',
+        WritableStream: 'readonly',
+        fetch: 'readonly',
+        structuredClone: 'readonly',
+        performance: 'readonly',
+        Buffer: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
@@ -26,7 +62,11 @@ export default tseslint.config(
     ignores: ['shared/core/**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: azureAndDurable }],
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'shared/core reads no environment: configuration is injected.' }, { object: 'Date', property: 'now', message: 'shared/core takes time from an injected Clock.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'shared/core reads no environment: configuration is injected.' },
+        { object: 'Date', property: 'now', message: 'shared/core takes time from an injected Clock.' },
+      ],
     },
   },
   {
@@ -39,14 +79,27 @@ export default tseslint.config(
   {
     files: ['shared/**/*.ts', 'simulator/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@azure/functions', 'durable-functions'], message: 'Functions packages belong in functions/ only.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@azure/functions', 'durable-functions'],
+              message: 'Functions packages belong in functions/ only.',
+            },
+          ],
+        },
+      ],
     },
     ignores: ['shared/core/**', 'shared/ports/**'],
   },
   {
     files: ['shared/adapters/memory/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@azure/*', 'durable-functions'], message: 'Memory adapters use no Azure SDK.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@azure/*', 'durable-functions'], message: 'Memory adapters use no Azure SDK.' }] },
+      ],
     },
   },
 );

@@ -1,15 +1,6 @@
 /** How a request ended, as far as the simulator is concerned. */
 export type AttemptOutcome =
-  | 'pending'
-  | 'ok'
-  | 'error'
-  | 'reset'
-  | 'hang'
-  | 'cut'
-  | 'stall'
-  | 'malformed'
-  | 'no-done'
-  | 'client-aborted';
+  'pending' | 'ok' | 'error' | 'reset' | 'hang' | 'cut' | 'stall' | 'malformed' | 'no-done' | 'client-aborted';
 
 /**
  * One request the simulator saw (control requests under `/_sim/` excluded).

@@ -81,7 +81,14 @@ function azureContentFilter(): string {
 function openAiError(status: number, reason: ErrorReason, message: string | undefined): string {
   if (reason === 'content-filter') return azureContentFilter();
   if (reason === 'context-length') {
-    return JSON.stringify({ error: { message: message ?? CONTEXT_LENGTH_MESSAGE, type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } });
+    return JSON.stringify({
+      error: {
+        message: message ?? CONTEXT_LENGTH_MESSAGE,
+        type: 'invalid_request_error',
+        param: 'messages',
+        code: 'context_length_exceeded',
+      },
+    });
   }
   const known = OPENAI_TYPES[status] ?? (status >= 500 ? OPENAI_TYPES[500] : OPENAI_TYPES[400]);
   const [type, defaultCode, defaultMessage] = known as [string, string | null, string];
@@ -109,7 +116,10 @@ export function errorBody(api: ApiKind | null, status: number, reason: ErrorReas
         ? 'invalid_request_error'
         : (ANTHROPIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'));
     const text =
-      message ?? (reason === 'context-length' ? 'prompt is too long: 210000 tokens > 200000 maximum' : `Simulated ${status} error.`);
+      message ??
+      (reason === 'context-length'
+        ? 'prompt is too long: 210000 tokens > 200000 maximum'
+        : `Simulated ${status} error.`);
     return JSON.stringify({ type: 'error', error: { type, message: text } });
   }
   if (api === 'gemini') {

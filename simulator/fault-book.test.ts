@@ -30,11 +30,20 @@ describe('FaultBook', () => {
   it('flaps when the window repeats every-ms', () => {
     const book = new FaultBook([parseFaultSpec('503;for-ms=100;every-ms=1000')], EPOCH);
     const at = (ms: number): number => book.resolve(q(ms))?.spec.status ?? 200;
-    expect([at(0), at(99), at(100), at(999), at(1000), at(1099), at(1100), at(5050)]).toEqual([503, 503, 200, 200, 503, 503, 200, 503]);
+    expect([at(0), at(99), at(100), at(999), at(1000), at(1099), at(1100), at(5050)]).toEqual([
+      503, 503, 200, 200, 503, 503, 200, 503,
+    ]);
   });
 
   it('takes the first instance rule that holds', () => {
-    const book = new FaultBook([parseFaultSpec('429;path=/v1/embeddings'), parseFaultSpec('502;model=gpt-4o-mini'), parseFaultSpec('latency-ms=5')], EPOCH);
+    const book = new FaultBook(
+      [
+        parseFaultSpec('429;path=/v1/embeddings'),
+        parseFaultSpec('502;model=gpt-4o-mini'),
+        parseFaultSpec('latency-ms=5'),
+      ],
+      EPOCH,
+    );
     expect(book.resolve(q(0, { path: '/v1/embeddings' }))?.spec).toEqual({ status: 429, path: '/v1/embeddings' });
     expect(book.resolve(q(0, { model: 'gpt-4o-mini' }))?.spec.status).toBe(502);
     expect(book.resolve(q(0))?.spec).toEqual({ latencyMs: 5 });

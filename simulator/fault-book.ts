@@ -87,7 +87,10 @@ export class FaultBook {
     if (!instance && !requestApplies) return null;
     if (!requestApplies) return instance;
     if (!instance) return request;
-    return { spec: { ...instance.spec, ...(request as RequestRule).spec }, text: `${instance.text} + ${(request as RequestRule).text}` };
+    return {
+      spec: { ...instance.spec, ...(request as RequestRule).spec },
+      text: `${instance.text} + ${(request as RequestRule).text}`,
+    };
   }
 
   private holds(spec: FaultSpec, used: number, query: FaultQuery): boolean {

@@ -24,9 +24,18 @@ describe('parseFaultSpec', () => {
     ['context-length', { fault: 'context-length' }],
     ['content-filter', { fault: 'content-filter' }],
     [' 500 ; from-ms=1000 ; for-ms=2000 ; every-ms=10000 ', { status: 500, fromMs: 1000, forMs: 2000, everyMs: 10000 }],
-    ['latency-ms=50;first-token-ms=20;tps=12.5;tokens=5', { latencyMs: 50, firstTokenDelayMs: 20, tokensPerSecond: 12.5, completionTokens: 5 }],
-    ['cached=10;cache-write=4;reasoning=7;dims=3', { cachedTokens: 10, cacheWriteTokens: 4, reasoningTokens: 7, dimensions: 3 }],
-    ['served-model=gpt-4o-2024-08-06;model=gpt-4o;path=/v1/chat', { servedModel: 'gpt-4o-2024-08-06', model: 'gpt-4o', path: '/v1/chat' }],
+    [
+      'latency-ms=50;first-token-ms=20;tps=12.5;tokens=5',
+      { latencyMs: 50, firstTokenDelayMs: 20, tokensPerSecond: 12.5, completionTokens: 5 },
+    ],
+    [
+      'cached=10;cache-write=4;reasoning=7;dims=3',
+      { cachedTokens: 10, cacheWriteTokens: 4, reasoningTokens: 7, dimensions: 3 },
+    ],
+    [
+      'served-model=gpt-4o-2024-08-06;model=gpt-4o;path=/v1/chat',
+      { servedModel: 'gpt-4o-2024-08-06', model: 'gpt-4o', path: '/v1/chat' },
+    ],
     ['401', { status: 401 }],
     [';;403;;', { status: 403 }],
   ];
@@ -73,7 +82,11 @@ describe('splitModelSpec', () => {
 
 describe('normalizeFaultSpec', () => {
   it('accepts field names, grammar keys and a numeric fault', () => {
-    expect(normalizeFaultSpec({ fault: 503, times: 2, 'retry-after-ms': 100 })).toEqual({ status: 503, times: 2, retryAfterMs: 100 });
+    expect(normalizeFaultSpec({ fault: 503, times: 2, 'retry-after-ms': 100 })).toEqual({
+      status: 503,
+      times: 2,
+      retryAfterMs: 100,
+    });
     expect(normalizeFaultSpec({ fault: 'cut', afterTokens: 3 })).toEqual({ fault: 'cut', afterTokens: 3 });
   });
 

@@ -8,14 +8,7 @@
 
 /** Named faults; an HTTP error status is scripted with {@link FaultSpec.status} instead. */
 export type FaultKind =
-  | 'reset'
-  | 'hang'
-  | 'cut'
-  | 'stall'
-  | 'malformed'
-  | 'no-done'
-  | 'context-length'
-  | 'content-filter';
+  'reset' | 'hang' | 'cut' | 'stall' | 'malformed' | 'no-done' | 'context-length' | 'content-filter';
 
 /** Every named fault, in documentation order. */
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -164,7 +157,9 @@ export function setFaultField(spec: FaultSpec, def: FieldDef, value: unknown): v
     }
     case 'kind': {
       if (typeof value !== 'string' || !isFaultKind(value)) {
-        throw new FaultSpecError(`fault: unknown fault ${JSON.stringify(value)} (expected a status 400-599 or one of ${FAULT_KINDS.join(', ')})`);
+        throw new FaultSpecError(
+          `fault: unknown fault ${JSON.stringify(value)} (expected a status 400-599 or one of ${FAULT_KINDS.join(', ')})`,
+        );
       }
       target[def.field] = value;
       return;
@@ -176,7 +171,9 @@ export function setFaultField(spec: FaultSpec, def: FieldDef, value: unknown): v
       else if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value)) n = Number(value);
       else throw new FaultSpecError(`${def.key}: expected a number, got ${JSON.stringify(value)}`);
       if (!Number.isFinite(n) || (def.type === 'int' && !Number.isInteger(n))) {
-        throw new FaultSpecError(`${def.key}: expected ${def.type === 'int' ? 'a whole number' : 'a number'}, got ${String(value)}`);
+        throw new FaultSpecError(
+          `${def.key}: expected ${def.type === 'int' ? 'a whole number' : 'a number'}, got ${String(value)}`,
+        );
       }
       if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
         throw new FaultSpecError(`${def.key}: ${n} is outside ${def.min ?? '-inf'}..${def.max ?? 'inf'}`);

@@ -52,7 +52,10 @@ export const anthropicRenderer: Renderer = {
           },
         }),
       ) +
-      sseEvent('content_block_start', '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}') +
+      sseEvent(
+        'content_block_start',
+        '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+      ) +
       sseEvent('ping', '{"type":"ping"}');
     const close =
       sseEvent('content_block_stop', '{"type":"content_block_stop","index":0}') +

@@ -53,7 +53,15 @@ export const chatRenderer: Renderer = {
     let open = '';
     if (g.azure) {
       open += sseData(
-        JSON.stringify({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: AZURE_PROMPT_FILTER_RESULTS, usage: null }),
+        JSON.stringify({
+          choices: [],
+          created: 0,
+          id: '',
+          model: '',
+          object: '',
+          prompt_filter_results: AZURE_PROMPT_FILTER_RESULTS,
+          usage: null,
+        }),
       );
     }
     open += sseData(`${head}{"role":"assistant","content":"","refusal":null}${tail}`);

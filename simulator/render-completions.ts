@@ -1,5 +1,13 @@
 import { completionText, completionTokenText } from './token-count.js';
-import { MALFORMED_SSE, OPENAI_DONE, openAiUsage, sseData, type Generation, type Renderer, type StreamShape } from './generation.js';
+import {
+  MALFORMED_SSE,
+  OPENAI_DONE,
+  openAiUsage,
+  sseData,
+  type Generation,
+  type Renderer,
+  type StreamShape,
+} from './generation.js';
 
 /**
  * OpenAI / Azure OpenAI legacy completions (`text_completion`). Streaming follows the chat rules:
@@ -12,7 +20,14 @@ export const completionsRenderer: Renderer = {
       object: 'text_completion',
       created: g.createdS,
       model: g.model,
-      choices: [{ text: completionText(g.completionTokens), index: 0, logprobs: null, finish_reason: g.truncated ? 'length' : 'stop' }],
+      choices: [
+        {
+          text: completionText(g.completionTokens),
+          index: 0,
+          logprobs: null,
+          finish_reason: g.truncated ? 'length' : 'stop',
+        },
+      ],
       usage: openAiUsage(g),
     });
   },
@@ -20,16 +35,28 @@ export const completionsRenderer: Renderer = {
   stream(g: Generation): StreamShape {
     const usageNull = g.includeUsage || g.azure ? ',"usage":null' : '';
     const head = `{"id":${JSON.stringify(g.id)},"object":"text_completion","created":${g.createdS},"model":${JSON.stringify(g.model)},"choices":[{"text":`;
-    let close = sseData(`${head}"","index":0,"logprobs":null,"finish_reason":"${g.truncated ? 'length' : 'stop'}"}]${usageNull}}`);
+    let close = sseData(
+      `${head}"","index":0,"logprobs":null,"finish_reason":"${g.truncated ? 'length' : 'stop'}"}]${usageNull}}`,
+    );
     if (g.includeUsage) {
       close += sseData(
-        JSON.stringify({ id: g.id, object: 'text_completion', created: g.createdS, model: g.model, choices: [], usage: openAiUsage(g) }),
+        JSON.stringify({
+          id: g.id,
+          object: 'text_completion',
+          created: g.createdS,
+          model: g.model,
+          choices: [],
+          usage: openAiUsage(g),
+        }),
       );
     }
     return {
       contentType: 'text/event-stream; charset=utf-8',
       open: '',
-      token: (index) => sseData(`${head}${JSON.stringify(completionTokenText(index))},"index":0,"logprobs":null,"finish_reason":null}]${usageNull}}`),
+      token: (index) =>
+        sseData(
+          `${head}${JSON.stringify(completionTokenText(index))},"index":0,"logprobs":null,"finish_reason":null}]${usageNull}}`,
+        ),
       close,
       done: OPENAI_DONE,
       malformed: MALFORMED_SSE,

@@ -51,7 +51,9 @@ export function embeddingVector(text: string, dimensions: number): Float32Array 
 export function embeddingsBody(request: EmbeddingsRequest): string {
   const data = embeddingInputs(request.input).map((text, index) => {
     const vector = embeddingVector(text, request.dimensions);
-    const embedding = request.base64 ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64') : Array.from(vector);
+    const embedding = request.base64
+      ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64')
+      : Array.from(vector);
     return { object: 'embedding', index, embedding };
   });
   return JSON.stringify({

@@ -34,7 +34,9 @@ function messageItem(g: Generation, done: boolean): Record<string, unknown> {
     type: 'message',
     status: done ? 'completed' : 'in_progress',
     role: 'assistant',
-    content: done ? [{ type: 'output_text', text: completionText(g.completionTokens), annotations: [], logprobs: [] }] : [],
+    content: done
+      ? [{ type: 'output_text', text: completionText(g.completionTokens), annotations: [], logprobs: [] }]
+      : [],
   };
 }
 
@@ -93,11 +95,22 @@ export function createResponsesRenderer(meta: ResponseMeta): Renderer {
       const itemId = messageId(g);
       const pending = responseObject(g, meta, 'in_progress');
       const open =
-        sseEvent('response.created', JSON.stringify({ type: 'response.created', sequence_number: 0, response: pending })) +
-        sseEvent('response.in_progress', JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response: pending })) +
+        sseEvent(
+          'response.created',
+          JSON.stringify({ type: 'response.created', sequence_number: 0, response: pending }),
+        ) +
+        sseEvent(
+          'response.in_progress',
+          JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response: pending }),
+        ) +
         sseEvent(
           'response.output_item.added',
-          JSON.stringify({ type: 'response.output_item.added', sequence_number: 2, output_index: 0, item: messageItem(g, false) }),
+          JSON.stringify({
+            type: 'response.output_item.added',
+            sequence_number: 2,
+            output_index: 0,
+            item: messageItem(g, false),
+          }),
         ) +
         sseEvent(
           'response.content_part.added',
@@ -115,7 +128,15 @@ export function createResponsesRenderer(meta: ResponseMeta): Renderer {
       const close =
         sseEvent(
           'response.output_text.done',
-          JSON.stringify({ type: 'response.output_text.done', sequence_number: seq++, item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }),
+          JSON.stringify({
+            type: 'response.output_text.done',
+            sequence_number: seq++,
+            item_id: itemId,
+            output_index: 0,
+            content_index: 0,
+            text,
+            logprobs: [],
+          }),
         ) +
         sseEvent(
           'response.content_part.done',
@@ -130,11 +151,19 @@ export function createResponsesRenderer(meta: ResponseMeta): Renderer {
         ) +
         sseEvent(
           'response.output_item.done',
-          JSON.stringify({ type: 'response.output_item.done', sequence_number: seq++, output_index: 0, item: messageItem(g, true) }),
+          JSON.stringify({
+            type: 'response.output_item.done',
+            sequence_number: seq++,
+            output_index: 0,
+            item: messageItem(g, true),
+          }),
         );
       const status = finishedStatus(g);
       const finalType = status === 'completed' ? 'response.completed' : 'response.incomplete';
-      const done = sseEvent(finalType, JSON.stringify({ type: finalType, sequence_number: seq, response: responseObject(g, meta, status) }));
+      const done = sseEvent(
+        finalType,
+        JSON.stringify({ type: finalType, sequence_number: seq, response: responseObject(g, meta, status) }),
+      );
       const itemIdJson = JSON.stringify(itemId);
       return {
         contentType: 'text/event-stream; charset=utf-8',

@@ -26,7 +26,12 @@ const OPENAI_OPS: Readonly<Record<string, ApiKind>> = {
   responses: 'responses',
 };
 
-function gen(api: ApiKind, azure: boolean, pathModel: string | null = null, pathStream: boolean | null = null): GenerateRoute {
+function gen(
+  api: ApiKind,
+  azure: boolean,
+  pathModel: string | null = null,
+  pathStream: boolean | null = null,
+): GenerateRoute {
   return { action: 'generate', api, azure, pathModel, pathStream };
 }
 

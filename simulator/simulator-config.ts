@@ -53,14 +53,16 @@ const NUMBER_LIMITS: Readonly<Record<string, [min: number, max: number]>> = {
  * @example parseSimulatorConfig({ faults: ['503;times=2'], latencyMs: 20 })
  */
 export function parseSimulatorConfig(value: unknown): SimulatorConfig {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FaultSpecError('config must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new FaultSpecError('config must be a JSON object');
   const problems: string[] = [];
   const config: SimulatorConfig = {};
   const target = config as Record<string, unknown>;
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     const limits = NUMBER_LIMITS[key];
     if (limits) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < limits[0] || v > limits[1]) problems.push(`${key}: expected a number in ${limits[0]}..${limits[1]}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < limits[0] || v > limits[1])
+        problems.push(`${key}: expected a number in ${limits[0]}..${limits[1]}`);
       else target[key] = v;
     } else if (key === 'apiKey' || key === 'servedModel') {
       if (v !== null && (typeof v !== 'string' || v === '')) problems.push(`${key}: expected a non-empty text or null`);

@@ -27,7 +27,11 @@ describe('control endpoint', () => {
   });
 
   it('lists every attempt with its request facts, fault and outcome, and not its own calls', async () => {
-    await postJson(`${sim.url}/v1/chat/completions?api-version=1`, { ...CHAT, model: 'gpt-4o#429;retry-after=1' }, { 'X-Custom': 'A' });
+    await postJson(
+      `${sim.url}/v1/chat/completions?api-version=1`,
+      { ...CHAT, model: 'gpt-4o#429;retry-after=1' },
+      { 'X-Custom': 'A' },
+    );
     await postJson(`${sim.url}/v1/chat/completions`, CHAT);
     await fetch(`${sim.url}/v1/models`);
     const attempts = (await (await fetch(`${sim.url}/_sim/attempts`)).json()) as Record<string, any>[];
@@ -52,9 +56,15 @@ describe('control endpoint', () => {
   });
 
   it('replaces the fault config at runtime and reports it', async () => {
-    const set = await postJson(`${sim.url}/_sim/config`, { faults: ['503;times=1', { status: 429, retryAfterMs: 50 }], latencyMs: 0 });
+    const set = await postJson(`${sim.url}/_sim/config`, {
+      faults: ['503;times=1', { status: 429, retryAfterMs: 50 }],
+      latencyMs: 0,
+    });
     expect(set.status).toBe(200);
-    expect(await (await fetch(`${sim.url}/_sim/config`)).json()).toEqual({ faults: ['503;times=1', { status: 429, retryAfterMs: 50 }], latencyMs: 0 });
+    expect(await (await fetch(`${sim.url}/_sim/config`)).json()).toEqual({
+      faults: ['503;times=1', { status: 429, retryAfterMs: 50 }],
+      latencyMs: 0,
+    });
     const first = await postJson(`${sim.url}/v1/chat/completions`, CHAT);
     const second = await postJson(`${sim.url}/v1/chat/completions`, CHAT);
     expect([first.status, second.status, second.headers.get('retry-after-ms')]).toEqual([503, 429, '50']);
@@ -118,7 +128,12 @@ describe('attempts log', () => {
 
 describe('start options', () => {
   it('applies instance defaults and start-time faults; configure falls back to them and re-arms the rules', async () => {
-    const own = await startSimulator({ name: 'opts', defaultCompletionTokens: 3, servedModel: 'gpt-4o-2024-08-06', faults: ['500;once'] });
+    const own = await startSimulator({
+      name: 'opts',
+      defaultCompletionTokens: 3,
+      servedModel: 'gpt-4o-2024-08-06',
+      faults: ['500;once'],
+    });
     try {
       expect((await postJson(`${own.url}/v1/chat/completions`, CHAT)).status).toBe(500);
       const body = (await (await postJson(`${own.url}/v1/chat/completions`, CHAT)).json()) as Record<string, any>;

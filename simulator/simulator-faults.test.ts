@@ -21,7 +21,8 @@ afterAll(async () => {
   await sim.close();
 });
 
-const chat = (headers: Record<string, string> = {}, body: unknown = CHAT): Promise<Response> => postJson(`${sim.url}/v1/chat/completions`, body, headers);
+const chat = (headers: Record<string, string> = {}, body: unknown = CHAT): Promise<Response> =>
+  postJson(`${sim.url}/v1/chat/completions`, body, headers);
 
 describe('throttling', () => {
   it.each([
@@ -29,14 +30,20 @@ describe('throttling', () => {
     ['429;retry-after=3', { 'retry-after': '3' }],
     ['429;retry-after-ms=200', { 'retry-after-ms': '200' }],
     ['429;x-ms-retry-after-ms=1500', { 'x-ms-retry-after-ms': '1500' }],
-    ['429;retry-after=1;retry-after-ms=1000;x-ms-retry-after-ms=1000', { 'retry-after': '1', 'retry-after-ms': '1000', 'x-ms-retry-after-ms': '1000' }],
+    [
+      '429;retry-after=1;retry-after-ms=1000;x-ms-retry-after-ms=1000',
+      { 'retry-after': '1', 'retry-after-ms': '1000', 'x-ms-retry-after-ms': '1000' },
+    ],
   ])('answers %s with the scripted retry headers', async (spec, headers) => {
     const res = await chat({ 'x-sim-fault': spec });
     expect(res.status).toBe(429);
     for (const name of ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms']) {
       expect(res.headers.get(name)).toBe((headers as Record<string, string>)[name] ?? null);
     }
-    expect(((await res.json()) as Record<string, any>).error).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded' });
+    expect(((await res.json()) as Record<string, any>).error).toMatchObject({
+      type: 'requests',
+      code: 'rate_limit_exceeded',
+    });
   });
 
   it('sends retry-after as an HTTP date from the simulator clock', async () => {
@@ -57,7 +64,10 @@ describe('throttling', () => {
     expect(bySuffix.headers.get('retry-after-ms')).toBe('200');
     const byQuery = await postJson(`${sim.url}/v1/chat/completions?sim-fault=503`, CHAT);
     expect(byQuery.status).toBe(503);
-    expect(sim.attempts().map((a) => [a.model, a.status])).toEqual([['gpt-4o-mini', 429], ['gpt-4o', 503]]);
+    expect(sim.attempts().map((a) => [a.model, a.status])).toEqual([
+      ['gpt-4o-mini', 429],
+      ['gpt-4o', 503],
+    ]);
   });
 
   it('lets the header override the model suffix field by field', async () => {
@@ -95,7 +105,9 @@ describe('server errors', () => {
       clockMs = base;
       return status;
     };
-    expect([await at(0), await at(1000), await at(2999), await at(3000), await at(11_500), await at(13_000)]).toEqual([200, 503, 503, 200, 503, 200]);
+    expect([await at(0), await at(1000), await at(2999), await at(3000), await at(11_500), await at(13_000)]).toEqual([
+      200, 503, 503, 200, 503, 200,
+    ]);
   });
 
   it('applies instance rules only to the matching path or model', async () => {
@@ -110,22 +122,40 @@ describe('caller errors', () => {
   it('answers context_length_exceeded in the OpenAI shape', async () => {
     const res = await chat({ 'x-sim-fault': 'context-length' });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as Record<string, any>).error).toMatchObject({ type: 'invalid_request_error', code: 'context_length_exceeded', param: 'messages' });
+    expect(((await res.json()) as Record<string, any>).error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'context_length_exceeded',
+      param: 'messages',
+    });
   });
 
   it('answers the Azure content filter error', async () => {
-    const res = await postJson(`${sim.url}/openai/deployments/d/chat/completions?api-version=2024-10-21`, CHAT, { 'x-sim-fault': 'content-filter' });
+    const res = await postJson(`${sim.url}/openai/deployments/d/chat/completions?api-version=2024-10-21`, CHAT, {
+      'x-sim-fault': 'content-filter',
+    });
     expect(res.status).toBe(400);
     const error = ((await res.json()) as Record<string, any>).error;
-    expect(error).toMatchObject({ code: 'content_filter', status: 400, innererror: { code: 'ResponsibleAIPolicyViolation' } });
+    expect(error).toMatchObject({
+      code: 'content_filter',
+      status: 400,
+      innererror: { code: 'ResponsibleAIPolicyViolation' },
+    });
     expect(error.innererror.content_filter_result.violence).toEqual({ filtered: true, severity: 'high' });
   });
 
   it('answers in the Anthropic and Google error shapes on their endpoints', async () => {
-    const anthropic = await postJson(`${sim.url}/v1/messages`, { model: 'c', max_tokens: 10, messages: [] }, { 'x-sim-fault': '529' });
+    const anthropic = await postJson(
+      `${sim.url}/v1/messages`,
+      { model: 'c', max_tokens: 10, messages: [] },
+      { 'x-sim-fault': '529' },
+    );
     expect(anthropic.status).toBe(529);
     expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
-    const gemini = await postJson(`${sim.url}/v1beta/models/g:generateContent`, { contents: [] }, { 'x-sim-fault': '429' });
+    const gemini = await postJson(
+      `${sim.url}/v1beta/models/g:generateContent`,
+      { contents: [] },
+      { 'x-sim-fault': '429' },
+    );
     expect(await gemini.json()).toMatchObject({ error: { code: 429, status: 'RESOURCE_EXHAUSTED' } });
   });
 
@@ -145,9 +175,17 @@ describe('credentials', () => {
     expect((await chat({ 'api-key': 'wrong' })).status).toBe(401);
     expect((await chat({ 'api-key': 'secret' })).status).toBe(200);
     expect((await chat({ authorization: 'Bearer secret' })).status).toBe(200);
-    expect((await postJson(`${sim.url}/v1/messages`, { model: 'c', max_tokens: 5, messages: [] }, { 'x-api-key': 'secret' })).status).toBe(200);
-    expect((await postJson(`${sim.url}/v1beta/models/g:generateContent?key=secret`, { contents: [] })).status).toBe(200);
-    expect((await postJson(`${sim.url}/v1beta/models/g:generateContent`, { contents: [] }, { 'x-goog-api-key': 'secret' })).status).toBe(200);
+    expect(
+      (await postJson(`${sim.url}/v1/messages`, { model: 'c', max_tokens: 5, messages: [] }, { 'x-api-key': 'secret' }))
+        .status,
+    ).toBe(200);
+    expect((await postJson(`${sim.url}/v1beta/models/g:generateContent?key=secret`, { contents: [] })).status).toBe(
+      200,
+    );
+    expect(
+      (await postJson(`${sim.url}/v1beta/models/g:generateContent`, { contents: [] }, { 'x-goog-api-key': 'secret' }))
+        .status,
+    ).toBe(200);
     const denied = await postJson(`${sim.url}/v1/messages`, { model: 'c', max_tokens: 5, messages: [] });
     expect(await denied.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
   });
@@ -190,7 +228,11 @@ describe('connection faults', () => {
 });
 
 describe('stream faults', () => {
-  const tokensIn = (text: string): number => sseJson(text).filter((c: Record<string, any>) => typeof c.choices?.[0]?.delta?.content === 'string' && c.choices[0].delta.content !== '').length;
+  const tokensIn = (text: string): number =>
+    sseJson(text).filter(
+      (c: Record<string, any>) =>
+        typeof c.choices?.[0]?.delta?.content === 'string' && c.choices[0].delta.content !== '',
+    ).length;
 
   it('cuts the stream after N tokens, with no [DONE]', async () => {
     const res = await chat({ 'x-sim-fault': 'cut;after=3' }, STREAM);
@@ -210,7 +252,12 @@ describe('stream faults', () => {
 
   it('stalls after N tokens with the socket open', async () => {
     const abort = new AbortController();
-    const res = await postJson(`${sim.url}/v1/chat/completions`, STREAM, { 'x-sim-fault': 'stall;after=2' }, abort.signal);
+    const res = await postJson(
+      `${sim.url}/v1/chat/completions`,
+      STREAM,
+      { 'x-sim-fault': 'stall;after=2' },
+      abort.signal,
+    );
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     const text = await readUntil(reader, (t) => tokensIn(t) >= 2);
     expect(tokensIn(text)).toBe(2);
@@ -237,7 +284,11 @@ describe('stream faults', () => {
   });
 
   it('drops the Anthropic message_stop on no-done', async () => {
-    const res = await postJson(`${sim.url}/v1/messages`, { model: 'c', max_tokens: 100, messages: [], stream: true }, { 'x-sim-fault': 'no-done' });
+    const res = await postJson(
+      `${sim.url}/v1/messages`,
+      { model: 'c', max_tokens: 100, messages: [], stream: true },
+      { 'x-sim-fault': 'no-done' },
+    );
     const events = sseEvents(await res.text()).map((e) => e.event);
     expect(events.at(-1)).toBe('message_delta');
   });

@@ -25,7 +25,12 @@ describe('the openai npm client against the simulator', () => {
   });
 
   it('streams a chat completion and reads the usage chunk', async () => {
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: MESSAGES,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | null | undefined;
     for await (const chunk of stream) {
@@ -53,13 +58,24 @@ describe('the openai npm client against the simulator', () => {
   it('surfaces a scripted 429 as a RateLimitError', async () => {
     const call = client.chat.completions.create({ model: 'gpt-4o-mini#429;retry-after-ms=20', messages: MESSAGES });
     await expect(call).rejects.toBeInstanceOf(RateLimitError);
-    await expect(client.chat.completions.create({ model: 'gpt-4o-mini#429', messages: MESSAGES })).rejects.toMatchObject({ status: 429 });
+    await expect(
+      client.chat.completions.create({ model: 'gpt-4o-mini#429', messages: MESSAGES }),
+    ).rejects.toMatchObject({ status: 429 });
   });
 
   it('works with the Azure client and a deployment', async () => {
-    const azure = new AzureOpenAI({ endpoint: sim.url, apiKey: 'sk-test', apiVersion: '2024-10-21', deployment: 'prod-gpt4o', maxRetries: 0 });
+    const azure = new AzureOpenAI({
+      endpoint: sim.url,
+      apiKey: 'sk-test',
+      apiVersion: '2024-10-21',
+      deployment: 'prod-gpt4o',
+      maxRetries: 0,
+    });
     const completion = await azure.chat.completions.create({ model: '', messages: MESSAGES });
     expect(completion.model).toBe('prod-gpt4o');
-    expect(sim.attempts().at(-1)).toMatchObject({ path: '/openai/deployments/prod-gpt4o/chat/completions', status: 200 });
+    expect(sim.attempts().at(-1)).toMatchObject({
+      path: '/openai/deployments/prod-gpt4o/chat/completions',
+      status: 200,
+    });
   });
 });

@@ -153,7 +153,9 @@ function readBody(req: IncomingMessage): Promise<string | null | undefined> {
     req.on('end', () => {
       if (settled) return;
       settled = true;
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8'));
+      resolve(
+        chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
+      );
     });
     req.on('close', () => {
       if (settled) return;
@@ -183,7 +185,9 @@ function maxTokensOf(api: ApiKind, body: Record<string, unknown>): number | null
       return positiveInt(body.max_output_tokens);
     case 'gemini': {
       const config = body.generationConfig;
-      return typeof config === 'object' && config !== null ? positiveInt((config as Record<string, unknown>).maxOutputTokens) : null;
+      return typeof config === 'object' && config !== null
+        ? positiveInt((config as Record<string, unknown>).maxOutputTokens)
+        : null;
     }
     case 'embeddings':
       return null;
@@ -222,11 +226,17 @@ class Simulator {
     this.store = new ResponseStore(options.maxStoredResponses ?? 10_000);
     this.modelsJson = JSON.stringify({
       object: 'list',
-      data: (options.models ?? DEFAULT_MODELS).map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'simulator' })),
+      data: (options.models ?? DEFAULT_MODELS).map((id) => ({
+        id,
+        object: 'model',
+        created: 1_700_000_000,
+        owned_by: 'simulator',
+      })),
     });
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent && !gone(res)) this.sendJson(res, 500, errorBody(null, 500, 'status', `simulator failure: ${String(error)}`));
+        if (!res.headersSent && !gone(res))
+          this.sendJson(res, 500, errorBody(null, 500, 'status', `simulator failure: ${String(error)}`));
         else res.destroy();
       });
     });
@@ -324,7 +334,8 @@ class Simulator {
       if (text.trim() !== '') {
         try {
           const parsed: unknown = JSON.parse(text);
-          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+            body = parsed as Record<string, unknown>;
           else bodyProblem = 'The request body must be a JSON object.';
         } catch {
           bodyProblem = 'We could not parse the JSON body of your request.';
@@ -365,7 +376,12 @@ class Simulator {
     if (attempt) this.log.push(attempt);
     this.noteArrival();
 
-    const respondError = (status: number, reason: ErrorReason, message?: string, spec: FaultSpec = EMPTY_SPEC): void => {
+    const respondError = (
+      status: number,
+      reason: ErrorReason,
+      message?: string,
+      spec: FaultSpec = EMPTY_SPEC,
+    ): void => {
       this.sendError(res, api, status, reason, spec, attempt, message);
     };
 
@@ -379,7 +395,8 @@ class Simulator {
         const spec: FaultSpec = {};
         if (querySpec !== null) Object.assign(spec, parseFaultSpec(querySpec));
         if (modelSpec !== null) Object.assign(spec, parseFaultSpec(modelSpec));
-        if (headerSpec !== undefined) Object.assign(spec, parseFaultSpec(Array.isArray(headerSpec) ? headerSpec.join(';') : headerSpec));
+        if (headerSpec !== undefined)
+          Object.assign(spec, parseFaultSpec(Array.isArray(headerSpec) ? headerSpec.join(';') : headerSpec));
         request = { spec, text: formatFaultSpec(spec) };
       } catch (error) {
         return respondError(400, 'bad-fault-spec', `Bad simulator fault spec: ${(error as Error).message}`);
@@ -390,7 +407,8 @@ class Simulator {
     if (settings.apiKey !== null && !authorized(req, params, settings.apiKey)) return respondError(401, 'unauthorized');
     if (bodyProblem !== null) return respondError(400, 'invalid-request', bodyProblem);
 
-    const resolved = this.book.empty && request === null ? null : this.book.resolve({ nowMs: this.now(), path, model, request });
+    const resolved =
+      this.book.empty && request === null ? null : this.book.resolve({ nowMs: this.now(), path, model, request });
     const spec = resolved?.spec ?? EMPTY_SPEC;
     if (attempt && resolved && resolved.text !== '') attempt.fault = resolved.text;
 
@@ -419,7 +437,8 @@ class Simulator {
       default:
         break;
     }
-    if (spec.status !== undefined || spec.requeue === true) return respondError(spec.status ?? 429, 'status', undefined, spec);
+    if (spec.status !== undefined || spec.requeue === true)
+      return respondError(spec.status ?? 429, 'status', undefined, spec);
 
     switch (route.action) {
       case 'models':
@@ -430,11 +449,31 @@ class Simulator {
         return this.sendBody(res, JSON_TYPE, JSON.stringify(found), spec, attempt, route.id);
       }
       case 'response-delete': {
-        if (!this.store.delete(route.id)) return respondError(404, 'not-found', `No response found with id '${route.id}'.`);
-        return this.sendBody(res, JSON_TYPE, JSON.stringify({ id: route.id, object: 'response', deleted: true }), spec, attempt, route.id);
+        if (!this.store.delete(route.id))
+          return respondError(404, 'not-found', `No response found with id '${route.id}'.`);
+        return this.sendBody(
+          res,
+          JSON_TYPE,
+          JSON.stringify({ id: route.id, object: 'response', deleted: true }),
+          spec,
+          attempt,
+          route.id,
+        );
       }
       case 'generate':
-        return this.generate(route, body, params, model, stream, background, spec, settings, res, attempt, respondError);
+        return this.generate(
+          route,
+          body,
+          params,
+          model,
+          stream,
+          background,
+          spec,
+          settings,
+          res,
+          attempt,
+          respondError,
+        );
     }
   }
 
@@ -462,8 +501,18 @@ class Simulator {
     const id = `${ID_PREFIX[api]}${this.idPrefix}${(++this.idCounter).toString(16).padStart(8, '0')}`;
 
     if (api === 'embeddings') {
-      const dimensions = spec.dimensions ?? (positiveInt(body.dimensions) !== null ? Math.min(positiveInt(body.dimensions) as number, 4096) : settings.embeddingDimensions);
-      const json = embeddingsBody({ model: reportedModel, input: body.input, dimensions, promptTokens, base64: body.encoding_format === 'base64' });
+      const dimensions =
+        spec.dimensions ??
+        (positiveInt(body.dimensions) !== null
+          ? Math.min(positiveInt(body.dimensions) as number, 4096)
+          : settings.embeddingDimensions);
+      const json = embeddingsBody({
+        model: reportedModel,
+        input: body.input,
+        dimensions,
+        promptTokens,
+        base64: body.encoding_format === 'base64',
+      });
       return this.sendBody(res, JSON_TYPE, json, spec, attempt, id);
     }
 
@@ -520,7 +569,8 @@ class Simulator {
           const workMs = background ? (spec.latencyMs ?? settings.latencyMs) + generationMs : 0;
           this.store.put(g, meta, nowMs + workMs);
         }
-        if (background) return this.sendBody(res, JSON_TYPE, JSON.stringify(responseObject(g, meta, 'queued')), spec, attempt, id);
+        if (background)
+          return this.sendBody(res, JSON_TYPE, JSON.stringify(responseObject(g, meta, 'queued')), spec, attempt, id);
         renderer = createResponsesRenderer(meta);
         break;
       }
@@ -544,7 +594,16 @@ class Simulator {
     firstTokenDelayMs: number,
     attempt: SimAttempt | null,
   ): Promise<void> {
-    res.writeHead(200, ['content-type', shape.contentType, 'cache-control', 'no-cache', 'x-request-id', g.id, 'x-sim-instance', this.name]);
+    res.writeHead(200, [
+      'content-type',
+      shape.contentType,
+      'cache-control',
+      'no-cache',
+      'x-request-id',
+      g.id,
+      'x-sim-instance',
+      this.name,
+    ]);
     res.flushHeaders();
     if (attempt) attempt.status = 200;
     if (firstTokenDelayMs > 0) {
@@ -594,10 +653,24 @@ class Simulator {
   }
 
   /** A 200 body, subject to the body faults: `cut` and `stall` after half the bytes, `malformed` instead of it. */
-  private sendBody(res: ServerResponse, contentType: string, body: string, spec: FaultSpec, attempt: SimAttempt | null, id: string | null): void {
+  private sendBody(
+    res: ServerResponse,
+    contentType: string,
+    body: string,
+    spec: FaultSpec,
+    attempt: SimAttempt | null,
+    id: string | null,
+  ): void {
     const fault = spec.fault;
     if (fault === 'malformed') body = '{not json';
-    const headers = ['content-type', contentType, 'content-length', String(Buffer.byteLength(body)), 'x-sim-instance', this.name];
+    const headers = [
+      'content-type',
+      contentType,
+      'content-length',
+      String(Buffer.byteLength(body)),
+      'x-sim-instance',
+      this.name,
+    ];
     if (id !== null) headers.push('x-request-id', id);
     res.writeHead(200, headers);
     if (fault === 'cut' || fault === 'stall') {
@@ -625,8 +698,16 @@ class Simulator {
     message?: string,
   ): void {
     const body = errorBody(api, status, reason, message);
-    const headers = ['content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)), 'x-sim-instance', this.name];
-    if (spec.retryAfterDateSeconds !== undefined) headers.push('retry-after', new Date(this.now() + spec.retryAfterDateSeconds * 1000).toUTCString());
+    const headers = [
+      'content-type',
+      JSON_TYPE,
+      'content-length',
+      String(Buffer.byteLength(body)),
+      'x-sim-instance',
+      this.name,
+    ];
+    if (spec.retryAfterDateSeconds !== undefined)
+      headers.push('retry-after', new Date(this.now() + spec.retryAfterDateSeconds * 1000).toUTCString());
     else if (spec.retryAfterSeconds !== undefined) headers.push('retry-after', String(spec.retryAfterSeconds));
     if (spec.retryAfterMs !== undefined) headers.push('retry-after-ms', String(spec.retryAfterMs));
     if (spec.xMsRetryAfterMs !== undefined) headers.push('x-ms-retry-after-ms', String(spec.xMsRetryAfterMs));
@@ -637,7 +718,14 @@ class Simulator {
   }
 
   private sendJson(res: ServerResponse, status: number, body: string): void {
-    res.writeHead(status, ['content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(body)), 'x-sim-instance', this.name]);
+    res.writeHead(status, [
+      'content-type',
+      JSON_TYPE,
+      'content-length',
+      String(Buffer.byteLength(body)),
+      'x-sim-instance',
+      this.name,
+    ]);
     res.end(body);
   }
 
@@ -662,7 +750,18 @@ class Simulator {
           this.configure(config);
           return this.sendJson(res, 200, JSON.stringify(this.runtimeConfig));
         } catch (error) {
-          return this.sendJson(res, 400, JSON.stringify({ error: { message: (error as Error).message, type: 'invalid_request_error', param: null, code: 'sim_bad_config' } }));
+          return this.sendJson(
+            res,
+            400,
+            JSON.stringify({
+              error: {
+                message: (error as Error).message,
+                type: 'invalid_request_error',
+                param: null,
+                code: 'sim_bad_config',
+              },
+            }),
+          );
         }
       }
       default:

@@ -4,7 +4,22 @@ import { completionText, completionTokenText, countPromptTokens, tokensForChars 
 describe('countPromptTokens', () => {
   it.each([
     ['chat', { messages: [{ role: 'user', content: 'Hello there!' }] }, 3],
-    ['chat', { messages: [{ role: 'system', content: 'abcd' }, { role: 'user', content: [{ type: 'text', text: 'efgh' }, { type: 'image_url', image_url: { url: 'http://x/very/long/url' } }] }] }, 2],
+    [
+      'chat',
+      {
+        messages: [
+          { role: 'system', content: 'abcd' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'efgh' },
+              { type: 'image_url', image_url: { url: 'http://x/very/long/url' } },
+            ],
+          },
+        ],
+      },
+      2,
+    ],
     ['chat', { messages: [] }, 1],
     ['chat', {}, 1],
     ['completions', { prompt: 'abcdefghi' }, 3],
@@ -15,7 +30,11 @@ describe('countPromptTokens', () => {
     ['responses', { input: [{ role: 'user', content: [{ type: 'input_text', text: 'abcdefgh' }] }] }, 2],
     ['anthropic', { system: 'abcd', messages: [{ role: 'user', content: [{ type: 'text', text: 'abcd' }] }] }, 2],
     ['anthropic', { system: [{ type: 'text', text: 'abcdefgh' }], messages: [{ role: 'user', content: 'abcd' }] }, 3],
-    ['gemini', { systemInstruction: { parts: [{ text: 'abcd' }] }, contents: [{ role: 'user', parts: [{ text: 'abcde' }] }] }, 3],
+    [
+      'gemini',
+      { systemInstruction: { parts: [{ text: 'abcd' }] }, contents: [{ role: 'user', parts: [{ text: 'abcde' }] }] },
+      3,
+    ],
   ] as const)('%s %j → %d', (api, body, expected) => {
     expect(countPromptTokens(api, body)).toBe(expected);
   });

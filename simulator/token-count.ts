@@ -62,8 +62,26 @@ export function countPromptTokens(api: ApiKind, body: unknown): number {
 }
 
 const WORDS = [
-  'Hello', 'from', 'the', 'simulator.', 'This', 'answer', 'is', 'deterministic:', 'one', 'word',
-  'per', 'token,', 'so', 'tests', 'can', 'count', 'every', 'chunk', 'they', 'receive.',
+  'Hello',
+  'from',
+  'the',
+  'simulator.',
+  'This',
+  'answer',
+  'is',
+  'deterministic:',
+  'one',
+  'word',
+  'per',
+  'token,',
+  'so',
+  'tests',
+  'can',
+  'count',
+  'every',
+  'chunk',
+  'they',
+  'receive.',
 ] as const;
 const TOKEN_TEXTS: readonly string[] = WORDS.map((w, i) => (i === 0 ? w : ` ${w}`));
 const FIRST_AFTER_WRAP = ` ${WORDS[0]}`;

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 /** The well-known development account every Azurite instance serves. */
 export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
 /** Its well-known key (public; documented by Microsoft for the storage emulator). */
-export const AZURITE_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const AZURITE_ACCOUNT_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 /** Where a running Azurite answers. Serialisable, so `globalSetup` can `provide()` it to tests. */
 export interface AzuriteEndpoints {
@@ -55,9 +56,18 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
       '--skipApiVersionCheck',
       '--loose',
       '--disableTelemetry',
-      '--blobHost', '127.0.0.1', '--blobPort', '0',
-      '--queueHost', '127.0.0.1', '--queuePort', '0',
-      '--tableHost', '127.0.0.1', '--tablePort', '0',
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
+      '--queueHost',
+      '127.0.0.1',
+      '--queuePort',
+      '0',
+      '--tableHost',
+      '127.0.0.1',
+      '--tablePort',
+      '0',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -101,7 +111,10 @@ function readPorts(child: ChildProcess, timeoutMs: number): Promise<Record<Servi
   return new Promise((resolve, reject) => {
     const ports: Partial<Record<Service, number>> = {};
     let output = '';
-    const timer = setTimeout(() => finish(new Error(`Azurite did not report its ports within ${timeoutMs} ms. Output:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`Azurite did not report its ports within ${timeoutMs} ms. Output:\n${output}`)),
+      timeoutMs,
+    );
     const finish = (error?: Error): void => {
       clearTimeout(timer);
       child.stdout?.off('data', onData);
@@ -113,7 +126,9 @@ function readPorts(child: ChildProcess, timeoutMs: number): Promise<Record<Servi
     };
     const onData = (data: Buffer): void => {
       output += data.toString('utf8');
-      for (const match of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/g)) {
+      for (const match of output.matchAll(
+        /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/g,
+      )) {
         ports[match[1] as Service] = Number(match[2]);
       }
       if (SERVICES.every((s) => ports[s] !== undefined)) finish();
@@ -121,7 +136,8 @@ function readPorts(child: ChildProcess, timeoutMs: number): Promise<Record<Servi
     const onStderr = (data: Buffer): void => {
       output += data.toString('utf8');
     };
-    const onExit = (code: number | null): void => finish(new Error(`Azurite exited (code ${code}) before it listened. Output:\n${output}`));
+    const onExit = (code: number | null): void =>
+      finish(new Error(`Azurite exited (code ${code}) before it listened. Output:\n${output}`));
     const onError = (error: Error): void => finish(error);
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onStderr);

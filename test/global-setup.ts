@@ -2,7 +2,8 @@ import type { TestProject } from 'vitest/node';
 import { startAzurite, type AzuriteEndpoints, type RunningAzurite } from './azurite.js';
 
 /** What tests receive through `inject('azurite')`: the endpoints, or why Azurite is not there. */
-export type AzuriteProvided = { readonly ok: true; readonly endpoints: AzuriteEndpoints } | { readonly ok: false; readonly error: string };
+export type AzuriteProvided =
+  { readonly ok: true; readonly endpoints: AzuriteEndpoints } | { readonly ok: false; readonly error: string };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -35,7 +36,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const { stop: _stop, ...endpoints } = azurite;
       project.provide('azurite', { ok: true, endpoints });
     } catch (error) {
-      project.provide('azurite', { ok: false, error: `Azurite failed to start: ${error instanceof Error ? error.message : String(error)}` });
+      project.provide('azurite', {
+        ok: false,
+        error: `Azurite failed to start: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
   }
 

@@ -8,11 +8,17 @@ import { functionsHost, type FunctionsHost } from './runtime.js';
  * engine, translate the answer back, and let the instance report to the capacity ledger when its
  * interval is due (in the background; never on the response's path).
  */
-export async function callEngine(request: HttpRequest, context: InvocationContext, prepare?: (host: FunctionsHost, request: GatewayRequest) => Promise<GatewayRequest>): Promise<{ readonly init: HttpResponseInit; readonly status: number; readonly host: FunctionsHost }> {
+export async function callEngine(
+  request: HttpRequest,
+  context: InvocationContext,
+  prepare?: (host: FunctionsHost, request: GatewayRequest) => Promise<GatewayRequest>,
+): Promise<{ readonly init: HttpResponseInit; readonly status: number; readonly host: FunctionsHost }> {
   const host = await functionsHost();
   host.durable.remember(context);
   const gatewayRequest = toGatewayRequest(request);
-  const response = await host.runtime.gateway.handle(prepare === undefined ? gatewayRequest : await prepare(host, gatewayRequest));
+  const response = await host.runtime.gateway.handle(
+    prepare === undefined ? gatewayRequest : await prepare(host, gatewayRequest),
+  );
   context.trace(`gateway ${request.method} ${new URL(request.url).pathname} -> ${response.status}`);
   void host.durable.maybeReport(host.runtime, host.baseConfig());
   return { init: toHttpResponseInit(response), status: response.status, host };

@@ -6,7 +6,10 @@ import type { GatewayRequest, GatewayResponse } from '../../shared/core/http/gat
  * caller that goes away is seen when the host stops reading the streamed response, which returns the
  * body iterator and aborts the backend call (see `relayBody`).
  */
-export function toGatewayRequest(request: HttpRequest, signal: AbortSignal = new AbortController().signal): GatewayRequest {
+export function toGatewayRequest(
+  request: HttpRequest,
+  signal: AbortSignal = new AbortController().signal,
+): GatewayRequest {
   return {
     method: request.method,
     url: request.url,

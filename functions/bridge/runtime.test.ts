@@ -15,32 +15,64 @@ describe('buildFunctionsHost', () => {
   it('keeps GATEWAY_FUNCTIONS__* settings out of the engine configuration and builds memory stores on request', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gw-fn-')), 'gateway.config.json');
     writeFileSync(file, '{}');
-    const host = await buildFunctionsHost({ GATEWAY_CONFIG_FILE: file, GATEWAY_ASYNC__MAX_DELIVERIES: '3', GATEWAY_FUNCTIONS__STORES: 'memory', GATEWAY_FUNCTIONS__DURABLE_ALL_REQUESTS: 'true' });
+    const host = await buildFunctionsHost({
+      GATEWAY_CONFIG_FILE: file,
+      GATEWAY_ASYNC__MAX_DELIVERIES: '3',
+      GATEWAY_FUNCTIONS__STORES: 'memory',
+      GATEWAY_FUNCTIONS__DURABLE_ALL_REQUESTS: 'true',
+    });
     close = () => host.runtime.close();
-    expect(host.settings).toMatchObject({ stores: 'memory', durableAllRequests: true, durableJobs: true, jobQueue: 'gateway-jobs' });
+    expect(host.settings).toMatchObject({
+      stores: 'memory',
+      durableAllRequests: true,
+      durableJobs: true,
+      jobQueue: 'gateway-jobs',
+    });
     expect(host.runtime.config().async.maxDeliveries).toBe(3);
   });
 
   it('refuses a production configuration with no caller identity', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gw-fn-')), 'gateway.config.json');
     writeFileSync(file, JSON.stringify({ server: { mode: 'production' } }));
-    await expect(buildFunctionsHost({ GATEWAY_CONFIG_FILE: file, GATEWAY_FUNCTIONS__STORES: 'memory' })).rejects.toThrow(/refused/);
+    await expect(
+      buildFunctionsHost({ GATEWAY_CONFIG_FILE: file, GATEWAY_FUNCTIONS__STORES: 'memory' }),
+    ).rejects.toThrow(/refused/);
   });
 
   it('refuses an invalid configuration with every problem listed', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gw-fn-')), 'gateway.config.json');
     writeFileSync(file, JSON.stringify({ server: { port: 'x' }, routes: [{ id: 'r' }] }));
-    await expect(buildFunctionsHost({ GATEWAY_CONFIG_FILE: file, GATEWAY_FUNCTIONS__STORES: 'memory' })).rejects.toThrow(/server\.port[\s\S]*routes/);
+    await expect(
+      buildFunctionsHost({ GATEWAY_CONFIG_FILE: file, GATEWAY_FUNCTIONS__STORES: 'memory' }),
+    ).rejects.toThrow(/server\.port[\s\S]*routes/);
   });
 });
 
 describe('readFunctionsSettings', () => {
   it('reads defaults and overrides', () => {
     expect(readFunctionsSettings({})).toEqual({
-      stores: 'azure', durableJobs: true, durableAllRequests: false, ledgerReportIntervalMs: 10_000, jobQueue: 'gateway-jobs', durableAllMaxBodyBytes: 1_048_576,
-      configSource: 'file', appConfigPrefix: 'gateway:', appConfigLabel: undefined, appConfigPollIntervalMs: 30_000,
+      stores: 'azure',
+      durableJobs: true,
+      durableAllRequests: false,
+      ledgerReportIntervalMs: 10_000,
+      jobQueue: 'gateway-jobs',
+      durableAllMaxBodyBytes: 1_048_576,
+      configSource: 'file',
+      appConfigPrefix: 'gateway:',
+      appConfigLabel: undefined,
+      appConfigPollIntervalMs: 30_000,
     });
-    expect(readFunctionsSettings({ GATEWAY_FUNCTIONS__CONFIG_SOURCE: 'app-configuration', GATEWAY_FUNCTIONS__APPCONFIG_LABEL: 'prod' })).toMatchObject({ configSource: 'app-configuration', appConfigLabel: 'prod' });
-    expect(readFunctionsSettings({ GATEWAY_FUNCTIONS__DURABLE_JOBS: 'false', GATEWAY_FUNCTIONS__LEDGER_REPORT_INTERVAL_MS: '0' })).toMatchObject({ durableJobs: false, ledgerReportIntervalMs: 0 });
+    expect(
+      readFunctionsSettings({
+        GATEWAY_FUNCTIONS__CONFIG_SOURCE: 'app-configuration',
+        GATEWAY_FUNCTIONS__APPCONFIG_LABEL: 'prod',
+      }),
+    ).toMatchObject({ configSource: 'app-configuration', appConfigLabel: 'prod' });
+    expect(
+      readFunctionsSettings({
+        GATEWAY_FUNCTIONS__DURABLE_JOBS: 'false',
+        GATEWAY_FUNCTIONS__LEDGER_REPORT_INTERVAL_MS: '0',
+      }),
+    ).toMatchObject({ durableJobs: false, ledgerReportIntervalMs: 0 });
   });
 });

@@ -54,7 +54,10 @@ function engineEnv(env: Readonly<Record<string, string | undefined>>): Record<st
   return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('GATEWAY_FUNCTIONS__')));
 }
 
-function validateForHost(raw: unknown, env: Readonly<Record<string, string | undefined>>): ReturnType<typeof validateConfig> {
+function validateForHost(
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): ReturnType<typeof validateConfig> {
   const result = validateConfig(mergeConfig(raw as Record<string, unknown>, envOverlay(engineEnv(env))));
   if (!result.ok) return result;
   const problem = checkIdentityConfig(result.config.governance, result.config.server.mode);
@@ -67,16 +70,27 @@ export async function buildFunctionsHost(env: Readonly<Record<string, string | u
     const clients = createAzureClients({ env });
     const source = createAppConfigurationConfigSource(
       { client: clients.appConfigurationClient() },
-      { endpoint: clients.describe().appConfig ?? 'App Configuration', keyPrefix: settings.appConfigPrefix, label: settings.appConfigLabel, pollIntervalMs: settings.appConfigPollIntervalMs },
+      {
+        endpoint: clients.describe().appConfig ?? 'App Configuration',
+        keyPrefix: settings.appConfigPrefix,
+        label: settings.appConfigLabel,
+        pollIntervalMs: settings.appConfigPollIntervalMs,
+      },
     );
     const built: { host?: FunctionsHost } = {};
     const store = createConfigStore({
       source,
       validate: (raw) => validateForHost(raw, env),
-      onReload: (event) => built.host?.runtime.telemetry.event('ConfigReload', { ok: event.ok, source: event.source, issues: event.issues?.join('; ') }),
+      onReload: (event) =>
+        built.host?.runtime.telemetry.event('ConfigReload', {
+          ok: event.ok,
+          source: event.source,
+          issues: event.issues?.join('; '),
+        }),
     });
     const first = await store.reload();
-    if (!first.ok) throw new Error(`gateway configuration (${source.name}) is invalid:\n${(first.issues ?? []).join('\n')}`);
+    if (!first.ok)
+      throw new Error(`gateway configuration (${source.name}) is invalid:\n${(first.issues ?? []).join('\n')}`);
     built.host = createFunctionsHost(env, { config: () => store.current() });
     // Watch only once the host is built: a failed build is retried on the next call and must not leave
     // a sentinel poller behind each time.
@@ -91,19 +105,44 @@ export async function buildFunctionsHost(env: Readonly<Record<string, string | u
 }
 
 /** Builds a host from app settings and a configuration (a snapshot, or a getter that follows reloads). */
-export function createFunctionsHost(env: Readonly<Record<string, string | undefined>>, overrides: { readonly config: GatewayConfig | (() => GatewayConfig) }): FunctionsHost {
-  const base = typeof overrides.config === 'function' ? overrides.config : ((c: GatewayConfig) => () => c)(overrides.config);
+export function createFunctionsHost(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: { readonly config: GatewayConfig | (() => GatewayConfig) },
+): FunctionsHost {
+  const base =
+    typeof overrides.config === 'function'
+      ? overrides.config
+      : (
+          (c: GatewayConfig) => () =>
+            c
+        )(overrides.config);
   const settings = readFunctionsSettings(env);
-  const durable = new DurableLink({ instanceId: `${env['WEBSITE_INSTANCE_ID'] ?? hostname()}:${process.pid}`, reportIntervalMs: settings.ledgerReportIntervalMs });
+  const durable = new DurableLink({
+    instanceId: `${env['WEBSITE_INSTANCE_ID'] ?? hostname()}:${process.pid}`,
+    reportIntervalMs: settings.ledgerReportIntervalMs,
+  });
   const config = (): GatewayConfig => durable.configWithShares(base());
   const azure = createAzureRuntime({
     config,
     env,
     stores: settings.stores,
     names: { jobQueue: settings.jobQueue },
-    ...(settings.durableJobs ? { wrapJobQueue: (queue: JobQueue, parts: { readonly jobStore: JobStore }) => createOrchestratingJobQueue({ queue, jobStore: parts.jobStore, link: durable, config }) } : {}),
+    ...(settings.durableJobs
+      ? {
+          wrapJobQueue: (queue: JobQueue, parts: { readonly jobStore: JobStore }) =>
+            createOrchestratingJobQueue({ queue, jobStore: parts.jobStore, link: durable, config }),
+        }
+      : {}),
   });
-  return { runtime: azure.runtime, baseConfig: base, jobStore: azure.jobStore, jobQueue: azure.jobQueue, reschedule: azure.reschedule, settings, durable };
+  return {
+    runtime: azure.runtime,
+    baseConfig: base,
+    jobStore: azure.jobStore,
+    jobQueue: azure.jobQueue,
+    reschedule: azure.reschedule,
+    settings,
+    durable,
+  };
 }
 
 /** Replaces the host (tests, the smoke script); `undefined` forgets it. */

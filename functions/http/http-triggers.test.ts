@@ -24,14 +24,23 @@ describe('HTTP triggers called directly', () => {
       pools: [{ id: 'main', backends: ['sim'] }],
       routes: [{ id: 'all', match: { models: ['*'] }, pool: 'main' }],
       governance: {
-        identity: { apiKeys: { enabled: true, keys: [{ id: 'app', sha256: hashApiKey(KEY), profile: 'default', userId: 'app' }] } },
+        identity: {
+          apiKeys: { enabled: true, keys: [{ id: 'app', sha256: hashApiKey(KEY), profile: 'default', userId: 'app' }] },
+        },
         profiles: [{ id: 'default' }],
         admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN_KEY) }] },
       },
       usage: { ledger: { kind: 'memory' } },
     });
     if (!config.ok) throw new Error(config.issues.join('\n'));
-    host = createFunctionsHost({ GATEWAY_FUNCTIONS__STORES: 'memory', GATEWAY_FUNCTIONS__DURABLE_JOBS: 'false', GATEWAY_FUNCTIONS__LEDGER_REPORT_INTERVAL_MS: '0' }, { config: config.config });
+    host = createFunctionsHost(
+      {
+        GATEWAY_FUNCTIONS__STORES: 'memory',
+        GATEWAY_FUNCTIONS__DURABLE_JOBS: 'false',
+        GATEWAY_FUNCTIONS__LEDGER_REPORT_INTERVAL_MS: '0',
+      },
+      { config: config.config },
+    );
     setFunctionsHost(host);
   });
   afterAll(async () => {
@@ -41,7 +50,12 @@ describe('HTTP triggers called directly', () => {
   });
 
   const post = (body: unknown, headers: Record<string, string> = {}): HttpRequest =>
-    new HttpRequest({ method: 'POST', url: 'http://localhost/v1/chat/completions', headers: { 'content-type': 'application/json', 'api-key': KEY, ...headers }, body: { string: JSON.stringify(body) } });
+    new HttpRequest({
+      method: 'POST',
+      url: 'http://localhost/v1/chat/completions',
+      headers: { 'content-type': 'application/json', 'api-key': KEY, ...headers },
+      body: { string: JSON.stringify(body) },
+    });
   const context = (): InvocationContext => new InvocationContext({ functionName: 'test', invocationId: 'test' });
 
   async function bodyText(init: HttpResponseInit): Promise<string> {
@@ -59,11 +73,17 @@ describe('HTTP triggers called directly', () => {
     const headers = init.headers as Record<string, string>;
     expect(headers['x-gateway-backend']).toBe('sim');
     expect(headers['x-gateway-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(JSON.parse(await bodyText(init))).toMatchObject({ object: 'chat.completion', usage: { completion_tokens: 16 } });
+    expect(JSON.parse(await bodyText(init))).toMatchObject({
+      object: 'chat.completion',
+      usage: { completion_tokens: 16 },
+    });
   });
 
   it('proxy streams: the body is an async iterable of SSE chunks ending with [DONE], the usage chunk hidden', async () => {
-    const init = await proxy(post({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] }), context());
+    const init = await proxy(
+      post({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      context(),
+    );
     expect((init.headers as Record<string, string>)['content-type']).toMatch(/^text\/event-stream/);
     const body = init.body as AsyncIterable<Uint8Array>;
     let chunks = 0;
@@ -73,7 +93,10 @@ describe('HTTP triggers called directly', () => {
       text += new TextDecoder().decode(chunk);
     }
     expect(chunks).toBeGreaterThanOrEqual(1);
-    const events = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
+    const events = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6));
     expect(events.at(-1)).toBe('[DONE]');
     expect(events.slice(0, -1).every((e) => (JSON.parse(e) as { usage?: unknown }).usage == null)).toBe(true);
   });
@@ -85,23 +108,52 @@ describe('HTTP triggers called directly', () => {
   });
 
   it('health answers live and ready', async () => {
-    const live = await health(new HttpRequest({ method: 'GET', url: 'http://localhost/health/live', params: { kind: 'live' } }), context());
+    const live = await health(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/health/live', params: { kind: 'live' } }),
+      context(),
+    );
     expect(live.status).toBe(200);
-    const ready = await health(new HttpRequest({ method: 'GET', url: 'http://localhost/health/ready', params: { kind: 'ready' } }), context());
+    const ready = await health(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/health/ready', params: { kind: 'ready' } }),
+      context(),
+    );
     expect(ready.status).toBe(200);
-    expect(JSON.parse(await bodyText(ready))).toMatchObject({ status: 'ready', backends: { configured: 1, usable: 1 } });
+    expect(JSON.parse(await bodyText(ready))).toMatchObject({
+      status: 'ready',
+      backends: { configured: 1, usable: 1 },
+    });
   });
 
   it('admin needs the admin key, and then shows backends and the scheduler', async () => {
-    const refused = await admin(new HttpRequest({ method: 'GET', url: 'http://localhost/admin/status', headers: { 'api-key': KEY } }), context());
+    const refused = await admin(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/admin/status', headers: { 'api-key': KEY } }),
+      context(),
+    );
     expect(refused.status).toBe(403);
-    const status = await admin(new HttpRequest({ method: 'GET', url: 'http://localhost/admin/status', headers: { 'x-gateway-admin-key': ADMIN_KEY } }), context());
+    const status = await admin(
+      new HttpRequest({
+        method: 'GET',
+        url: 'http://localhost/admin/status',
+        headers: { 'x-gateway-admin-key': ADMIN_KEY },
+      }),
+      context(),
+    );
     expect(status.status).toBe(200);
-    expect(JSON.parse(await bodyText(status))).toMatchObject({ backends: [{ id: 'sim' }], scheduler: { pools: [{ poolId: 'main' }] } });
+    expect(JSON.parse(await bodyText(status))).toMatchObject({
+      backends: [{ id: 'sim' }],
+      scheduler: { pools: [{ poolId: 'main' }] },
+    });
   });
 
   it('jobs answers 404 for an unknown job, in the envelope', async () => {
-    const init = await jobs(new HttpRequest({ method: 'GET', url: 'http://localhost/jobs/AAAAAAAAAAAAAAAAAAAAAA', headers: { 'api-key': KEY } }), context());
+    const init = await jobs(
+      new HttpRequest({
+        method: 'GET',
+        url: 'http://localhost/jobs/AAAAAAAAAAAAAAAAAAAAAA',
+        headers: { 'api-key': KEY },
+      }),
+      context(),
+    );
     expect(init.status).toBe(404);
     expect(JSON.parse(await bodyText(init))).toMatchObject({ error: { code: 'GW_ERR_JOB_NOT_FOUND' } });
   });

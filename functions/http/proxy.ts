@@ -16,7 +16,13 @@ export async function proxy(request: HttpRequest, context: InvocationContext): P
 }
 
 async function markDurable(host: FunctionsHost, request: GatewayRequest): Promise<GatewayRequest> {
-  if (!host.settings.durableAllRequests || host.durable.client === undefined || request.method !== 'POST' || request.body === null) return request;
+  if (
+    !host.settings.durableAllRequests ||
+    host.durable.client === undefined ||
+    request.method !== 'POST' ||
+    request.body === null
+  )
+    return request;
   const limit = host.settings.durableAllMaxBodyBytes;
   const chunks: Uint8Array[] = [];
   let bytes = 0;
@@ -32,11 +38,13 @@ async function markDurable(host: FunctionsHost, request: GatewayRequest): Promis
   }
   const rest = async function* (): AsyncGenerator<Uint8Array> {
     yield* chunks;
-    if (overflow) for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
+    if (overflow)
+      for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
   };
   const bodyText = overflow ? undefined : new TextDecoder().decode(Buffer.concat(chunks));
   const headers = new Headers(request.headers);
-  if (shouldOrchestrate({ method: request.method, accept: headers.get('accept'), bodyText })) headers.set('x-gateway-async', 'true');
+  if (shouldOrchestrate({ method: request.method, accept: headers.get('accept'), bodyText }))
+    headers.set('x-gateway-async', 'true');
   return { ...request, headers, body: rest() };
 }
 

@@ -25,13 +25,28 @@ async function batch(state: PoolLedger | undefined, operations: Array<[string, u
     self: { name: CAPACITY_LEDGER_ENTITY, key: 'gpt-4o' },
     exists: state !== undefined,
     state: state === undefined ? undefined : JSON.stringify(state),
-    batch: operations.map(([name, input], i) => ({ name, signal: false, input: input === undefined ? undefined : JSON.stringify(input), id: `op-${i}` })),
+    batch: operations.map(([name, input], i) => ({
+      name,
+      signal: false,
+      input: input === undefined ? undefined : JSON.stringify(input),
+      id: `op-${i}`,
+    })),
   };
-  return (await handler(trigger, new df.DummyEntityContext(CAPACITY_LEDGER_ENTITY, 'inv', () => undefined))) as EntityResult;
+  return (await handler(
+    trigger,
+    new df.DummyEntityContext(CAPACITY_LEDGER_ENTITY, 'inv', () => undefined),
+  )) as EntityResult;
 }
 
-const report = (instanceId: string, demand: number[], inUse: number, atMs = T0): InstanceReport => ({ instanceId, groups: [{ groupId: 'ptu', capacity: 4 }], demand, inUse, atMs });
-const results = (r: EntityResult): unknown[] => r.results.map((x) => (x.result === undefined ? undefined : JSON.parse(x.result)));
+const report = (instanceId: string, demand: number[], inUse: number, atMs = T0): InstanceReport => ({
+  instanceId,
+  groups: [{ groupId: 'ptu', capacity: 4 }],
+  demand,
+  inUse,
+  atMs,
+});
+const results = (r: EntityResult): unknown[] =>
+  r.results.map((x) => (x.result === undefined ? undefined : JSON.parse(x.result)));
 
 describe('capacityLedger entity (batch interface)', () => {
   it('answers reports with the instance share, by priority demand, within one batch', async () => {
@@ -51,7 +66,11 @@ describe('capacityLedger entity (batch interface)', () => {
       ['acquire', { requestId: 'j1', level: 2, deadlineMs: T0 + 60_000, nowMs: T0 }],
       ['acquire', { requestId: 'j2', level: 1, deadlineMs: T0 + 60_000, nowMs: T0 }],
     ]);
-    expect(results(first).slice(1).map((d) => (d as { kind: string }).kind)).toEqual(['granted', 'waiting']);
+    expect(
+      results(first)
+        .slice(1)
+        .map((d) => (d as { kind: string }).kind),
+    ).toEqual(['granted', 'waiting']);
     const state = JSON.parse(first.entityState!) as PoolLedger;
     const second = await batch(state, [
       ['release', { requestId: 'j1' }],

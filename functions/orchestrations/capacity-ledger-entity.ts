@@ -1,6 +1,15 @@
 import * as df from 'durable-functions';
 import type { EntityContext, EntityHandler } from 'durable-functions';
-import { acquireDurable, computeShares, normalizeLedger, recordReport, releaseDurable, type DurableAcquire, type InstanceReport, type PoolLedger } from '../../shared/core/scheduling/capacity-ledger.js';
+import {
+  acquireDurable,
+  computeShares,
+  normalizeLedger,
+  recordReport,
+  releaseDurable,
+  type DurableAcquire,
+  type InstanceReport,
+  type PoolLedger,
+} from '../../shared/core/scheduling/capacity-ledger.js';
 import { CAPACITY_LEDGER_ENTITY, LEDGER_OPERATIONS } from './names.js';
 
 /**
@@ -32,7 +41,10 @@ export const capacityLedgerEntity: EntityHandler<PoolLedger> = (context: EntityC
       return;
     }
     case LEDGER_OPERATIONS.release: {
-      const { ledger: next, released } = releaseDurable(ledger, required(context.df.getInput<{ requestId: string }>()).requestId);
+      const { ledger: next, released } = releaseDurable(
+        ledger,
+        required(context.df.getInput<{ requestId: string }>()).requestId,
+      );
       context.df.setState(next);
       context.df.return(released);
       return;

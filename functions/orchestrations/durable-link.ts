@@ -10,7 +10,13 @@ import type { GroupCapacity } from '../../shared/core/scheduling/scheduler-types
 import type { JobMessage, JobQueue } from '../../shared/ports/job-queue.js';
 import type { JobStore } from '../../shared/ports/job-store.js';
 import type { GatewayRequestInput } from './gateway-request.js';
-import { CAPACITY_LEDGER_ENTITY, GATEWAY_REQUEST_ORCHESTRATOR, JOB_CANCELLED_EVENT, JOB_FINISHED_EVENT, LEDGER_OPERATIONS } from './names.js';
+import {
+  CAPACITY_LEDGER_ENTITY,
+  GATEWAY_REQUEST_ORCHESTRATOR,
+  JOB_CANCELLED_EVENT,
+  JOB_FINISHED_EVENT,
+  LEDGER_OPERATIONS,
+} from './names.js';
 
 /** The part of `DurableClient` the app uses (tests pass a fake). */
 export type DurableClientPart = Pick<DurableClient, 'startNew' | 'raiseEvent' | 'signalEntity' | 'readEntityState'>;
@@ -26,12 +32,17 @@ export type DurableClientPart = Pick<DurableClient, 'startNew' | 'raiseEvent' | 
 export class DurableLink {
   private durableClient: DurableClientPart | undefined;
   private shares = new Map<string, GroupCapacity[]>();
-  private sharedConfig: { base: GatewayConfig; shares: Map<string, GroupCapacity[]>; config: GatewayConfig } | undefined;
+  private sharedConfig:
+    { base: GatewayConfig; shares: Map<string, GroupCapacity[]>; config: GatewayConfig } | undefined;
   private lastReportMs = Number.NEGATIVE_INFINITY;
   private reporting: Promise<void> | undefined;
 
   constructor(
-    private readonly options: { readonly instanceId: string; readonly reportIntervalMs: number; readonly now?: () => number },
+    private readonly options: {
+      readonly instanceId: string;
+      readonly reportIntervalMs: number;
+      readonly now?: () => number;
+    },
   ) {}
 
   /** Keeps the durable client of an invocation that has the `durableClient` input binding. */
@@ -69,7 +80,13 @@ export class DurableLink {
   maybeReport(runtime: GatewayRuntime, base: GatewayConfig): Promise<void> {
     const client = this.durableClient;
     const now = (this.options.now ?? Date.now)();
-    if (client === undefined || this.options.reportIntervalMs <= 0 || this.reporting !== undefined || now - this.lastReportMs < this.options.reportIntervalMs) return Promise.resolve();
+    if (
+      client === undefined ||
+      this.options.reportIntervalMs <= 0 ||
+      this.reporting !== undefined ||
+      now - this.lastReportMs < this.options.reportIntervalMs
+    )
+      return Promise.resolve();
     this.lastReportMs = now;
     this.reporting = this.report(client, runtime, base, now)
       .catch((error: unknown) => runtime.telemetry.exception(error, { component: 'capacity-ledger' }))
@@ -79,10 +96,21 @@ export class DurableLink {
     return this.reporting;
   }
 
-  private async report(client: DurableClientPart, runtime: GatewayRuntime, base: GatewayConfig, now: number): Promise<void> {
+  private async report(
+    client: DurableClientPart,
+    runtime: GatewayRuntime,
+    base: GatewayConfig,
+    now: number,
+  ): Promise<void> {
     const capacity = new Map<string, GroupCapacity[]>();
     // Capacity as configured and health-adjusted (not this instance's share), the same sum the engine uses.
-    syncCapacity(base, runtime.health, { setCapacity: (poolId, groups) => capacity.set(poolId, groups.map((g) => ({ ...g }))) });
+    syncCapacity(base, runtime.health, {
+      setCapacity: (poolId, groups) =>
+        capacity.set(
+          poolId,
+          groups.map((g) => ({ ...g })),
+        ),
+    });
     const stats = runtime.gate.stats();
     const next = new Map<string, GroupCapacity[]>();
     for (const [poolId, groups] of capacity) {
@@ -138,7 +166,13 @@ export function createOrchestratingJobQueue(deps: OrchestratingJobQueueDeps): Jo
       const job = await jobStore.get(message.jobId);
       const route = job === undefined ? undefined : config().routes.find((r) => r.id === job.routeId);
       if (job === undefined || route === undefined) return queue.send(message, options);
-      const input: GatewayRequestInput = { jobId: job.id, requestId: job.requestId, poolId: route.pool, level: job.priority, deadlineMs: job.deadlineMs };
+      const input: GatewayRequestInput = {
+        jobId: job.id,
+        requestId: job.requestId,
+        poolId: route.pool,
+        level: job.priority,
+        deadlineMs: job.deadlineMs,
+      };
       await client.startNew(GATEWAY_REQUEST_ORCHESTRATOR, { instanceId: job.id, input });
     },
     receive: (max, visibility) => queue.receive(max, visibility),

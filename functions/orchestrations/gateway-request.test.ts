@@ -1,12 +1,25 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { captureRegistrations, capturedFunction } from '../smoke/capture-registrations.js';
 import type { GatewayRequestInput } from './gateway-request.js';
-import { CAPACITY_LEDGER_ENTITY, ENQUEUE_JOB_ACTIVITY, FINALIZE_JOB_ACTIVITY, GATEWAY_REQUEST_ORCHESTRATOR, JOB_CANCELLED_EVENT, JOB_FINISHED_EVENT } from './names.js';
+import {
+  CAPACITY_LEDGER_ENTITY,
+  ENQUEUE_JOB_ACTIVITY,
+  FINALIZE_JOB_ACTIVITY,
+  GATEWAY_REQUEST_ORCHESTRATOR,
+  JOB_CANCELLED_EVENT,
+  JOB_FINISHED_EVENT,
+} from './names.js';
 import { ActionType, last, OrchestrationReplay, type Episode } from './test-support/replay.js';
 
 const T0 = Date.UTC(2025, 0, 2, 10, 0, 0);
 const at = (ms: number): Date => new Date(T0 + ms);
-const INPUT: GatewayRequestInput = { jobId: 'job-1', requestId: 'req-1', poolId: 'gpt-4o', level: 2, deadlineMs: T0 + 600_000 };
+const INPUT: GatewayRequestInput = {
+  jobId: 'job-1',
+  requestId: 'req-1',
+  poolId: 'gpt-4o',
+  level: 2,
+  deadlineMs: T0 + 600_000,
+};
 
 let handler: (...args: unknown[]) => unknown;
 beforeAll(async () => {
@@ -15,23 +28,34 @@ beforeAll(async () => {
   handler = capturedFunction(GATEWAY_REQUEST_ORCHESTRATOR).handler;
 });
 
-const replay = (input: GatewayRequestInput = INPUT) => new OrchestrationReplay(handler, GATEWAY_REQUEST_ORCHESTRATOR, input);
-const activities = (e: Episode, name: string) => e.actions.filter((a) => a.actionType === ActionType.CallActivity && a['functionName'] === name);
-const releases = (e: Episode) => e.actions.filter((a) => a.actionType === ActionType.SignalEntity && a['operation'] === 'release');
+const replay = (input: GatewayRequestInput = INPUT) =>
+  new OrchestrationReplay(handler, GATEWAY_REQUEST_ORCHESTRATOR, input);
+const activities = (e: Episode, name: string) =>
+  e.actions.filter((a) => a.actionType === ActionType.CallActivity && a['functionName'] === name);
+const releases = (e: Episode) =>
+  e.actions.filter((a) => a.actionType === ActionType.SignalEntity && a['operation'] === 'release');
 
 /** Runs to the point where the call is with the worker: granted at once, enqueued. */
 async function granted(r: OrchestrationReplay): Promise<Episode> {
   const first = await r.run(at(0));
   const acquire = last(first, ActionType.CallEntity);
-  expect(acquire).toMatchObject({ operation: 'acquire', instanceId: `@${CAPACITY_LEDGER_ENTITY.toLowerCase()}@gpt-4o` });
-  r.answerEntity(acquire.id!, { kind: 'granted', lease: { requestId: 'job-1', level: 2, grantedAtMs: T0, expiresAtMs: T0 + 1, waitedMs: 0 } });
+  expect(acquire).toMatchObject({
+    operation: 'acquire',
+    instanceId: `@${CAPACITY_LEDGER_ENTITY.toLowerCase()}@gpt-4o`,
+  });
+  r.answerEntity(acquire.id!, {
+    kind: 'granted',
+    lease: { requestId: 'job-1', level: 2, grantedAtMs: T0, expiresAtMs: T0 + 1, waitedMs: 0 },
+  });
   const second = await r.run(at(10));
   const enqueue = last(second, ActionType.CallActivity);
   expect(enqueue).toMatchObject({ functionName: ENQUEUE_JOB_ACTIVITY });
   r.completeActivity(enqueue.id!, null);
   const third = await r.run(at(20));
   expect(third.isDone).toBe(false);
-  expect(third.actions.filter((a) => a.actionType === ActionType.WaitForExternalEvent).map((a) => a['externalEventName'])).toEqual(expect.arrayContaining([JOB_FINISHED_EVENT, JOB_CANCELLED_EVENT]));
+  expect(
+    third.actions.filter((a) => a.actionType === ActionType.WaitForExternalEvent).map((a) => a['externalEventName']),
+  ).toEqual(expect.arrayContaining([JOB_FINISHED_EVENT, JOB_CANCELLED_EVENT]));
   return third;
 }
 

@@ -1,8 +1,20 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import type { DurableDecision } from '../../shared/core/scheduling/capacity-ledger.js';
-import { nextPollAtMs, type CapacityPollOptions, type OrchestrationOutcome } from '../../shared/core/jobs/orchestrated-job.js';
-import { CAPACITY_LEDGER_ENTITY, ENQUEUE_JOB_ACTIVITY, FINALIZE_JOB_ACTIVITY, GATEWAY_REQUEST_ORCHESTRATOR, JOB_CANCELLED_EVENT, JOB_FINISHED_EVENT, LEDGER_OPERATIONS } from './names.js';
+import {
+  nextPollAtMs,
+  type CapacityPollOptions,
+  type OrchestrationOutcome,
+} from '../../shared/core/jobs/orchestrated-job.js';
+import {
+  CAPACITY_LEDGER_ENTITY,
+  ENQUEUE_JOB_ACTIVITY,
+  FINALIZE_JOB_ACTIVITY,
+  GATEWAY_REQUEST_ORCHESTRATOR,
+  JOB_CANCELLED_EVENT,
+  JOB_FINISHED_EVENT,
+  LEDGER_OPERATIONS,
+} from './names.js';
 
 /**
  * Input of the `gatewayRequest` orchestration, set by whoever starts it (the job queue that the engine
@@ -51,7 +63,9 @@ export const gatewayRequestOrchestrator: OrchestrationHandler = function* (conte
   function* finish(outcome: OrchestrationOutcome): Generator<df.Task, GatewayRequestOutput, unknown> {
     // Releases the slot, or removes a waiter that never got one (idempotent). Fire-and-forget: no answer needed.
     context.df.signalEntity(ledger, LEDGER_OPERATIONS.release, { requestId: input.jobId });
-    const final = (yield context.df.callActivity(FINALIZE_JOB_ACTIVITY, { jobId: input.jobId, outcome })) as { status: string };
+    const final = (yield context.df.callActivity(FINALIZE_JOB_ACTIVITY, { jobId: input.jobId, outcome })) as {
+      status: string;
+    };
     const output: GatewayRequestOutput = { jobId: input.jobId, outcome, status: final.status };
     context.df.setCustomStatus(output);
     return output;
@@ -60,7 +74,12 @@ export const gatewayRequestOrchestrator: OrchestrationHandler = function* (conte
   // 1. Wait for capacity, by priority, on durable timers.
   context.df.setCustomStatus({ jobId: input.jobId, phase: 'waiting-for-capacity' });
   for (let poll = 0; ; poll++) {
-    const decision = (yield context.df.callEntity(ledger, LEDGER_OPERATIONS.acquire, { requestId: input.jobId, level: input.level, deadlineMs: input.deadlineMs, nowMs: now() })) as DurableDecision;
+    const decision = (yield context.df.callEntity(ledger, LEDGER_OPERATIONS.acquire, {
+      requestId: input.jobId,
+      level: input.level,
+      deadlineMs: input.deadlineMs,
+      nowMs: now(),
+    })) as DurableDecision;
     if (decision.kind === 'granted') break;
     if (decision.kind === 'rejected') return yield* finish(decision.reason === 'expired' ? 'deadline' : 'rejected');
     const wakeAtMs = nextPollAtMs(poll, now(), input.deadlineMs, input.poll);

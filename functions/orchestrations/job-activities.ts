@@ -5,9 +5,17 @@ import { functionsHost } from '../bridge/runtime.js';
 import { ENQUEUE_JOB_ACTIVITY, FINALIZE_JOB_ACTIVITY } from './names.js';
 
 /** `enqueueJob`: sends the job's message to Service Bus (the direct queue, not the orchestrating one). */
-export async function enqueueJob(input: { jobId: string; requestId?: string }, context: InvocationContext): Promise<void> {
+export async function enqueueJob(
+  input: { jobId: string; requestId?: string },
+  context: InvocationContext,
+): Promise<void> {
   const host = await functionsHost();
-  await host.jobQueue.send({ v: 1, jobId: input.jobId, ...(input.requestId === undefined ? {} : { requestId: input.requestId }), enqueuedAtMs: Date.now() });
+  await host.jobQueue.send({
+    v: 1,
+    jobId: input.jobId,
+    ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+    enqueuedAtMs: Date.now(),
+  });
   context.trace(`job ${input.jobId} enqueued`);
 }
 
@@ -16,7 +24,10 @@ export async function enqueueJob(input: { jobId: string; requestId?: string }, c
  * `failed`, conditional on its version; a finished or cancelled job is left as it is) and returns the
  * job's status — what the job API answers.
  */
-export async function finalizeJob(input: { jobId: string; outcome: OrchestrationOutcome }): Promise<{ status: string }> {
+export async function finalizeJob(input: {
+  jobId: string;
+  outcome: OrchestrationOutcome;
+}): Promise<{ status: string }> {
   const { jobStore } = await functionsHost();
   const job = await jobStore.get(input.jobId);
   if (job === undefined) return { status: 'unknown' };

@@ -17,4 +17,9 @@ export const JOB_FINISHED_EVENT = 'JobFinished';
 export const JOB_CANCELLED_EVENT = 'JobCancelled';
 
 /** Operations of the capacity ledger entity. */
-export const LEDGER_OPERATIONS = Object.freeze({ report: 'report', acquire: 'acquire', release: 'release', get: 'get' } as const);
+export const LEDGER_OPERATIONS = Object.freeze({
+  report: 'report',
+  acquire: 'acquire',
+  release: 'release',
+  get: 'get',
+} as const);

@@ -8,7 +8,11 @@ import { AbandonMessage, longCallWorker } from './long-call-worker.js';
 const MESSAGE = { v: 1, jobId: 'job-1', requestId: 'req-1', enqueuedAtMs: 1 };
 
 function fakeHost(settlement: JobSettlement, status: string) {
-  const calls = { handleMessage: vi.fn(async () => settlement), reschedule: vi.fn(async () => undefined), jobFinished: vi.fn(async () => undefined) };
+  const calls = {
+    handleMessage: vi.fn(async () => settlement),
+    reschedule: vi.fn(async () => undefined),
+    jobFinished: vi.fn(async () => undefined),
+  };
   const host = {
     runtime: { jobs: { worker: { handleMessage: calls.handleMessage } } },
     jobStore: { get: async () => ({ id: 'job-1', status }) },
@@ -20,7 +24,15 @@ function fakeHost(settlement: JobSettlement, status: string) {
 }
 
 const context = (deliveryCount: number, prior?: number) =>
-  new InvocationContext({ functionName: 'longCallWorker', logHandler: () => undefined, triggerMetadata: { deliveryCount, messageId: 'job-1', applicationProperties: prior === undefined ? {} : { gwPriorDeliveries: prior } } });
+  new InvocationContext({
+    functionName: 'longCallWorker',
+    logHandler: () => undefined,
+    triggerMetadata: {
+      deliveryCount,
+      messageId: 'job-1',
+      applicationProperties: prior === undefined ? {} : { gwPriorDeliveries: prior },
+    },
+  });
 
 afterEach(() => setFunctionsHost(undefined));
 
@@ -39,7 +51,10 @@ describe('longCallWorker', () => {
   });
 
   it('re-schedules a delayed retry (copy first, then complete) and raises no event for a queued job', async () => {
-    const calls = fakeHost({ action: 'abandon', retryAfterMs: 4_000, reason: 'attempt failed: GW_ERR_BACKEND_THROTTLED' }, 'queued');
+    const calls = fakeHost(
+      { action: 'abandon', retryAfterMs: 4_000, reason: 'attempt failed: GW_ERR_BACKEND_THROTTLED' },
+      'queued',
+    );
     await longCallWorker(MESSAGE, context(2));
     expect(calls.reschedule).toHaveBeenCalledWith(MESSAGE, 2, expect.any(Number));
     expect(calls.jobFinished).not.toHaveBeenCalled();
@@ -51,7 +66,10 @@ describe('longCallWorker', () => {
   });
 
   it('throws on dead-letter (the queue dead-letters at MaxDeliveryCount) after telling the orchestration the job failed', async () => {
-    const calls = fakeHost({ action: 'dead-letter', reason: 'JOB_DELIVERIES_EXHAUSTED: GW_ERR_BACKEND_THROTTLED' }, 'failed');
+    const calls = fakeHost(
+      { action: 'dead-letter', reason: 'JOB_DELIVERIES_EXHAUSTED: GW_ERR_BACKEND_THROTTLED' },
+      'failed',
+    );
     await expect(longCallWorker(MESSAGE, context(5))).rejects.toThrow(/dead-letter: JOB_DELIVERIES_EXHAUSTED/);
     expect(calls.jobFinished).toHaveBeenCalledWith('job-1', 'failed');
   });

@@ -26,7 +26,9 @@ export async function longCallWorker(message: unknown, context: InvocationContex
   const metadata = context.triggerMetadata ?? {};
   const deliveryCount = effectiveDeliveryCount(metadata['deliveryCount'], metadata['applicationProperties']);
   const settlement = await host.runtime.jobs.worker.handleMessage(message, deliveryCount);
-  context.log(`job message ${String(metadata['messageId'] ?? '?')} delivery ${deliveryCount}: ${settlement.action} (${settlement.reason})`);
+  context.log(
+    `job message ${String(metadata['messageId'] ?? '?')} delivery ${deliveryCount}: ${settlement.action} (${settlement.reason})`,
+  );
 
   const parsed = parseJobMessage(message);
   if (parsed !== undefined) {
@@ -36,7 +38,8 @@ export async function longCallWorker(message: unknown, context: InvocationContex
   const action = hostSettlementOf(settlement, IMMEDIATE_RETRY_BELOW_MS, Date.now());
   if (action.kind === 'throw') throw new AbandonMessage(action.message);
   // Send the copy before returning (which completes this one): a crash in between leaves a duplicate, never a loss.
-  if (action.kind === 'reschedule' && parsed !== undefined) await host.reschedule(parsed, deliveryCount, action.deliverAtMs);
+  if (action.kind === 'reschedule' && parsed !== undefined)
+    await host.reschedule(parsed, deliveryCount, action.deliverAtMs);
 }
 
 app.serviceBusQueue('longCallWorker', {

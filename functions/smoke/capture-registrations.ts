@@ -5,7 +5,10 @@ export interface CapturedFunction {
   readonly name: string;
   readonly metadata: {
     readonly name: string;
-    readonly bindings: Record<string, { readonly type: string; readonly direction: string; readonly [key: string]: unknown }>;
+    readonly bindings: Record<
+      string,
+      { readonly type: string; readonly direction: string; readonly [key: string]: unknown }
+    >;
     readonly [key: string]: unknown;
   };
   readonly handler: (...args: unknown[]) => unknown;
@@ -54,6 +57,7 @@ export function captureRegistrations(): ReadonlyMap<string, CapturedFunction> {
 /** A captured function by name; throws naming the ones that exist. */
 export function capturedFunction(name: string): CapturedFunction {
   const fn = captured.get(name);
-  if (fn === undefined) throw new Error(`no function "${name}" was registered (have: ${[...captured.keys()].join(', ')})`);
+  if (fn === undefined)
+    throw new Error(`no function "${name}" was registered (have: ${[...captured.keys()].join(', ')})`);
   return fn;
 }

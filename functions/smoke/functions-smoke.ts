@@ -9,7 +9,9 @@ import { createFunctionsHost, setFunctionsHost, type FunctionsHost } from '../br
 import { captureRegistrations, capturedFunction, type CapturedFunction } from './capture-registrations.js';
 
 // `@azure/functions` is a bundled CommonJS module whose classes Node's ESM loader cannot name-import.
-const { HttpRequest, InvocationContext } = createRequire(import.meta.url)('@azure/functions') as typeof import('@azure/functions');
+const { HttpRequest, InvocationContext } = createRequire(import.meta.url)(
+  '@azure/functions',
+) as typeof import('@azure/functions');
 
 /**
  * The Functions smoke test (CI). NOT the Functions host: it loads `functions/index.js` with
@@ -41,14 +43,27 @@ export async function runFunctionsSmoke(): Promise<SmokeCheck[]> {
     pools: [{ id: 'main', backends: ['sim'] }],
     routes: [{ id: 'chat', match: { models: ['*'] }, pool: 'main' }],
     governance: {
-      identity: { apiKeys: { enabled: true, keys: [{ id: 'smoke', sha256: hashApiKey(USER_KEY), profile: 'batch', userId: 'smoke' }] } },
+      identity: {
+        apiKeys: {
+          enabled: true,
+          keys: [{ id: 'smoke', sha256: hashApiKey(USER_KEY), profile: 'batch', userId: 'smoke' }],
+        },
+      },
       profiles: [{ id: 'batch', tier: 'batch', async: { allowed: true } }],
       admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN_KEY) }] },
     },
     async: { syncWaitMs: 200 },
   });
   if (!validated.ok) throw new Error(`smoke config invalid:\n${validated.issues.join('\n')}`);
-  const host = createFunctionsHost({ ...process.env, GATEWAY_FUNCTIONS__STORES: 'memory', GATEWAY_FUNCTIONS__DURABLE_JOBS: 'false', GATEWAY_FUNCTIONS__LEDGER_REPORT_INTERVAL_MS: '0' }, { config: validated.config });
+  const host = createFunctionsHost(
+    {
+      ...process.env,
+      GATEWAY_FUNCTIONS__STORES: 'memory',
+      GATEWAY_FUNCTIONS__DURABLE_JOBS: 'false',
+      GATEWAY_FUNCTIONS__LEDGER_REPORT_INTERVAL_MS: '0',
+    },
+    { config: validated.config },
+  );
   setFunctionsHost(host);
   const server = await serve([...functions.values()].filter((f) => f.trigger.type === 'httpTrigger'));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -61,10 +76,17 @@ export async function runFunctionsSmoke(): Promise<SmokeCheck[]> {
     }
   };
   const expectStatus = (response: Response, status: number): void => {
-    if (response.status !== status) throw new Error(`expected ${status}, got ${response.status} ${response.headers.get('x-gateway-error-code') ?? ''}`);
+    if (response.status !== status)
+      throw new Error(
+        `expected ${status}, got ${response.status} ${response.headers.get('x-gateway-error-code') ?? ''}`,
+      );
   };
   const chat = (extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Response> =>
-    fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': USER_KEY, ...headers }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...extra }) });
+    fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': USER_KEY, ...headers },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...extra }),
+    });
 
   try {
     await check('health: /health/live and /health/ready', async () => {
@@ -97,16 +119,28 @@ export async function runFunctionsSmoke(): Promise<SmokeCheck[]> {
       expectStatus(accepted, 202);
       const location = accepted.headers.get('location') ?? '';
       const delivered = await drainQueue(host, capturedFunction('longCallWorker'));
-      const status = (await (await fetch(`${base}${location}`, { headers: { 'api-key': USER_KEY } })).json()) as { status: string };
+      const status = (await (await fetch(`${base}${location}`, { headers: { 'api-key': USER_KEY } })).json()) as {
+        status: string;
+      };
       if (status.status !== 'succeeded') throw new Error(`job is ${status.status}`);
       const result = await fetch(`${base}${location}/result`, { headers: { 'api-key': USER_KEY } });
       expectStatus(result, 200);
       return `${delivered} delivery, ${location}`;
     });
     await check('timers: healthProbe and retention run', async () => {
-      const timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
-      await capturedFunction('healthProbe').handler(timer, new InvocationContext({ functionName: 'healthProbe', logHandler: () => undefined }));
-      await capturedFunction('retention').handler(timer, new InvocationContext({ functionName: 'retention', logHandler: () => undefined }));
+      const timer = {
+        isPastDue: false,
+        schedule: { adjustForDST: false },
+        scheduleStatus: { last: '', next: '', lastUpdated: '' },
+      };
+      await capturedFunction('healthProbe').handler(
+        timer,
+        new InvocationContext({ functionName: 'healthProbe', logHandler: () => undefined }),
+      );
+      await capturedFunction('retention').handler(
+        timer,
+        new InvocationContext({ functionName: 'retention', logHandler: () => undefined }),
+      );
       const probe = host.runtime.health.snapshot('sim') as { lastProbe?: { ok: boolean } };
       if (probe.lastProbe?.ok !== true) throw new Error(`probe not recorded: ${JSON.stringify(probe)}`);
       return 'probe recorded';
@@ -128,7 +162,11 @@ async function drainQueue(host: FunctionsHost, worker: CapturedFunction): Promis
     if (messages.length === 0) return delivered;
     for (const m of messages) {
       delivered++;
-      const context = new InvocationContext({ functionName: 'longCallWorker', logHandler: () => undefined, triggerMetadata: { deliveryCount: m.deliveryCount, messageId: m.message.jobId, applicationProperties: {} } });
+      const context = new InvocationContext({
+        functionName: 'longCallWorker',
+        logHandler: () => undefined,
+        triggerMetadata: { deliveryCount: m.deliveryCount, messageId: m.message.jobId, applicationProperties: {} },
+      });
       try {
         await worker.handler(JSON.parse(JSON.stringify(m.message)), context);
         await host.jobQueue.complete(m.lockToken);
@@ -143,14 +181,20 @@ async function drainQueue(host: FunctionsHost, worker: CapturedFunction): Promis
 /** A loopback server that routes to the captured HTTP triggers by their route templates (most literal segments first). */
 async function serve(triggers: readonly CapturedFunction[]): Promise<Server> {
   const routes = triggers
-    .map((f) => ({ f, template: String(f.trigger['route'] ?? f.name), methods: (f.trigger['methods'] as string[] | undefined) ?? ['GET', 'POST'] }))
+    .map((f) => ({
+      f,
+      template: String(f.trigger['route'] ?? f.name),
+      methods: (f.trigger['methods'] as string[] | undefined) ?? ['GET', 'POST'],
+    }))
     .sort((a, b) => literalCount(b.template) - literalCount(a.template));
   const server = createServer((req, res) => void handle(req, res));
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const path = url.pathname.replace(/^\//, '');
-      const match = routes.map((r) => ({ r, params: matchRoute(r.template, path) })).find((m) => m.params !== undefined && m.r.methods.includes(req.method ?? 'GET'));
+      const match = routes
+        .map((r) => ({ r, params: matchRoute(r.template, path) }))
+        .find((m) => m.params !== undefined && m.r.methods.includes(req.method ?? 'GET'));
       if (match === undefined) {
         res.writeHead(404).end();
         return;
@@ -158,9 +202,20 @@ async function serve(triggers: readonly CapturedFunction[]): Promise<Server> {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      const request = new HttpRequest({ method: req.method ?? 'GET', url: url.href, headers, params: match.params!, query: Object.fromEntries(url.searchParams), ...(chunks.length === 0 ? {} : { body: { bytes: Buffer.concat(chunks) } }) });
-      const init = (await match.r.f.handler(request, new InvocationContext({ functionName: match.r.f.name, logHandler: () => undefined }))) as HttpResponseInit;
+      for (const [name, value] of Object.entries(req.headers))
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      const request = new HttpRequest({
+        method: req.method ?? 'GET',
+        url: url.href,
+        headers,
+        params: match.params!,
+        query: Object.fromEntries(url.searchParams),
+        ...(chunks.length === 0 ? {} : { body: { bytes: Buffer.concat(chunks) } }),
+      });
+      const init = (await match.r.f.handler(
+        request,
+        new InvocationContext({ functionName: match.r.f.name, logHandler: () => undefined }),
+      )) as HttpResponseInit;
       res.writeHead(init.status ?? 200, init.headers as Record<string, string> | undefined);
       const body = init.body as AsyncIterable<Uint8Array> | string | undefined;
       if (typeof body === 'string') res.write(body);

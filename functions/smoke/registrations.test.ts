@@ -28,12 +28,23 @@ describe('function registrations', () => {
 
   it('binds routes, the admin key level, the queue setting and the durable client where they are used', () => {
     const route = (name: string) => functions.get(name)!.trigger['route'];
-    expect([route('proxy'), route('jobs'), route('health'), route('admin')]).toEqual(['{*path}', 'jobs/{*rest}', 'health/{kind}', 'admin/{*rest}']);
+    expect([route('proxy'), route('jobs'), route('health'), route('admin')]).toEqual([
+      '{*path}',
+      'jobs/{*rest}',
+      'health/{kind}',
+      'admin/{*rest}',
+    ]);
     expect(functions.get('admin')!.trigger['authLevel']).toBe('function');
     const worker = functions.get('longCallWorker')!;
-    expect(worker.trigger).toMatchObject({ connection: 'ServiceBusConnection', queueName: '%GATEWAY_FUNCTIONS__JOB_QUEUE%' });
+    expect(worker.trigger).toMatchObject({
+      connection: 'ServiceBusConnection',
+      queueName: '%GATEWAY_FUNCTIONS__JOB_QUEUE%',
+    });
     for (const name of ['proxy', 'jobs', 'longCallWorker']) {
-      expect(Object.values(functions.get(name)!.metadata.bindings).some((b) => b.type === 'durableClient'), name).toBe(true);
+      expect(
+        Object.values(functions.get(name)!.metadata.bindings).some((b) => b.type === 'durableClient'),
+        name,
+      ).toBe(true);
     }
   });
 });

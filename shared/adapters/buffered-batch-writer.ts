@@ -84,7 +84,10 @@ export function createBufferedBatchWriter<T>(options: BufferedBatchWriterOptions
   };
 
   const intervalMs = options.intervalMs ?? 1_000;
-  const timer = intervalMs > 0 ? setInterval(() => buffer.length > 0 && writing === undefined && background(), intervalMs) : undefined;
+  const timer =
+    intervalMs > 0
+      ? setInterval(() => buffer.length > 0 && writing === undefined && background(), intervalMs)
+      : undefined;
   timer?.unref();
 
   return {

@@ -8,7 +8,11 @@ import { createAppInsightsTelemetry } from '../adapters/azure/app-insights-telem
 import { createAzureClients, type AzureClients } from '../adapters/azure/azure-clients.js';
 import { createAzureIdentityCredentialProvider } from '../adapters/azure/azure-identity-credential-provider.js';
 import { createBlobPayloadStore } from '../adapters/azure/blob-payload-store.js';
-import { createServiceBusJobQueueFromClient, PRIOR_DELIVERIES_PROPERTY, SCHEMA_PROPERTY } from '../adapters/azure/service-bus-job-queue.js';
+import {
+  createServiceBusJobQueueFromClient,
+  PRIOR_DELIVERIES_PROPERTY,
+  SCHEMA_PROPERTY,
+} from '../adapters/azure/service-bus-job-queue.js';
 import { createTableBackendHealthStore } from '../adapters/azure/table-backend-health-store.js';
 import { createTableJobStore } from '../adapters/azure/table-job-store.js';
 import { createTableQuotaStore } from '../adapters/azure/table-quota-store.js';
@@ -65,7 +69,20 @@ export interface AzureRuntimeOptions {
    */
   readonly wrapJobQueue?: (queue: JobQueue, parts: { readonly jobStore: JobStore }) => JobQueue;
   /** Passed through to {@link createRuntime}. */
-  readonly runtime?: Omit<RuntimeOptions, 'config' | 'env' | 'healthStore' | 'quotaStore' | 'ledger' | 'telemetry' | 'credentials' | 'jobStore' | 'payloadStore' | 'jobQueue' | 'runJobsInProcess'>;
+  readonly runtime?: Omit<
+    RuntimeOptions,
+    | 'config'
+    | 'env'
+    | 'healthStore'
+    | 'quotaStore'
+    | 'ledger'
+    | 'telemetry'
+    | 'credentials'
+    | 'jobStore'
+    | 'payloadStore'
+    | 'jobQueue'
+    | 'runJobsInProcess'
+  >;
 }
 
 /** The runtime plus the adapters the Functions triggers use directly. */
@@ -102,7 +119,10 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   const initial = typeof options.config === 'function' ? options.config() : options.config;
   const env = options.env;
   const connection = env['APPLICATIONINSIGHTS_CONNECTION_STRING'];
-  const telemetry = connection === undefined || connection === '' ? undefined : createAppInsightsTelemetry({}, { connectionString: connection });
+  const telemetry =
+    connection === undefined || connection === ''
+      ? undefined
+      : createAppInsightsTelemetry({}, { connectionString: connection });
   const onError = (error: unknown): void => telemetry?.exception(error, { component: 'usage-ledger' });
 
   let healthStore: BackendHealthStore;
@@ -111,19 +131,28 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   let jobQueue: JobQueue;
   let extra: Pick<RuntimeOptions, 'quotaStore' | 'ledger'> = {};
   let describe: Record<string, string> = { stores: 'memory' };
-  let reschedule = (message: JobMessage, _deliveries: number, deliverAtMs: number): Promise<void> => jobQueue.send(message, { deliverAtMs });
+  let reschedule = (message: JobMessage, _deliveries: number, deliverAtMs: number): Promise<void> =>
+    jobQueue.send(message, { deliverAtMs });
   const stores = options.stores ?? 'azure';
   let affinityStore: RuntimeOptions['affinityStore'];
   if (stores === 'azure' || stores === 'azurite') {
     const clientEnv = stores === 'azurite' ? { AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...env } : env;
     const clients = options.clients ?? createAzureClients({ env: clientEnv });
-    affinityStore = createTableAffinityStore({ client: clients.tableClient(names.affinityTable), now: () => systemClock.now() });
+    affinityStore = createTableAffinityStore({
+      client: clients.tableClient(names.affinityTable),
+      now: () => systemClock.now(),
+    });
     healthStore = createTableBackendHealthStore({ client: clients.tableClient(names.healthTable) });
     jobStore = createTableJobStore({ client: clients.tableClient(names.jobsTable) });
-    payloadStore = createBlobPayloadStore({ service: clients.blobServiceClient() }, { container: names.payloadContainer });
+    payloadStore = createBlobPayloadStore(
+      { service: clients.blobServiceClient() },
+      { container: names.payloadContainer },
+    );
     jobQueue =
       stores === 'azure'
-        ? createServiceBusJobQueueFromClient(clients.serviceBusClient(), names.jobQueue, { maxDeliveries: initial.async.maxDeliveries })
+        ? createServiceBusJobQueueFromClient(clients.serviceBusClient(), names.jobQueue, {
+            maxDeliveries: initial.async.maxDeliveries,
+          })
         : new MemoryJobQueue({ clock: systemClock, maxDeliveries: initial.async.maxDeliveries });
     extra = {
       quotaStore: createTableQuotaStore({ client: clients.tableClient(names.quotaTable) }),

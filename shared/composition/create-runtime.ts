@@ -36,7 +36,10 @@ import { GatewayError } from '../core/errors/gateway-error.js';
 import { createNdjsonUsageLedger } from '../adapters/file/ndjson-usage-ledger.js';
 import { createMemoryUsageLedger } from '../adapters/memory/memory-usage-ledger.js';
 import { createTiktokenTokenEstimator } from '../adapters/tokenizer/tiktoken-token-estimator.js';
-import { createJoseAccessTokenVerifier, entraVerifierOptions } from '../adapters/identity/jose-access-token-verifier.js';
+import {
+  createJoseAccessTokenVerifier,
+  entraVerifierOptions,
+} from '../adapters/identity/jose-access-token-verifier.js';
 import { createLogTelemetry } from '../adapters/log/log-telemetry.js';
 import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-health-store.js';
 import { MemoryQuotaStore } from '../adapters/memory/memory-quota-store.js';
@@ -96,7 +99,13 @@ export interface GatewayRuntime {
   readonly telemetry: Telemetry;
   readonly ledger: UsageLedger;
   /** Async jobs: the service (submit, status, result, cancel), the worker the queue drives, the HTTP API. */
-  readonly jobs: { readonly service: JobService; readonly worker: JobWorker; readonly api: JobsApi; readonly signals: JobSignals; sweep(): Promise<SweepReport> };
+  readonly jobs: {
+    readonly service: JobService;
+    readonly worker: JobWorker;
+    readonly api: JobsApi;
+    readonly signals: JobSignals;
+    sweep(): Promise<SweepReport>;
+  };
   config(): GatewayConfig;
   /** Probes every backend that has a `probe` once, now, and records the results (timer triggers). */
   probeBackends(): Promise<void>;
@@ -112,7 +121,13 @@ export interface GatewayRuntime {
  * const response = await runtime.gateway.handle(request);
  */
 export function createRuntime(options: RuntimeOptions): GatewayRuntime {
-  const config = typeof options.config === 'function' ? options.config : ((c) => () => c)(options.config);
+  const config =
+    typeof options.config === 'function'
+      ? options.config
+      : (
+          (c) => () =>
+            c
+        )(options.config);
   const initial = config();
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
@@ -121,7 +136,11 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const ledger =
     options.ledger ??
     (initial.usage.ledger.kind === 'ndjson'
-      ? createNdjsonUsageLedger({ path: initial.usage.ledger.path, flushIntervalMs: initial.usage.ledger.flushIntervalMs, onError: (error) => telemetry.exception(error, { component: 'usage-ledger' }) })
+      ? createNdjsonUsageLedger({
+          path: initial.usage.ledger.path,
+          flushIntervalMs: initial.usage.ledger.flushIntervalMs,
+          onError: (error) => telemetry.exception(error, { component: 'usage-ledger' }),
+        })
       : createMemoryUsageLedger({ maxRecords: initial.usage.ledger.maxRecords }));
   const estimator = options.estimator ?? createTiktokenTokenEstimator();
   const healthStore = options.healthStore ?? new MemoryBackendHealthStore();
@@ -129,7 +148,12 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     {
       store: healthStore,
       clock,
-      onError: (error, context) => telemetry.exception(error, { component: 'health', operation: context.operation, backend: context.backendId ?? '' }),
+      onError: (error, context) =>
+        telemetry.exception(error, {
+          component: 'health',
+          operation: context.operation,
+          backend: context.backendId ?? '',
+        }),
     },
     { ...initial.resilience.health, breaker: initial.resilience.breaker },
   );
@@ -139,8 +163,17 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     onLeaseExpired: (lease) => telemetry.event('LeaseExpired', { poolId: lease.poolId, requestId: lease.requestId }),
   });
   const governance = initial.governance;
-  const verifier = options.tokenVerifier ?? (governance.identity.entra.enabled ? createJoseAccessTokenVerifier(entraVerifierOptions(governance.identity.entra)) : undefined);
-  const admission = createAdmission({ governance: () => config().governance, verifier, quotas: options.quotaStore ?? new MemoryQuotaStore(), clock });
+  const verifier =
+    options.tokenVerifier ??
+    (governance.identity.entra.enabled
+      ? createJoseAccessTokenVerifier(entraVerifierOptions(governance.identity.entra))
+      : undefined);
+  const admission = createAdmission({
+    governance: () => config().governance,
+    verifier,
+    quotas: options.quotaStore ?? new MemoryQuotaStore(),
+    clock,
+  });
 
   const jobDeps = {
     jobs: options.jobStore ?? new MemoryJobStore(),
@@ -161,7 +194,13 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const credentials = options.credentials ?? createStaticCredentialProvider(options.env ?? {});
   const httpProbe = createHttpProbe(credentials);
   const prober = new HealthProber(
-    { probe: httpProbe, timers: globalThis, clock, sink: health, onError: (error: unknown) => telemetry.exception(error, { component: 'health-probe' }) },
+    {
+      probe: httpProbe,
+      timers: globalThis,
+      clock,
+      sink: health,
+      onError: (error: unknown) => telemetry.exception(error, { component: 'health-probe' }),
+    },
     probeTargets(initial.backends, initial.resilience.probe),
   );
   if (options.runProbesInProcess ?? true) prober.start();
@@ -190,7 +229,10 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     resync();
   }, options.healthTickMs ?? 250);
   ticker.unref();
-  const metricsTimer = setInterval(() => reportSchedulerMetrics(telemetry, gate.stats()), options.metricsIntervalMs ?? 10_000);
+  const metricsTimer = setInterval(
+    () => reportSchedulerMetrics(telemetry, gate.stats()),
+    options.metricsIntervalMs ?? 10_000,
+  );
   metricsTimer.unref();
 
   const gateway = createGateway({
@@ -213,19 +255,37 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       if (request.method === 'GET' && path === '/admin/usage') {
         const query = new URL(request.url).searchParams;
         const by = (query.get('by') ?? 'user') as ChargebackDimension;
-        if (!['user', 'tier', 'model', 'backend', 'group', 'profile', 'app'].includes(by)) throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: 'by must be one of user, tier, model, backend, group, profile, app.', param: 'by' });
+        if (!['user', 'tier', 'model', 'backend', 'group', 'profile', 'app'].includes(by))
+          throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', {
+            message: 'by must be one of user, tier, model, backend, group, profile, app.',
+            param: 'by',
+          });
         const toMs = parseTime(query.get('to'), clock.now(), true);
         const fromMs = parseTime(query.get('from'), toMs - 86_400_000);
         const records = [];
-        for await (const record of ledger.query({ fromMs, toMs, userId: query.get('user') ?? undefined })) records.push(record);
-        return jsonResponse(200, { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), by, rows: aggregateUsage(records, { by, prices: config().usage.prices }) }, '');
+        for await (const record of ledger.query({ fromMs, toMs, userId: query.get('user') ?? undefined }))
+          records.push(record);
+        return jsonResponse(
+          200,
+          {
+            from: new Date(fromMs).toISOString(),
+            to: new Date(toMs).toISOString(),
+            by,
+            rows: aggregateUsage(records, { by, prices: config().usage.prices }),
+          },
+          '',
+        );
       }
       if (request.method === 'GET' && path === '/admin/status') {
         const current = config();
-        return jsonResponse(200, {
-          backends: current.backends.map((b) => ({ id: b.id, group: b.group, ...health.snapshot(b.id) })),
-          scheduler: gate.stats(),
-        }, '');
+        return jsonResponse(
+          200,
+          {
+            backends: current.backends.map((b) => ({ id: b.id, group: b.group, ...health.snapshot(b.id) })),
+            scheduler: gate.stats(),
+          },
+          '',
+        );
       }
       return undefined;
     },
@@ -237,7 +297,10 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
         await withTimeout(healthStore.read(ids.slice(0, 1)), 2_000);
         return { ready: true, detail: { stores: { health: 'ok' } } };
       } catch (error) {
-        return { ready: false, detail: { stores: { health: `unreachable: ${error instanceof Error ? error.message : String(error)}` } } };
+        return {
+          ready: false,
+          detail: { stores: { health: `unreachable: ${error instanceof Error ? error.message : String(error)}` } },
+        };
       }
     },
     onCallEnd: (summary) => {
@@ -248,8 +311,16 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     },
   });
   const worker = createJobWorker(
-    { ...jobDeps, execute: (request, job) => gateway.execute(request, job, { capacityHeld: options.jobsHoldCapacity ?? false }), onAttemptError: (error, job) => telemetry.exception(error, { component: 'job-worker', jobId: job.id }) },
-    { maxDeliveries: initial.async.maxDeliveries, leaseMs: initial.async.visibilityTimeoutMs, retryBackoffMs: initial.async.retryBackoffMs },
+    {
+      ...jobDeps,
+      execute: (request, job) => gateway.execute(request, job, { capacityHeld: options.jobsHoldCapacity ?? false }),
+      onAttemptError: (error, job) => telemetry.exception(error, { component: 'job-worker', jobId: job.id }),
+    },
+    {
+      maxDeliveries: initial.async.maxDeliveries,
+      leaseMs: initial.async.visibilityTimeoutMs,
+      retryBackoffMs: initial.async.retryBackoffMs,
+    },
   );
   const sweep = (): Promise<SweepReport> => sweepExpiredJobs(jobDeps);
   let closing: Promise<void> | undefined;
@@ -266,7 +337,10 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       onError: (error) => telemetry.exception(error, { component: 'job-runner' }),
     });
     runner.start();
-    sweeper = setInterval(() => void sweep().catch((error: unknown) => telemetry.exception(error, { component: 'job-sweep' })), initial.async.sweepIntervalMs);
+    sweeper = setInterval(
+      () => void sweep().catch((error: unknown) => telemetry.exception(error, { component: 'job-sweep' })),
+      initial.async.sweepIntervalMs,
+    );
     sweeper.unref();
   }
 
@@ -284,7 +358,10 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
           const started = clock.monotonicMs();
           try {
             const { status, latencyMs } = await httpProbe(target, AbortSignal.timeout(target.probe.timeoutMs));
-            const ok = target.probe.expectStatus.length === 0 ? status >= 200 && status < 300 : target.probe.expectStatus.includes(status);
+            const ok =
+              target.probe.expectStatus.length === 0
+                ? status >= 200 && status < 300
+                : target.probe.expectStatus.includes(status);
             health.recordProbe(target.id, { ok, latencyMs, status });
           } catch {
             health.recordProbe(target.id, { ok: false, latencyMs: clock.monotonicMs() - started });
@@ -317,11 +394,15 @@ function parseTime(text: string | null, fallback: number, end = false): number {
   if (text === null || text === '') return fallback;
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
   const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text);
-  if (!Number.isFinite(ms)) throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Not a date: ${text}.` });
+  if (!Number.isFinite(ms))
+    throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Not a date: ${text}.` });
   return dateOnly && end ? ms + 86_400_000 : ms;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -18,11 +18,15 @@ const testSchema = z.object({ governance: governanceSchema.default(governanceSch
 type TestConfig = z.output<typeof testSchema>;
 const validate = (raw: unknown): ValidationResult<TestConfig> => {
   const r = testSchema.safeParse(raw);
-  return r.success ? { ok: true, config: r.data } : { ok: false, issues: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  return r.success
+    ? { ok: true, config: r.data }
+    : { ok: false, issues: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
 };
 
 /** A source whose content the test sets. */
-function memorySource(initial: unknown): ConfigSource & { set(raw: unknown): void; fail(message: string): void; changed(): void } {
+function memorySource(
+  initial: unknown,
+): ConfigSource & { set(raw: unknown): void; fail(message: string): void; changed(): void } {
   let raw: unknown = initial;
   let error: string | undefined;
   const listeners = new Set<() => void>();
@@ -38,7 +42,13 @@ function memorySource(initial: unknown): ConfigSource & { set(raw: unknown): voi
 
 const KEY = 'sk-alice';
 const governance = (suspendedUsers: string[] = []) => ({
-  governance: { identity: { apiKeys: { enabled: true, keys: [{ id: 'alice', sha256: hashApiKey(KEY), profile: 'p', userId: 'alice' }] } }, profiles: [{ id: 'p' }], suspendedUsers },
+  governance: {
+    identity: {
+      apiKeys: { enabled: true, keys: [{ id: 'alice', sha256: hashApiKey(KEY), profile: 'p', userId: 'alice' }] },
+    },
+    profiles: [{ id: 'p' }],
+    suspendedUsers,
+  },
 });
 
 describe('ConfigStore', () => {
@@ -67,7 +77,12 @@ describe('ConfigStore', () => {
     const store = createConfigStore({ source, validate, onReload: (e) => events.push(e) });
     await store.reload();
     const good = store.current();
-    source.set({ governance: { profiles: [{ id: 'p', tier: 'no-such-tier' }], identity: { apiKeys: { enabled: true, keys: [{ id: 'k', sha256: 'plain-text-key', profile: 'p' }] } } } });
+    source.set({
+      governance: {
+        profiles: [{ id: 'p', tier: 'no-such-tier' }],
+        identity: { apiKeys: { enabled: true, keys: [{ id: 'k', sha256: 'plain-text-key', profile: 'p' }] } },
+      },
+    });
     const result = await store.reload();
     expect(result.ok).toBe(false);
     expect(result.issues?.join('\n')).toMatch(/sha256/);
@@ -93,7 +108,11 @@ describe('ConfigStore', () => {
     const source = memorySource(governance());
     const store = createConfigStore({ source, validate });
     await store.reload();
-    const admission = createAdmission({ governance: () => store.current().governance, quotas: new MemoryQuotaStore(), clock: new FakeClock() });
+    const admission = createAdmission({
+      governance: () => store.current().governance,
+      quotas: new MemoryQuotaStore(),
+      clock: new FakeClock(),
+    });
     const request = () => ({ method: 'POST', path: '/v1/chat/completions', headers: new Headers({ 'api-key': KEY }) });
     const inFlight = await admission.admit(request());
     source.set(governance(['alice']));
@@ -130,7 +149,11 @@ describe('ConfigStore with a watched JSON file', () => {
     const file = join(dir, 'gateway.config.json');
     writeFileSync(file, JSON.stringify(governance()));
     let waiter: ((e: ConfigReloadEvent) => void) | undefined;
-    const store = createConfigStore({ source: createJsonFileConfigSource({ file, debounceMs: 20 }), validate, onReload: (e) => waiter?.(e) });
+    const store = createConfigStore({
+      source: createJsonFileConfigSource({ file, debounceMs: 20 }),
+      validate,
+      onReload: (e) => waiter?.(e),
+    });
     const next = () => new Promise<ConfigReloadEvent>((resolve) => (waiter = resolve));
     await store.reload();
     const stop = store.watch();

@@ -29,7 +29,14 @@ function fieldPaths(schema: z.ZodType, prefix = '', out = new Set<string>()): Se
       out.add(path);
       fieldPaths(field, path, out);
     }
-  } else if (schema instanceof z.ZodDefault || schema instanceof z.ZodPrefault || schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodReadonly || schema instanceof z.ZodCatch) {
+  } else if (
+    schema instanceof z.ZodDefault ||
+    schema instanceof z.ZodPrefault ||
+    schema instanceof z.ZodOptional ||
+    schema instanceof z.ZodNullable ||
+    schema instanceof z.ZodReadonly ||
+    schema instanceof z.ZodCatch
+  ) {
     fieldPaths(schema.def.innerType as z.ZodType, prefix, out);
   } else if (schema instanceof z.ZodPipe) {
     fieldPaths(schema.def.in as z.ZodType, prefix, out);
@@ -91,15 +98,22 @@ describe('docs/configuration.md', () => {
 
   it('documents every configuration field by its full path', () => {
     const undocumented = configPaths().filter((path) => !pathPattern(path).test(doc));
-    expect(undocumented, `fields missing from docs/configuration.md (add a row for each):\n  ${undocumented.join('\n  ')}`).toEqual([]);
+    expect(
+      undocumented,
+      `fields missing from docs/configuration.md (add a row for each):\n  ${undocumented.join('\n  ')}`,
+    ).toEqual([]);
   });
 
   it('documents no field the schema does not have', () => {
     const paths = configPaths();
-    const known = paths.map((path) => new RegExp('^' + path.split(KEY).map(escapeRegExp).join('<[A-Za-z0-9_-]+>') + '$'));
+    const known = paths.map(
+      (path) => new RegExp('^' + path.split(KEY).map(escapeRegExp).join('<[A-Za-z0-9_-]+>') + '$'),
+    );
     const sections = new Set(paths.filter((path) => /^[A-Za-z]+$/.test(path)));
     // A reference table row names one field in its first cell, starting with its section.
-    const rows = [...doc.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!).filter((cell) => sections.has(/^[A-Za-z]+/.exec(cell)?.[0] ?? ''));
+    const rows = [...doc.matchAll(/^\| `([^`]+)` \|/gm)]
+      .map((m) => m[1]!)
+      .filter((cell) => sections.has(/^[A-Za-z]+/.exec(cell)?.[0] ?? ''));
     expect(rows.length).toBeGreaterThan(150);
     const unknown = rows.filter((path) => !known.some((pattern) => pattern.test(path)));
     expect(unknown, `rows in docs/configuration.md naming no schema field:\n  ${unknown.join('\n  ')}`).toEqual([]);
@@ -135,7 +149,9 @@ describe('the complete example in docs/configuration.md', () => {
     const result = validateConfig(JSON.parse(exampleBlock(doc, EXAMPLE_HEADING)));
     if (!result.ok) throw new Error(result.issues.join('\n'));
     const { backends, routes, governance, usage } = result.config;
-    expect(new Set(backends.filter((b) => b.kind === 'azure-openai').map((b) => b.group))).toEqual(new Set(['ptu', 'payg']));
+    expect(new Set(backends.filter((b) => b.kind === 'azure-openai').map((b) => b.group))).toEqual(
+      new Set(['ptu', 'payg']),
+    );
     expect(backends.some((b) => b.kind === 'openai')).toBe(true);
     expect(routes.some((r) => r.fallbacks.length > 0)).toBe(true);
     expect(routes.some((r) => r.match.pathPrefix !== undefined)).toBe(true);

@@ -21,31 +21,40 @@ export const gatewaySchema = baseGatewaySchema
     async: asyncJobsSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
-  const duplicates = (ids: string[]): string[] => ids.filter((id, i) => ids.indexOf(id) !== i);
-  for (const [section, ids] of [
-    ['backends', config.backends.map((b) => b.id)],
-    ['pools', config.pools.map((p) => p.id)],
-    ['routes', config.routes.map((r) => r.id)],
-  ] as const) {
-    for (const id of new Set(duplicates([...ids]))) ctx.addIssue({ code: 'custom', path: [section], message: `duplicate id "${id}"` });
-  }
-  const backendIds = new Set(config.backends.map((b) => b.id));
-  const poolIds = new Set(config.pools.map((p) => p.id));
-  const routeIds = new Set(config.routes.map((r) => r.id));
-  config.pools.forEach((pool, i) => {
-    pool.backends.forEach((member, j) => {
-      const id = typeof member === 'string' ? member : member.backend;
-      if (!backendIds.has(id)) ctx.addIssue({ code: 'custom', path: ['pools', i, 'backends', j], message: `unknown backend "${id}"` });
+    const duplicates = (ids: string[]): string[] => ids.filter((id, i) => ids.indexOf(id) !== i);
+    for (const [section, ids] of [
+      ['backends', config.backends.map((b) => b.id)],
+      ['pools', config.pools.map((p) => p.id)],
+      ['routes', config.routes.map((r) => r.id)],
+    ] as const) {
+      for (const id of new Set(duplicates([...ids])))
+        ctx.addIssue({ code: 'custom', path: [section], message: `duplicate id "${id}"` });
+    }
+    const backendIds = new Set(config.backends.map((b) => b.id));
+    const poolIds = new Set(config.pools.map((p) => p.id));
+    const routeIds = new Set(config.routes.map((r) => r.id));
+    config.pools.forEach((pool, i) => {
+      pool.backends.forEach((member, j) => {
+        const id = typeof member === 'string' ? member : member.backend;
+        if (!backendIds.has(id))
+          ctx.addIssue({ code: 'custom', path: ['pools', i, 'backends', j], message: `unknown backend "${id}"` });
+      });
+    });
+    config.routes.forEach((route, i) => {
+      if (!poolIds.has(route.pool))
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'pool'], message: `unknown pool "${route.pool}"` });
+      route.fallbacks.forEach((f, j) => {
+        if (!routeIds.has(f))
+          ctx.addIssue({ code: 'custom', path: ['routes', i, 'fallbacks', j], message: `unknown route "${f}"` });
+        if (f === route.id)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['routes', i, 'fallbacks', j],
+            message: 'a route cannot fall back to itself',
+          });
+      });
     });
   });
-  config.routes.forEach((route, i) => {
-    if (!poolIds.has(route.pool)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'pool'], message: `unknown pool "${route.pool}"` });
-    route.fallbacks.forEach((f, j) => {
-      if (!routeIds.has(f)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'fallbacks', j], message: `unknown route "${f}"` });
-      if (f === route.id) ctx.addIssue({ code: 'custom', path: ['routes', i, 'fallbacks', j], message: 'a route cannot fall back to itself' });
-    });
-  });
-});
 
 /** The validated configuration, as the engine sees it (frozen). */
 export type GatewayConfig = z.output<typeof gatewaySchema>;

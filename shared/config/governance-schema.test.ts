@@ -10,25 +10,58 @@ const issues = (raw: unknown): string[] => {
 describe('governanceSchema', () => {
   it('parses {} to a closed configuration', () => {
     const g = governanceSchema.parse({});
-    expect(g.identity.apiKeys.enabled || g.identity.entra.enabled || g.identity.trustedUpstream.enabled || g.identity.anonymous.allowed).toBe(false);
+    expect(
+      g.identity.apiKeys.enabled ||
+        g.identity.entra.enabled ||
+        g.identity.trustedUpstream.enabled ||
+        g.identity.anonymous.allowed,
+    ).toBe(false);
     expect(g.admin).toEqual({ keys: [], entraRoles: [] });
     expect(g.priority.headers).toEqual(['x-gateway-priority', 'S7PPriorityKey']);
     expect(g.tiers).toEqual({ interactive: 1, standard: 2, batch: 3 });
   });
 
   it('stores key hashes only, lower-cased', () => {
-    const g = governanceSchema.parse({ identity: { apiKeys: { enabled: true, keys: [{ id: 'k', sha256: HASH.toUpperCase(), profile: 'p' }] } }, profiles: [{ id: 'p' }] });
+    const g = governanceSchema.parse({
+      identity: { apiKeys: { enabled: true, keys: [{ id: 'k', sha256: HASH.toUpperCase(), profile: 'p' }] } },
+      profiles: [{ id: 'p' }],
+    });
     expect(g.identity.apiKeys.keys[0]?.sha256).toBe(HASH);
-    expect(issues({ identity: { apiKeys: { keys: [{ id: 'k', sha256: 'sk-plain-text', profile: 'p' }] } }, profiles: [{ id: 'p' }] }).join()).toMatch(/sha256/);
+    expect(
+      issues({
+        identity: { apiKeys: { keys: [{ id: 'k', sha256: 'sk-plain-text', profile: 'p' }] } },
+        profiles: [{ id: 'p' }],
+      }).join(),
+    ).toMatch(/sha256/);
   });
 
   it('reports every broken reference at once', () => {
     const found = issues({
-      identity: { apiKeys: { enabled: true, keys: [{ id: 'k', sha256: HASH, profile: 'ghost' }, { id: 'k2', sha256: HASH, profile: 'p' }] }, anonymous: { allowed: true, profile: 'ghost2' }, entra: { enabled: true } },
+      identity: {
+        apiKeys: {
+          enabled: true,
+          keys: [
+            { id: 'k', sha256: HASH, profile: 'ghost' },
+            { id: 'k2', sha256: HASH, profile: 'p' },
+          ],
+        },
+        anonymous: { allowed: true, profile: 'ghost2' },
+        entra: { enabled: true },
+      },
       apps: [{ appId: 'a', profile: 'ghost3' }],
       profiles: [{ id: 'p', tier: 'gold', priority: { default: 1, max: 3 } }, { id: 'p' }],
     });
-    for (const expected of ['unknown profile "ghost"', 'duplicate key hash', 'unknown profile "ghost2"', 'unknown profile "ghost3"', 'unknown tier "gold"', 'duplicate profile id "p"', 'less urgent', 'audience', 'tenantId']) {
+    for (const expected of [
+      'unknown profile "ghost"',
+      'duplicate key hash',
+      'unknown profile "ghost2"',
+      'unknown profile "ghost3"',
+      'unknown tier "gold"',
+      'duplicate profile id "p"',
+      'less urgent',
+      'audience',
+      'tenantId',
+    ]) {
       expect(found.join('\n')).toContain(expected);
     }
   });

@@ -15,7 +15,9 @@ import { z } from 'zod';
  * });
  */
 
-const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'an id is 1-128 characters: letters, digits, ".", "_", "-"');
+const idSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'an id is 1-128 characters: letters, digits, ".", "_", "-"');
 
 /** RFC 9110 token: what a header name may contain. */
 const headerNameSchema = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, 'not a valid HTTP header name');
@@ -106,7 +108,11 @@ export const profileSchema = z
       .object({
         allowed: z.boolean().default(false),
         /** How long an async job's result is kept for this profile. */
-        resultRetentionMs: z.number().int().positive().default(24 * 60 * 60 * 1000),
+        resultRetentionMs: z
+          .number()
+          .int()
+          .positive()
+          .default(24 * 60 * 60 * 1000),
       })
       .strict()
       .default({ allowed: false, resultRetentionMs: 24 * 60 * 60 * 1000 }),
@@ -142,7 +148,10 @@ export const identitySchema = z
         /** Accepted `iss` values; default the v1 and v2 issuers of `tenantId`. */
         issuers: z.array(z.string().min(1)).optional(),
         jwksUri: z.url().optional(),
-        algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'])).min(1).default(['RS256']),
+        algorithms: z
+          .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']))
+          .min(1)
+          .default(['RS256']),
         clockToleranceSec: z.number().int().min(0).max(600).default(60),
       })
       .strict()
@@ -162,7 +171,13 @@ export const identitySchema = z
         defaultProfile: idSchema.optional(),
       })
       .strict()
-      .default({ enabled: false, principalIdHeader: 'x-ms-client-principal-id', principalHeader: 'x-ms-client-principal', profileHeader: 'x-userprofile', userHeader: 'x-userid' }),
+      .default({
+        enabled: false,
+        principalIdHeader: 'x-ms-client-principal-id',
+        principalHeader: 'x-ms-client-principal',
+        profileHeader: 'x-userprofile',
+        userHeader: 'x-userid',
+      }),
     anonymous: z
       .object({
         allowed: z.boolean().default(false),
@@ -238,39 +253,69 @@ const governanceObject = z
 export const governanceSchema = governanceObject.superRefine((g, ctx) => {
   const profileIds = new Set<string>();
   g.profiles.forEach((p, i) => {
-    if (profileIds.has(p.id)) ctx.addIssue({ code: 'custom', path: ['profiles', i, 'id'], message: `duplicate profile id "${p.id}"` });
+    if (profileIds.has(p.id))
+      ctx.addIssue({ code: 'custom', path: ['profiles', i, 'id'], message: `duplicate profile id "${p.id}"` });
     profileIds.add(p.id);
-    if (p.tier !== undefined && g.tiers[p.tier] === undefined) ctx.addIssue({ code: 'custom', path: ['profiles', i, 'tier'], message: `unknown tier "${p.tier}" (add it to governance.tiers)` });
+    if (p.tier !== undefined && g.tiers[p.tier] === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['profiles', i, 'tier'],
+        message: `unknown tier "${p.tier}" (add it to governance.tiers)`,
+      });
     if (p.priority.default !== undefined && p.priority.max !== undefined && p.priority.max > p.priority.default) {
-      ctx.addIssue({ code: 'custom', path: ['profiles', i, 'priority'], message: `max (${p.priority.max}) is less urgent than default (${p.priority.default}); 1 is the most urgent` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['profiles', i, 'priority'],
+        message: `max (${p.priority.max}) is less urgent than default (${p.priority.default}); 1 is the most urgent`,
+      });
     }
   });
   const ref = (id: string | undefined, path: (string | number)[]): void => {
-    if (id !== undefined && !profileIds.has(id)) ctx.addIssue({ code: 'custom', path, message: `unknown profile "${id}"` });
+    if (id !== undefined && !profileIds.has(id))
+      ctx.addIssue({ code: 'custom', path, message: `unknown profile "${id}"` });
   };
   const hashes = new Set<string>();
   g.identity.apiKeys.keys.forEach((k, i) => {
     ref(k.profile, ['identity', 'apiKeys', 'keys', i, 'profile']);
-    if (hashes.has(k.sha256)) ctx.addIssue({ code: 'custom', path: ['identity', 'apiKeys', 'keys', i, 'sha256'], message: 'duplicate key hash' });
+    if (hashes.has(k.sha256))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identity', 'apiKeys', 'keys', i, 'sha256'],
+        message: 'duplicate key hash',
+      });
     hashes.add(k.sha256);
   });
   const appIds = new Set<string>();
   g.apps.forEach((a, i) => {
     ref(a.profile, ['apps', i, 'profile']);
-    if (appIds.has(a.appId.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['apps', i, 'appId'], message: `duplicate app id "${a.appId}"` });
+    if (appIds.has(a.appId.toLowerCase()))
+      ctx.addIssue({ code: 'custom', path: ['apps', i, 'appId'], message: `duplicate app id "${a.appId}"` });
     appIds.add(a.appId.toLowerCase());
   });
   ref(g.identity.trustedUpstream.defaultProfile, ['identity', 'trustedUpstream', 'defaultProfile']);
   ref(g.identity.anonymous.profile, ['identity', 'anonymous', 'profile']);
   const entra = g.identity.entra;
   if (entra.enabled) {
-    if (entra.audience === undefined) ctx.addIssue({ code: 'custom', path: ['identity', 'entra', 'audience'], message: 'Entra mode needs an audience' });
+    if (entra.audience === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identity', 'entra', 'audience'],
+        message: 'Entra mode needs an audience',
+      });
     if (entra.tenantId === undefined && (entra.jwksUri === undefined || entra.issuers === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['identity', 'entra'], message: 'Entra mode needs tenantId, or both jwksUri and issuers' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identity', 'entra'],
+        message: 'Entra mode needs tenantId, or both jwksUri and issuers',
+      });
     }
   }
   if (g.identity.apiKeys.enabled && g.identity.apiKeys.keys.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['identity', 'apiKeys', 'keys'], message: 'API key mode is enabled but no key is configured' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['identity', 'apiKeys', 'keys'],
+      message: 'API key mode is enabled but no key is configured',
+    });
   }
 });
 

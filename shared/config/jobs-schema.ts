@@ -35,7 +35,10 @@ export const asyncJobsSchema = z
     sweepIntervalMs: z.number().int().min(1_000).default(300_000),
   })
   .strict()
-  .refine((c) => c.syncWaitMs < c.runDeadlineMs, { message: 'syncWaitMs must be < runDeadlineMs', path: ['syncWaitMs'] });
+  .refine((c) => c.syncWaitMs < c.runDeadlineMs, {
+    message: 'syncWaitMs must be < runDeadlineMs',
+    path: ['syncWaitMs'],
+  });
 
 /** The validated `async` section. */
 export type AsyncJobsConfig = z.infer<typeof asyncJobsSchema>;

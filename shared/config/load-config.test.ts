@@ -14,7 +14,10 @@ describe('validateConfig', () => {
   it('reports every problem at once, including cross-references', () => {
     const result = validateConfig({
       server: { port: 'eighty' },
-      backends: [{ id: 'a', url: 'ftp://x' }, { id: 'a', url: 'http://y' }],
+      backends: [
+        { id: 'a', url: 'ftp://x' },
+        { id: 'a', url: 'http://y' },
+      ],
       pools: [{ id: 'p', backends: ['a', 'ghost'] }],
       routes: [{ id: 'r', match: { models: ['m'] }, pool: 'nope', fallbacks: ['r'] }],
     });
@@ -24,10 +27,24 @@ describe('validateConfig', () => {
     expect(text).toContain('server.port');
     expect(text).toContain('backends.0.url');
     // Cross-reference problems are reported only once fields parse; fix the fields to see them.
-    const second = validateConfig({ backends: [{ id: 'a', url: 'http://x' }, { id: 'a', url: 'http://y' }], pools: [{ id: 'p', backends: ['a', 'ghost'] }], routes: [{ id: 'r', match: { models: ['m'] }, pool: 'nope', fallbacks: ['r'] }] });
+    const second = validateConfig({
+      backends: [
+        { id: 'a', url: 'http://x' },
+        { id: 'a', url: 'http://y' },
+      ],
+      pools: [{ id: 'p', backends: ['a', 'ghost'] }],
+      routes: [{ id: 'r', match: { models: ['m'] }, pool: 'nope', fallbacks: ['r'] }],
+    });
     expect(second.ok).toBe(false);
     if (second.ok) return;
-    expect(second.issues).toEqual(expect.arrayContaining([expect.stringContaining('duplicate id "a"'), expect.stringContaining('unknown backend "ghost"'), expect.stringContaining('unknown pool "nope"'), expect.stringContaining('cannot fall back to itself')]));
+    expect(second.issues).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('duplicate id "a"'),
+        expect.stringContaining('unknown backend "ghost"'),
+        expect.stringContaining('unknown pool "nope"'),
+        expect.stringContaining('cannot fall back to itself'),
+      ]),
+    );
   });
 
   it('freezes the result', () => {
@@ -44,7 +61,14 @@ describe('validateConfig', () => {
 
 describe('envOverlay and loadConfig', () => {
   it('maps GATEWAY_<SECTION>__<KEY> to camelCase paths with JSON values', () => {
-    expect(envOverlay({ GATEWAY_SERVER__PORT: '9000', GATEWAY_LIMITS__MAX_BODY_BYTES: '1024', GATEWAY_SERVER__HOST: 'localhost', OTHER: 'x' })).toEqual({ server: { port: 9000, host: 'localhost' }, limits: { maxBodyBytes: 1024 } });
+    expect(
+      envOverlay({
+        GATEWAY_SERVER__PORT: '9000',
+        GATEWAY_LIMITS__MAX_BODY_BYTES: '1024',
+        GATEWAY_SERVER__HOST: 'localhost',
+        OTHER: 'x',
+      }),
+    ).toEqual({ server: { port: 9000, host: 'localhost' }, limits: { maxBodyBytes: 1024 } });
   });
 
   it('merges the environment over the file', () => {

@@ -15,7 +15,10 @@ export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; is
 export function validateConfig(raw: unknown): ConfigResult {
   const parsed = gatewaySchema.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, issues: parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`) };
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`),
+    };
   }
   return { ok: true, config: deepFreeze(parsed.data) };
 }
@@ -32,7 +35,13 @@ export function envOverlay(env: Readonly<Record<string, string | undefined>>): R
   const overlay: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(env)) {
     // GATEWAY_FUNCTIONS__* are the Functions host's own settings, not configuration sections.
-    if (!name.startsWith('GATEWAY_') || value === undefined || name === 'GATEWAY_CONFIG_FILE' || name.startsWith('GATEWAY_FUNCTIONS__')) continue;
+    if (
+      !name.startsWith('GATEWAY_') ||
+      value === undefined ||
+      name === 'GATEWAY_CONFIG_FILE' ||
+      name.startsWith('GATEWAY_FUNCTIONS__')
+    )
+      continue;
     const path = name.slice('GATEWAY_'.length).split('__').map(camelCase);
     if (path.some((p) => p === '')) continue;
     let target = overlay;
@@ -59,7 +68,11 @@ export function mergeConfig(base: Record<string, unknown>, overlay: Record<strin
  * Loads the configuration for a host: the JSON file (when present), then the environment overlay,
  * validated together. `defaults` supplies what a host embeds when no file exists.
  */
-export function loadConfig(options: { file?: string; env?: Readonly<Record<string, string | undefined>>; defaults?: Record<string, unknown> }): ConfigResult & { source: string } {
+export function loadConfig(options: {
+  file?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  defaults?: Record<string, unknown>;
+}): ConfigResult & { source: string } {
   const env = options.env ?? {};
   const file = options.file ?? env.GATEWAY_CONFIG_FILE ?? 'gateway.config.json';
   let base: Record<string, unknown> = options.defaults ?? {};

@@ -31,7 +31,10 @@ export const circuitBreakerSchema = z
     trialTimeoutMs: positiveMs().default(90_000),
   })
   .strict()
-  .refine((b) => b.maxOpenIntervalMs >= b.openIntervalMs, { message: 'maxOpenIntervalMs must be ≥ openIntervalMs', path: ['maxOpenIntervalMs'] });
+  .refine((b) => b.maxOpenIntervalMs >= b.openIntervalMs, {
+    message: 'maxOpenIntervalMs must be ≥ openIntervalMs',
+    path: ['maxOpenIntervalMs'],
+  });
 
 /** Attempts per call and backoff between repeated attempts. */
 export const retrySchema = z
@@ -47,7 +50,10 @@ export const retrySchema = z
     sameBackendRetries: z.number().int().min(0).max(3).default(1),
   })
   .strict()
-  .refine((r) => r.backoffMaxMs >= r.backoffBaseMs, { message: 'backoffMaxMs must be ≥ backoffBaseMs', path: ['backoffMaxMs'] });
+  .refine((r) => r.backoffMaxMs >= r.backoffBaseMs, {
+    message: 'backoffMaxMs must be ≥ backoffBaseMs',
+    path: ['backoffMaxMs'],
+  });
 
 /** Default deadlines (a backend's or route's `timeouts` override them field by field). */
 export const deadlinesSchema = z

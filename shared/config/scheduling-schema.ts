@@ -37,16 +37,26 @@ export const schedulingSchema = z
     retryAfterMs: msSchema.default(DEFAULT_SCHEDULER_OPTIONS.retryAfterMs),
     maxRetryAfterMs: msSchema.default(DEFAULT_SCHEDULER_OPTIONS.maxRetryAfterMs),
     estimateRetryAfter: z.boolean().default(DEFAULT_SCHEDULER_OPTIONS.estimateRetryAfter),
-    perLevel: z.record(z.string().regex(/^[1-9][0-9]*$/, 'a level number such as "1"'), schedulingLevelSchema).default({}),
+    perLevel: z
+      .record(z.string().regex(/^[1-9][0-9]*$/, 'a level number such as "1"'), schedulingLevelSchema)
+      .default({}),
   })
   .strict()
   .superRefine((config, ctx) => {
     if (config.defaultLevel > config.levels) {
-      ctx.addIssue({ code: 'custom', path: ['defaultLevel'], message: `defaultLevel ${config.defaultLevel} is above levels (${config.levels})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultLevel'],
+        message: `defaultLevel ${config.defaultLevel} is above levels (${config.levels})`,
+      });
     }
     for (const key of Object.keys(config.perLevel)) {
       if (Number(key) > config.levels) {
-        ctx.addIssue({ code: 'custom', path: ['perLevel', key], message: `level ${key} is above levels (${config.levels})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['perLevel', key],
+          message: `level ${key} is above levels (${config.levels})`,
+        });
       }
     }
   });

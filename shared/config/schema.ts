@@ -8,7 +8,9 @@ import { z } from 'zod';
  * Compatibility: field names are a public contract documented in `docs/configuration.md`.
  */
 
-const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'an id is 1-128 characters: letters, digits, ".", "_", "-"');
+const idSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'an id is 1-128 characters: letters, digits, ".", "_", "-"');
 
 /** A secret given inline (local development) or by environment variable name (preferred). */
 const secretRef = z
@@ -22,7 +24,13 @@ export const backendAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('passthrough') }).strict(),
   z.object({ type: z.literal('api-key'), header: z.string().default('api-key'), key: secretRef }).strict(),
   z.object({ type: z.literal('bearer'), token: secretRef }).strict(),
-  z.object({ type: z.literal('managed-identity'), audience: z.string().default('https://cognitiveservices.azure.com/.default'), clientId: z.string().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('managed-identity'),
+      audience: z.string().default('https://cognitiveservices.azure.com/.default'),
+      clientId: z.string().optional(),
+    })
+    .strict(),
 ]);
 
 export const timeoutsSchema = z
@@ -98,7 +106,10 @@ export const routeMatchSchema = z
     pathPrefix: z.string().startsWith('/').optional(),
   })
   .strict()
-  .refine((m) => (m.models === undefined) !== (m.pathPrefix === undefined), 'a route matches either "models" or "pathPrefix"');
+  .refine(
+    (m) => (m.models === undefined) !== (m.pathPrefix === undefined),
+    'a route matches either "models" or "pathPrefix"',
+  );
 
 export const routeSchema = z
   .object({
@@ -126,8 +137,16 @@ export const serverSchema = z
 
 export const limitsSchema = z
   .object({
-    maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
-    maxHeaderBytes: z.number().int().positive().default(32 * 1024),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
+    maxHeaderBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(32 * 1024),
   })
   .strict();
 
@@ -144,7 +163,11 @@ export const headersSchema = z
 export const affinitySchema = z
   .object({
     /** How long a state id stays pinned to the backend that created it (OpenAI keeps responses 30 days). */
-    ttlMs: z.number().int().positive().default(30 * 24 * 60 * 60 * 1000),
+    ttlMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30 * 24 * 60 * 60 * 1000),
     /** Mappings kept by the in-process store (the oldest is dropped beyond it). */
     maxEntries: z.number().int().positive().default(100_000),
   })

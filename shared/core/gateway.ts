@@ -4,7 +4,15 @@ import type { BackendConfig, RouteConfig } from '../config/schema.js';
 import type { BackendTransport } from '../ports/backend-transport.js';
 import type { CredentialProvider } from '../ports/credential-provider.js';
 import type { Clock } from './clock.js';
-import { attemptsForEnvelope, attemptsOf, createDispatcher, type AttemptRecord, type DispatchInput, type DispatchResult, type Dispatcher } from './dispatch/dispatcher.js';
+import {
+  attemptsForEnvelope,
+  attemptsOf,
+  createDispatcher,
+  type AttemptRecord,
+  type DispatchInput,
+  type DispatchResult,
+  type Dispatcher,
+} from './dispatch/dispatcher.js';
 import { errorResponse } from './errors/error-envelope.js';
 import { GatewayError } from './errors/gateway-error.js';
 import type { Admission, Caller, GatewayAdmission } from './governance/admission.js';
@@ -108,7 +116,11 @@ export interface Gateway {
    * respond, as the job's owner at the job's priority, with no second admission (the caller was admitted
    * when the job was submitted). The usage record carries the job id.
    */
-  execute(request: GatewayRequest, job: JobRecord, options?: { readonly capacityHeld?: boolean }): Promise<JobExecution>;
+  execute(
+    request: GatewayRequest,
+    job: JobRecord,
+    options?: { readonly capacityHeld?: boolean },
+  ): Promise<JobExecution>;
 }
 
 interface Snapshot {
@@ -125,7 +137,13 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const JSON_BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** Thrown when a queued call reaches the sync wait and is to become a job. */
 const UPGRADE_TO_JOB = Symbol('upgrade to job');
-const FALLBACK_CODES = new Set(['GW_ERR_BACKEND_EXHAUSTED', 'GW_ERR_BACKEND_ALL_OPEN', 'GW_ERR_BACKEND_THROTTLED', 'GW_ERR_BACKEND_TIMEOUT', 'GW_ERR_BACKEND_NONE_CONFIGURED']);
+const FALLBACK_CODES = new Set([
+  'GW_ERR_BACKEND_EXHAUSTED',
+  'GW_ERR_BACKEND_ALL_OPEN',
+  'GW_ERR_BACKEND_THROTTLED',
+  'GW_ERR_BACKEND_TIMEOUT',
+  'GW_ERR_BACKEND_NONE_CONFIGURED',
+]);
 
 /**
  * Builds the engine. Each call runs a fixed onion of stages:
@@ -157,7 +175,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
       s = {
         config,
         router: createRouter(config),
-        dispatcher: createDispatcher({ transport: deps.transport, credentials: deps.credentials, clock, health: deps.health, resilience: config.resilience, backends, random: deps.random, roundRobin }),
+        dispatcher: createDispatcher({
+          transport: deps.transport,
+          credentials: deps.credentials,
+          clock,
+          health: deps.health,
+          resilience: config.resilience,
+          backends,
+          random: deps.random,
+          roundRobin,
+        }),
         pools: new Map(config.pools.map((p) => [p.id, p])),
         stripResponse: new Set(config.headers.stripResponse.map((h) => h.toLowerCase())),
         stripRequest: new Set(config.headers.stripRequest.map((h) => h.toLowerCase())),
@@ -180,9 +207,30 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   function newSummary(request: GatewayRequest, url: URL): Mutable<CallSummary> {
     return {
-      requestId: randomUUID(), startedAtMs: clock.now(), method: request.method, path: url.pathname, target: undefined, caller: undefined, priority: undefined,
-      routeId: undefined, modelAsked: undefined, backend: undefined, attempts: [], lease: undefined, status: 0, outcome: 'failed', errorCode: undefined, queueWaitMs: 0,
-      ttfbMs: undefined, totalMs: 0, overheadMs: undefined, responseBytes: 0, stream: false, usage: undefined, includeUsageInjected: false, asyncJobId: undefined,
+      requestId: randomUUID(),
+      startedAtMs: clock.now(),
+      method: request.method,
+      path: url.pathname,
+      target: undefined,
+      caller: undefined,
+      priority: undefined,
+      routeId: undefined,
+      modelAsked: undefined,
+      backend: undefined,
+      attempts: [],
+      lease: undefined,
+      status: 0,
+      outcome: 'failed',
+      errorCode: undefined,
+      queueWaitMs: 0,
+      ttfbMs: undefined,
+      totalMs: 0,
+      overheadMs: undefined,
+      responseBytes: 0,
+      stream: false,
+      usage: undefined,
+      includeUsageInjected: false,
+      asyncJobId: undefined,
     };
   }
 
@@ -200,7 +248,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) {
         await deps.admission.authorizeAdmin(request.headers);
         const answer = await deps.admin?.(request, url.pathname);
-        if (answer === undefined) throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: `No admin endpoint ${request.method} ${url.pathname}.` });
+        if (answer === undefined)
+          throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', {
+            message: `No admin endpoint ${request.method} ${url.pathname}.`,
+          });
         answer.headers.set('x-gateway-request-id', requestId);
         return answer;
       }
@@ -212,27 +263,61 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }
 
       // Header rules on `:path` see the path with its query (the seed's S7Path).
-      const admission = await deps.admission.admit({ method: request.method, path: url.pathname + url.search, headers: request.headers });
+      const admission = await deps.admission.admit({
+        method: request.method,
+        path: url.pathname + url.search,
+        headers: request.headers,
+      });
       summary.caller = admission.caller;
       summary.priority = admission.priority;
-      if (jobsPath) return (await jobs.api.handle(request, { requester: admission.caller, requestId })) ?? notFound(request, url);
-      return await proceed(request, url, s, { caller: admission.caller, priority: admission.priority, admission, asyncJobId: undefined }, summary, startMono);
+      if (jobsPath)
+        return (await jobs.api.handle(request, { requester: admission.caller, requestId })) ?? notFound(request, url);
+      return await proceed(
+        request,
+        url,
+        s,
+        { caller: admission.caller, priority: admission.priority, admission, asyncJobId: undefined },
+        summary,
+        startMono,
+      );
     } catch (error) {
       return fail(error, requestId, startMono, summary);
     }
   }
 
-  async function execute(request: GatewayRequest, job: JobRecord, options: { readonly capacityHeld?: boolean } = {}): Promise<JobExecution> {
+  async function execute(
+    request: GatewayRequest,
+    job: JobRecord,
+    options: { readonly capacityHeld?: boolean } = {},
+  ): Promise<JobExecution> {
     const url = new URL(request.url);
     const summary = newSummary(request, url);
-    const caller: Caller = { userId: job.owner.userId, profileId: job.owner.profileId ?? 'anonymous', appId: job.owner.appId, identity: 'anonymous' };
+    const caller: Caller = {
+      userId: job.owner.userId,
+      profileId: job.owner.profileId ?? 'anonymous',
+      appId: job.owner.appId,
+      identity: 'anonymous',
+    };
     summary.caller = caller;
     summary.priority = job.priority;
     summary.asyncJobId = job.id;
     const startMono = clock.monotonicMs();
     let response: GatewayResponse;
     try {
-      response = await proceed(request, url, snapshot(), { caller, priority: job.priority, admission: undefined, asyncJobId: job.id, capacityHeld: options.capacityHeld === true }, summary, startMono);
+      response = await proceed(
+        request,
+        url,
+        snapshot(),
+        {
+          caller,
+          priority: job.priority,
+          admission: undefined,
+          asyncJobId: job.id,
+          capacityHeld: options.capacityHeld === true,
+        },
+        summary,
+        startMono,
+      );
     } catch (error) {
       response = fail(error, summary.requestId, startMono, summary);
     }
@@ -240,7 +325,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   /** Route → schedule → dispatch → respond, for an admitted live call or a job. */
-  async function proceed(request: GatewayRequest, url: URL, s: Snapshot, context: CallContext, summary: Mutable<CallSummary>, startMono: number): Promise<GatewayResponse> {
+  async function proceed(
+    request: GatewayRequest,
+    url: URL,
+    s: Snapshot,
+    context: CallContext,
+    summary: Mutable<CallSummary>,
+    startMono: number,
+  ): Promise<GatewayResponse> {
     const { requestId } = summary;
     const { admission } = context;
     let lease: Lease | undefined;
@@ -253,25 +345,54 @@ export function createGateway(deps: GatewayDeps): Gateway {
     try {
       const target = parseRequestTarget(url.pathname, url.search);
       summary.target = target;
-      const deadline = requestDeadline(request.headers, summary.startedAtMs, s.config, context.asyncJobId !== undefined);
-      const body = await readBody(JSON_BODY_METHODS.has(request.method) ? request.body : null, request.headers.get('content-length'), s.config.limits.maxBodyBytes);
-      let json = body !== null && (target.modelInBody || (target.shape === 'azure-openai' && isJson(request.headers.get('content-type')))) ? parseJson(body) : undefined;
+      const deadline = requestDeadline(
+        request.headers,
+        summary.startedAtMs,
+        s.config,
+        context.asyncJobId !== undefined,
+      );
+      const body = await readBody(
+        JSON_BODY_METHODS.has(request.method) ? request.body : null,
+        request.headers.get('content-length'),
+        s.config.limits.maxBodyBytes,
+      );
+      let json =
+        body !== null &&
+        (target.modelInBody || (target.shape === 'azure-openai' && isJson(request.headers.get('content-type'))))
+          ? parseJson(body)
+          : undefined;
       const model = target.pathModel ?? (typeof json?.model === 'string' ? json.model : undefined);
       summary.modelAsked = model;
-      if (target.modelInBody && request.method === 'POST' && model === undefined) throw new GatewayError('GW_ERR_REQUEST_MODEL_MISSING', { param: 'model' });
+      if (target.modelInBody && request.method === 'POST' && model === undefined)
+        throw new GatewayError('GW_ERR_REQUEST_MODEL_MISSING', { param: 'model' });
       // A call that refers to state held by one backend goes to that backend.
       const stateId = referencedStateId(target, json);
       const pinned = stateId === undefined ? undefined : await deps.affinity.get(stateId);
-      const match = (model !== undefined ? s.router.byModel(model) : undefined) ?? s.router.byPath(url.pathname) ?? (pinned === undefined ? undefined : routeServing(s, pinned));
+      const match =
+        (model !== undefined ? s.router.byModel(model) : undefined) ??
+        s.router.byPath(url.pathname) ??
+        (pinned === undefined ? undefined : routeServing(s, pinned));
       if (match === undefined) {
         throw model !== undefined
-          ? new GatewayError('GW_ERR_REQUEST_MODEL_NOT_FOUND', { message: `The model "${model}" is not served by this gateway.`, param: 'model' })
-          : new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: stateId !== undefined ? `No backend is known to hold "${stateId}" (it was not created through this gateway, or its affinity expired).` : `No route matches ${request.method} ${url.pathname}.` });
+          ? new GatewayError('GW_ERR_REQUEST_MODEL_NOT_FOUND', {
+              message: `The model "${model}" is not served by this gateway.`,
+              param: 'model',
+            })
+          : new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', {
+              message:
+                stateId !== undefined
+                  ? `No backend is known to hold "${stateId}" (it was not created through this gateway, or its affinity expired).`
+                  : `No route matches ${request.method} ${url.pathname}.`,
+            });
       }
       summary.routeId = match.route.id;
       const headers = upstreamHeaders(request.headers, { strip: s.stripRequest, keepCallerCredentials: false });
       if (admission !== undefined) {
-        deps.admission.authorizeTarget(admission, { routeId: match.route.id, model: target.shape === 'azure-openai' ? undefined : model, deployment: target.shape === 'azure-openai' ? model : undefined });
+        deps.admission.authorizeTarget(admission, {
+          routeId: match.route.id,
+          model: target.shape === 'azure-openai' ? undefined : model,
+          deployment: target.shape === 'azure-openai' ? model : undefined,
+        });
         reservation = await deps.admission.reserveTokens(admission, json);
         for (const name of admission.upstreamHeaders.remove) delete headers[name];
         Object.assign(headers, admission.upstreamHeaders.set);
@@ -298,7 +419,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
           routeId: match.route.id,
           model,
           priority: jobAdmission.priority,
-          request: { method: request.method, path: url.pathname + url.search, headers: new Headers({ ...headers, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) }), body: body },
+          request: {
+            method: request.method,
+            path: url.pathname + url.search,
+            headers: new Headers({ ...headers, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) }),
+            body: body,
+          },
           retentionMs: Math.min(jobAdmission.asyncResultRetentionMs, s.config.async.retentionMs),
           signal: request.signal,
           syncWaitMs,
@@ -310,18 +436,34 @@ export function createGateway(deps: GatewayDeps): Gateway {
         return submitted;
       };
       if (admission !== undefined && deps.jobs !== undefined && isAsyncRequested(request.headers)) {
-        if (!s.config.async.enabled || !admission.asyncAllowed) throw new GatewayError('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
+        if (!s.config.async.enabled || !admission.asyncAllowed)
+          throw new GatewayError('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
         return await submitJob(admission);
       }
       // A non-streaming call of a caller allowed async mode that waits in the queue past the sync wait is
       // upgraded to a job (202 + Location) instead of holding its HTTP response open (the seed's
       // AsyncTriggerTimeout, counted from the queue).
-      const upgradable = admission !== undefined && deps.jobs !== undefined && s.config.async.enabled && admission.asyncAllowed && json?.stream !== true && context.asyncJobId === undefined;
-
+      const upgradable =
+        admission !== undefined &&
+        deps.jobs !== undefined &&
+        s.config.async.enabled &&
+        admission.asyncAllowed &&
+        json?.stream !== true &&
+        context.asyncJobId === undefined;
 
       const input = {
-        requestId, method: request.method, target, model, forwardPath: match.forwardPath, body: sendBody, json, headers,
-        callerCredentials: credentialHeaders(request.headers), signal: request.signal, deadlineMs: deadline.expiresAtMs, attemptTimeoutMs: deadline.attemptTimeoutMs,
+        requestId,
+        method: request.method,
+        target,
+        model,
+        forwardPath: match.forwardPath,
+        body: sendBody,
+        json,
+        headers,
+        callerCredentials: credentialHeaders(request.headers),
+        signal: request.signal,
+        deadlineMs: deadline.expiresAtMs,
+        attemptTimeoutMs: deadline.attemptTimeoutMs,
         pinnedBackendId: pinned !== undefined && poolHas(s, match.route.pool, pinned) ? pinned : undefined,
       };
       let leases = 0;
@@ -334,7 +476,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
           const first = leases === 0;
           const upgradeAfter = first && upgradable ? AbortSignal.timeout(s.config.async.syncWaitMs) : undefined;
           try {
-            lease = await schedule(s, poolId, leases++ === 0 ? requestId : `${requestId}#${leases}`, context, deadline, upgradeAfter === undefined ? request.signal : AbortSignal.any([request.signal, upgradeAfter]));
+            lease = await schedule(
+              s,
+              poolId,
+              leases++ === 0 ? requestId : `${requestId}#${leases}`,
+              context,
+              deadline,
+              upgradeAfter === undefined ? request.signal : AbortSignal.any([request.signal, upgradeAfter]),
+            );
           } catch (error) {
             if (upgradeAfter?.aborted === true && !request.signal.aborted) throw UPGRADE_TO_JOB;
             throw error;
@@ -355,16 +504,35 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }
       const promptBody = json;
       const settledReservation = reservation;
-      return respond(s, result, target, requestId, startMono, summary, request.signal, url.pathname, model, () => (promptBody === undefined || deps.estimator === undefined ? undefined : estimatePromptTokens(promptBody, deps.estimator, model)), (usage) => {
-        cleanup(true);
-        // The quota is charged what the backend produced, cut or not; an error answer costs nothing.
-        if (settledReservation !== undefined) void (result.response.status < 400 ? settledReservation.settle(usage.totalTokens) : settledReservation.release()).catch(() => undefined);
-      });
+      return respond(
+        s,
+        result,
+        target,
+        requestId,
+        startMono,
+        summary,
+        request.signal,
+        url.pathname,
+        model,
+        () =>
+          promptBody === undefined || deps.estimator === undefined
+            ? undefined
+            : estimatePromptTokens(promptBody, deps.estimator, model),
+        (usage) => {
+          cleanup(true);
+          // The quota is charged what the backend produced, cut or not; an error answer costs nothing.
+          if (settledReservation !== undefined)
+            void (
+              result.response.status < 400 ? settledReservation.settle(usage.totalTokens) : settledReservation.release()
+            ).catch(() => undefined);
+        },
+      );
     } catch (error) {
       cleanup(false);
       // A caller that left while its call waited in the queue or sent its body is a closed request (499),
       // whatever error the abort surfaced as.
-      if (request.signal.aborted && !(error instanceof GatewayError && error.code !== 'GW_ERR_INTERNAL')) throw new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED', { cause: error });
+      if (request.signal.aborted && !(error instanceof GatewayError && error.code !== 'GW_ERR_INTERNAL'))
+        throw new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED', { cause: error });
       throw error;
     }
   }
@@ -380,14 +548,21 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   function notFound(request: GatewayRequest, url: URL): never {
-    throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', { message: `No route matches ${request.method} ${url.pathname}.` });
+    throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', {
+      message: `No route matches ${request.method} ${url.pathname}.`,
+    });
   }
 
   function requestDeadline(headers: Headers, nowMs: number, config: GatewayConfig, job: boolean): RequestDeadline {
     const d = config.resilience.deadlines;
     // A job runs under its own long deadline (async.runDeadlineMs, the seed's AsyncTimeout), not the sync TTL.
     const ttl = job ? Math.max(d.defaultTtlMs, config.async.runDeadlineMs) : d.defaultTtlMs;
-    return createRequestDeadline(job ? new Headers() : headers, nowMs, { defaultTtlMs: ttl, maxTtlMs: Math.max(d.maxTtlMs, ttl), attemptTimeoutMs: job ? Math.max(d.totalMs, config.async.runDeadlineMs) : d.totalMs, maxAttemptTimeoutMs: Math.max(d.maxTotalMs, config.async.runDeadlineMs) });
+    return createRequestDeadline(job ? new Headers() : headers, nowMs, {
+      defaultTtlMs: ttl,
+      maxTtlMs: Math.max(d.maxTtlMs, ttl),
+      attemptTimeoutMs: job ? Math.max(d.totalMs, config.async.runDeadlineMs) : d.totalMs,
+      maxAttemptTimeoutMs: Math.max(d.maxTotalMs, config.async.runDeadlineMs),
+    });
   }
 
   /**
@@ -395,17 +570,34 @@ export function createGateway(deps: GatewayDeps): Gateway {
    * every breaker open → 503 with the earliest reopen; all cooling → wait only if the earliest cooling
    * ends within the TTL and the Retry-After bound, else 429.
    */
-  async function schedule(s: Snapshot, poolId: string, requestId: string, context: CallContext, deadline: RequestDeadline, signal: AbortSignal): Promise<Lease> {
+  async function schedule(
+    s: Snapshot,
+    poolId: string,
+    requestId: string,
+    context: CallContext,
+    deadline: RequestDeadline,
+    signal: AbortSignal,
+  ): Promise<Lease> {
     const ids = memberIds(s.pools.get(poolId)!);
     if (ids.length > 0 && deps.health.usableCount(ids) === 0) {
       const views = ids.map((id) => deps.health.snapshot(id));
       const now = clock.now();
       const reopenMs = Math.max(1000, (deps.health.earliestReopenMs(ids) ?? now + 1000) - now);
-      if (views.some((v) => v.state !== 'closed')) throw new GatewayError('GW_ERR_BACKEND_ALL_OPEN', { retryAfterMs: reopenMs });
-      if (now + reopenMs >= deadline.expiresAtMs || reopenMs > s.config.resilience.retryAfter.maxMs) throw new GatewayError('GW_ERR_BACKEND_THROTTLED', { retryAfterMs: reopenMs });
+      if (views.some((v) => v.state !== 'closed'))
+        throw new GatewayError('GW_ERR_BACKEND_ALL_OPEN', { retryAfterMs: reopenMs });
+      if (now + reopenMs >= deadline.expiresAtMs || reopenMs > s.config.resilience.retryAfter.maxMs)
+        throw new GatewayError('GW_ERR_BACKEND_THROTTLED', { retryAfterMs: reopenMs });
     }
     const levels = s.config.scheduling.levels;
-    return deps.gate.acquire({ requestId, poolId, priority: Math.min(Math.max(1, context.priority), levels), userId: context.caller.userId, deadlineMs: deadline.expiresAtMs, signal, leaseTtlMs: context.asyncJobId !== undefined ? s.config.async.runDeadlineMs + 60_000 : undefined });
+    return deps.gate.acquire({
+      requestId,
+      poolId,
+      priority: Math.min(Math.max(1, context.priority), levels),
+      userId: context.caller.userId,
+      deadlineMs: deadline.expiresAtMs,
+      signal,
+      leaseTtlMs: context.asyncJobId !== undefined ? s.config.async.runDeadlineMs + 60_000 : undefined,
+    });
   }
 
   /**
@@ -422,11 +614,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
     lease: (poolId: string) => Promise<void>,
   ): Promise<DispatchResult> {
     const attempts: AttemptRecord[] = [];
-    const chain = [route, ...route.fallbacks.map((id) => s.router.byId(id)).filter((r): r is RouteConfig => r !== undefined)];
+    const chain = [
+      route,
+      ...route.fallbacks.map((id) => s.router.byId(id)).filter((r): r is RouteConfig => r !== undefined),
+    ];
     let lastError: unknown;
     for (const [i, current] of chain.entries()) {
       const pool = s.pools.get(current.pool)!;
-      const model = i === 0 ? current.model ?? input.model : current.model ?? current.match.models?.find((m) => !m.endsWith('*')) ?? input.model;
+      const model =
+        i === 0
+          ? (current.model ?? input.model)
+          : (current.model ?? current.match.models?.find((m) => !m.endsWith('*')) ?? input.model);
       try {
         const queuedAt = clock.monotonicMs();
         await lease(pool.id);
@@ -444,7 +642,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }
     }
     if (chain.length > 1 && lastError instanceof GatewayError) {
-      throw new GatewayError(lastError.code, { message: lastError.message, retryAfterMs: lastError.retryAfterMs, details: { attempts: attemptsForEnvelope(summary.attempts), routes: chain.map((r) => r.id) } });
+      throw new GatewayError(lastError.code, {
+        message: lastError.message,
+        retryAfterMs: lastError.retryAfterMs,
+        details: { attempts: attemptsForEnvelope(summary.attempts), routes: chain.map((r) => r.id) },
+      });
     }
     throw lastError;
   }
@@ -470,7 +672,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     headers.set('x-gateway-backend', backend.id);
     headers.set('x-gateway-attempts', String(result.attempts.length));
     headers.set('x-gateway-overhead-ms', overheadMs.toFixed(2));
-    headers.append('server-timing', `gateway;dur=${overheadMs.toFixed(2)}, queue;dur=${summary.queueWaitMs.toFixed(2)}, backend;dur=${result.backendWaitMs.toFixed(2)}`);
+    headers.append(
+      'server-timing',
+      `gateway;dur=${overheadMs.toFixed(2)}, queue;dur=${summary.queueWaitMs.toFixed(2)}, backend;dur=${result.backendWaitMs.toFixed(2)}`,
+    );
     summary.backend = backend;
     summary.status = response.status;
     summary.ttfbMs = elapsed;
@@ -478,12 +683,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const contentType = headers.get('content-type');
     const sse = (contentType ?? '').startsWith('text/event-stream');
     summary.stream ||= sse;
-    const meter = !s.config.usage.enabled ? undefined : createUsageTransform(detectUsageFormat(path, contentType), {
-      stripUsageOnlyChunk: summary.includeUsageInjected && sse,
-      estimator: deps.estimator,
-      requestModel: model,
-      estimatePromptTokens: promptEstimate,
-    });
+    const meter = !s.config.usage.enabled
+      ? undefined
+      : createUsageTransform(detectUsageFormat(path, contentType), {
+          stripUsageOnlyChunk: summary.includeUsageInjected && sse,
+          estimator: deps.estimator,
+          requestModel: model,
+          estimatePromptTokens: promptEstimate,
+        });
     // A body the gateway may shorten (the hidden usage chunk) cannot keep the backend's length.
     if (summary.includeUsageInjected && sse) headers.delete('content-length');
     let bytes = 0;
@@ -505,7 +712,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       finish: (outcome) => {
         result.release();
         const usage = meter?.finish({ estimate: response.status < 400 }) ?? emptyUsageReading();
-        summary.usage = usage.source === 'none' && response.status >= 400 ? emptyUsageReading(usage.servedModel) : usage;
+        summary.usage =
+          usage.source === 'none' && response.status >= 400 ? emptyUsageReading(usage.servedModel) : usage;
         summary.outcome = outcome;
         summary.responseBytes = bytes;
         summary.totalMs = clock.monotonicMs() - startMono;
@@ -522,26 +730,50 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const code = error instanceof GatewayError ? error.code : 'GW_ERR_INTERNAL';
     summary.status = response.status;
     summary.errorCode = code;
-    summary.outcome = code === 'GW_ERR_REQUEST_CLIENT_CLOSED' ? 'caller_aborted' : response.status < 500 && code !== 'GW_ERR_BACKEND_THROTTLED' ? 'rejected' : 'failed';
+    summary.outcome =
+      code === 'GW_ERR_REQUEST_CLIENT_CLOSED'
+        ? 'caller_aborted'
+        : response.status < 500 && code !== 'GW_ERR_BACKEND_THROTTLED'
+          ? 'rejected'
+          : 'failed';
     summary.totalMs = clock.monotonicMs() - startMono;
     const backendMs = summary.attempts.reduce((sum, a) => sum + a.durationMs, 0);
-    response.headers.set('x-gateway-overhead-ms', Math.max(0, summary.totalMs - backendMs - summary.queueWaitMs).toFixed(2));
+    response.headers.set(
+      'x-gateway-overhead-ms',
+      Math.max(0, summary.totalMs - backendMs - summary.queueWaitMs).toFixed(2),
+    );
     if (summary.attempts.length > 0) response.headers.set('x-gateway-attempts', String(summary.attempts.length));
     deps.onCallEnd?.(summary);
     return response;
   }
 
-  async function builtinEndpoint(method: string, path: string, s: Snapshot, requestId: string): Promise<GatewayResponse | undefined> {
+  async function builtinEndpoint(
+    method: string,
+    path: string,
+    s: Snapshot,
+    requestId: string,
+  ): Promise<GatewayResponse | undefined> {
     if (path === '/health/live') return jsonResponse(200, { status: 'live' }, requestId);
     if (path === '/health/ready') {
       const ids = s.config.backends.map((b) => b.id);
       const usable = deps.health.usableCount(ids);
       const readiness = (await deps.readiness?.()) ?? { ready: true, detail: {} };
       const ready = readiness.ready && usable > 0;
-      return jsonResponse(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', backends: { configured: ids.length, usable }, ...readiness.detail }, requestId);
+      return jsonResponse(
+        ready ? 200 : 503,
+        { status: ready ? 'ready' : 'not_ready', backends: { configured: ids.length, usable }, ...readiness.detail },
+        requestId,
+      );
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/openai/v1/models')) {
-      return jsonResponse(200, { object: 'list', data: s.router.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'gateway' })) }, requestId);
+      return jsonResponse(
+        200,
+        {
+          object: 'list',
+          data: s.router.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'gateway' })),
+        },
+        requestId,
+      );
     }
     return undefined;
   }
@@ -572,12 +804,14 @@ function parseJson(body: Uint8Array): Record<string, unknown> {
   try {
     value = JSON.parse(decoder.decode(body));
   } catch (error) {
-    throw new GatewayError('GW_ERR_REQUEST_INVALID_JSON', { message: `The request body is not valid JSON: ${(error as Error).message}` });
+    throw new GatewayError('GW_ERR_REQUEST_INVALID_JSON', {
+      message: `The request body is not valid JSON: ${(error as Error).message}`,
+    });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GatewayError('GW_ERR_REQUEST_INVALID_JSON', { message: 'The request body must be a JSON object.' });
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new GatewayError('GW_ERR_REQUEST_INVALID_JSON', { message: 'The request body must be a JSON object.' });
   return value as Record<string, unknown>;
 }
-
 
 function credentialHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
@@ -591,6 +825,17 @@ function credentialHeaders(headers: Headers): Record<string, string> {
 /** A small JSON response with the gateway's headers. */
 export function jsonResponse(status: number, value: unknown, requestId: string): GatewayResponse {
   const bytes = new TextEncoder().encode(JSON.stringify(value));
-  const headers = new Headers({ 'content-type': 'application/json', 'content-length': String(bytes.byteLength), 'x-gateway-request-id': requestId, 'cache-control': 'no-store' });
-  return { status, headers, body: (async function* () { yield bytes; })() };
+  const headers = new Headers({
+    'content-type': 'application/json',
+    'content-length': String(bytes.byteLength),
+    'x-gateway-request-id': requestId,
+    'cache-control': 'no-store',
+  });
+  return {
+    status,
+    headers,
+    body: (async function* () {
+      yield bytes;
+    })(),
+  };
 }

@@ -7,7 +7,10 @@ import type { AffinityStore } from './affinity-store.js';
  * @example
  * describeAffinityStoreContract('memory', () => { const clock = new FakeClock(); return { store: new MemoryAffinityStore({ clock }), advanceMs: (ms) => clock.advance(ms) }; });
  */
-export function describeAffinityStoreContract(name: string, factory: () => { store: AffinityStore; advanceMs: (ms: number) => Promise<void> | void }): void {
+export function describeAffinityStoreContract(
+  name: string,
+  factory: () => { store: AffinityStore; advanceMs: (ms: number) => Promise<void> | void },
+): void {
   describe(`AffinityStore contract: ${name}`, () => {
     const unique = (id: string): string => `${id}_${Math.random().toString(36).slice(2)}`;
 

@@ -8,8 +8,15 @@ import type { BackendHealth, BackendHealthStore } from './backend-health-store.j
  * @example
  * describeBackendHealthStoreContract('MemoryBackendHealthStore', () => new MemoryBackendHealthStore());
  */
-export function describeBackendHealthStoreContract(name: string, factory: () => BackendHealthStore | Promise<BackendHealthStore>): void {
-  const closed = (consecutiveOpens = 0, updatedAtMs = 1_000): BackendHealth => ({ breaker: { state: 'closed', consecutiveOpens }, version: 0, updatedAtMs });
+export function describeBackendHealthStoreContract(
+  name: string,
+  factory: () => BackendHealthStore | Promise<BackendHealthStore>,
+): void {
+  const closed = (consecutiveOpens = 0, updatedAtMs = 1_000): BackendHealth => ({
+    breaker: { state: 'closed', consecutiveOpens },
+    version: 0,
+    updatedAtMs,
+  });
 
   describe(`BackendHealthStore contract: ${name}`, () => {
     it('reads nothing for backends that were never written', async () => {
@@ -22,9 +29,20 @@ export function describeBackendHealthStoreContract(name: string, factory: () => 
       const store = await factory();
       const stored = await store.update('a', (current) => {
         expect(current).toBeUndefined();
-        return { ...closed(), coolingUntilMs: 5_000, latencyEwmaMs: 120.5, lastProbe: { atMs: 900, ok: false, latencyMs: 3_000 } };
+        return {
+          ...closed(),
+          coolingUntilMs: 5_000,
+          latencyEwmaMs: 120.5,
+          lastProbe: { atMs: 900, ok: false, latencyMs: 3_000 },
+        };
       });
-      expect(stored).toMatchObject({ breaker: { state: 'closed', consecutiveOpens: 0 }, coolingUntilMs: 5_000, latencyEwmaMs: 120.5, version: 1, updatedAtMs: 1_000 });
+      expect(stored).toMatchObject({
+        breaker: { state: 'closed', consecutiveOpens: 0 },
+        coolingUntilMs: 5_000,
+        latencyEwmaMs: 120.5,
+        version: 1,
+        updatedAtMs: 1_000,
+      });
       const read = await store.read(['a']);
       expect(read.get('a')).toEqual(stored);
       expect(read.get('a')?.lastProbe).toEqual({ atMs: 900, ok: false, latencyMs: 3_000 });
@@ -32,7 +50,12 @@ export function describeBackendHealthStoreContract(name: string, factory: () => 
 
     it('round-trips every breaker field', async () => {
       const store = await factory();
-      const record: BackendHealth = { breaker: { state: 'open', openedAtMs: 10, openUntilMs: 30_010, consecutiveOpens: 3 }, lastProbe: { atMs: 5, ok: true, latencyMs: 12, status: 200 }, version: 0, updatedAtMs: 10 };
+      const record: BackendHealth = {
+        breaker: { state: 'open', openedAtMs: 10, openUntilMs: 30_010, consecutiveOpens: 3 },
+        lastProbe: { atMs: 5, ok: true, latencyMs: 12, status: 200 },
+        version: 0,
+        updatedAtMs: 10,
+      };
       await store.update('a', () => record);
       expect((await store.read(['a'])).get('a')).toEqual({ ...record, version: 1 });
     });
@@ -58,7 +81,10 @@ export function describeBackendHealthStoreContract(name: string, factory: () => 
     it('passes the current record to mutate and increments the version on every write', async () => {
       const store = await factory();
       await store.update('a', () => closed(0));
-      await store.update('a', (current) => ({ ...current!, breaker: { state: 'open', openedAtMs: 1, openUntilMs: 2, consecutiveOpens: 1 } }));
+      await store.update('a', (current) => ({
+        ...current!,
+        breaker: { state: 'open', openedAtMs: 1, openUntilMs: 2, consecutiveOpens: 1 },
+      }));
       const third = await store.update('a', (current) => {
         expect(current?.breaker.state).toBe('open');
         return { ...current!, breaker: { state: 'closed', consecutiveOpens: 0 }, version: 999 };
@@ -106,7 +132,12 @@ export function describeBackendHealthStoreContract(name: string, factory: () => 
       const store = await factory();
       await store.update('a', () => closed(0));
       await Promise.all(
-        Array.from({ length: 50 }, () => store.update('a', (current) => ({ ...current!, breaker: { ...current!.breaker, consecutiveOpens: current!.breaker.consecutiveOpens + 1 } }))),
+        Array.from({ length: 50 }, () =>
+          store.update('a', (current) => ({
+            ...current!,
+            breaker: { ...current!.breaker, consecutiveOpens: current!.breaker.consecutiveOpens + 1 },
+          })),
+        ),
       );
       const final = (await store.read(['a'])).get('a');
       expect(final?.breaker.consecutiveOpens).toBe(50);
@@ -115,7 +146,11 @@ export function describeBackendHealthStoreContract(name: string, factory: () => 
 
     it('loses none of 20 concurrent first writes to a backend with no record', async () => {
       const store = await factory();
-      await Promise.all(Array.from({ length: 20 }, () => store.update('fresh', (current) => closed((current?.breaker.consecutiveOpens ?? 0) + 1))));
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.update('fresh', (current) => closed((current?.breaker.consecutiveOpens ?? 0) + 1)),
+        ),
+      );
       expect((await store.read(['fresh'])).get('fresh')?.breaker.consecutiveOpens).toBe(20);
     });
   });

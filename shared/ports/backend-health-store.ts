@@ -82,5 +82,8 @@ export interface BackendHealthStore {
    * `mutate` returning undefined means "no change": nothing is written and the current record (or
    * undefined) is returned. Otherwise resolves to the record as stored (with the store's `version`).
    */
-  update(backendId: string, mutate: (current: BackendHealth | undefined) => BackendHealth | undefined): Promise<BackendHealth | undefined>;
+  update(
+    backendId: string,
+    mutate: (current: BackendHealth | undefined) => BackendHealth | undefined,
+  ): Promise<BackendHealth | undefined>;
 }

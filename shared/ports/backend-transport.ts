@@ -40,7 +40,17 @@ export interface BackendResponse {
 }
 
 /** Why a transport call failed, in the classifier's vocabulary. */
-export type TransportErrorKind = 'connect-refused' | 'connect-timeout' | 'dns' | 'reset' | 'ttfb-timeout' | 'idle-timeout' | 'total-timeout' | 'caller-aborted' | 'aborted' | 'other';
+export type TransportErrorKind =
+  | 'connect-refused'
+  | 'connect-timeout'
+  | 'dns'
+  | 'reset'
+  | 'ttfb-timeout'
+  | 'idle-timeout'
+  | 'total-timeout'
+  | 'caller-aborted'
+  | 'aborted'
+  | 'other';
 
 /** A transport failure with a classified kind. */
 export class TransportError extends Error {

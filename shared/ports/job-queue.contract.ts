@@ -29,9 +29,17 @@ export interface JobQueueContractOptions {
  *   return { queue: new MemoryJobQueue({ clock, maxDeliveries }), now: () => clock.now(), advanceMs: async (ms) => clock.advance(ms) };
  * });
  */
-export function describeJobQueueContract(name: string, factory: (options: JobQueueContractOptions) => JobQueueHarness | Promise<JobQueueHarness>): void {
+export function describeJobQueueContract(
+  name: string,
+  factory: (options: JobQueueContractOptions) => JobQueueHarness | Promise<JobQueueHarness>,
+): void {
   const visibilityMs = 30_000;
-  const message = (jobId: string, enqueuedAtMs = 1): JobMessage => ({ v: 1, jobId, requestId: `req-${jobId}`, enqueuedAtMs });
+  const message = (jobId: string, enqueuedAtMs = 1): JobMessage => ({
+    v: 1,
+    jobId,
+    requestId: `req-${jobId}`,
+    enqueuedAtMs,
+  });
 
   describe(`JobQueue contract: ${name}`, () => {
     it('delivers a sent message once with deliveryCount 1 and hides it while locked', async () => {
@@ -163,7 +171,11 @@ export function describeJobQueueContract(name: string, factory: (options: JobQue
     it('delivers a message to only one of several concurrent receivers', async () => {
       const { queue } = await factory({ maxDeliveries: 5 });
       await queue.send(message('a'));
-      const results = await Promise.all([queue.receive(1, visibilityMs), queue.receive(1, visibilityMs), queue.receive(1, visibilityMs)]);
+      const results = await Promise.all([
+        queue.receive(1, visibilityMs),
+        queue.receive(1, visibilityMs),
+        queue.receive(1, visibilityMs),
+      ]);
       expect(results.flat()).toHaveLength(1);
     });
   });

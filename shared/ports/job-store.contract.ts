@@ -59,8 +59,23 @@ export function describeJobStoreContract(name: string, factory: () => JobStore |
         runningUntilMs: 62_000,
         attempts: 2,
         lastError: { code: 'GW_ERR_UPSTREAM_TIMEOUT', message: 'slow', atMs: 1_500 },
-        usage: { promptTokens: 12, completionTokens: 5, totalTokens: 17, cachedInputTokens: 0, cacheCreationTokens: 0, reasoningTokens: 0, servedModel: 'gpt-4o-2024-08-06', source: 'reported', promptSource: 'reported', completionSource: 'reported' },
-        response: { status: 200, headers: { 'content-type': 'application/json', 'x-ms-region': 'East US' }, bytes: 123 },
+        usage: {
+          promptTokens: 12,
+          completionTokens: 5,
+          totalTokens: 17,
+          cachedInputTokens: 0,
+          cacheCreationTokens: 0,
+          reasoningTokens: 0,
+          servedModel: 'gpt-4o-2024-08-06',
+          source: 'reported',
+          promptSource: 'reported',
+          completionSource: 'reported',
+        },
+        response: {
+          status: 200,
+          headers: { 'content-type': 'application/json', 'x-ms-region': 'East US' },
+          bytes: 123,
+        },
         cancelRequestedAtMs: 2_500,
       });
       await store.create(input);
@@ -77,9 +92,23 @@ export function describeJobStoreContract(name: string, factory: () => JobStore |
     it('applies a transition from an allowed state and bumps the version', async () => {
       const store = await factory();
       const { id } = await store.create(job());
-      const result = await store.transition(id, ['queued'], { status: 'running', updatedAtMs: 2_000, startedAtMs: 2_000, runningUntilMs: 32_000, attempts: 1 });
+      const result = await store.transition(id, ['queued'], {
+        status: 'running',
+        updatedAtMs: 2_000,
+        startedAtMs: 2_000,
+        runningUntilMs: 32_000,
+        attempts: 1,
+      });
       expect(result.applied).toBe(true);
-      expect(result.job).toMatchObject({ status: 'running', updatedAtMs: 2_000, startedAtMs: 2_000, runningUntilMs: 32_000, attempts: 1, version: 2, routeId: 'chat' });
+      expect(result.job).toMatchObject({
+        status: 'running',
+        updatedAtMs: 2_000,
+        startedAtMs: 2_000,
+        runningUntilMs: 32_000,
+        attempts: 1,
+        version: 2,
+        routeId: 'chat',
+      });
       expect(await store.get(id)).toEqual(result.job);
     });
 
@@ -94,15 +123,28 @@ export function describeJobStoreContract(name: string, factory: () => JobStore |
 
     it('answers applied false with no job for an unknown id', async () => {
       const store = await factory();
-      expect(await store.transition('nope', ['queued'], { status: 'running', updatedAtMs: 1 })).toEqual({ applied: false, job: undefined });
+      expect(await store.transition('nope', ['queued'], { status: 'running', updatedAtMs: 1 })).toEqual({
+        applied: false,
+        job: undefined,
+      });
     });
 
     it('honours ifVersion on a transition that keeps the status', async () => {
       const store = await factory();
       const { id } = await store.create(job({ status: 'running', runningUntilMs: 5_000 }));
-      const stale = await store.transition(id, ['running'], { updatedAtMs: 6_000, runningUntilMs: 36_000 }, { ifVersion: 7 });
+      const stale = await store.transition(
+        id,
+        ['running'],
+        { updatedAtMs: 6_000, runningUntilMs: 36_000 },
+        { ifVersion: 7 },
+      );
       expect(stale.applied).toBe(false);
-      const fresh = await store.transition(id, ['running'], { updatedAtMs: 6_000, runningUntilMs: 36_000 }, { ifVersion: 1 });
+      const fresh = await store.transition(
+        id,
+        ['running'],
+        { updatedAtMs: 6_000, runningUntilMs: 36_000 },
+        { ifVersion: 1 },
+      );
       expect(fresh).toMatchObject({ applied: true, job: { runningUntilMs: 36_000, version: 2 } });
     });
 
@@ -117,7 +159,11 @@ export function describeJobStoreContract(name: string, factory: () => JobStore |
     it('lets exactly one of many concurrent transitions from the same state win', async () => {
       const store = await factory();
       const { id } = await store.create(job());
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.transition(id, ['queued'], { status: 'running', updatedAtMs: 2_000 + i, attempts: 1 })));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.transition(id, ['queued'], { status: 'running', updatedAtMs: 2_000 + i, attempts: 1 }),
+        ),
+      );
       expect(results.filter((r) => r.applied)).toHaveLength(1);
       const final = await store.get(id);
       expect(final).toMatchObject({ status: 'running', attempts: 1, version: 2 });
@@ -127,7 +173,11 @@ export function describeJobStoreContract(name: string, factory: () => JobStore |
     it('lets exactly one of concurrent ifVersion transitions on a running job win', async () => {
       const store = await factory();
       const { id } = await store.create(job({ status: 'running', runningUntilMs: 1 }));
-      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.transition(id, ['running'], { updatedAtMs: 3_000, runningUntilMs: 40_000 + i }, { ifVersion: 1 })));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          store.transition(id, ['running'], { updatedAtMs: 3_000, runningUntilMs: 40_000 + i }, { ifVersion: 1 }),
+        ),
+      );
       expect(results.filter((r) => r.applied)).toHaveLength(1);
       expect((await store.get(id))?.version).toBe(2);
     });

@@ -23,7 +23,14 @@ import type { UsageReading } from '../core/usage/usage-reading.js';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
 
 /** Every {@link JobStatus}, in lifecycle order. */
-export const JOB_STATUSES: readonly JobStatus[] = Object.freeze(['queued', 'running', 'succeeded', 'failed', 'expired', 'cancelled']);
+export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'expired',
+  'cancelled',
+]);
 
 /** Who submitted a job; only this identity (or an admin) may see, fetch or cancel it. */
 export interface JobOwner {
@@ -110,8 +117,21 @@ export interface JobRecord {
  * Fields a transition may set. A patch only sets fields (a field present with value `undefined` is
  * ignored); it cannot remove one. `updatedAtMs` is required: the store does not read a clock.
  */
-export type JobPatch = { readonly updatedAtMs: number } & Partial<Pick<JobRecord,
-  'status' | 'startedAtMs' | 'finishedAtMs' | 'expiresAtMs' | 'runningUntilMs' | 'attempts' | 'lastError' | 'usage' | 'response' | 'cancelRequestedAtMs'>>;
+export type JobPatch = { readonly updatedAtMs: number } & Partial<
+  Pick<
+    JobRecord,
+    | 'status'
+    | 'startedAtMs'
+    | 'finishedAtMs'
+    | 'expiresAtMs'
+    | 'runningUntilMs'
+    | 'attempts'
+    | 'lastError'
+    | 'usage'
+    | 'response'
+    | 'cancelRequestedAtMs'
+  >
+>;
 
 /** The outcome of {@link JobStore.transition}. */
 export interface JobTransitionResult {
@@ -138,7 +158,12 @@ export interface JobStore {
    * is that one). A lost race is not an error: it returns `applied: false` with the current record.
    * Of several concurrent transitions from the same state, exactly one is applied.
    */
-  transition(id: string, from: readonly JobStatus[], patch: JobPatch, options?: { readonly ifVersion?: number }): Promise<JobTransitionResult>;
+  transition(
+    id: string,
+    from: readonly JobStatus[],
+    patch: JobPatch,
+    options?: { readonly ifVersion?: number },
+  ): Promise<JobTransitionResult>;
   /** Up to `limit` jobs with `expiresAtMs <= nowMs`, oldest `expiresAtMs` first where the store can order. */
   listExpired(nowMs: number, limit: number): Promise<JobRecord[]>;
   /** Removes the job; `false` when it did not exist. */

@@ -34,7 +34,11 @@ export function describePayloadStoreContract(name: string, factory: () => Payloa
   describe(`PayloadStore contract: ${name}`, () => {
     it('stores a body with its meta and reads it back', async () => {
       const store = await factory();
-      const written = await store.put('u-1/job-1/request', chunks([encoder.encode('{"model":'), encoder.encode('"gpt-4o"}')]), { contentType: 'application/json', attributes: { method: 'POST' } });
+      const written = await store.put(
+        'u-1/job-1/request',
+        chunks([encoder.encode('{"model":'), encoder.encode('"gpt-4o"}')]),
+        { contentType: 'application/json', attributes: { method: 'POST' } },
+      );
       expect(written.bytes).toBe(18);
       const stored = await store.get('u-1/job-1/request');
       expect(stored?.bytes).toBe(18);

@@ -38,7 +38,12 @@ export interface PayloadStore {
    * the write fails, the call rejects and the key keeps its previous state (no truncated body is ever
    * readable as complete).
    */
-  put(key: string, body: AsyncIterable<Uint8Array>, meta: PayloadMeta, options?: { readonly signal?: AbortSignal }): Promise<{ readonly bytes: number }>;
+  put(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    meta: PayloadMeta,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<{ readonly bytes: number }>;
   /** The stored body and meta, or `undefined`. */
   get(key: string): Promise<StoredPayload | undefined>;
   /** Removes `key`; `false` when it did not exist. Idempotent. */

@@ -7,7 +7,11 @@
  */
 export interface Telemetry {
   /** A named event with string properties and numeric measurements. */
-  event(name: string, properties: Readonly<Record<string, string | number | boolean | undefined>>, measurements?: Readonly<Record<string, number>>): void;
+  event(
+    name: string,
+    properties: Readonly<Record<string, string | number | boolean | undefined>>,
+    measurements?: Readonly<Record<string, number>>,
+  ): void;
   /** A metric sample. */
   metric(name: string, value: number, properties?: Readonly<Record<string, string>>): void;
   /** One call to a backend (an attempt). */

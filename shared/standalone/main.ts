@@ -21,8 +21,12 @@ async function main(): Promise<void> {
   const env = process.env;
   // --storage memory (default): in-process stores. --storage azurite: Table and Blob adapters on the
   // AzureWebJobsStorage connection string (default: a local Azurite), jobs and probes in this process.
-  const { values: args } = parseArgs({ options: { storage: { type: 'string', default: 'memory' } }, allowPositionals: false });
-  if (args.storage !== 'memory' && args.storage !== 'azurite') return refuse('command line', [`--storage must be memory or azurite, not "${args.storage}"`]);
+  const { values: args } = parseArgs({
+    options: { storage: { type: 'string', default: 'memory' } },
+    allowPositionals: false,
+  });
+  if (args.storage !== 'memory' && args.storage !== 'azurite')
+    return refuse('command line', [`--storage must be memory or azurite, not "${args.storage}"`]);
   const file = env.GATEWAY_CONFIG_FILE ?? 'gateway.config.json';
   const simulators: { url: string; close(): Promise<void> }[] = [];
   let result: ConfigResult & { source: string };
@@ -32,13 +36,27 @@ async function main(): Promise<void> {
   } else {
     for (const name of ['a', 'b']) simulators.push(await startSimulator({ name: `simulator-${name}`, port: 0 }));
     const port = Number(env.GATEWAY_SERVER__PORT ?? env.PORT ?? 8000);
-    result = { ...validateConfig(mergeConfig(embeddedDefaults(simulators.map((s) => s.url), port) as Record<string, unknown>, envOverlay(env))), source: 'embedded defaults' };
+    result = {
+      ...validateConfig(
+        mergeConfig(
+          embeddedDefaults(
+            simulators.map((s) => s.url),
+            port,
+          ) as Record<string, unknown>,
+          envOverlay(env),
+        ),
+      ),
+      source: 'embedded defaults',
+    };
   }
   if (!result.ok) return refuse(result.source, result.issues);
   const identityProblem = checkIdentityConfig(result.config.governance, result.config.server.mode);
   if (identityProblem !== undefined) return refuse(result.source, [identityProblem]);
 
-  let current: () => GatewayConfig = ((c) => () => c)(result.config);
+  let current: () => GatewayConfig = (
+    (c) => () =>
+      c
+  )(result.config);
   let stopWatching: (() => void) | undefined;
   const log = (line: string): void => void process.stdout.write(line + '\n');
   if (fromFile) {
@@ -52,8 +70,16 @@ async function main(): Promise<void> {
         return problem === undefined ? next : { ok: false, issues: [problem] };
       },
       onReload: (event) => {
-        runtime.telemetry.event('ConfigReload', { ok: event.ok, source: event.source, issues: event.issues?.join('; ') });
-        log(event.ok ? `gateway: configuration reloaded from ${event.source}` : `gateway: configuration reload from ${event.source} refused, the last good configuration stays:\n${(event.issues ?? []).map((i) => `  - ${i}`).join('\n')}`);
+        runtime.telemetry.event('ConfigReload', {
+          ok: event.ok,
+          source: event.source,
+          issues: event.issues?.join('; '),
+        });
+        log(
+          event.ok
+            ? `gateway: configuration reloaded from ${event.source}`
+            : `gateway: configuration reload from ${event.source} refused, the last good configuration stays:\n${(event.issues ?? []).map((i) => `  - ${i}`).join('\n')}`,
+        );
       },
     });
     current = () => store.current();
@@ -62,11 +88,26 @@ async function main(): Promise<void> {
   const config = current();
   // The Azure SDKs (and Application Insights) are loaded only when asked for: they cost tens of MB of memory.
   const runtime: GatewayRuntime =
-    args.storage === 'azurite' ? (await import('../composition/create-azure-runtime.js')).createAzureRuntime({ config: current, env, stores: 'azurite' }).runtime : createRuntime({ config: current, env });
-  const host = await startNodeHost(runtime.gateway, { host: config.server.host, port: config.server.port, maxHeaderBytes: config.limits.maxHeaderBytes });
-  const lines = [`gateway listening on ${host.url} (config: ${result.source}${fromFile ? ', watched for changes' : ''}; storage: ${args.storage})`];
+    args.storage === 'azurite'
+      ? (await import('../composition/create-azure-runtime.js')).createAzureRuntime({
+          config: current,
+          env,
+          stores: 'azurite',
+        }).runtime
+      : createRuntime({ config: current, env });
+  const host = await startNodeHost(runtime.gateway, {
+    host: config.server.host,
+    port: config.server.port,
+    maxHeaderBytes: config.limits.maxHeaderBytes,
+  });
+  const lines = [
+    `gateway listening on ${host.url} (config: ${result.source}${fromFile ? ', watched for changes' : ''}; storage: ${args.storage})`,
+  ];
   for (const s of simulators) lines.push(`  built-in simulator backend at ${s.url}`);
-  lines.push('try:', `  curl -s ${host.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'`);
+  lines.push(
+    'try:',
+    `  curl -s ${host.url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'`,
+  );
   log(lines.join('\n'));
 
   const shutdown = async (): Promise<void> => {
@@ -81,7 +122,9 @@ async function main(): Promise<void> {
 }
 
 function refuse(source: string, issues: readonly string[]): void {
-  process.stderr.write(`gateway: refusing to start, the configuration (${source}) has ${issues.length} problem(s):\n${issues.map((i) => `  - ${i}`).join('\n')}\n`);
+  process.stderr.write(
+    `gateway: refusing to start, the configuration (${source}) has ${issues.length} problem(s):\n${issues.map((i) => `  - ${i}`).join('\n')}\n`,
+  );
   process.exit(1);
 }
 

@@ -32,17 +32,30 @@ export interface NodeHostOptions {
 export async function startNodeHost(gateway: Gateway, options: NodeHostOptions = {}): Promise<NodeHost> {
   // requestTimeout bounds receiving a request (headers and body: a caller trickling its body cannot hold a
   // socket forever); it does not limit the streamed response.
-  const server = createServer({ maxHeaderSize: options.maxHeaderBytes ?? 32 * 1024, keepAliveTimeout: 65_000, requestTimeout: 120_000 }, (req, res) => {
-    void serve(gateway, req, res);
-  });
+  const server = createServer(
+    { maxHeaderSize: options.maxHeaderBytes ?? 32 * 1024, keepAliveTimeout: 65_000, requestTimeout: 120_000 },
+    (req, res) => {
+      void serve(gateway, req, res);
+    },
+  );
   server.on('clientError', (error, socket) => {
     // Malformed requests and oversized headers never reach the engine; answer in our envelope.
     const code = (error as NodeJS.ErrnoException).code;
     const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const errorCode = status === 431 ? 'GW_ERR_REQUEST_HEADERS_TOO_LARGE' : 'GW_ERR_REQUEST_INVALID_HEADER';
     if (socket.writable) {
-      const body = JSON.stringify({ error: { message: status === 431 ? 'The request headers are too large.' : 'The request could not be parsed.', type: 'invalid_request_error', code: errorCode, param: null, request_id: null } });
-      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-gateway-error-code: ${errorCode}\r\nconnection: close\r\n\r\n${body}`);
+      const body = JSON.stringify({
+        error: {
+          message: status === 431 ? 'The request headers are too large.' : 'The request could not be parsed.',
+          type: 'invalid_request_error',
+          code: errorCode,
+          param: null,
+          request_id: null,
+        },
+      });
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-gateway-error-code: ${errorCode}\r\nconnection: close\r\n\r\n${body}`,
+      );
     } else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -50,7 +63,8 @@ export async function startNodeHost(gateway: Gateway, options: NodeHostOptions =
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
+  const hostForUrl =
+    address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
   return {
     url: `http://${hostForUrl}:${address.port}`,
     port: address.port,
@@ -74,7 +88,17 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
     for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
   } catch {
     res.writeHead(400, { 'content-type': 'application/json', 'x-gateway-error-code': 'GW_ERR_REQUEST_INVALID_HEADER' });
-    res.end(JSON.stringify({ error: { message: 'A request header is invalid.', type: 'invalid_request_error', code: 'GW_ERR_REQUEST_INVALID_HEADER', param: null, request_id: null } }));
+    res.end(
+      JSON.stringify({
+        error: {
+          message: 'A request header is invalid.',
+          type: 'invalid_request_error',
+          code: 'GW_ERR_REQUEST_INVALID_HEADER',
+          param: null,
+          request_id: null,
+        },
+      }),
+    );
     return;
   }
   const request: GatewayRequest = {
@@ -89,7 +113,9 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
     response = await gateway.handle(request);
   } catch {
     res.writeHead(500, { 'content-type': 'application/json', 'x-gateway-error-code': 'GW_ERR_INTERNAL' });
-    res.end('{"error":{"message":"An internal error occurred.","type":"server_error","code":"GW_ERR_INTERNAL","param":null,"request_id":null}}');
+    res.end(
+      '{"error":{"message":"An internal error occurred.","type":"server_error","code":"GW_ERR_INTERNAL","param":null,"request_id":null}}',
+    );
     return;
   }
   await writeResponse(res, response);

@@ -78,7 +78,9 @@ export async function runUsageCli(
     const raw = JSON.parse(await readFile(values.config, 'utf8')) as { usage?: unknown };
     const parsed = usageConfigSchema.safeParse(raw.usage ?? {});
     if (!parsed.success) {
-      io.err(`Invalid usage config in ${values.config}:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+      io.err(
+        `Invalid usage config in ${values.config}:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+      );
       return 2;
     }
     config = parsed.data;
@@ -91,7 +93,9 @@ export async function runUsageCli(
   await ledger.close();
   const rows: ChargebackRow[] = agg.rows();
   if (values.json) {
-    io.out(JSON.stringify({ from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), by, rows }, null, 2));
+    io.out(
+      JSON.stringify({ from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), by, rows }, null, 2),
+    );
   } else {
     io.out(`Usage ${new Date(fromMs).toISOString()} .. ${new Date(toMs).toISOString()} by ${by} (${path})`);
     io.out(renderChargebackTable(rows, by));

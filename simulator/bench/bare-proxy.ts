@@ -18,8 +18,15 @@ const server = createServer((req, res) => {
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const upstream = await pool.request({ path: req.url ?? '/', method: (req.method ?? 'GET') as 'POST', headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, body: Buffer.concat(chunks) });
-      res.writeHead(upstream.statusCode, { 'content-type': String(upstream.headers['content-type'] ?? 'application/json') });
+      const upstream = await pool.request({
+        path: req.url ?? '/',
+        method: (req.method ?? 'GET') as 'POST',
+        headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+        body: Buffer.concat(chunks),
+      });
+      res.writeHead(upstream.statusCode, {
+        'content-type': String(upstream.headers['content-type'] ?? 'application/json'),
+      });
       for await (const chunk of upstream.body) res.write(chunk);
       res.end();
     } catch {

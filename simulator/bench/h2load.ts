@@ -27,7 +27,22 @@ export interface LoadOptions {
  */
 export async function runH2load(options: LoadOptions): Promise<LoadResult> {
   await rm(options.logFile, { force: true });
-  const args = ['--h1', '-c', String(options.connections), '-m', '1', '-D', String(options.durationS), `--warm-up-time=${options.warmupS}`, '-d', options.bodyFile, '-H', 'content-type: application/json', `--log-file=${options.logFile}`, options.url];
+  const args = [
+    '--h1',
+    '-c',
+    String(options.connections),
+    '-m',
+    '1',
+    '-D',
+    String(options.durationS),
+    `--warm-up-time=${options.warmupS}`,
+    '-d',
+    options.bodyFile,
+    '-H',
+    'content-type: application/json',
+    `--log-file=${options.logFile}`,
+    options.url,
+  ];
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn('h2load', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
@@ -45,8 +60,15 @@ export async function runH2load(options: LoadOptions): Promise<LoadResult> {
     if (cols.length >= 3 && cols[1] === '200') durations.push(Number(cols[2]) / 1000);
   }
   durations.sort((a, b) => a - b);
-  const pct = (p: number): number => durations[Math.min(durations.length - 1, Math.floor((p / 100) * durations.length))] ?? NaN;
+  const pct = (p: number): number =>
+    durations[Math.min(durations.length - 1, Math.floor((p / 100) * durations.length))] ?? NaN;
   // Failed = requests that did not end in a 2xx (h2load's own failures, errors and non-2xx statuses).
   const done = Number(counts?.[3] ?? 0);
-  return { rps, succeeded: status2xx, failed: Math.max(0, done - status2xx) + Number(counts?.[5] ?? 0), p50Ms: pct(50), p99Ms: pct(99) };
+  return {
+    rps,
+    succeeded: status2xx,
+    failed: Math.max(0, done - status2xx) + Number(counts?.[5] ?? 0),
+    p50Ms: pct(50),
+    p99Ms: pct(99),
+  };
 }

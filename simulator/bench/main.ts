@@ -41,8 +41,16 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function start(name: string, args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+async function start(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  readyUrl: string,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   children.push(child);
   for (let i = 0; i < 100; i++) {
     try {
@@ -82,10 +90,22 @@ interface Row {
   gatewayCpuPct: number;
 }
 
-async function measure(url: string, body: string, connections: number, pid?: number): Promise<{ result: LoadResult; cpuPct: number }> {
+async function measure(
+  url: string,
+  body: string,
+  connections: number,
+  pid?: number,
+): Promise<{ result: LoadResult; cpuPct: number }> {
   const before = pid === undefined ? 0 : cpuSeconds(pid);
   const started = performance.now();
-  const result = await runH2load({ url, bodyFile: body, connections, durationS, warmupS, logFile: join(dir, 'h2load.log') });
+  const result = await runH2load({
+    url,
+    bodyFile: body,
+    connections,
+    durationS,
+    warmupS,
+    logFile: join(dir, 'h2load.log'),
+  });
   const elapsedS = (performance.now() - started) / 1000;
   const cpuPct = pid === undefined ? 0 : ((cpuSeconds(pid) - before) / elapsedS) * 100;
   return { result, cpuPct };
@@ -99,12 +119,16 @@ async function ttfb(url: string, body: string, count: number): Promise<number[]>
     samples.push(
       await new Promise<number>((resolve, reject) => {
         const started = performance.now();
-        const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-          let first: number | undefined;
-          res.on('data', () => (first ??= performance.now() - started));
-          res.on('end', () => resolve(first ?? NaN));
-          res.on('error', reject);
-        });
+        const req = httpRequest(
+          url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+          (res) => {
+            let first: number | undefined;
+            res.on('data', () => (first ??= performance.now() - started));
+            res.on('end', () => resolve(first ?? NaN));
+            res.on('error', reject);
+          },
+        );
         req.on('error', reject);
         req.end(body);
       }),
@@ -115,10 +139,18 @@ async function ttfb(url: string, body: string, count: number): Promise<number[]>
 }
 
 /** Opens `count` slow streams through the gateway and reads RSS while they are all open. */
-async function memoryPerStream(url: string, pid: number, count: number): Promise<{ idleMb: number; openMb: number; perStreamKb: number }> {
+async function memoryPerStream(
+  url: string,
+  pid: number,
+  count: number,
+): Promise<{ idleMb: number; openMb: number; perStreamKb: number }> {
   const idleMb = rssMb(pid).rssMb;
   const agent = new Agent({ keepAlive: false, maxSockets: count });
-  const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'long answer please' }] });
+  const body = JSON.stringify({
+    model: 'gpt-4o-mini',
+    stream: true,
+    messages: [{ role: 'user', content: 'long answer please' }],
+  });
   let firstChunks = 0;
   let resolveAllOpen: () => void;
   const allOpen = new Promise<void>((r) => (resolveAllOpen = r));
@@ -126,17 +158,21 @@ async function memoryPerStream(url: string, pid: number, count: number): Promise
   for (let i = 0; i < count; i++) {
     done.push(
       new Promise<void>((resolve) => {
-        const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-sim-fault': 'tps=10;tokens=60' } }, (res) => {
-          let counted = false;
-          res.on('data', () => {
-            if (!counted) {
-              counted = true;
-              if (++firstChunks === count) resolveAllOpen();
-            }
-          });
-          res.on('end', resolve);
-          res.on('error', () => resolve());
-        });
+        const req = httpRequest(
+          url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-sim-fault': 'tps=10;tokens=60' } },
+          (res) => {
+            let counted = false;
+            res.on('data', () => {
+              if (!counted) {
+                counted = true;
+                if (++firstChunks === count) resolveAllOpen();
+              }
+            });
+            res.on('end', resolve);
+            res.on('error', () => resolve());
+          },
+        );
         req.on('error', () => resolve());
         req.end(body);
       }),
@@ -150,23 +186,44 @@ async function memoryPerStream(url: string, pid: number, count: number): Promise
   return { idleMb, openMb, perStreamKb: ((openMb - idleMb) * 1024) / count };
 }
 
-const pct = (values: number[], p: number): number => values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
+const pct = (values: number[], p: number): number =>
+  values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
 const f = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 async function main(): Promise<void> {
   const simPort = await freePort();
   const simUrl = `http://127.0.0.1:${simPort}`;
-  const sim = await start('simulator', ['dist/simulator/main.js', '--port', String(simPort), '--no-record', '--name', 'bench'], {}, `${simUrl}/_sim/health`);
+  const sim = await start(
+    'simulator',
+    ['dist/simulator/main.js', '--port', String(simPort), '--no-record', '--name', 'bench'],
+    {},
+    `${simUrl}/_sim/health`,
+  );
   const gwPort = await freePort();
   const gwUrl = `http://127.0.0.1:${gwPort}`;
-  const gateway = await start('gateway', ['dist/shared/standalone/main.js'], { GATEWAY_CONFIG_FILE: gatewayConfig(simUrl, gwPort, true) }, `${gwUrl}/health/live`);
+  const gateway = await start(
+    'gateway',
+    ['dist/shared/standalone/main.js'],
+    { GATEWAY_CONFIG_FILE: gatewayConfig(simUrl, gwPort, true) },
+    `${gwUrl}/health/live`,
+  );
   const startRssMb = rssMb(gateway.pid!).rssMb;
   const barePort = await freePort();
   const bareUrl = `http://127.0.0.1:${barePort}`;
-  const bare = await start('bare proxy', ['dist/simulator/bench/bare-proxy.js', String(barePort), simUrl], {}, `${bareUrl}/_sim/health`);
+  const bare = await start(
+    'bare proxy',
+    ['dist/simulator/bench/bare-proxy.js', String(barePort), simUrl],
+    {},
+    `${bareUrl}/_sim/health`,
+  );
   const offPort = await freePort();
   const offUrl = `http://127.0.0.1:${offPort}`;
-  const gatewayOff = await start('gateway (metering off)', ['dist/shared/standalone/main.js'], { GATEWAY_CONFIG_FILE: gatewayConfig(simUrl, offPort, false) }, `${offUrl}/health/live`);
+  const gatewayOff = await start(
+    'gateway (metering off)',
+    ['dist/shared/standalone/main.js'],
+    { GATEWAY_CONFIG_FILE: gatewayConfig(simUrl, offPort, false) },
+    `${offUrl}/health/live`,
+  );
 
   const chat = join(dir, 'chat.json');
   const stream = join(dir, 'chat-stream.json');
@@ -178,17 +235,34 @@ async function main(): Promise<void> {
   const memory = await memoryPerStream(`${gwUrl}/v1/chat/completions`, gateway.pid!, openStreams);
 
   const rows: Row[] = [];
-  for (const [scenario, body] of [['chat', chat], ['chat stream (16 tokens)', stream]] as const) {
+  for (const [scenario, body] of [
+    ['chat', chat],
+    ['chat stream (16 tokens)', stream],
+  ] as const) {
     for (const [i, connections] of levels.entries()) {
       // Alternate which side goes first so that warm-up and thermal drift do not favour one.
       const order = i % 2 === 0 ? (['direct', 'bare', 'gateway'] as const) : (['gateway', 'bare', 'direct'] as const);
       const results: Partial<Record<'direct' | 'bare' | 'gateway', { result: LoadResult; cpuPct: number }>> = {};
       for (const side of order) {
         const url = side === 'direct' ? simUrl : side === 'bare' ? bareUrl : gwUrl;
-        results[side] = await measure(`${url}/v1/chat/completions`, body, connections, side === 'gateway' ? gateway.pid! : undefined);
+        results[side] = await measure(
+          `${url}/v1/chat/completions`,
+          body,
+          connections,
+          side === 'gateway' ? gateway.pid! : undefined,
+        );
       }
-      rows.push({ scenario, connections, direct: results.direct!.result, bare: results.bare!.result, gateway: results.gateway!.result, gatewayCpuPct: results.gateway!.cpuPct });
-      process.stderr.write(`  ${scenario} c=${connections}: direct ${f(results.direct!.result.rps, 0)} rps, bare proxy ${f(results.bare!.result.rps, 0)} rps, gateway ${f(results.gateway!.result.rps, 0)} rps\n`);
+      rows.push({
+        scenario,
+        connections,
+        direct: results.direct!.result,
+        bare: results.bare!.result,
+        gateway: results.gateway!.result,
+        gatewayCpuPct: results.gateway!.cpuPct,
+      });
+      process.stderr.write(
+        `  ${scenario} c=${connections}: direct ${f(results.direct!.result.rps, 0)} rps, bare proxy ${f(results.bare!.result.rps, 0)} rps, gateway ${f(results.gateway!.result.rps, 0)} rps\n`,
+      );
     }
   }
   // Metering cost: streaming at the highest level, metering on vs off, same run.
@@ -206,9 +280,13 @@ async function main(): Promise<void> {
   const peak = rssMb(gateway.pid!).peakMb;
 
   const lines: string[] = [];
-  lines.push(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; h2load --h1, ${durationS}s per run after ${warmupS}s warm-up`);
+  lines.push(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; h2load --h1, ${durationS}s per run after ${warmupS}s warm-up`,
+  );
   lines.push('');
-  lines.push('| scenario | conns | direct rps | bare proxy rps (ratio) | gateway rps | ratio | direct p50 ms | added p50 ms: bare / gateway | direct p99 ms | added p99 ms: bare / gateway | gateway CPU % | failed |');
+  lines.push(
+    '| scenario | conns | direct rps | bare proxy rps (ratio) | gateway rps | ratio | direct p50 ms | added p50 ms: bare / gateway | direct p99 ms | added p99 ms: bare / gateway | gateway CPU % | failed |',
+  );
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     lines.push(
@@ -217,9 +295,15 @@ async function main(): Promise<void> {
   }
   lines.push('');
   const onRps = (meteredOn.result.rps + meteredOn2.result.rps) / 2;
-  lines.push(`metering cost (stream, ${top} conns): on ${f(onRps, 0)} rps (two runs: ${f(meteredOn.result.rps, 0)}, ${f(meteredOn2.result.rps, 0)}), off ${f(meteredOff.result.rps, 0)} rps → ${f((1 - onRps / meteredOff.result.rps) * 100, 1)}% slower with metering`);
-  lines.push(`stream time to first byte (1 connection, ${ttfbCount} sequential): direct p50 ${f(pct(ttfbDirect, 50), 3)} ms, gateway p50 ${f(pct(ttfbGateway, 50), 3)} ms → added ${f(pct(ttfbGateway, 50) - pct(ttfbDirect, 50), 3)} ms (p99 added ${f(pct(ttfbGateway, 99) - pct(ttfbDirect, 99), 3)} ms)`);
-  lines.push(`memory: gateway RSS at start ${f(startRssMb, 1)} MB; with ${openStreams} open slow streams ${f(memory.openMb, 1)} MB (from ${f(memory.idleMb, 1)} MB) → ${f(memory.perStreamKb, 1)} KB per open stream; peak RSS over the whole bench (200-connection load) ${f(peak, 1)} MB`);
+  lines.push(
+    `metering cost (stream, ${top} conns): on ${f(onRps, 0)} rps (two runs: ${f(meteredOn.result.rps, 0)}, ${f(meteredOn2.result.rps, 0)}), off ${f(meteredOff.result.rps, 0)} rps → ${f((1 - onRps / meteredOff.result.rps) * 100, 1)}% slower with metering`,
+  );
+  lines.push(
+    `stream time to first byte (1 connection, ${ttfbCount} sequential): direct p50 ${f(pct(ttfbDirect, 50), 3)} ms, gateway p50 ${f(pct(ttfbGateway, 50), 3)} ms → added ${f(pct(ttfbGateway, 50) - pct(ttfbDirect, 50), 3)} ms (p99 added ${f(pct(ttfbGateway, 99) - pct(ttfbDirect, 99), 3)} ms)`,
+  );
+  lines.push(
+    `memory: gateway RSS at start ${f(startRssMb, 1)} MB; with ${openStreams} open slow streams ${f(memory.openMb, 1)} MB (from ${f(memory.idleMb, 1)} MB) → ${f(memory.perStreamKb, 1)} KB per open stream; peak RSS over the whole bench (200-connection load) ${f(peak, 1)} MB`,
+  );
   process.stdout.write(lines.join('\n') + '\n');
   void sim;
   void bare;

@@ -1,4 +1,13 @@
-import { FAULT_RESILIENCE, MARGIN_MS, TRANSPORT_TIMER_SLACK_MS, chat, seenBy, type CallResult, type Scenario, type ScenarioContext } from './scenario.js';
+import {
+  FAULT_RESILIENCE,
+  MARGIN_MS,
+  TRANSPORT_TIMER_SLACK_MS,
+  chat,
+  seenBy,
+  type CallResult,
+  type Scenario,
+  type ScenarioContext,
+} from './scenario.js';
 import type { FaultHarness } from './fault-harness.js';
 
 const { firstByteMs } = FAULT_RESILIENCE.deadlines;
@@ -14,13 +23,30 @@ function failoverOnce(id: string, title: string, fault: string, budgetMs: number
     async run(ctx) {
       const h = await ctx.start({ a: { faults: [fault] } });
       const result = await ctx.call(h, chat());
-      ctx.check(result.status === 200 && result.backend === 'b', `expected 200 from b, got ${result.status} from ${result.backend}`);
-      ctx.check(result.headers.get('x-gateway-attempts') === '2', `expected 2 attempts, got ${result.headers.get('x-gateway-attempts')}`);
-      ctx.check(h.seen('a') === 1 && h.seen('b') === 1, `expected one attempt each, a saw ${h.seen('a')}, b saw ${h.seen('b')}`);
-      ctx.check(result.elapsedMs >= minElapsedMs, `answered after ${Math.round(result.elapsedMs)} ms, before the ${minElapsedMs} ms deadline`);
+      ctx.check(
+        result.status === 200 && result.backend === 'b',
+        `expected 200 from b, got ${result.status} from ${result.backend}`,
+      );
+      ctx.check(
+        result.headers.get('x-gateway-attempts') === '2',
+        `expected 2 attempts, got ${result.headers.get('x-gateway-attempts')}`,
+      );
+      ctx.check(
+        h.seen('a') === 1 && h.seen('b') === 1,
+        `expected one attempt each, a saw ${h.seen('a')}, b saw ${h.seen('b')}`,
+      );
+      ctx.check(
+        result.elapsedMs >= minElapsedMs,
+        `answered after ${Math.round(result.elapsedMs)} ms, before the ${minElapsedMs} ms deadline`,
+      );
       const again = await ctx.call(h, chat(), { timed: false });
-      ctx.check(again.status === 200 && again.backend === 'a', `next call: expected 200 from a (recovered, not cooling), got ${again.status} from ${again.backend}`);
-      ctx.caller(`200 from ${result.backend} after ${Math.round(result.elapsedMs)} ms, attempts ${result.headers.get('x-gateway-attempts')}; next from ${again.backend}`);
+      ctx.check(
+        again.status === 200 && again.backend === 'a',
+        `next call: expected 200 from a (recovered, not cooling), got ${again.status} from ${again.backend}`,
+      );
+      ctx.caller(
+        `200 from ${result.backend} after ${Math.round(result.elapsedMs)} ms, attempts ${result.headers.get('x-gateway-attempts')}; next from ${again.backend}`,
+      );
       ctx.backend(seenBy(h, ['a', 'b']) + ` (a first: ${h.sims.a!.attempts()[0]?.outcome})`);
     },
   };
@@ -32,7 +58,8 @@ async function sequence(ctx: ScenarioContext, h: FaultHarness, count: number): P
   return results;
 }
 
-const servedBy = (results: readonly CallResult[]): string => results.map((r) => (r.status === 200 ? r.backend : `${r.status}`)).join('');
+const servedBy = (results: readonly CallResult[]): string =>
+  results.map((r) => (r.status === 200 ? r.backend : `${r.status}`)).join('');
 
 /**
  * 503 on the primary for good: the fallback serves every call; after 3 failures the breaker opens
@@ -47,18 +74,32 @@ const persistent503: Scenario = {
   async run(ctx) {
     const h = await ctx.start({ a: { faults: ['503'] } });
     const tripping = await sequence(ctx, h, 3);
-    ctx.check(tripping.every((r) => r.status === 200 && r.backend === 'b'), `tripping calls: expected b b b, got ${servedBy(tripping)}`);
+    ctx.check(
+      tripping.every((r) => r.status === 200 && r.backend === 'b'),
+      `tripping calls: expected b b b, got ${servedBy(tripping)}`,
+    );
     ctx.check(h.seen('a') === 3, `expected 3 attempts on a before the trip, got ${h.seen('a')}`);
     const open = await sequence(ctx, h, 3);
-    ctx.check(open.every((r) => r.status === 200 && r.backend === 'b' && r.headers.get('x-gateway-attempts') === '1'), `while open: expected b with 1 attempt, got ${servedBy(open)}`);
+    ctx.check(
+      open.every((r) => r.status === 200 && r.backend === 'b' && r.headers.get('x-gateway-attempts') === '1'),
+      `while open: expected b with 1 attempt, got ${servedBy(open)}`,
+    );
     ctx.check(h.seen('a') === 3, `while open: a saw ${h.seen('a') - 3} more`);
     h.clock.advance(openIntervalMs + 100);
     const burst = await Promise.all([ctx.call(h, chat()), ctx.call(h, chat()), ctx.call(h, chat())]);
-    ctx.check(burst.every((r) => r.status === 200 && r.backend === 'b'), `half-open burst: expected b b b, got ${servedBy(burst)}`);
+    ctx.check(
+      burst.every((r) => r.status === 200 && r.backend === 'b'),
+      `half-open burst: expected b b b, got ${servedBy(burst)}`,
+    );
     ctx.check(h.seen('a') === 4, `half-open: expected exactly one trial on a, got ${h.seen('a') - 3}`);
     const reopened = await sequence(ctx, h, 2);
-    ctx.check(reopened.every((r) => r.backend === 'b') && h.seen('a') === 4, `after the failed trial: expected b and no attempt on a, got ${servedBy(reopened)}, a saw ${h.seen('a')}`);
-    ctx.caller(`200 ×${tripping.length + open.length + burst.length + reopened.length}, all from ${[...new Set([...tripping, ...open, ...burst, ...reopened].map((r) => r.backend))].join('/')}`);
+    ctx.check(
+      reopened.every((r) => r.backend === 'b') && h.seen('a') === 4,
+      `after the failed trial: expected b and no attempt on a, got ${servedBy(reopened)}, a saw ${h.seen('a')}`,
+    );
+    ctx.caller(
+      `200 ×${tripping.length + open.length + burst.length + reopened.length}, all from ${[...new Set([...tripping, ...open, ...burst, ...reopened].map((r) => r.backend))].join('/')}`,
+    );
     ctx.backend(`a: 3 before trip, 0 while open, ${h.seen('a') - 3} trial of 3 concurrent, 0 after; b ${h.seen('b')}`);
   },
 };
@@ -85,12 +126,20 @@ const outageAndRecovery: Scenario = {
     const trials = h.seen('a') - beforeTrials;
     h.clock.advance(4 * openIntervalMs + 100);
     const after = await sequence(ctx, h, 3);
-    ctx.check(during.every((r) => r.status === 200 && r.backend === 'b'), `during the outage: expected b only, got ${servedBy(during)}`);
+    ctx.check(
+      during.every((r) => r.status === 200 && r.backend === 'b'),
+      `during the outage: expected b only, got ${servedBy(during)}`,
+    );
     ctx.check(beforeTrials === 3, `expected the breaker to open after 3 failures on a, a saw ${beforeTrials}`);
     ctx.check(trials === 2, `expected one trial per open interval (2) during the outage, got ${trials}`);
-    ctx.check(after.every((r) => r.status === 200 && r.backend === 'a'), `after recovery: expected a a a, got ${servedBy(after)}`);
+    ctx.check(
+      after.every((r) => r.status === 200 && r.backend === 'a'),
+      `after recovery: expected a a a, got ${servedBy(after)}`,
+    );
     ctx.caller(`outage ${servedBy(during)}, after ${servedBy(after)}`);
-    ctx.backend(`a: ${beforeTrials} failures, ${trials} trials while open, ${h.seen('a') - beforeTrials - trials} after; b ${h.seen('b')}`);
+    ctx.backend(
+      `a: ${beforeTrials} failures, ${trials} trials while open, ${h.seen('a') - beforeTrials - trials} after; b ${h.seen('b')}`,
+    );
   },
 };
 
@@ -107,17 +156,37 @@ const fallbackRoute: Scenario = {
     await ended;
     const body = result.json as { model?: string } | undefined;
     const record = await h.usageRecord(result.requestId);
-    ctx.check(result.status === 200 && body?.model === 'gpt-4o-mini', `expected 200 with model gpt-4o-mini, got ${result.status} ${body?.model}`);
-    ctx.check(h.sims.a!.attempts()[0]?.model === 'gpt-4o-mini', `a should have been asked for gpt-4o-mini, saw ${h.sims.a!.attempts()[0]?.model}`);
-    ctx.check(record?.route === 'small' && record.modelServed === 'gpt-4o-mini' && record.modelRequested === 'gpt-big', `usage record: expected route small, served gpt-4o-mini, requested gpt-big; got ${record?.route}, ${record?.modelServed}, ${record?.modelRequested}`);
-    ctx.check(record?.backend?.name === 'a' && record.attempts.items.some((a) => a.backend === 'c'), `usage record: expected backend a and c's failed attempts listed, got ${record?.backend?.name}, [${record?.attempts.items.map((a) => a.backend).join(',')}]`);
+    ctx.check(
+      result.status === 200 && body?.model === 'gpt-4o-mini',
+      `expected 200 with model gpt-4o-mini, got ${result.status} ${body?.model}`,
+    );
+    ctx.check(
+      h.sims.a!.attempts()[0]?.model === 'gpt-4o-mini',
+      `a should have been asked for gpt-4o-mini, saw ${h.sims.a!.attempts()[0]?.model}`,
+    );
+    ctx.check(
+      record?.route === 'small' && record.modelServed === 'gpt-4o-mini' && record.modelRequested === 'gpt-big',
+      `usage record: expected route small, served gpt-4o-mini, requested gpt-big; got ${record?.route}, ${record?.modelServed}, ${record?.modelRequested}`,
+    );
+    ctx.check(
+      record?.backend?.name === 'a' && record.attempts.items.some((a) => a.backend === 'c'),
+      `usage record: expected backend a and c's failed attempts listed, got ${record?.backend?.name}, [${record?.attempts.items.map((a) => a.backend).join(',')}]`,
+    );
     ctx.caller(`${result.status} model ${body?.model} from ${result.backend}`);
-    ctx.backend(`${seenBy(h, ['c', 'a'])}; record route=${record?.route} served=${record?.modelServed} attempts=${record?.attempts.count}`);
+    ctx.backend(
+      `${seenBy(h, ['c', 'a'])}; record route=${record?.route} served=${record?.modelServed} attempts=${record?.attempts.count}`,
+    );
   },
 };
 
 /** A caller fault (400) comes back verbatim — byte for byte what the backend sent — after one attempt. */
-function callerFault(id: string, title: string, fault: string, code: (json: unknown) => unknown, expected: string): Scenario {
+function callerFault(
+  id: string,
+  title: string,
+  fault: string,
+  code: (json: unknown) => unknown,
+  expected: string,
+): Scenario {
   return {
     id,
     title,
@@ -128,12 +197,20 @@ function callerFault(id: string, title: string, fault: string, code: (json: unkn
       const result = await ctx.call(h, chat(), { headers: { 'x-sim-fault': fault } });
       const total = h.seen('a') + h.seen('b') + h.seen('c');
       const seen = seenBy(h, ['a', 'b']);
-      const direct = await fetch(`${h.sims.a!.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-sim-fault': fault }, body: JSON.stringify(chat()), signal: ctx.signal });
+      const direct = await fetch(`${h.sims.a!.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-sim-fault': fault },
+        body: JSON.stringify(chat()),
+        signal: ctx.signal,
+      });
       const directText = await direct.text();
       ctx.check(result.status === 400, `expected 400, got ${result.status}`);
       ctx.check(code(result.json) === expected, `expected code ${expected}, got ${String(code(result.json))}`);
       ctx.check(result.text === directText, 'body differs from what the backend sends (not verbatim)');
-      ctx.check(result.headers.get('x-gateway-error-code') === null, `not the gateway's error: x-gateway-error-code ${result.headers.get('x-gateway-error-code')}`);
+      ctx.check(
+        result.headers.get('x-gateway-error-code') === null,
+        `not the gateway's error: x-gateway-error-code ${result.headers.get('x-gateway-error-code')}`,
+      );
       ctx.check(total === 1, `expected exactly one attempt in total, got ${total}`);
       ctx.caller(`${result.status} ${String(code(result.json))} verbatim=${result.text === directText}`);
       ctx.backend(`${total} attempt in total (${seen})`);
@@ -148,12 +225,24 @@ export const failoverScenarios: readonly Scenario[] = [
   failoverOnce('5', '500 once on the primary', '500;once', 1_000),
   persistent503,
   failoverOnce('7', 'connection reset before headers', 'reset;once', 1_000),
-  failoverOnce('8', `no response (hang), first-byte deadline ${firstByteMs} ms`, 'hang;once', firstByteMs + MARGIN_MS + TRANSPORT_TIMER_SLACK_MS, firstByteMs),
+  failoverOnce(
+    '8',
+    `no response (hang), first-byte deadline ${firstByteMs} ms`,
+    'hang;once',
+    firstByteMs + MARGIN_MS + TRANSPORT_TIMER_SLACK_MS,
+    firstByteMs,
+  ),
 ];
 
 /** Scenarios 14–17. */
 export const laterScenarios: readonly Scenario[] = [
-  callerFault('14', 'context length exceeded (400)', 'context-length', (j) => (j as ErrorBody)?.error?.code, 'context_length_exceeded'),
+  callerFault(
+    '14',
+    'context length exceeded (400)',
+    'context-length',
+    (j) => (j as ErrorBody)?.error?.code,
+    'context_length_exceeded',
+  ),
   callerFault('15', 'content filter (400)', 'content-filter', (j) => (j as ErrorBody)?.error?.code, 'content_filter'),
   outageAndRecovery,
   fallbackRoute,

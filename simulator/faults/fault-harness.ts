@@ -68,7 +68,8 @@ export async function startFaultHarness(options: FaultHarnessOptions): Promise<F
   const sims: Record<string, RunningSimulator> = {};
   const closeSims = (): Promise<unknown> => Promise.all(Object.values(sims).map((s) => s.close()));
   try {
-    for (const [id, spec] of Object.entries(options.simulators)) sims[id] = await startSimulator({ ...spec, name: id, port: 0, host: '127.0.0.1', now: clock.now });
+    for (const [id, spec] of Object.entries(options.simulators))
+      sims[id] = await startSimulator({ ...spec, name: id, port: 0, host: '127.0.0.1', now: clock.now });
   } catch (error) {
     await closeSims();
     throw error;
@@ -93,7 +94,11 @@ export async function startFaultHarness(options: FaultHarnessOptions): Promise<F
   });
   let host: NodeHost;
   try {
-    host = await startNodeHost(runtime.gateway, { port: 0, host: '127.0.0.1', maxHeaderBytes: result.config.limits.maxHeaderBytes });
+    host = await startNodeHost(runtime.gateway, {
+      port: 0,
+      host: '127.0.0.1',
+      maxHeaderBytes: result.config.limits.maxHeaderBytes,
+    });
   } catch (error) {
     await runtime.close();
     await closeSims();
@@ -108,7 +113,8 @@ export async function startFaultHarness(options: FaultHarnessOptions): Promise<F
     calls,
     nextCall: () => new Promise((resolve) => waiters.push(resolve)),
     usageRecord: async (requestId) => {
-      for await (const record of runtime.ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER })) if (record.requestId === requestId) return record;
+      for await (const record of runtime.ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }))
+        if (record.requestId === requestId) return record;
       return undefined;
     },
     seen: (id) => sims[id]?.attempts().length ?? 0,
@@ -121,8 +127,18 @@ export async function startFaultHarness(options: FaultHarnessOptions): Promise<F
 }
 
 /** POSTs JSON to the gateway; `timeoutMs` bounds the whole exchange up to the headers (no hang). */
-export function postJson(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: signal ?? null });
+export function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    signal: signal ?? null,
+  });
 }
 
 /** The SSE `data:` payloads of a body and how it ended: `clean` (the server ended it) or `error`. */

@@ -27,7 +27,10 @@ export const TRANSPORT_TIMER_SLACK_MS = 1_200;
  * `small` (`gpt-4o-mini`); `c` alone in pool `big` behind route `big` (`gpt-big`), whose fallback is
  * `small`.
  */
-export function faultConfig(urls: Readonly<Record<string, string>>, resilience: ResilienceConfigInput = FAULT_RESILIENCE): GatewayConfigInput {
+export function faultConfig(
+  urls: Readonly<Record<string, string>>,
+  resilience: ResilienceConfigInput = FAULT_RESILIENCE,
+): GatewayConfigInput {
   return {
     backends: [
       { id: 'a', url: urls.a!, kind: 'openai', group: 'primary' },
@@ -49,7 +52,11 @@ export function faultConfig(urls: Readonly<Record<string, string>>, resilience: 
 
 /** A chat completion request body. */
 export function chat(options: { model?: string; stream?: boolean } = {}): Record<string, unknown> {
-  return { model: options.model ?? 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello there' }], ...(options.stream === true ? { stream: true } : {}) };
+  return {
+    model: options.model ?? 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Hello there' }],
+    ...(options.stream === true ? { stream: true } : {}),
+  };
 }
 
 /** What one call to the gateway gave the caller. */
@@ -86,11 +93,18 @@ export interface ScorecardRow {
 /** What a scenario gets: a harness factory, checks, and a call helper bounded by the scenario's deadline. */
 export interface ScenarioContext {
   /** Starts a fresh gateway and simulators `a`, `b`, `c` with these instance configs. */
-  start(simulators?: Readonly<Record<string, SimulatorConfig>>, resilience?: ResilienceConfigInput): Promise<FaultHarness>;
+  start(
+    simulators?: Readonly<Record<string, SimulatorConfig>>,
+    resilience?: ResilienceConfigInput,
+  ): Promise<FaultHarness>;
   /** Records a failed check when `ok` is false; the scenario goes on so every problem is reported. */
   check(ok: boolean, message: string): void;
   /** Sends one request and reads the whole answer; `timed` calls count towards the row's elapsed time. */
-  call(h: FaultHarness, body: Record<string, unknown>, options?: { headers?: Record<string, string>; timed?: boolean }): Promise<CallResult>;
+  call(
+    h: FaultHarness,
+    body: Record<string, unknown>,
+    options?: { headers?: Record<string, string>; timed?: boolean },
+  ): Promise<CallResult>;
   /** What the caller got, for the scorecard. */
   caller(text: string): void;
   /** What the backends saw, for the scorecard. */
@@ -124,7 +138,10 @@ export async function runScenario(scenario: Scenario): Promise<ScorecardRow> {
   const ctx: ScenarioContext = {
     signal: controller.signal,
     start: async (simulators = {}, resilience) => {
-      const h = await startFaultHarness({ simulators: { a: {}, b: {}, c: {}, ...simulators }, config: (urls) => faultConfig(urls, resilience) });
+      const h = await startFaultHarness({
+        simulators: { a: {}, b: {}, c: {}, ...simulators },
+        config: (urls) => faultConfig(urls, resilience),
+      });
       harnesses.push(h);
       return h;
     },
@@ -151,7 +168,16 @@ export async function runScenario(scenario: Scenario): Promise<ScorecardRow> {
       } catch {
         json = undefined;
       }
-      return { status: response.status, headers: response.headers, backend: response.headers.get('x-gateway-backend'), requestId: response.headers.get('x-gateway-request-id') ?? '', json, text, sse, elapsedMs: took };
+      return {
+        status: response.status,
+        headers: response.headers,
+        backend: response.headers.get('x-gateway-backend'),
+        requestId: response.headers.get('x-gateway-request-id') ?? '',
+        json,
+        text,
+        sse,
+        elapsedMs: took,
+      };
     },
   };
   let timer: NodeJS.Timeout | undefined;
@@ -163,7 +189,8 @@ export async function runScenario(scenario: Scenario): Promise<ScorecardRow> {
   running.catch(() => undefined);
   try {
     const ended = await Promise.race([running, expired]);
-    if (ended === 'expired') failures.push(`scenario did not finish within its ${scenario.deadlineMs} ms deadline (hang)`);
+    if (ended === 'expired')
+      failures.push(`scenario did not finish within its ${scenario.deadlineMs} ms deadline (hang)`);
   } catch (error) {
     failures.push(`error: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
@@ -173,7 +200,16 @@ export async function runScenario(scenario: Scenario): Promise<ScorecardRow> {
   }
   const rounded = Math.round(elapsedMs);
   if (rounded > scenario.budgetMs) failures.push(`took ${rounded} ms, budget ${scenario.budgetMs} ms`);
-  return { id: scenario.id, title: scenario.title, caller, backend, elapsedMs: rounded, budgetMs: scenario.budgetMs, pass: failures.length === 0, failures };
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    caller,
+    backend,
+    elapsedMs: rounded,
+    budgetMs: scenario.budgetMs,
+    pass: failures.length === 0,
+    failures,
+  };
 }
 
 /** What the simulators saw, compactly: `a 429,200 · b 200 · c –` (status, or the outcome when no status was sent). */

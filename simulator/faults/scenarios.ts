@@ -4,4 +4,9 @@ import { streamScenarios } from './stream-scenarios.js';
 import { throttlingScenarios } from './throttling-scenarios.js';
 
 /** Every fault scenario, in the order of the scorecard (`docs/resilience.md`, "Fault suite scorecard"). */
-export const scenarios: readonly Scenario[] = [...throttlingScenarios, ...failoverScenarios, ...streamScenarios, ...laterScenarios];
+export const scenarios: readonly Scenario[] = [
+  ...throttlingScenarios,
+  ...failoverScenarios,
+  ...streamScenarios,
+  ...laterScenarios,
+];

@@ -4,7 +4,9 @@ const HEADINGS = ['#', 'scenario', 'caller got', 'backend saw', 'elapsed ms', 'b
 
 /** The scorecard as a Markdown table, followed by the failed checks of every failing scenario. */
 export function formatScorecard(rows: readonly ScorecardRow[]): string {
-  const cells = rows.map((r) => [r.id, r.title, r.caller, r.backend, String(r.elapsedMs), String(r.budgetMs), r.pass ? 'PASS' : 'FAIL'].map(escape));
+  const cells = rows.map((r) =>
+    [r.id, r.title, r.caller, r.backend, String(r.elapsedMs), String(r.budgetMs), r.pass ? 'PASS' : 'FAIL'].map(escape),
+  );
   const widths = HEADINGS.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (values: readonly string[]): string => `| ${values.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
   const out = [line(HEADINGS), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];

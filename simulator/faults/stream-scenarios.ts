@@ -34,7 +34,15 @@ const describe = (status: number, v: StreamView, sse: SseRead | undefined): stri
   `${status}, ${v.tokens} tokens, ${v.errorCode ?? (v.done ? '[DONE]' : 'no [DONE]')}, ended ${sse?.ended ?? '–'}`;
 
 /** A stream broken after its first byte: the tokens so far, a terminal SSE error event, an abnormal end, a `cut` record. */
-function brokenStream(id: string, title: string, fault: string, after: number, code: string, budgetMs: number, minElapsedMs: number): Scenario {
+function brokenStream(
+  id: string,
+  title: string,
+  fault: string,
+  after: number,
+  code: string,
+  budgetMs: number,
+  minElapsedMs: number,
+): Scenario {
   return {
     id,
     title,
@@ -44,7 +52,10 @@ function brokenStream(id: string, title: string, fault: string, after: number, c
       const h = await ctx.start();
       // The first estimate of a cut answer loads the tokenizer (reported as its own finding); warm it
       // so the timed call measures the cut itself.
-      const warm = await ctx.call(h, chat({ stream: true }), { headers: { 'x-sim-fault': 'cut;after=1' }, timed: false });
+      const warm = await ctx.call(h, chat({ stream: true }), {
+        headers: { 'x-sim-fault': 'cut;after=1' },
+        timed: false,
+      });
       h.sims.a!.reset();
       h.sims.b!.reset();
       const ended = h.nextCall();
@@ -53,14 +64,28 @@ function brokenStream(id: string, title: string, fault: string, after: number, c
       const v = viewOf(result.sse);
       const record = await h.usageRecord(result.requestId);
       const total = h.seen('a') + h.seen('b');
-      ctx.check(result.status === 200 && v.tokens === after, `expected 200 and ${after} tokens, got ${result.status} and ${v.tokens}`);
-      ctx.check(v.errorCode === code, `expected a terminal SSE error event ${code}, last event: ${result.sse?.events.at(-1)}`);
-      ctx.check(!v.done && result.sse?.ended === 'error', `expected an abnormal end without [DONE], got ended ${result.sse?.ended}, [DONE] ${v.done}`);
+      ctx.check(
+        result.status === 200 && v.tokens === after,
+        `expected 200 and ${after} tokens, got ${result.status} and ${v.tokens}`,
+      );
+      ctx.check(
+        v.errorCode === code,
+        `expected a terminal SSE error event ${code}, last event: ${result.sse?.events.at(-1)}`,
+      );
+      ctx.check(
+        !v.done && result.sse?.ended === 'error',
+        `expected an abnormal end without [DONE], got ended ${result.sse?.ended}, [DONE] ${v.done}`,
+      );
       ctx.check(record?.outcome === 'cut', `usage record outcome: expected cut, got ${record?.outcome}`);
       ctx.check(total === 1, `never retried after the first byte: expected 1 attempt, got ${total}`);
-      ctx.check(result.elapsedMs >= minElapsedMs, `ended after ${Math.round(result.elapsedMs)} ms, before the ${minElapsedMs} ms deadline`);
+      ctx.check(
+        result.elapsedMs >= minElapsedMs,
+        `ended after ${Math.round(result.elapsedMs)} ms, before the ${minElapsedMs} ms deadline`,
+      );
       ctx.caller(`${describe(result.status, v, result.sse)} (warm-up cut: ${Math.round(warm.elapsedMs)} ms)`);
-      ctx.backend(`${seenBy(h, ['a', 'b'])} (${h.sims.a!.attempts()[0]?.outcome}); record outcome=${record?.outcome} completion=${record?.tokens.completionTokens} (${record?.tokens.completionSource})`);
+      ctx.backend(
+        `${seenBy(h, ['a', 'b'])} (${h.sims.a!.attempts()[0]?.outcome}); record outcome=${record?.outcome} completion=${record?.tokens.completionTokens} (${record?.tokens.completionSource})`,
+      );
     },
   };
 }
@@ -82,10 +107,21 @@ const slowFirstToken: Scenario = {
     const v = viewOf(result.sse);
     const failedOver = result.backend === 'b' && v.done && result.sse?.ended === 'clean' && v.tokens === 16;
     const terminal = v.errorCode === 'GW_ERR_STREAM_IDLE_TIMEOUT' && !v.done && result.sse?.ended === 'error';
-    ctx.check(failedOver || terminal, `expected a failover to b with [DONE] or a terminal GW_ERR_STREAM_IDLE_TIMEOUT event, got ${describe(result.status, v, result.sse)} from ${result.backend}`);
-    ctx.check(result.elapsedMs >= idleMs, `ended after ${Math.round(result.elapsedMs)} ms, before the ${idleMs} ms idle deadline`);
-    ctx.check(result.elapsedMs < 3000, `ended after ${Math.round(result.elapsedMs)} ms: the idle deadline did not act before the first token`);
-    ctx.caller(`${failedOver ? 'failover: ' : terminal ? 'SSE error: ' : ''}${describe(result.status, v, result.sse)} from ${result.backend}`);
+    ctx.check(
+      failedOver || terminal,
+      `expected a failover to b with [DONE] or a terminal GW_ERR_STREAM_IDLE_TIMEOUT event, got ${describe(result.status, v, result.sse)} from ${result.backend}`,
+    );
+    ctx.check(
+      result.elapsedMs >= idleMs,
+      `ended after ${Math.round(result.elapsedMs)} ms, before the ${idleMs} ms idle deadline`,
+    );
+    ctx.check(
+      result.elapsedMs < 3000,
+      `ended after ${Math.round(result.elapsedMs)} ms: the idle deadline did not act before the first token`,
+    );
+    ctx.caller(
+      `${failedOver ? 'failover: ' : terminal ? 'SSE error: ' : ''}${describe(result.status, v, result.sse)} from ${result.backend}`,
+    );
     ctx.backend(seenBy(h, ['a', 'b']) + ` (a: ${h.sims.a!.attempts()[0]?.outcome})`);
   },
 };
@@ -103,12 +139,20 @@ const malformedChunk: Scenario = {
     await ended;
     const v = viewOf(result.sse);
     const record = await h.usageRecord(result.requestId);
-    ctx.check(result.status === 200 && v.done && result.sse?.ended === 'clean', `expected 200 ending with [DONE], got ${describe(result.status, v, result.sse)}`);
+    ctx.check(
+      result.status === 200 && v.done && result.sse?.ended === 'clean',
+      `expected 200 ending with [DONE], got ${describe(result.status, v, result.sse)}`,
+    );
     ctx.check(v.tokens === 16, `expected all 16 tokens, got ${v.tokens}`);
-    ctx.check(record?.outcome === 'complete' && record.tokens.completionTokens === 16, `usage record: expected complete with 16 completion tokens, got ${record?.outcome} ${record?.tokens.completionTokens}`);
+    ctx.check(
+      record?.outcome === 'complete' && record.tokens.completionTokens === 16,
+      `usage record: expected complete with 16 completion tokens, got ${record?.outcome} ${record?.tokens.completionTokens}`,
+    );
     const next = await ctx.call(h, chat(), { timed: false });
     ctx.check(next.status === 200, `next call: expected 200, got ${next.status}`);
-    ctx.caller(`${describe(result.status, v, result.sse)}, malformed frame ${v.malformed > 0 ? 'passed on' : 'dropped'}; next ${next.status}`);
+    ctx.caller(
+      `${describe(result.status, v, result.sse)}, malformed frame ${v.malformed > 0 ? 'passed on' : 'dropped'}; next ${next.status}`,
+    );
     ctx.backend(`${seenBy(h, ['a', 'b'])}; record ${record?.outcome} completion=${record?.tokens.completionTokens}`);
   },
 };
@@ -126,11 +170,22 @@ const missingDone: Scenario = {
     const summary = await ended;
     const v = viewOf(result.sse);
     const record = await h.usageRecord(result.requestId);
-    ctx.check(result.status === 200 && v.tokens === 16 && result.sse?.ended === 'clean', `expected 200 with 16 tokens and a clean end, got ${describe(result.status, v, result.sse)}`);
-    ctx.check(record !== undefined && record.tokens.completionTokens === 16 && record.tokens.promptTokens > 0, `usage record: expected 16 completion tokens, got ${record?.tokens.completionTokens} (prompt ${record?.tokens.promptTokens})`);
-    ctx.check(summary.totalMs < idleMs, `finalised after ${Math.round(summary.totalMs)} ms, not before the ${idleMs} ms idle deadline`);
+    ctx.check(
+      result.status === 200 && v.tokens === 16 && result.sse?.ended === 'clean',
+      `expected 200 with 16 tokens and a clean end, got ${describe(result.status, v, result.sse)}`,
+    );
+    ctx.check(
+      record !== undefined && record.tokens.completionTokens === 16 && record.tokens.promptTokens > 0,
+      `usage record: expected 16 completion tokens, got ${record?.tokens.completionTokens} (prompt ${record?.tokens.promptTokens})`,
+    );
+    ctx.check(
+      summary.totalMs < idleMs,
+      `finalised after ${Math.round(summary.totalMs)} ms, not before the ${idleMs} ms idle deadline`,
+    );
     ctx.caller(describe(result.status, v, result.sse));
-    ctx.backend(`${seenBy(h, ['a', 'b'])} (${h.sims.a!.attempts()[0]?.outcome}); record ${record?.outcome} completion=${record?.tokens.completionTokens} (${record?.tokens.completionSource}) in ${Math.round(summary.totalMs)} ms`);
+    ctx.backend(
+      `${seenBy(h, ['a', 'b'])} (${h.sims.a!.attempts()[0]?.outcome}); record ${record?.outcome} completion=${record?.tokens.completionTokens} (${record?.tokens.completionSource}) in ${Math.round(summary.totalMs)} ms`,
+    );
   },
 };
 
@@ -138,7 +193,15 @@ const missingDone: Scenario = {
 export const streamScenarios: readonly Scenario[] = [
   slowFirstToken,
   brokenStream('10', 'stream cut after 5 tokens', 'cut;after=5', 5, 'GW_ERR_STREAM_INTERRUPTED', 500, 0),
-  brokenStream('11', `stream stall after 3 tokens (idle ${idleMs} ms)`, 'stall;after=3', 3, 'GW_ERR_STREAM_IDLE_TIMEOUT', idleMs + MARGIN_MS + TRANSPORT_TIMER_SLACK_MS, idleMs),
+  brokenStream(
+    '11',
+    `stream stall after 3 tokens (idle ${idleMs} ms)`,
+    'stall;after=3',
+    3,
+    'GW_ERR_STREAM_IDLE_TIMEOUT',
+    idleMs + MARGIN_MS + TRANSPORT_TIMER_SLACK_MS,
+    idleMs,
+  ),
   malformedChunk,
   missingDone,
 ];

@@ -13,12 +13,48 @@ interface RetryAfterForm {
 
 // `retry-after-date` has whole-second resolution: a 3 s date cools for 2–3 s.
 const FORMS: readonly RetryAfterForm[] = [
-  { id: '1a', title: '429 retry-after: 3 (seconds)', fault: '429;retry-after=3;once', stillCoolingAfterMs: 2_700, usableAfterMs: 3_200 },
-  { id: '1b', title: '429 retry-after-ms: 3000', fault: '429;retry-after-ms=3000;once', stillCoolingAfterMs: 2_700, usableAfterMs: 3_200 },
-  { id: '1c', title: '429 x-ms-retry-after-ms: 3000', fault: '429;x-ms-retry-after-ms=3000;once', stillCoolingAfterMs: 2_700, usableAfterMs: 3_200 },
-  { id: '1d', title: '429 retry-after: <HTTP-date +3 s>', fault: '429;retry-after-date=3;once', stillCoolingAfterMs: 1_800, usableAfterMs: 3_200 },
-  { id: '2', title: '429 without Retry-After (default cool-down 2 s)', fault: '429;once', stillCoolingAfterMs: 1_700, usableAfterMs: 2_200 },
-  { id: '4a', title: 'APIM S7PREQUEUE: true + retry-after-ms: 3000', fault: 'requeue;retry-after-ms=3000;once', stillCoolingAfterMs: 2_700, usableAfterMs: 3_200 },
+  {
+    id: '1a',
+    title: '429 retry-after: 3 (seconds)',
+    fault: '429;retry-after=3;once',
+    stillCoolingAfterMs: 2_700,
+    usableAfterMs: 3_200,
+  },
+  {
+    id: '1b',
+    title: '429 retry-after-ms: 3000',
+    fault: '429;retry-after-ms=3000;once',
+    stillCoolingAfterMs: 2_700,
+    usableAfterMs: 3_200,
+  },
+  {
+    id: '1c',
+    title: '429 x-ms-retry-after-ms: 3000',
+    fault: '429;x-ms-retry-after-ms=3000;once',
+    stillCoolingAfterMs: 2_700,
+    usableAfterMs: 3_200,
+  },
+  {
+    id: '1d',
+    title: '429 retry-after: <HTTP-date +3 s>',
+    fault: '429;retry-after-date=3;once',
+    stillCoolingAfterMs: 1_800,
+    usableAfterMs: 3_200,
+  },
+  {
+    id: '2',
+    title: '429 without Retry-After (default cool-down 2 s)',
+    fault: '429;once',
+    stillCoolingAfterMs: 1_700,
+    usableAfterMs: 2_200,
+  },
+  {
+    id: '4a',
+    title: 'APIM S7PREQUEUE: true + retry-after-ms: 3000',
+    fault: 'requeue;retry-after-ms=3000;once',
+    stillCoolingAfterMs: 2_700,
+    usableAfterMs: 3_200,
+  },
 ];
 
 /**
@@ -34,18 +70,34 @@ function coolingScenario(form: RetryAfterForm): Scenario {
     async run(ctx) {
       const h = await ctx.start({ a: { faults: [form.fault] } });
       const first = await ctx.call(h, chat());
-      ctx.check(first.status === 200 && first.backend === 'b', `first call: expected 200 from b, got ${first.status} from ${first.backend}`);
-      ctx.check(first.headers.get('x-gateway-attempts') === '2', `first call: expected 2 attempts, got ${first.headers.get('x-gateway-attempts')}`);
+      ctx.check(
+        first.status === 200 && first.backend === 'b',
+        `first call: expected 200 from b, got ${first.status} from ${first.backend}`,
+      );
+      ctx.check(
+        first.headers.get('x-gateway-attempts') === '2',
+        `first call: expected 2 attempts, got ${first.headers.get('x-gateway-attempts')}`,
+      );
       const throttled = h.sims.a!.attempts()[0];
-      if (form.fault.startsWith('requeue')) ctx.check(throttled?.status === 429, `a should have answered 429 with S7PREQUEUE, got ${throttled?.status}`);
+      if (form.fault.startsWith('requeue'))
+        ctx.check(throttled?.status === 429, `a should have answered 429 with S7PREQUEUE, got ${throttled?.status}`);
       const second = await ctx.call(h, chat());
-      ctx.check(second.backend === 'b' && h.seen('a') === 1, `second call while cooling: expected b and no new attempt on a, got ${second.backend}, a saw ${h.seen('a')}`);
+      ctx.check(
+        second.backend === 'b' && h.seen('a') === 1,
+        `second call while cooling: expected b and no new attempt on a, got ${second.backend}, a saw ${h.seen('a')}`,
+      );
       h.clock.advance(form.stillCoolingAfterMs);
       const third = await ctx.call(h, chat());
-      ctx.check(third.backend === 'b' && h.seen('a') === 1, `+${form.stillCoolingAfterMs} ms, still cooling: expected b, got ${third.backend}, a saw ${h.seen('a')}`);
+      ctx.check(
+        third.backend === 'b' && h.seen('a') === 1,
+        `+${form.stillCoolingAfterMs} ms, still cooling: expected b, got ${third.backend}, a saw ${h.seen('a')}`,
+      );
       h.clock.advance(form.usableAfterMs - form.stillCoolingAfterMs);
       const fourth = await ctx.call(h, chat());
-      ctx.check(fourth.status === 200 && fourth.backend === 'a' && h.seen('a') === 2, `+${form.usableAfterMs} ms, cooled: expected 200 from a, got ${fourth.status} from ${fourth.backend}, a saw ${h.seen('a')}`);
+      ctx.check(
+        fourth.status === 200 && fourth.backend === 'a' && h.seen('a') === 2,
+        `+${form.usableAfterMs} ms, cooled: expected 200 from a, got ${fourth.status} from ${fourth.backend}, a saw ${h.seen('a')}`,
+      );
       ctx.caller(`200 b (${Math.round(first.elapsedMs)} ms), b while cooling, a after ${form.usableAfterMs / 1000} s`);
       ctx.backend(seenBy(h, ['a', 'b']));
     },
@@ -63,12 +115,26 @@ const allThrottledBeyondTtl: Scenario = {
     const first = await ctx.call(h, chat(), { headers: { 'x-gateway-ttl': '1' } });
     const retryAfter = first.headers.get('retry-after');
     ctx.check(first.status === 429, `expected 429, got ${first.status}`);
-    ctx.check(first.headers.get('x-gateway-error-code') === 'GW_ERR_BACKEND_THROTTLED', `expected GW_ERR_BACKEND_THROTTLED, got ${first.headers.get('x-gateway-error-code')}`);
-    ctx.check(retryAfter !== null && /^\d+$/.test(retryAfter) && Number(retryAfter) >= 1 && Number(retryAfter) <= 3, `expected retry-after in whole seconds 1..3, got ${retryAfter}`);
-    ctx.check(h.seen('a') === 1 && h.seen('b') === 1, `expected one attempt each, a saw ${h.seen('a')}, b saw ${h.seen('b')}`);
+    ctx.check(
+      first.headers.get('x-gateway-error-code') === 'GW_ERR_BACKEND_THROTTLED',
+      `expected GW_ERR_BACKEND_THROTTLED, got ${first.headers.get('x-gateway-error-code')}`,
+    );
+    ctx.check(
+      retryAfter !== null && /^\d+$/.test(retryAfter) && Number(retryAfter) >= 1 && Number(retryAfter) <= 3,
+      `expected retry-after in whole seconds 1..3, got ${retryAfter}`,
+    );
+    ctx.check(
+      h.seen('a') === 1 && h.seen('b') === 1,
+      `expected one attempt each, a saw ${h.seen('a')}, b saw ${h.seen('b')}`,
+    );
     const second = await ctx.call(h, chat(), { headers: { 'x-gateway-ttl': '1' } });
-    ctx.check(second.status === 429 && h.seen('a') === 1 && h.seen('b') === 1, `second call while all cool: expected 429 with no backend attempt, got ${second.status}, a ${h.seen('a')}, b ${h.seen('b')}`);
-    ctx.caller(`${first.status} ${first.headers.get('x-gateway-error-code')} retry-after: ${retryAfter}; again ${second.status}`);
+    ctx.check(
+      second.status === 429 && h.seen('a') === 1 && h.seen('b') === 1,
+      `second call while all cool: expected 429 with no backend attempt, got ${second.status}, a ${h.seen('a')}, b ${h.seen('b')}`,
+    );
+    ctx.caller(
+      `${first.status} ${first.headers.get('x-gateway-error-code')} retry-after: ${retryAfter}; again ${second.status}`,
+    );
     ctx.backend(seenBy(h, ['a', 'b']));
   },
 };
@@ -80,13 +146,25 @@ const allThrottledShort: Scenario = {
   budgetMs: 400 + MARGIN_MS,
   deadlineMs: 10_000,
   async run(ctx) {
-    const h = await ctx.start({ a: { faults: ['429;retry-after-ms=400;once'] }, b: { faults: ['429;retry-after-ms=400;once'] } });
+    const h = await ctx.start({
+      a: { faults: ['429;retry-after-ms=400;once'] },
+      b: { faults: ['429;retry-after-ms=400;once'] },
+    });
     const result = await ctx.call(h, chat());
-    ctx.check(result.status === 200, `expected 200 after the cooling, got ${result.status} ${result.headers.get('x-gateway-error-code')}`);
-    ctx.check(result.elapsedMs >= 380, `expected to wait for the cooling (~400 ms), answered after ${Math.round(result.elapsedMs)} ms`);
+    ctx.check(
+      result.status === 200,
+      `expected 200 after the cooling, got ${result.status} ${result.headers.get('x-gateway-error-code')}`,
+    );
+    ctx.check(
+      result.elapsedMs >= 380,
+      `expected to wait for the cooling (~400 ms), answered after ${Math.round(result.elapsedMs)} ms`,
+    );
     const served = result.backend === null ? undefined : h.sims[result.backend]?.attempts();
     const gapMs = served !== undefined && served.length >= 2 ? served[1]!.timeMs - served[0]!.timeMs : undefined;
-    ctx.check(gapMs !== undefined && gapMs >= 380, `expected ≥ 400 ms between the two attempts on ${result.backend}, got ${gapMs}`);
+    ctx.check(
+      gapMs !== undefined && gapMs >= 380,
+      `expected ≥ 400 ms between the two attempts on ${result.backend}, got ${gapMs}`,
+    );
     ctx.check(h.seen('a') + h.seen('b') === 3, `expected 3 attempts in total, got ${h.seen('a') + h.seen('b')}`);
     ctx.caller(`${result.status} from ${result.backend} after ${Math.round(result.elapsedMs)} ms`);
     ctx.backend(`${seenBy(h, ['a', 'b'])}; gap ${gapMs} ms`);
@@ -105,13 +183,27 @@ const requeueEverywhere: Scenario = {
   deadlineMs: 10_000,
   async run(ctx) {
     const faults = ['requeue;retry-after-ms=200;times=2'];
-    const h = await ctx.start({ a: { faults }, b: { faults } }, { ...FAULT_RESILIENCE, retry: { ...FAULT_RESILIENCE.retry, maxAttempts: 8 } });
+    const h = await ctx.start(
+      { a: { faults }, b: { faults } },
+      { ...FAULT_RESILIENCE, retry: { ...FAULT_RESILIENCE.retry, maxAttempts: 8 } },
+    );
     const result = await ctx.call(h, chat(), { headers: { 'x-gateway-ttl': '5' } });
-    ctx.check(result.status === 200, `expected the call to be requeued and served within its TTL, got ${result.status} ${result.headers.get('x-gateway-error-code')}`);
-    ctx.caller(`${result.status} ${result.backend ?? result.headers.get('x-gateway-error-code')} after ${Math.round(result.elapsedMs)} ms`);
+    ctx.check(
+      result.status === 200,
+      `expected the call to be requeued and served within its TTL, got ${result.status} ${result.headers.get('x-gateway-error-code')}`,
+    );
+    ctx.caller(
+      `${result.status} ${result.backend ?? result.headers.get('x-gateway-error-code')} after ${Math.round(result.elapsedMs)} ms`,
+    );
     ctx.backend(seenBy(h, ['a', 'b']));
   },
 };
 
 /** Scenarios 1–4: throttling, Retry-After and cooling. */
-export const throttlingScenarios: readonly Scenario[] = [...FORMS.filter((f) => f.id !== '4a').map(coolingScenario), allThrottledBeyondTtl, allThrottledShort, coolingScenario(FORMS.find((f) => f.id === '4a')!), requeueEverywhere];
+export const throttlingScenarios: readonly Scenario[] = [
+  ...FORMS.filter((f) => f.id !== '4a').map(coolingScenario),
+  allThrottledBeyondTtl,
+  allThrottledShort,
+  coolingScenario(FORMS.find((f) => f.id === '4a')!),
+  requeueEverywhere,
+];

@@ -1,5 +1,14 @@
 import { runQueueVolume, volumeChecks, formatVolume, DEFAULT_VOLUME } from './queue-volume.js';
-import { agingChecks, agingDistributions, priorityChecks, priorityDistributions, runAgingScenario, runPriorityScenario, type Check, type ScenarioResult } from './saturation-scenarios.js';
+import {
+  agingChecks,
+  agingDistributions,
+  priorityChecks,
+  priorityDistributions,
+  runAgingScenario,
+  runPriorityScenario,
+  type Check,
+  type ScenarioResult,
+} from './saturation-scenarios.js';
 import { formatDistributions } from './wait-stats.js';
 
 /**
@@ -13,11 +22,19 @@ async function main(argv: readonly string[]): Promise<number> {
   const checks: Check[] = [];
 
   const priority = await runPriorityScenario();
-  out.push(header(priority, 'flood of level-3 calls (greedy user first), then level-1 calls'), formatDistributions(priorityDistributions(priority)), '');
+  out.push(
+    header(priority, 'flood of level-3 calls (greedy user first), then level-1 calls'),
+    formatDistributions(priorityDistributions(priority)),
+    '',
+  );
   checks.push(...priorityChecks(priority));
 
   const aging = await runAgingScenario();
-  out.push(header(aging, 'level-1 closed loop above capacity, a few level-3 calls'), formatDistributions(agingDistributions(aging)), '');
+  out.push(
+    header(aging, 'level-1 closed loop above capacity, a few level-3 calls'),
+    formatDistributions(agingDistributions(aging)),
+    '',
+  );
   checks.push(...agingChecks(aging));
 
   if (!argv.includes('--no-volume')) {
@@ -41,7 +58,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`saturation proof crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `saturation proof crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

@@ -22,7 +22,13 @@ export interface VolumeOptions {
 }
 
 /** 10,000 calls with a 2 s TTL against a pool of capacity 1 whose backend holds each call 50 ms. */
-export const DEFAULT_VOLUME: VolumeOptions = { calls: 10_000, ttlSeconds: 2, latencyMs: 50, marginMs: 3_000, maxHeapGrowthBytes: 200 * 1024 * 1024 };
+export const DEFAULT_VOLUME: VolumeOptions = {
+  calls: 10_000,
+  ttlSeconds: 2,
+  latencyMs: 50,
+  marginMs: 3_000,
+  maxHeapGrowthBytes: 200 * 1024 * 1024,
+};
 
 /** What the volume run measured. */
 export interface VolumeResult {
@@ -40,20 +46,31 @@ export interface VolumeResult {
   readonly heapAfterBytes: number;
   /** Scheduler figures while everything waited, and after the run. */
   readonly queued: { readonly waiting: number; readonly storedItems: number };
-  readonly after: { readonly waiting: number; readonly leases: number; readonly gateWaiters: number; readonly storedItems: number };
+  readonly after: {
+    readonly waiting: number;
+    readonly leases: number;
+    readonly gateWaiters: number;
+    readonly storedItems: number;
+  };
   readonly priorityInversions: number;
   readonly elapsedMs: number;
 }
 
 const encoder = new TextEncoder();
-const BODY = encoder.encode(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello there' }] }));
+const BODY = encoder.encode(
+  JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello there' }] }),
+);
 
 /** A `GatewayRequest` as a host builds it: headers, a one-chunk body iterable, the caller's signal. */
 function chatRequest(ttlSeconds: number): GatewayRequest {
   return {
     method: 'POST',
     url: 'http://gateway.local/v1/chat/completions',
-    headers: new Headers({ 'content-type': 'application/json', 'content-length': String(BODY.byteLength), 'x-gateway-ttl': String(ttlSeconds) }),
+    headers: new Headers({
+      'content-type': 'application/json',
+      'content-length': String(BODY.byteLength),
+      'x-gateway-ttl': String(ttlSeconds),
+    }),
     body: (async function* () {
       yield BODY;
     })(),
@@ -89,7 +106,13 @@ async function settledHeap(gc: (() => void) | undefined): Promise<number> {
  */
 export async function runQueueVolume(options: VolumeOptions = DEFAULT_VOLUME): Promise<VolumeResult> {
   const started = performance.now();
-  const sim = await startSimulator({ name: 'a', port: 0, host: '127.0.0.1', latencyMs: options.latencyMs, recordAttempts: false });
+  const sim = await startSimulator({
+    name: 'a',
+    port: 0,
+    host: '127.0.0.1',
+    latencyMs: options.latencyMs,
+    recordAttempts: false,
+  });
   const parsed = validateConfig({
     backends: [{ id: 'a', url: sim.url, kind: 'openai', maxConcurrency: 1 }],
     pools: [{ id: 'main', backends: ['a'] }],
@@ -129,7 +152,12 @@ export async function runQueueVolume(options: VolumeOptions = DEFAULT_VOLUME): P
     }
     // handle() continues after its first await: wait until every call has reached the scheduler.
     const enqueuedTarget = options.calls + 3;
-    await waitUntil(() => runtime.gate.stats().totals.enqueued >= enqueuedTarget, 'every call to reach the scheduler', 30_000, 5);
+    await waitUntil(
+      () => runtime.gate.stats().totals.enqueued >= enqueuedTarget,
+      'every call to reach the scheduler',
+      30_000,
+      5,
+    );
     const queuedStats = runtime.gate.stats().pools.find((p) => p.poolId === 'main');
     const queued = { waiting: queuedStats?.waiting ?? 0, storedItems: runtime.gate.scheduler.storedItemCount() };
     const heapQueuedBytes = process.memoryUsage().heapUsed;
@@ -148,7 +176,12 @@ export async function runQueueVolume(options: VolumeOptions = DEFAULT_VOLUME): P
       heapQueuedBytes,
       heapAfterBytes,
       queued,
-      after: { waiting: pool?.waiting ?? 0, leases: pool?.leases ?? 0, gateWaiters: runtime.gate.waiting, storedItems: runtime.gate.scheduler.storedItemCount() },
+      after: {
+        waiting: pool?.waiting ?? 0,
+        leases: pool?.leases ?? 0,
+        gateWaiters: runtime.gate.waiting,
+        storedItems: runtime.gate.scheduler.storedItemCount(),
+      },
       priorityInversions: stats.totals.priorityInversions,
       elapsedMs: performance.now() - started,
     };
@@ -183,11 +216,35 @@ export function volumeChecks(result: VolumeResult): Check[] {
   const growth = result.heapAfterBytes - result.heapBaselineBytes;
   const o = result.options;
   return [
-    { name: `all ${o.calls} calls ended with 200, 412 TTL expired or 429 queue full`, pass: total === o.calls && unexpected.length === 0, detail: `${total} ended: ${JSON.stringify(result.outcomes)}` },
-    { name: `each ended within its TTL (${o.ttlSeconds} s) + ${o.marginMs} ms`, pass: result.late === 0, detail: `${result.late} late; ${result.endTimes.map((d) => `${d.label} max ${d.maxMs.toFixed(0)} ms`).join(', ')}` },
-    { name: 'scheduler empty after the run (no waiting entry, lease or waiter left)', pass: result.after.waiting === 0 && result.after.leases === 0 && result.after.gateWaiters === 0 && result.after.storedItems === 0, detail: JSON.stringify(result.after) },
-    { name: `heap back near baseline (growth < ${(o.maxHeapGrowthBytes / 2 ** 20).toFixed(0)} MB)`, pass: growth < o.maxHeapGrowthBytes, detail: `growth ${mb(growth)} (gc ${result.gcExposed ? 'forced' : 'not available'})` },
-    { name: 'scheduler recorded no priority inversion', pass: result.priorityInversions === 0, detail: `priorityInversions ${result.priorityInversions}` },
+    {
+      name: `all ${o.calls} calls ended with 200, 412 TTL expired or 429 queue full`,
+      pass: total === o.calls && unexpected.length === 0,
+      detail: `${total} ended: ${JSON.stringify(result.outcomes)}`,
+    },
+    {
+      name: `each ended within its TTL (${o.ttlSeconds} s) + ${o.marginMs} ms`,
+      pass: result.late === 0,
+      detail: `${result.late} late; ${result.endTimes.map((d) => `${d.label} max ${d.maxMs.toFixed(0)} ms`).join(', ')}`,
+    },
+    {
+      name: 'scheduler empty after the run (no waiting entry, lease or waiter left)',
+      pass:
+        result.after.waiting === 0 &&
+        result.after.leases === 0 &&
+        result.after.gateWaiters === 0 &&
+        result.after.storedItems === 0,
+      detail: JSON.stringify(result.after),
+    },
+    {
+      name: `heap back near baseline (growth < ${(o.maxHeapGrowthBytes / 2 ** 20).toFixed(0)} MB)`,
+      pass: growth < o.maxHeapGrowthBytes,
+      detail: `growth ${mb(growth)} (gc ${result.gcExposed ? 'forced' : 'not available'})`,
+    },
+    {
+      name: 'scheduler recorded no priority inversion',
+      pass: result.priorityInversions === 0,
+      detail: `priorityInversions ${result.priorityInversions}`,
+    },
   ];
 }
 
@@ -199,7 +256,16 @@ export function formatVolume(result: VolumeResult): string {
     `  while queued: ${result.queued.waiting} waiting, ${result.queued.storedItems} scheduler items; after: ${JSON.stringify(result.after)}`,
     `  heap used: baseline ${mb(result.heapBaselineBytes)}, all queued ${mb(result.heapQueuedBytes)}, after ${mb(result.heapAfterBytes)} (growth ${mb(result.heapAfterBytes - result.heapBaselineBytes)}; gc ${result.gcExposed ? 'forced' : 'not available'})`,
     '  time from handle() to the end of the answer:',
-    formatTable(['', 'count', 'p50 ms', 'p90 ms', 'max ms'], result.endTimes.map((d) => [`    ${d.label}`, String(d.count), d.p50Ms.toFixed(0), d.p90Ms.toFixed(0), d.maxMs.toFixed(0)])),
+    formatTable(
+      ['', 'count', 'p50 ms', 'p90 ms', 'max ms'],
+      result.endTimes.map((d) => [
+        `    ${d.label}`,
+        String(d.count),
+        d.p50Ms.toFixed(0),
+        d.p90Ms.toFixed(0),
+        d.maxMs.toFixed(0),
+      ]),
+    ),
   ].join('\n');
 }
 

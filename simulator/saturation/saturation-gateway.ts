@@ -38,7 +38,12 @@ export function searchCaller(n: number): Caller {
 
 /** A trusted-upstream caller of profile `standard` asking for `urgent` (level 1). */
 export function urgentCaller(userId: string, n: number): Caller {
-  return { label: `${userId}#${n}`, userId, level: 1, headers: { 'x-userprofile': 'standard', 'x-userid': userId, 'x-gateway-priority': 'urgent' } };
+  return {
+    label: `${userId}#${n}`,
+    userId,
+    level: 1,
+    headers: { 'x-userprofile': 'standard', 'x-userid': userId, 'x-gateway-priority': 'urgent' },
+  };
 }
 
 /** A caller with the `batch` API key (level 3, user `etl`). */
@@ -62,7 +67,10 @@ export interface SaturationConfigOptions {
  * One simulator backend `a` (`maxConcurrency` = capacity) in pool `main`, a catch-all model route, API
  * keys and trusted-upstream identities mapped to tiered profiles, and an admin key.
  */
-export function saturationConfig(urls: Readonly<Record<string, string>>, options: SaturationConfigOptions): GatewayConfigInput {
+export function saturationConfig(
+  urls: Readonly<Record<string, string>>,
+  options: SaturationConfigOptions,
+): GatewayConfigInput {
   return {
     backends: [{ id: 'a', url: urls.a!, kind: 'openai', maxConcurrency: options.capacity }],
     pools: [{ id: POOL_ID, backends: ['a'] }],
@@ -93,8 +101,13 @@ export function saturationConfig(urls: Readonly<Record<string, string>>, options
 }
 
 /** Starts the gateway (Node host on port 0) in front of one simulator slowed to `latencyMs`. */
-export function startSaturationGateway(options: SaturationConfigOptions & { readonly latencyMs: number }): Promise<FaultHarness> {
-  return startFaultHarness({ simulators: { a: { latencyMs: options.latencyMs } }, config: (urls) => saturationConfig(urls, options) });
+export function startSaturationGateway(
+  options: SaturationConfigOptions & { readonly latencyMs: number },
+): Promise<FaultHarness> {
+  return startFaultHarness({
+    simulators: { a: { latencyMs: options.latencyMs } },
+    config: (urls) => saturationConfig(urls, options),
+  });
 }
 
 /** What the caller saw. */
@@ -133,7 +146,12 @@ export async function call(h: FaultHarness, caller: Caller, signal?: AbortSignal
  * Resolves once `condition` holds, checking every `intervalMs`; rejects after `timeoutMs`. A bounded
  * wait on an observable state (the scheduler's counters), never a guess at how long something takes.
  */
-export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000, intervalMs = 1): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+  intervalMs = 1,
+): Promise<void> {
   const giveUpAt = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > giveUpAt) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -145,19 +163,29 @@ export async function waitUntil(condition: () => boolean, what: string, timeoutM
  * Sends calls one after another, each only once the scheduler has counted the previous one
  * (`totals.enqueued`), so that arrival order at the scheduler is the order of `callers`.
  */
-export async function sendInOrder(h: FaultHarness, callers: readonly Caller[], firstArrival: number): Promise<SentCall[]> {
+export async function sendInOrder(
+  h: FaultHarness,
+  callers: readonly Caller[],
+  firstArrival: number,
+): Promise<SentCall[]> {
   const sent: SentCall[] = [];
   for (const [i, caller] of callers.entries()) {
     const target = h.runtime.gate.stats().totals.enqueued + 1;
     const answer = call(h, caller);
     // A call that fails admission never reaches the scheduler: stop waiting for it and let the check report it.
     let settled = false;
-    void answer.then(() => {
-      settled = true;
-    }, () => {
-      settled = true;
-    });
-    await waitUntil(() => settled || h.runtime.gate.stats().totals.enqueued >= target, `${caller.label} to reach the scheduler`);
+    void answer.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    await waitUntil(
+      () => settled || h.runtime.gate.stats().totals.enqueued >= target,
+      `${caller.label} to reach the scheduler`,
+    );
     sent.push({ caller, arrival: firstArrival + i, answer });
   }
   return sent;

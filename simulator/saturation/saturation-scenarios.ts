@@ -36,7 +36,15 @@ export interface PriorityScenarioOptions {
  * eight rounds of leases. Aging (5 s steps) does not act within the run, so priorities and fair share are
  * seen on their own; {@link DEFAULT_AGING} proves the aging bound.
  */
-export const DEFAULT_PRIORITY: PriorityScenarioOptions = { capacity: 4, latencyMs: 300, greedyCalls: 16, otherUsers: 10, highCalls: 6, agingStepMs: 5_000, userShareRatio: 0.5 };
+export const DEFAULT_PRIORITY: PriorityScenarioOptions = {
+  capacity: 4,
+  latencyMs: 300,
+  greedyCalls: 16,
+  otherUsers: 10,
+  highCalls: 6,
+  agingStepMs: 5_000,
+  userShareRatio: 0.5,
+};
 
 /** What a scenario observed. */
 export interface ScenarioResult {
@@ -53,22 +61,39 @@ export interface ScenarioResult {
  * The flood: the greedy user's level-3 calls, then other users' level-3 calls, then level-1 calls, each
  * sent once the previous one is in the scheduler, all against a saturated pool.
  */
-export async function runPriorityScenario(options: PriorityScenarioOptions = DEFAULT_PRIORITY): Promise<ScenarioResult> {
+export async function runPriorityScenario(
+  options: PriorityScenarioOptions = DEFAULT_PRIORITY,
+): Promise<ScenarioResult> {
   const started = performance.now();
   const h = await startSaturationGateway({
     capacity: options.capacity,
     latencyMs: options.latencyMs,
-    scheduling: { levels: 3, defaultLevel: 2, agingStepMs: options.agingStepMs, userShareRatio: options.userShareRatio, maxQueueDepth: 1_000 },
+    scheduling: {
+      levels: 3,
+      defaultLevel: 2,
+      agingStepMs: options.agingStepMs,
+      userShareRatio: options.userShareRatio,
+      maxQueueDepth: 1_000,
+    },
   });
   try {
     const callers: Caller[] = [
       ...Array.from({ length: options.greedyCalls }, (_, i) => etlCaller(i + 1)),
       ...Array.from({ length: options.otherUsers }, (_, i) => batchCaller(`batch-${String(i + 1).padStart(2, '0')}`)),
-      ...Array.from({ length: options.highCalls }, (_, i) => (i % 2 === 0 ? searchCaller(i / 2 + 1) : urgentCaller('ops', (i + 1) / 2))),
+      ...Array.from({ length: options.highCalls }, (_, i) =>
+        i % 2 === 0 ? searchCaller(i / 2 + 1) : urgentCaller('ops', (i + 1) / 2),
+      ),
     ];
     const sent = await sendInOrder(h, callers, 0);
     const calls = await observe(h, sent);
-    return { name: 'priority', options, calls, totals: h.runtime.gate.stats().totals, maxHoldMs: maxHold(calls), elapsedMs: performance.now() - started };
+    return {
+      name: 'priority',
+      options,
+      calls,
+      totals: h.runtime.gate.stats().totals,
+      maxHoldMs: maxHold(calls),
+      elapsedMs: performance.now() - started,
+    };
   } finally {
     await h.close();
   }
@@ -93,7 +118,15 @@ export interface AgingScenarioOptions {
  * the 3 level-3 calls would wait until the loop ends; with 250 ms steps they compete at level 1 after
  * 500 ms.
  */
-export const DEFAULT_AGING: AgingScenarioOptions = { capacity: 4, latencyMs: 150, highWorkers: 12, loopMs: 3_000, lowCalls: 3, agingStepMs: 250, userShareRatio: 0.5 };
+export const DEFAULT_AGING: AgingScenarioOptions = {
+  capacity: 4,
+  latencyMs: 150,
+  highWorkers: 12,
+  loopMs: 3_000,
+  lowCalls: 3,
+  agingStepMs: 250,
+  userShareRatio: 0.5,
+};
 
 /** A steady level-1 load above capacity, and a few level-3 calls that only aging lets through. */
 export async function runAgingScenario(options: AgingScenarioOptions = DEFAULT_AGING): Promise<ScenarioResult> {
@@ -101,7 +134,13 @@ export async function runAgingScenario(options: AgingScenarioOptions = DEFAULT_A
   const h = await startSaturationGateway({
     capacity: options.capacity,
     latencyMs: options.latencyMs,
-    scheduling: { levels: 3, defaultLevel: 2, agingStepMs: options.agingStepMs, userShareRatio: options.userShareRatio, maxQueueDepth: 1_000 },
+    scheduling: {
+      levels: 3,
+      defaultLevel: 2,
+      agingStepMs: options.agingStepMs,
+      userShareRatio: options.userShareRatio,
+      maxQueueDepth: 1_000,
+    },
   });
   try {
     const loopEndsAt = performance.now() + options.loopMs;
@@ -115,17 +154,35 @@ export async function runAgingScenario(options: AgingScenarioOptions = DEFAULT_A
         loopRequestIds.push({ caller, requestId: (await answer).requestId, arrival: Number.NaN });
       }
     });
-    await waitUntil(() => (poolStats(h.runtime.gate.stats())?.levels[0]?.waiting ?? 0) >= options.highWorkers - options.capacity, 'the level-1 loop to saturate the pool');
-    const low = await sendInOrder(h, Array.from({ length: options.lowCalls }, (_, i) => batchCaller(`late-${i + 1}`)), 0);
+    await waitUntil(
+      () => (poolStats(h.runtime.gate.stats())?.levels[0]?.waiting ?? 0) >= options.highWorkers - options.capacity,
+      'the level-1 loop to saturate the pool',
+    );
+    const low = await sendInOrder(
+      h,
+      Array.from({ length: options.lowCalls }, (_, i) => batchCaller(`late-${i + 1}`)),
+      0,
+    );
     await Promise.all(workers);
     await Promise.all(loopAnswers);
     const lowCalls = await observe(h, low);
     const loopCalls = await observe(
       h,
-      loopRequestIds.map((r) => ({ caller: r.caller, arrival: r.arrival, answer: Promise.resolve({ status: 200, requestId: r.requestId, errorCode: undefined }) })),
+      loopRequestIds.map((r) => ({
+        caller: r.caller,
+        arrival: r.arrival,
+        answer: Promise.resolve({ status: 200, requestId: r.requestId, errorCode: undefined }),
+      })),
     );
     const calls = [...lowCalls, ...loopCalls];
-    return { name: 'aging', options, calls, totals: h.runtime.gate.stats().totals, maxHoldMs: maxHold(calls), elapsedMs: performance.now() - started };
+    return {
+      name: 'aging',
+      options,
+      calls,
+      totals: h.runtime.gate.stats().totals,
+      maxHoldMs: maxHold(calls),
+      elapsedMs: performance.now() - started,
+    };
   } finally {
     await h.close();
   }
@@ -149,14 +206,22 @@ export interface Check {
  */
 export function lessUrgentGrantsWhileWaiting(calls: readonly ObservedCall[], waiting: ObservedCall): ObservedCall[] {
   const level = waiting.lease?.effectiveLevel ?? waiting.level;
-  return calls.filter((c) => c.lease !== undefined && c.lease.effectiveLevel > level && c.grantNo < waiting.grantNo && c.lease.grantedAtMs > waiting.enqueuedAtMs);
+  return calls.filter(
+    (c) =>
+      c.lease !== undefined &&
+      c.lease.effectiveLevel > level &&
+      c.grantNo < waiting.grantNo &&
+      c.lease.grantedAtMs > waiting.enqueuedAtMs,
+  );
 }
 
 /** Pairs (earlier arrival, later arrival) of `calls` granted in the opposite order. */
 export function outOfOrderPairs(calls: readonly ObservedCall[]): [ObservedCall, ObservedCall][] {
   const sorted = [...calls].sort((a, b) => a.arrival - b.arrival);
   const pairs: [ObservedCall, ObservedCall][] = [];
-  for (let i = 0; i < sorted.length; i += 1) for (let j = i + 1; j < sorted.length; j += 1) if (sorted[i]!.grantNo > sorted[j]!.grantNo) pairs.push([sorted[i]!, sorted[j]!]);
+  for (let i = 0; i < sorted.length; i += 1)
+    for (let j = i + 1; j < sorted.length; j += 1)
+      if (sorted[i]!.grantNo > sorted[j]!.grantNo) pairs.push([sorted[i]!, sorted[j]!]);
   return pairs;
 }
 
@@ -165,7 +230,13 @@ export function outOfOrderPairs(calls: readonly ObservedCall[]): [ObservedCall, 
  * requests that can be ahead once it competes at level 1 (here: everything else in flight), C the
  * capacity and D the longest lease hold observed.
  */
-export function agingBoundMs(level: number, agingStepMs: number, aheadAtMost: number, capacity: number, maxHoldMs: number): number {
+export function agingBoundMs(
+  level: number,
+  agingStepMs: number,
+  aheadAtMost: number,
+  capacity: number,
+  maxHoldMs: number,
+): number {
   return (level - 1) * agingStepMs + Math.ceil((aheadAtMost + 1) / capacity) * maxHoldMs;
 }
 
@@ -174,12 +245,25 @@ export const SLACK_MS = 250;
 
 /** Wait distributions of the priority scenario: per level, and level 3 split by the greedy user. */
 export function priorityDistributions(result: ScenarioResult): WaitDistribution[] {
-  const waits = (filter: (c: ObservedCall) => boolean): number[] => result.calls.filter(filter).map((c) => c.queueWaitMs);
+  const waits = (filter: (c: ObservedCall) => boolean): number[] =>
+    result.calls.filter(filter).map((c) => c.queueWaitMs);
   return [
-    distribution('level 1 (interactive, urgent)', waits((c) => c.level === 1)),
-    distribution('level 3 (all batch)', waits((c) => c.level === 3)),
-    distribution('level 3 greedy user etl', waits((c) => c.level === 3 && c.userId === 'etl')),
-    distribution('level 3 other users', waits((c) => c.level === 3 && c.userId !== 'etl')),
+    distribution(
+      'level 1 (interactive, urgent)',
+      waits((c) => c.level === 1),
+    ),
+    distribution(
+      'level 3 (all batch)',
+      waits((c) => c.level === 3),
+    ),
+    distribution(
+      'level 3 greedy user etl',
+      waits((c) => c.level === 3 && c.userId === 'etl'),
+    ),
+    distribution(
+      'level 3 other users',
+      waits((c) => c.level === 3 && c.userId !== 'etl'),
+    ),
   ];
 }
 
@@ -196,24 +280,77 @@ export function priorityChecks(result: ScenarioResult): Check[] {
   const low = result.calls.filter((c) => c.expectedLevel === 3);
   const others = low.filter((c) => c.userId !== 'etl');
   const etl = low.filter((c) => c.userId === 'etl');
-  const inversions = high.flatMap((h) => lessUrgentGrantsWhileWaiting(result.calls, h).map((l) => `${l.label} before ${h.label}`));
+  const inversions = high.flatMap((h) =>
+    lessUrgentGrantsWhileWaiting(result.calls, h).map((l) => `${l.label} before ${h.label}`),
+  );
   const highMax = Math.max(0, ...high.map((c) => c.queueWaitMs));
   const highBound = Math.ceil(high.length / o.capacity) * result.maxHoldMs + SLACK_MS;
-  const lowP50 = distribution('', low.map((c) => c.queueWaitMs)).p50Ms;
-  const fifo = [...outOfOrderPairs(etl), ...outOfOrderPairs(others), ...outOfOrderPairs(high.filter((c) => c.userId === 'search')), ...outOfOrderPairs(high.filter((c) => c.userId === 'ops'))];
+  const lowP50 = distribution(
+    '',
+    low.map((c) => c.queueWaitMs),
+  ).p50Ms;
+  const fifo = [
+    ...outOfOrderPairs(etl),
+    ...outOfOrderPairs(others),
+    ...outOfOrderPairs(high.filter((c) => c.userId === 'search')),
+    ...outOfOrderPairs(high.filter((c) => c.userId === 'ops')),
+  ];
   const fairShare = fairShareExcess(result.calls, o);
   const unfair = fairShare.filter((f) => f.excess > 0);
-  const bounds = low.map((c) => ({ c, bound: agingBoundMs(c.level, o.agingStepMs, result.calls.length - 1, o.capacity, result.maxHoldMs) + SLACK_MS }));
+  const bounds = low.map((c) => ({
+    c,
+    bound: agingBoundMs(c.level, o.agingStepMs, result.calls.length - 1, o.capacity, result.maxHoldMs) + SLACK_MS,
+  }));
   const late = bounds.filter(({ c, bound }) => c.queueWaitMs > bound);
   return [
-    { name: 'every call answered 200', pass: result.calls.every((c) => c.status === 200), detail: statusCounts(result.calls) },
-    { name: 'governance gave each caller its tier level', pass: result.calls.every((c) => c.level === c.expectedLevel), detail: result.calls.filter((c) => c.level !== c.expectedLevel).map((c) => `${c.label}: ${c.level}`).join(', ') || 'all as expected' },
-    { name: 'no less urgent call granted while a level-1 call waited', pass: inversions.length === 0, detail: inversions.join(', ') || `0 of ${high.length} level-1 calls passed over` },
-    { name: `level-1 waits ≤ ⌈${high.length}/${o.capacity}⌉ lease holds + ${SLACK_MS} ms and below the level-3 median`, pass: highMax <= highBound && highMax < lowP50, detail: `level-1 max ${highMax.toFixed(0)} ms, bound ${highBound.toFixed(0)} ms, level-3 p50 ${lowP50.toFixed(0)} ms` },
-    { name: 'same-level calls served in arrival order (per user; single-call users overall)', pass: fifo.length === 0, detail: fifo.map(([a, b]) => `${b.label} before ${a.label}`).join(', ') || `${etl.length} etl, ${others.length} single-call users in order` },
-    { name: `greedy user held to its share (${o.userShareRatio}): other users overtake its backlog`, pass: unfair.length === 0 && fairShare.length > 0, detail: fairShareDetail(fairShare) },
-    { name: 'no level-3 call waited past its aging bound', pass: late.length === 0, detail: late.map(({ c, bound }) => `${c.label} ${c.queueWaitMs.toFixed(0)} > ${bound.toFixed(0)} ms`).join(', ') || `max ${Math.max(...low.map((c) => c.queueWaitMs)).toFixed(0)} ms, smallest bound ${Math.min(...bounds.map((b) => b.bound)).toFixed(0)} ms` },
-    { name: 'scheduler recorded no priority inversion', pass: result.totals.priorityInversions === 0, detail: totalsDetail(result.totals) },
+    {
+      name: 'every call answered 200',
+      pass: result.calls.every((c) => c.status === 200),
+      detail: statusCounts(result.calls),
+    },
+    {
+      name: 'governance gave each caller its tier level',
+      pass: result.calls.every((c) => c.level === c.expectedLevel),
+      detail:
+        result.calls
+          .filter((c) => c.level !== c.expectedLevel)
+          .map((c) => `${c.label}: ${c.level}`)
+          .join(', ') || 'all as expected',
+    },
+    {
+      name: 'no less urgent call granted while a level-1 call waited',
+      pass: inversions.length === 0,
+      detail: inversions.join(', ') || `0 of ${high.length} level-1 calls passed over`,
+    },
+    {
+      name: `level-1 waits ≤ ⌈${high.length}/${o.capacity}⌉ lease holds + ${SLACK_MS} ms and below the level-3 median`,
+      pass: highMax <= highBound && highMax < lowP50,
+      detail: `level-1 max ${highMax.toFixed(0)} ms, bound ${highBound.toFixed(0)} ms, level-3 p50 ${lowP50.toFixed(0)} ms`,
+    },
+    {
+      name: 'same-level calls served in arrival order (per user; single-call users overall)',
+      pass: fifo.length === 0,
+      detail:
+        fifo.map(([a, b]) => `${b.label} before ${a.label}`).join(', ') ||
+        `${etl.length} etl, ${others.length} single-call users in order`,
+    },
+    {
+      name: `greedy user held to its share (${o.userShareRatio}): other users overtake its backlog`,
+      pass: unfair.length === 0 && fairShare.length > 0,
+      detail: fairShareDetail(fairShare),
+    },
+    {
+      name: 'no level-3 call waited past its aging bound',
+      pass: late.length === 0,
+      detail:
+        late.map(({ c, bound }) => `${c.label} ${c.queueWaitMs.toFixed(0)} > ${bound.toFixed(0)} ms`).join(', ') ||
+        `max ${Math.max(...low.map((c) => c.queueWaitMs)).toFixed(0)} ms, smallest bound ${Math.min(...bounds.map((b) => b.bound)).toFixed(0)} ms`,
+    },
+    {
+      name: 'scheduler recorded no priority inversion',
+      pass: result.totals.priorityInversions === 0,
+      detail: totalsDetail(result.totals),
+    },
   ];
 }
 
@@ -233,7 +370,10 @@ export interface FairShareRow {
  * lease holds that end out of grant order on a loaded machine). Under plain FIFO the first other user
  * would watch the whole greedy backlog go first.
  */
-export function fairShareExcess(calls: readonly ObservedCall[], options: Pick<PriorityScenarioOptions, 'capacity'>): FairShareRow[] {
+export function fairShareExcess(
+  calls: readonly ObservedCall[],
+  options: Pick<PriorityScenarioOptions, 'capacity'>,
+): FairShareRow[] {
   const level3 = calls.filter((c) => c.lease !== undefined && c.level === 3);
   const allowance = options.capacity;
   return level3
@@ -242,13 +382,22 @@ export function fairShareExcess(calls: readonly ObservedCall[], options: Pick<Pr
       const during = level3.filter((x) => x !== c && x.grantNo < c.grantNo && x.lease!.grantedAtMs > c.enqueuedAtMs);
       const greedy = during.filter((x) => x.userId === 'etl').length;
       const other = during.length - greedy;
-      return { label: c.label, greedyGrantsWhileWaiting: greedy, otherGrantsWhileWaiting: other, excess: Math.max(0, greedy - other - allowance) };
+      return {
+        label: c.label,
+        greedyGrantsWhileWaiting: greedy,
+        otherGrantsWhileWaiting: other,
+        excess: Math.max(0, greedy - other - allowance),
+      };
     });
 }
 
 function fairShareDetail(rows: readonly FairShareRow[]): string {
   if (rows.length === 0) return 'no other-user call waited';
-  const worst = rows.reduce((a, b) => (b.greedyGrantsWhileWaiting - b.otherGrantsWhileWaiting > a.greedyGrantsWhileWaiting - a.otherGrantsWhileWaiting ? b : a));
+  const worst = rows.reduce((a, b) =>
+    b.greedyGrantsWhileWaiting - b.otherGrantsWhileWaiting > a.greedyGrantsWhileWaiting - a.otherGrantsWhileWaiting
+      ? b
+      : a,
+  );
   const first = rows[0]!;
   return `${first.label}: ${first.greedyGrantsWhileWaiting} etl grants while it waited; worst ${worst.label}: ${worst.greedyGrantsWhileWaiting} etl vs ${worst.otherGrantsWhileWaiting} other`;
 }
@@ -261,16 +410,36 @@ export function agingChecks(result: ScenarioResult): Check[] {
   const bound = agingBoundMs(3, o.agingStepMs, aheadAtMost, o.capacity, result.maxHoldMs) + SLACK_MS;
   const lowMax = Math.max(0, ...low.map((c) => c.queueWaitMs));
   return [
-    { name: 'every call answered 200', pass: result.calls.every((c) => c.status === 200), detail: statusCounts(result.calls) },
-    { name: 'level-3 calls granted by aging (effective level 1)', pass: low.every((c) => c.lease?.effectiveLevel === 1 && c.grant?.reason === 'aged'), detail: low.map((c) => `${c.label} eff ${c.lease?.effectiveLevel ?? '-'} ${c.grant?.reason ?? '-'}`).join(', ') },
-    { name: `level-3 waits within the aging bound and well before the ${o.loopMs} ms loop ends`, pass: lowMax <= bound && lowMax < o.loopMs / 2, detail: `max ${lowMax.toFixed(0)} ms, bound 2×${o.agingStepMs} + ⌈${aheadAtMost + 1}/${o.capacity}⌉×${result.maxHoldMs.toFixed(0)} + ${SLACK_MS} = ${bound.toFixed(0)} ms` },
-    { name: 'scheduler recorded no priority inversion', pass: result.totals.priorityInversions === 0, detail: totalsDetail(result.totals) },
+    {
+      name: 'every call answered 200',
+      pass: result.calls.every((c) => c.status === 200),
+      detail: statusCounts(result.calls),
+    },
+    {
+      name: 'level-3 calls granted by aging (effective level 1)',
+      pass: low.every((c) => c.lease?.effectiveLevel === 1 && c.grant?.reason === 'aged'),
+      detail: low.map((c) => `${c.label} eff ${c.lease?.effectiveLevel ?? '-'} ${c.grant?.reason ?? '-'}`).join(', '),
+    },
+    {
+      name: `level-3 waits within the aging bound and well before the ${o.loopMs} ms loop ends`,
+      pass: lowMax <= bound && lowMax < o.loopMs / 2,
+      detail: `max ${lowMax.toFixed(0)} ms, bound 2×${o.agingStepMs} + ⌈${aheadAtMost + 1}/${o.capacity}⌉×${result.maxHoldMs.toFixed(0)} + ${SLACK_MS} = ${bound.toFixed(0)} ms`,
+    },
+    {
+      name: 'scheduler recorded no priority inversion',
+      pass: result.totals.priorityInversions === 0,
+      detail: totalsDetail(result.totals),
+    },
   ];
 }
 
 function statusCounts(calls: readonly ObservedCall[]): string {
   const counts = new Map<string, number>();
-  for (const c of calls) counts.set(String(c.status) + (c.errorCode === undefined ? '' : ` ${c.errorCode}`), (counts.get(String(c.status) + (c.errorCode === undefined ? '' : ` ${c.errorCode}`)) ?? 0) + 1);
+  for (const c of calls)
+    counts.set(
+      String(c.status) + (c.errorCode === undefined ? '' : ` ${c.errorCode}`),
+      (counts.get(String(c.status) + (c.errorCode === undefined ? '' : ` ${c.errorCode}`)) ?? 0) + 1,
+    );
   return [...counts].map(([k, n]) => `${n}× ${k}`).join(', ');
 }
 

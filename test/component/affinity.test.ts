@@ -19,7 +19,11 @@ describe('backend affinity for server-side state', () => {
       expect(read.headers.get('x-gateway-backend')).toBe(owner);
     }
     for (let i = 0; i < 6; i++) {
-      const next = await postJson(`${h.url}/v1/responses`, { model: 'gpt-4o-mini', input: 'and then?', previous_response_id: id });
+      const next = await postJson(`${h.url}/v1/responses`, {
+        model: 'gpt-4o-mini',
+        input: 'and then?',
+        previous_response_id: id,
+      });
       expect(next.status).toBe(200);
       expect(next.headers.get('x-gateway-backend')).toBe(owner);
     }

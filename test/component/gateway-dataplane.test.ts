@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfig, postJson, readSse, startHarness, type Harness } from '../support/gateway-harness.js';
 
-const chat = (model = 'gpt-4o-mini', extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'Hello there' }], ...extra });
+const chat = (model = 'gpt-4o-mini', extra: Record<string, unknown> = {}) => ({
+  model,
+  messages: [{ role: 'user', content: 'Hello there' }],
+  ...extra,
+});
 
 describe('data plane through the engine and the simulator', () => {
   let h: Harness;
@@ -36,7 +40,10 @@ describe('data plane through the engine and the simulator', () => {
   it('serves a chat completion from the first priority group with the gateway headers', async () => {
     const response = await postJson(`${h.url}/v1/chat/completions`, chat());
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { model: string; usage: { prompt_tokens: number; completion_tokens: number } };
+    const body = (await response.json()) as {
+      model: string;
+      usage: { prompt_tokens: number; completion_tokens: number };
+    };
     expect(body.model).toBe('gpt-4o-mini');
     expect(body.usage.completion_tokens).toBe(16);
     expect(response.headers.get('x-gateway-backend')).toBe('a');
@@ -50,20 +57,34 @@ describe('data plane through the engine and the simulator', () => {
   });
 
   it('streams a chat completion chunk by chunk and ends with [DONE]', async () => {
-    const response = await postJson(`${h.url}/v1/chat/completions`, chat('gpt-4o-mini', { stream: true, stream_options: { include_usage: true } }));
+    const response = await postJson(
+      `${h.url}/v1/chat/completions`,
+      chat('gpt-4o-mini', { stream: true, stream_options: { include_usage: true } }),
+    );
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const { events, ended } = await readSse(response);
     expect(ended).toBe('clean');
     expect(events.at(-1)).toBe('[DONE]');
-    const usage = events.slice(0, -1).map((e) => JSON.parse(e) as { usage?: { completion_tokens: number } | null }).find((e) => e.usage);
+    const usage = events
+      .slice(0, -1)
+      .map((e) => JSON.parse(e) as { usage?: { completion_tokens: number } | null })
+      .find((e) => e.usage);
     expect(usage?.usage?.completion_tokens).toBe(16);
   });
 
   it('drops hop-by-hop, S7P*, X-MS-CLIENT*, x-gateway-* and configured headers on the way to the backend', async () => {
-    await postJson(`${h.url}/v1/chat/completions`, chat(), { S7PPriorityKey: 'high', 'X-MS-CLIENT-PRINCIPAL-ID': 'app', 'x-gateway-ttl': '30', 'x-internal-secret': 's', 'x-custom': 'kept', 'api-key': 'caller' });
+    await postJson(`${h.url}/v1/chat/completions`, chat(), {
+      S7PPriorityKey: 'high',
+      'X-MS-CLIENT-PRINCIPAL-ID': 'app',
+      'x-gateway-ttl': '30',
+      'x-internal-secret': 's',
+      'x-custom': 'kept',
+      'api-key': 'caller',
+    });
     const seen = h.sims.a!.attempts()[0]!.headers;
     expect(seen['x-custom']).toBe('kept');
-    for (const name of ['s7pprioritykey', 'x-ms-client-principal-id', 'x-gateway-ttl', 'x-internal-secret', 'api-key']) expect(seen[name]).toBeUndefined();
+    for (const name of ['s7pprioritykey', 'x-ms-client-principal-id', 'x-gateway-ttl', 'x-internal-secret', 'api-key'])
+      expect(seen[name]).toBeUndefined();
     expect(seen['x-gateway-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -109,7 +130,9 @@ describe('data plane through the engine and the simulator', () => {
   });
 
   it('ends a stream cut mid-answer with a terminal SSE error event, never a clean end', async () => {
-    const response = await postJson(`${h.url}/v1/chat/completions`, chat('gpt-4o-mini', { stream: true }), { 'x-sim-fault': 'cut;after=3' });
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat('gpt-4o-mini', { stream: true }), {
+      'x-sim-fault': 'cut;after=3',
+    });
     expect(response.status).toBe(200);
     const { events, ended } = await readSse(response);
     expect(ended).toBe('error');
@@ -143,7 +166,9 @@ describe('data plane through the engine and the simulator', () => {
   });
 
   it('translates an Azure OpenAI deployment call for an OpenAI-compatible backend', async () => {
-    const response = await postJson(`${h.url}/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21`, { messages: [{ role: 'user', content: 'hi' }] });
+    const response = await postJson(`${h.url}/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21`, {
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(response.status).toBe(200);
     const seen = h.sims.a!.attempts()[0]!;
     expect(seen.path).toBe('/v1/chat/completions');
@@ -168,9 +193,18 @@ describe('data plane through the engine and the simulator', () => {
     ['a JSON array', '[1,2]', 400, 'GW_ERR_REQUEST_INVALID_JSON'],
     ['no model', '{"messages":[]}', 400, 'GW_ERR_REQUEST_MODEL_MISSING'],
     ['an unknown model', '{"model":"nope","messages":[]}', 404, 'GW_ERR_REQUEST_MODEL_NOT_FOUND'],
-    ['an oversized body', JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(70 * 1024) }] }), 413, 'GW_ERR_REQUEST_BODY_TOO_LARGE'],
+    [
+      'an oversized body',
+      JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(70 * 1024) }] }),
+      413,
+      'GW_ERR_REQUEST_BODY_TOO_LARGE',
+    ],
   ])('answers %s with a 4xx in the error envelope and reaches no backend', async (_name, body, status, code) => {
-    const response = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const response = await fetch(`${h.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(response.status).toBe(status);
     expect(response.headers.get('x-gateway-error-code')).toBe(code);
     const envelope = (await response.json()) as { error: { code: string; request_id: string; type: string } };
@@ -193,7 +227,9 @@ describe('data plane through the engine and the simulator', () => {
 
   it('stops the backend call when the caller goes away mid-stream', async () => {
     const ended = h.nextCall();
-    const response = await postJson(`${h.url}/v1/chat/completions`, chat('gpt-4o-mini', { stream: true }), { 'x-sim-fault': 'tps=20;tokens=200' });
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat('gpt-4o-mini', { stream: true }), {
+      'x-sim-fault': 'tps=20;tokens=200',
+    });
     const reader = response.body!.getReader();
     await reader.read();
     await reader.cancel();

@@ -1,5 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_VOLUME, formatVolume, runQueueVolume, type VolumeResult } from '../../simulator/saturation/queue-volume.js';
+import {
+  DEFAULT_VOLUME,
+  formatVolume,
+  runQueueVolume,
+  type VolumeResult,
+} from '../../simulator/saturation/queue-volume.js';
 
 // 10,000 calls through runtime.gateway.handle into a pool of capacity 1 (backend 50 ms), x-gateway-ttl 2 s,
 // maxQueueDepth 10,000: about 30 are served, the rest wait and expire. `node dist/simulator/saturation/main.js`
@@ -20,7 +25,9 @@ describe('10,000 queued requests', () => {
   it('answers every call with 200, 412 GW_ERR_REQUEST_TTL_EXPIRED or 429 GW_ERR_QUEUE_FULL', () => {
     const total = Object.values(run.outcomes).reduce((a, b) => a + b, 0);
     expect(total).toBe(o.calls);
-    expect(Object.keys(run.outcomes).filter((k) => !/^(200|412 GW_ERR_REQUEST_TTL_EXPIRED|429 GW_ERR_QUEUE_FULL)$/.test(k))).toEqual([]);
+    expect(
+      Object.keys(run.outcomes).filter((k) => !/^(200|412 GW_ERR_REQUEST_TTL_EXPIRED|429 GW_ERR_QUEUE_FULL)$/.test(k)),
+    ).toEqual([]);
   });
 
   it('ends each call within its TTL plus a margin', () => {

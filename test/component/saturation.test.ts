@@ -1,7 +1,15 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SchedulerStats } from '../../shared/core/scheduling/scheduler-types.js';
 import type { FaultHarness } from '../../simulator/faults/fault-harness.js';
-import { KEYS, POOL_ID, etlCaller, observe, searchCaller, sendInOrder, startSaturationGateway } from '../../simulator/saturation/saturation-gateway.js';
+import {
+  KEYS,
+  POOL_ID,
+  etlCaller,
+  observe,
+  searchCaller,
+  sendInOrder,
+  startSaturationGateway,
+} from '../../simulator/saturation/saturation-gateway.js';
 import {
   DEFAULT_AGING,
   DEFAULT_PRIORITY,
@@ -40,18 +48,25 @@ describe('priority scheduling under saturation, through HTTP and the engine', ()
   });
 
   it('grants a level-1 call at the next freed lease, before any waiting level-3 call', () => {
-    for (const call of high()) expect(lessUrgentGrantsWhileWaiting(run.calls, call).map((c) => c.label), `passed over ${call.label}`).toEqual([]);
+    for (const call of high())
+      expect(
+        lessUrgentGrantsWhileWaiting(run.calls, call).map((c) => c.label),
+        `passed over ${call.label}`,
+      ).toEqual([]);
     const highWaits = high().map((c) => c.queueWaitMs);
     const lowWaits = low().map((c) => c.queueWaitMs);
     // At most one round of leases per `capacity` level-1 calls ahead, whatever the level-3 backlog.
-    expect(Math.max(...highWaits)).toBeLessThanOrEqual(Math.ceil(highWaits.length / o.capacity) * run.maxHoldMs + SLACK_MS);
+    expect(Math.max(...highWaits)).toBeLessThanOrEqual(
+      Math.ceil(highWaits.length / o.capacity) * run.maxHoldMs + SLACK_MS,
+    );
     expect(Math.max(...highWaits)).toBeLessThan(percentile(lowWaits, 50));
   });
 
   it('serves same-level calls in arrival order: per user, and across users within their share', () => {
     const etl = low().filter((c) => c.userId === 'etl');
     const others = low().filter((c) => c.userId !== 'etl');
-    const label = (pairs: ReturnType<typeof outOfOrderPairs>): string[] => pairs.map(([a, b]) => `${b.label} before ${a.label}`);
+    const label = (pairs: ReturnType<typeof outOfOrderPairs>): string[] =>
+      pairs.map(([a, b]) => `${b.label} before ${a.label}`);
     expect(label(outOfOrderPairs(etl))).toEqual([]);
     expect(label(outOfOrderPairs(others))).toEqual([]);
     expect(label(outOfOrderPairs(high().filter((c) => c.userId === 'search')))).toEqual([]);
@@ -64,14 +79,26 @@ describe('priority scheduling under saturation, through HTTP and the engine', ()
     expect(rows.filter((r) => r.excess > 0)).toEqual([]);
     expect(rows[0]!.greedyGrantsWhileWaiting).toBeLessThanOrEqual(o.capacity);
     const etl = low().filter((c) => c.userId === 'etl');
-    const overtaken = etl.filter((e) => low().some((c) => c.userId !== 'etl' && c.arrival > e.arrival && c.grantNo < e.grantNo));
+    const overtaken = etl.filter((e) =>
+      low().some((c) => c.userId !== 'etl' && c.arrival > e.arrival && c.grantNo < e.grantNo),
+    );
     expect(overtaken.length).toBeGreaterThan(0);
   });
 
   it('keeps every level-3 call within its aging bound and records no priority inversion', () => {
-    for (const c of low()) expect(c.queueWaitMs, c.label).toBeLessThanOrEqual(agingBoundMs(3, o.agingStepMs, run.calls.length - 1, o.capacity, run.maxHoldMs) + SLACK_MS);
+    for (const c of low())
+      expect(c.queueWaitMs, c.label).toBeLessThanOrEqual(
+        agingBoundMs(3, o.agingStepMs, run.calls.length - 1, o.capacity, run.maxHoldMs) + SLACK_MS,
+      );
     expect(run.totals.priorityInversions).toBe(0);
-    expect(run.totals).toMatchObject({ enqueued: run.calls.length, grants: run.calls.length, releases: run.calls.length, rejections: 0, expiredWaiting: 0, expiredLeases: 0 });
+    expect(run.totals).toMatchObject({
+      enqueued: run.calls.length,
+      grants: run.calls.length,
+      releases: run.calls.length,
+      rejections: 0,
+      expiredWaiting: 0,
+      expiredLeases: 0,
+    });
   });
 
   it('passes every check the saturation script prints', () => {
@@ -117,8 +144,13 @@ describe('scheduler state on GET /admin/status during saturation', () => {
     h = undefined;
   });
 
-  const status = async (gateway: FaultHarness, adminKey: string = KEYS.admin): Promise<{ http: number; scheduler: SchedulerStats | undefined }> => {
-    const response = await fetch(`${gateway.url}/admin/status`, { headers: { 'x-gateway-admin-key': adminKey, 'x-userprofile': 'standard', 'x-userid': 'operator' } });
+  const status = async (
+    gateway: FaultHarness,
+    adminKey: string = KEYS.admin,
+  ): Promise<{ http: number; scheduler: SchedulerStats | undefined }> => {
+    const response = await fetch(`${gateway.url}/admin/status`, {
+      headers: { 'x-gateway-admin-key': adminKey, 'x-userprofile': 'standard', 'x-userid': 'operator' },
+    });
     const body = (await response.json()) as { scheduler?: SchedulerStats };
     return { http: response.status, scheduler: body.scheduler };
   };
@@ -126,11 +158,19 @@ describe('scheduler state on GET /admin/status during saturation', () => {
   it('shows levels, waiting counts, oldest wait per level and leases per pool', async () => {
     const capacity = 4;
     const latencyMs = 600;
-    h = await startSaturationGateway({ capacity, latencyMs, scheduling: { levels: 3, defaultLevel: 2, agingStepMs: 60_000, userShareRatio: 0.5, maxQueueDepth: 100 } });
+    h = await startSaturationGateway({
+      capacity,
+      latencyMs,
+      scheduling: { levels: 3, defaultLevel: 2, agingStepMs: 60_000, userShareRatio: 0.5, maxQueueDepth: 100 },
+    });
     const gateway = h;
     const sendStartedAt = performance.now();
     // 8 level-3 calls (4 take the pool, 4 wait), then 2 level-1 calls (wait).
-    const sent = await sendInOrder(gateway, [...Array.from({ length: 8 }, (_, i) => etlCaller(i + 1)), searchCaller(1), searchCaller(2)], 0);
+    const sent = await sendInOrder(
+      gateway,
+      [...Array.from({ length: 8 }, (_, i) => etlCaller(i + 1)), searchCaller(1), searchCaller(2)],
+      0,
+    );
 
     expect((await status(gateway, 'sk-wrong-admin-key')).http).toBe(401);
     const saturated = await status(gateway);

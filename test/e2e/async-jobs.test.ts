@@ -35,14 +35,21 @@ describe('async jobs through the HTTP surface', () => {
   afterEach(async () => h.close());
 
   it('answers inline when the job finishes within the sync wait', async () => {
-    const response = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, 'x-gateway-async': 'true' });
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat, {
+      'api-key': ALICE,
+      'x-gateway-async': 'true',
+    });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { choices: unknown[] };
     expect(body.choices).toHaveLength(1);
   });
 
   it('answers 202 with Location for a long call; the owner polls it to the result, nobody else can see it', async () => {
-    const response = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, S7PAsyncMode: 'true', 'x-sim-fault': 'latency-ms=1200' });
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat, {
+      'api-key': ALICE,
+      S7PAsyncMode: 'true',
+      'x-sim-fault': 'latency-ms=1200',
+    });
     expect(response.status).toBe(202);
     const location = response.headers.get('location')!;
     expect(location).toMatch(/^\/jobs\/[A-Za-z0-9_-]{22}$/);
@@ -78,9 +85,20 @@ describe('async jobs through the HTTP surface', () => {
     await h.close();
     h = await startHarness({
       simulators: { a: {} },
-      config: (urls) => defaultConfig(urls, { governance: { identity: { apiKeys: { enabled: true, keys: [{ id: 'alice', sha256: hashApiKey(ALICE), profile: 'sync' }] } }, profiles: [{ id: 'sync' }] } }),
+      config: (urls) =>
+        defaultConfig(urls, {
+          governance: {
+            identity: {
+              apiKeys: { enabled: true, keys: [{ id: 'alice', sha256: hashApiKey(ALICE), profile: 'sync' }] },
+            },
+            profiles: [{ id: 'sync' }],
+          },
+        }),
     });
-    const response = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, 'x-gateway-async': 'true' });
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat, {
+      'api-key': ALICE,
+      'x-gateway-async': 'true',
+    });
     expect(response.status).toBe(403);
     expect(response.headers.get('x-gateway-error-code')).toBe('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
   });
@@ -93,13 +111,21 @@ describe('async jobs through the HTTP surface', () => {
         defaultConfig(urls, {
           backends: [{ id: 'a', url: urls.a!, kind: 'openai', maxConcurrency: 1 }],
           governance: {
-            identity: { apiKeys: { enabled: true, keys: [{ id: 'alice', sha256: hashApiKey(ALICE), profile: 'batch', userId: 'alice' }] } },
+            identity: {
+              apiKeys: {
+                enabled: true,
+                keys: [{ id: 'alice', sha256: hashApiKey(ALICE), profile: 'batch', userId: 'alice' }],
+              },
+            },
             profiles: [{ id: 'batch', tier: 'batch', async: { allowed: true } }],
           },
           async: { syncWaitMs: 200, pollIntervalMs: 50 },
         }),
     });
-    const holding = postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, 'x-sim-fault': 'latency-ms=900' });
+    const holding = postJson(`${h.url}/v1/chat/completions`, chat, {
+      'api-key': ALICE,
+      'x-sim-fault': 'latency-ms=900',
+    });
     await h.sims.a!.waitForAttempts(1);
     const queued = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE });
     expect(queued.status).toBe(202);
@@ -108,7 +134,9 @@ describe('async jobs through the HTTP surface', () => {
     expect((await holding).status).toBe(200);
     let status = '';
     for (let i = 0; i < 100 && status !== 'succeeded'; i++) {
-      status = ((await (await fetch(`${h.url}${location}`, { headers: { 'api-key': ALICE } })).json()) as { status: string }).status;
+      status = (
+        (await (await fetch(`${h.url}${location}`, { headers: { 'api-key': ALICE } })).json()) as { status: string }
+      ).status;
       if (status !== 'succeeded') await new Promise((r) => setTimeout(r, 50));
     }
     expect(status).toBe('succeeded');
@@ -118,7 +146,11 @@ describe('async jobs through the HTTP surface', () => {
   });
 
   it('cancels a queued job', async () => {
-    const response = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE, 'x-gateway-async': 'true', 'x-sim-fault': 'latency-ms=1500' });
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat, {
+      'api-key': ALICE,
+      'x-gateway-async': 'true',
+      'x-sim-fault': 'latency-ms=1500',
+    });
     const location = response.headers.get('location')!;
     const cancelled = await fetch(`${h.url}${location}`, { method: 'DELETE', headers: { 'api-key': ALICE } });
     expect(cancelled.status).toBe(200);

@@ -40,9 +40,17 @@ function configFor(simUrl: string, knobs: Knobs = {}): GatewayConfigInput {
         apiKeys: {
           enabled: true,
           keys: [
-            { id: 'alice', sha256: hashApiKey(ALICE), profile: 'standard', userId: 'alice', suspended: knobs.aliceSuspended ?? false },
+            {
+              id: 'alice',
+              sha256: hashApiKey(ALICE),
+              profile: 'standard',
+              userId: 'alice',
+              suspended: knobs.aliceSuspended ?? false,
+            },
             { id: 'bob', sha256: hashApiKey(BOB), profile: 'standard', userId: 'bob' },
-            ...(knobs.withCarol === true ? [{ id: 'carol', sha256: hashApiKey(CAROL), profile: 'standard', userId: 'carol' }] : []),
+            ...(knobs.withCarol === true
+              ? [{ id: 'carol', sha256: hashApiKey(CAROL), profile: 'standard', userId: 'carol' }]
+              : []),
           ],
         },
       },
@@ -58,7 +66,11 @@ interface ErrorBody {
 
 async function expectRefused(response: Response, status: number, code: string): Promise<ErrorBody> {
   const body = (await response.json()) as ErrorBody;
-  expect({ status: response.status, code: body.error.code, header: response.headers.get('x-gateway-error-code') }).toEqual({ status, code, header: code });
+  expect({
+    status: response.status,
+    code: body.error.code,
+    header: response.headers.get('x-gateway-error-code'),
+  }).toEqual({ status, code, header: code });
   return body;
 }
 
@@ -132,7 +144,9 @@ describe('governance hot reload through the standalone host', () => {
   it('suspends a key from the next request after a reload while its earlier calls stream on to a clean end', async () => {
     // Three slow streams (40 tokens at 20 tokens/s ≈ 2 s each), all admitted and streaming before the reload.
     const inFlight = await Promise.all(
-      [0, 1, 2].map(() => postJson(url(), { ...chat(), stream: true }, { 'api-key': ALICE, 'x-sim-fault': 'tps=20;tokens=40' })),
+      [0, 1, 2].map(() =>
+        postJson(url(), { ...chat(), stream: true }, { 'api-key': ALICE, 'x-sim-fault': 'tps=20;tokens=40' }),
+      ),
     );
     for (const r of inFlight) expect(r.status).toBe(200);
     await sim.waitForAttempts(3);
@@ -159,7 +173,12 @@ describe('governance hot reload through the standalone host', () => {
     }
     // Three streams and Bob's call reached the backend; the suspended call did not.
     expect(sim.attempts().map((a) => a.stream)).toEqual([true, true, true, false]);
-    expect(sim.attempts().slice(0, 3).every((a) => a.outcome === 'ok')).toBe(true);
+    expect(
+      sim
+        .attempts()
+        .slice(0, 3)
+        .every((a) => a.outcome === 'ok'),
+    ).toBe(true);
   });
 
   it('applies suspendedUsers from a reload on the next request', async () => {
@@ -182,13 +201,17 @@ describe('governance hot reload through the standalone host', () => {
 
   it('keeps the last good configuration on a schema error, reports every issue, and applies none of the rejected change', async () => {
     const before = store.current();
-    const broken = configFor(sim.url, { aliceSuspended: true }) as { governance: { identity: { apiKeys: { keys: { sha256: string }[] } }; profiles: Record<string, unknown>[] } };
+    const broken = configFor(sim.url, { aliceSuspended: true }) as {
+      governance: { identity: { apiKeys: { keys: { sha256: string }[] } }; profiles: Record<string, unknown>[] };
+    };
     broken.governance.identity.apiKeys.keys[1]!.sha256 = 'the-plain-key-by-mistake';
     broken.governance.profiles.push({ id: 'evil', injectHeaders: { 'x-owner': 'a\r\nx-injected: 1' } });
     const event = await writeAndReload(JSON.stringify(broken));
     expect(event.ok).toBe(false);
     const issues = event.issues?.join('\n') ?? '';
-    expect(issues).toMatch(/governance\.profiles\.1\.injectHeaders\.x-owner: a header value may not contain CR, LF or NUL/);
+    expect(issues).toMatch(
+      /governance\.profiles\.1\.injectHeaders\.x-owner: a header value may not contain CR, LF or NUL/,
+    );
     expect(issues).toMatch(/governance\.identity\.apiKeys\.keys\.1\.sha256: sha256 must be 64 hexadecimal characters/);
     expect(store.current()).toBe(before);
     // The rejected file suspended Alice: that must not have taken effect.
@@ -200,12 +223,18 @@ describe('governance hot reload through the standalone host', () => {
     ghost.governance.identity.apiKeys.keys[1]!.profile = 'ghost';
     const second = await writeAndReload(JSON.stringify(ghost));
     expect(second.ok).toBe(false);
-    expect(second.issues?.join('\n')).toMatch(/governance\.identity\.apiKeys\.keys\.1\.profile: unknown profile "ghost"/);
+    expect(second.issues?.join('\n')).toMatch(
+      /governance\.identity\.apiKeys\.keys\.1\.profile: unknown profile "ghost"/,
+    );
     expect((await postJson(url(), chat(), { 'api-key': BOB })).status).toBe(200);
   });
 
   it('picks up a saved file through watch(): new routes and a new key take effect from the next request', async () => {
-    await expectRefused(await postJson(url(), chat('gpt-4o'), { 'api-key': ALICE }), 404, 'GW_ERR_REQUEST_MODEL_NOT_FOUND');
+    await expectRefused(
+      await postJson(url(), chat('gpt-4o'), { 'api-key': ALICE }),
+      404,
+      'GW_ERR_REQUEST_MODEL_NOT_FOUND',
+    );
     await expectRefused(await postJson(url(), chat(), { 'api-key': CAROL }), 401, 'GW_ERR_AUTH_INVALID_KEY');
     expect(sim.attempts()).toHaveLength(0);
 
@@ -214,7 +243,10 @@ describe('governance hot reload through the standalone host', () => {
       // Saved the way editors and deploy tools do: a temporary file renamed over the original.
       const reloaded = nextReload();
       const temporary = join(dir, 'gateway.config.json.tmp');
-      await writeFile(temporary, JSON.stringify(configFor(sim.url, { models: ['gpt-4o-mini', 'gpt-4o'], withCarol: true })));
+      await writeFile(
+        temporary,
+        JSON.stringify(configFor(sim.url, { models: ['gpt-4o-mini', 'gpt-4o'], withCarol: true })),
+      );
       await rename(temporary, file);
       const event = await reloaded;
       expect(event).toMatchObject({ ok: true, source: file });

@@ -52,13 +52,20 @@ interface ErrorBody {
 /** Asserts a refusal in our envelope and returns its body. */
 async function expectRefused(response: Response, status: number, code: string, message?: RegExp): Promise<ErrorBody> {
   const body = (await response.json()) as ErrorBody;
-  expect({ status: response.status, code: body.error.code, header: response.headers.get('x-gateway-error-code') }).toEqual({ status, code, header: code });
+  expect({
+    status: response.status,
+    code: body.error.code,
+    header: response.headers.get('x-gateway-error-code'),
+  }).toEqual({ status, code, header: code });
   if (message !== undefined) expect(body.error.message).toMatch(message);
   return body;
 }
 
 /** Runs one call and resolves with the response, its body text and the gateway's call summary. */
-async function observed(h: Harness, send: () => Promise<Response>): Promise<{ response: Response; text: string; summary: CallSummary }> {
+async function observed(
+  h: Harness,
+  send: () => Promise<Response>,
+): Promise<{ response: Response; text: string; summary: CallSummary }> {
   const ended = h.nextCall();
   const response = await send();
   const text = await response.text();
@@ -84,7 +91,12 @@ function rawRequest(url: string, request: string): Promise<string> {
 }
 
 function governanceFor(entra: EntraTestIssuer): GatewayConfigInput['governance'] {
-  const key = (id: string, plain: string, profile: string, extra: Record<string, unknown> = {}) => ({ id, sha256: hashApiKey(plain), profile, ...extra });
+  const key = (id: string, plain: string, profile: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    sha256: hashApiKey(plain),
+    profile,
+    ...extra,
+  });
   return {
     identity: {
       apiKeys: {
@@ -167,7 +179,13 @@ describe('governance through the standalone host', () => {
     it('accepts a hashed key from the Azure SDK header (api-key) and from Authorization: Bearer, and records who called', async () => {
       const viaApiKey = await observed(h, () => postJson(url(), chat(), { 'api-key': KEYS.std }));
       expect(viaApiKey.response.status).toBe(200);
-      expect(viaApiKey.summary.caller).toMatchObject({ identity: 'api-key', keyId: 'std', userId: 'alice', profileId: 'standard', tier: 'standard' });
+      expect(viaApiKey.summary.caller).toMatchObject({
+        identity: 'api-key',
+        keyId: 'std',
+        userId: 'alice',
+        profileId: 'standard',
+        tier: 'standard',
+      });
       const viaBearer = await observed(h, () => postJson(url(), chat(), { authorization: `Bearer ${KEYS.std}` }));
       expect(viaBearer.response.status).toBe(200);
       expect(viaBearer.summary.caller).toMatchObject({ identity: 'api-key', keyId: 'std' });
@@ -182,7 +200,13 @@ describe('governance through the standalone host', () => {
       const openai = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: KEYS.std, maxRetries: 0 });
       const a = await openai.chat.completions.create(chat());
       expect(a.choices[0]?.message.content).toContain('Hello from the simulator');
-      const azure = new AzureOpenAI({ endpoint: h.url, apiKey: KEYS.azure, apiVersion: '2024-10-21', deployment: 'gpt-4o-mini', maxRetries: 0 });
+      const azure = new AzureOpenAI({
+        endpoint: h.url,
+        apiKey: KEYS.azure,
+        apiVersion: '2024-10-21',
+        deployment: 'gpt-4o-mini',
+        maxRetries: 0,
+      });
       const b = await azure.chat.completions.create(chat());
       expect(b.usage?.completion_tokens).toBe(16);
       const attempts = h.sims.a!.attempts();
@@ -196,8 +220,16 @@ describe('governance through the standalone host', () => {
     });
 
     it('refuses a wrong key with 401 in our envelope, through both headers and through the SDK', async () => {
-      await expectRefused(await postJson(url(), chat(), { 'api-key': 'sk-not-a-real-key' }), 401, 'GW_ERR_AUTH_INVALID_KEY');
-      await expectRefused(await postJson(url(), chat(), { authorization: 'Bearer sk-not-a-real-key' }), 401, 'GW_ERR_AUTH_INVALID_KEY');
+      await expectRefused(
+        await postJson(url(), chat(), { 'api-key': 'sk-not-a-real-key' }),
+        401,
+        'GW_ERR_AUTH_INVALID_KEY',
+      );
+      await expectRefused(
+        await postJson(url(), chat(), { authorization: 'Bearer sk-not-a-real-key' }),
+        401,
+        'GW_ERR_AUTH_INVALID_KEY',
+      );
       const openai = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'sk-wrong', maxRetries: 0 });
       const error = await openai.chat.completions.create(chat()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.APIError);
@@ -207,12 +239,25 @@ describe('governance through the standalone host', () => {
     });
 
     it('never lets a wrong api-key fall through to a valid bearer key or to trusted headers', async () => {
-      await expectRefused(await postJson(url(), chat(), { 'api-key': 'sk-wrong', authorization: `Bearer ${KEYS.std}`, 'x-userprofile': 'standard' }), 401, 'GW_ERR_AUTH_INVALID_KEY');
+      await expectRefused(
+        await postJson(url(), chat(), {
+          'api-key': 'sk-wrong',
+          authorization: `Bearer ${KEYS.std}`,
+          'x-userprofile': 'standard',
+        }),
+        401,
+        'GW_ERR_AUTH_INVALID_KEY',
+      );
       expect(backendCalls()).toBe(0);
     });
 
     it('answers 401 GW_ERR_AUTH_MISSING, naming what it accepts, when no credential is presented', async () => {
-      await expectRefused(await postJson(url(), chat()), 401, 'GW_ERR_AUTH_MISSING', /API key.*Entra ID.*trusted upstream/);
+      await expectRefused(
+        await postJson(url(), chat()),
+        401,
+        'GW_ERR_AUTH_MISSING',
+        /API key.*Entra ID.*trusted upstream/,
+      );
       expect(backendCalls()).toBe(0);
     });
   });
@@ -224,7 +269,12 @@ describe('governance through the standalone host', () => {
       const ended = h.nextCall();
       const answer = await openai.chat.completions.create(chat());
       expect(answer.choices).toHaveLength(1);
-      expect((await ended).caller).toMatchObject({ identity: 'entra', appId: APP_OK, userId: OID_ALICE, profileId: 'standard' });
+      expect((await ended).caller).toMatchObject({
+        identity: 'entra',
+        appId: APP_OK,
+        userId: OID_ALICE,
+        profileId: 'standard',
+      });
       const seen = h.sims.a!.attempts()[0]!.headers;
       expect(seen.authorization).toBeUndefined();
       expect(JSON.stringify(seen)).not.toContain(token.split('.')[2]!.slice(0, 20));
@@ -232,16 +282,28 @@ describe('governance through the standalone host', () => {
 
     it('admits a v1 token that names its app in appid', async () => {
       const token = await entra.token({ appid: APP_OK, oid: OID_ALICE, ver: '1.0' });
-      const { response, summary } = await observed(h, () => postJson(url(), chat(), { authorization: `Bearer ${token}` }));
+      const { response, summary } = await observed(h, () =>
+        postJson(url(), chat(), { authorization: `Bearer ${token}` }),
+      );
       expect(response.status).toBe(200);
       expect(summary.caller).toMatchObject({ identity: 'entra', appId: APP_OK, userId: OID_ALICE });
     });
 
     it('refuses 403 GW_ERR_AUTH_APP_NOT_ALLOWED for an app not in the allowlist, and 401 for a token naming no app', async () => {
       const unknown = await entra.token({ azp: APP_UNKNOWN, oid: OID_ALICE });
-      await expectRefused(await postJson(url(), chat(), { authorization: `Bearer ${unknown}` }), 403, 'GW_ERR_AUTH_APP_NOT_ALLOWED', new RegExp(APP_UNKNOWN));
+      await expectRefused(
+        await postJson(url(), chat(), { authorization: `Bearer ${unknown}` }),
+        403,
+        'GW_ERR_AUTH_APP_NOT_ALLOWED',
+        new RegExp(APP_UNKNOWN),
+      );
       const anonymousApp = await entra.token({ oid: OID_ALICE });
-      await expectRefused(await postJson(url(), chat(), { authorization: `Bearer ${anonymousApp}` }), 401, 'GW_ERR_AUTH_INVALID_TOKEN', /azp\/appid/);
+      await expectRefused(
+        await postJson(url(), chat(), { authorization: `Bearer ${anonymousApp}` }),
+        401,
+        'GW_ERR_AUTH_INVALID_TOKEN',
+        /azp\/appid/,
+      );
       expect(backendCalls()).toBe(0);
     });
 
@@ -250,81 +312,158 @@ describe('governance through the standalone host', () => {
       ['wrong audience', { audience: 'api://someone-else' }, /"aud"/],
       ['wrong issuer', { issuer: 'https://login.microsoftonline.com/another-tenant/v2.0' }, /"iss"/],
       ['badly signed', { foreignKey: true }, /signature/],
-    ] as const)('refuses a %s token with 401 GW_ERR_AUTH_INVALID_TOKEN naming the check', async (_name, options, reason) => {
-      const token = await entra.token({ azp: APP_OK, oid: OID_ALICE }, options);
-      await expectRefused(await postJson(url(), chat(), { authorization: `Bearer ${token}` }), 401, 'GW_ERR_AUTH_INVALID_TOKEN', reason);
-      expect(backendCalls()).toBe(0);
-    });
+    ] as const)(
+      'refuses a %s token with 401 GW_ERR_AUTH_INVALID_TOKEN naming the check',
+      async (_name, options, reason) => {
+        const token = await entra.token({ azp: APP_OK, oid: OID_ALICE }, options);
+        await expectRefused(
+          await postJson(url(), chat(), { authorization: `Bearer ${token}` }),
+          401,
+          'GW_ERR_AUTH_INVALID_TOKEN',
+          reason,
+        );
+        expect(backendCalls()).toBe(0);
+      },
+    );
 
     it('refuses three-segment garbage (bad base64 / JSON) and a token with its signature cut off as invalid tokens', async () => {
       const good = await entra.token({ azp: APP_OK, oid: OID_ALICE });
       const [header, payload] = good.split('.');
-      for (const bad of ['abc.def.ghi', `${header}.e30gdGhpcyBpcyBub3QgSlNPTg.sig`, `${header}.${payload}.`, `${header}.${payload}.AAAA`]) {
-        await expectRefused(await postJson(url(), chat(), { authorization: `Bearer ${bad}` }), 401, 'GW_ERR_AUTH_INVALID_TOKEN');
+      for (const bad of [
+        'abc.def.ghi',
+        `${header}.e30gdGhpcyBpcyBub3QgSlNPTg.sig`,
+        `${header}.${payload}.`,
+        `${header}.${payload}.AAAA`,
+      ]) {
+        await expectRefused(
+          await postJson(url(), chat(), { authorization: `Bearer ${bad}` }),
+          401,
+          'GW_ERR_AUTH_INVALID_TOKEN',
+        );
       }
       expect(backendCalls()).toBe(0);
     });
 
     it('treats a bearer that is not three segments as an API key when API key mode is on (documented), so it is a wrong key', async () => {
-      await expectRefused(await postJson(url(), chat(), { authorization: 'Bearer only.two' }), 401, 'GW_ERR_AUTH_INVALID_KEY');
+      await expectRefused(
+        await postJson(url(), chat(), { authorization: 'Bearer only.two' }),
+        401,
+        'GW_ERR_AUTH_INVALID_KEY',
+      );
       expect(backendCalls()).toBe(0);
     });
 
     it('refuses a suspended app or a suspended user (oid) with 403 GW_ERR_AUTH_SUSPENDED', async () => {
       const app = await entra.token({ azp: APP_SUSPENDED, oid: OID_ALICE });
-      await expectRefused(await postJson(url(), chat(), { authorization: `Bearer ${app}` }), 403, 'GW_ERR_AUTH_SUSPENDED');
+      await expectRefused(
+        await postJson(url(), chat(), { authorization: `Bearer ${app}` }),
+        403,
+        'GW_ERR_AUTH_SUSPENDED',
+      );
       const user = await entra.token({ azp: APP_OK, oid: OID_SUSPENDED });
-      await expectRefused(await postJson(url(), chat(), { authorization: `Bearer ${user}` }), 403, 'GW_ERR_AUTH_SUSPENDED');
+      await expectRefused(
+        await postJson(url(), chat(), { authorization: `Bearer ${user}` }),
+        403,
+        'GW_ERR_AUTH_SUSPENDED',
+      );
       expect(backendCalls()).toBe(0);
     });
 
     it('applies a profile app allowlist to token callers: a listed app not in allowedAppIds gets 403', async () => {
       const ok = await entra.token({ azp: APP_GATED, oid: OID_ALICE });
-      expect((await observed(h, () => postJson(url(), chat(), { authorization: `Bearer ${ok}` }))).response.status).toBe(200);
+      expect(
+        (await observed(h, () => postJson(url(), chat(), { authorization: `Bearer ${ok}` }))).response.status,
+      ).toBe(200);
       const intruder = await entra.token({ azp: APP_INTRUDER, oid: OID_ALICE });
-      await expectRefused(await postJson(url(), chat(), { authorization: `Bearer ${intruder}` }), 403, 'GW_ERR_AUTH_APP_NOT_ALLOWED', /app-gated/);
+      await expectRefused(
+        await postJson(url(), chat(), { authorization: `Bearer ${intruder}` }),
+        403,
+        'GW_ERR_AUTH_APP_NOT_ALLOWED',
+        /app-gated/,
+      );
       expect(backendCalls()).toBe(1);
     });
   });
 
   describe('trusted upstream', () => {
     it('identifies an app from X-MS-CLIENT-PRINCIPAL-ID and takes its profile from apps', async () => {
-      const { response, summary } = await observed(h, () => postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL-ID': APP_OK }));
+      const { response, summary } = await observed(h, () =>
+        postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL-ID': APP_OK }),
+      );
       expect(response.status).toBe(200);
       expect(summary.caller).toMatchObject({ identity: 'trusted-upstream', appId: APP_OK, profileId: 'standard' });
     });
 
     it('identifies app and user from an EasyAuth X-MS-CLIENT-PRINCIPAL document', async () => {
-      const principal = base64Json({ auth_typ: 'aad', claims: [{ typ: 'appid', val: APP_OK }, { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: OID_ALICE }] });
-      const { response, summary } = await observed(h, () => postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL': principal }));
+      const principal = base64Json({
+        auth_typ: 'aad',
+        claims: [
+          { typ: 'appid', val: APP_OK },
+          { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: OID_ALICE },
+        ],
+      });
+      const { response, summary } = await observed(h, () =>
+        postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL': principal }),
+      );
       expect(response.status).toBe(200);
       expect(summary.caller).toMatchObject({ identity: 'trusted-upstream', appId: APP_OK, userId: OID_ALICE });
     });
 
     it("accepts the seed's X-UserProfile / X-UserID and forwards none of the identity headers", async () => {
-      const { response, summary } = await observed(h, () => postJson(url(), chat(), { 'X-UserProfile': 'batch', 'X-UserID': 'bob', 'X-MS-CLIENT-PRINCIPAL-ID': APP_OK }));
+      const { response, summary } = await observed(h, () =>
+        postJson(url(), chat(), { 'X-UserProfile': 'batch', 'X-UserID': 'bob', 'X-MS-CLIENT-PRINCIPAL-ID': APP_OK }),
+      );
       expect(response.status).toBe(200);
-      expect(summary.caller).toMatchObject({ identity: 'trusted-upstream', userId: 'bob', profileId: 'batch', tier: 'batch' });
+      expect(summary.caller).toMatchObject({
+        identity: 'trusted-upstream',
+        userId: 'bob',
+        profileId: 'batch',
+        tier: 'batch',
+      });
       const seen = h.sims.a!.attempts()[0]!.headers;
-      for (const name of ['x-userprofile', 'x-userid', 'x-ms-client-principal-id', 'x-ms-client-principal']) expect(seen[name]).toBeUndefined();
+      for (const name of ['x-userprofile', 'x-userid', 'x-ms-client-principal-id', 'x-ms-client-principal'])
+        expect(seen[name]).toBeUndefined();
     });
 
     it('refuses an unknown profile id with 403 GW_ERR_AUTH_PROFILE_NOT_FOUND', async () => {
-      await expectRefused(await postJson(url(), chat(), { 'X-UserProfile': 'no-such-profile', 'X-UserID': 'bob' }), 403, 'GW_ERR_AUTH_PROFILE_NOT_FOUND', /no-such-profile/);
+      await expectRefused(
+        await postJson(url(), chat(), { 'X-UserProfile': 'no-such-profile', 'X-UserID': 'bob' }),
+        403,
+        'GW_ERR_AUTH_PROFILE_NOT_FOUND',
+        /no-such-profile/,
+      );
       expect(backendCalls()).toBe(0);
     });
 
     it('refuses an app that is neither in apps nor in the named profile allowedAppIds (403), and admits one that is', async () => {
-      await expectRefused(await postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL-ID': APP_UNKNOWN }), 403, 'GW_ERR_AUTH_APP_NOT_ALLOWED');
-      await expectRefused(await postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL-ID': APP_UNKNOWN, 'X-UserProfile': 'app-gated' }), 403, 'GW_ERR_AUTH_APP_NOT_ALLOWED');
+      await expectRefused(
+        await postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL-ID': APP_UNKNOWN }),
+        403,
+        'GW_ERR_AUTH_APP_NOT_ALLOWED',
+      );
+      await expectRefused(
+        await postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL-ID': APP_UNKNOWN, 'X-UserProfile': 'app-gated' }),
+        403,
+        'GW_ERR_AUTH_APP_NOT_ALLOWED',
+      );
       expect(backendCalls()).toBe(0);
-      const { response } = await observed(h, () => postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL-ID': APP_GATED, 'X-UserProfile': 'app-gated' }));
+      const { response } = await observed(h, () =>
+        postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL-ID': APP_GATED, 'X-UserProfile': 'app-gated' }),
+      );
       expect(response.status).toBe(200);
     });
 
     it('refuses a suspended X-UserID with 403 and an undecodable principal with 400', async () => {
-      await expectRefused(await postJson(url(), chat(), { 'X-UserProfile': 'standard', 'X-UserID': 'fired-bob' }), 403, 'GW_ERR_AUTH_SUSPENDED');
-      const body = await expectRefused(await postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL': 'not base64 json!' }), 400, 'GW_ERR_REQUEST_INVALID_HEADER');
+      await expectRefused(
+        await postJson(url(), chat(), { 'X-UserProfile': 'standard', 'X-UserID': 'fired-bob' }),
+        403,
+        'GW_ERR_AUTH_SUSPENDED',
+      );
+      const body = await expectRefused(
+        await postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL': 'not base64 json!' }),
+        400,
+        'GW_ERR_REQUEST_INVALID_HEADER',
+      );
       expect(body.error.param).toBe('x-ms-client-principal');
       expect(backendCalls()).toBe(0);
     });
@@ -332,28 +471,62 @@ describe('governance through the standalone host', () => {
 
   describe('profile rules', () => {
     it('refuses a model outside allowedModels with 403 GW_ERR_POLICY_MODEL_NOT_ALLOWED naming the model', async () => {
-      expect((await observed(h, () => postJson(url(), chat('gpt-4o-mini'), { 'api-key': KEYS.models }))).response.status).toBe(200);
-      await expectRefused(await postJson(url(), chat('gpt-4o'), { 'api-key': KEYS.models }), 403, 'GW_ERR_POLICY_MODEL_NOT_ALLOWED', /model "gpt-4o"/);
+      expect(
+        (await observed(h, () => postJson(url(), chat('gpt-4o-mini'), { 'api-key': KEYS.models }))).response.status,
+      ).toBe(200);
+      await expectRefused(
+        await postJson(url(), chat('gpt-4o'), { 'api-key': KEYS.models }),
+        403,
+        'GW_ERR_POLICY_MODEL_NOT_ALLOWED',
+        /model "gpt-4o"/,
+      );
       expect(backendCalls()).toBe(1);
     });
 
     it('refuses a route outside allowedRoutes with 403 naming the route', async () => {
-      expect((await observed(h, () => postJson(url(), chat(), { 'api-key': KEYS.chatOnly }))).response.status).toBe(200);
-      await expectRefused(await postJson(url('/v1/embeddings'), { model: 'text-embedding-3-small', input: 'hi' }, { 'api-key': KEYS.chatOnly }), 403, 'GW_ERR_POLICY_MODEL_NOT_ALLOWED', /route "embed"/);
+      expect((await observed(h, () => postJson(url(), chat(), { 'api-key': KEYS.chatOnly }))).response.status).toBe(
+        200,
+      );
+      await expectRefused(
+        await postJson(
+          url('/v1/embeddings'),
+          { model: 'text-embedding-3-small', input: 'hi' },
+          { 'api-key': KEYS.chatOnly },
+        ),
+        403,
+        'GW_ERR_POLICY_MODEL_NOT_ALLOWED',
+        /route "embed"/,
+      );
       expect(backendCalls()).toBe(1);
     });
 
     it('refuses an Azure deployment outside allowedDeployments with 403 naming the deployment, through the Azure OpenAI client', async () => {
-      const allowed = new AzureOpenAI({ endpoint: h.url, apiKey: KEYS.azure, apiVersion: '2024-10-21', deployment: 'gpt-4o-mini', maxRetries: 0 });
+      const allowed = new AzureOpenAI({
+        endpoint: h.url,
+        apiKey: KEYS.azure,
+        apiVersion: '2024-10-21',
+        deployment: 'gpt-4o-mini',
+        maxRetries: 0,
+      });
       expect((await allowed.chat.completions.create(chat())).choices).toHaveLength(1);
-      const refused = new AzureOpenAI({ endpoint: h.url, apiKey: KEYS.azure, apiVersion: '2024-10-21', deployment: 'gpt-4o', maxRetries: 0 });
-      const error = (await refused.chat.completions.create(chat('gpt-4o')).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      const refused = new AzureOpenAI({
+        endpoint: h.url,
+        apiKey: KEYS.azure,
+        apiVersion: '2024-10-21',
+        deployment: 'gpt-4o',
+        maxRetries: 0,
+      });
+      const error = (await refused.chat.completions.create(chat('gpt-4o')).catch((e: unknown) => e)) as InstanceType<
+        typeof OpenAI.APIError
+      >;
       expect(error).toBeInstanceOf(OpenAI.APIError);
       expect(error.status).toBe(403);
       expect(error.code).toBe('GW_ERR_POLICY_MODEL_NOT_ALLOWED');
       expect(error.message).toMatch(/deployment "gpt-4o"/);
       // The OpenAI-shaped call of the same model passes: allowedModels covers gpt-4o*, only deployments are narrower.
-      expect((await observed(h, () => postJson(url(), chat('gpt-4o'), { 'api-key': KEYS.azure }))).response.status).toBe(200);
+      expect(
+        (await observed(h, () => postJson(url(), chat('gpt-4o'), { 'api-key': KEYS.azure }))).response.status,
+      ).toBe(200);
       expect(h.sims.a!.attempts().map((a) => a.model)).toEqual(['gpt-4o-mini', 'gpt-4o']);
     });
 
@@ -363,34 +536,74 @@ describe('governance through the standalone host', () => {
     });
 
     it('answers 417 GW_ERR_POLICY_REQUIRED_HEADER naming a missing or blank required header', async () => {
-      const missing = await expectRefused(await postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-department': 'sales' }), 417, 'GW_ERR_POLICY_REQUIRED_HEADER', /x-cost-center/);
+      const missing = await expectRefused(
+        await postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-department': 'sales' }),
+        417,
+        'GW_ERR_POLICY_REQUIRED_HEADER',
+        /x-cost-center/,
+      );
       expect(missing.error.param).toBe('x-cost-center');
-      await expectRefused(await postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-department': 'sales', 'x-cost-center': '   ' }), 417, 'GW_ERR_POLICY_REQUIRED_HEADER', /x-cost-center/);
+      await expectRefused(
+        await postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-department': 'sales', 'x-cost-center': '   ' }),
+        417,
+        'GW_ERR_POLICY_REQUIRED_HEADER',
+        /x-cost-center/,
+      );
       // A header named by a value rule but absent fails as required.
-      await expectRefused(await postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-cost-center': 'cc-1' }), 417, 'GW_ERR_POLICY_REQUIRED_HEADER', /x-department/);
+      await expectRefused(
+        await postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-cost-center': 'cc-1' }),
+        417,
+        'GW_ERR_POLICY_REQUIRED_HEADER',
+        /x-department/,
+      );
       expect(backendCalls()).toBe(0);
     });
 
     it('checks header values: exact (case-insensitive) and * prefix matches pass, anything else is 417 GW_ERR_POLICY_HEADER_RULE', async () => {
       for (const value of ['sales', 'SALES', ' eng-platform ', 'eng-']) {
-        const { response } = await observed(h, () => postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-cost-center': 'cc-1', 'x-department': value }));
+        const { response } = await observed(h, () =>
+          postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-cost-center': 'cc-1', 'x-department': value }),
+        );
         expect(response.status, value).toBe(200);
       }
       for (const value of ['marketing', 'sales-eu', 'eng', 'xeng-platform']) {
-        await expectRefused(await postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-cost-center': 'cc-1', 'x-department': value }), 417, 'GW_ERR_POLICY_HEADER_RULE', /x-department/);
+        await expectRefused(
+          await postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-cost-center': 'cc-1', 'x-department': value }),
+          417,
+          'GW_ERR_POLICY_HEADER_RULE',
+          /x-department/,
+        );
       }
       expect(backendCalls()).toBe(4);
     });
 
     it('applies a :path rule (the seed S7Path) against the request path', async () => {
-      expect((await observed(h, () => postJson(url(), chat(), { 'api-key': KEYS.pathLimited }))).response.status).toBe(200);
-      await expectRefused(await postJson(url('/v1/embeddings'), { model: 'text-embedding-3-small', input: 'hi' }, { 'api-key': KEYS.pathLimited }), 417, 'GW_ERR_POLICY_HEADER_RULE', /:path/);
+      expect((await observed(h, () => postJson(url(), chat(), { 'api-key': KEYS.pathLimited }))).response.status).toBe(
+        200,
+      );
+      await expectRefused(
+        await postJson(
+          url('/v1/embeddings'),
+          { model: 'text-embedding-3-small', input: 'hi' },
+          { 'api-key': KEYS.pathLimited },
+        ),
+        417,
+        'GW_ERR_POLICY_HEADER_RULE',
+        /:path/,
+      );
       expect(backendCalls()).toBe(1);
     });
 
     it('strips the profile stripHeaders and injects its injectHeaders (overwriting the caller) upstream', async () => {
       const { response } = await observed(h, () =>
-        postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-cost-center': 'cc-7', 'x-department': 'eng-search', 'x-internal-trace': 'secret-trace', 'x-cost-owner': 'caller-says-me', 'x-custom': 'kept' }),
+        postJson(url(), chat(), {
+          'api-key': KEYS.strict,
+          'x-cost-center': 'cc-7',
+          'x-department': 'eng-search',
+          'x-internal-trace': 'secret-trace',
+          'x-cost-owner': 'caller-says-me',
+          'x-custom': 'kept',
+        }),
       );
       expect(response.status).toBe(200);
       const seen = h.sims.a!.attempts()[0]!.headers;
@@ -403,9 +616,24 @@ describe('governance through the standalone host', () => {
     });
 
     it('refuses a suspended key, a suspended profile and a key whose user is suspended with 403 GW_ERR_AUTH_SUSPENDED', async () => {
-      await expectRefused(await postJson(url(), chat(), { 'api-key': KEYS.suspendedKey }), 403, 'GW_ERR_AUTH_SUSPENDED', /suspended-key/);
-      await expectRefused(await postJson(url(), chat(), { 'api-key': KEYS.suspendedProfile }), 403, 'GW_ERR_AUTH_SUSPENDED', /on-hold/);
-      await expectRefused(await postJson(url(), chat(), { authorization: `Bearer ${KEYS.departed}` }), 403, 'GW_ERR_AUTH_SUSPENDED', /departed-user/);
+      await expectRefused(
+        await postJson(url(), chat(), { 'api-key': KEYS.suspendedKey }),
+        403,
+        'GW_ERR_AUTH_SUSPENDED',
+        /suspended-key/,
+      );
+      await expectRefused(
+        await postJson(url(), chat(), { 'api-key': KEYS.suspendedProfile }),
+        403,
+        'GW_ERR_AUTH_SUSPENDED',
+        /on-hold/,
+      );
+      await expectRefused(
+        await postJson(url(), chat(), { authorization: `Bearer ${KEYS.departed}` }),
+        403,
+        'GW_ERR_AUTH_SUSPENDED',
+        /departed-user/,
+      );
       expect(backendCalls()).toBe(0);
     });
   });
@@ -435,21 +663,36 @@ describe('governance through the standalone host', () => {
     });
 
     it('writes the assigned priority, profile and tier into the usage record', async () => {
-      const { response } = await observed(h, () => postJson(url(), chat(), { 'api-key': KEYS.batch, 'x-gateway-priority': 'urgent' }));
+      const { response } = await observed(h, () =>
+        postJson(url(), chat(), { 'api-key': KEYS.batch, 'x-gateway-priority': 'urgent' }),
+      );
       const requestId = response.headers.get('x-gateway-request-id');
       await h.runtime.ledger.flush();
       const records: UsageRecord[] = [];
       for await (const r of h.runtime.ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER })) records.push(r);
-      expect(records.find((r) => r.requestId === requestId)).toMatchObject({ priority: 2, caller: { profileId: 'batch', tier: 'batch', userId: 'key:batch' } });
+      expect(records.find((r) => r.requestId === requestId)).toMatchObject({
+        priority: 2,
+        caller: { profileId: 'batch', tier: 'batch', userId: 'key:batch' },
+      });
     });
   });
 
   describe('bad input', () => {
     it('refuses a header value over governance.limits.maxHeaderValueBytes with 400 naming the header', async () => {
-      const body = await expectRefused(await postJson(url(), chat(), { 'api-key': KEYS.std, 'x-note': 'n'.repeat(1025) }), 400, 'GW_ERR_REQUEST_INVALID_HEADER', /x-note/);
+      const body = await expectRefused(
+        await postJson(url(), chat(), { 'api-key': KEYS.std, 'x-note': 'n'.repeat(1025) }),
+        400,
+        'GW_ERR_REQUEST_INVALID_HEADER',
+        /x-note/,
+      );
       expect(body.error.param).toBe('x-note');
       // Even before identity: an oversized credential is refused as a header, not looked up.
-      await expectRefused(await postJson(url(), chat(), { authorization: `Bearer ${'x'.repeat(2000)}` }), 400, 'GW_ERR_REQUEST_INVALID_HEADER', /authorization/);
+      await expectRefused(
+        await postJson(url(), chat(), { authorization: `Bearer ${'x'.repeat(2000)}` }),
+        400,
+        'GW_ERR_REQUEST_INVALID_HEADER',
+        /authorization/,
+      );
       expect(backendCalls()).toBe(0);
     });
 
@@ -467,23 +710,35 @@ describe('governance through the standalone host', () => {
       ['a bare LF', 'x-department: sales\nX-Injected: 1'],
       ['a NUL byte', 'x-department: sa\0les'],
       ['an obsolete line fold', 'x-department: sales\r\n X-Injected: 1'],
-    ])('closes a connection whose header carries %s with 400 in our envelope, and stays healthy', async (_name, line) => {
-      const payload = JSON.stringify(chat());
-      const { host } = new URL(h.url);
-      const raw = await rawRequest(h.url, `POST /v1/chat/completions HTTP/1.1\r\nhost: ${host}\r\napi-key: ${KEYS.std}\r\ncontent-type: application/json\r\ncontent-length: ${payload.length}\r\n${line}\r\n\r\n${payload}`);
-      expect(raw).toMatch(/^HTTP\/1\.1 400 /);
-      expect(raw.toLowerCase()).toContain('x-gateway-error-code: gw_err_request_invalid_header');
-      const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as ErrorBody;
-      expect(body.error.code).toBe('GW_ERR_REQUEST_INVALID_HEADER');
-      expect(backendCalls()).toBe(0);
-      expect((await observed(h, () => postJson(url(), chat(), { 'api-key': KEYS.std }))).response.status).toBe(200);
-    });
+    ])(
+      'closes a connection whose header carries %s with 400 in our envelope, and stays healthy',
+      async (_name, line) => {
+        const payload = JSON.stringify(chat());
+        const { host } = new URL(h.url);
+        const raw = await rawRequest(
+          h.url,
+          `POST /v1/chat/completions HTTP/1.1\r\nhost: ${host}\r\napi-key: ${KEYS.std}\r\ncontent-type: application/json\r\ncontent-length: ${payload.length}\r\n${line}\r\n\r\n${payload}`,
+        );
+        expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+        expect(raw.toLowerCase()).toContain('x-gateway-error-code: gw_err_request_invalid_header');
+        const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as ErrorBody;
+        expect(body.error.code).toBe('GW_ERR_REQUEST_INVALID_HEADER');
+        expect(backendCalls()).toBe(0);
+        expect((await observed(h, () => postJson(url(), chat(), { 'api-key': KEYS.std }))).response.status).toBe(200);
+      },
+    );
 
     it('cannot be made to forward a header split: fetch refuses CR/LF values client-side, and injectHeaders with CR/LF never load', () => {
       expect(() => new Headers({ 'x-department': 'sales\r\nX-Injected: 1' })).toThrow();
-      const result = validateConfig({ ...defaultConfig({ a: 'http://127.0.0.1:1' }), governance: { profiles: [{ id: 'p', injectHeaders: { 'x-cost-owner': 'a\r\nx-evil: 1' } }] } });
+      const result = validateConfig({
+        ...defaultConfig({ a: 'http://127.0.0.1:1' }),
+        governance: { profiles: [{ id: 'p', injectHeaders: { 'x-cost-owner': 'a\r\nx-evil: 1' } }] },
+      });
       expect(result.ok).toBe(false);
-      if (!result.ok) expect(result.issues.join('\n')).toMatch(/governance\.profiles\.0\.injectHeaders\.x-cost-owner: a header value may not contain CR, LF or NUL/);
+      if (!result.ok)
+        expect(result.issues.join('\n')).toMatch(
+          /governance\.profiles\.0\.injectHeaders\.x-cost-owner: a header value may not contain CR, LF or NUL/,
+        );
     });
   });
 });
@@ -499,9 +754,15 @@ describe('identity modes that are off', () => {
       config: (urls) =>
         defaultConfig(urls, {
           governance: {
-            identity: { entra: { enabled: true, jwksUri: entra.jwksUri, issuers: [entra.issuer], audience: entra.audience } },
+            identity: {
+              entra: { enabled: true, jwksUri: entra.jwksUri, issuers: [entra.issuer], audience: entra.audience },
+            },
             apps: [{ appId: APP_OK, profile: 'standard' }],
-            profiles: [{ id: 'standard', tier: 'standard' }, { id: 'wide-open', tier: 'interactive' }, { id: 'on-hold', suspended: true }],
+            profiles: [
+              { id: 'standard', tier: 'standard' },
+              { id: 'wide-open', tier: 'interactive' },
+              { id: 'on-hold', suspended: true },
+            ],
           },
         }),
     });
@@ -514,16 +775,31 @@ describe('identity modes that are off', () => {
 
   it('ignores trusted-upstream headers for identity when that mode is off: 401 GW_ERR_AUTH_MISSING', async () => {
     const principal = base64Json({ auth_typ: 'aad', claims: [{ typ: 'appid', val: APP_OK }] });
-    const attempts: Record<string, string>[] = [{ 'X-MS-CLIENT-PRINCIPAL-ID': APP_OK }, { 'X-MS-CLIENT-PRINCIPAL': principal }, { 'X-UserProfile': 'wide-open', 'X-UserID': 'mallory' }];
+    const attempts: Record<string, string>[] = [
+      { 'X-MS-CLIENT-PRINCIPAL-ID': APP_OK },
+      { 'X-MS-CLIENT-PRINCIPAL': principal },
+      { 'X-UserProfile': 'wide-open', 'X-UserID': 'mallory' },
+    ];
     for (const headers of attempts) {
-      await expectRefused(await postJson(`${h.url}/v1/chat/completions`, chat(), headers), 401, 'GW_ERR_AUTH_MISSING', /Entra ID access token/);
+      await expectRefused(
+        await postJson(`${h.url}/v1/chat/completions`, chat(), headers),
+        401,
+        'GW_ERR_AUTH_MISSING',
+        /Entra ID access token/,
+      );
     }
     expect(h.sims.a!.attempts()).toHaveLength(0);
   });
 
   it('does not let X-UserProfile change the profile of a token caller, and does not forward it', async () => {
     const token = await entra.token({ azp: APP_OK, oid: OID_ALICE });
-    const { response, summary } = await observed(h, () => postJson(`${h.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${token}`, 'X-UserProfile': 'on-hold', 'X-UserID': 'mallory' }));
+    const { response, summary } = await observed(h, () =>
+      postJson(`${h.url}/v1/chat/completions`, chat(), {
+        authorization: `Bearer ${token}`,
+        'X-UserProfile': 'on-hold',
+        'X-UserID': 'mallory',
+      }),
+    );
     expect(response.status).toBe(200);
     expect(summary.caller).toMatchObject({ identity: 'entra', profileId: 'standard', userId: OID_ALICE });
     expect(h.sims.a!.attempts()[0]!.headers['x-userprofile']).toBeUndefined();
@@ -531,9 +807,17 @@ describe('identity modes that are off', () => {
 
   it('refuses a bearer that is not a JWT with 401 GW_ERR_AUTH_INVALID_TOKEN when only Entra mode is on', async () => {
     for (const bearer of ['not-a-jwt', 'only.two', 'a.b.c.d', 'has+plus.and/slash.x']) {
-      await expectRefused(await postJson(`${h.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${bearer}` }), 401, 'GW_ERR_AUTH_INVALID_TOKEN');
+      await expectRefused(
+        await postJson(`${h.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${bearer}` }),
+        401,
+        'GW_ERR_AUTH_INVALID_TOKEN',
+      );
     }
-    await expectRefused(await postJson(`${h.url}/v1/chat/completions`, chat(), { 'api-key': 'sk-anything' }), 401, 'GW_ERR_AUTH_MISSING');
+    await expectRefused(
+      await postJson(`${h.url}/v1/chat/completions`, chat(), { 'api-key': 'sk-anything' }),
+      401,
+      'GW_ERR_AUTH_MISSING',
+    );
     expect(h.sims.a!.attempts()).toHaveLength(0);
   });
 });
@@ -548,7 +832,9 @@ describe('Entra ID when the signing keys cannot be fetched', () => {
       config: (urls) =>
         defaultConfig(urls, {
           governance: {
-            identity: { entra: { enabled: true, jwksUri: gone.jwksUri, issuers: [gone.issuer], audience: gone.audience } },
+            identity: {
+              entra: { enabled: true, jwksUri: gone.jwksUri, issuers: [gone.issuer], audience: gone.audience },
+            },
             apps: [{ appId: APP_OK, profile: 'standard' }],
             profiles: [{ id: 'standard' }],
           },
@@ -567,25 +853,55 @@ describe('Entra ID when the signing keys cannot be fetched', () => {
 
 describe('production mode without identity', () => {
   const production = (governance: GatewayConfigInput['governance']) => {
-    const result = validateConfig({ ...defaultConfig({ a: 'http://127.0.0.1:1' }), server: { mode: 'production' }, governance });
+    const result = validateConfig({
+      ...defaultConfig({ a: 'http://127.0.0.1:1' }),
+      server: { mode: 'production' },
+      governance,
+    });
     if (!result.ok) throw new Error(result.issues.join('\n'));
     return result.config;
   };
 
   it('checkIdentityConfig refuses production with no identity mode unless anonymous access is explicitly allowed', () => {
     expect(checkIdentityConfig(production({}).governance, 'production')).toMatch(/no caller identity is configured/);
-    expect(checkIdentityConfig(production({ identity: { anonymous: { allowed: false } } }).governance, 'production')).toMatch(/anonymous\.allowed/);
+    expect(
+      checkIdentityConfig(production({ identity: { anonymous: { allowed: false } } }).governance, 'production'),
+    ).toMatch(/anonymous\.allowed/);
     expect(checkIdentityConfig(production({}).governance, 'development')).toBeUndefined();
-    expect(checkIdentityConfig(production({ identity: { anonymous: { allowed: true } } }).governance, 'production')).toBeUndefined();
-    expect(checkIdentityConfig(production({ identity: { apiKeys: { enabled: true, keys: [{ id: 'k', sha256: hashApiKey('k'), profile: 'p' }] } }, profiles: [{ id: 'p' }] }).governance, 'production')).toBeUndefined();
-    expect(checkIdentityConfig(production({ identity: { trustedUpstream: { enabled: true } } }).governance, 'production')).toBeUndefined();
+    expect(
+      checkIdentityConfig(production({ identity: { anonymous: { allowed: true } } }).governance, 'production'),
+    ).toBeUndefined();
+    expect(
+      checkIdentityConfig(
+        production({
+          identity: { apiKeys: { enabled: true, keys: [{ id: 'k', sha256: hashApiKey('k'), profile: 'p' }] } },
+          profiles: [{ id: 'p' }],
+        }).governance,
+        'production',
+      ),
+    ).toBeUndefined();
+    expect(
+      checkIdentityConfig(production({ identity: { trustedUpstream: { enabled: true } } }).governance, 'production'),
+    ).toBeUndefined();
   });
 
   it('fails closed if such a gateway is started anyway: every call is 401 and nothing reaches a backend', async () => {
-    const h = await startHarness({ simulators: { a: {} }, config: (urls) => ({ ...defaultConfig(urls), server: { mode: 'production' }, governance: {} }) });
+    const h = await startHarness({
+      simulators: { a: {} },
+      config: (urls) => ({ ...defaultConfig(urls), server: { mode: 'production' }, governance: {} }),
+    });
     try {
-      await expectRefused(await postJson(`${h.url}/v1/chat/completions`, chat()), 401, 'GW_ERR_AUTH_MISSING', /No caller identity is configured/);
-      await expectRefused(await postJson(`${h.url}/v1/chat/completions`, chat(), { 'X-UserProfile': 'anything', 'api-key': 'k' }), 401, 'GW_ERR_AUTH_MISSING');
+      await expectRefused(
+        await postJson(`${h.url}/v1/chat/completions`, chat()),
+        401,
+        'GW_ERR_AUTH_MISSING',
+        /No caller identity is configured/,
+      );
+      await expectRefused(
+        await postJson(`${h.url}/v1/chat/completions`, chat(), { 'X-UserProfile': 'anything', 'api-key': 'k' }),
+        401,
+        'GW_ERR_AUTH_MISSING',
+      );
       expect(h.sims.a!.attempts()).toHaveLength(0);
     } finally {
       await h.close();
@@ -642,7 +958,12 @@ describe('token quotas under concurrency', () => {
       config: (urls) =>
         defaultConfig(urls, {
           governance: {
-            identity: { apiKeys: { enabled: true, keys: [{ id: 'metered', sha256: hashApiKey(KEY), profile: 'metered', userId: 'carol' }] } },
+            identity: {
+              apiKeys: {
+                enabled: true,
+                keys: [{ id: 'metered', sha256: hashApiKey(KEY), profile: 'metered', userId: 'carol' }],
+              },
+            },
             profiles: [{ id: 'metered', tier: 'standard', quotas: { tokensPerMinute: limit } }],
           },
         }),
@@ -652,7 +973,9 @@ describe('token quotas under concurrency', () => {
 
   it('grants 50 concurrent calls only up to the minute budget (overshoot at most one reservation), refuses the rest with 429 + retry-after, and settles to the metered usage', async () => {
     const ended = Array.from({ length: 50 }, () => h.nextCall());
-    const responses = await Promise.all(Array.from({ length: 50 }, () => postJson(`${h.url}/v1/chat/completions`, body, { 'api-key': KEY })));
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => postJson(`${h.url}/v1/chat/completions`, body, { 'api-key': KEY })),
+    );
     const texts = await Promise.all(responses.map((r) => r.text()));
     const summaries = await Promise.all(ended);
 

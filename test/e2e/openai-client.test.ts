@@ -35,15 +35,26 @@ describe('the openai client through the standalone host', () => {
   it('answers a chat completion, and the ledger holds exactly the usage the client saw', async () => {
     const { data, response } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
     expect(data.choices[0]?.message.content).toContain('Hello from the simulator');
-    expect(data.usage).toMatchObject({ prompt_tokens: expectedPrompt, completion_tokens: 16, total_tokens: expectedPrompt + 16 });
+    expect(data.usage).toMatchObject({
+      prompt_tokens: expectedPrompt,
+      completion_tokens: 16,
+      total_tokens: expectedPrompt + 16,
+    });
     const record = await recordOf(response.headers.get('x-gateway-request-id'));
-    expect(record.tokens).toMatchObject({ promptTokens: expectedPrompt, completionTokens: 16, totalTokens: expectedPrompt + 16, source: 'reported' });
+    expect(record.tokens).toMatchObject({
+      promptTokens: expectedPrompt,
+      completionTokens: 16,
+      totalTokens: expectedPrompt + 16,
+      source: 'reported',
+    });
     expect(record.outcome).toBe('complete');
     expect(record.modelServed).toBe('gpt-4o-mini');
   });
 
   it('streams a chat completion without usage when the caller did not ask, yet meters it exactly', async () => {
-    const { data: stream, response } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }).withResponse();
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages, stream: true })
+      .withResponse();
     let text = '';
     let sawUsage = false;
     let chunks = 0;
@@ -61,7 +72,9 @@ describe('the openai client through the standalone host', () => {
   });
 
   it('streams with usage when the caller asked, and the ledger equals what the client saw', async () => {
-    const { data: stream, response } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } }).withResponse();
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } })
+      .withResponse();
     let usage: OpenAI.CompletionUsage | undefined | null;
     for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
     expect(usage).toMatchObject({ prompt_tokens: expectedPrompt, completion_tokens: 16 });
@@ -78,24 +91,36 @@ describe('the openai client through the standalone host', () => {
       const tokens = 5 + i;
       const opts = { headers: { 'x-sim-fault': `tokens=${tokens}` } };
       if (i % 2 === 0) {
-        const { response } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }, opts).withResponse();
+        const { response } = await client.chat.completions
+          .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }, opts)
+          .withResponse();
         ids.push({ id: response.headers.get('x-gateway-request-id'), prompt, completion: tokens });
       } else {
-        const { data: stream, response } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], stream: true }, opts).withResponse();
+        const { data: stream, response } = await client.chat.completions
+          .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], stream: true }, opts)
+          .withResponse();
         for await (const _ of stream) void _;
         ids.push({ id: response.headers.get('x-gateway-request-id'), prompt, completion: tokens });
       }
     }
     for (const { id, prompt, completion } of ids) {
       const record = await recordOf(id);
-      expect(record.tokens).toMatchObject({ promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion, source: 'reported' });
+      expect(record.tokens).toMatchObject({
+        promptTokens: prompt,
+        completionTokens: completion,
+        totalTokens: prompt + completion,
+        source: 'reported',
+      });
     }
   });
 
   it('bills a caller that disconnects mid-stream for the tokens the backend produced until then', async () => {
     const controller = new AbortController();
     const ended = h.nextCall();
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, { signal: controller.signal, headers: { 'x-sim-fault': 'tokens=400;tps=200' } });
+    const stream = await client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages, stream: true },
+      { signal: controller.signal, headers: { 'x-sim-fault': 'tokens=400;tps=200' } },
+    );
     let received = 0;
     try {
       for await (const chunk of stream) {
@@ -123,7 +148,13 @@ describe('the openai client through the standalone host', () => {
   });
 
   it('serves the Azure OpenAI client against a deployment route', async () => {
-    const azure = new AzureOpenAI({ endpoint: h.url, apiKey: 'unused', apiVersion: '2024-10-21', deployment: 'gpt-4o-mini', maxRetries: 0 });
+    const azure = new AzureOpenAI({
+      endpoint: h.url,
+      apiKey: 'unused',
+      apiVersion: '2024-10-21',
+      deployment: 'gpt-4o-mini',
+      maxRetries: 0,
+    });
     const result = await azure.chat.completions.create({ model: 'gpt-4o-mini', messages });
     expect(result.choices[0]?.message.content).toContain('Hello from the simulator');
     expect(result.usage?.completion_tokens).toBe(16);
@@ -135,7 +166,9 @@ describe('the openai client through the standalone host', () => {
 
   it('surfaces a gateway error as an SDK APIError with our code', async () => {
     const bad = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'x', maxRetries: 0 });
-    const error = await bad.chat.completions.create({ model: 'gpt-4o-mini', messages: [] }, { headers: { 'x-gateway-ttl': 'not-a-ttl' } }).catch((e: unknown) => e);
+    const error = await bad.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [] }, { headers: { 'x-gateway-ttl': 'not-a-ttl' } })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe('GW_ERR_REQUEST_INVALID_TTL');

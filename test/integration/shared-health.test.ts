@@ -20,7 +20,9 @@ describe('backend health shared across gateway instances (Azurite)', () => {
 
   it('a breaker tripped on one instance keeps the other instance off that backend', async () => {
     const table = await tables.table('health');
-    const second = TableClient.fromConnectionString(requireAzurite().connectionString, table.tableName, { allowInsecureConnection: true });
+    const second = TableClient.fromConnectionString(requireAzurite().connectionString, table.tableName, {
+      allowInsecureConnection: true,
+    });
     const primary = await startSimulator({ name: 'primary', port: 0 });
     const fallback = await startSimulator({ name: 'fallback', port: 0 });
     const config = () =>
@@ -32,11 +34,22 @@ describe('backend health shared across gateway instances (Azurite)', () => {
             { id: 'fallback', url: fallback.url, kind: 'openai', group: 'payg' },
           ],
           pools: [{ id: 'main', backends: ['primary', 'fallback'], groupOrder: ['ptu', 'payg'] }],
-          resilience: { breaker: { failureThreshold: 3, minimumRequests: 3, openIntervalMs: 60_000 }, health: { cacheTtlMs: 200 } },
+          resilience: {
+            breaker: { failureThreshold: 3, minimumRequests: 3, openIntervalMs: 60_000 },
+            health: { cacheTtlMs: 200 },
+          },
         },
       );
-    const one = await startHarness({ simulators: {}, config, runtime: { healthStore: createTableBackendHealthStore({ client: table }) } });
-    const two = await startHarness({ simulators: {}, config, runtime: { healthStore: createTableBackendHealthStore({ client: second }) } });
+    const one = await startHarness({
+      simulators: {},
+      config,
+      runtime: { healthStore: createTableBackendHealthStore({ client: table }) },
+    });
+    const two = await startHarness({
+      simulators: {},
+      config,
+      runtime: { healthStore: createTableBackendHealthStore({ client: second }) },
+    });
     harnesses.push(one, two);
     try {
       primary.configure({ faults: ['503'] });
@@ -47,7 +60,8 @@ describe('backend health shared across gateway instances (Azurite)', () => {
 
       // Instance two learns of the trip through its short-lived cache: poll its view, bounded.
       const seenWithin = performance.now();
-      while (two.runtime.health.snapshot('primary').usable && performance.now() - seenWithin < 5_000) await new Promise((r) => setTimeout(r, 50));
+      while (two.runtime.health.snapshot('primary').usable && performance.now() - seenWithin < 5_000)
+        await new Promise((r) => setTimeout(r, 50));
       const lagMs = performance.now() - seenWithin;
       expect(two.runtime.health.snapshot('primary').state).toBe('open');
       expect(lagMs).toBeLessThan(5_000);

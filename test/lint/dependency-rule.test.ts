@@ -20,20 +20,37 @@ describe('the dependency rule (eslint.config.js)', () => {
     ["import { request } from 'undici';"],
     ["import { createMemoryUsageLedger } from '../adapters/memory/memory-usage-ledger.js';"],
   ])('fails shared/core for %s', async (line) => {
-    expect(await lint('shared/core/example.ts', `${line}\nexport const x = 1;\n`)).toContain('@typescript-eslint/no-restricted-imports');
+    expect(await lint('shared/core/example.ts', `${line}\nexport const x = 1;\n`)).toContain(
+      '@typescript-eslint/no-restricted-imports',
+    );
   });
 
   it('fails shared/core for process.env and Date.now()', async () => {
-    const rules = await lint('shared/core/example.ts', 'export const a = process.env.X;\nexport const b = Date.now();\n');
+    const rules = await lint(
+      'shared/core/example.ts',
+      'export const a = process.env.X;\nexport const b = Date.now();\n',
+    );
     expect(rules.filter((r) => r === 'no-restricted-properties')).toHaveLength(2);
   });
 
   it('lets shared/core import config types and other core modules', async () => {
-    expect(await lint('shared/core/example.ts', "import type { GatewayConfig } from '../config/gateway-schema.js';\nimport { GatewayError } from './errors/gateway-error.js';\nexport type C = GatewayConfig;\nexport const e = GatewayError;\n")).toEqual([]);
+    expect(
+      await lint(
+        'shared/core/example.ts',
+        "import type { GatewayConfig } from '../config/gateway-schema.js';\nimport { GatewayError } from './errors/gateway-error.js';\nexport type C = GatewayConfig;\nexport const e = GatewayError;\n",
+      ),
+    ).toEqual([]);
   });
 
   it('lets adapters use the Azure SDK, and keeps Functions packages out of shared/', async () => {
-    expect(await lint('shared/adapters/azure/example.ts', "import { TableClient } from '@azure/data-tables';\nexport const t = TableClient;\n")).toEqual([]);
-    expect(await lint('shared/composition/example.ts', "import { app } from '@azure/functions';\nexport const a = app;\n")).toContain('no-restricted-imports');
+    expect(
+      await lint(
+        'shared/adapters/azure/example.ts',
+        "import { TableClient } from '@azure/data-tables';\nexport const t = TableClient;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await lint('shared/composition/example.ts', "import { app } from '@azure/functions';\nexport const a = app;\n"),
+    ).toContain('no-restricted-imports');
   });
 });

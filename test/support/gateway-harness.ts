@@ -73,7 +73,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 }
 
 /** One pool of every simulator (in one group, weights equal), a catch-all model route, anonymous callers. */
-export function defaultConfig(urls: Record<string, string>, extra: Partial<GatewayConfigInput> = {}): GatewayConfigInput {
+export function defaultConfig(
+  urls: Record<string, string>,
+  extra: Partial<GatewayConfigInput> = {},
+): GatewayConfigInput {
   const ids = Object.keys(urls);
   return {
     backends: ids.map((id) => ({ id, url: urls[id]!, kind: 'openai' as const })),
@@ -86,7 +89,11 @@ export function defaultConfig(urls: Record<string, string>, extra: Partial<Gatew
 
 /** POSTs JSON to the gateway. */
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 /** Reads an SSE body to the end (or to its abnormal end): the `data:` payloads and how it ended. */

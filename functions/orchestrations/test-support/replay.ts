@@ -16,7 +16,13 @@ export interface Episode {
   readonly actions: readonly NumberedAction[];
 }
 
-export const ActionType = { CallActivity: 0, CreateTimer: 5, WaitForExternalEvent: 6, CallEntity: 7, SignalEntity: 9 } as const;
+export const ActionType = {
+  CallActivity: 0,
+  CreateTimer: 5,
+  WaitForExternalEvent: 6,
+  CallEntity: 7,
+  SignalEntity: 9,
+} as const;
 
 /**
  * Drives an orchestrator through durable-functions' own replay engine (the handler `df.app.orchestration`
@@ -39,7 +45,15 @@ export class OrchestrationReplay {
   /** Runs one episode at `at`. */
   async run(at: Date): Promise<Episode> {
     const episode = [{ EventType: 12, EventId: -1, IsPlayed: false, Timestamp: at }];
-    if (this.history.length === 0) episode.push({ EventType: 0, EventId: -1, IsPlayed: false, Timestamp: at, Name: this.name, Input: JSON.stringify(this.input) } as never);
+    if (this.history.length === 0)
+      episode.push({
+        EventType: 0,
+        EventId: -1,
+        IsPlayed: false,
+        Timestamp: at,
+        Name: this.name,
+        Input: JSON.stringify(this.input),
+      } as never);
     this.history.push(...episode, ...this.queued);
     this.queued = [];
     return this.replay();
@@ -47,8 +61,21 @@ export class OrchestrationReplay {
 
   /** Replays the whole history as it stands, without adding an episode (determinism checks). */
   async replay(): Promise<Episode> {
-    const trigger = { history: this.history.map((e) => ({ ...e })), input: this.input, instanceId: this.instanceId, isReplaying: false, parentInstanceId: '', upperSchemaVersion: 3, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30_000 };
-    const state = (await this.handler(trigger, new df.DummyOrchestrationContext('gatewayRequest', 'inv', () => undefined))) as { isDone: boolean; output: unknown; customStatus?: unknown; actions: unknown[][] };
+    const trigger = {
+      history: this.history.map((e) => ({ ...e })),
+      input: this.input,
+      instanceId: this.instanceId,
+      isReplaying: false,
+      parentInstanceId: '',
+      upperSchemaVersion: 3,
+      longRunningTimerIntervalDuration: '3.00:00:00',
+      maximumShortTimerDuration: '6.00:00:00',
+      defaultHttpAsyncRequestSleepTimeMillseconds: 30_000,
+    };
+    const state = (await this.handler(
+      trigger,
+      new df.DummyOrchestrationContext('gatewayRequest', 'inv', () => undefined),
+    )) as { isDone: boolean; output: unknown; customStatus?: unknown; actions: unknown[][] };
     let next = 0;
     const numbered: NumberedAction[] = [];
     const walk = (action: { actionType: number; compoundActions?: unknown[] }): void => {
@@ -56,7 +83,10 @@ export class OrchestrationReplay {
         for (const child of action.compoundActions) walk(child as never);
         return;
       }
-      numbered.push({ ...action, id: action.actionType === ActionType.WaitForExternalEvent ? undefined : next++ } as NumberedAction);
+      numbered.push({
+        ...action,
+        id: action.actionType === ActionType.WaitForExternalEvent ? undefined : next++,
+      } as NumberedAction);
     };
     for (const group of state.actions) for (const action of group) walk(action as never);
     return { isDone: state.isDone, output: state.output, customStatus: state.customStatus, actions: numbered };
@@ -64,18 +94,46 @@ export class OrchestrationReplay {
 
   answerEntity(id: number, result: unknown): this {
     const requestId = `entity-request-${id}`;
-    this.queued.push({ EventType: 14, EventId: id, IsPlayed: false, Timestamp: new Date(0), Input: JSON.stringify({ id: requestId }) });
-    this.queued.push({ EventType: 15, EventId: -1, IsPlayed: false, Timestamp: new Date(0), Name: requestId, Input: JSON.stringify({ result: JSON.stringify(result) }) });
+    this.queued.push({
+      EventType: 14,
+      EventId: id,
+      IsPlayed: false,
+      Timestamp: new Date(0),
+      Input: JSON.stringify({ id: requestId }),
+    });
+    this.queued.push({
+      EventType: 15,
+      EventId: -1,
+      IsPlayed: false,
+      Timestamp: new Date(0),
+      Name: requestId,
+      Input: JSON.stringify({ result: JSON.stringify(result) }),
+    });
     return this;
   }
 
   completeActivity(id: number, result: unknown): this {
-    this.queued.push({ EventType: 5, EventId: -1, IsPlayed: false, Timestamp: new Date(0), TaskScheduledId: id, Result: JSON.stringify(result) });
+    this.queued.push({
+      EventType: 5,
+      EventId: -1,
+      IsPlayed: false,
+      Timestamp: new Date(0),
+      TaskScheduledId: id,
+      Result: JSON.stringify(result),
+    });
     return this;
   }
 
   failActivity(id: number, reason: string): this {
-    this.queued.push({ EventType: 6, EventId: -1, IsPlayed: false, Timestamp: new Date(0), TaskScheduledId: id, Reason: reason, Details: reason });
+    this.queued.push({
+      EventType: 6,
+      EventId: -1,
+      IsPlayed: false,
+      Timestamp: new Date(0),
+      TaskScheduledId: id,
+      Reason: reason,
+      Details: reason,
+    });
     return this;
   }
 
@@ -85,7 +143,14 @@ export class OrchestrationReplay {
   }
 
   raise(name: string, value: unknown): this {
-    this.queued.push({ EventType: 15, EventId: -1, IsPlayed: false, Timestamp: new Date(0), Name: name, Input: JSON.stringify(value) });
+    this.queued.push({
+      EventType: 15,
+      EventId: -1,
+      IsPlayed: false,
+      Timestamp: new Date(0),
+      Name: name,
+      Input: JSON.stringify(value),
+    });
     return this;
   }
 }

@@ -12,12 +12,19 @@ beforeEach(async () => {
   fake = new FakeAppConfiguration();
   const connectionString = await fake.start();
   // allowInsecureConnection: the fake speaks plain HTTP on loopback; the SDK refuses http otherwise.
-  client = new AppConfigurationClient(connectionString, { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
+  client = new AppConfigurationClient(connectionString, {
+    allowInsecureConnection: true,
+    retryOptions: { maxRetries: 0 },
+  });
 });
 afterEach(() => fake.stop());
 
 const json = 'application/json';
-const source = (pollIntervalMs?: number) => createAppConfigurationConfigSource({ client }, { endpoint: 'fake', label: 'prod', ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }) });
+const source = (pollIntervalMs?: number) =>
+  createAppConfigurationConfigSource(
+    { client },
+    { endpoint: 'fake', label: 'prod', ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }) },
+  );
 
 describe('AppConfigurationConfigSource (loopback fake of the REST API)', () => {
   it('assembles the keys under the prefix and label into the raw config object', async () => {
@@ -40,7 +47,12 @@ describe('AppConfigurationConfigSource (loopback fake of the REST API)', () => {
     fake.set({ key: 'gateway:server:port', label: 'prod', value: '2', contentType: json });
     await expect(source().load()).rejects.toThrow(/overlaps/);
     fake.delete('gateway:server', 'prod');
-    fake.set({ key: 'gateway:secret', label: 'prod', value: '{"uri":"https://kv/x"}', contentType: 'application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8' });
+    fake.set({
+      key: 'gateway:secret',
+      label: 'prod',
+      value: '{"uri":"https://kv/x"}',
+      contentType: 'application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8',
+    });
     await expect(source().load()).rejects.toThrow(/Key Vault references/);
   });
 
@@ -72,12 +84,25 @@ describe('AppConfigurationConfigSource (loopback fake of the REST API)', () => {
     const s = source(20);
     const events: boolean[] = [];
     let reloaded: () => void = () => undefined;
-    const validate = (raw: unknown) => (typeof (raw as { limit?: unknown }).limit === 'number' ? { ok: true as const, config: raw as { limit: number } } : { ok: false as const, issues: ['limit must be a number'] });
-    const store = createConfigStore({ source: s, validate, onReload: (e) => { events.push(e.ok); reloaded(); } });
+    const validate = (raw: unknown) =>
+      typeof (raw as { limit?: unknown }).limit === 'number'
+        ? { ok: true as const, config: raw as { limit: number } }
+        : { ok: false as const, issues: ['limit must be a number'] };
+    const store = createConfigStore({
+      source: s,
+      validate,
+      onReload: (e) => {
+        events.push(e.ok);
+        reloaded();
+      },
+    });
     expect((await store.reload()).ok).toBe(true);
     const stop = store.watch();
     try {
-      const next = () => new Promise<void>((resolve) => { reloaded = resolve; });
+      const next = () =>
+        new Promise<void>((resolve) => {
+          reloaded = resolve;
+        });
       let done = next();
       fake.set({ key: 'gateway:limit', label: 'prod', value: '2', contentType: json });
       fake.set({ key: 'gateway:sentinel', label: 'prod', value: 'b' });
@@ -95,8 +120,16 @@ describe('AppConfigurationConfigSource (loopback fake of the REST API)', () => {
   });
 
   it('is refused by the fake when the request is not signed with the secret', async () => {
-    const bad = new AppConfigurationClient((await fake.stop(), await fake.start()).replace(/Secret=[^;]+/, `Secret=${Buffer.from('wrong').toString('base64')}`), { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
-    await expect(createAppConfigurationConfigSource({ client: bad }, { endpoint: 'fake' }).load()).rejects.toMatchObject({ statusCode: 401 });
+    const bad = new AppConfigurationClient(
+      (await fake.stop(), await fake.start()).replace(
+        /Secret=[^;]+/,
+        `Secret=${Buffer.from('wrong').toString('base64')}`,
+      ),
+      { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } },
+    );
+    await expect(
+      createAppConfigurationConfigSource({ client: bad }, { endpoint: 'fake' }).load(),
+    ).rejects.toMatchObject({ statusCode: 401 });
   });
 });
 
@@ -104,7 +137,10 @@ const endpoint = process.env.GATEWAY_TEST_APPCONFIG_ENDPOINT;
 describe.skipIf(!endpoint)('AppConfigurationConfigSource (live App Configuration)', () => {
   it('loads the keys under gateway-test: with label test', async () => {
     const live = new AppConfigurationClient(endpoint ?? '', new DefaultAzureCredential());
-    const s = createAppConfigurationConfigSource({ client: live }, { endpoint: endpoint ?? '', keyPrefix: 'gateway-test:', label: 'test' });
+    const s = createAppConfigurationConfigSource(
+      { client: live },
+      { endpoint: endpoint ?? '', keyPrefix: 'gateway-test:', label: 'test' },
+    );
     expect(typeof (await s.load())).toBe('object');
     await s.checkNow();
   });

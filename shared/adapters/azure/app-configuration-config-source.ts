@@ -3,7 +3,10 @@ import type { ConfigSource } from '../../ports/config-source.js';
 import { statusOf } from './azure-errors.js';
 
 /** The part of `AppConfigurationClient` the source uses. */
-export type AppConfigurationReader = Pick<AppConfigurationClient, 'listConfigurationSettings' | 'getConfigurationSetting'>;
+export type AppConfigurationReader = Pick<
+  AppConfigurationClient,
+  'listConfigurationSettings' | 'getConfigurationSetting'
+>;
 
 /** Dependencies of {@link createAppConfigurationConfigSource}. */
 export interface AppConfigurationConfigSourceDeps {
@@ -55,7 +58,10 @@ const KEY_VAULT_REFERENCE = 'application/vnd.microsoft.appconfig.keyvaultref+jso
  * await store.reload();
  * const stop = store.watch();
  */
-export function createAppConfigurationConfigSource(deps: AppConfigurationConfigSourceDeps, options: AppConfigurationConfigSourceOptions): AppConfigurationConfigSource {
+export function createAppConfigurationConfigSource(
+  deps: AppConfigurationConfigSourceDeps,
+  options: AppConfigurationConfigSourceOptions,
+): AppConfigurationConfigSource {
   const prefix = options.keyPrefix ?? 'gateway:';
   const label = options.label ?? NO_LABEL;
   const sentinelKey = options.sentinelKey ?? `${prefix}sentinel`;
@@ -68,7 +74,10 @@ export function createAppConfigurationConfigSource(deps: AppConfigurationConfigS
 
   const readSentinel = async (): Promise<string | null> => {
     try {
-      const setting = await deps.client.getConfigurationSetting({ key: sentinelKey, label: label === NO_LABEL ? undefined : label });
+      const setting = await deps.client.getConfigurationSetting({
+        key: sentinelKey,
+        label: label === NO_LABEL ? undefined : label,
+      });
       return setting.etag ?? setting.value ?? '';
     } catch (error) {
       if (statusOf(error) === 404) return null;
@@ -107,7 +116,10 @@ export function createAppConfigurationConfigSource(deps: AppConfigurationConfigS
       lastSentinel = await readSentinel();
       const raw: Record<string, unknown> = {};
       const claimed = new Set<string>();
-      for await (const setting of deps.client.listConfigurationSettings({ keyFilter: `${prefix}*`, labelFilter: label })) {
+      for await (const setting of deps.client.listConfigurationSettings({
+        keyFilter: `${prefix}*`,
+        labelFilter: label,
+      })) {
         if (setting.key === sentinelKey || !setting.key.startsWith(prefix)) continue;
         const path = setting.key.slice(prefix.length).split(':');
         if (path.some((p) => p.length === 0)) throw new Error(`${setting.key}: empty path segment in key`);
@@ -140,9 +152,12 @@ export function createAppConfigurationConfigSource(deps: AppConfigurationConfigS
 function parseValue(setting: ConfigurationSetting): unknown {
   const contentType = setting.contentType?.toLowerCase() ?? '';
   if (contentType.startsWith(KEY_VAULT_REFERENCE)) {
-    throw new Error(`${setting.key}: Key Vault references are not resolved by the gateway; give secrets as { "env": "NAME" } and set the app setting (a Key Vault reference there works).`);
+    throw new Error(
+      `${setting.key}: Key Vault references are not resolved by the gateway; give secrets as { "env": "NAME" } and set the app setting (a Key Vault reference there works).`,
+    );
   }
-  if (contentType !== '' && !contentType.includes('json')) throw new Error(`${setting.key}: content type "${setting.contentType}" is not JSON`);
+  if (contentType !== '' && !contentType.includes('json'))
+    throw new Error(`${setting.key}: content type "${setting.contentType}" is not JSON`);
   try {
     return JSON.parse(setting.value ?? '');
   } catch (error) {
@@ -150,7 +165,13 @@ function parseValue(setting: ConfigurationSetting): unknown {
   }
 }
 
-function assign(target: Record<string, unknown>, path: readonly string[], value: unknown, key: string, claimed: Set<string>): void {
+function assign(
+  target: Record<string, unknown>,
+  path: readonly string[],
+  value: unknown,
+  key: string,
+  claimed: Set<string>,
+): void {
   const full = path.join(':');
   for (let i = 1; i <= path.length; i++) {
     const prefix = path.slice(0, i).join(':');

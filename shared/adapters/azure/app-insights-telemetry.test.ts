@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/clock.js';
 import { createUsageRecord } from '../../core/usage/usage-record.js';
-import { createAppInsightsTelemetry, type AppInsightsClientLike, type AppInsightsTelemetry } from './app-insights-telemetry.js';
+import {
+  createAppInsightsTelemetry,
+  type AppInsightsClientLike,
+  type AppInsightsTelemetry,
+} from './app-insights-telemetry.js';
 import { recordUsageTelemetry } from '../../core/usage/usage-telemetry.js';
 import { CaptureIngestionServer, type Envelope } from './test-support/capture-ingestion-server.js';
 
@@ -15,7 +19,13 @@ describe('AppInsightsTelemetry → loopback HTTPS ingestion endpoint', () => {
     // Why: the exporter uses Node's https with default CA validation and offers no agent option in the
     // shim; accepting the self-signed loopback certificate is scoped to this test file's worker process.
     process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
-    telemetry = createAppInsightsTelemetry({}, { connectionString: `InstrumentationKey=00000000-0000-0000-0000-0000000000aa;IngestionEndpoint=https://127.0.0.1:${port}/`, disableOfflineStorage: true });
+    telemetry = createAppInsightsTelemetry(
+      {},
+      {
+        connectionString: `InstrumentationKey=00000000-0000-0000-0000-0000000000aa;IngestionEndpoint=https://127.0.0.1:${port}/`,
+        disableOfflineStorage: true,
+      },
+    );
   });
 
   afterAll(async () => {
@@ -30,41 +40,105 @@ describe('AppInsightsTelemetry → loopback HTTPS ingestion endpoint', () => {
   it('delivers the per-request usage event, token and latency metrics, a dependency and an exception', async () => {
     const record = createUsageRecord(
       {
-        requestId: 'req-42', httpStatus: 200, outcome: 'complete', caller: { userId: 'alice', tier: 'gold' }, route: 'chat', api: 'openai-chat',
-        modelRequested: 'gpt-4o', backend: { name: 'aoai-east', group: 'ptu' },
-        tokens: { promptTokens: 100, completionTokens: 30, totalTokens: 130, cachedInputTokens: 0, cacheCreationTokens: 0, reasoningTokens: 0, servedModel: 'gpt-4o-2024-08-06', source: 'reported', promptSource: 'reported', completionSource: 'reported' },
+        requestId: 'req-42',
+        httpStatus: 200,
+        outcome: 'complete',
+        caller: { userId: 'alice', tier: 'gold' },
+        route: 'chat',
+        api: 'openai-chat',
+        modelRequested: 'gpt-4o',
+        backend: { name: 'aoai-east', group: 'ptu' },
+        tokens: {
+          promptTokens: 100,
+          completionTokens: 30,
+          totalTokens: 130,
+          cachedInputTokens: 0,
+          cacheCreationTokens: 0,
+          reasoningTokens: 0,
+          servedModel: 'gpt-4o-2024-08-06',
+          source: 'reported',
+          promptSource: 'reported',
+          completionSource: 'reported',
+        },
         timings: { queueWaitMs: 3, ttfbMs: 80, totalMs: 400, overheadMs: 2 },
       },
       new FakeClock(Date.UTC(2026, 10, 1)),
     );
     recordUsageTelemetry(telemetry, record);
-    telemetry.dependency({ requestId: 'req-42', target: 'aoai-east', name: 'POST /openai/deployments/gpt-4o/chat/completions', durationMs: 120, status: 429, success: false, startedAtMs: Date.UTC(2026, 10, 1) });
+    telemetry.dependency({
+      requestId: 'req-42',
+      target: 'aoai-east',
+      name: 'POST /openai/deployments/gpt-4o/chat/completions',
+      durationMs: 120,
+      status: 429,
+      success: false,
+      startedAtMs: Date.UTC(2026, 10, 1),
+    });
     telemetry.exception(new Error('stream relay failed'), { requestId: 'req-42' });
     await telemetry.flush();
-    await ingestion.until((all) => ['EventData', 'MetricData', 'RemoteDependencyData', 'ExceptionData'].every((t) => all.some((e) => e.data.baseType === t)));
+    await ingestion.until((all) =>
+      ['EventData', 'MetricData', 'RemoteDependencyData', 'ExceptionData'].every((t) =>
+        all.some((e) => e.data.baseType === t),
+      ),
+    );
 
     const [event] = byType('EventData');
     expect(event?.iKey).toBe('00000000-0000-0000-0000-0000000000aa');
     expect(event?.data.baseData).toMatchObject({
       name: 'gateway.request',
-      properties: { requestId: 'req-42', userId: 'alice', tier: 'gold', route: 'chat', modelServed: 'gpt-4o-2024-08-06', backend: 'aoai-east', backendGroup: 'ptu', httpStatus: '200', outcome: 'complete', stream: 'false' },
+      properties: {
+        requestId: 'req-42',
+        userId: 'alice',
+        tier: 'gold',
+        route: 'chat',
+        modelServed: 'gpt-4o-2024-08-06',
+        backend: 'aoai-east',
+        backendGroup: 'ptu',
+        httpStatus: '200',
+        outcome: 'complete',
+        stream: 'false',
+      },
       measurements: { promptTokens: 100, completionTokens: 30, totalTokens: 130, totalMs: 400, ttfbMs: 80 },
     });
-    const metrics = byType('MetricData').flatMap((e) => (e.data.baseData.metrics ?? []).map((m) => ({ ...m, properties: e.data.baseData.properties })));
-    expect(metrics.find((m) => m.name === 'gateway.tokens.total')).toMatchObject({ value: 130, count: 1, properties: { tier: 'gold', model: 'gpt-4o-2024-08-06', backend: 'aoai-east', group: 'ptu', outcome: 'complete' } });
+    const metrics = byType('MetricData').flatMap((e) =>
+      (e.data.baseData.metrics ?? []).map((m) => ({ ...m, properties: e.data.baseData.properties })),
+    );
+    expect(metrics.find((m) => m.name === 'gateway.tokens.total')).toMatchObject({
+      value: 130,
+      count: 1,
+      properties: { tier: 'gold', model: 'gpt-4o-2024-08-06', backend: 'aoai-east', group: 'ptu', outcome: 'complete' },
+    });
     expect(metrics.find((m) => m.name === 'gateway.latency.ttfb_ms')).toMatchObject({ value: 80 });
-    expect(byType('RemoteDependencyData')[0]?.data.baseData).toMatchObject({ name: 'POST /openai/deployments/gpt-4o/chat/completions', target: 'aoai-east', resultCode: '429', success: false, type: 'Http', properties: { requestId: 'req-42', backend: 'aoai-east' } });
-    expect(byType('ExceptionData')[0]?.data.baseData).toMatchObject({ exceptions: [expect.objectContaining({ message: 'stream relay failed', typeName: 'Error' })], properties: { requestId: 'req-42' } });
+    expect(byType('RemoteDependencyData')[0]?.data.baseData).toMatchObject({
+      name: 'POST /openai/deployments/gpt-4o/chat/completions',
+      target: 'aoai-east',
+      resultCode: '429',
+      success: false,
+      type: 'Http',
+      properties: { requestId: 'req-42', backend: 'aoai-east' },
+    });
+    expect(byType('ExceptionData')[0]?.data.baseData).toMatchObject({
+      exceptions: [expect.objectContaining({ message: 'stream relay failed', typeName: 'Error' })],
+      properties: { requestId: 'req-42' },
+    });
     expect(telemetry.dropped).toBe(0);
   });
 });
 
 describe('AppInsightsTelemetry never fails a request', () => {
   const throwing: AppInsightsClientLike = {
-    trackEvent: () => { throw new Error('sdk broke'); },
-    trackMetric: () => { throw new Error('sdk broke'); },
-    trackDependency: () => { throw new Error('sdk broke'); },
-    trackException: () => { throw new Error('sdk broke'); },
+    trackEvent: () => {
+      throw new Error('sdk broke');
+    },
+    trackMetric: () => {
+      throw new Error('sdk broke');
+    },
+    trackDependency: () => {
+      throw new Error('sdk broke');
+    },
+    trackException: () => {
+      throw new Error('sdk broke');
+    },
     flush: () => Promise.reject(new Error('export failed')),
     shutdown: () => Promise.resolve(),
   };
@@ -74,7 +148,15 @@ describe('AppInsightsTelemetry never fails a request', () => {
     expect(() => {
       telemetry.event('e', { a: 1 });
       telemetry.metric('m', 1);
-      telemetry.dependency({ requestId: 'r', target: 't', name: 'n', durationMs: 1, status: undefined, success: false, startedAtMs: 0 });
+      telemetry.dependency({
+        requestId: 'r',
+        target: 't',
+        name: 'n',
+        durationMs: 1,
+        status: undefined,
+        success: false,
+        startedAtMs: 0,
+      });
       telemetry.exception('not an error');
     }).not.toThrow();
     expect(telemetry.dropped).toBe(4);
@@ -91,7 +173,11 @@ describe('AppInsightsTelemetry never fails a request', () => {
 
   it('drops and counts items after shutdown', async () => {
     const calls: string[] = [];
-    const client: AppInsightsClientLike = { ...throwing, trackEvent: (t) => void calls.push(t.name), flush: async () => undefined };
+    const client: AppInsightsClientLike = {
+      ...throwing,
+      trackEvent: (t) => void calls.push(t.name),
+      flush: async () => undefined,
+    };
     const telemetry = createAppInsightsTelemetry({ client }, {});
     telemetry.event('before', {});
     await telemetry.shutdown();

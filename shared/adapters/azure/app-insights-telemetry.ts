@@ -3,11 +3,22 @@ import type { Telemetry, TelemetryDependency } from '../../ports/telemetry.js';
 
 /** The calls of the `applicationinsights` v3 `TelemetryClient` the adapter makes (a seam for tests). */
 export interface AppInsightsClientLike {
-  trackEvent(telemetry: { name: string; properties?: Record<string, string>; measurements?: Record<string, number> }): void;
+  trackEvent(telemetry: {
+    name: string;
+    properties?: Record<string, string>;
+    measurements?: Record<string, number>;
+  }): void;
   trackMetric(telemetry: { name: string; value: number; properties?: Record<string, string> }): void;
   trackDependency(telemetry: {
-    name: string; data: string; target: string; duration: number; resultCode: string | number; success: boolean;
-    dependencyTypeName: string; time: Date; properties?: Record<string, string>;
+    name: string;
+    data: string;
+    target: string;
+    duration: number;
+    resultCode: string | number;
+    success: boolean;
+    dependencyTypeName: string;
+    time: Date;
+    properties?: Record<string, string>;
   }): void;
   trackException(telemetry: { exception: Error; properties?: Record<string, string> }): void;
   flush(): Promise<void>;
@@ -59,7 +70,10 @@ export interface AppInsightsTelemetry extends Telemetry {
  * const telemetry = createAppInsightsTelemetry({}, { connectionString: process.env.APPLICATIONINSIGHTS_CONNECTION_STRING });
  * telemetry.event('gateway.request', { route: 'chat', status: 200 }, { totalTokens: 130 });
  */
-export function createAppInsightsTelemetry(deps: AppInsightsTelemetryDeps, options: AppInsightsTelemetryOptions): AppInsightsTelemetry {
+export function createAppInsightsTelemetry(
+  deps: AppInsightsTelemetryDeps,
+  options: AppInsightsTelemetryOptions,
+): AppInsightsTelemetry {
   const client = deps.client ?? buildClient(options);
   const flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
   let dropped = 0;
@@ -103,10 +117,18 @@ export function createAppInsightsTelemetry(deps: AppInsightsTelemetryDeps, optio
       return failedFlushes;
     },
     event(name, properties, measurements) {
-      guard(() => client.trackEvent({ name, properties: stringProperties(properties), ...(measurements === undefined ? {} : { measurements: { ...measurements } }) }));
+      guard(() =>
+        client.trackEvent({
+          name,
+          properties: stringProperties(properties),
+          ...(measurements === undefined ? {} : { measurements: { ...measurements } }),
+        }),
+      );
     },
     metric(name, value, properties) {
-      guard(() => client.trackMetric({ name, value, ...(properties === undefined ? {} : { properties: { ...properties } }) }));
+      guard(() =>
+        client.trackMetric({ name, value, ...(properties === undefined ? {} : { properties: { ...properties } }) }),
+      );
     },
     dependency(attempt: TelemetryDependency) {
       const verb = /^([A-Z]+) +(.*)$/.exec(attempt.name);
@@ -123,12 +145,22 @@ export function createAppInsightsTelemetry(deps: AppInsightsTelemetryDeps, optio
           dependencyTypeName: 'HTTP',
           time: new Date(attempt.startedAtMs),
           // `http.method` makes the exporter map the span as an Http dependency (type, resultCode, target).
-          properties: { ...attempt.properties, 'http.method': method, requestId: attempt.requestId, backend: attempt.target },
+          properties: {
+            ...attempt.properties,
+            'http.method': method,
+            requestId: attempt.requestId,
+            backend: attempt.target,
+          },
         }),
       );
     },
     exception(error, properties) {
-      guard(() => client.trackException({ exception: error instanceof Error ? error : new Error(String(error)), ...(properties === undefined ? {} : { properties: { ...properties } }) }));
+      guard(() =>
+        client.trackException({
+          exception: error instanceof Error ? error : new Error(String(error)),
+          ...(properties === undefined ? {} : { properties: { ...properties } }),
+        }),
+      );
     },
     flush: flushBounded,
     async shutdown() {
@@ -145,16 +177,22 @@ export function createAppInsightsTelemetry(deps: AppInsightsTelemetryDeps, optio
 }
 
 function buildClient(options: AppInsightsTelemetryOptions): AppInsightsClientLike {
-  if (options.connectionString === undefined || options.connectionString === '') throw new Error('AppInsightsTelemetry needs a connection string (APPLICATIONINSIGHTS_CONNECTION_STRING).');
+  if (options.connectionString === undefined || options.connectionString === '')
+    throw new Error('AppInsightsTelemetry needs a connection string (APPLICATIONINSIGHTS_CONNECTION_STRING).');
   const client = new TelemetryClient(options.connectionString, { useGlobalProviders: false });
   client.config.azureMonitorOpenTelemetryOptions = {
-    azureMonitorExporterOptions: { connectionString: options.connectionString, disableOfflineStorage: options.disableOfflineStorage ?? false },
+    azureMonitorExporterOptions: {
+      connectionString: options.connectionString,
+      disableOfflineStorage: options.disableOfflineStorage ?? false,
+    },
     enableLiveMetrics: false,
   };
   return client as unknown as AppInsightsClientLike;
 }
 
-function stringProperties(properties: Readonly<Record<string, string | number | boolean | undefined>>): Record<string, string> {
+function stringProperties(
+  properties: Readonly<Record<string, string | number | boolean | undefined>>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(properties)) if (value !== undefined) out[key] = String(value);
   return out;

@@ -64,9 +64,13 @@ export interface AzureClients {
  * @example
  * readConnectionSettings(process.env, 'AzureWebJobsStorage'); // { name, accountName: 'gwstore', credential: 'managedidentity', clientId: '…' }
  */
-export function readConnectionSettings(env: Readonly<Record<string, string | undefined>>, name: string): AzureConnectionSettings {
+export function readConnectionSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): AzureConnectionSettings {
   const get = (suffix: string): string | undefined => {
-    const value = env[suffix === '' ? name : `${name}__${suffix}`] ?? (suffix === '' ? undefined : env[`${name}:${suffix}`]);
+    const value =
+      env[suffix === '' ? name : `${name}__${suffix}`] ?? (suffix === '' ? undefined : env[`${name}:${suffix}`]);
     return value === undefined || value === '' ? undefined : value;
   };
   const pick: Record<string, string | undefined> = {
@@ -107,16 +111,23 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
     let credential = credentials.get(key);
     if (credential === undefined) {
       credential =
-        s.clientId !== undefined ? new ManagedIdentityCredential({ clientId: s.clientId })
-        : s.credential?.toLowerCase() === 'managedidentity' ? new ManagedIdentityCredential()
-        : new DefaultAzureCredential();
+        s.clientId !== undefined
+          ? new ManagedIdentityCredential({ clientId: s.clientId })
+          : s.credential?.toLowerCase() === 'managedidentity'
+            ? new ManagedIdentityCredential()
+            : new DefaultAzureCredential();
       credentials.set(key, credential);
     }
     return credential;
   };
   const missing = (s: AzureConnectionSettings, needs: string): Error =>
-    new Error(`Azure connection "${s.name}" is not configured: set ${s.name}__${needs} (identity-based) or ${s.name} (connection string, local development only).`);
-  const insecure = (connectionString: string): boolean => /(^|;)\s*(DefaultEndpointsProtocol=http|UseDevelopmentStorage=true|[A-Za-z]+Endpoint=http:)/i.test(connectionString);
+    new Error(
+      `Azure connection "${s.name}" is not configured: set ${s.name}__${needs} (identity-based) or ${s.name} (connection string, local development only).`,
+    );
+  const insecure = (connectionString: string): boolean =>
+    /(^|;)\s*(DefaultEndpointsProtocol=http|UseDevelopmentStorage=true|[A-Za-z]+Endpoint=http:)/i.test(
+      connectionString,
+    );
 
   let blob: BlobServiceClient | undefined;
   let bus: ServiceBusClient | undefined;
@@ -124,15 +135,23 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
 
   return {
     tableClient(tableName) {
-      if (storage.connectionString !== undefined) return TableClient.fromConnectionString(storage.connectionString, tableName, { allowInsecureConnection: insecure(storage.connectionString) });
-      const uri = storage.tableServiceUri ?? (storage.accountName === undefined ? undefined : `https://${storage.accountName}.table.core.windows.net`);
+      if (storage.connectionString !== undefined)
+        return TableClient.fromConnectionString(storage.connectionString, tableName, {
+          allowInsecureConnection: insecure(storage.connectionString),
+        });
+      const uri =
+        storage.tableServiceUri ??
+        (storage.accountName === undefined ? undefined : `https://${storage.accountName}.table.core.windows.net`);
       if (uri === undefined) throw missing(storage, 'accountName');
       return new TableClient(uri, tableName, credentialFor(storage));
     },
     blobServiceClient() {
       if (blob !== undefined) return blob;
-      if (storage.connectionString !== undefined) return (blob = BlobServiceClient.fromConnectionString(storage.connectionString));
-      const uri = storage.blobServiceUri ?? (storage.accountName === undefined ? undefined : `https://${storage.accountName}.blob.core.windows.net`);
+      if (storage.connectionString !== undefined)
+        return (blob = BlobServiceClient.fromConnectionString(storage.connectionString));
+      const uri =
+        storage.blobServiceUri ??
+        (storage.accountName === undefined ? undefined : `https://${storage.accountName}.blob.core.windows.net`);
       if (uri === undefined) throw missing(storage, 'accountName');
       return (blob = new BlobServiceClient(uri, credentialFor(storage)));
     },
@@ -144,13 +163,18 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
     },
     appConfigurationClient() {
       if (config !== undefined) return config;
-      if (appConfig.connectionString !== undefined) return (config = new AppConfigurationClient(appConfig.connectionString, { allowInsecureConnection: /Endpoint=http:/i.test(appConfig.connectionString) }));
+      if (appConfig.connectionString !== undefined)
+        return (config = new AppConfigurationClient(appConfig.connectionString, {
+          allowInsecureConnection: /Endpoint=http:/i.test(appConfig.connectionString),
+        }));
       if (appConfig.endpoint === undefined) throw missing(appConfig, 'endpoint');
       return (config = new AppConfigurationClient(appConfig.endpoint, credentialFor(appConfig)));
     },
     describe() {
       const mode = (s: AzureConnectionSettings): string =>
-        s.connectionString !== undefined ? 'connection string' : `identity (${s.clientId === undefined ? (s.credential ?? 'default credential') : `user-assigned ${s.clientId}`})`;
+        s.connectionString !== undefined
+          ? 'connection string'
+          : `identity (${s.clientId === undefined ? (s.credential ?? 'default credential') : `user-assigned ${s.clientId}`})`;
       return { [storage.name]: mode(storage), [serviceBus.name]: mode(serviceBus), [appConfig.name]: mode(appConfig) };
     },
   };

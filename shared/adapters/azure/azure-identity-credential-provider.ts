@@ -1,4 +1,9 @@
-import { DefaultAzureCredential, ManagedIdentityCredential, type AccessToken, type TokenCredential } from '@azure/identity';
+import {
+  DefaultAzureCredential,
+  ManagedIdentityCredential,
+  type AccessToken,
+  type TokenCredential,
+} from '@azure/identity';
 import type { BackendConfig } from '../../config/schema.js';
 import type { CredentialProvider } from '../../ports/credential-provider.js';
 import { createStaticCredentialProvider } from '../memory/static-credential-provider.js';
@@ -42,15 +47,26 @@ interface CacheEntry {
  * const credentials = createAzureIdentityCredentialProvider({ env: process.env });
  * const headers = await credentials.headersFor(backend); // { authorization: 'Bearer eyJ…' }
  */
-export function createAzureIdentityCredentialProvider(deps: AzureIdentityCredentialProviderDeps, options: AzureIdentityCredentialProviderOptions = {}): CredentialProvider {
+export function createAzureIdentityCredentialProvider(
+  deps: AzureIdentityCredentialProviderDeps,
+  options: AzureIdentityCredentialProviderOptions = {},
+): CredentialProvider {
   const fallback = createStaticCredentialProvider(deps.env);
   const now = deps.now ?? (() => Date.now());
   const refreshBeforeMs = options.refreshBeforeExpiryMs ?? 5 * 60_000;
-  const credentialFor = deps.credentialFor ?? ((clientId) => (clientId === undefined ? new DefaultAzureCredential() : new ManagedIdentityCredential({ clientId })));
+  const credentialFor =
+    deps.credentialFor ??
+    ((clientId) =>
+      clientId === undefined ? new DefaultAzureCredential() : new ManagedIdentityCredential({ clientId }));
   const credentials = new Map<string, TokenCredential>();
   const cache = new Map<string, CacheEntry>();
 
-  const fetchToken = (entry: CacheEntry, clientId: string | undefined, scope: string, signal?: AbortSignal): Promise<AccessToken> => {
+  const fetchToken = (
+    entry: CacheEntry,
+    clientId: string | undefined,
+    scope: string,
+    signal?: AbortSignal,
+  ): Promise<AccessToken> => {
     entry.inflight ??= (async () => {
       try {
         const key = clientId ?? '';
@@ -88,7 +104,10 @@ export function createAzureIdentityCredentialProvider(deps: AzureIdentityCredent
         const token = await fetchToken(entry, auth.clientId, scope, signal);
         return { authorization: `Bearer ${token.token}` };
       } catch (error) {
-        throw new Error(`backend "${backend.id}": could not get a managed-identity token for ${scope}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new Error(
+          `backend "${backend.id}": could not get a managed-identity token for ${scope}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
       }
     },
   };

@@ -5,7 +5,11 @@ import { describePayloadStoreContract } from '../../ports/payload-store.contract
 import { createBlobPayloadStore } from './blob-payload-store.js';
 import { requireAzurite } from './test-support/azurite.js';
 
-function containers(connectionString: () => string): { next(): string; service(): BlobServiceClient; dispose(): Promise<void> } {
+function containers(connectionString: () => string): {
+  next(): string;
+  service(): BlobServiceClient;
+  dispose(): Promise<void>;
+} {
   const names: string[] = [];
   let client: BlobServiceClient | undefined;
   const service = (): BlobServiceClient => (client ??= BlobServiceClient.fromConnectionString(connectionString()));
@@ -26,16 +30,32 @@ const azurite = containers(() => requireAzurite().connectionString);
 afterAll(() => azurite.dispose());
 
 // Small blocks so that the 5 MiB contract body is staged as many blocks, as a long answer would be.
-describePayloadStoreContract('BlobPayloadStore (Azurite)', () => createBlobPayloadStore({ service: azurite.service() }, { container: azurite.next(), blockBytes: 256 * 1024 }));
+describePayloadStoreContract('BlobPayloadStore (Azurite)', () =>
+  createBlobPayloadStore({ service: azurite.service() }, { container: azurite.next(), blockBytes: 256 * 1024 }),
+);
 
 describe('BlobPayloadStore layout (Azurite)', () => {
   it('writes under {prefix}{key} with content type and meta, and rejects keys outside the format', async () => {
     const container = azurite.next();
     const store = createBlobPayloadStore({ service: azurite.service() }, { container });
-    await store.put('u-1/job-1/response', (async function* () { yield new TextEncoder().encode('{}'); })(), { contentType: 'application/json', attributes: { status: '200' } });
-    const props = await azurite.service().getContainerClient(container).getBlobClient('v1/u-1/job-1/response').getProperties();
+    await store.put(
+      'u-1/job-1/response',
+      (async function* () {
+        yield new TextEncoder().encode('{}');
+      })(),
+      { contentType: 'application/json', attributes: { status: '200' } },
+    );
+    const props = await azurite
+      .service()
+      .getContainerClient(container)
+      .getBlobClient('v1/u-1/job-1/response')
+      .getProperties();
     expect(props.contentType).toBe('application/json');
-    expect(JSON.parse(decodeURIComponent(props.metadata?.gwmeta ?? ''))).toEqual({ v: 1, contentType: 'application/json', attributes: { status: '200' } });
+    expect(JSON.parse(decodeURIComponent(props.metadata?.gwmeta ?? ''))).toEqual({
+      v: 1,
+      contentType: 'application/json',
+      attributes: { status: '200' },
+    });
     await expect(store.put('../escape', (async function* () {})(), {})).rejects.toThrow('Invalid payload key');
   });
 });
@@ -43,5 +63,7 @@ describe('BlobPayloadStore layout (Azurite)', () => {
 describe.skipIf(!process.env.GATEWAY_TEST_STORAGE_CONNECTION)('BlobPayloadStore (live Azure Storage)', () => {
   const live = containers(() => process.env.GATEWAY_TEST_STORAGE_CONNECTION ?? '');
   afterAll(() => live.dispose());
-  describePayloadStoreContract('BlobPayloadStore (live)', () => createBlobPayloadStore({ service: live.service() }, { container: live.next() }));
+  describePayloadStoreContract('BlobPayloadStore (live)', () =>
+    createBlobPayloadStore({ service: live.service() }, { container: live.next() }),
+  );
 });

@@ -41,14 +41,20 @@ const KEY_PATTERN = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
  * const payloads = createBlobPayloadStore({ service: clients.blobServiceClient() }, { container: 'gateway-payloads' });
  * await payloads.put('u-abc/job1/response', body, { contentType: 'application/json' });
  */
-export function createBlobPayloadStore(deps: BlobPayloadStoreDeps, options: BlobPayloadStoreOptions = {}): PayloadStore {
+export function createBlobPayloadStore(
+  deps: BlobPayloadStoreDeps,
+  options: BlobPayloadStoreOptions = {},
+): PayloadStore {
   const container: ContainerClient = deps.service.getContainerClient(options.container ?? 'gateway-payloads');
   const prefix = options.prefix ?? 'v1/';
   const blockBytes = options.blockBytes ?? 4 * 1024 * 1024;
   const maxConcurrency = options.maxConcurrency ?? 4;
   const ensureContainer = createOnce(() => container.createIfNotExists(), options.createContainer !== false);
   const blob = (key: string) => {
-    if (key.length > 512 || !KEY_PATTERN.test(key) || key.split('/').some((s) => s === '.' || s === '..')) throw new Error(`Invalid payload key "${key.slice(0, 80)}": use /-separated segments of [A-Za-z0-9._~-] (not . or ..), at most 512 characters.`);
+    if (key.length > 512 || !KEY_PATTERN.test(key) || key.split('/').some((s) => s === '.' || s === '..'))
+      throw new Error(
+        `Invalid payload key "${key.slice(0, 80)}": use /-separated segments of [A-Za-z0-9._~-] (not . or ..), at most 512 characters.`,
+      );
     return container.getBlockBlobClient(`${prefix}${key}`);
   };
 
@@ -122,14 +128,26 @@ async function* emptyBody(): AsyncGenerator<Uint8Array> {
 
 /** `gwmeta` = URI-encoded JSON `{ v: 1, contentType?, attributes? }` (metadata values must be ASCII). */
 function encodeMeta(meta: PayloadMeta): string {
-  return encodeURIComponent(JSON.stringify({ v: 1, ...(meta.contentType === undefined ? {} : { contentType: meta.contentType }), ...(meta.attributes === undefined ? {} : { attributes: meta.attributes }) }));
+  return encodeURIComponent(
+    JSON.stringify({
+      v: 1,
+      ...(meta.contentType === undefined ? {} : { contentType: meta.contentType }),
+      ...(meta.attributes === undefined ? {} : { attributes: meta.attributes }),
+    }),
+  );
 }
 
 function decodeMeta(value: string | undefined): PayloadMeta {
   if (value === undefined) return {};
   try {
-    const parsed = JSON.parse(decodeURIComponent(value)) as { contentType?: string; attributes?: Record<string, string> };
-    return { ...(parsed.contentType === undefined ? {} : { contentType: parsed.contentType }), ...(parsed.attributes === undefined ? {} : { attributes: parsed.attributes }) };
+    const parsed = JSON.parse(decodeURIComponent(value)) as {
+      contentType?: string;
+      attributes?: Record<string, string>;
+    };
+    return {
+      ...(parsed.contentType === undefined ? {} : { contentType: parsed.contentType }),
+      ...(parsed.attributes === undefined ? {} : { attributes: parsed.attributes }),
+    };
   } catch {
     return {};
   }

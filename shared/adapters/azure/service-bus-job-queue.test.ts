@@ -8,8 +8,20 @@ import { FakeServiceBusQueue } from './test-support/fake-service-bus-queue.js';
 
 function harness(maxDeliveries: number) {
   const clock = new FakeClock();
-  const fake = new FakeServiceBusQueue({ now: () => clock.now(), lockDurationMs: 30_000, maxDeliveryCount: maxDeliveries });
-  const queue = createServiceBusJobQueue({ sender: fake.sender, receiver: fake.receiver, openDeadLetterReceiver: fake.openDeadLetterReceiver, now: () => clock.now() }, { maxDeliveries, receiveWaitMs: 0 });
+  const fake = new FakeServiceBusQueue({
+    now: () => clock.now(),
+    lockDurationMs: 30_000,
+    maxDeliveryCount: maxDeliveries,
+  });
+  const queue = createServiceBusJobQueue(
+    {
+      sender: fake.sender,
+      receiver: fake.receiver,
+      openDeadLetterReceiver: fake.openDeadLetterReceiver,
+      now: () => clock.now(),
+    },
+    { maxDeliveries, receiveWaitMs: 0 },
+  );
   return { queue, fake, clock, now: () => clock.now(), advanceMs: async (ms: number) => clock.advance(ms) };
 }
 
@@ -26,10 +38,24 @@ describe('ServiceBusJobQueue message mapping', () => {
   it('sends the versioned JSON body with correlation and schema properties', async () => {
     const sent: unknown[] = [];
     const { fake } = harness(5);
-    const queue = createServiceBusJobQueue({ sender: { sendMessages: async (m) => void sent.push(m) }, receiver: fake.receiver, openDeadLetterReceiver: fake.openDeadLetterReceiver }, { maxDeliveries: 5 });
+    const queue = createServiceBusJobQueue(
+      {
+        sender: { sendMessages: async (m) => void sent.push(m) },
+        receiver: fake.receiver,
+        openDeadLetterReceiver: fake.openDeadLetterReceiver,
+      },
+      { maxDeliveries: 5 },
+    );
     await queue.send({ v: 1, jobId: 'j1', requestId: 'r1', enqueuedAtMs: 1 }, { deliverAtMs: 5_000 });
     expect(sent).toEqual([
-      { body: { v: 1, jobId: 'j1', requestId: 'r1', enqueuedAtMs: 1 }, contentType: 'application/json', messageId: 'j1', correlationId: 'r1', applicationProperties: { gwSchema: 1 }, scheduledEnqueueTimeUtc: new Date(5_000) },
+      {
+        body: { v: 1, jobId: 'j1', requestId: 'r1', enqueuedAtMs: 1 },
+        contentType: 'application/json',
+        messageId: 'j1',
+        correlationId: 'r1',
+        applicationProperties: { gwSchema: 1 },
+        scheduledEnqueueTimeUtc: new Date(5_000),
+      },
     ]);
   });
 
@@ -44,7 +70,9 @@ describe('ServiceBusJobQueue message mapping', () => {
     await queue.abandon(second!.lockToken, { retryAfterMs: 1_000 });
     await advanceMs(1_000);
     expect(await queue.receive(1, 30_000)).toEqual([]);
-    expect(await queue.peekDeadLetters(5)).toEqual([expect.objectContaining({ message: expect.objectContaining({ jobId: 'j' }), reason: 'MaxDeliveryCountExceeded' })]);
+    expect(await queue.peekDeadLetters(5)).toEqual([
+      expect.objectContaining({ message: expect.objectContaining({ jobId: 'j' }), reason: 'MaxDeliveryCountExceeded' }),
+    ]);
   });
 
   it('dead-letters a message it cannot read instead of handing it to a worker', async () => {

@@ -1,4 +1,9 @@
-import { isServiceBusError, type ServiceBusClient, type ServiceBusMessage, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import {
+  isServiceBusError,
+  type ServiceBusClient,
+  type ServiceBusMessage,
+  type ServiceBusReceivedMessage,
+} from '@azure/service-bus';
 import type { DeadLetteredJobMessage, JobMessage, JobQueue, ReceivedJobMessage } from '../../ports/job-queue.js';
 
 /** The part of `ServiceBusSender` the queue uses. */
@@ -8,10 +13,16 @@ export interface JobQueueSender {
 
 /** The part of a peek-lock `ServiceBusReceiver` the queue uses. */
 export interface JobQueueReceiver {
-  receiveMessages(maxMessageCount: number, options?: { maxWaitTimeInMs?: number }): Promise<ServiceBusReceivedMessage[]>;
+  receiveMessages(
+    maxMessageCount: number,
+    options?: { maxWaitTimeInMs?: number },
+  ): Promise<ServiceBusReceivedMessage[]>;
   completeMessage(message: ServiceBusReceivedMessage): Promise<void>;
   abandonMessage(message: ServiceBusReceivedMessage): Promise<void>;
-  deadLetterMessage(message: ServiceBusReceivedMessage, options?: { deadLetterReason?: string; deadLetterErrorDescription?: string }): Promise<void>;
+  deadLetterMessage(
+    message: ServiceBusReceivedMessage,
+    options?: { deadLetterReason?: string; deadLetterErrorDescription?: string },
+  ): Promise<void>;
   renewMessageLock(message: ServiceBusReceivedMessage): Promise<Date>;
 }
 
@@ -104,7 +115,9 @@ export function createServiceBusJobQueue(deps: ServiceBusJobQueueDeps, options: 
         messageId: message.jobId,
         ...(message.requestId === undefined ? {} : { correlationId: message.requestId }),
         applicationProperties: { [SCHEMA_PROPERTY]: message.v },
-        ...(sendOptions?.deliverAtMs === undefined ? {} : { scheduledEnqueueTimeUtc: new Date(sendOptions.deliverAtMs) }),
+        ...(sendOptions?.deliverAtMs === undefined
+          ? {}
+          : { scheduledEnqueueTimeUtc: new Date(sendOptions.deliverAtMs) }),
       });
     },
 
@@ -119,11 +132,18 @@ export function createServiceBusJobQueue(deps: ServiceBusJobQueueDeps, options: 
         const deliveryCount = (message.deliveryCount ?? 1) + priorDeliveries;
         const body = parseJobMessage(message.body);
         if (body === undefined) {
-          await deps.receiver.deadLetterMessage(message, { deadLetterReason: 'JOB_MESSAGE_UNREADABLE', deadLetterErrorDescription: 'Not a version-1 job message.' }).catch(() => undefined);
+          await deps.receiver
+            .deadLetterMessage(message, {
+              deadLetterReason: 'JOB_MESSAGE_UNREADABLE',
+              deadLetterErrorDescription: 'Not a version-1 job message.',
+            })
+            .catch(() => undefined);
           continue;
         }
         if (deliveryCount > options.maxDeliveries) {
-          await deps.receiver.deadLetterMessage(message, { deadLetterReason: 'MaxDeliveryCountExceeded' }).catch(() => undefined);
+          await deps.receiver
+            .deadLetterMessage(message, { deadLetterReason: 'MaxDeliveryCountExceeded' })
+            .catch(() => undefined);
           continue;
         }
         const lockedUntilMs = message.lockedUntilUtc?.getTime() ?? now();
@@ -155,7 +175,9 @@ export function createServiceBusJobQueue(deps: ServiceBusJobQueueDeps, options: 
     },
 
     deadLetter(lockToken, reason) {
-      return settle(lockToken, (h) => deps.receiver.deadLetterMessage(h.message, { deadLetterReason: reason, deadLetterErrorDescription: reason }));
+      return settle(lockToken, (h) =>
+        deps.receiver.deadLetterMessage(h.message, { deadLetterReason: reason, deadLetterErrorDescription: reason }),
+      );
     },
 
     async renewLock(lockToken) {
@@ -182,7 +204,11 @@ export function createServiceBusJobQueue(deps: ServiceBusJobQueueDeps, options: 
           const body = parseJobMessage(m.body);
           if (body === undefined) continue;
           const prior = Number(m.applicationProperties?.[PRIOR_DELIVERIES_PROPERTY] ?? 0) || 0;
-          out.push({ message: body, deliveryCount: (m.deliveryCount ?? 0) + prior, reason: m.deadLetterReason ?? 'unknown' });
+          out.push({
+            message: body,
+            deliveryCount: (m.deliveryCount ?? 0) + prior,
+            reason: m.deadLetterReason ?? 'unknown',
+          });
         }
         return out;
       } finally {
@@ -199,19 +225,27 @@ export function createServiceBusJobQueue(deps: ServiceBusJobQueueDeps, options: 
  * @example
  * const queue = createServiceBusJobQueueFromClient(client, 'gateway-jobs', { maxDeliveries: 5 });
  */
-export function createServiceBusJobQueueFromClient(client: ServiceBusClient, queueName: string, options: ServiceBusJobQueueOptions): JobQueue {
+export function createServiceBusJobQueueFromClient(
+  client: ServiceBusClient,
+  queueName: string,
+  options: ServiceBusJobQueueOptions,
+): JobQueue {
   return createServiceBusJobQueue(
     {
       sender: client.createSender(queueName),
       receiver: client.createReceiver(queueName, { receiveMode: 'peekLock' }),
-      openDeadLetterReceiver: () => client.createReceiver(queueName, { subQueueType: 'deadLetter', receiveMode: 'peekLock' }),
+      openDeadLetterReceiver: () =>
+        client.createReceiver(queueName, { subQueueType: 'deadLetter', receiveMode: 'peekLock' }),
     },
     options,
   );
 }
 
 function isLockLost(error: unknown): boolean {
-  return isServiceBusError(error) && (error.code === 'MessageLockLost' || error.code === 'MessageNotFound' || error.code === 'SessionLockLost');
+  return (
+    isServiceBusError(error) &&
+    (error.code === 'MessageLockLost' || error.code === 'MessageNotFound' || error.code === 'SessionLockLost')
+  );
 }
 
 /** Reads a queue message body; undefined for anything that is not a version-1 {@link JobMessage}. */

@@ -23,7 +23,10 @@ interface AffinityEntity extends TableEntity {
  * @example
  * const affinity = createTableAffinityStore({ client: clients.tableClient('GatewayAffinity'), now: Date.now });
  */
-export function createTableAffinityStore(deps: { readonly client: TableClient; readonly now: () => number }, options: { readonly createTable?: boolean } = {}): AffinityStore {
+export function createTableAffinityStore(
+  deps: { readonly client: TableClient; readonly now: () => number },
+  options: { readonly createTable?: boolean } = {},
+): AffinityStore {
   const { client } = deps;
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
   const keys = (stateId: string): { partitionKey: string; rowKey: string } => {
@@ -44,7 +47,10 @@ export function createTableAffinityStore(deps: { readonly client: TableClient; r
     },
     async set(stateId, backendId, ttlMs) {
       await ensureTable();
-      await client.upsertEntity<AffinityEntity>({ ...keys(stateId), schemaVersion: 1, backendId, expiresAtMs: deps.now() + ttlMs }, 'Replace');
+      await client.upsertEntity<AffinityEntity>(
+        { ...keys(stateId), schemaVersion: 1, backendId, expiresAtMs: deps.now() + ttlMs },
+        'Replace',
+      );
     },
   };
 }

@@ -49,7 +49,10 @@ interface HealthEntity extends TableEntity {
  * const store = createTableBackendHealthStore({ client: clients.tableClient('GatewayBackendHealth') });
  * await store.update('aoai-east', (current) => current?.breaker.state === 'open' ? undefined : opened(now));
  */
-export function createTableBackendHealthStore(deps: TableBackendHealthStoreDeps, options: TableBackendHealthStoreOptions = {}): BackendHealthStore {
+export function createTableBackendHealthStore(
+  deps: TableBackendHealthStoreDeps,
+  options: TableBackendHealthStoreOptions = {},
+): BackendHealthStore {
   const { client } = deps;
   const maxAttempts = options.maxUpdateAttempts ?? 100;
   const backoff = options.backoff ?? ((attempt: number) => contentionBackoff(attempt));

@@ -37,7 +37,19 @@ interface JobEntity extends TableEntity {
   readonly updatedAtMs: number;
 }
 
-const PATCHABLE = ['status', 'startedAtMs', 'finishedAtMs', 'expiresAtMs', 'runningUntilMs', 'attempts', 'lastError', 'usage', 'response', 'cancelRequestedAtMs', 'updatedAtMs'] as const;
+const PATCHABLE = [
+  'status',
+  'startedAtMs',
+  'finishedAtMs',
+  'expiresAtMs',
+  'runningUntilMs',
+  'attempts',
+  'lastError',
+  'usage',
+  'response',
+  'cancelRequestedAtMs',
+  'updatedAtMs',
+] as const;
 
 /**
  * Creates the Azure Table {@link JobStore}: one entity per job (its own partition, so jobs never
@@ -85,12 +97,20 @@ export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobSt
       return (await readOne(id))?.job;
     },
 
-    async transition(id: string, from: readonly JobStatus[], patch: JobPatch, transitionOptions?: { readonly ifVersion?: number }): Promise<JobTransitionResult> {
+    async transition(
+      id: string,
+      from: readonly JobStatus[],
+      patch: JobPatch,
+      transitionOptions?: { readonly ifVersion?: number },
+    ): Promise<JobTransitionResult> {
       await ensureTable();
       for (let attempt = 0; attempt < maxAttempts; attempt++) {
         const current = await readOne(id);
         if (current === undefined) return { applied: false, job: undefined };
-        if (!from.includes(current.job.status) || (transitionOptions?.ifVersion !== undefined && current.job.version !== transitionOptions.ifVersion)) {
+        if (
+          !from.includes(current.job.status) ||
+          (transitionOptions?.ifVersion !== undefined && current.job.version !== transitionOptions.ifVersion)
+        ) {
           return { applied: false, job: current.job };
         }
         const next = applyPatch(current.job, patch);
@@ -110,7 +130,11 @@ export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobSt
       await ensureTable();
       if (limit <= 0) return [];
       const found: JobRecord[] = [];
-      const pages = client.listEntities<JobEntity>({ queryOptions: { filter: odata`RowKey eq ${JOB_ROW_KEY} and expiresAt le ${timeKey(nowMs)}` } }).byPage({ maxPageSize: Math.min(1_000, Math.max(limit, 10)) });
+      const pages = client
+        .listEntities<JobEntity>({
+          queryOptions: { filter: odata`RowKey eq ${JOB_ROW_KEY} and expiresAt le ${timeKey(nowMs)}` },
+        })
+        .byPage({ maxPageSize: Math.min(1_000, Math.max(limit, 10)) });
       for await (const page of pages) {
         for (const entity of page) {
           const job = fromEntity(entity);

@@ -11,8 +11,12 @@
  * encodeTableKey('pool/a#1'); // → 'pool%2Fa%231'
  */
 export function encodeTableKey(value: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what Table keys forbid
-  return value.replace(/[/\\#?%\u0000-\u001f\u007f-\u009f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  // Control characters are exactly what Table keys forbid.
+  return value.replace(
+    // eslint-disable-next-line no-control-regex
+    /[/\\#?%\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 /** The inverse of {@link encodeTableKey}. */

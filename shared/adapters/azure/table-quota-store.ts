@@ -46,7 +46,10 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
   const backoff = options.backoff ?? ((attempt: number) => contentionBackoff(attempt));
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
-  const readCounter = async (key: string, windowStartMs: number): Promise<{ used: number; etag: string } | undefined> => {
+  const readCounter = async (
+    key: string,
+    windowStartMs: number,
+  ): Promise<{ used: number; etag: string } | undefined> => {
     try {
       const entity = await client.getEntity<QuotaEntity>(encodeTableKey(key), timeKey(windowStartMs));
       return { used: Number(entity.used), etag: entity.etag };
@@ -57,14 +60,25 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
   };
 
   /** Read-modify-write with the ETag; `decide` answers the new counter, or undefined to write nothing. */
-  const change = async <R>(key: string, windowStartMs: number, decide: (used: number) => { next: number | undefined; result: R }): Promise<R> => {
+  const change = async <R>(
+    key: string,
+    windowStartMs: number,
+    decide: (used: number) => { next: number | undefined; result: R },
+  ): Promise<R> => {
     await ensureTable();
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (attempt > 0) await backoff(attempt);
       const current = await readCounter(key, windowStartMs);
       const { next, result } = decide(current?.used ?? 0);
       if (next === undefined) return result;
-      const entity: QuotaEntity = { partitionKey: encodeTableKey(key), rowKey: timeKey(windowStartMs), schemaVersion: 1, quotaKey: key, windowStartMs, used: next };
+      const entity: QuotaEntity = {
+        partitionKey: encodeTableKey(key),
+        rowKey: timeKey(windowStartMs),
+        schemaVersion: 1,
+        quotaKey: key,
+        windowStartMs,
+        used: next,
+      };
       try {
         if (current === undefined) await client.createEntity(entity);
         else await client.updateEntity(entity, 'Replace', { etag: current.etag });
@@ -80,7 +94,9 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
   return {
     reserve(key, windowStartMs, amount, limit): Promise<QuotaReserveResult> {
       return change<QuotaReserveResult>(key, windowStartMs, (used) =>
-        used === 0 || used + amount <= limit ? { next: used + amount, result: { granted: true, used: used + amount } } : { next: undefined, result: { granted: false, used } },
+        used === 0 || used + amount <= limit
+          ? { next: used + amount, result: { granted: true, used: used + amount } }
+          : { next: undefined, result: { granted: false, used } },
       );
     },
     adjust(key, windowStartMs, delta) {

@@ -70,7 +70,10 @@ type UsageEntity = TableEntity<Record<string, string | number | boolean>>;
  * void ledger.append(record);
  * for await (const r of ledger.query({ fromMs, toMs, userId: 'alice' })) total += r.tokens.totalTokens;
  */
-export function createTableUsageLedger(deps: TableUsageLedgerDeps, options: TableUsageLedgerOptions = {}): TableUsageLedger {
+export function createTableUsageLedger(
+  deps: TableUsageLedgerDeps,
+  options: TableUsageLedgerOptions = {},
+): TableUsageLedger {
   const { client } = deps;
   const parallel = Math.max(1, options.maxParallelBatches ?? 8);
   const maxPerDay = options.maxPerDayQueries ?? 62;
@@ -142,7 +145,10 @@ export function createTableUsageLedger(deps: TableUsageLedgerDeps, options: Tabl
       const firstDay = dayKey(fromMs);
       const lastDay = dayKey(toMs - 1);
       const rowRange = odata`RowKey ge ${timeKey(fromMs)} and RowKey lt ${timeKey(toMs)}`;
-      const inRange = (r: UsageRecord): boolean => r.timestampMs >= query.fromMs && r.timestampMs < query.toMs && (query.userId === undefined || r.caller.userId === query.userId);
+      const inRange = (r: UsageRecord): boolean =>
+        r.timestampMs >= query.fromMs &&
+        r.timestampMs < query.toMs &&
+        (query.userId === undefined || r.caller.userId === query.userId);
       const days = dayCount(fromMs, toMs - 1);
       if (query.userId !== undefined && days <= maxPerDay) {
         // One caller's days: one point-partition range query per day.
@@ -154,7 +160,8 @@ export function createTableUsageLedger(deps: TableUsageLedgerDeps, options: Tabl
       }
       // Everyone (or a caller over a long range): one contiguous partition range, filtered by row key.
       let filter = `${odata`PartitionKey ge ${`${firstDay}|`} and PartitionKey lt ${`${lastDay}}`}`} and ${rowRange}`;
-      if (query.userId !== undefined && query.userId.length <= FLAT_COLUMN_CHARS) filter += ` and ${odata`userId eq ${query.userId}`}`;
+      if (query.userId !== undefined && query.userId.length <= FLAT_COLUMN_CHARS)
+        filter += ` and ${odata`userId eq ${query.userId}`}`;
       for await (const r of read(filter)) if (inRange(r)) yield r;
     },
     flush,
@@ -188,14 +195,19 @@ function partitionKey(day: string, userId: string | null): string {
 function toEntity(record: UsageRecord): UsageEntity {
   const json = JSON.stringify(record);
   const parts = Math.max(1, Math.ceil(json.length / PART_CHARS));
-  if (parts > MAX_PARTS) throw new Error(`Usage record ${record.requestId} is too large for a Table entity (${json.length} characters).`);
+  if (parts > MAX_PARTS)
+    throw new Error(`Usage record ${record.requestId} is too large for a Table entity (${json.length} characters).`);
   const entity: UsageEntity = {
-    partitionKey: partitionKey(dayKey(Math.min(MAX_KEY_TIME_MS, Math.max(0, record.timestampMs))), record.caller.userId),
+    partitionKey: partitionKey(
+      dayKey(Math.min(MAX_KEY_TIME_MS, Math.max(0, record.timestampMs))),
+      record.caller.userId,
+    ),
     rowKey: `${timeKey(record.timestampMs)}|${encodeTableKey(record.requestId)}`,
     schemaVersion: record.schemaVersion,
     recordParts: parts,
   };
-  for (let i = 0; i < parts; i++) entity[i === 0 ? 'record' : `record${i}`] = json.slice(i * PART_CHARS, (i + 1) * PART_CHARS);
+  for (let i = 0; i < parts; i++)
+    entity[i === 0 ? 'record' : `record${i}`] = json.slice(i * PART_CHARS, (i + 1) * PART_CHARS);
   const flat: Record<string, string | number | boolean | null | undefined> = {
     requestId: record.requestId,
     timestampMs: record.timestampMs,
@@ -225,7 +237,8 @@ function toEntity(record: UsageRecord): UsageEntity {
   // (the full value is in `record`).
   for (const [name, value] of Object.entries(flat)) {
     if (value === null || value === undefined) continue;
-    entity[name] = typeof value === 'string' && value.length > FLAT_COLUMN_CHARS ? value.slice(0, FLAT_COLUMN_CHARS) : value;
+    entity[name] =
+      typeof value === 'string' && value.length > FLAT_COLUMN_CHARS ? value.slice(0, FLAT_COLUMN_CHARS) : value;
   }
   return entity;
 }
@@ -255,7 +268,12 @@ function toTransactions(entities: readonly UsageEntity[]): UsageEntity[][] {
     const size = JSON.stringify(entity).length;
     let last = groups[groups.length - 1];
     // A retried record appears once per transaction: an entity group may not touch a row twice.
-    if (last === undefined || last.length >= MAX_BATCH_ENTITIES || (sizes.get(last) ?? 0) + size > MAX_BATCH_CHARS || last.some((e) => e.rowKey === entity.rowKey)) {
+    if (
+      last === undefined ||
+      last.length >= MAX_BATCH_ENTITIES ||
+      (sizes.get(last) ?? 0) + size > MAX_BATCH_CHARS ||
+      last.some((e) => e.rowKey === entity.rowKey)
+    ) {
       last = [];
       groups.push(last);
     }

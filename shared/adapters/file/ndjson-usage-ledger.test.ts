@@ -45,7 +45,10 @@ describe('NdjsonUsageLedger', () => {
     const dir = await mkdtemp(join(tmpdir(), 'usage-ledger-'));
     try {
       const path = join(dir, 'u.ndjson');
-      await writeFile(path, `${JSON.stringify(rec('ok'))}\n{"schemaVersion":99}\n${JSON.stringify(rec('torn')).slice(0, 40)}`);
+      await writeFile(
+        path,
+        `${JSON.stringify(rec('ok'))}\n{"schemaVersion":99}\n${JSON.stringify(rec('torn')).slice(0, 40)}`,
+      );
       const ledger = createNdjsonUsageLedger({ path, flushIntervalMs: 0 });
       const ids: string[] = [];
       for await (const r of ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER })) ids.push(r.requestId);
@@ -61,7 +64,12 @@ describe('NdjsonUsageLedger', () => {
     const dir = await mkdtemp(join(tmpdir(), 'usage-ledger-'));
     try {
       const path = join(dir, 'u.ndjson');
-      const ledger = createNdjsonUsageLedger({ path, flushIntervalMs: 0, flushEveryRecords: 5, maxBufferedRecords: 10 });
+      const ledger = createNdjsonUsageLedger({
+        path,
+        flushIntervalMs: 0,
+        flushEveryRecords: 5,
+        maxBufferedRecords: 10,
+      });
       let peak = 0;
       await Promise.all(
         Array.from({ length: 200 }, async (_, i) => {

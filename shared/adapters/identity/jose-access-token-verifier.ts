@@ -66,19 +66,44 @@ export function createJoseAccessTokenVerifier(options: JoseAccessTokenVerifierOp
  * v1 (`https://sts.windows.net/<tenant>/`) and v2 (`https://login.microsoftonline.com/<tenant>/v2.0`)
  * issuers, unless given explicitly.
  */
-export function entraVerifierOptions(entra: GovernanceConfig['identity']['entra'], extra: Partial<JoseAccessTokenVerifierOptions> = {}): JoseAccessTokenVerifierOptions {
+export function entraVerifierOptions(
+  entra: GovernanceConfig['identity']['entra'],
+  extra: Partial<JoseAccessTokenVerifierOptions> = {},
+): JoseAccessTokenVerifierOptions {
   const tenant = entra.tenantId;
-  const jwksUri = entra.jwksUri ?? (tenant === undefined ? undefined : `https://login.microsoftonline.com/${tenant}/discovery/v2.0/keys`);
-  const issuers = entra.issuers ?? (tenant === undefined ? undefined : [`https://login.microsoftonline.com/${tenant}/v2.0`, `https://sts.windows.net/${tenant}/`]);
+  const jwksUri =
+    entra.jwksUri ??
+    (tenant === undefined ? undefined : `https://login.microsoftonline.com/${tenant}/discovery/v2.0/keys`);
+  const issuers =
+    entra.issuers ??
+    (tenant === undefined
+      ? undefined
+      : [`https://login.microsoftonline.com/${tenant}/v2.0`, `https://sts.windows.net/${tenant}/`]);
   if (jwksUri === undefined || issuers === undefined || entra.audience === undefined) {
     throw new Error('governance.identity.entra needs an audience and a tenantId (or jwksUri and issuers).');
   }
-  return { jwksUri, issuers, audience: entra.audience, algorithms: entra.algorithms, clockToleranceSec: entra.clockToleranceSec, ...extra };
+  return {
+    jwksUri,
+    issuers,
+    audience: entra.audience,
+    algorithms: entra.algorithms,
+    clockToleranceSec: entra.clockToleranceSec,
+    ...extra,
+  };
 }
 
 function mapError(error: unknown): GatewayError {
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || !(error instanceof errors.JOSEError) || error.code === 'ERR_JOSE_GENERIC') {
-    return new GatewayError('GW_ERR_SERVICE_NOT_READY', { message: 'The identity provider signing keys could not be fetched.', retryAfterMs: 5_000, cause: error });
+  if (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    !(error instanceof errors.JOSEError) ||
+    error.code === 'ERR_JOSE_GENERIC'
+  ) {
+    return new GatewayError('GW_ERR_SERVICE_NOT_READY', {
+      message: 'The identity provider signing keys could not be fetched.',
+      retryAfterMs: 5_000,
+      cause: error,
+    });
   }
   const reason =
     error instanceof errors.JWTExpired
@@ -92,5 +117,8 @@ function mapError(error: unknown): GatewayError {
             : error instanceof errors.JOSEAlgNotAllowed
               ? 'the signing algorithm is not allowed'
               : 'the token is malformed';
-  return new GatewayError('GW_ERR_AUTH_INVALID_TOKEN', { message: `The access token is not valid: ${reason}.`, cause: error });
+  return new GatewayError('GW_ERR_AUTH_INVALID_TOKEN', {
+    message: `The access token is not valid: ${reason}.`,
+    cause: error,
+  });
 }

@@ -31,7 +31,12 @@ export function createLogTelemetry(options: LogTelemetryOptions = {}): Telemetry
     event: (name, properties, measurements) => emit('event', { name, properties, measurements }),
     metric: (name, value, properties) => emit('metric', { name, value, properties }),
     dependency: (d: TelemetryDependency) => emit('dependency', { ...d }),
-    exception: (error, properties) => emit('exception', { message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined, properties }),
+    exception: (error, properties) =>
+      emit('exception', {
+        message: error instanceof Error ? error.message : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+        properties,
+      }),
     flush: async () => undefined,
     wants: (kind) => kinds.has(kind),
   };

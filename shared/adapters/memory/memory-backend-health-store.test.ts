@@ -3,7 +3,10 @@ import { describeBackendHealthStoreContract } from '../../ports/backend-health-s
 import { MemoryBackendHealthStore } from './memory-backend-health-store.js';
 
 describeBackendHealthStoreContract('MemoryBackendHealthStore', () => new MemoryBackendHealthStore());
-describeBackendHealthStoreContract('MemoryBackendHealthStore (simulated contention)', () => new MemoryBackendHealthStore({ simulateContention: true }));
+describeBackendHealthStoreContract(
+  'MemoryBackendHealthStore (simulated contention)',
+  () => new MemoryBackendHealthStore({ simulateContention: true }),
+);
 
 describe('MemoryBackendHealthStore', () => {
   it('re-applies mutate when it loses a race, so mutate sees the winner’s record', async () => {
@@ -24,7 +27,10 @@ describe('MemoryBackendHealthStore', () => {
   it('gives up after the configured number of lost races', async () => {
     const store = new MemoryBackendHealthStore({ simulateContention: true, maxUpdateAttempts: 1 });
     await store.update('a', () => ({ breaker: { state: 'closed', consecutiveOpens: 0 }, version: 0, updatedAtMs: 0 }));
-    const bump = (c: Parameters<Parameters<MemoryBackendHealthStore['update']>[1]>[0]) => ({ ...c!, updatedAtMs: c!.updatedAtMs + 1 });
+    const bump = (c: Parameters<Parameters<MemoryBackendHealthStore['update']>[1]>[0]) => ({
+      ...c!,
+      updatedAtMs: c!.updatedAtMs + 1,
+    });
     const results = await Promise.allSettled([store.update('a', bump), store.update('a', bump)]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
   });

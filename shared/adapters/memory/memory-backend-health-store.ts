@@ -40,7 +40,10 @@ export class MemoryBackendHealthStore implements BackendHealthStore {
     return Promise.resolve(out);
   }
 
-  async update(backendId: string, mutate: (current: BackendHealth | undefined) => BackendHealth | undefined): Promise<BackendHealth | undefined> {
+  async update(
+    backendId: string,
+    mutate: (current: BackendHealth | undefined) => BackendHealth | undefined,
+  ): Promise<BackendHealth | undefined> {
     for (let attempt = 0; attempt < this.maxUpdateAttempts; attempt++) {
       const current = this.records.get(backendId);
       const next = mutate(current === undefined ? undefined : structuredClone(current));

@@ -5,7 +5,11 @@ import { MemoryJobQueue } from './memory-job-queue.js';
 
 describeJobQueueContract('MemoryJobQueue', ({ maxDeliveries }) => {
   const clock = new FakeClock();
-  return { queue: new MemoryJobQueue({ clock, maxDeliveries }), now: () => clock.now(), advanceMs: async (ms) => clock.advance(ms) };
+  return {
+    queue: new MemoryJobQueue({ clock, maxDeliveries }),
+    now: () => clock.now(),
+    advanceMs: async (ms) => clock.advance(ms),
+  };
 });
 
 describe('MemoryJobQueue', () => {

@@ -44,7 +44,13 @@ export class MemoryJobQueue implements JobQueue {
 
   async send(message: JobMessage, options: { readonly deliverAtMs?: number } = {}): Promise<void> {
     if (this.entries.length >= this.maxMessages) throw new Error(`Job queue holds ${this.maxMessages} messages.`);
-    this.entries.push({ seq: this.seq++, message: structuredClone(message), deliveryCount: 0, visibleAtMs: options.deliverAtMs ?? this.clock.now(), lockToken: undefined });
+    this.entries.push({
+      seq: this.seq++,
+      message: structuredClone(message),
+      deliveryCount: 0,
+      visibleAtMs: options.deliverAtMs ?? this.clock.now(),
+      lockToken: undefined,
+    });
   }
 
   async receive(maxMessages: number, visibilityTimeoutMs: number): Promise<ReceivedJobMessage[]> {
@@ -55,13 +61,22 @@ export class MemoryJobQueue implements JobQueue {
       if (entry.visibleAtMs > now) continue;
       if (entry.deliveryCount >= this.maxDeliveries) {
         this.remove(entry);
-        this.deadLetters.push({ message: structuredClone(entry.message), deliveryCount: entry.deliveryCount, reason: 'MaxDeliveryCountExceeded' });
+        this.deadLetters.push({
+          message: structuredClone(entry.message),
+          deliveryCount: entry.deliveryCount,
+          reason: 'MaxDeliveryCountExceeded',
+        });
         continue;
       }
       entry.deliveryCount += 1;
       entry.lockToken = randomUUID();
       entry.visibleAtMs = now + visibilityTimeoutMs;
-      out.push({ message: structuredClone(entry.message), deliveryCount: entry.deliveryCount, lockToken: entry.lockToken, lockedUntilMs: entry.visibleAtMs });
+      out.push({
+        message: structuredClone(entry.message),
+        deliveryCount: entry.deliveryCount,
+        lockToken: entry.lockToken,
+        lockedUntilMs: entry.visibleAtMs,
+      });
     }
     return out;
   }

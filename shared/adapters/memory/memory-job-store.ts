@@ -24,13 +24,20 @@ export class MemoryJobStore implements JobStore {
     return job === undefined ? undefined : structuredClone(job);
   }
 
-  async transition(id: string, from: readonly JobStatus[], patch: JobPatch, options: { readonly ifVersion?: number } = {}): Promise<JobTransitionResult> {
+  async transition(
+    id: string,
+    from: readonly JobStatus[],
+    patch: JobPatch,
+    options: { readonly ifVersion?: number } = {},
+  ): Promise<JobTransitionResult> {
     const current = this.jobs.get(id);
     if (current === undefined) return { applied: false, job: undefined };
     if (!from.includes(current.status) || (options.ifVersion !== undefined && options.ifVersion !== current.version)) {
       return { applied: false, job: structuredClone(current) };
     }
-    const defined = Object.fromEntries(Object.entries(structuredClone(patch)).filter(([key, value]) => value !== undefined && key !== 'version'));
+    const defined = Object.fromEntries(
+      Object.entries(structuredClone(patch)).filter(([key, value]) => value !== undefined && key !== 'version'),
+    );
     const next: JobRecord = { ...current, ...defined, version: current.version + 1 };
     this.jobs.set(id, next);
     return { applied: true, job: structuredClone(next) };

@@ -28,7 +28,12 @@ export class MemoryPayloadStore implements PayloadStore {
     this.maxBodyBytes = options.maxBodyBytes ?? 256 * 1024 * 1024;
   }
 
-  async put(key: string, body: AsyncIterable<Uint8Array>, meta: PayloadMeta, options: { readonly signal?: AbortSignal } = {}): Promise<{ readonly bytes: number }> {
+  async put(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    meta: PayloadMeta,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<{ readonly bytes: number }> {
     const chunks: Uint8Array[] = [];
     let bytes = 0;
     options.signal?.throwIfAborted();

@@ -29,7 +29,9 @@ export function createStaticCredentialProvider(env: Readonly<Record<string, stri
           headers = { authorization: `Bearer ${resolveSecret(auth.token, env, backend.id)}` };
           break;
         case 'managed-identity':
-          throw new Error(`backend "${backend.id}" uses managed-identity auth, which needs the Azure credential provider`);
+          throw new Error(
+            `backend "${backend.id}" uses managed-identity auth, which needs the Azure credential provider`,
+          );
       }
       cache.set(auth, headers);
       return headers;
@@ -37,9 +39,14 @@ export function createStaticCredentialProvider(env: Readonly<Record<string, stri
   };
 }
 
-function resolveSecret(ref: { value?: string | undefined; env?: string | undefined }, env: Readonly<Record<string, string | undefined>>, backendId: string): string {
+function resolveSecret(
+  ref: { value?: string | undefined; env?: string | undefined },
+  env: Readonly<Record<string, string | undefined>>,
+  backendId: string,
+): string {
   if (ref.value !== undefined) return ref.value;
   const value = ref.env === undefined ? undefined : env[ref.env];
-  if (value === undefined || value === '') throw new Error(`backend "${backendId}": environment variable ${ref.env ?? '(none)'} is not set`);
+  if (value === undefined || value === '')
+    throw new Error(`backend "${backendId}": environment variable ${ref.env ?? '(none)'} is not set`);
   return value;
 }

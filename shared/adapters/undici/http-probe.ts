@@ -17,16 +17,25 @@ export interface BackendProbeTarget extends ProbeTarget {
  * @example
  * const prober = new HealthProber({ probe: createHttpProbe(credentials), timers: globalThis, clock, sink: tracker }, targets);
  */
-export function createHttpProbe(credentials: CredentialProvider): ProbeFunction<BackendProbeTarget> & { close(): Promise<void> } {
+export function createHttpProbe(
+  credentials: CredentialProvider,
+): ProbeFunction<BackendProbeTarget> & { close(): Promise<void> } {
   const dispatcher = new Agent({ connections: 1, keepAliveTimeout: 60_000 });
-  const probe = async (target: BackendProbeTarget, signal: AbortSignal): Promise<{ status: number; latencyMs: number }> => {
+  const probe = async (
+    target: BackendProbeTarget,
+    signal: AbortSignal,
+  ): Promise<{ status: number; latencyMs: number }> => {
     const started = performance.now();
     const url = new URL(target.backend.url.replace(/\/+$/, '') + target.probe.path);
     const auth = target.backend.auth.type === 'passthrough' ? {} : await credentials.headersFor(target.backend, signal);
     const body = target.backend.probe?.body;
     const response = await request(url, {
       method: target.probe.method,
-      headers: { ...target.backend.headers, ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...target.backend.headers,
+        ...auth,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body,
       signal,
       dispatcher,

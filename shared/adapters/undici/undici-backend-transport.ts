@@ -1,6 +1,12 @@
 import { Pool, errors } from 'undici';
 import type { Dispatcher } from 'undici';
-import { TransportError, type BackendRequest, type BackendResponse, type BackendTransport, type TransportErrorKind } from '../../ports/backend-transport.js';
+import {
+  TransportError,
+  type BackendRequest,
+  type BackendResponse,
+  type BackendTransport,
+  type TransportErrorKind,
+} from '../../ports/backend-transport.js';
 
 /** Options for {@link createUndiciBackendTransport}. */
 export interface UndiciTransportOptions {
@@ -91,9 +97,16 @@ function toTransportError(error: unknown): TransportError {
   if (error instanceof errors.HeadersTimeoutError) kind = 'ttfb-timeout';
   else if (error instanceof errors.BodyTimeoutError) kind = 'idle-timeout';
   else if (error instanceof errors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') kind = 'connect-timeout';
-  else if (error instanceof errors.RequestAbortedError || err.name === 'AbortError' || code === 'ABORT_ERR') kind = 'aborted';
+  else if (error instanceof errors.RequestAbortedError || err.name === 'AbortError' || code === 'ABORT_ERR')
+    kind = 'aborted';
   else if (code === 'ECONNREFUSED') kind = 'connect-refused';
   else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') kind = 'dns';
-  else if (error instanceof errors.SocketError || code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') kind = 'reset';
+  else if (
+    error instanceof errors.SocketError ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    code === 'UND_ERR_SOCKET'
+  )
+    kind = 'reset';
   return new TransportError(kind, err.message ?? String(error), { cause: error });
 }

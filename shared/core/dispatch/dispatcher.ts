@@ -1,6 +1,10 @@
 import type { BackendConfig, PoolConfig, RouteConfig, TimeoutsConfig } from '../../config/schema.js';
 import type { ResilienceConfig } from '../../config/resilience-schema.js';
-import type { BackendResponse, BackendTransport, TransportErrorKind as BodyErrorKind } from '../../ports/backend-transport.js';
+import type {
+  BackendResponse,
+  BackendTransport,
+  TransportErrorKind as BodyErrorKind,
+} from '../../ports/backend-transport.js';
 import { TransportError } from '../../ports/backend-transport.js';
 import type { CredentialProvider } from '../../ports/credential-provider.js';
 import type { Clock } from '../clock.js';
@@ -8,7 +12,12 @@ import type { ErrorCode } from '../errors/error-registry.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { AttemptBudget } from '../resilience/backoff.js';
 import { selectBackends, type SelectableBackend } from '../resilience/backend-selector.js';
-import { classifyFailure, type AttemptOutcome, type FailureVerdict, type TransportErrorKind } from '../resilience/failure-classifier.js';
+import {
+  classifyFailure,
+  type AttemptOutcome,
+  type FailureVerdict,
+  type TransportErrorKind,
+} from '../resilience/failure-classifier.js';
 import type { HealthTracker } from '../resilience/health-tracker.js';
 import { parseRetryAfterMs } from '../resilience/retry-after.js';
 import type { RequestTarget } from '../routing/request-target.js';
@@ -126,7 +135,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     let list = candidatesByPool.get(pool);
     if (list === undefined) {
       const groups = poolGroups(pool, deps.backends);
-      list = groups.order.flatMap((group, index) => (groups.members.get(group) ?? []).map((m) => ({ id: m.backend.id, group: index, weight: m.weight, backend: m.backend })));
+      list = groups.order.flatMap((group, index) =>
+        (groups.members.get(group) ?? []).map((m) => ({
+          id: m.backend.id,
+          group: index,
+          weight: m.weight,
+          backend: m.backend,
+        })),
+      );
       candidatesByPool.set(pool, list);
     }
     return list;
@@ -135,7 +151,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   return {
     async dispatch(input: DispatchInput): Promise<DispatchResult> {
       const attempts: AttemptRecord[] = [];
-      const budget = new AttemptBudget({ maxAttempts: resilience.retry.maxAttempts, totalBudgetMs: resilience.retry.totalBudgetMs, baseDelayMs: resilience.retry.backoffBaseMs, maxDelayMs: resilience.retry.backoffMaxMs }, clock.now());
+      const budget = new AttemptBudget(
+        {
+          maxAttempts: resilience.retry.maxAttempts,
+          totalBudgetMs: resilience.retry.totalBudgetMs,
+          baseDelayMs: resilience.retry.backoffBaseMs,
+          maxDelayMs: resilience.retry.backoffMaxMs,
+        },
+        clock.now(),
+      );
       const bodies = new Map<string | undefined, Uint8Array | null>();
       let waitedMs = 0;
       let lastVerdict: FailureVerdict | undefined;
@@ -147,23 +171,46 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           const delay = Math.min(budget.nextDelayMs(deps.random, clock.now()), input.deadlineMs - clock.now());
           if (delay > 0) await abortableDelay(delay, input.signal);
         }
-        const list = input.pinnedBackendId === undefined ? candidates(input.pool) : candidates(input.pool).filter((c) => c.id === input.pinnedBackendId);
+        const list =
+          input.pinnedBackendId === undefined
+            ? candidates(input.pool)
+            : candidates(input.pool).filter((c) => c.id === input.pinnedBackendId);
         const views = new Map(list.map((c) => [c.id, health.snapshot(c.id)]));
         const mode = input.pool.loadBalancing ?? resilience.loadBalancing;
-        const selection = selectBackends({ backends: list, health: views, mode, random: deps.random, roundRobinCounter: deps.roundRobin.get(input.pool.id) ?? 0, nowMs: clock.now() });
+        const selection = selectBackends({
+          backends: list,
+          health: views,
+          mode,
+          random: deps.random,
+          roundRobinCounter: deps.roundRobin.get(input.pool.id) ?? 0,
+          nowMs: clock.now(),
+        });
         deps.roundRobin.set(input.pool.id, selection.nextRoundRobinCounter);
         if (!selection.ok) {
-          const retryAfterMs = selection.retryAtMs === undefined ? undefined : Math.max(0, selection.retryAtMs - clock.now());
+          const retryAfterMs =
+            selection.retryAtMs === undefined ? undefined : Math.max(0, selection.retryAtMs - clock.now());
           // Nobody eligible: wait for the earliest backend, once, if it returns within the TTL and budget.
           // Every backend cooling (429, APIM's S7PREQUEUE): wait for the earliest, while the TTL, the time budget
           // and the attempt budget allow — never a tight loop: each wait lasts until a backend's Retry-After ends.
-          if (selection.reason === 'all-cooling' && capacityWaits < resilience.retry.maxAttempts && retryAfterMs !== undefined && clock.now() + retryAfterMs < input.deadlineMs && budget.remainingMs(clock.now()) > retryAfterMs && retryAfterMs <= resilience.retryAfter.maxMs) {
+          if (
+            selection.reason === 'all-cooling' &&
+            capacityWaits < resilience.retry.maxAttempts &&
+            retryAfterMs !== undefined &&
+            clock.now() + retryAfterMs < input.deadlineMs &&
+            budget.remainingMs(clock.now()) > retryAfterMs &&
+            retryAfterMs <= resilience.retryAfter.maxMs
+          ) {
             capacityWaits++;
             await abortableDelay(Math.max(1, retryAfterMs), input.signal);
             continue;
           }
-          if (selection.reason === 'no-backends') throw exhausted('GW_ERR_BACKEND_NONE_CONFIGURED', attempts, undefined);
-          throw exhausted(selection.reason === 'all-cooling' ? 'GW_ERR_BACKEND_THROTTLED' : 'GW_ERR_BACKEND_ALL_OPEN', attempts, retryAfterMs ?? 1000);
+          if (selection.reason === 'no-backends')
+            throw exhausted('GW_ERR_BACKEND_NONE_CONFIGURED', attempts, undefined);
+          throw exhausted(
+            selection.reason === 'all-cooling' ? 'GW_ERR_BACKEND_THROTTLED' : 'GW_ERR_BACKEND_ALL_OPEN',
+            attempts,
+            retryAfterMs ?? 1000,
+          );
         }
         let attemptedThisPass = false;
         for (const { backend } of selection.plan) {
@@ -180,12 +227,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             if (verdict.action === 'return') {
               health.recordSuccess(backend.id, attempt.durationMs);
               attempts.push(record(backend, attempt, 'served'));
-              return { response: attempt.response!, backend, attempts, backendWaitMs: waitedMs, abort: attempt.abort, release: attempt.release, idleTimeoutMs: attempt.idleTimeoutMs };
+              return {
+                response: attempt.response!,
+                backend,
+                attempts,
+                backendWaitMs: waitedMs,
+                abort: attempt.abort,
+                release: attempt.release,
+                idleTimeoutMs: attempt.idleTimeoutMs,
+              };
             }
             if (verdict.action === 'retry-same' && budget.canAttempt(clock.now())) continue;
             lastVerdict = verdict;
             if (verdict.action === 'failover' || verdict.action === 'retry-same') {
-              health.recordFailure(backend.id, { countsAsBreakerFailure: verdict.countsAsBreakerFailure, coolDownMs: verdict.action === 'failover' ? verdict.coolDownMs : undefined });
+              health.recordFailure(backend.id, {
+                countsAsBreakerFailure: verdict.countsAsBreakerFailure,
+                coolDownMs: verdict.action === 'failover' ? verdict.coolDownMs : undefined,
+              });
               attempts.push(record(backend, attempt, 'failover'));
               break;
             }
@@ -202,12 +260,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         if (!attemptedThisPass && attempts.length === 0) {
           // Every backend was refused by its breaker (a half-open trial in flight): answer as all-open.
           const reopenAt = health.earliestReopenMs(list.map((c) => c.id));
-          throw exhausted('GW_ERR_BACKEND_ALL_OPEN', attempts, reopenAt === undefined ? 1000 : Math.max(1000, reopenAt - clock.now()));
+          throw exhausted(
+            'GW_ERR_BACKEND_ALL_OPEN',
+            attempts,
+            reopenAt === undefined ? 1000 : Math.max(1000, reopenAt - clock.now()),
+          );
         }
       }
-      const code = lastVerdict !== undefined && lastVerdict.action === 'failover' ? lastVerdict.errorCode : 'GW_ERR_BACKEND_EXHAUSTED';
+      const code =
+        lastVerdict !== undefined && lastVerdict.action === 'failover'
+          ? lastVerdict.errorCode
+          : 'GW_ERR_BACKEND_EXHAUSTED';
       const allThrottled = attempts.length > 0 && attempts.every((a) => a.status === 429);
-      throw exhausted(allThrottled ? 'GW_ERR_BACKEND_THROTTLED' : code, attempts, earliestRetryMs(health, candidates(input.pool), clock.now()));
+      throw exhausted(
+        allThrottled ? 'GW_ERR_BACKEND_THROTTLED' : code,
+        attempts,
+        earliestRetryMs(health, candidates(input.pool), clock.now()),
+      );
     },
   };
 
@@ -222,8 +291,19 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     readonly idleTimeoutMs: number;
   }
 
-  async function runAttempt(input: DispatchInput, backend: BackendConfig, bodies: Map<string | undefined, Uint8Array | null>, sameBackendRetries: number): Promise<AttemptResult> {
-    const timeouts = effectiveTimeouts(resilience.deadlines, backend.timeouts, input.route.timeouts, input.attemptTimeoutMs, input.deadlineMs - clock.now());
+  async function runAttempt(
+    input: DispatchInput,
+    backend: BackendConfig,
+    bodies: Map<string | undefined, Uint8Array | null>,
+    sameBackendRetries: number,
+  ): Promise<AttemptResult> {
+    const timeouts = effectiveTimeouts(
+      resilience.deadlines,
+      backend.timeouts,
+      input.route.timeouts,
+      input.attemptTimeoutMs,
+      input.deadlineMs - clock.now(),
+    );
     const parts = urlParts.get(backend.id)!;
     const target = upstreamPath(input.target, backend, parts.basePath, input.model, input.forwardPath);
     const body = bodyFor(input, target.bodyModel, bodies);
@@ -233,7 +313,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     input.signal.addEventListener('abort', onCallerAbort, { once: true });
     const totalTimer = setTimeout(() => controller.abort(TOTAL_TIMEOUT), timeouts.totalMs);
     // Our own first-byte timer: undici's timers are coarse (about half a second), a short deadline must hold.
-    let firstByteTimer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => controller.abort(FIRST_BYTE_TIMEOUT), timeouts.firstByteMs);
+    let firstByteTimer: ReturnType<typeof setTimeout> | undefined = setTimeout(
+      () => controller.abort(FIRST_BYTE_TIMEOUT),
+      timeouts.firstByteMs,
+    );
     const firstByteSeen = (): void => {
       if (firstByteTimer !== undefined) clearTimeout(firstByteTimer);
       firstByteTimer = undefined;
@@ -245,10 +328,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     };
     const abort = (reason?: unknown): void => controller.abort(reason);
     const started = clock.monotonicMs();
-    const classify = (outcome: AttemptOutcome): FailureVerdict => classifyFailure({ ...outcome, gatewayCredentials, sameBackendRetries }, classifierOptions);
+    const classify = (outcome: AttemptOutcome): FailureVerdict =>
+      classifyFailure({ ...outcome, gatewayCredentials, sameBackendRetries }, classifierOptions);
     let response: BackendResponse;
     try {
-      const auth = backend.auth.type === 'passthrough' ? input.callerCredentials : await credentials.headersFor(backend, controller.signal);
+      const auth =
+        backend.auth.type === 'passthrough'
+          ? input.callerCredentials
+          : await credentials.headersFor(backend, controller.signal);
       response = await transport.send({
         backendId: backend.id,
         origin: parts.origin,
@@ -264,11 +351,24 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     } catch (error) {
       release();
       const errorKind = attemptErrorKind(error, input.signal, controller.signal);
-      const phase = errorKind === 'connect-refused' || errorKind === 'connect-timeout' || errorKind === 'dns' ? 'connect' : 'sent';
-      return { verdict: classify({ phase, errorKind, gatewayCredentials }), response: undefined, status: undefined, errorKind, durationMs: clock.monotonicMs() - started, abort, release, idleTimeoutMs: timeouts.idleMs };
+      const phase =
+        errorKind === 'connect-refused' || errorKind === 'connect-timeout' || errorKind === 'dns' ? 'connect' : 'sent';
+      return {
+        verdict: classify({ phase, errorKind, gatewayCredentials }),
+        response: undefined,
+        status: undefined,
+        errorKind,
+        durationMs: clock.monotonicMs() - started,
+        abort,
+        release,
+        idleTimeoutMs: timeouts.idleMs,
+      };
     }
     const durationMs = clock.monotonicMs() - started;
-    const retryAfterMs = response.status >= 400 ? parseRetryAfterMs(toHeaders(response.headers), clock.now(), { maxMs: resilience.retryAfter.maxMs }) : undefined;
+    const retryAfterMs =
+      response.status >= 400
+        ? parseRetryAfterMs(toHeaders(response.headers), clock.now(), { maxMs: resilience.retryAfter.maxMs })
+        : undefined;
     let served = response;
     let bodyErrorCode: string | undefined;
     if (response.status >= 400) {
@@ -276,7 +376,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       served = peeked.response;
       bodyErrorCode = peeked.errorCode ?? headerString(response.headers['x-ms-error-code']);
     }
-    const verdict = classify({ phase: 'headers', status: response.status, gatewayCredentials, bodyErrorCode, retryAfterMs });
+    const verdict = classify({
+      phase: 'headers',
+      status: response.status,
+      gatewayCredentials,
+      bodyErrorCode,
+      retryAfterMs,
+    });
     if (verdict.action === 'return') {
       if (response.status < 300 && isEventStream(response.headers['content-type'])) {
         // A stream's first byte is its first event, not its headers: a backend that sends headers and then
@@ -288,30 +394,83 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         } catch (error) {
           release();
           const errorKind = attemptErrorKind(error, input.signal, controller.signal, response.errorKind(error));
-          return { verdict: classify({ phase: 'headers', errorKind, gatewayCredentials }), response: undefined, status: response.status, errorKind, durationMs: clock.monotonicMs() - started, abort, release, idleTimeoutMs: timeouts.idleMs };
+          return {
+            verdict: classify({ phase: 'headers', errorKind, gatewayCredentials }),
+            response: undefined,
+            status: response.status,
+            errorKind,
+            durationMs: clock.monotonicMs() - started,
+            abort,
+            release,
+            idleTimeoutMs: timeouts.idleMs,
+          };
         }
         firstByteSeen();
         if (first.done === true) {
           // A stream that ends before its first byte sent nothing to the caller yet: fail over.
           release();
-          return { verdict: classify({ phase: 'headers', errorKind: 'reset', gatewayCredentials }), response: undefined, status: response.status, errorKind: 'reset', durationMs: clock.monotonicMs() - started, abort, release, idleTimeoutMs: timeouts.idleMs };
+          return {
+            verdict: classify({ phase: 'headers', errorKind: 'reset', gatewayCredentials }),
+            response: undefined,
+            status: response.status,
+            errorKind: 'reset',
+            durationMs: clock.monotonicMs() - started,
+            abort,
+            release,
+            idleTimeoutMs: timeouts.idleMs,
+          };
         }
         served = { ...served, body: prepend(first, iterator) };
-        return { verdict, response: served, status: response.status, errorKind: undefined, durationMs: clock.monotonicMs() - started, abort, release, idleTimeoutMs: timeouts.idleMs };
+        return {
+          verdict,
+          response: served,
+          status: response.status,
+          errorKind: undefined,
+          durationMs: clock.monotonicMs() - started,
+          abort,
+          release,
+          idleTimeoutMs: timeouts.idleMs,
+        };
       }
       firstByteSeen();
-      return { verdict, response: served, status: response.status, errorKind: undefined, durationMs, abort, release, idleTimeoutMs: timeouts.idleMs };
+      return {
+        verdict,
+        response: served,
+        status: response.status,
+        errorKind: undefined,
+        durationMs,
+        abort,
+        release,
+        idleTimeoutMs: timeouts.idleMs,
+      };
     }
     release();
     await served.dump();
-    return { verdict, response: undefined, status: response.status, errorKind: undefined, durationMs, abort, release, idleTimeoutMs: timeouts.idleMs };
+    return {
+      verdict,
+      response: undefined,
+      status: response.status,
+      errorKind: undefined,
+      durationMs,
+      abort,
+      release,
+      idleTimeoutMs: timeouts.idleMs,
+    };
   }
 }
 
 const TOTAL_TIMEOUT = new TransportError('total-timeout', 'the attempt reached its total deadline');
-const FIRST_BYTE_TIMEOUT = new TransportError('ttfb-timeout', 'the backend sent nothing before the first-byte deadline');
+const FIRST_BYTE_TIMEOUT = new TransportError(
+  'ttfb-timeout',
+  'the backend sent nothing before the first-byte deadline',
+);
 
-function attemptErrorKind(error: unknown, callerSignal: AbortSignal, attemptSignal: AbortSignal, bodyKind?: BodyErrorKind): TransportErrorKind {
+function attemptErrorKind(
+  error: unknown,
+  callerSignal: AbortSignal,
+  attemptSignal: AbortSignal,
+  bodyKind?: BodyErrorKind,
+): TransportErrorKind {
   if (callerSignal.aborted) return 'caller-aborted';
   if (attemptSignal.aborted && attemptSignal.reason === TOTAL_TIMEOUT) return 'total-timeout';
   if (attemptSignal.aborted && attemptSignal.reason === FIRST_BYTE_TIMEOUT) return 'ttfb-timeout';
@@ -325,7 +484,10 @@ function isEventStream(contentType: string | string[] | undefined): boolean {
   return value !== undefined && value.startsWith('text/event-stream');
 }
 
-async function* prepend(first: IteratorResult<Uint8Array>, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* prepend(
+  first: IteratorResult<Uint8Array>,
+  rest: AsyncIterator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
   if (first.done) return;
   yield first.value;
   try {
@@ -339,23 +501,43 @@ async function* prepend(first: IteratorResult<Uint8Array>, rest: AsyncIterator<U
   }
 }
 
-function record(backend: BackendConfig, attempt: { status: number | undefined; errorKind: TransportErrorKind | undefined; durationMs: number }, outcome: AttemptRecord['outcome']): AttemptRecord {
-  return { backend: backend.id, group: backend.group, status: attempt.status, error: attempt.errorKind, durationMs: attempt.durationMs, outcome };
+function record(
+  backend: BackendConfig,
+  attempt: { status: number | undefined; errorKind: TransportErrorKind | undefined; durationMs: number },
+  outcome: AttemptRecord['outcome'],
+): AttemptRecord {
+  return {
+    backend: backend.id,
+    group: backend.group,
+    status: attempt.status,
+    error: attempt.errorKind,
+    durationMs: attempt.durationMs,
+    outcome,
+  };
 }
 
 const attemptsByError = new WeakMap<GatewayError, readonly AttemptRecord[]>();
 
 /** The attempts a failed dispatch made (empty for errors that did not come from the attempt loop). */
 export function attemptsOf(error: unknown): readonly AttemptRecord[] {
-  return error instanceof GatewayError ? attemptsByError.get(error) ?? [] : [];
+  return error instanceof GatewayError ? (attemptsByError.get(error) ?? []) : [];
 }
 
 /** The error envelope's view of attempts: backend name (never its URL), status or error, duration. */
 export function attemptsForEnvelope(attempts: readonly AttemptRecord[]): unknown[] {
-  return attempts.map((a) => ({ backend: a.backend, status: a.status ?? null, error: a.error ?? null, duration_ms: Math.round(a.durationMs) }));
+  return attempts.map((a) => ({
+    backend: a.backend,
+    status: a.status ?? null,
+    error: a.error ?? null,
+    duration_ms: Math.round(a.durationMs),
+  }));
 }
 
-function exhausted(code: ErrorCode, attempts: readonly AttemptRecord[], retryAfterMs: number | undefined): GatewayError {
+function exhausted(
+  code: ErrorCode,
+  attempts: readonly AttemptRecord[],
+  retryAfterMs: number | undefined,
+): GatewayError {
   const error = new GatewayError(code, { retryAfterMs, details: { attempts: attemptsForEnvelope(attempts) } });
   attemptsByError.set(error, [...attempts]);
   return error;
@@ -366,8 +548,17 @@ function earliestRetryMs(health: HealthTracker, candidates: readonly Candidate[]
   return at === undefined || at <= nowMs ? undefined : at - nowMs;
 }
 
-function effectiveTimeouts(defaults: ResilienceConfig['deadlines'], backend: TimeoutsConfig, route: TimeoutsConfig, callerTimeoutMs: number | undefined, ttlRemainingMs: number): Required<TimeoutsConfig> {
-  const totalMs = Math.max(1, Math.min(callerTimeoutMs ?? route.totalMs ?? backend.totalMs ?? defaults.totalMs, ttlRemainingMs));
+function effectiveTimeouts(
+  defaults: ResilienceConfig['deadlines'],
+  backend: TimeoutsConfig,
+  route: TimeoutsConfig,
+  callerTimeoutMs: number | undefined,
+  ttlRemainingMs: number,
+): Required<TimeoutsConfig> {
+  const totalMs = Math.max(
+    1,
+    Math.min(callerTimeoutMs ?? route.totalMs ?? backend.totalMs ?? defaults.totalMs, ttlRemainingMs),
+  );
   return {
     // Not clamped by the attempt's budget: the connect timeout is a per-backend pool setting (the attempt's
     // total timer still bounds the whole attempt).
@@ -381,7 +572,11 @@ function effectiveTimeouts(defaults: ResilienceConfig['deadlines'], backend: Tim
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function bodyFor(input: DispatchInput, bodyModel: string | undefined, cache: Map<string | undefined, Uint8Array | null>): Uint8Array | null {
+function bodyFor(
+  input: DispatchInput,
+  bodyModel: string | undefined,
+  cache: Map<string | undefined, Uint8Array | null>,
+): Uint8Array | null {
   if (bodyModel === undefined || input.json === undefined || input.json.model === bodyModel) return input.body;
   let body = cache.get(bodyModel);
   if (body === undefined) {
@@ -409,7 +604,9 @@ function headerString(value: string | string[] | undefined): string | undefined 
  * (`error.code`, `error.type`, `error.innererror.code`), and returns a response whose body replays
  * what was read followed by the rest — so the caller still gets the body verbatim.
  */
-async function peekErrorBody(response: BackendResponse): Promise<{ response: BackendResponse; errorCode: string | undefined }> {
+async function peekErrorBody(
+  response: BackendResponse,
+): Promise<{ response: BackendResponse; errorCode: string | undefined }> {
   const iterator = response.body[Symbol.asyncIterator]();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -431,7 +628,9 @@ async function peekErrorBody(response: BackendResponse): Promise<{ response: Bac
   let errorCode: string | undefined;
   if (done) {
     try {
-      const parsed = JSON.parse(decoder.decode(concat(chunks, size))) as { error?: { code?: unknown; type?: unknown; innererror?: { code?: unknown } } };
+      const parsed = JSON.parse(decoder.decode(concat(chunks, size))) as {
+        error?: { code?: unknown; type?: unknown; innererror?: { code?: unknown } };
+      };
       const candidates = [parsed.error?.innererror?.code, parsed.error?.code, parsed.error?.type];
       errorCode = candidates.find((c): c is string => typeof c === 'string');
     } catch {
@@ -466,7 +665,6 @@ function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
   }
   return out;
 }
-
 
 function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

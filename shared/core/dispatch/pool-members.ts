@@ -38,7 +38,9 @@ export function poolGroups(pool: PoolConfig, backends: ReadonlyMap<string, Backe
     }
     members.get(group)!.push({ backend, weight, group });
   }
-  const order = pool.groupOrder ? [...pool.groupOrder.filter((g) => members.has(g)), ...seen.filter((g) => !pool.groupOrder!.includes(g))] : seen;
+  const order = pool.groupOrder
+    ? [...pool.groupOrder.filter((g) => members.has(g)), ...seen.filter((g) => !pool.groupOrder!.includes(g))]
+    : seen;
   const result = { order, members };
   cache.set(pool, result);
   return result;

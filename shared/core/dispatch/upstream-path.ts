@@ -20,15 +20,27 @@ export interface UpstreamTarget {
  * upstreamPath(parseRequestTarget('/v1/chat/completions', ''), azureBackend, 'gpt-4o', undefined)
  * // → { path: '/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21', bodyModel: undefined }
  */
-export function upstreamPath(target: RequestTarget, backend: BackendConfig, basePath: string, model: string | undefined, forwardPath: string | undefined): UpstreamTarget {
-  const mapped = model === undefined ? undefined : backend.models[model] ?? model;
+export function upstreamPath(
+  target: RequestTarget,
+  backend: BackendConfig,
+  basePath: string,
+  model: string | undefined,
+  forwardPath: string | undefined,
+): UpstreamTarget {
+  const mapped = model === undefined ? undefined : (backend.models[model] ?? model);
   if (forwardPath !== undefined || target.shape === 'http') {
-    return { path: basePath + (forwardPath ?? target.path) + target.search, bodyModel: target.modelInBody ? mapped : undefined };
+    return {
+      path: basePath + (forwardPath ?? target.path) + target.search,
+      bodyModel: target.modelInBody ? mapped : undefined,
+    };
   }
   const aiShape = target.shape === 'openai' || target.shape === 'azure-openai';
   if (backend.kind === 'azure-openai' && aiShape && mapped !== undefined) {
     const search = withApiVersion(target.search, backend.apiVersion);
-    return { path: `${basePath}/openai/deployments/${encodeURIComponent(mapped)}/${target.operation}${search}`, bodyModel: undefined };
+    return {
+      path: `${basePath}/openai/deployments/${encodeURIComponent(mapped)}/${target.operation}${search}`,
+      bodyModel: undefined,
+    };
   }
   if (backend.kind === 'openai' && aiShape) {
     const search = target.shape === 'azure-openai' ? withoutApiVersion(target.search) : target.search;
@@ -36,7 +48,10 @@ export function upstreamPath(target: RequestTarget, backend: BackendConfig, base
   }
   if (target.shape === 'gemini' && mapped !== undefined) {
     const version = target.path.startsWith('/v1beta/') ? 'v1beta' : 'v1';
-    return { path: `${basePath}/${version}/models/${encodeURIComponent(mapped)}:${target.operation}${target.search}`, bodyModel: undefined };
+    return {
+      path: `${basePath}/${version}/models/${encodeURIComponent(mapped)}:${target.operation}${target.search}`,
+      bodyModel: undefined,
+    };
   }
   return { path: basePath + target.path + target.search, bodyModel: target.modelInBody ? mapped : undefined };
 }

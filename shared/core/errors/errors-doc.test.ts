@@ -18,7 +18,12 @@ describe('docs/errors.md', () => {
   it('lists every registry code with its status, type, retryable flag and message', () => {
     const rows = documentedRows();
     for (const [code, def] of Object.entries(errorRegistry)) {
-      expect(rows.get(code), `${code} missing from docs/errors.md`).toEqual([String(def.status), def.type, def.retryable ? 'yes' : 'no', def.message]);
+      expect(rows.get(code), `${code} missing from docs/errors.md`).toEqual([
+        String(def.status),
+        def.type,
+        def.retryable ? 'yes' : 'no',
+        def.message,
+      ]);
     }
   });
 

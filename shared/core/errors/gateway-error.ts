@@ -16,8 +16,20 @@ export class GatewayError extends Error {
   /** Extra JSON fields added to the envelope's `error` object (e.g. the attempts of an exhausted call). */
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, options: { message?: string; retryAfterMs?: number; param?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
-    super(options.message ?? errorRegistry[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(
+    code: ErrorCode,
+    options: {
+      message?: string;
+      retryAfterMs?: number;
+      param?: string;
+      details?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(
+      options.message ?? errorRegistry[code].message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'GatewayError';
     this.code = code;
     this.status = errorRegistry[code].status;

@@ -27,7 +27,16 @@ const base: GovernanceConfigInput = {
     },
   },
   profiles: [
-    { id: 'standard', tier: 'standard', priority: { max: 2 }, allowedModels: ['gpt-4o*'], allowedRoutes: ['chat-*'], injectHeaders: { 'x-team': 'a' }, stripHeaders: ['X-Internal'], async: { allowed: true, resultRetentionMs: 3_600_000 } },
+    {
+      id: 'standard',
+      tier: 'standard',
+      priority: { max: 2 },
+      allowedModels: ['gpt-4o*'],
+      allowedRoutes: ['chat-*'],
+      injectHeaders: { 'x-team': 'a' },
+      stripHeaders: ['X-Internal'],
+      async: { allowed: true, resultRetentionMs: 3_600_000 },
+    },
     { id: 'batch', tier: 'batch', priority: { max: 1 }, quotas: { tokensPerMinute: 1_000 } },
   ],
   priority: { keys: { urgent: 1, low: 3 } },
@@ -50,13 +59,21 @@ async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<G
   throw new Error('expected a rejection');
 }
 
-async function expectCode(promise: Promise<unknown> | (() => unknown), code: ErrorCode, status: number): Promise<GatewayError> {
+async function expectCode(
+  promise: Promise<unknown> | (() => unknown),
+  code: ErrorCode,
+  status: number,
+): Promise<GatewayError> {
   const error = await rejection(promise);
   expect({ code: error.code, status: error.status }).toEqual({ code, status });
   return error;
 }
 
-const req = (headers: Record<string, string>, path = '/v1/chat/completions') => ({ method: 'POST', path, headers: new Headers(headers) });
+const req = (headers: Record<string, string>, path = '/v1/chat/completions') => ({
+  method: 'POST',
+  path,
+  headers: new Headers(headers),
+});
 
 /** A Headers look-alike that can carry what `Headers` itself refuses (CR/LF), as a raw bridge might. */
 function rawHeaders(entries: Record<string, string>): Headers {
@@ -72,7 +89,13 @@ describe('API keys', () => {
   it('admits a key from the api-key header (Azure OpenAI SDKs) and removes it upstream', async () => {
     const { admission } = setup();
     const a = await admission.admit(req({ 'api-key': KEY_A }));
-    expect(a.caller).toEqual({ userId: 'alice', keyId: 'team-a', profileId: 'standard', tier: 'standard', identity: 'api-key' });
+    expect(a.caller).toEqual({
+      userId: 'alice',
+      keyId: 'team-a',
+      profileId: 'standard',
+      tier: 'standard',
+      identity: 'api-key',
+    });
     expect(a.upstreamHeaders.remove).toEqual(expect.arrayContaining(['api-key', 'authorization', 'x-internal']));
     expect(a.upstreamHeaders.set).toEqual({ 'x-team': 'a' });
     expect(a.asyncAllowed).toBe(true);
@@ -99,7 +122,11 @@ describe('API keys', () => {
 
   it('refuses a bearer JWT as an unknown API key when Entra mode is off', async () => {
     const { admission } = setup();
-    await expectCode(admission.admit(req({ authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln' })), 'GW_ERR_AUTH_INVALID_KEY', 401);
+    await expectCode(
+      admission.admit(req({ authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln' })),
+      'GW_ERR_AUTH_INVALID_KEY',
+      401,
+    );
   });
 
   it('answers 403 GW_ERR_AUTH_SUSPENDED for a suspended key', async () => {
@@ -114,7 +141,11 @@ describe('API keys', () => {
 describe('profiles and rules', () => {
   it('answers 403 GW_ERR_AUTH_PROFILE_NOT_FOUND naming the profile a trusted upstream sent', async () => {
     const { admission } = setup({ ...base, identity: { trustedUpstream: { enabled: true } } });
-    const e = await expectCode(admission.admit(req({ 'x-userprofile': 'nobody' })), 'GW_ERR_AUTH_PROFILE_NOT_FOUND', 403);
+    const e = await expectCode(
+      admission.admit(req({ 'x-userprofile': 'nobody' })),
+      'GW_ERR_AUTH_PROFILE_NOT_FOUND',
+      403,
+    );
     expect(e.message).toContain('nobody');
   });
 
@@ -122,7 +153,11 @@ describe('profiles and rules', () => {
     const suspendedProfile = structuredClone(base);
     suspendedProfile.profiles![0]!.suspended = true;
     await expectCode(setup(suspendedProfile).admission.admit(req({ 'api-key': KEY_A })), 'GW_ERR_AUTH_SUSPENDED', 403);
-    const e = await expectCode(setup({ ...base, suspendedUsers: ['ALICE'] }).admission.admit(req({ 'api-key': KEY_A })), 'GW_ERR_AUTH_SUSPENDED', 403);
+    const e = await expectCode(
+      setup({ ...base, suspendedUsers: ['ALICE'] }).admission.admit(req({ 'api-key': KEY_A })),
+      'GW_ERR_AUTH_SUSPENDED',
+      403,
+    );
     expect(e.message).toContain('alice');
   });
 
@@ -138,11 +173,23 @@ describe('profiles and rules', () => {
     const a = await admission.admit(req({ 'api-key': KEY_A }));
     expect(() => admission.authorizeTarget(a, { routeId: 'chat-main', model: 'GPT-4o-mini' })).not.toThrow();
     expect(() => admission.authorizeTarget(a, { routeId: 'chat-main', deployment: 'gpt-4o' })).not.toThrow();
-    const model = await expectCode(() => admission.authorizeTarget(a, { routeId: 'chat-main', model: 'o3' }), 'GW_ERR_POLICY_MODEL_NOT_ALLOWED', 403);
+    const model = await expectCode(
+      () => admission.authorizeTarget(a, { routeId: 'chat-main', model: 'o3' }),
+      'GW_ERR_POLICY_MODEL_NOT_ALLOWED',
+      403,
+    );
     expect(model.message).toContain('"o3"');
-    const route = await expectCode(() => admission.authorizeTarget(a, { routeId: 'embeddings' }), 'GW_ERR_POLICY_MODEL_NOT_ALLOWED', 403);
+    const route = await expectCode(
+      () => admission.authorizeTarget(a, { routeId: 'embeddings' }),
+      'GW_ERR_POLICY_MODEL_NOT_ALLOWED',
+      403,
+    );
     expect(route.message).toContain('"embeddings"');
-    const deployment = await expectCode(() => admission.authorizeTarget(a, { routeId: 'chat-x', deployment: 'gpt-35' }), 'GW_ERR_POLICY_MODEL_NOT_ALLOWED', 403);
+    const deployment = await expectCode(
+      () => admission.authorizeTarget(a, { routeId: 'chat-x', deployment: 'gpt-35' }),
+      'GW_ERR_POLICY_MODEL_NOT_ALLOWED',
+      403,
+    );
     expect(deployment.message).toContain('"gpt-35"');
   });
 
@@ -156,11 +203,23 @@ describe('profiles and rules', () => {
     const { admission } = setup(input);
     const ok = { 'api-key': KEY_A, 'x-cost-center': 'cc1', 'x-department': ' ENG-platform ' };
     await expect(admission.admit(req(ok))).resolves.toBeDefined();
-    const missing = await expectCode(admission.admit(req({ 'api-key': KEY_A, 'x-department': 'sales' })), 'GW_ERR_POLICY_REQUIRED_HEADER', 417);
+    const missing = await expectCode(
+      admission.admit(req({ 'api-key': KEY_A, 'x-department': 'sales' })),
+      'GW_ERR_POLICY_REQUIRED_HEADER',
+      417,
+    );
     expect(missing.message).toContain('x-cost-center');
-    const ruleMissing = await expectCode(admission.admit(req({ 'api-key': KEY_A, 'x-cost-center': 'cc1' })), 'GW_ERR_POLICY_REQUIRED_HEADER', 417);
+    const ruleMissing = await expectCode(
+      admission.admit(req({ 'api-key': KEY_A, 'x-cost-center': 'cc1' })),
+      'GW_ERR_POLICY_REQUIRED_HEADER',
+      417,
+    );
     expect(ruleMissing.message).toContain('x-department');
-    const bad = await expectCode(admission.admit(req({ ...ok, 'x-department': 'marketing' })), 'GW_ERR_POLICY_HEADER_RULE', 417);
+    const bad = await expectCode(
+      admission.admit(req({ ...ok, 'x-department': 'marketing' })),
+      'GW_ERR_POLICY_HEADER_RULE',
+      417,
+    );
     expect(bad.message).toContain('x-department');
     expect(bad.message).toContain('marketing');
     const path = await expectCode(admission.admit(req(ok, '/v1/embeddings')), 'GW_ERR_POLICY_HEADER_RULE', 417);
@@ -179,13 +238,17 @@ describe('priority', () => {
   });
 
   it('uses the default level for a profile without tier or default, and never lets it rise', async () => {
-    const { admission } = setup({ identity: { anonymous: { allowed: true } }, priority: { defaultLevel: 2, keys: { urgent: 1 } } });
+    const { admission } = setup({
+      identity: { anonymous: { allowed: true } },
+      priority: { defaultLevel: 2, keys: { urgent: 1 } },
+    });
     expect((await admission.admit(req({ 'x-gateway-priority': 'urgent' }))).priority).toBe(2);
   });
 });
 
 describe('trusted upstream', () => {
-  const principal = (claims: { typ: string; val: string }[]) => Buffer.from(JSON.stringify({ auth_typ: 'aad', claims })).toString('base64');
+  const principal = (claims: { typ: string; val: string }[]) =>
+    Buffer.from(JSON.stringify({ auth_typ: 'aad', claims })).toString('base64');
   const trusted: GovernanceConfigInput = {
     ...base,
     identity: { trustedUpstream: { enabled: true } },
@@ -195,36 +258,64 @@ describe('trusted upstream', () => {
 
   it('ignores the headers for identity when the mode is off', async () => {
     const { admission } = setup();
-    await expectCode(admission.admit(req({ 'x-userprofile': 'standard', 'x-userid': 'eve' })), 'GW_ERR_AUTH_MISSING', 401);
+    await expectCode(
+      admission.admit(req({ 'x-userprofile': 'standard', 'x-userid': 'eve' })),
+      'GW_ERR_AUTH_MISSING',
+      401,
+    );
   });
 
   it('maps X-MS-CLIENT-PRINCIPAL-ID through the app allowlist and takes X-UserID as the user', async () => {
     const { admission } = setup(trusted);
     const a = await admission.admit(req({ 'X-MS-CLIENT-PRINCIPAL-ID': 'APP-1', 'X-UserID': 'bob' }));
-    expect(a.caller).toMatchObject({ identity: 'trusted-upstream', appId: 'APP-1', userId: 'bob', profileId: 'standard' });
-    expect(a.upstreamHeaders.remove).toEqual(expect.arrayContaining(['x-ms-client-principal-id', 'x-userid', 'x-userprofile']));
+    expect(a.caller).toMatchObject({
+      identity: 'trusted-upstream',
+      appId: 'APP-1',
+      userId: 'bob',
+      profileId: 'standard',
+    });
+    expect(a.upstreamHeaders.remove).toEqual(
+      expect.arrayContaining(['x-ms-client-principal-id', 'x-userid', 'x-userprofile']),
+    );
   });
 
   it('reads the EasyAuth X-MS-CLIENT-PRINCIPAL document', async () => {
     const { admission } = setup(trusted);
-    const a = await admission.admit(req({ 'x-ms-client-principal': principal([{ typ: 'appid', val: 'app-1' }, { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: 'oid-9' }]) }));
+    const a = await admission.admit(
+      req({
+        'x-ms-client-principal': principal([
+          { typ: 'appid', val: 'app-1' },
+          { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: 'oid-9' },
+        ]),
+      }),
+    );
     expect(a.caller).toMatchObject({ appId: 'app-1', userId: 'oid-9', profileId: 'standard' });
   });
 
   it('answers 400 for a principal header that is not base64 JSON', async () => {
     const { admission } = setup(trusted);
-    await expectCode(admission.admit(req({ 'x-ms-client-principal': '%%%not-base64' })), 'GW_ERR_REQUEST_INVALID_HEADER', 400);
+    await expectCode(
+      admission.admit(req({ 'x-ms-client-principal': '%%%not-base64' })),
+      'GW_ERR_REQUEST_INVALID_HEADER',
+      400,
+    );
   });
 
   it('refuses an unlisted app id with 403 GW_ERR_AUTH_APP_NOT_ALLOWED, even with a profile header', async () => {
     const { admission } = setup(trusted);
-    const e = await expectCode(admission.admit(req({ 'x-ms-client-principal-id': 'app-9', 'x-userprofile': 'standard' })), 'GW_ERR_AUTH_APP_NOT_ALLOWED', 403);
+    const e = await expectCode(
+      admission.admit(req({ 'x-ms-client-principal-id': 'app-9', 'x-userprofile': 'standard' })),
+      'GW_ERR_AUTH_APP_NOT_ALLOWED',
+      403,
+    );
     expect(e.message).toContain('app-9');
   });
 
   it('accepts an app listed in the named profile allowedAppIds, and refuses that profile to other callers', async () => {
     const { admission } = setup(trusted);
-    await expect(admission.admit(req({ 'x-ms-client-principal-id': 'app-2', 'x-userprofile': 'partner' }))).resolves.toMatchObject({ caller: { profileId: 'partner', appId: 'app-2' } });
+    await expect(
+      admission.admit(req({ 'x-ms-client-principal-id': 'app-2', 'x-userprofile': 'partner' })),
+    ).resolves.toMatchObject({ caller: { profileId: 'partner', appId: 'app-2' } });
     await expectCode(admission.admit(req({ 'x-userprofile': 'partner' })), 'GW_ERR_AUTH_APP_NOT_ALLOWED', 403);
   });
 
@@ -237,7 +328,10 @@ describe('trusted upstream', () => {
 
 describe('anonymous', () => {
   it('admits anonymous callers only when allowed, with the configured profile', async () => {
-    const { admission } = setup({ identity: { anonymous: { allowed: true, profile: 'open' } }, profiles: [{ id: 'open', tier: 'batch' }] });
+    const { admission } = setup({
+      identity: { anonymous: { allowed: true, profile: 'open' } },
+      profiles: [{ id: 'open', tier: 'batch' }],
+    });
     const a = await admission.admit(req({ 'api-key': 'whatever' }));
     expect(a.caller).toEqual({ userId: 'anonymous', profileId: 'open', tier: 'batch', identity: 'anonymous' });
     expect(a.upstreamHeaders.remove).not.toContain('api-key');
@@ -248,19 +342,34 @@ describe('anonymous', () => {
 describe('bad input', () => {
   it('answers 400 GW_ERR_REQUEST_INVALID_HEADER for CR/LF in a header value, naming the header', async () => {
     const { admission } = setup();
-    const e = await expectCode(admission.admit({ method: 'POST', path: '/', headers: rawHeaders({ 'api-key': KEY_A, 'x-evil': 'a\r\nx-injected: 1' }) }), 'GW_ERR_REQUEST_INVALID_HEADER', 400);
+    const e = await expectCode(
+      admission.admit({
+        method: 'POST',
+        path: '/',
+        headers: rawHeaders({ 'api-key': KEY_A, 'x-evil': 'a\r\nx-injected: 1' }),
+      }),
+      'GW_ERR_REQUEST_INVALID_HEADER',
+      400,
+    );
     expect(e.message).toContain('x-evil');
   });
 
   it('answers 400 GW_ERR_REQUEST_INVALID_HEADER for an oversized header value', async () => {
     const { admission } = setup({ ...base, limits: { maxHeaderValueBytes: 1024 } });
-    const e = await expectCode(admission.admit(req({ 'api-key': KEY_A, 'x-big': 'x'.repeat(1025) })), 'GW_ERR_REQUEST_INVALID_HEADER', 400);
+    const e = await expectCode(
+      admission.admit(req({ 'api-key': KEY_A, 'x-big': 'x'.repeat(1025) })),
+      'GW_ERR_REQUEST_INVALID_HEADER',
+      400,
+    );
     expect(e.message).toContain('x-big');
   });
 
   it('answers 401 GW_ERR_AUTH_INVALID_TOKEN for a bearer that is not a JWT when only Entra is on', async () => {
     const verifier: AccessTokenVerifier = { verify: () => Promise.reject(new Error('unreachable')) };
-    const { admission } = setup({ identity: { entra: { enabled: true, tenantId: 't', audience: 'api://gw' } } }, verifier);
+    const { admission } = setup(
+      { identity: { entra: { enabled: true, tenantId: 't', audience: 'api://gw' } } },
+      verifier,
+    );
     await expectCode(admission.admit(req({ authorization: 'Bearer not-a-jwt' })), 'GW_ERR_AUTH_INVALID_TOKEN', 401);
     await expectCode(admission.admit(req({ authorization: 'Bearer a.b.c' })), 'GW_ERR_AUTH_INVALID_TOKEN', 401);
   });
@@ -290,13 +399,24 @@ describe('token quotas', () => {
 describe('admin', () => {
   it('is closed by default', async () => {
     const { admission } = setup();
-    await expectCode(admission.authorizeAdmin(new Headers({ 'x-gateway-admin-key': ADMIN_KEY })), 'GW_ERR_AUTH_ADMIN_REQUIRED', 403);
+    await expectCode(
+      admission.authorizeAdmin(new Headers({ 'x-gateway-admin-key': ADMIN_KEY })),
+      'GW_ERR_AUTH_ADMIN_REQUIRED',
+      403,
+    );
   });
 
   it('accepts the configured admin key, refuses a wrong one with 401 and none with 403', async () => {
     const { admission } = setup({ ...base, admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN_KEY) }] } });
-    await expect(admission.authorizeAdmin(new Headers({ 'x-gateway-admin-key': ADMIN_KEY }))).resolves.toEqual({ adminId: 'ops', via: 'admin-key' });
-    await expectCode(admission.authorizeAdmin(new Headers({ 'x-gateway-admin-key': 'nope' })), 'GW_ERR_AUTH_INVALID_KEY', 401);
+    await expect(admission.authorizeAdmin(new Headers({ 'x-gateway-admin-key': ADMIN_KEY }))).resolves.toEqual({
+      adminId: 'ops',
+      via: 'admin-key',
+    });
+    await expectCode(
+      admission.authorizeAdmin(new Headers({ 'x-gateway-admin-key': 'nope' })),
+      'GW_ERR_AUTH_INVALID_KEY',
+      401,
+    );
     await expectCode(admission.authorizeAdmin(new Headers({ 'api-key': KEY_A })), 'GW_ERR_AUTH_ADMIN_REQUIRED', 403);
   });
 

@@ -147,41 +147,73 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
 
   async function verify(token: string): Promise<AccessTokenClaims> {
     if (deps.verifier === undefined) {
-      throw new GatewayError('GW_ERR_INTERNAL', { message: 'Entra ID validation is configured but no access token verifier was provided.' });
+      throw new GatewayError('GW_ERR_INTERNAL', {
+        message: 'Entra ID validation is configured but no access token verifier was provided.',
+      });
     }
     try {
       return await deps.verifier.verify(token);
     } catch (error) {
       if (error instanceof GatewayError) throw error;
-      throw new GatewayError('GW_ERR_AUTH_INVALID_TOKEN', { message: 'The access token could not be verified.', cause: error });
+      throw new GatewayError('GW_ERR_AUTH_INVALID_TOKEN', {
+        message: 'The access token could not be verified.',
+        cause: error,
+      });
     }
   }
 
   function byApiKey(ix: GovernanceIndex, presented: string, consumed: string[]): Identified {
     const key = findKeyByHash(ix.apiKeys, presented.trim());
     if (key === undefined) throw new GatewayError('GW_ERR_AUTH_INVALID_KEY');
-    return { identity: 'api-key', userId: key.userId, keyId: key.id, keySuspended: key.suspended, profileId: key.profile, consumed };
+    return {
+      identity: 'api-key',
+      userId: key.userId,
+      keyId: key.id,
+      keySuspended: key.suspended,
+      profileId: key.profile,
+      consumed,
+    };
   }
 
   async function byToken(ix: GovernanceIndex, token: string, consumed: string[]): Promise<Identified> {
     const claims = await verify(token);
     const appId = str(claims.azp) ?? str(claims.appid);
-    if (appId === undefined) throw new GatewayError('GW_ERR_AUTH_INVALID_TOKEN', { message: 'The access token names no client application (azp/appid).' });
+    if (appId === undefined)
+      throw new GatewayError('GW_ERR_AUTH_INVALID_TOKEN', {
+        message: 'The access token names no client application (azp/appid).',
+      });
     const profileId = ix.apps.get(appId.toLowerCase());
-    if (profileId === undefined) throw new GatewayError('GW_ERR_AUTH_APP_NOT_ALLOWED', { message: `Application ${appId} is not allowed to call this gateway.` });
+    if (profileId === undefined)
+      throw new GatewayError('GW_ERR_AUTH_APP_NOT_ALLOWED', {
+        message: `Application ${appId} is not allowed to call this gateway.`,
+      });
     return { identity: 'entra', userId: str(claims.oid) ?? str(claims.sub) ?? appId, appId, profileId, consumed };
   }
 
-  function byTrustedUpstream(g: GovernanceConfig, ix: GovernanceIndex, headers: Headers, consumed: string[]): Identified | undefined {
+  function byTrustedUpstream(
+    g: GovernanceConfig,
+    ix: GovernanceIndex,
+    headers: Headers,
+    consumed: string[],
+  ): Identified | undefined {
     const tu = g.identity.trustedUpstream;
     const principalId = nonEmpty(headers.get(tu.principalIdHeader));
     const principalRaw = nonEmpty(headers.get(tu.principalHeader));
     const profileHeader = nonEmpty(headers.get(tu.profileHeader));
     const userHeader = nonEmpty(headers.get(tu.userHeader));
-    if (principalId === undefined && principalRaw === undefined && profileHeader === undefined && userHeader === undefined) return undefined;
+    if (
+      principalId === undefined &&
+      principalRaw === undefined &&
+      profileHeader === undefined &&
+      userHeader === undefined
+    )
+      return undefined;
     const principal = principalRaw === undefined ? undefined : parseClientPrincipal(principalRaw);
     if (principalRaw !== undefined && principal === undefined) {
-      throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Header ${tu.principalHeader} is not a base64 JSON client principal.`, param: tu.principalHeader });
+      throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', {
+        message: `Header ${tu.principalHeader} is not a base64 JSON client principal.`,
+        param: tu.principalHeader,
+      });
     }
     const appId = principalId ?? principal?.appId;
     const appProfile = appId === undefined ? undefined : ix.apps.get(appId.toLowerCase());
@@ -191,14 +223,25 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
       // configured — in `apps`, or in the allowedAppIds of the profile the upstream named.
       const named = profileHeader === undefined ? undefined : ix.profiles.get(profileHeader);
       if (!named?.allowedAppIds?.some((a) => a.toLowerCase() === appId.toLowerCase())) {
-        throw new GatewayError('GW_ERR_AUTH_APP_NOT_ALLOWED', { message: `Application ${appId} is not allowed to call this gateway.` });
+        throw new GatewayError('GW_ERR_AUTH_APP_NOT_ALLOWED', {
+          message: `Application ${appId} is not allowed to call this gateway.`,
+        });
       }
     }
     if (profileId === undefined) {
-      throw new GatewayError('GW_ERR_AUTH_PROFILE_NOT_FOUND', { message: `No caller profile: send ${tu.profileHeader} or configure governance.identity.trustedUpstream.defaultProfile.` });
+      throw new GatewayError('GW_ERR_AUTH_PROFILE_NOT_FOUND', {
+        message: `No caller profile: send ${tu.profileHeader} or configure governance.identity.trustedUpstream.defaultProfile.`,
+      });
     }
     profileId = profileId.trim();
-    return { identity: 'trusted-upstream', userId: userHeader ?? principal?.userId ?? appId ?? 'anonymous', appId, profileId, profileFromHeader: profileHeader !== undefined, consumed };
+    return {
+      identity: 'trusted-upstream',
+      userId: userHeader ?? principal?.userId ?? appId ?? 'anonymous',
+      appId,
+      profileId,
+      profileFromHeader: profileHeader !== undefined,
+      consumed,
+    };
   }
 
   async function identify(g: GovernanceConfig, ix: GovernanceIndex, headers: Headers): Promise<Identified> {
@@ -210,16 +253,25 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
     if (bearer !== undefined) {
       if (id.entra.enabled && JWT_SHAPE.test(bearer)) return byToken(ix, bearer, consumed);
       if (id.apiKeys.enabled) return byApiKey(ix, bearer, consumed);
-      if (id.entra.enabled) throw new GatewayError('GW_ERR_AUTH_INVALID_TOKEN', { message: 'The bearer token is not a JWT.' });
+      if (id.entra.enabled)
+        throw new GatewayError('GW_ERR_AUTH_INVALID_TOKEN', { message: 'The bearer token is not a JWT.' });
     }
     if (id.trustedUpstream.enabled) {
       const trusted = byTrustedUpstream(g, ix, headers, consumed);
       if (trusted !== undefined) return trusted;
     }
-    if (id.anonymous.allowed) return { identity: 'anonymous', userId: 'anonymous', profileId: id.anonymous.profile, consumed: [] };
-    const accepted = [id.apiKeys.enabled && 'an API key (api-key or Authorization: Bearer)', id.entra.enabled && 'an Entra ID access token (Authorization: Bearer)', id.trustedUpstream.enabled && 'a trusted upstream identity'].filter(Boolean);
+    if (id.anonymous.allowed)
+      return { identity: 'anonymous', userId: 'anonymous', profileId: id.anonymous.profile, consumed: [] };
+    const accepted = [
+      id.apiKeys.enabled && 'an API key (api-key or Authorization: Bearer)',
+      id.entra.enabled && 'an Entra ID access token (Authorization: Bearer)',
+      id.trustedUpstream.enabled && 'a trusted upstream identity',
+    ].filter(Boolean);
     throw new GatewayError('GW_ERR_AUTH_MISSING', {
-      message: accepted.length === 0 ? 'No caller identity is configured on this gateway and anonymous access is off.' : `No credentials were presented: send ${accepted.join(', or ')}.`,
+      message:
+        accepted.length === 0
+          ? 'No caller identity is configured on this gateway and anonymous access is off.'
+          : `No credentials were presented: send ${accepted.join(', or ')}.`,
     });
   }
 
@@ -231,22 +283,47 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
       const who = await identify(g, ix, headers);
       const profile = who.profileId === undefined ? ANONYMOUS_PROFILE : ix.profiles.get(who.profileId);
       if (profile === undefined) {
-        throw new GatewayError('GW_ERR_AUTH_PROFILE_NOT_FOUND', { message: `User profile not found: ${who.profileId ?? ''}` });
+        throw new GatewayError('GW_ERR_AUTH_PROFILE_NOT_FOUND', {
+          message: `User profile not found: ${who.profileId ?? ''}`,
+        });
       }
-      if (profile.suspended) throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `Profile ${profile.id} is suspended.` });
-      if (who.keySuspended === true) throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `API key ${who.keyId ?? ''} is suspended.` });
+      if (profile.suspended)
+        throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `Profile ${profile.id} is suspended.` });
+      if (who.keySuspended === true)
+        throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `API key ${who.keyId ?? ''} is suspended.` });
       for (const candidate of [who.userId, who.appId]) {
         if (candidate !== undefined && ix.suspended.has(candidate.toLowerCase())) {
           throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `Caller ${candidate} is suspended.` });
         }
       }
-      if (profile.allowedAppIds !== undefined && !profile.allowedAppIds.some((a) => a.toLowerCase() === who.appId?.toLowerCase())) {
-        throw new GatewayError('GW_ERR_AUTH_APP_NOT_ALLOWED', { message: `Application ${who.appId ?? '(none)'} may not use profile ${profile.id}.` });
+      if (
+        profile.allowedAppIds !== undefined &&
+        !profile.allowedAppIds.some((a) => a.toLowerCase() === who.appId?.toLowerCase())
+      ) {
+        throw new GatewayError('GW_ERR_AUTH_APP_NOT_ALLOWED', {
+          message: `Application ${who.appId ?? '(none)'} may not use profile ${profile.id}.`,
+        });
       }
-      checkHeaderRules(headers, path, [...g.rules.requiredHeaders, ...profile.requiredHeaders], [...g.rules.headerRules, ...profile.headerRules]);
+      checkHeaderRules(
+        headers,
+        path,
+        [...g.rules.requiredHeaders, ...profile.requiredHeaders],
+        [...g.rules.headerRules, ...profile.headerRules],
+      );
 
       const tu = g.identity.trustedUpstream;
-      const remove = new Set([...who.consumed, tu.principalIdHeader, tu.principalHeader, tu.profileHeader, tu.userHeader, ADMIN_KEY_HEADER, ...g.priority.headers, ...profile.stripHeaders].map((h) => h.toLowerCase()));
+      const remove = new Set(
+        [
+          ...who.consumed,
+          tu.principalIdHeader,
+          tu.principalHeader,
+          tu.profileHeader,
+          tu.userHeader,
+          ADMIN_KEY_HEADER,
+          ...g.priority.headers,
+          ...profile.stripHeaders,
+        ].map((h) => h.toLowerCase()),
+      );
       const set: Record<string, string> = {};
       for (const [name, value] of Object.entries(profile.injectHeaders)) set[name.toLowerCase()] = value;
       const caller: Caller = {
@@ -273,18 +350,35 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
       const refuse = (what: string): never => {
         throw new GatewayError('GW_ERR_POLICY_MODEL_NOT_ALLOWED', { message: `Profile ${p.id} may not use ${what}.` });
       };
-      if (p.allowedRoutes !== undefined && !matchNamePattern(p.allowedRoutes, target.routeId)) refuse(`route "${target.routeId}"`);
-      if (target.model !== undefined && p.allowedModels !== undefined && !matchNamePattern(p.allowedModels, target.model)) refuse(`model "${target.model}"`);
+      if (p.allowedRoutes !== undefined && !matchNamePattern(p.allowedRoutes, target.routeId))
+        refuse(`route "${target.routeId}"`);
+      if (
+        target.model !== undefined &&
+        p.allowedModels !== undefined &&
+        !matchNamePattern(p.allowedModels, target.model)
+      )
+        refuse(`model "${target.model}"`);
       const deployments = p.allowedDeployments ?? p.allowedModels;
-      if (target.deployment !== undefined && deployments !== undefined && !matchNamePattern(deployments, target.deployment)) refuse(`deployment "${target.deployment}"`);
+      if (
+        target.deployment !== undefined &&
+        deployments !== undefined &&
+        !matchNamePattern(deployments, target.deployment)
+      )
+        refuse(`deployment "${target.deployment}"`);
     },
 
     async reserveTokens(admission, body) {
       const q = admission.profile.quotas;
       if (q.tokensPerMinute === undefined && q.tokensPerDay === undefined) return undefined;
       const settings = admission.governance.quotas;
-      const amount = estimateRequestTokens(body, { defaultMaxOutputTokens: settings.defaultMaxOutputTokens, charsPerToken: settings.promptCharsPerToken });
-      const subject = q.scope === 'profile' ? `profile:${admission.profile.id}` : `caller:${admission.profile.id}:${admission.caller.userId}`;
+      const amount = estimateRequestTokens(body, {
+        defaultMaxOutputTokens: settings.defaultMaxOutputTokens,
+        charsPerToken: settings.promptCharsPerToken,
+      });
+      const subject =
+        q.scope === 'profile'
+          ? `profile:${admission.profile.id}`
+          : `caller:${admission.profile.id}:${admission.caller.userId}`;
       return guard.reserve(subject, q, amount);
     },
 
@@ -292,12 +386,15 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
       const admin = deps.governance().admin;
       const ix = governanceIndex(deps.governance());
       if (admin.keys.length === 0 && admin.entraRoles.length === 0) {
-        throw new GatewayError('GW_ERR_AUTH_ADMIN_REQUIRED', { message: 'The admin API is closed: configure governance.admin.keys or governance.admin.entraRoles.' });
+        throw new GatewayError('GW_ERR_AUTH_ADMIN_REQUIRED', {
+          message: 'The admin API is closed: configure governance.admin.keys or governance.admin.entraRoles.',
+        });
       }
       const presented = nonEmpty(headers.get(ADMIN_KEY_HEADER));
       if (presented !== undefined && admin.keys.length > 0) {
         const key = findKeyByHash(ix.adminKeys, presented);
-        if (key === undefined) throw new GatewayError('GW_ERR_AUTH_INVALID_KEY', { message: 'The admin key is not valid.' });
+        if (key === undefined)
+          throw new GatewayError('GW_ERR_AUTH_INVALID_KEY', { message: 'The admin key is not valid.' });
         return { adminId: key.id, via: 'admin-key' };
       }
       const bearer = bearerToken(headers);
@@ -305,9 +402,14 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
         const claims = await verify(bearer);
         const roles = Array.isArray(claims.roles) ? claims.roles : [];
         if (roles.some((r) => admin.entraRoles.includes(r))) {
-          return { adminId: str(claims.oid) ?? str(claims.sub) ?? str(claims.azp) ?? str(claims.appid) ?? 'entra', via: 'entra-role' };
+          return {
+            adminId: str(claims.oid) ?? str(claims.sub) ?? str(claims.azp) ?? str(claims.appid) ?? 'entra',
+            via: 'entra-role',
+          };
         }
-        throw new GatewayError('GW_ERR_AUTH_ADMIN_REQUIRED', { message: `The access token carries none of the admin roles (${admin.entraRoles.join(', ')}).` });
+        throw new GatewayError('GW_ERR_AUTH_ADMIN_REQUIRED', {
+          message: `The access token carries none of the admin roles (${admin.entraRoles.join(', ')}).`,
+        });
       }
       throw new GatewayError('GW_ERR_AUTH_ADMIN_REQUIRED');
     },
@@ -318,10 +420,16 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
 function checkHeaderValues(headers: Headers, maxValueBytes: number): void {
   headers.forEach((value, name) => {
     if (/[\r\n\0]/.test(value)) {
-      throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Header ${name} contains CR, LF or NUL.`, param: name });
+      throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', {
+        message: `Header ${name} contains CR, LF or NUL.`,
+        param: name,
+      });
     }
     if (Buffer.byteLength(value, 'utf8') > maxValueBytes) {
-      throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Header ${name} is longer than ${maxValueBytes} bytes.`, param: name });
+      throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', {
+        message: `Header ${name} is longer than ${maxValueBytes} bytes.`,
+        param: name,
+      });
     }
   });
 }

@@ -19,22 +19,37 @@ import { matchNamePattern } from './match-name-pattern.js';
  * checkHeaderRules(headers, '/openai/deployments/gpt-4o/chat/completions', ['x-team'],
  *   [{ header: ':path', allowed: ['/openai/*'] }]);
  */
-export function checkHeaderRules(headers: Headers, path: string, required: readonly string[], rules: readonly HeaderRuleConfig[]): void {
-  const read = (name: string): string | null => (name === ':path' || name.toLowerCase() === 's7path' ? path : headers.get(name));
+export function checkHeaderRules(
+  headers: Headers,
+  path: string,
+  required: readonly string[],
+  rules: readonly HeaderRuleConfig[],
+): void {
+  const read = (name: string): string | null =>
+    name === ':path' || name.toLowerCase() === 's7path' ? path : headers.get(name);
   for (const name of required) {
     const value = read(name);
     if (value === null || value.trim() === '') {
-      throw new GatewayError('GW_ERR_POLICY_REQUIRED_HEADER', { message: `Required header is missing: ${name}`, param: name });
+      throw new GatewayError('GW_ERR_POLICY_REQUIRED_HEADER', {
+        message: `Required header is missing: ${name}`,
+        param: name,
+      });
     }
   }
   for (const rule of rules) {
     const value = read(rule.header);
     if (value === null || value.trim() === '') {
-      throw new GatewayError('GW_ERR_POLICY_REQUIRED_HEADER', { message: `Required header is missing: ${rule.header}`, param: rule.header });
+      throw new GatewayError('GW_ERR_POLICY_REQUIRED_HEADER', {
+        message: `Required header is missing: ${rule.header}`,
+        param: rule.header,
+      });
     }
     if (!matchNamePattern(rule.allowed, value.trim())) {
       const shown = value.trim().slice(0, 128);
-      throw new GatewayError('GW_ERR_POLICY_HEADER_RULE', { message: `Validation check failed for ${rule.header}: "${shown}" is not an allowed value.`, param: rule.header });
+      throw new GatewayError('GW_ERR_POLICY_HEADER_RULE', {
+        message: `Validation check failed for ${rule.header}: "${shown}" is not an allowed value.`,
+        param: rule.header,
+      });
     }
   }
 }

@@ -9,7 +9,10 @@ import type { GovernanceConfig } from '../../config/governance-schema.js';
  * const problem = checkIdentityConfig(config.governance, config.server.mode);
  * if (problem !== undefined) throw new Error(problem);
  */
-export function checkIdentityConfig(governance: GovernanceConfig, mode: 'development' | 'production'): string | undefined {
+export function checkIdentityConfig(
+  governance: GovernanceConfig,
+  mode: 'development' | 'production',
+): string | undefined {
   if (mode !== 'production') return undefined;
   const id = governance.identity;
   const anyMode = id.apiKeys.enabled || id.entra.enabled || id.trustedUpstream.enabled;

@@ -11,17 +11,35 @@
  * estimateRequestTokens({ messages: [{ role: 'user', content: 'x'.repeat(400) }], max_tokens: 100 },
  *   { defaultMaxOutputTokens: 4096, charsPerToken: 4 }) // → 100 + ceil(404 / 4) = 201
  */
-export function estimateRequestTokens(body: unknown, options: { defaultMaxOutputTokens: number; charsPerToken: number }): number {
+export function estimateRequestTokens(
+  body: unknown,
+  options: { defaultMaxOutputTokens: number; charsPerToken: number },
+): number {
   const record = isRecord(body) ? body : {};
   const generation = isRecord(record.generationConfig) ? record.generationConfig : {};
-  const cap = [record.max_tokens, record.max_completion_tokens, record.max_output_tokens, generation.maxOutputTokens].find(
-    (v): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0,
-  );
+  const cap = [
+    record.max_tokens,
+    record.max_completion_tokens,
+    record.max_output_tokens,
+    generation.maxOutputTokens,
+  ].find((v): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0);
   const outputTokens = Math.ceil(cap ?? options.defaultMaxOutputTokens);
   return outputTokens + Math.ceil(promptChars(record) / options.charsPerToken);
 }
 
-const SKIPPED_KEYS = new Set(['model', 'max_tokens', 'max_completion_tokens', 'max_output_tokens', 'stream', 'temperature', 'top_p', 'n', 'user', 'stream_options', 'generationConfig']);
+const SKIPPED_KEYS = new Set([
+  'model',
+  'max_tokens',
+  'max_completion_tokens',
+  'max_output_tokens',
+  'stream',
+  'temperature',
+  'top_p',
+  'n',
+  'user',
+  'stream_options',
+  'generationConfig',
+]);
 
 function promptChars(record: Record<string, unknown>): number {
   let chars = 0;

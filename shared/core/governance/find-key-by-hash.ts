@@ -7,7 +7,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * @example
  * findKeyByHash(index.apiKeys, headers.get('api-key') ?? '')?.profile
  */
-export function findKeyByHash<T extends { readonly hash: Buffer }>(keys: readonly T[], presented: string): T | undefined {
+export function findKeyByHash<T extends { readonly hash: Buffer }>(
+  keys: readonly T[],
+  presented: string,
+): T | undefined {
   const digest = createHash('sha256').update(presented, 'utf8').digest();
   let found: T | undefined;
   for (const key of keys) {

@@ -5,7 +5,13 @@ export interface GovernanceIndex {
   readonly profiles: ReadonlyMap<string, ProfileConfig>;
   /** Lower-cased app id → profile id. */
   readonly apps: ReadonlyMap<string, string>;
-  readonly apiKeys: readonly { readonly hash: Buffer; readonly id: string; readonly profile: string; readonly userId: string; readonly suspended: boolean }[];
+  readonly apiKeys: readonly {
+    readonly hash: Buffer;
+    readonly id: string;
+    readonly profile: string;
+    readonly userId: string;
+    readonly suspended: boolean;
+  }[];
   readonly adminKeys: readonly { readonly hash: Buffer; readonly id: string }[];
   /** Lower-cased suspended user and app ids. */
   readonly suspended: ReadonlySet<string>;
@@ -26,7 +32,13 @@ export function governanceIndex(governance: GovernanceConfig): GovernanceIndex {
     index = {
       profiles: new Map(governance.profiles.map((p) => [p.id, p])),
       apps: new Map(governance.apps.map((a) => [a.appId.toLowerCase(), a.profile])),
-      apiKeys: governance.identity.apiKeys.keys.map((k) => ({ hash: Buffer.from(k.sha256, 'hex'), id: k.id, profile: k.profile, userId: k.userId ?? `key:${k.id}`, suspended: k.suspended })),
+      apiKeys: governance.identity.apiKeys.keys.map((k) => ({
+        hash: Buffer.from(k.sha256, 'hex'),
+        id: k.id,
+        profile: k.profile,
+        userId: k.userId ?? `key:${k.id}`,
+        suspended: k.suspended,
+      })),
       adminKeys: governance.admin.keys.map((k) => ({ hash: Buffer.from(k.sha256, 'hex'), id: k.id })),
       suspended: new Set(governance.suspendedUsers.map((u) => u.toLowerCase())),
     };

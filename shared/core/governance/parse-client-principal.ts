@@ -27,8 +27,18 @@ export function parseClientPrincipal(headerValue: string): ClientPrincipal | und
   }
   if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { claims?: unknown }).claims)) return undefined;
   const doc2 = doc as { claims: unknown[]; role_typ?: unknown };
-  const claims = doc2.claims.filter((c): c is { typ: string; val: string } => typeof c === 'object' && c !== null && typeof (c as { typ?: unknown }).typ === 'string' && typeof (c as { val?: unknown }).val === 'string');
+  const claims = doc2.claims.filter(
+    (c): c is { typ: string; val: string } =>
+      typeof c === 'object' &&
+      c !== null &&
+      typeof (c as { typ?: unknown }).typ === 'string' &&
+      typeof (c as { val?: unknown }).val === 'string',
+  );
   const first = (types: string[]): string | undefined => claims.find((c) => types.includes(c.typ))?.val;
   const roleTypes = typeof doc2.role_typ === 'string' ? [doc2.role_typ, ...ROLE_CLAIMS] : ROLE_CLAIMS;
-  return { appId: first(APP_ID_CLAIMS), userId: first(USER_ID_CLAIMS), roles: claims.filter((c) => roleTypes.includes(c.typ)).map((c) => c.val) };
+  return {
+    appId: first(APP_ID_CLAIMS),
+    userId: first(USER_ID_CLAIMS),
+    roles: claims.filter((c) => roleTypes.includes(c.typ)).map((c) => c.val),
+  };
 }

@@ -42,7 +42,11 @@ describe('estimateRequestTokens', () => {
 
 describe('resolvePriority', () => {
   const tiers = { gold: 1, silver: 2, bronze: 3 };
-  const g = governanceSchema.parse({ tiers, priority: { defaultLevel: 4, keys: { P1: 1, p3: 3, p5: 5 } }, profiles: [] });
+  const g = governanceSchema.parse({
+    tiers,
+    priority: { defaultLevel: 4, keys: { P1: 1, p3: 3, p5: 5 } },
+    profiles: [],
+  });
   const profile = (p: object) => governanceSchema.parse({ tiers, profiles: [{ id: 'x', ...p }] }).profiles[0]!;
   it.each([
     [{}, undefined, 4],
@@ -63,16 +67,29 @@ describe('checkIdentityConfig', () => {
   it('refuses production without identity, allows it with a mode or explicit anonymous access', () => {
     expect(checkIdentityConfig(governanceSchema.parse({}), 'production')).toMatch(/no caller identity/);
     expect(checkIdentityConfig(governanceSchema.parse({}), 'development')).toBeUndefined();
-    expect(checkIdentityConfig(governanceSchema.parse({ identity: { anonymous: { allowed: true } } }), 'production')).toBeUndefined();
-    const withKeys = governanceSchema.parse({ identity: { apiKeys: { enabled: true, keys: [{ id: 'k', sha256: hashApiKey('k'), profile: 'p' }] } }, profiles: [{ id: 'p' }] });
+    expect(
+      checkIdentityConfig(governanceSchema.parse({ identity: { anonymous: { allowed: true } } }), 'production'),
+    ).toBeUndefined();
+    const withKeys = governanceSchema.parse({
+      identity: { apiKeys: { enabled: true, keys: [{ id: 'k', sha256: hashApiKey('k'), profile: 'p' }] } },
+      profiles: [{ id: 'p' }],
+    });
     expect(checkIdentityConfig(withKeys, 'production')).toBeUndefined();
   });
 });
 
 describe('parseClientPrincipal', () => {
   it('reads app id, object id and roles, and refuses what is not a principal', () => {
-    const doc = { auth_typ: 'aad', role_typ: 'roles', claims: [{ typ: 'azp', val: 'app' }, { typ: 'oid', val: 'u' }, { typ: 'roles', val: 'Admin' }, { typ: 'x' }] };
-    expect(parseClientPrincipal(Buffer.from(JSON.stringify(doc)).toString('base64'))).toEqual({ appId: 'app', userId: 'u', roles: ['Admin'] });
+    const doc = {
+      auth_typ: 'aad',
+      role_typ: 'roles',
+      claims: [{ typ: 'azp', val: 'app' }, { typ: 'oid', val: 'u' }, { typ: 'roles', val: 'Admin' }, { typ: 'x' }],
+    };
+    expect(parseClientPrincipal(Buffer.from(JSON.stringify(doc)).toString('base64'))).toEqual({
+      appId: 'app',
+      userId: 'u',
+      roles: ['Admin'],
+    });
     expect(parseClientPrincipal(Buffer.from('{"claims":1}').toString('base64'))).toBeUndefined();
     expect(parseClientPrincipal('!!!')).toBeUndefined();
   });

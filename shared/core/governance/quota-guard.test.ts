@@ -24,14 +24,19 @@ describe('QuotaGuard', () => {
     const guard = createQuotaGuard({ store: asyncStore(store), clock: new FakeClock(MINUTE + 1_000) });
     const limit = 1_000;
     const amount = 70;
-    const results = await Promise.allSettled(Array.from({ length: 50 }, () => guard.reserve('caller:p:u', { tokensPerMinute: limit, tokensPerDay: 100_000 }, amount)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () =>
+        guard.reserve('caller:p:u', { tokensPerMinute: limit, tokensPerDay: 100_000 }, amount),
+      ),
+    );
     const granted = results.filter((r) => r.status === 'fulfilled').length;
     const used = await store.used('caller:p:u:minute', MINUTE);
     expect(used).toBe(granted * amount);
     expect(used).toBeLessThanOrEqual(limit + amount);
     expect(granted).toBe(Math.floor(limit / amount));
     expect(await store.used('caller:p:u:day', DAY)).toBe(used);
-    for (const r of results) if (r.status === 'rejected') expect((r.reason as GatewayError).code).toBe('GW_ERR_QUOTA_EXCEEDED');
+    for (const r of results)
+      if (r.status === 'rejected') expect((r.reason as GatewayError).code).toBe('GW_ERR_QUOTA_EXCEEDED');
   });
 
   it('answers retryAfterMs to the next minute when the minute budget is spent', async () => {
@@ -49,7 +54,9 @@ describe('QuotaGuard', () => {
     const store = new MemoryQuotaStore();
     const guard = createQuotaGuard({ store, clock });
     await guard.reserve('s', { tokensPerMinute: 1_000, tokensPerDay: 150 }, 100);
-    const error = await guard.reserve('s', { tokensPerMinute: 1_000, tokensPerDay: 150 }, 100).catch((e: unknown) => e as GatewayError);
+    const error = await guard
+      .reserve('s', { tokensPerMinute: 1_000, tokensPerDay: 150 }, 100)
+      .catch((e: unknown) => e as GatewayError);
     expect(error).toMatchObject({ code: 'GW_ERR_QUOTA_EXCEEDED', retryAfterMs: 86_400_000 - 3_600_000 });
     expect(await store.used('s:minute', DAY + 3_600_000)).toBe(100);
   });

@@ -19,7 +19,10 @@ describe('upstreamHeaders', () => {
   });
 
   it('drops hop-by-hop, S7P*, X-MS-CLIENT*, x-gateway-*, credentials and configured headers', () => {
-    expect(upstreamHeaders(incoming, { strip: new Set(['x-secret']), keepCallerCredentials: false })).toEqual({ 'content-type': 'application/json', 'x-keep': 'k' });
+    expect(upstreamHeaders(incoming, { strip: new Set(['x-secret']), keepCallerCredentials: false })).toEqual({
+      'content-type': 'application/json',
+      'x-keep': 'k',
+    });
   });
 
   it('keeps the caller credentials for passthrough backends', () => {
@@ -31,7 +34,17 @@ describe('upstreamHeaders', () => {
 
 describe('downstreamHeaders', () => {
   it('drops hop-by-hop and configured response headers and keeps repeated ones', () => {
-    const out = downstreamHeaders({ connection: 'close', 'transfer-encoding': 'chunked', 'x-internal': 'a', 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/event-stream' }, new Set(['x-internal']), false);
+    const out = downstreamHeaders(
+      {
+        connection: 'close',
+        'transfer-encoding': 'chunked',
+        'x-internal': 'a',
+        'set-cookie': ['a=1', 'b=2'],
+        'content-type': 'text/event-stream',
+      },
+      new Set(['x-internal']),
+      false,
+    );
     expect(out.get('connection')).toBeNull();
     expect(out.get('transfer-encoding')).toBeNull();
     expect(out.get('x-internal')).toBeNull();

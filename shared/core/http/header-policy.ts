@@ -7,12 +7,42 @@
 
 // `accept-encoding` too: the gateway meters and inspects answers, so it asks backends for identity
 // encoding (a gzip answer would be billed as an estimate and hide Responses ids and error codes).
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length', 'expect', 'http2-settings', 'accept-encoding']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'host',
+  'content-length',
+  'expect',
+  'http2-settings',
+  'accept-encoding',
+]);
 
 /** The caller's credential headers: replaced by the backend's own, or passed through for `passthrough` backends. */
-export const CALLER_CREDENTIAL_HEADERS: readonly string[] = Object.freeze(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key']);
+export const CALLER_CREDENTIAL_HEADERS: readonly string[] = Object.freeze([
+  'authorization',
+  'api-key',
+  'x-api-key',
+  'x-goog-api-key',
+  'ocp-apim-subscription-key',
+]);
 const CALLER_CREDENTIALS = new Set(CALLER_CREDENTIAL_HEADERS);
-const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate']);
+const RESPONSE_HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+]);
 
 /** Options of {@link upstreamHeaders}. */
 export interface UpstreamHeaderOptions {
@@ -31,7 +61,11 @@ export interface UpstreamHeaderOptions {
 export function upstreamHeaders(incoming: Headers, options: UpstreamHeaderOptions): Record<string, string> {
   const out: Record<string, string> = {};
   // A `connection: x, y` header names further hop-by-hop headers for this hop only.
-  const connectionListed = incoming.get('connection')?.toLowerCase().split(',').map((s) => s.trim());
+  const connectionListed = incoming
+    .get('connection')
+    ?.toLowerCase()
+    .split(',')
+    .map((s) => s.trim());
   incoming.forEach((value, name) => {
     if (HOP_BY_HOP.has(name) || options.strip.has(name)) return;
     if (name.startsWith('s7p') || name.startsWith('x-ms-client') || name.startsWith('x-gateway-')) return;
@@ -43,7 +77,11 @@ export function upstreamHeaders(incoming: Headers, options: UpstreamHeaderOption
 }
 
 /** Copies a backend's response headers for the caller, minus hop-by-hop and configured ones. */
-export function downstreamHeaders(incoming: Record<string, string | string[] | undefined>, strip: ReadonlySet<string>, dropContentLength: boolean): Headers {
+export function downstreamHeaders(
+  incoming: Record<string, string | string[] | undefined>,
+  strip: ReadonlySet<string>,
+  dropContentLength: boolean,
+): Headers {
   const out = new Headers();
   for (const name in incoming) {
     const value = incoming[name];

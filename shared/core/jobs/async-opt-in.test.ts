@@ -23,7 +23,13 @@ describe('parseJobMessage', () => {
     expect(parseJobMessage(JSON.stringify(message))).toEqual(message);
   });
 
-  it.each([null, 'not json', { v: 2, jobId: 'a', enqueuedAtMs: 1 }, { v: 1, jobId: '', enqueuedAtMs: 1 }, { v: 1, jobId: 'a' }])('rejects %j', (body) => {
+  it.each([
+    null,
+    'not json',
+    { v: 2, jobId: 'a', enqueuedAtMs: 1 },
+    { v: 1, jobId: '', enqueuedAtMs: 1 },
+    { v: 1, jobId: 'a' },
+  ])('rejects %j', (body) => {
     expect(parseJobMessage(body)).toBeUndefined();
   });
 });

@@ -15,7 +15,14 @@ import type { JobSettlement } from './job-worker.js';
  * @example
  * hostSettlementOf({ action: 'abandon', retryAfterMs: 8_000, reason: 'attempt failed' }, 1_000, now); // { kind: 'reschedule', deliverAtMs: now + 8_000 }
  */
-export function hostSettlementOf(settlement: JobSettlement, immediateBelowMs: number, nowMs: number): { readonly kind: 'return' } | { readonly kind: 'throw'; readonly message: string } | { readonly kind: 'reschedule'; readonly deliverAtMs: number } {
+export function hostSettlementOf(
+  settlement: JobSettlement,
+  immediateBelowMs: number,
+  nowMs: number,
+):
+  | { readonly kind: 'return' }
+  | { readonly kind: 'throw'; readonly message: string }
+  | { readonly kind: 'reschedule'; readonly deliverAtMs: number } {
   switch (settlement.action) {
     case 'complete':
       return { kind: 'return' };
@@ -25,7 +32,9 @@ export function hostSettlementOf(settlement: JobSettlement, immediateBelowMs: nu
       // Only an immediate retry is left to the host's own redelivery; any wait — even a sub-second one,
       // such as a dead worker's lease about to run out — is rescheduled at least a second out, so a tight
       // redelivery loop cannot use up the delivery count and dead-letter the job's only message.
-      return settlement.retryAfterMs <= 0 ? { kind: 'throw', message: `abandon: ${settlement.reason}` } : { kind: 'reschedule', deliverAtMs: nowMs + Math.max(settlement.retryAfterMs, immediateBelowMs) };
+      return settlement.retryAfterMs <= 0
+        ? { kind: 'throw', message: `abandon: ${settlement.reason}` }
+        : { kind: 'reschedule', deliverAtMs: nowMs + Math.max(settlement.retryAfterMs, immediateBelowMs) };
   }
 }
 
@@ -38,7 +47,10 @@ export function hostSettlementOf(settlement: JobSettlement, immediateBelowMs: nu
  */
 export function effectiveDeliveryCount(hostDeliveryCount: unknown, applicationProperties: unknown): number {
   const own = typeof hostDeliveryCount === 'number' && hostDeliveryCount >= 1 ? Math.floor(hostDeliveryCount) : 1;
-  const props = typeof applicationProperties === 'object' && applicationProperties !== null ? (applicationProperties as Record<string, unknown>) : {};
+  const props =
+    typeof applicationProperties === 'object' && applicationProperties !== null
+      ? (applicationProperties as Record<string, unknown>)
+      : {};
   const prior = Number(props['gwPriorDeliveries'] ?? 0);
   return own + (Number.isFinite(prior) && prior > 0 ? Math.floor(prior) : 0);
 }

@@ -6,7 +6,15 @@ import { settle } from './test-support/manual-timers.js';
 describe('in-process job runner', () => {
   it('runs at most `concurrency` jobs at once and picks up the next when one finishes', async () => {
     const h = createJobsHarness();
-    const runner = createInProcessJobRunner({ queue: h.queue, worker: h.worker, signals: h.signals, setTimer: h.timers.setTimer, concurrency: 2, visibilityTimeoutMs: 60_000, pollIntervalMs: 1_000 });
+    const runner = createInProcessJobRunner({
+      queue: h.queue,
+      worker: h.worker,
+      signals: h.signals,
+      setTimer: h.timers.setTimer,
+      concurrency: 2,
+      visibilityTimeoutMs: 60_000,
+      pollIntervalMs: 1_000,
+    });
     runner.start();
     for (let i = 0; i < 3; i++) await h.service.submit(submission());
     const first = await h.nextCall();
@@ -24,7 +32,16 @@ describe('in-process job runner', () => {
   it('keeps renewing the message lock of a long job so it is not redelivered', async () => {
     const h = createJobsHarness();
     const settled: string[] = [];
-    const runner = createInProcessJobRunner({ queue: h.queue, worker: h.worker, signals: h.signals, setTimer: h.timers.setTimer, concurrency: 1, visibilityTimeoutMs: 60_000, pollIntervalMs: 1_000, onSettled: (_, s) => settled.push(s.action) });
+    const runner = createInProcessJobRunner({
+      queue: h.queue,
+      worker: h.worker,
+      signals: h.signals,
+      setTimer: h.timers.setTimer,
+      concurrency: 1,
+      visibilityTimeoutMs: 60_000,
+      pollIntervalMs: 1_000,
+      onSettled: (_, s) => settled.push(s.action),
+    });
     runner.start();
     await h.service.submit(submission());
     const call = await h.nextCall();
@@ -45,7 +62,15 @@ describe('in-process job runner', () => {
       receives++;
       return receive(max, visibility);
     };
-    const runner = createInProcessJobRunner({ queue: h.queue, worker: h.worker, setTimer: h.timers.setTimer, concurrency: 1, visibilityTimeoutMs: 60_000, pollIntervalMs: 1_000, minPollIntervalMs: 100 });
+    const runner = createInProcessJobRunner({
+      queue: h.queue,
+      worker: h.worker,
+      setTimer: h.timers.setTimer,
+      concurrency: 1,
+      visibilityTimeoutMs: 60_000,
+      pollIntervalMs: 1_000,
+      minPollIntervalMs: 100,
+    });
     runner.start();
     await h.timers.advance(10_000);
     // 100, 200, 400, 800, then every 1 000 ms: 1 + 4 + 8 polls in 10 s, not 100.

@@ -116,7 +116,8 @@ export function createInProcessJobRunner(options: InProcessJobRunnerOptions): In
     }
     try {
       if (settlement.action === 'complete') await queue.complete(delivery.lockToken);
-      else if (settlement.action === 'abandon') await queue.abandon(delivery.lockToken, { retryAfterMs: settlement.retryAfterMs });
+      else if (settlement.action === 'abandon')
+        await queue.abandon(delivery.lockToken, { retryAfterMs: settlement.retryAfterMs });
       else await queue.deadLetter(delivery.lockToken, settlement.reason);
     } catch (error) {
       options.onError?.(error);

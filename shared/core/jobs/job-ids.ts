@@ -33,7 +33,9 @@ export function createJobId(): string {
 export function jobPayloadKey(owner: JobOwner, jobId: string, part: 'request'): string;
 export function jobPayloadKey(owner: JobOwner, jobId: string, part: 'response', attempt: number): string;
 export function jobPayloadKey(owner: JobOwner, jobId: string, part: 'request' | 'response', attempt?: number): string {
-  return part === 'request' ? `${ownerKey(owner)}/${jobId}/request` : `${ownerKey(owner)}/${jobId}/response/${attempt ?? 0}`;
+  return part === 'request'
+    ? `${ownerKey(owner)}/${jobId}/request`
+    : `${ownerKey(owner)}/${jobId}/response/${attempt ?? 0}`;
 }
 
 /** The owner segment of {@link jobPayloadKey}. */

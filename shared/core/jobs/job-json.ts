@@ -62,7 +62,10 @@ export function jobToJson(job: JobRecord, basePath = '/jobs'): JobJson {
     route: job.routeId,
     model: job.model ?? null,
     location,
-    result: job.status === 'succeeded' && job.response !== undefined ? { status: job.response.status, bytes: job.response.bytes, location: `${location}/result` } : null,
+    result:
+      job.status === 'succeeded' && job.response !== undefined
+        ? { status: job.response.status, bytes: job.response.bytes, location: `${location}/result` }
+        : null,
     usage:
       job.usage === undefined
         ? null
@@ -75,6 +78,9 @@ export function jobToJson(job: JobRecord, basePath = '/jobs'): JobJson {
             served_model: job.usage.servedModel,
             source: job.usage.source,
           },
-    error: job.status === 'failed' && job.lastError !== undefined ? { code: job.lastError.code, message: job.lastError.message } : null,
+    error:
+      job.status === 'failed' && job.lastError !== undefined
+        ? { code: job.lastError.code, message: job.lastError.message }
+        : null,
   };
 }

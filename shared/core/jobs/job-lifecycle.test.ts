@@ -8,11 +8,25 @@ import type { GatewayRequest } from '../http/gateway-request.js';
 import { sweepExpiredJobs } from './sweep-expired-jobs.js';
 
 function get(path: string, method = 'GET'): GatewayRequest {
-  return { method, url: `http://gw.test${path}`, headers: new Headers(), body: null, signal: new AbortController().signal };
+  return {
+    method,
+    url: `http://gw.test${path}`,
+    headers: new Headers(),
+    body: null,
+    signal: new AbortController().signal,
+  };
 }
 
 function startRunner(h: ReturnType<typeof createJobsHarness>) {
-  const runner = createInProcessJobRunner({ queue: h.queue, worker: h.worker, signals: h.signals, setTimer: h.timers.setTimer, concurrency: 2, visibilityTimeoutMs: 60_000, pollIntervalMs: 1_000 });
+  const runner = createInProcessJobRunner({
+    queue: h.queue,
+    worker: h.worker,
+    signals: h.signals,
+    setTimer: h.timers.setTimer,
+    concurrency: 2,
+    visibilityTimeoutMs: 60_000,
+    pollIntervalMs: 1_000,
+  });
   runner.start();
   return runner;
 }
@@ -52,7 +66,12 @@ describe('async jobs end to end (memory adapters, in-process runner)', () => {
     await h.timers.advance(1);
     const accepted = await answer;
     expect(accepted.status).toBe(202);
-    const body = JSON.parse(await readText(accepted.body)) as { id: string; status: string; created_at: string; location: string };
+    const body = JSON.parse(await readText(accepted.body)) as {
+      id: string;
+      status: string;
+      created_at: string;
+      location: string;
+    };
     expect(body).toMatchObject({ status: 'running', created_at: new Date(h.clock.now() - 10_000).toISOString() });
     expect(accepted.headers.get('location')).toBe(`/jobs/${body.id}`);
     expect(body.location).toBe(`/jobs/${body.id}`);
@@ -60,17 +79,42 @@ describe('async jobs end to end (memory adapters, in-process runner)', () => {
 
     const polled = await api.handle(get(`/jobs/${body.id}`), { requester: ALICE, requestId: 'poll-1' });
     expect(polled?.status).toBe(200);
-    expect(JSON.parse(await readText(polled!.body))).toMatchObject({ id: body.id, status: 'running', attempts: 1, result: null });
+    expect(JSON.parse(await readText(polled!.body))).toMatchObject({
+      id: body.id,
+      status: 'running',
+      attempts: 1,
+      result: null,
+    });
     const early = await api.handle(get(`/jobs/${body.id}/result`), { requester: ALICE, requestId: 'poll-2' });
     expect(early?.status).toBe(409);
     expect(early?.headers.get('x-gateway-error-code')).toBe('GW_ERR_JOB_NOT_READY');
     expect(early?.headers.get('retry-after')).toBe('5');
 
     const finished = h.signals.waitForFinish(body.id).promise;
-    call.resolve({ ...jsonResponse(200, { answer: 42 }), usage: () => ({ promptTokens: 3, completionTokens: 2, totalTokens: 5, cachedInputTokens: 0, cacheCreationTokens: 0, reasoningTokens: 0, servedModel: 'gpt-4o', source: 'reported', promptSource: 'reported', completionSource: 'reported' }) });
+    call.resolve({
+      ...jsonResponse(200, { answer: 42 }),
+      usage: () => ({
+        promptTokens: 3,
+        completionTokens: 2,
+        totalTokens: 5,
+        cachedInputTokens: 0,
+        cacheCreationTokens: 0,
+        reasoningTokens: 0,
+        servedModel: 'gpt-4o',
+        source: 'reported',
+        promptSource: 'reported',
+        completionSource: 'reported',
+      }),
+    });
     await finished;
-    const done = JSON.parse(await readText((await api.handle(get(`/jobs/${body.id}`), { requester: ALICE, requestId: 'poll-3' }))!.body));
-    expect(done).toMatchObject({ status: 'succeeded', result: { status: 200, location: `/jobs/${body.id}/result` }, usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+    const done = JSON.parse(
+      await readText((await api.handle(get(`/jobs/${body.id}`), { requester: ALICE, requestId: 'poll-3' }))!.body),
+    );
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      result: { status: 200, location: `/jobs/${body.id}/result` },
+      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+    });
     const result = await api.handle(get(`/jobs/${body.id}/result`), { requester: ALICE, requestId: 'poll-4' });
     expect(result?.status).toBe(200);
     expect(result?.headers.get('x-gateway-request-id')).toBe('poll-4');
@@ -143,7 +187,10 @@ describe('job worker deliveries', () => {
     const run = h.worker.handleDelivery({ jobId: job.id, deliveryCount: 1 });
     (await h.nextCall()).resolve(jsonResponse(200, {}));
     await run;
-    expect(await h.worker.handleDelivery({ jobId: job.id, deliveryCount: 1 })).toEqual({ action: 'complete', reason: 'duplicate delivery: job already succeeded' });
+    expect(await h.worker.handleDelivery({ jobId: job.id, deliveryCount: 1 })).toEqual({
+      action: 'complete',
+      reason: 'duplicate delivery: job already succeeded',
+    });
     expect(h.calls).toHaveLength(1);
   });
 
@@ -193,9 +240,15 @@ describe('job worker deliveries', () => {
     expect(settlements).toEqual(['abandon:2000', 'abandon:4000', 'dead-letter']);
     expect(h.calls).toHaveLength(3);
     const failed = await h.jobs.get(job.id);
-    expect(failed).toMatchObject({ status: 'failed', attempts: 3, lastError: { code: 'GW_ERR_INTERNAL', message: 'Gave up after 3 deliveries: An internal error occurred.' } });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      lastError: { code: 'GW_ERR_INTERNAL', message: 'Gave up after 3 deliveries: An internal error occurred.' },
+    });
     expect(JSON.stringify(failed)).not.toContain('10.0.0.7');
-    expect(await h.queue.peekDeadLetters(5)).toMatchObject([{ message: { jobId: job.id }, reason: 'JOB_DELIVERIES_EXHAUSTED: GW_ERR_INTERNAL' }]);
+    expect(await h.queue.peekDeadLetters(5)).toMatchObject([
+      { message: { jobId: job.id }, reason: 'JOB_DELIVERIES_EXHAUSTED: GW_ERR_INTERNAL' },
+    ]);
     await expect(h.service.result(job.id, ALICE, 'r')).rejects.toMatchObject({ code: 'GW_ERR_INTERNAL', status: 500 });
     expect(h.payloads.keys()).toEqual([]);
   });
@@ -204,9 +257,14 @@ describe('job worker deliveries', () => {
     const h = createJobsHarness();
     const job = await h.service.submit(submission());
     const run = h.worker.handleDelivery({ jobId: job.id, deliveryCount: 1 });
-    (await h.nextCall()).resolve(jsonResponse(429, { error: {} }, { 'x-gateway-error-code': 'GW_ERR_BACKEND_THROTTLED', 'retry-after': '7' }));
+    (await h.nextCall()).resolve(
+      jsonResponse(429, { error: {} }, { 'x-gateway-error-code': 'GW_ERR_BACKEND_THROTTLED', 'retry-after': '7' }),
+    );
     expect(await run).toMatchObject({ action: 'abandon', retryAfterMs: 7_000 });
-    expect(await h.jobs.get(job.id)).toMatchObject({ status: 'queued', lastError: { code: 'GW_ERR_BACKEND_THROTTLED' } });
+    expect(await h.jobs.get(job.id)).toMatchObject({
+      status: 'queued',
+      lastError: { code: 'GW_ERR_BACKEND_THROTTLED' },
+    });
   });
 
   it('stores a backend error response as the succeeded job’s result', async () => {
@@ -235,10 +293,14 @@ describe('job worker deliveries', () => {
     const job = await h.service.submit(submission());
     const run = h.worker.handleDelivery({ jobId: job.id, deliveryCount: 1 });
     (await h.nextCall()).resolve({
-      response: { status: 200, headers: new Headers({ 'content-type': 'text/event-stream' }), body: (async function* () {
-        yield new TextEncoder().encode('data: {"partial":true}\n\n');
-        throw new Error('upstream cut');
-      })() },
+      response: {
+        status: 200,
+        headers: new Headers({ 'content-type': 'text/event-stream' }),
+        body: (async function* () {
+          yield new TextEncoder().encode('data: {"partial":true}\n\n');
+          throw new Error('upstream cut');
+        })(),
+      },
     });
     expect(await run).toMatchObject({ action: 'abandon' });
     expect(await h.payloads.get(jobPayloadKey(ALICE, job.id, 'response', 1))).toBeUndefined();
@@ -256,7 +318,10 @@ describe('job worker deliveries', () => {
     expect(await h.jobs.get(job.id)).toMatchObject({ status: 'failed', lastError: { code: 'GW_ERR_BACKEND_TIMEOUT' } });
     const late = await h.service.submit(submission());
     await h.timers.advance(120_000);
-    expect(await h.worker.handleDelivery({ jobId: late.id, deliveryCount: 1 })).toEqual({ action: 'complete', reason: 'run deadline passed' });
+    expect(await h.worker.handleDelivery({ jobId: late.id, deliveryCount: 1 })).toEqual({
+      action: 'complete',
+      reason: 'run deadline passed',
+    });
     expect(h.calls).toHaveLength(1);
   });
 
@@ -266,19 +331,29 @@ describe('job worker deliveries', () => {
     const chunkCount = 64; // 4 MiB
     const putChunks: number[] = [];
     const put = h.payloads.put.bind(h.payloads);
-    h.payloads.put = async (key, body, meta, options) => put(key, (async function* () {
-      for await (const chunk of body) {
-        if (key.includes('/response/')) putChunks.push(chunk.byteLength);
-        yield chunk;
-      }
-    })(), meta, options);
+    h.payloads.put = async (key, body, meta, options) =>
+      put(
+        key,
+        (async function* () {
+          for await (const chunk of body) {
+            if (key.includes('/response/')) putChunks.push(chunk.byteLength);
+            yield chunk;
+          }
+        })(),
+        meta,
+        options,
+      );
     const job = await h.service.submit(submission());
     const run = h.worker.handleDelivery({ jobId: job.id, deliveryCount: 1 });
     let produced = 0;
     (await h.nextCall()).resolve({
-      response: { status: 200, headers: new Headers({ 'content-type': 'application/octet-stream' }), body: (async function* () {
-        for (; produced < chunkCount; produced++) yield new Uint8Array(chunkBytes).fill(produced % 256);
-      })() },
+      response: {
+        status: 200,
+        headers: new Headers({ 'content-type': 'application/octet-stream' }),
+        body: (async function* () {
+          for (; produced < chunkCount; produced++) yield new Uint8Array(chunkBytes).fill(produced % 256);
+        })(),
+      },
     });
     await run;
     expect(putChunks).toHaveLength(chunkCount);
@@ -298,8 +373,14 @@ describe('job worker deliveries', () => {
 
   it('dead-letters an unreadable message without touching any job', async () => {
     const h = createJobsHarness();
-    expect(await h.worker.handleMessage('{"v":9}', 1)).toEqual({ action: 'dead-letter', reason: 'JOB_MESSAGE_UNREADABLE' });
-    expect(await h.worker.handleMessage({ v: 1, jobId: 'gone', enqueuedAtMs: 1 }, 1)).toEqual({ action: 'complete', reason: 'unknown job' });
+    expect(await h.worker.handleMessage('{"v":9}', 1)).toEqual({
+      action: 'dead-letter',
+      reason: 'JOB_MESSAGE_UNREADABLE',
+    });
+    expect(await h.worker.handleMessage({ v: 1, jobId: 'gone', enqueuedAtMs: 1 }, 1)).toEqual({
+      action: 'complete',
+      reason: 'unknown job',
+    });
   });
 });
 
@@ -310,7 +391,10 @@ describe('cancellation, ownership and retention', () => {
     expect((await h.service.cancel(job.id, ALICE)).status).toBe('cancelled');
     expect(await h.worker.handleDelivery({ jobId: job.id, deliveryCount: 1 })).toMatchObject({ action: 'complete' });
     expect(h.calls).toHaveLength(0);
-    await expect(h.service.result(job.id, ALICE, 'r')).rejects.toMatchObject({ code: 'GW_ERR_JOB_RESULT_EXPIRED', status: 410 });
+    await expect(h.service.result(job.id, ALICE, 'r')).rejects.toMatchObject({
+      code: 'GW_ERR_JOB_RESULT_EXPIRED',
+      status: 410,
+    });
   });
 
   it('aborts a running job when its owner cancels it through the API', async () => {
@@ -347,15 +431,25 @@ describe('cancellation, ownership and retention', () => {
     const job = await h.service.submit(submission());
     for (const path of [`/jobs/${job.id}`, `/jobs/${job.id}/result`]) {
       const other = await api.handle(get(path), { requester: MALLORY, requestId: 'x' });
-      const unknown = await api.handle(get(path.replace(job.id, 'AAAAAAAAAAAAAAAAAAAAAA')), { requester: MALLORY, requestId: 'x' });
+      const unknown = await api.handle(get(path.replace(job.id, 'AAAAAAAAAAAAAAAAAAAAAA')), {
+        requester: MALLORY,
+        requestId: 'x',
+      });
       expect(other?.status).toBe(404);
       expect(unknown?.status).toBe(404);
       expect(JSON.parse(await readText(other!.body)).error.code).toBe('GW_ERR_JOB_NOT_FOUND');
     }
-    expect((await api.handle(get(`/jobs/${job.id}`, 'DELETE'), { requester: MALLORY, requestId: 'x' }))?.status).toBe(404);
-    expect((await api.handle(get(`/jobs/${job.id}`), { requester: { ...ALICE, profileId: 'other' }, requestId: 'x' }))?.status).toBe(404);
+    expect((await api.handle(get(`/jobs/${job.id}`, 'DELETE'), { requester: MALLORY, requestId: 'x' }))?.status).toBe(
+      404,
+    );
+    expect(
+      (await api.handle(get(`/jobs/${job.id}`), { requester: { ...ALICE, profileId: 'other' }, requestId: 'x' }))
+        ?.status,
+    ).toBe(404);
     expect((await h.jobs.get(job.id))?.status).toBe('queued');
-    expect((await api.handle(get(`/jobs/${job.id}`), { requester: { adminId: 'ops' }, requestId: 'x' }))?.status).toBe(200);
+    expect((await api.handle(get(`/jobs/${job.id}`), { requester: { adminId: 'ops' }, requestId: 'x' }))?.status).toBe(
+      200,
+    );
   });
 
   it('expires results after retention (410), then forgets the job (404)', async () => {
@@ -425,6 +519,13 @@ describe('submit', () => {
     expect(h.payloads.keys().sort()).toEqual([keyA, keyB].sort());
     expect(keyA.split('/')[0]).not.toBe(keyB.split('/')[0]);
     expect(keyA).toMatch(/^u-[A-Za-z0-9_-]{22}\/[A-Za-z0-9_-]{22}\/request$/);
-    expect(a).toMatchObject({ owner: ALICE, status: 'queued', attempts: 0, deadlineMs: h.clock.now() + 1_800_000, retentionMs: 86_400_000, version: 1 });
+    expect(a).toMatchObject({
+      owner: ALICE,
+      status: 'queued',
+      attempts: 0,
+      deadlineMs: h.clock.now() + 1_800_000,
+      retentionMs: 86_400_000,
+      version: 1,
+    });
   });
 });

@@ -18,8 +18,19 @@ export function parseJobMessage(body: unknown): JobMessage | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const candidate = value as Record<string, unknown>;
-  if (candidate['v'] !== 1 || typeof candidate['jobId'] !== 'string' || candidate['jobId'].length === 0 || candidate['jobId'].length > 128) return undefined;
+  if (
+    candidate['v'] !== 1 ||
+    typeof candidate['jobId'] !== 'string' ||
+    candidate['jobId'].length === 0 ||
+    candidate['jobId'].length > 128
+  )
+    return undefined;
   if (typeof candidate['enqueuedAtMs'] !== 'number') return undefined;
   const requestId = candidate['requestId'];
-  return { v: 1, jobId: candidate['jobId'], enqueuedAtMs: candidate['enqueuedAtMs'], ...(typeof requestId === 'string' ? { requestId } : {}) };
+  return {
+    v: 1,
+    jobId: candidate['jobId'],
+    enqueuedAtMs: candidate['enqueuedAtMs'],
+    ...(typeof requestId === 'string' ? { requestId } : {}),
+  };
 }

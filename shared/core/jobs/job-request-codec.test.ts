@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { decodeJobRequest, encodeJobRequest, type JobRequestHead } from './job-request-codec.js';
 import { readText } from './test-support/jobs-harness.js';
 
-const head: JobRequestHead = { v: 1, method: 'POST', path: '/v1/chat/completions?a=1', headers: { 'content-type': 'application/json' } };
+const head: JobRequestHead = {
+  v: 1,
+  method: 'POST',
+  path: '/v1/chat/completions?a=1',
+  headers: { 'content-type': 'application/json' },
+};
 
 async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
   const all = Buffer.from(await readBytes(source));
@@ -32,6 +37,8 @@ describe('job request codec', () => {
 
   it('rejects a payload without a head line or with an unknown version', async () => {
     await expect(decodeJobRequest(of('{"v":1'))).rejects.toThrow('no head line');
-    await expect(decodeJobRequest(of('{"v":2,"method":"GET","path":"/","headers":{}}\n'))).rejects.toThrow('not a v1 head');
+    await expect(decodeJobRequest(of('{"v":2,"method":"GET","path":"/","headers":{}}\n'))).rejects.toThrow(
+      'not a v1 head',
+    );
   });
 });

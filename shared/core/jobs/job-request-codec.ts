@@ -30,7 +30,10 @@ const NEWLINE = 0x0a;
  * @example
  * await payloads.put(key, encodeJobRequest(head, body), { contentType: JOB_REQUEST_CONTENT_TYPE });
  */
-export async function* encodeJobRequest(head: JobRequestHead, body: AsyncIterable<Uint8Array> | null): AsyncGenerator<Uint8Array> {
+export async function* encodeJobRequest(
+  head: JobRequestHead,
+  body: AsyncIterable<Uint8Array> | null,
+): AsyncGenerator<Uint8Array> {
   yield new TextEncoder().encode(`${JSON.stringify(head)}\n`);
   if (body !== null) for await (const chunk of body) yield chunk;
 }
@@ -42,7 +45,9 @@ export async function* encodeJobRequest(head: JobRequestHead, body: AsyncIterabl
  * @example
  * const { head, body } = await decodeJobRequest(stored.body);
  */
-export async function decodeJobRequest(stream: AsyncIterable<Uint8Array>): Promise<{ readonly head: JobRequestHead; readonly body: AsyncIterable<Uint8Array> }> {
+export async function decodeJobRequest(
+  stream: AsyncIterable<Uint8Array>,
+): Promise<{ readonly head: JobRequestHead; readonly body: AsyncIterable<Uint8Array> }> {
   const iterator = stream[Symbol.asyncIterator]();
   const parts: Uint8Array[] = [];
   let headBytes = 0;
@@ -64,13 +69,22 @@ export async function decodeJobRequest(stream: AsyncIterable<Uint8Array>): Promi
     break;
   }
   const head = JSON.parse(Buffer.concat(parts).toString('utf8')) as Partial<JobRequestHead>;
-  if (head.v !== 1 || typeof head.method !== 'string' || typeof head.path !== 'string' || typeof head.headers !== 'object' || head.headers === null) {
+  if (
+    head.v !== 1 ||
+    typeof head.method !== 'string' ||
+    typeof head.path !== 'string' ||
+    typeof head.headers !== 'object' ||
+    head.headers === null
+  ) {
     throw new Error('Stored job request head is not a v1 head.');
   }
   return { head: head as JobRequestHead, body: remainder(rest, iterator) };
 }
 
-async function* remainder(first: Uint8Array | undefined, iterator: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* remainder(
+  first: Uint8Array | undefined,
+  iterator: AsyncIterator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
   try {
     if (first !== undefined) yield first;
     for (;;) {

@@ -21,7 +21,11 @@ export interface JobSubmission {
   /** The submitting call's `x-gateway-request-id`. */
   readonly requestId: string;
   /** The admitted caller (`admission.caller`); becomes the job's owner. */
-  readonly caller: { readonly userId: string; readonly profileId?: string | undefined; readonly appId?: string | undefined };
+  readonly caller: {
+    readonly userId: string;
+    readonly profileId?: string | undefined;
+    readonly appId?: string | undefined;
+  };
   readonly routeId: string;
   readonly model?: string | undefined;
   /** Priority level, 1 = most urgent. */
@@ -103,7 +107,14 @@ export interface JobService {
 const FIRST_POLL_MS = 250;
 const MAX_POLL_MS = 1_000;
 
-export const UNSTORED_RESPONSE_HEADERS: readonly string[] = Object.freeze(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'trailer']);
+export const UNSTORED_RESPONSE_HEADERS: readonly string[] = Object.freeze([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'upgrade',
+  'trailer',
+]);
 
 /**
  * Builds the job service.
@@ -138,10 +149,14 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
     });
     const body = submission.request.body;
     const bodyStream = body instanceof Uint8Array ? once(body) : body;
-    await payloads.put(jobPayloadKey(owner, id, 'request'), encodeJobRequest({ v: 1, method: submission.request.method, path: submission.request.path, headers }, bodyStream), {
-      contentType: JOB_REQUEST_CONTENT_TYPE,
-      attributes: { jobId: id, requestId: submission.requestId },
-    });
+    await payloads.put(
+      jobPayloadKey(owner, id, 'request'),
+      encodeJobRequest({ v: 1, method: submission.request.method, path: submission.request.path, headers }, bodyStream),
+      {
+        contentType: JOB_REQUEST_CONTENT_TYPE,
+        attributes: { jobId: id, requestId: submission.requestId },
+      },
+    );
     const runDeadlineMs = submission.runDeadlineMs ?? defaultRunDeadlineMs;
     const retentionMs = submission.retentionMs ?? defaultRetentionMs;
     return jobs.create({
@@ -168,7 +183,13 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
       await queue.send({ v: 1, jobId: job.id, requestId: job.requestId, enqueuedAtMs: clock.now() });
     } catch (error) {
       const now = clock.now();
-      await jobs.transition(job.id, ['queued'], { status: 'failed', updatedAtMs: now, finishedAtMs: now, expiresAtMs: now + job.retentionMs, lastError: { code: 'GW_ERR_INTERNAL', message: 'The job could not be queued.', atMs: now } });
+      await jobs.transition(job.id, ['queued'], {
+        status: 'failed',
+        updatedAtMs: now,
+        finishedAtMs: now,
+        expiresAtMs: now + job.retentionMs,
+        lastError: { code: 'GW_ERR_INTERNAL', message: 'The job could not be queued.', atMs: now },
+      });
       await payloads.delete(jobPayloadKey(job.owner, job.id, 'request')).catch(() => false);
       throw new GatewayError('GW_ERR_INTERNAL', { message: 'The job could not be queued.', cause: error });
     }
@@ -177,7 +198,8 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
 
   async function visible(jobId: string, requester: JobRequester): Promise<JobRecord> {
     const job = await jobs.get(jobId);
-    if (job === undefined || !mayAccessJob(job, requester)) throw new GatewayError('GW_ERR_JOB_NOT_FOUND', { details: { job_id: jobId } });
+    if (job === undefined || !mayAccessJob(job, requester))
+      throw new GatewayError('GW_ERR_JOB_NOT_FOUND', { details: { job_id: jobId } });
     return job;
   }
 
@@ -185,20 +207,31 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
     switch (job.status) {
       case 'queued':
       case 'running':
-        throw new GatewayError('GW_ERR_JOB_NOT_READY', { retryAfterMs: pollAfterMs, details: { job_id: job.id, status: job.status } });
+        throw new GatewayError('GW_ERR_JOB_NOT_READY', {
+          retryAfterMs: pollAfterMs,
+          details: { job_id: job.id, status: job.status },
+        });
       case 'expired':
         throw new GatewayError('GW_ERR_JOB_RESULT_EXPIRED', { details: { job_id: job.id } });
       case 'cancelled':
-        throw new GatewayError('GW_ERR_JOB_RESULT_EXPIRED', { message: 'The job was cancelled; it has no result.', details: { job_id: job.id, status: 'cancelled' } });
+        throw new GatewayError('GW_ERR_JOB_RESULT_EXPIRED', {
+          message: 'The job was cancelled; it has no result.',
+          details: { job_id: job.id, status: 'cancelled' },
+        });
       case 'failed':
         throw jobFailure(job);
       case 'succeeded':
         break;
     }
-    const stored = job.response === undefined ? undefined : await payloads.get(jobPayloadKey(job.owner, job.id, 'response', job.attempts));
-    if (job.response === undefined || stored === undefined) throw new GatewayError('GW_ERR_JOB_RESULT_EXPIRED', { details: { job_id: job.id } });
+    const stored =
+      job.response === undefined
+        ? undefined
+        : await payloads.get(jobPayloadKey(job.owner, job.id, 'response', job.attempts));
+    if (job.response === undefined || stored === undefined)
+      throw new GatewayError('GW_ERR_JOB_RESULT_EXPIRED', { details: { job_id: job.id } });
     const headers = new Headers();
-    for (const [name, value] of Object.entries(job.response.headers)) if (!UNSTORED_RESPONSE_HEADERS.includes(name)) headers.set(name, value);
+    for (const [name, value] of Object.entries(job.response.headers))
+      if (!UNSTORED_RESPONSE_HEADERS.includes(name)) headers.set(name, value);
     headers.set('content-length', String(stored.bytes));
     headers.set('x-gateway-job-id', job.id);
     headers.set('x-gateway-request-id', requestId);
@@ -220,7 +253,11 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
   }
 
   /** Resolves the finished record, or `undefined` at the sync-wait mark or when the caller leaves. */
-  function waitForFinish(jobId: string, waitMs: number, signal: AbortSignal | undefined): { promise: Promise<JobRecord | undefined>; cancel(): void } {
+  function waitForFinish(
+    jobId: string,
+    waitMs: number,
+    signal: AbortSignal | undefined,
+  ): { promise: Promise<JobRecord | undefined>; cancel(): void } {
     const waiting = signals.waitForFinish(jobId);
     let disarm: () => void = () => undefined;
     let disarmPoll: () => void = () => undefined;
@@ -302,9 +339,18 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
     async cancel(jobId, requester) {
       const job = await visible(jobId, requester);
       const now = clock.now();
-      const { applied, job: after } = await jobs.transition(job.id, sourcesOf('cancelled'), { status: 'cancelled', updatedAtMs: now, finishedAtMs: now, cancelRequestedAtMs: now, expiresAtMs: now + job.retentionMs });
+      const { applied, job: after } = await jobs.transition(job.id, sourcesOf('cancelled'), {
+        status: 'cancelled',
+        updatedAtMs: now,
+        finishedAtMs: now,
+        cancelRequestedAtMs: now,
+        expiresAtMs: now + job.retentionMs,
+      });
       if (applied && after !== undefined) {
-        signals.abortRun(job.id, new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED', { message: 'The job was cancelled.' }));
+        signals.abortRun(
+          job.id,
+          new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED', { message: 'The job was cancelled.' }),
+        );
         signals.finished(after);
         await payloads.delete(jobPayloadKey(job.owner, job.id, 'request')).catch(() => false);
       }
@@ -320,7 +366,10 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
 export function jobFailure(job: JobRecord): GatewayError {
   const code = job.lastError?.code;
   const known = code !== undefined && Object.hasOwn(errorRegistry, code) ? (code as ErrorCode) : 'GW_ERR_INTERNAL';
-  return new GatewayError(known, { message: job.lastError?.message ?? 'The job failed.', details: { job_id: job.id, status: 'failed' } });
+  return new GatewayError(known, {
+    message: job.lastError?.message ?? 'The job failed.',
+    details: { job_id: job.id, status: 'failed' },
+  });
 }
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -116,9 +116,19 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
 
   const complete = (reason: string): JobSettlement => ({ action: 'complete', reason });
 
-  async function finish(job: JobRecord, from: readonly JobStatus[], error: JobError, ifVersion: number | undefined): Promise<JobRecord | undefined> {
+  async function finish(
+    job: JobRecord,
+    from: readonly JobStatus[],
+    error: JobError,
+    ifVersion: number | undefined,
+  ): Promise<JobRecord | undefined> {
     const now = clock.now();
-    const { applied, job: after } = await jobs.transition(job.id, from, { status: 'failed', updatedAtMs: now, finishedAtMs: now, expiresAtMs: now + job.retentionMs, lastError: error }, ifVersion === undefined ? {} : { ifVersion });
+    const { applied, job: after } = await jobs.transition(
+      job.id,
+      from,
+      { status: 'failed', updatedAtMs: now, finishedAtMs: now, expiresAtMs: now + job.retentionMs, lastError: error },
+      ifVersion === undefined ? {} : { ifVersion },
+    );
     if (applied && after !== undefined) {
       signals.finished(after);
       await payloads.delete(jobPayloadKey(job.owner, job.id, 'request')).catch(() => false);
@@ -135,22 +145,47 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
     if (job.status === 'running' && (job.runningUntilMs ?? 0) > now) {
       // Another worker holds a live lease. Do not run; look again when the lease would run out, so a
       // worker that dies now still has its job picked up (completing here could lose the only message).
-      return { action: 'abandon', retryAfterMs: (job.runningUntilMs ?? now) - now, reason: 'running elsewhere under a live lease' };
+      return {
+        action: 'abandon',
+        retryAfterMs: (job.runningUntilMs ?? now) - now,
+        reason: 'running elsewhere under a live lease',
+      };
     }
     if (now >= job.deadlineMs) {
-      await finish(job, [job.status], { code: 'GW_ERR_BACKEND_TIMEOUT', message: "The job's run deadline passed before it could finish.", atMs: now }, job.version);
+      await finish(
+        job,
+        [job.status],
+        { code: 'GW_ERR_BACKEND_TIMEOUT', message: "The job's run deadline passed before it could finish.", atMs: now },
+        job.version,
+      );
       return complete('run deadline passed');
     }
-    const claim = await jobs.transition(job.id, [job.status], { status: 'running', updatedAtMs: now, startedAtMs: now, runningUntilMs: now + leaseMs, attempts: job.attempts + 1 }, { ifVersion: job.version });
+    const claim = await jobs.transition(
+      job.id,
+      [job.status],
+      {
+        status: 'running',
+        updatedAtMs: now,
+        startedAtMs: now,
+        runningUntilMs: now + leaseMs,
+        attempts: job.attempts + 1,
+      },
+      { ifVersion: job.version },
+    );
     if (!claim.applied || claim.job === undefined) {
       const current = claim.job;
-      if (current?.status === 'queued') return { action: 'abandon', retryAfterMs: 0, reason: 'lost a race on a queued job' };
+      if (current?.status === 'queued')
+        return { action: 'abandon', retryAfterMs: 0, reason: 'lost a race on a queued job' };
       return complete(`duplicate delivery: job ${current?.status ?? 'gone'}`);
     }
     return run(claim.job, delivery, hostSignal);
   }
 
-  async function run(job: JobRecord, delivery: JobDelivery, hostSignal: AbortSignal | undefined): Promise<JobSettlement> {
+  async function run(
+    job: JobRecord,
+    delivery: JobDelivery,
+    hostSignal: AbortSignal | undefined,
+  ): Promise<JobSettlement> {
     const controller = new AbortController();
     let version = job.version;
     let abortCause: AbortCause | undefined;
@@ -159,7 +194,11 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
       controller.abort(reason);
     };
     const unregister = signals.registerRun(job.id, controller);
-    const disarmDeadline = setTimer(() => abort('deadline', new GatewayError('GW_ERR_BACKEND_TIMEOUT', { message: "The job's run deadline passed." })), job.deadlineMs - clock.now());
+    const disarmDeadline = setTimer(
+      () =>
+        abort('deadline', new GatewayError('GW_ERR_BACKEND_TIMEOUT', { message: "The job's run deadline passed." })),
+      job.deadlineMs - clock.now(),
+    );
     let disarmHeartbeat: () => void = () => undefined;
     let renewing: Promise<void> | undefined;
     let heartbeatStopped = false;
@@ -167,18 +206,25 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
       if (heartbeatStopped) return;
       disarmHeartbeat = setTimer(() => {
         const now = clock.now();
-        renewing = jobs.transition(job.id, ['running'], { updatedAtMs: now, runningUntilMs: now + leaseMs }, { ifVersion: version }).then(
-          (renewed) => {
-            if (renewed.applied && renewed.job !== undefined) {
-              version = renewed.job.version;
-              if (!controller.signal.aborted) heartbeat();
-            } else {
-              // Cancelled, taken over or swept: stop the backend call rather than race the new owner.
-              abort('lease-lost', new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED', { message: 'The job is no longer this worker’s to run.' }));
-            }
-          },
-          () => heartbeat(),
-        );
+        renewing = jobs
+          .transition(job.id, ['running'], { updatedAtMs: now, runningUntilMs: now + leaseMs }, { ifVersion: version })
+          .then(
+            (renewed) => {
+              if (renewed.applied && renewed.job !== undefined) {
+                version = renewed.job.version;
+                if (!controller.signal.aborted) heartbeat();
+              } else {
+                // Cancelled, taken over or swept: stop the backend call rather than race the new owner.
+                abort(
+                  'lease-lost',
+                  new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED', {
+                    message: 'The job is no longer this worker’s to run.',
+                  }),
+                );
+              }
+            },
+            () => heartbeat(),
+          );
       }, leaseMs / 2);
     };
     // The final transition is conditional on `version`; a renewal landing in between would make it lose.
@@ -196,15 +242,30 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
       const stored = await payloads.get(jobPayloadKey(job.owner, job.id, 'request'));
       if (stored === undefined) {
         await stopHeartbeat();
-        await finish(job, ['running'], { code: 'GW_ERR_INTERNAL', message: 'The stored request of the job is missing.', atMs: clock.now() }, version);
+        await finish(
+          job,
+          ['running'],
+          { code: 'GW_ERR_INTERNAL', message: 'The stored request of the job is missing.', atMs: clock.now() },
+          version,
+        );
         return complete('request payload missing');
       }
       const { head, body } = await decodeJobRequest(stored.body);
-      const request: GatewayRequest = { method: head.method, url: new URL(head.path, origin).href, headers: new Headers(head.headers), body, signal: controller.signal };
+      const request: GatewayRequest = {
+        method: head.method,
+        url: new URL(head.path, origin).href,
+        headers: new Headers(head.headers),
+        body,
+        signal: controller.signal,
+      };
       const execution = await execute(request, job);
       const response = execution.response;
       const errorCode = response.headers.get('x-gateway-error-code');
-      if (errorCode !== null && Object.hasOwn(errorRegistry, errorCode) && errorRegistry[errorCode as ErrorCode].retryable) {
+      if (
+        errorCode !== null &&
+        Object.hasOwn(errorRegistry, errorCode) &&
+        errorRegistry[errorCode as ErrorCode].retryable
+      ) {
         await discard(response.body);
         throw new RetryableResponse(errorCode as ErrorCode, retryAfterHeaderMs(response.headers.get('retry-after')));
       }
@@ -217,7 +278,12 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
       const responseKey = jobPayloadKey(job.owner, job.id, 'response', job.attempts);
       let bytes: number;
       try {
-        ({ bytes } = await payloads.put(responseKey, response.body ?? empty(), contentType === null ? {} : { contentType }, { signal: controller.signal }));
+        ({ bytes } = await payloads.put(
+          responseKey,
+          response.body ?? empty(),
+          contentType === null ? {} : { contentType },
+          { signal: controller.signal },
+        ));
       } catch (error) {
         // A store that failed before (or while) reading the body must not leave the call running: ending
         // the body releases its capacity lease and stops the backend.
@@ -230,7 +296,14 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
       const done = await jobs.transition(
         job.id,
         ['running'],
-        { status: 'succeeded', updatedAtMs: now, finishedAtMs: now, expiresAtMs: now + job.retentionMs, response: { status: response.status, headers, bytes }, ...(usage === undefined ? {} : { usage }) },
+        {
+          status: 'succeeded',
+          updatedAtMs: now,
+          finishedAtMs: now,
+          expiresAtMs: now + job.retentionMs,
+          response: { status: response.status, headers, bytes },
+          ...(usage === undefined ? {} : { usage }),
+        },
         { ifVersion: version },
       );
       if (!done.applied || done.job === undefined) {
@@ -252,34 +325,61 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
     }
   }
 
-  async function settleFailure(job: JobRecord, version: number, delivery: JobDelivery, error: unknown, abortCause: AbortCause | undefined): Promise<JobSettlement> {
+  async function settleFailure(
+    job: JobRecord,
+    version: number,
+    delivery: JobDelivery,
+    error: unknown,
+    abortCause: AbortCause | undefined,
+  ): Promise<JobSettlement> {
     const current = await jobs.get(job.id);
     if (current === undefined || current.status !== 'running' || current.version !== version) {
       return complete(`superseded: job ${current?.status ?? 'gone'}`);
     }
     const now = clock.now();
     if (abortCause === 'shutdown') {
-      await jobs.transition(job.id, ['running'], { status: 'queued', updatedAtMs: now, runningUntilMs: now }, { ifVersion: version });
+      await jobs.transition(
+        job.id,
+        ['running'],
+        { status: 'queued', updatedAtMs: now, runningUntilMs: now },
+        { ifVersion: version },
+      );
       return { action: 'abandon', retryAfterMs: 0, reason: 'worker shutting down' };
     }
     if (abortCause === 'deadline' || now >= job.deadlineMs) {
-      await finish(job, ['running'], { code: 'GW_ERR_BACKEND_TIMEOUT', message: "The job's run deadline passed.", atMs: now }, version);
+      await finish(
+        job,
+        ['running'],
+        { code: 'GW_ERR_BACKEND_TIMEOUT', message: "The job's run deadline passed.", atMs: now },
+        version,
+      );
       return complete('run deadline passed');
     }
     deps.onAttemptError?.(error, job);
     const { code, retryable, retryAfterMs } = classify(error);
-    const message = error instanceof GatewayError || error instanceof RetryableResponse ? error.message : errorRegistry[code].message;
+    const message =
+      error instanceof GatewayError || error instanceof RetryableResponse ? error.message : errorRegistry[code].message;
     if (!retryable) {
       await finish(job, ['running'], { code, message, atMs: now }, version);
       return complete(`failed: ${code}`);
     }
     if (delivery.deliveryCount >= maxDeliveries) {
-      await finish(job, ['running'], { code, message: `Gave up after ${delivery.deliveryCount} deliveries: ${message}`, atMs: now }, version);
+      await finish(
+        job,
+        ['running'],
+        { code, message: `Gave up after ${delivery.deliveryCount} deliveries: ${message}`, atMs: now },
+        version,
+      );
       return { action: 'dead-letter', reason: `JOB_DELIVERIES_EXHAUSTED: ${code}` };
     }
     const backoffMs = Math.min(maxRetryBackoffMs, retryBackoffMs * 2 ** Math.max(0, delivery.deliveryCount - 1));
     const delayMs = Math.max(0, Math.min(Math.max(backoffMs, retryAfterMs ?? 0), job.deadlineMs - now));
-    await jobs.transition(job.id, ['running'], { status: 'queued', updatedAtMs: now, runningUntilMs: now, lastError: { code, message, atMs: now } }, { ifVersion: version });
+    await jobs.transition(
+      job.id,
+      ['running'],
+      { status: 'queued', updatedAtMs: now, runningUntilMs: now, lastError: { code, message, atMs: now } },
+      { ifVersion: version },
+    );
     return { action: 'abandon', retryAfterMs: delayMs, reason: `attempt failed: ${code}` };
   }
 
@@ -294,8 +394,10 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
 }
 
 function classify(error: unknown): { code: ErrorCode; retryable: boolean; retryAfterMs: number | undefined } {
-  if (error instanceof RetryableResponse) return { code: error.code, retryable: true, retryAfterMs: error.retryAfterMs };
-  if (error instanceof GatewayError) return { code: error.code, retryable: errorRegistry[error.code].retryable, retryAfterMs: error.retryAfterMs };
+  if (error instanceof RetryableResponse)
+    return { code: error.code, retryable: true, retryAfterMs: error.retryAfterMs };
+  if (error instanceof GatewayError)
+    return { code: error.code, retryable: errorRegistry[error.code].retryable, retryAfterMs: error.retryAfterMs };
   return { code: 'GW_ERR_INTERNAL', retryable: true, retryAfterMs: undefined };
 }
 

@@ -13,7 +13,10 @@ export interface JobsApi {
    * `DELETE {base}/{id}` (cancel; answers the job JSON). Resolves `undefined` when the path is not a
    * job path, so the pipeline carries on. Never throws: errors become the error envelope.
    */
-  handle(request: GatewayRequest, context: { readonly requester: JobRequester; readonly requestId: string }): Promise<GatewayResponse | undefined>;
+  handle(
+    request: GatewayRequest,
+    context: { readonly requester: JobRequester; readonly requestId: string },
+  ): Promise<GatewayResponse | undefined>;
   /** Whether `pathname` is under the job API (lets the pipeline skip routing for it). */
   matches(pathname: string): boolean;
 }
@@ -34,7 +37,12 @@ export function createJobsApi(service: JobService, options: { readonly basePath?
 
   function json(status: number, value: unknown, requestId: string): GatewayResponse {
     const bytes = new TextEncoder().encode(JSON.stringify(value));
-    const headers = new Headers({ 'content-type': 'application/json', 'content-length': String(bytes.byteLength), 'x-gateway-request-id': requestId, 'cache-control': 'no-store' });
+    const headers = new Headers({
+      'content-type': 'application/json',
+      'content-length': String(bytes.byteLength),
+      'x-gateway-request-id': requestId,
+      'cache-control': 'no-store',
+    });
     return { status, headers, body: single(bytes) };
   }
 
@@ -46,12 +54,18 @@ export function createJobsApi(service: JobService, options: { readonly basePath?
       try {
         const rest = pathname.slice(basePath.length + 1).replace(/\/+$/, '');
         const [id, sub, ...extra] = rest.split('/');
-        if (id === undefined || !JOB_ID_PATTERN.test(id) || extra.length > 0 || (sub !== undefined && sub !== 'result')) {
+        if (
+          id === undefined ||
+          !JOB_ID_PATTERN.test(id) ||
+          extra.length > 0 ||
+          (sub !== undefined && sub !== 'result')
+        ) {
           throw new GatewayError('GW_ERR_JOB_NOT_FOUND');
         }
         const method = request.method.toUpperCase();
         if (sub === 'result') {
-          if (method !== 'GET' && method !== 'HEAD') throw new GatewayError('GW_ERR_REQUEST_METHOD_NOT_ALLOWED', { details: { allow: 'GET, HEAD' } });
+          if (method !== 'GET' && method !== 'HEAD')
+            throw new GatewayError('GW_ERR_REQUEST_METHOD_NOT_ALLOWED', { details: { allow: 'GET, HEAD' } });
           const result = await service.result(id, requester, requestId);
           if (method === 'HEAD') {
             await result.body?.[Symbol.asyncIterator]().return?.();

@@ -4,7 +4,21 @@ import { effectiveDeliveryCount, hostSettlementOf } from './host-settlement.js';
 import { finalJobPatch, nextPollAtMs, shouldOrchestrate } from './orchestrated-job.js';
 
 const T0 = 1_700_000_000_000;
-const job = (status: JobRecord['status']): JobRecord => ({ id: 'j', requestId: 'r', owner: { userId: 'u' }, status, createdAtMs: T0, updatedAtMs: T0, expiresAtMs: T0 + 10, deadlineMs: T0 + 5, attempts: 1, routeId: 'chat', priority: 2, retentionMs: 1_000, version: 3 });
+const job = (status: JobRecord['status']): JobRecord => ({
+  id: 'j',
+  requestId: 'r',
+  owner: { userId: 'u' },
+  status,
+  createdAtMs: T0,
+  updatedAtMs: T0,
+  expiresAtMs: T0 + 10,
+  deadlineMs: T0 + 5,
+  attempts: 1,
+  routeId: 'chat',
+  priority: 2,
+  retentionMs: 1_000,
+  version: 3,
+});
 
 describe('nextPollAtMs', () => {
   it.each([
@@ -32,7 +46,8 @@ describe('finalJobPatch', () => {
   ] as const)('$status + $outcome → $code', ({ status, outcome, code }) => {
     const patch = finalJobPatch(job(status), outcome, T0 + 100);
     expect(patch?.lastError?.code).toBe(code);
-    if (patch !== undefined) expect(patch).toMatchObject({ status: 'failed', finishedAtMs: T0 + 100, expiresAtMs: T0 + 1_100 });
+    if (patch !== undefined)
+      expect(patch).toMatchObject({ status: 'failed', finishedAtMs: T0 + 100, expiresAtMs: T0 + 1_100 });
   });
 });
 
@@ -52,9 +67,18 @@ describe('shouldOrchestrate', () => {
 describe('hostSettlementOf', () => {
   it.each([
     { settlement: { action: 'complete', reason: 'succeeded' }, expected: { kind: 'return' } },
-    { settlement: { action: 'dead-letter', reason: 'JOB_MESSAGE_UNREADABLE' }, expected: { kind: 'throw', message: 'dead-letter: JOB_MESSAGE_UNREADABLE' } },
-    { settlement: { action: 'abandon', retryAfterMs: 0, reason: 'worker shutting down' }, expected: { kind: 'throw', message: 'abandon: worker shutting down' } },
-    { settlement: { action: 'abandon', retryAfterMs: 8_000, reason: 'attempt failed' }, expected: { kind: 'reschedule', deliverAtMs: T0 + 8_000 } },
+    {
+      settlement: { action: 'dead-letter', reason: 'JOB_MESSAGE_UNREADABLE' },
+      expected: { kind: 'throw', message: 'dead-letter: JOB_MESSAGE_UNREADABLE' },
+    },
+    {
+      settlement: { action: 'abandon', retryAfterMs: 0, reason: 'worker shutting down' },
+      expected: { kind: 'throw', message: 'abandon: worker shutting down' },
+    },
+    {
+      settlement: { action: 'abandon', retryAfterMs: 8_000, reason: 'attempt failed' },
+      expected: { kind: 'reschedule', deliverAtMs: T0 + 8_000 },
+    },
   ] as const)('$settlement.action $settlement.reason', ({ settlement, expected }) => {
     expect(hostSettlementOf(settlement, 1_000, T0)).toEqual(expected);
   });

@@ -35,7 +35,12 @@ export interface CapacityPollOptions {
  * @example
  * nextPollAtMs(0, now, now + 60_000); // now + 2 000
  */
-export function nextPollAtMs(poll: number, nowMs: number, deadlineMs: number, options: CapacityPollOptions = {}): number | undefined {
+export function nextPollAtMs(
+  poll: number,
+  nowMs: number,
+  deadlineMs: number,
+  options: CapacityPollOptions = {},
+): number | undefined {
   const first = options.firstPollMs ?? 2_000;
   const max = options.maxPollMs ?? 15_000;
   if (nowMs >= deadlineMs || poll >= (options.maxPolls ?? 2_000)) return undefined;
@@ -54,10 +59,18 @@ export function finalJobPatch(job: JobRecord, outcome: OrchestrationOutcome, now
   if (job.status !== 'queued' && job.status !== 'running') return undefined;
   if (outcome === 'finished' || outcome === 'cancelled') return undefined;
   const error =
-    outcome === 'deadline' ? { code: 'GW_ERR_BACKEND_TIMEOUT', message: "The job's run deadline passed before it could finish." }
-    : outcome === 'rejected' ? { code: 'GW_ERR_QUEUE_FULL', message: 'The pool’s durable queue is full.' }
-    : { code: 'GW_ERR_INTERNAL', message: 'The job could not be handed to a worker.' };
-  return { status: 'failed', updatedAtMs: nowMs, finishedAtMs: nowMs, expiresAtMs: nowMs + job.retentionMs, lastError: { ...error, atMs: nowMs } };
+    outcome === 'deadline'
+      ? { code: 'GW_ERR_BACKEND_TIMEOUT', message: "The job's run deadline passed before it could finish." }
+      : outcome === 'rejected'
+        ? { code: 'GW_ERR_QUEUE_FULL', message: 'The pool’s durable queue is full.' }
+        : { code: 'GW_ERR_INTERNAL', message: 'The job could not be handed to a worker.' };
+  return {
+    status: 'failed',
+    updatedAtMs: nowMs,
+    finishedAtMs: nowMs,
+    expiresAtMs: nowMs + job.retentionMs,
+    lastError: { ...error, atMs: nowMs },
+  };
 }
 
 /**
@@ -69,7 +82,11 @@ export function finalJobPatch(job: JobRecord, outcome: OrchestrationOutcome, now
  * @example
  * shouldOrchestrate({ method: 'POST', accept: null, bodyText: '{"model":"gpt-4o","stream":false}' }); // true
  */
-export function shouldOrchestrate(request: { readonly method: string; readonly accept: string | null; readonly bodyText: string | undefined }): boolean {
+export function shouldOrchestrate(request: {
+  readonly method: string;
+  readonly accept: string | null;
+  readonly bodyText: string | undefined;
+}): boolean {
   if (request.method !== 'POST' || request.bodyText === undefined) return false;
   if (request.accept !== null && request.accept.toLowerCase().includes('text/event-stream')) return false;
   try {

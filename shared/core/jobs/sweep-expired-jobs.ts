@@ -47,11 +47,17 @@ export async function sweepExpiredJobs(
         continue;
       }
       if (!sourcesOf('expired').includes(job.status)) continue;
-      const { applied } = await deps.jobs.transition(job.id, [job.status], { status: 'expired', updatedAtMs: nowMs, expiresAtMs: nowMs + job.retentionMs }, { ifVersion: job.version });
+      const { applied } = await deps.jobs.transition(
+        job.id,
+        [job.status],
+        { status: 'expired', updatedAtMs: nowMs, expiresAtMs: nowMs + job.retentionMs },
+        { ifVersion: job.version },
+      );
       if (!applied) continue;
       expired++;
       // Every attempt may have left a response (a superseded worker's included); attempts is small and bounded.
-      for (let attempt = 1; attempt <= job.attempts; attempt++) await deps.payloads.delete(jobPayloadKey(job.owner, job.id, 'response', attempt));
+      for (let attempt = 1; attempt <= job.attempts; attempt++)
+        await deps.payloads.delete(jobPayloadKey(job.owner, job.id, 'response', attempt));
       await deps.payloads.delete(jobPayloadKey(job.owner, job.id, 'request'));
     }
     if (due.length < batchSize) break;

@@ -21,7 +21,10 @@ export function syncCapacity(config: GatewayConfig, health: HealthTracker, targe
       pool.id,
       groups.order.map((groupId) => ({
         groupId,
-        capacity: (groups.members.get(groupId) ?? []).reduce((sum, m) => sum + (health.snapshot(m.backend.id).usable ? m.backend.maxConcurrency : 0), 0),
+        capacity: (groups.members.get(groupId) ?? []).reduce(
+          (sum, m) => sum + (health.snapshot(m.backend.id).usable ? m.backend.maxConcurrency : 0),
+          0,
+        ),
       })),
     );
   }

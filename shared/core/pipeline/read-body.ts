@@ -5,11 +5,19 @@ import { GatewayError } from '../errors/gateway-error.js';
  * declared `content-length` over the limit is refused before reading. Request bodies are buffered
  * (bounded) because a failover resends them; responses are never buffered.
  */
-export async function readBody(body: AsyncIterable<Uint8Array> | null, declaredLength: string | null, limitBytes: number): Promise<Uint8Array | null> {
+export async function readBody(
+  body: AsyncIterable<Uint8Array> | null,
+  declaredLength: string | null,
+  limitBytes: number,
+): Promise<Uint8Array | null> {
   if (body === null) return null;
   if (declaredLength !== null) {
     const declared = Number(declaredLength);
-    if (!Number.isInteger(declared) || declared < 0) throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: 'content-length is not a non-negative integer.', param: 'content-length' });
+    if (!Number.isInteger(declared) || declared < 0)
+      throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', {
+        message: 'content-length is not a non-negative integer.',
+        param: 'content-length',
+      });
     if (declared > limitBytes) throw tooLarge(limitBytes);
   }
   const chunks: Uint8Array[] = [];
@@ -31,5 +39,7 @@ export async function readBody(body: AsyncIterable<Uint8Array> | null, declaredL
 }
 
 function tooLarge(limitBytes: number): GatewayError {
-  return new GatewayError('GW_ERR_REQUEST_BODY_TOO_LARGE', { message: `The request body exceeds the limit of ${limitBytes} bytes.` });
+  return new GatewayError('GW_ERR_REQUEST_BODY_TOO_LARGE', {
+    message: `The request body exceeds the limit of ${limitBytes} bytes.`,
+  });
 }

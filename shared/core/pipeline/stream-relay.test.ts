@@ -29,7 +29,12 @@ function options(source: AsyncIterable<Uint8Array>, extra: Partial<Parameters<ty
 
 describe('relayBody', () => {
   it('finishes as complete after the last chunk', async () => {
-    const o = options((async function* () { yield bytes('data: a\n\n'); yield bytes('data: [DONE]\n\n'); })());
+    const o = options(
+      (async function* () {
+        yield bytes('data: a\n\n');
+        yield bytes('data: [DONE]\n\n');
+      })(),
+    );
     const out: string[] = [];
     for await (const chunk of o.relay) out.push(new TextDecoder().decode(chunk));
     expect(out.join('')).toBe('data: a\n\ndata: [DONE]\n\n');
@@ -37,7 +42,12 @@ describe('relayBody', () => {
   });
 
   it('ends a failed stream with a terminal error event and then throws, never a clean end', async () => {
-    const o = options((async function* () { yield bytes('data: a\n\n'); throw new Error('socket reset'); })());
+    const o = options(
+      (async function* () {
+        yield bytes('data: a\n\n');
+        throw new Error('socket reset');
+      })(),
+    );
     const out: string[] = [];
     await expect(async () => {
       for await (const chunk of o.relay) out.push(new TextDecoder().decode(chunk));
@@ -47,14 +57,23 @@ describe('relayBody', () => {
   });
 
   it('finishes (caller aborted) and aborts the backend when the host gives up before reading anything', async () => {
-    const o = options((async function* () { yield bytes('never read'); })());
+    const o = options(
+      (async function* () {
+        yield bytes('never read');
+      })(),
+    );
     await o.relay[Symbol.asyncIterator]().return?.();
     expect(o.ended).toEqual([{ outcome: 'caller_aborted', error: undefined }]);
     expect(o.aborted).toHaveLength(1);
   });
 
   it('aborts the backend and finishes once when the host stops reading mid-stream', async () => {
-    const o = options((async function* () { yield bytes('data: a\n\n'); yield bytes('data: b\n\n'); })());
+    const o = options(
+      (async function* () {
+        yield bytes('data: a\n\n');
+        yield bytes('data: b\n\n');
+      })(),
+    );
     const iterator = o.relay[Symbol.asyncIterator]();
     await iterator.next();
     await iterator.return?.();

@@ -110,7 +110,8 @@ async function* relay(options: RelayOptions): AsyncGenerator<Uint8Array> {
     if (options.callerSignal.aborted) return;
     outcome = 'cut';
     failure = error;
-    if (options.sse) yield terminalErrorEvent(options.shape, stalled ? 'idle-timeout' : options.errorKind(error), options.requestId);
+    if (options.sse)
+      yield terminalErrorEvent(options.shape, stalled ? 'idle-timeout' : options.errorKind(error), options.requestId);
     throw error;
   } finally {
     clearTimeout(watchdog);
@@ -129,7 +130,9 @@ const encoder = new TextEncoder();
 export function terminalErrorEvent(shape: ApiShape, kind: TransportErrorKind, requestId: string): Uint8Array {
   const stalled = kind === 'idle-timeout';
   const code = stalled ? 'GW_ERR_STREAM_IDLE_TIMEOUT' : 'GW_ERR_STREAM_INTERRUPTED';
-  const message = stalled ? 'The backend stream stalled; the answer is incomplete.' : 'The backend stream ended before the answer was complete.';
+  const message = stalled
+    ? 'The backend stream stalled; the answer is incomplete.'
+    : 'The backend stream ended before the answer was complete.';
   let text: string;
   if (shape === 'anthropic') {
     text = `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message, code, request_id: requestId } })}\n\n`;

@@ -29,7 +29,11 @@ export interface BackendSelectionInput<B extends SelectableBackend> {
 
 /** The outcome of {@link selectBackends}. */
 export type BackendSelection<B extends SelectableBackend> =
-  | { readonly ok: true; /** Backends to try, in order. */ readonly plan: readonly B[]; readonly nextRoundRobinCounter: number }
+  | {
+      readonly ok: true;
+      /** Backends to try, in order. */ readonly plan: readonly B[];
+      readonly nextRoundRobinCounter: number;
+    }
   | {
       readonly ok: false;
       /**
@@ -72,7 +76,12 @@ export function selectBackends<B extends SelectableBackend>(input: BackendSelect
       retryAtMs = Math.min(retryAtMs, view.availableAtMs);
       if (view.state !== 'closed' && !view.trialAvailable) anyOpen = true;
     }
-    return { ok: false, reason: anyOpen ? 'all-open' : 'all-cooling', ...(Number.isFinite(retryAtMs) ? { retryAtMs: Math.max(retryAtMs, input.nowMs) } : {}), nextRoundRobinCounter };
+    return {
+      ok: false,
+      reason: anyOpen ? 'all-open' : 'all-cooling',
+      ...(Number.isFinite(retryAtMs) ? { retryAtMs: Math.max(retryAtMs, input.nowMs) } : {}),
+      nextRoundRobinCounter,
+    };
   }
 
   const groups = [...new Set(usable.map((b) => b.group))].sort((x, y) => x - y);

@@ -14,13 +14,33 @@ import {
   type CircuitBreakerState,
 } from './circuit-breaker.js';
 
-const options: CircuitBreakerOptions = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, failureThreshold: 3, minimumRequests: 4, failureRatio: 0.5, windowMs: 10_000, windowBuckets: 10, openIntervalMs: 5_000, openIntervalMultiplier: 2, maxOpenIntervalMs: 15_000, trialTimeoutMs: 2_000 };
+const options: CircuitBreakerOptions = {
+  ...DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  failureThreshold: 3,
+  minimumRequests: 4,
+  failureRatio: 0.5,
+  windowMs: 10_000,
+  windowBuckets: 10,
+  openIntervalMs: 5_000,
+  openIntervalMultiplier: 2,
+  maxOpenIntervalMs: 15_000,
+  trialTimeoutMs: 2_000,
+};
 const t0 = 1_000_000;
 
-function apply(state: CircuitBreakerState, outcomes: string, startMs: number, stepMs = 1, opts = options): CircuitBreakerState {
+function apply(
+  state: CircuitBreakerState,
+  outcomes: string,
+  startMs: number,
+  stepMs = 1,
+  opts = options,
+): CircuitBreakerState {
   let s = state;
   [...outcomes].forEach((o, i) => {
-    s = o === 'F' ? recordCircuitBreakerFailure(s, startMs + i * stepMs, opts) : recordCircuitBreakerSuccess(s, startMs + i * stepMs, opts);
+    s =
+      o === 'F'
+        ? recordCircuitBreakerFailure(s, startMs + i * stepMs, opts)
+        : recordCircuitBreakerSuccess(s, startMs + i * stepMs, opts);
   });
   return s;
 }
@@ -56,12 +76,21 @@ describe('circuit breaker: closed → open', () => {
   it('uses new thresholds on the next decision (hot reload)', () => {
     const s = apply(closedCircuitBreaker(), 'SSSF', t0);
     expect(recordCircuitBreakerFailure(s, t0 + 5, options).state).toBe('closed');
-    expect(recordCircuitBreakerFailure(s, t0 + 5, { ...options, failureThreshold: 2, failureRatio: 0.4 }).state).toBe('open');
+    expect(recordCircuitBreakerFailure(s, t0 + 5, { ...options, failureThreshold: 2, failureRatio: 0.4 }).state).toBe(
+      'open',
+    );
   });
 
   it('records the open interval when it trips', () => {
     const s = apply(closedCircuitBreaker(), 'FFFF', t0);
-    expect(s).toMatchObject({ state: 'open', openedAtMs: t0 + 3, openUntilMs: t0 + 3 + 5_000, consecutiveOpens: 1, buckets: [], trialInFlight: false });
+    expect(s).toMatchObject({
+      state: 'open',
+      openedAtMs: t0 + 3,
+      openUntilMs: t0 + 3 + 5_000,
+      consecutiveOpens: 1,
+      buckets: [],
+      trialInFlight: false,
+    });
   });
 });
 
@@ -69,7 +98,11 @@ describe('circuit breaker: open → half-open → closed/open', () => {
   const open = tripCircuitBreaker(closedCircuitBreaker(), t0, options);
 
   it('refuses calls while open, with the reopen time', () => {
-    expect(acquireCircuitBreaker(open, t0 + 4_999, options)).toMatchObject({ permitted: false, reason: 'open', retryAtMs: t0 + 5_000 });
+    expect(acquireCircuitBreaker(open, t0 + 4_999, options)).toMatchObject({
+      permitted: false,
+      reason: 'open',
+      retryAtMs: t0 + 5_000,
+    });
   });
 
   it('admits exactly one trial after the open interval', () => {

@@ -66,7 +66,12 @@ export interface CircuitBreakerState {
 /** The answer of {@link acquireCircuitBreaker}. */
 export type BreakerAcquisition =
   | { readonly permitted: true; readonly trial: boolean; readonly state: CircuitBreakerState }
-  | { readonly permitted: false; readonly reason: 'open' | 'trial-in-flight'; readonly retryAtMs: number; readonly state: CircuitBreakerState };
+  | {
+      readonly permitted: false;
+      readonly reason: 'open' | 'trial-in-flight';
+      readonly retryAtMs: number;
+      readonly state: CircuitBreakerState;
+    };
 
 /**
  * A closed breaker with an empty window.
@@ -88,16 +93,25 @@ export function closedCircuitBreaker(): CircuitBreakerState {
  * if (!a.permitted) skip(a.retryAtMs);
  * breaker = a.state;
  */
-export function acquireCircuitBreaker(current: CircuitBreakerState, nowMs: number, options: CircuitBreakerOptions): BreakerAcquisition {
+export function acquireCircuitBreaker(
+  current: CircuitBreakerState,
+  nowMs: number,
+  options: CircuitBreakerOptions,
+): BreakerAcquisition {
   if (current.state === 'closed') return { permitted: true, trial: false, state: current };
   if (current.state === 'open' && nowMs < (current.openUntilMs ?? 0)) {
     return { permitted: false, reason: 'open', retryAtMs: current.openUntilMs ?? nowMs, state: current };
   }
   if (current.state === 'half-open' && current.trialInFlight) {
     const releaseAtMs = (current.trialStartedAtMs ?? 0) + options.trialTimeoutMs;
-    if (nowMs < releaseAtMs) return { permitted: false, reason: 'trial-in-flight', retryAtMs: releaseAtMs, state: current };
+    if (nowMs < releaseAtMs)
+      return { permitted: false, reason: 'trial-in-flight', retryAtMs: releaseAtMs, state: current };
   }
-  return { permitted: true, trial: true, state: { ...current, state: 'half-open', buckets: [], trialInFlight: true, trialStartedAtMs: nowMs } };
+  return {
+    permitted: true,
+    trial: true,
+    state: { ...current, state: 'half-open', buckets: [], trialInFlight: true, trialStartedAtMs: nowMs },
+  };
 }
 
 /**
@@ -107,7 +121,11 @@ export function acquireCircuitBreaker(current: CircuitBreakerState, nowMs: numbe
  * @example
  * breaker = recordCircuitBreakerSuccess(breaker, clock.now(), options);
  */
-export function recordCircuitBreakerSuccess(current: CircuitBreakerState, nowMs: number, options: CircuitBreakerOptions): CircuitBreakerState {
+export function recordCircuitBreakerSuccess(
+  current: CircuitBreakerState,
+  nowMs: number,
+  options: CircuitBreakerOptions,
+): CircuitBreakerState {
   if (current.state === 'half-open') return closedCircuitBreaker();
   if (current.state === 'open') return current;
   return { ...current, buckets: addToWindow(current.buckets, nowMs, options, 'successes') };
@@ -122,13 +140,21 @@ export function recordCircuitBreakerSuccess(current: CircuitBreakerState, nowMs:
  * breaker = recordCircuitBreakerFailure(breaker, clock.now(), options);
  * if (breaker.state === 'open') persistTrip();
  */
-export function recordCircuitBreakerFailure(current: CircuitBreakerState, nowMs: number, options: CircuitBreakerOptions): CircuitBreakerState {
+export function recordCircuitBreakerFailure(
+  current: CircuitBreakerState,
+  nowMs: number,
+  options: CircuitBreakerOptions,
+): CircuitBreakerState {
   if (current.state === 'half-open') return tripCircuitBreaker(current, nowMs, options);
   if (current.state === 'open') return current;
   const buckets = addToWindow(current.buckets, nowMs, options, 'failures');
   const { successes, failures } = windowTotals(buckets, nowMs, options);
   const total = successes + failures;
-  if (failures >= options.failureThreshold && total >= options.minimumRequests && failures / total >= options.failureRatio) {
+  if (
+    failures >= options.failureThreshold &&
+    total >= options.minimumRequests &&
+    failures / total >= options.failureRatio
+  ) {
     return tripCircuitBreaker(current, nowMs, options);
   }
   return { ...current, buckets };
@@ -156,9 +182,20 @@ export function releaseCircuitBreakerTrial(current: CircuitBreakerState): Circui
  * @example
  * breaker = tripCircuitBreaker(breaker, clock.now(), options);
  */
-export function tripCircuitBreaker(current: CircuitBreakerState, nowMs: number, options: CircuitBreakerOptions): CircuitBreakerState {
+export function tripCircuitBreaker(
+  current: CircuitBreakerState,
+  nowMs: number,
+  options: CircuitBreakerOptions,
+): CircuitBreakerState {
   const consecutiveOpens = current.consecutiveOpens + 1;
-  return { state: 'open', buckets: [], openedAtMs: nowMs, openUntilMs: nowMs + openIntervalMs(consecutiveOpens, options), trialInFlight: false, consecutiveOpens };
+  return {
+    state: 'open',
+    buckets: [],
+    openedAtMs: nowMs,
+    openUntilMs: nowMs + openIntervalMs(consecutiveOpens, options),
+    trialInFlight: false,
+    consecutiveOpens,
+  };
 }
 
 /**
@@ -169,7 +206,10 @@ export function tripCircuitBreaker(current: CircuitBreakerState, nowMs: number, 
  */
 export function openIntervalMs(consecutiveOpens: number, options: CircuitBreakerOptions): number {
   const exponent = Math.max(0, Math.min(consecutiveOpens - 1, 32));
-  return Math.min(options.openIntervalMs * Math.max(1, options.openIntervalMultiplier) ** exponent, Math.max(options.maxOpenIntervalMs, options.openIntervalMs));
+  return Math.min(
+    options.openIntervalMs * Math.max(1, options.openIntervalMultiplier) ** exponent,
+    Math.max(options.maxOpenIntervalMs, options.openIntervalMs),
+  );
 }
 
 /**
@@ -179,9 +219,14 @@ export function openIntervalMs(consecutiveOpens: number, options: CircuitBreaker
  * @example
  * const retryAtMs = circuitBreakerAvailableAtMs(breaker, clock.now(), options);
  */
-export function circuitBreakerAvailableAtMs(current: CircuitBreakerState, nowMs: number, options: CircuitBreakerOptions): number {
+export function circuitBreakerAvailableAtMs(
+  current: CircuitBreakerState,
+  nowMs: number,
+  options: CircuitBreakerOptions,
+): number {
   if (current.state === 'open') return current.openUntilMs ?? nowMs;
-  if (current.state === 'half-open' && current.trialInFlight) return (current.trialStartedAtMs ?? 0) + options.trialTimeoutMs;
+  if (current.state === 'half-open' && current.trialInFlight)
+    return (current.trialStartedAtMs ?? 0) + options.trialTimeoutMs;
   return nowMs;
 }
 
@@ -191,7 +236,11 @@ export function circuitBreakerAvailableAtMs(current: CircuitBreakerState, nowMs:
  * @example
  * const { successes, failures } = windowTotals(breaker.buckets, clock.now(), options);
  */
-export function windowTotals(buckets: readonly BreakerBucket[], nowMs: number, options: CircuitBreakerOptions): { successes: number; failures: number } {
+export function windowTotals(
+  buckets: readonly BreakerBucket[],
+  nowMs: number,
+  options: CircuitBreakerOptions,
+): { successes: number; failures: number } {
   let successes = 0;
   let failures = 0;
   for (const bucket of buckets) {
@@ -212,7 +261,12 @@ function bucketWidthMs(options: CircuitBreakerOptions): number {
   return Math.max(1, Math.floor(options.windowMs / Math.max(1, options.windowBuckets)));
 }
 
-function addToWindow(buckets: readonly BreakerBucket[], nowMs: number, options: CircuitBreakerOptions, field: 'successes' | 'failures'): BreakerBucket[] {
+function addToWindow(
+  buckets: readonly BreakerBucket[],
+  nowMs: number,
+  options: CircuitBreakerOptions,
+  field: 'successes' | 'failures',
+): BreakerBucket[] {
   const width = bucketWidthMs(options);
   const startMs = Math.floor(nowMs / width) * width;
   const kept = buckets.filter((b) => inWindow(b, nowMs, options));

@@ -51,7 +51,11 @@ export interface FailureClassifierOptions {
 }
 
 /** Defaults of {@link FailureClassifierOptions}. */
-export const DEFAULT_FAILURE_CLASSIFIER_OPTIONS: FailureClassifierOptions = { defaultCoolDownMs: 1_000, quotaExhaustedCoolDownMs: 60_000, maxSameBackendRetries: 1 };
+export const DEFAULT_FAILURE_CLASSIFIER_OPTIONS: FailureClassifierOptions = {
+  defaultCoolDownMs: 1_000,
+  quotaExhaustedCoolDownMs: 60_000,
+  maxSameBackendRetries: 1,
+};
 
 /**
  * The decision for one attempt.
@@ -75,7 +79,12 @@ export type FailureVerdict =
       /** The error to answer if no other backend is left. */
       readonly errorCode: ErrorCode;
     }
-  | { readonly action: 'fatal'; readonly reason: string; readonly countsAsBreakerFailure: boolean; readonly errorCode: ErrorCode | undefined };
+  | {
+      readonly action: 'fatal';
+      readonly reason: string;
+      readonly countsAsBreakerFailure: boolean;
+      readonly errorCode: ErrorCode | undefined;
+    };
 
 /** Backend error codes that mean the request itself is at fault: another backend would answer the same. */
 export const CALLER_FAULT_ERROR_CODES: ReadonlySet<string> = new Set([
@@ -97,7 +106,10 @@ export const CALLER_FAULT_ERROR_CODES: ReadonlySet<string> = new Set([
  * classifyFailure({ phase: 'streaming', errorKind: 'reset', gatewayCredentials: true })
  * // → { action: 'fatal', countsAsBreakerFailure: true, errorCode: 'GW_ERR_STREAM_INTERRUPTED', reason: … }
  */
-export function classifyFailure(outcome: AttemptOutcome, options: FailureClassifierOptions = DEFAULT_FAILURE_CLASSIFIER_OPTIONS): FailureVerdict {
+export function classifyFailure(
+  outcome: AttemptOutcome,
+  options: FailureClassifierOptions = DEFAULT_FAILURE_CLASSIFIER_OPTIONS,
+): FailureVerdict {
   const { phase, status, errorKind } = outcome;
 
   if (errorKind === 'caller-aborted') {
@@ -109,11 +121,26 @@ export function classifyFailure(outcome: AttemptOutcome, options: FailureClassif
       case undefined:
         return { action: 'return', reason: 'stream completed', countsAsBreakerFailure: false };
       case 'idle-timeout':
-        return { action: 'fatal', reason: 'the stream stalled after the first byte', countsAsBreakerFailure: true, errorCode: 'GW_ERR_STREAM_IDLE_TIMEOUT' };
+        return {
+          action: 'fatal',
+          reason: 'the stream stalled after the first byte',
+          countsAsBreakerFailure: true,
+          errorCode: 'GW_ERR_STREAM_IDLE_TIMEOUT',
+        };
       case 'total-timeout':
-        return { action: 'fatal', reason: 'the attempt deadline passed after the first byte', countsAsBreakerFailure: false, errorCode: 'GW_ERR_BACKEND_TIMEOUT' };
+        return {
+          action: 'fatal',
+          reason: 'the attempt deadline passed after the first byte',
+          countsAsBreakerFailure: false,
+          errorCode: 'GW_ERR_BACKEND_TIMEOUT',
+        };
       default:
-        return { action: 'fatal', reason: `the stream broke after the first byte (${errorKind})`, countsAsBreakerFailure: true, errorCode: 'GW_ERR_STREAM_INTERRUPTED' };
+        return {
+          action: 'fatal',
+          reason: `the stream broke after the first byte (${errorKind})`,
+          countsAsBreakerFailure: true,
+          errorCode: 'GW_ERR_STREAM_INTERRUPTED',
+        };
     }
   }
 
@@ -122,7 +149,12 @@ export function classifyFailure(outcome: AttemptOutcome, options: FailureClassif
   return classifyStatus(outcome, status, options);
 }
 
-function failover(reason: string, countsAsBreakerFailure: boolean, errorCode: ErrorCode, extra: { coolDownMs?: number; configFault?: boolean } = {}): FailureVerdict {
+function failover(
+  reason: string,
+  countsAsBreakerFailure: boolean,
+  errorCode: ErrorCode,
+  extra: { coolDownMs?: number; configFault?: boolean } = {},
+): FailureVerdict {
   return {
     action: 'failover',
     reason,
@@ -133,12 +165,20 @@ function failover(reason: string, countsAsBreakerFailure: boolean, errorCode: Er
   };
 }
 
-function classifyTransportError(outcome: AttemptOutcome, errorKind: Exclude<TransportErrorKind, 'caller-aborted'>, options: FailureClassifierOptions): FailureVerdict {
+function classifyTransportError(
+  outcome: AttemptOutcome,
+  errorKind: Exclude<TransportErrorKind, 'caller-aborted'>,
+  options: FailureClassifierOptions,
+): FailureVerdict {
   switch (errorKind) {
     case 'reset':
       // Why: a server may close an idle keep-alive socket just as we reuse it; the request never
       // reached the application, so one retry on a fresh socket is safe and not the backend's fault.
-      if (outcome.phase !== 'headers' && outcome.reusedConnection === true && (outcome.sameBackendRetries ?? 0) < options.maxSameBackendRetries) {
+      if (
+        outcome.phase !== 'headers' &&
+        outcome.reusedConnection === true &&
+        (outcome.sameBackendRetries ?? 0) < options.maxSameBackendRetries
+      ) {
         return { action: 'retry-same', reason: 'reset on a reused keep-alive socket', countsAsBreakerFailure: false };
       }
       return failover(`connection reset (${outcome.phase})`, true, 'GW_ERR_BACKEND_EXHAUSTED');
@@ -162,21 +202,41 @@ function classifyStatus(outcome: AttemptOutcome, status: number, options: Failur
 
   if (status === 401 || status === 403) {
     if (outcome.gatewayCredentials) {
-      return failover(`${status} on the gateway's own credentials`, true, 'GW_ERR_BACKEND_EXHAUSTED', { configFault: true });
+      return failover(`${status} on the gateway's own credentials`, true, 'GW_ERR_BACKEND_EXHAUSTED', {
+        configFault: true,
+      });
     }
     return { action: 'return', reason: `${status} on the caller's credentials`, countsAsBreakerFailure: false };
   }
   if (status === 408) return failover('backend request timeout (408)', true, 'GW_ERR_BACKEND_TIMEOUT');
   if (status === 429) {
     if (bodyCode === 'insufficient_quota') {
-      return failover('backend account out of quota', true, 'GW_ERR_BACKEND_THROTTLED', { coolDownMs: Math.max(outcome.retryAfterMs ?? 0, options.quotaExhaustedCoolDownMs) });
+      return failover('backend account out of quota', true, 'GW_ERR_BACKEND_THROTTLED', {
+        coolDownMs: Math.max(outcome.retryAfterMs ?? 0, options.quotaExhaustedCoolDownMs),
+      });
     }
-    return failover('throttled (429)', false, 'GW_ERR_BACKEND_THROTTLED', { coolDownMs: outcome.retryAfterMs ?? options.defaultCoolDownMs });
+    return failover('throttled (429)', false, 'GW_ERR_BACKEND_THROTTLED', {
+      coolDownMs: outcome.retryAfterMs ?? options.defaultCoolDownMs,
+    });
   }
-  if (status < 500) return { action: 'return', reason: `caller error ${status}${bodyCode === undefined ? '' : ` (${bodyCode})`}`, countsAsBreakerFailure: false };
+  if (status < 500)
+    return {
+      action: 'return',
+      reason: `caller error ${status}${bodyCode === undefined ? '' : ` (${bodyCode})`}`,
+      countsAsBreakerFailure: false,
+    };
 
   if (bodyCode !== undefined && CALLER_FAULT_ERROR_CODES.has(bodyCode)) {
-    return { action: 'return', reason: `status ${status} for a caller fault (${bodyCode})`, countsAsBreakerFailure: false };
+    return {
+      action: 'return',
+      reason: `status ${status} for a caller fault (${bodyCode})`,
+      countsAsBreakerFailure: false,
+    };
   }
-  return failover(`backend error ${status}`, true, status === 504 ? 'GW_ERR_BACKEND_TIMEOUT' : 'GW_ERR_BACKEND_EXHAUSTED', outcome.retryAfterMs === undefined ? {} : { coolDownMs: outcome.retryAfterMs });
+  return failover(
+    `backend error ${status}`,
+    true,
+    status === 504 ? 'GW_ERR_BACKEND_TIMEOUT' : 'GW_ERR_BACKEND_EXHAUSTED',
+    outcome.retryAfterMs === undefined ? {} : { coolDownMs: outcome.retryAfterMs },
+  );
 }

@@ -38,14 +38,23 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
-const settings = { path: '/health', method: 'GET' as const, intervalMs: 15_000, timeoutMs: 3_000, expectStatus: [] as number[] };
+const settings = {
+  path: '/health',
+  method: 'GET' as const,
+  intervalMs: 15_000,
+  timeoutMs: 3_000,
+  expectStatus: [] as number[],
+};
 
 function setup(probe: ProbeFunction, targets: ProbeTarget[] = [{ id: 'a', probe: settings }]) {
   const clock = new FakeClock();
   const timers = new FakeTimers(clock);
   const results: Array<[string, ProbeReport]> = [];
   const errors: unknown[] = [];
-  const prober = new HealthProber({ probe, timers, clock, sink: { recordProbe: (id, r) => results.push([id, r]) }, onError: (e) => errors.push(e) }, targets);
+  const prober = new HealthProber(
+    { probe, timers, clock, sink: { recordProbe: (id, r) => results.push([id, r]) }, onError: (e) => errors.push(e) },
+    targets,
+  );
   return { clock, timers, results, errors, prober };
 }
 
@@ -140,13 +149,16 @@ describe('HealthProber', () => {
 
   it('applies new targets: removed ones stop, added ones start, changed intervals apply next time', async () => {
     const calls: string[] = [];
-    const { timers, prober } = setup((t) => {
-      calls.push(t.id);
-      return Promise.resolve({ status: 200, latencyMs: 1 });
-    }, [
-      { id: 'a', probe: settings },
-      { id: 'b', probe: settings },
-    ]);
+    const { timers, prober } = setup(
+      (t) => {
+        calls.push(t.id);
+        return Promise.resolve({ status: 200, latencyMs: 1 });
+      },
+      [
+        { id: 'a', probe: settings },
+        { id: 'b', probe: settings },
+      ],
+    );
     prober.start();
     await timers.advance(0);
     prober.setTargets([

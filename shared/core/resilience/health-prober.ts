@@ -21,7 +21,10 @@ export interface ProbeTarget {
 }
 
 /** Sends one probe (the HTTP call lives in an adapter); must honour `signal`. Rejects on transport errors. */
-export type ProbeFunction<T extends ProbeTarget = ProbeTarget> = (target: T, signal: AbortSignal) => Promise<{ readonly status: number; readonly latencyMs: number }>;
+export type ProbeFunction<T extends ProbeTarget = ProbeTarget> = (
+  target: T,
+  signal: AbortSignal,
+) => Promise<{ readonly status: number; readonly latencyMs: number }>;
 
 /** Timer functions, injected so tests drive time. `globalThis` satisfies it. */
 export interface ProbeTimers {
@@ -71,7 +74,8 @@ export class HealthProber<T extends ProbeTarget = ProbeTarget> {
     private readonly deps: HealthProberDeps<T>,
     targets: readonly T[],
   ) {
-    for (const target of targets) this.states.set(target.id, { target, timer: undefined, timeout: undefined, controller: undefined });
+    for (const target of targets)
+      this.states.set(target.id, { target, timer: undefined, timeout: undefined, controller: undefined });
   }
 
   /** Starts probing every target now. Calling it again does nothing. */
@@ -121,10 +125,13 @@ export class HealthProber<T extends ProbeTarget = ProbeTarget> {
   }
 
   private schedule(id: string, state: TargetState<T>, delayMs: number): void {
-    state.timer = this.deps.timers.setTimeout(() => {
-      state.timer = undefined;
-      this.run(id, state);
-    }, Math.max(0, delayMs));
+    state.timer = this.deps.timers.setTimeout(
+      () => {
+        state.timer = undefined;
+        this.run(id, state);
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   private run(id: string, state: TargetState<T>): void {
@@ -152,7 +159,12 @@ export class HealthProber<T extends ProbeTarget = ProbeTarget> {
     Promise.resolve()
       .then(() => this.deps.probe(target, controller.signal))
       .then(
-        (result) => finish({ ok: isExpected(result.status, target.probe.expectStatus), latencyMs: result.latencyMs, status: result.status }),
+        (result) =>
+          finish({
+            ok: isExpected(result.status, target.probe.expectStatus),
+            latencyMs: result.latencyMs,
+            status: result.status,
+          }),
         (error: unknown) => {
           if (!settled) this.deps.onError?.(error, id);
           finish({ ok: false, latencyMs: this.deps.clock.monotonicMs() - startedMs });

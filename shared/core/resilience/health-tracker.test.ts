@@ -5,7 +5,16 @@ import type { BackendHealth, BackendHealthStore } from '../../ports/backend-heal
 import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker.js';
 import { HealthTracker, type HealthChange, type HealthTrackerOptions } from './health-tracker.js';
 
-const breaker = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, failureThreshold: 3, minimumRequests: 3, failureRatio: 0.5, openIntervalMs: 10_000, openIntervalMultiplier: 2, maxOpenIntervalMs: 60_000, trialTimeoutMs: 5_000 };
+const breaker = {
+  ...DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  failureThreshold: 3,
+  minimumRequests: 3,
+  failureRatio: 0.5,
+  openIntervalMs: 10_000,
+  openIntervalMultiplier: 2,
+  maxOpenIntervalMs: 60_000,
+  trialTimeoutMs: 5_000,
+};
 
 class CountingStore implements BackendHealthStore {
   reads = 0;
@@ -15,7 +24,10 @@ class CountingStore implements BackendHealthStore {
     this.reads++;
     return this.inner.read(ids);
   }
-  update(id: string, mutate: (c: BackendHealth | undefined) => BackendHealth | undefined): Promise<BackendHealth | undefined> {
+  update(
+    id: string,
+    mutate: (c: BackendHealth | undefined) => BackendHealth | undefined,
+  ): Promise<BackendHealth | undefined> {
     this.updates++;
     return this.inner.update(id, mutate);
   }
@@ -37,7 +49,13 @@ function trip(tracker: HealthTracker, id: string): void {
 describe('HealthTracker', () => {
   it('treats an unknown backend as closed and usable', () => {
     const { tracker } = setup();
-    expect(tracker.snapshot('a')).toMatchObject({ backendId: 'a', state: 'closed', usable: true, trialAvailable: false, consecutiveOpens: 0 });
+    expect(tracker.snapshot('a')).toMatchObject({
+      backendId: 'a',
+      state: 'closed',
+      usable: true,
+      trialAvailable: false,
+      consecutiveOpens: 0,
+    });
     expect(tracker.tryAcquire('a')).toEqual({ granted: true, trial: false });
   });
 
@@ -47,10 +65,17 @@ describe('HealthTracker', () => {
     trip(tracker, 'a');
     tracker.recordFailure('a', { countsAsBreakerFailure: true });
     await tracker.flush();
-    expect(tracker.snapshot('a')).toMatchObject({ state: 'open', usable: false, openUntilMs: clock.now() + 10_000, availableAtMs: clock.now() + 10_000 });
+    expect(tracker.snapshot('a')).toMatchObject({
+      state: 'open',
+      usable: false,
+      openUntilMs: clock.now() + 10_000,
+      availableAtMs: clock.now() + 10_000,
+    });
     expect(tracker.tryAcquire('a')).toEqual({ granted: false, reason: 'open', retryAtMs: clock.now() + 10_000 });
     expect(store.updates).toBe(1);
-    expect(await store.record('a')).toMatchObject({ breaker: { state: 'open', openUntilMs: clock.now() + 10_000, consecutiveOpens: 1 } });
+    expect(await store.record('a')).toMatchObject({
+      breaker: { state: 'open', openUntilMs: clock.now() + 10_000, consecutiveOpens: 1 },
+    });
   });
 
   it('writes nothing for outcomes that change no state', async () => {
@@ -68,14 +93,21 @@ describe('HealthTracker', () => {
     clock.advance(10_000);
     expect(tracker.snapshot('a')).toMatchObject({ state: 'half-open', usable: true, trialAvailable: true });
     expect(tracker.tryAcquire('a')).toEqual({ granted: true, trial: true });
-    expect(tracker.tryAcquire('a')).toEqual({ granted: false, reason: 'trial-in-flight', retryAtMs: clock.now() + 5_000 });
+    expect(tracker.tryAcquire('a')).toEqual({
+      granted: false,
+      reason: 'trial-in-flight',
+      retryAtMs: clock.now() + 5_000,
+    });
     expect(tracker.snapshot('a').usable).toBe(false);
     await tracker.flush();
     expect((await store.record('a'))?.breaker.state).toBe('half-open');
     tracker.recordSuccess('a', 200);
     await tracker.flush();
     expect(tracker.snapshot('a')).toMatchObject({ state: 'closed', usable: true, consecutiveOpens: 0 });
-    expect(await store.record('a')).toMatchObject({ breaker: { state: 'closed', consecutiveOpens: 0 }, latencyEwmaMs: 200 });
+    expect(await store.record('a')).toMatchObject({
+      breaker: { state: 'closed', consecutiveOpens: 0 },
+      latencyEwmaMs: 200,
+    });
   });
 
   it('re-opens on a trial failure with a longer interval', () => {
@@ -84,7 +116,11 @@ describe('HealthTracker', () => {
     clock.advance(10_000);
     tracker.tryAcquire('a');
     tracker.recordFailure('a', { countsAsBreakerFailure: true });
-    expect(tracker.snapshot('a')).toMatchObject({ state: 'open', openUntilMs: clock.now() + 20_000, consecutiveOpens: 2 });
+    expect(tracker.snapshot('a')).toMatchObject({
+      state: 'open',
+      openUntilMs: clock.now() + 20_000,
+      consecutiveOpens: 2,
+    });
   });
 
   it('releases a trial that never reports back after the trial timeout', () => {
@@ -111,7 +147,12 @@ describe('HealthTracker', () => {
     const { tracker, store, clock } = setup();
     tracker.recordFailure('a', { countsAsBreakerFailure: false, coolDownMs: 2_000 });
     await tracker.flush();
-    expect(tracker.snapshot('a')).toMatchObject({ state: 'closed', usable: false, coolingUntilMs: clock.now() + 2_000, availableAtMs: clock.now() + 2_000 });
+    expect(tracker.snapshot('a')).toMatchObject({
+      state: 'closed',
+      usable: false,
+      coolingUntilMs: clock.now() + 2_000,
+      availableAtMs: clock.now() + 2_000,
+    });
     expect(tracker.tryAcquire('a')).toEqual({ granted: false, reason: 'cooling', retryAtMs: clock.now() + 2_000 });
     expect((await store.record('a'))?.coolingUntilMs).toBe(clock.now() + 2_000);
     clock.advance(2_000);
@@ -177,7 +218,11 @@ describe('HealthTracker', () => {
     const store = new CountingStore();
     const { tracker, clock } = setup({}, store);
     const now = clock.now();
-    await store.inner.update('x', () => ({ breaker: { state: 'open', openedAtMs: now - 60_000, openUntilMs: now - 50_000, consecutiveOpens: 1 }, version: 0, updatedAtMs: now - 60_000 }));
+    await store.inner.update('x', () => ({
+      breaker: { state: 'open', openedAtMs: now - 60_000, openUntilMs: now - 50_000, consecutiveOpens: 1 },
+      version: 0,
+      updatedAtMs: now - 60_000,
+    }));
     trip(tracker, 'x');
     clock.advance(10_000);
     tracker.tryAcquire('x');
@@ -214,7 +259,10 @@ describe('HealthTracker', () => {
   });
 
   it('reports store failures through onError and keeps serving from memory', async () => {
-    const failing: BackendHealthStore = { read: () => Promise.reject(new Error('read down')), update: () => Promise.reject(new Error('write down')) };
+    const failing: BackendHealthStore = {
+      read: () => Promise.reject(new Error('read down')),
+      update: () => Promise.reject(new Error('write down')),
+    };
     const { tracker, errors } = setup({}, new CountingStore(failing));
     tracker.snapshot('a');
     trip(tracker, 'a');
@@ -231,12 +279,20 @@ describe('HealthTracker', () => {
     tracker.snapshot('b');
     tracker.recordFailure('a', { countsAsBreakerFailure: false, coolDownMs: 1_000 });
     trip(tracker, 'b');
-    expect(changes.map((c) => [c.backendId, c.usable])).toEqual([['a', false], ['b', false]]);
+    expect(changes.map((c) => [c.backendId, c.usable])).toEqual([
+      ['a', false],
+      ['b', false],
+    ]);
     clock.advance(1_000);
     tracker.tick();
     clock.advance(9_000);
     tracker.tick();
-    expect(changes.map((c) => [c.backendId, c.usable])).toEqual([['a', false], ['b', false], ['a', true], ['b', true]]);
+    expect(changes.map((c) => [c.backendId, c.usable])).toEqual([
+      ['a', false],
+      ['b', false],
+      ['a', true],
+      ['b', true],
+    ]);
     expect(changes[3]?.view).toMatchObject({ state: 'half-open', trialAvailable: true });
   });
 
@@ -284,7 +340,11 @@ describe('HealthTracker', () => {
     expect(tracker.snapshot('a').state).toBe('closed');
     clock.advance(15_000);
     tracker.recordProbe('a', { ok: false, latencyMs: 3_000 });
-    expect(tracker.snapshot('a')).toMatchObject({ state: 'open', usable: false, lastProbe: { ok: false, latencyMs: 3_000 } });
+    expect(tracker.snapshot('a')).toMatchObject({
+      state: 'open',
+      usable: false,
+      lastProbe: { ok: false, latencyMs: 3_000 },
+    });
     await tracker.flush();
     expect(store.updates).toBe(3); // first probe, flip to failing, trip
     expect(await store.record('a')).toMatchObject({ breaker: { state: 'open' }, lastProbe: { ok: false } });

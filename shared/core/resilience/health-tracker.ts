@@ -1,5 +1,10 @@
 import type { Clock } from '../clock.js';
-import type { BackendHealth, BackendHealthStore, BackendProbeRecord, BreakerStateName } from '../../ports/backend-health-store.js';
+import type {
+  BackendHealth,
+  BackendHealthStore,
+  BackendProbeRecord,
+  BreakerStateName,
+} from '../../ports/backend-health-store.js';
 import {
   acquireCircuitBreaker,
   circuitBreakerAvailableAtMs,
@@ -89,7 +94,10 @@ export interface HealthTrackerDeps {
   readonly store: BackendHealthStore;
   readonly clock: Clock;
   /** Store failures (reads and writes are fire-and-forget) and listener errors end up here. */
-  readonly onError: (error: unknown, context: { readonly operation: 'read' | 'write' | 'listener'; readonly backendId?: string }) => void;
+  readonly onError: (
+    error: unknown,
+    context: { readonly operation: 'read' | 'write' | 'listener'; readonly backendId?: string },
+  ) => void;
 }
 
 interface Entry {
@@ -204,13 +212,19 @@ export class HealthTracker {
     if (report.coolDownMs !== undefined && report.coolDownMs > 0) {
       const until = now + report.coolDownMs;
       if (until > (entry.coolingUntilMs ?? 0)) entry.coolingUntilMs = until;
-      if (entry.coolingUntilMs! > Math.max(entry.writtenCoolingUntilMs, now) + this.options.coolingWriteSlackMs || entry.writtenCoolingUntilMs <= now) {
+      if (
+        entry.coolingUntilMs! > Math.max(entry.writtenCoolingUntilMs, now) + this.options.coolingWriteSlackMs ||
+        entry.writtenCoolingUntilMs <= now
+      ) {
         this.persistCooling(backendId, entry.coolingUntilMs!, now);
       }
     }
     const before = entry.breaker;
-    entry.breaker = report.countsAsBreakerFailure ? recordCircuitBreakerFailure(before, now, this.options.breaker) : releaseCircuitBreakerTrial(before);
-    if (entry.breaker.state === 'open' && entry.breaker !== before && before.state !== 'open') this.persistTrip(backendId, entry.breaker, now);
+    entry.breaker = report.countsAsBreakerFailure
+      ? recordCircuitBreakerFailure(before, now, this.options.breaker)
+      : releaseCircuitBreakerTrial(before);
+    if (entry.breaker.state === 'open' && entry.breaker !== before && before.state !== 'open')
+      this.persistTrip(backendId, entry.breaker, now);
     this.observe(backendId, entry, now);
   }
 
@@ -223,10 +237,16 @@ export class HealthTracker {
     const now = this.deps.clock.now();
     const entry = this.entry(backendId);
     const previous = entry.lastProbe;
-    entry.lastProbe = { atMs: probe.atMs ?? now, ok: probe.ok, latencyMs: probe.latencyMs, ...(probe.status === undefined ? {} : { status: probe.status }) };
+    entry.lastProbe = {
+      atMs: probe.atMs ?? now,
+      ok: probe.ok,
+      latencyMs: probe.latencyMs,
+      ...(probe.status === undefined ? {} : { status: probe.status }),
+    };
     if (probe.ok) {
       entry.consecutiveProbeFailures = 0;
-      if (entry.breaker.state === 'open' && (entry.breaker.openUntilMs ?? 0) > now) entry.breaker = { ...entry.breaker, openUntilMs: now };
+      if (entry.breaker.state === 'open' && (entry.breaker.openUntilMs ?? 0) > now)
+        entry.breaker = { ...entry.breaker, openUntilMs: now };
     } else {
       entry.consecutiveProbeFailures += 1;
       const threshold = this.options.probeFailureThreshold;
@@ -337,7 +357,8 @@ export class HealthTracker {
     const cooling = entry.coolingUntilMs !== undefined && entry.coolingUntilMs > now ? entry.coolingUntilMs : undefined;
     const availableAtMs = Math.max(breakerAtMs, cooling ?? breakerAtMs);
     const usable = availableAtMs <= now;
-    const state: BreakerStateName = breaker.state === 'open' && (breaker.openUntilMs ?? 0) <= now ? 'half-open' : breaker.state;
+    const state: BreakerStateName =
+      breaker.state === 'open' && (breaker.openUntilMs ?? 0) <= now ? 'half-open' : breaker.state;
     return {
       backendId,
       state,
@@ -345,14 +366,21 @@ export class HealthTracker {
       trialAvailable: usable && state !== 'closed',
       availableAtMs,
       ...(cooling === undefined ? {} : { coolingUntilMs: cooling }),
-      ...(breaker.state === 'open' && breaker.openUntilMs !== undefined && breaker.openUntilMs > now ? { openUntilMs: breaker.openUntilMs } : {}),
+      ...(breaker.state === 'open' && breaker.openUntilMs !== undefined && breaker.openUntilMs > now
+        ? { openUntilMs: breaker.openUntilMs }
+        : {}),
       consecutiveOpens: breaker.consecutiveOpens,
       ...(entry.latencyEwmaMs === undefined ? {} : { latencyEwmaMs: entry.latencyEwmaMs }),
       ...(entry.lastProbe === undefined ? {} : { lastProbe: entry.lastProbe }),
     };
   }
 
-  private observe(backendId: string, entry: Entry, now: number, view: BackendHealthView = this.view(backendId, entry, now)): void {
+  private observe(
+    backendId: string,
+    entry: Entry,
+    now: number,
+    view: BackendHealthView = this.view(backendId, entry, now),
+  ): void {
     const previous = entry.lastUsable;
     entry.lastUsable = view.usable;
     if (previous === undefined || previous === view.usable) return;
@@ -366,7 +394,12 @@ export class HealthTracker {
   }
 
   private maybeRefresh(now: number): void {
-    if (this.refreshing !== undefined || this.entries.size === 0 || now - this.lastRefreshStartedAtMs < this.options.cacheTtlMs) return;
+    if (
+      this.refreshing !== undefined ||
+      this.entries.size === 0 ||
+      now - this.lastRefreshStartedAtMs < this.options.cacheTtlMs
+    )
+      return;
     void this.refresh();
   }
 
@@ -379,7 +412,8 @@ export class HealthTracker {
     const local = entry.breaker;
     if (rb.state === 'open' || rb.state === 'half-open') {
       const remoteOpenedAtMs = rb.openedAtMs ?? 0;
-      const newer = local.state === 'closed' ? remoteOpenedAtMs > entry.closedAtMs : remoteOpenedAtMs > (local.openedAtMs ?? 0);
+      const newer =
+        local.state === 'closed' ? remoteOpenedAtMs > entry.closedAtMs : remoteOpenedAtMs > (local.openedAtMs ?? 0);
       if (newer) {
         entry.breaker = {
           state: 'open',
@@ -398,12 +432,19 @@ export class HealthTracker {
       entry.coolingUntilMs = remote.coolingUntilMs;
       entry.writtenCoolingUntilMs = Math.max(entry.writtenCoolingUntilMs, remote.coolingUntilMs);
     }
-    if (remote.lastProbe !== undefined && remote.lastProbe.atMs > (entry.lastProbe?.atMs ?? Number.NEGATIVE_INFINITY)) entry.lastProbe = remote.lastProbe;
-    if (entry.latencyEwmaMs === undefined && remote.latencyEwmaMs !== undefined) entry.latencyEwmaMs = remote.latencyEwmaMs;
+    if (remote.lastProbe !== undefined && remote.lastProbe.atMs > (entry.lastProbe?.atMs ?? Number.NEGATIVE_INFINITY))
+      entry.lastProbe = remote.lastProbe;
+    if (entry.latencyEwmaMs === undefined && remote.latencyEwmaMs !== undefined)
+      entry.latencyEwmaMs = remote.latencyEwmaMs;
   }
 
   private persistTrip(backendId: string, breaker: CircuitBreakerState, now: number): void {
-    const record = { state: 'open' as const, openedAtMs: breaker.openedAtMs ?? now, openUntilMs: breaker.openUntilMs ?? now, consecutiveOpens: breaker.consecutiveOpens };
+    const record = {
+      state: 'open' as const,
+      openedAtMs: breaker.openedAtMs ?? now,
+      openUntilMs: breaker.openUntilMs ?? now,
+      consecutiveOpens: breaker.consecutiveOpens,
+    };
     this.write(backendId, now, (current) => {
       const cb = current?.breaker;
       if (cb?.state === 'open' && (cb.openUntilMs ?? 0) >= record.openUntilMs) return undefined;
@@ -415,7 +456,13 @@ export class HealthTracker {
     this.write(backendId, now, (current) => {
       const cb = current?.breaker;
       // Only the trip we are trialling moves to half-open; a newer trip or a close wins.
-      if (cb === undefined || cb.state !== 'open' || (cb.openedAtMs ?? 0) > (before.openedAtMs ?? 0) || (cb.openUntilMs ?? 0) > now) return undefined;
+      if (
+        cb === undefined ||
+        cb.state !== 'open' ||
+        (cb.openedAtMs ?? 0) > (before.openedAtMs ?? 0) ||
+        (cb.openUntilMs ?? 0) > now
+      )
+        return undefined;
       return { breaker: { ...cb, state: 'half-open' } };
     });
   }
@@ -431,20 +478,34 @@ export class HealthTracker {
   private persistCooling(backendId: string, coolingUntilMs: number, now: number): void {
     const entry = this.entry(backendId);
     entry.writtenCoolingUntilMs = Math.max(entry.writtenCoolingUntilMs, coolingUntilMs);
-    this.write(backendId, now, (current) => ((current?.coolingUntilMs ?? 0) >= coolingUntilMs ? undefined : { coolingUntilMs }));
+    this.write(backendId, now, (current) =>
+      (current?.coolingUntilMs ?? 0) >= coolingUntilMs ? undefined : { coolingUntilMs },
+    );
   }
 
   private persistProbe(backendId: string, probe: BackendProbeRecord, now: number): void {
-    this.write(backendId, now, (current) => ((current?.lastProbe?.atMs ?? Number.NEGATIVE_INFINITY) > probe.atMs ? undefined : { lastProbe: probe }));
+    this.write(backendId, now, (current) =>
+      (current?.lastProbe?.atMs ?? Number.NEGATIVE_INFINITY) > probe.atMs ? undefined : { lastProbe: probe },
+    );
   }
 
   /** Fire-and-forget optimistic write; `change` must be pure (it may run again after a lost race). */
-  private write(backendId: string, now: number, change: (current: BackendHealth | undefined) => Partial<Pick<BackendHealth, 'breaker' | 'coolingUntilMs' | 'lastProbe'>> | undefined): void {
+  private write(
+    backendId: string,
+    now: number,
+    change: (
+      current: BackendHealth | undefined,
+    ) => Partial<Pick<BackendHealth, 'breaker' | 'coolingUntilMs' | 'lastProbe'>> | undefined,
+  ): void {
     const latencyEwmaMs = this.entries.get(backendId)?.latencyEwmaMs;
     const mutate = (current: BackendHealth | undefined): BackendHealth | undefined => {
       const patch = change(current);
       if (patch === undefined) return undefined;
-      const base: BackendHealth = current ?? { breaker: { state: 'closed', consecutiveOpens: 0 }, version: 0, updatedAtMs: now };
+      const base: BackendHealth = current ?? {
+        breaker: { state: 'closed', consecutiveOpens: 0 },
+        version: 0,
+        updatedAtMs: now,
+      };
       return { ...base, ...patch, ...(latencyEwmaMs === undefined ? {} : { latencyEwmaMs }), updatedAtMs: now };
     };
     const write: Promise<void> = Promise.resolve()

@@ -56,7 +56,11 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
  */
 export function parseTtlHeader(value: string, nowMs: number, headerName = 'x-gateway-ttl'): number {
   const text = value.trim();
-  const invalid = (): GatewayError => new GatewayError('GW_ERR_REQUEST_INVALID_TTL', { message: `The ${headerName} header "${truncate(text)}" is not "+<unix-seconds>", seconds, or an ISO 8601 date.`, param: headerName });
+  const invalid = (): GatewayError =>
+    new GatewayError('GW_ERR_REQUEST_INVALID_TTL', {
+      message: `The ${headerName} header "${truncate(text)}" is not "+<unix-seconds>", seconds, or an ISO 8601 date.`,
+      param: headerName,
+    });
   const absolute = ABSOLUTE_UNIX.exec(text);
   if (absolute?.[1] !== undefined) return Math.round(Number(absolute[1]) * 1_000);
   if (DECIMAL.test(text)) return nowMs + Math.round(Number(text) * 1_000);
@@ -83,7 +87,10 @@ export function parseTimeoutHeader(value: string, headerName = 'x-gateway-timeou
   const text = value.trim();
   const ms = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(ms) || ms <= 0) {
-    throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `The ${headerName} header "${truncate(text)}" is not a positive number of milliseconds.`, param: headerName });
+    throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', {
+      message: `The ${headerName} header "${truncate(text)}" is not a positive number of milliseconds.`,
+      param: headerName,
+    });
   }
   return ms;
 }
@@ -99,11 +106,21 @@ export function parseTimeoutHeader(value: string, headerName = 'x-gateway-timeou
  * });
  * deadline.remainingMs(now) // → 20_000
  */
-export function createRequestDeadline(headers: Headers, nowMs: number, defaults: RequestDeadlineDefaults): RequestDeadline {
+export function createRequestDeadline(
+  headers: Headers,
+  nowMs: number,
+  defaults: RequestDeadlineDefaults,
+): RequestDeadline {
   const ttlHeader = firstHeader(headers, ['x-gateway-ttl', 'S7PTTL']);
   const timeoutHeader = firstHeader(headers, ['x-gateway-timeout', 'S7PTimeout']);
-  const expiresAtMs = ttlHeader === undefined ? nowMs + defaults.defaultTtlMs : Math.min(parseTtlHeader(ttlHeader.value, nowMs, ttlHeader.name), nowMs + defaults.maxTtlMs);
-  const attemptTimeoutMs = timeoutHeader === undefined ? defaults.attemptTimeoutMs : Math.min(parseTimeoutHeader(timeoutHeader.value, timeoutHeader.name), defaults.maxAttemptTimeoutMs);
+  const expiresAtMs =
+    ttlHeader === undefined
+      ? nowMs + defaults.defaultTtlMs
+      : Math.min(parseTtlHeader(ttlHeader.value, nowMs, ttlHeader.name), nowMs + defaults.maxTtlMs);
+  const attemptTimeoutMs =
+    timeoutHeader === undefined
+      ? defaults.attemptTimeoutMs
+      : Math.min(parseTimeoutHeader(timeoutHeader.value, timeoutHeader.name), defaults.maxAttemptTimeoutMs);
   return {
     startedAtMs: nowMs,
     expiresAtMs,

@@ -20,7 +20,11 @@ const DECIMAL = /^\d+(?:\.\d+)?$/;
  * parseRetryAfterMs(new Headers({ 'retry-after-ms': '120' }), now) // → 120
  * parseRetryAfterMs(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }), now) // → 0 (past)
  */
-export function parseRetryAfterMs(headers: Headers, nowMs: number, options: RetryAfterOptions = {}): number | undefined {
+export function parseRetryAfterMs(
+  headers: Headers,
+  nowMs: number,
+  options: RetryAfterOptions = {},
+): number | undefined {
   const maxMs = options.maxMs ?? DEFAULT_RETRY_AFTER_MAX_MS;
   const clamp = (ms: number): number => Math.min(Math.max(0, Math.ceil(ms)), maxMs);
   for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {

@@ -17,7 +17,10 @@ const REFERENCE = new RegExp(`^(?:${STATEFUL_COLLECTIONS.join('|')})/([^/]+)`);
  * @example
  * referencedStateId(parseRequestTarget('/v1/responses/resp_1', ''), undefined) // 'resp_1'
  */
-export function referencedStateId(target: RequestTarget, json: Record<string, unknown> | undefined): string | undefined {
+export function referencedStateId(
+  target: RequestTarget,
+  json: Record<string, unknown> | undefined,
+): string | undefined {
   if (target.shape !== 'openai') return undefined;
   const inPath = REFERENCE.exec(target.operation)?.[1];
   if (inPath !== undefined) return decodeURIComponent(inPath);

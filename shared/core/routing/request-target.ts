@@ -27,7 +27,16 @@ const AZURE_DEPLOYMENT = /^\/openai\/deployments\/([^/]+)\/(.+)$/;
 const GEMINI = /^\/(v1beta|v1)\/models\/([^/:]+):([A-Za-z]+)$/;
 
 /** Operations whose JSON body names the model (POST). */
-const BODY_MODEL_OPERATIONS = new Set(['chat/completions', 'completions', 'embeddings', 'responses', 'messages', 'images/generations', 'audio/speech', 'moderations']);
+const BODY_MODEL_OPERATIONS = new Set([
+  'chat/completions',
+  'completions',
+  'embeddings',
+  'responses',
+  'messages',
+  'images/generations',
+  'audio/speech',
+  'moderations',
+]);
 
 /**
  * Parses a path (and query) into a {@link RequestTarget}.
@@ -38,14 +47,38 @@ const BODY_MODEL_OPERATIONS = new Set(['chat/completions', 'completions', 'embed
  */
 export function parseRequestTarget(path: string, search: string): RequestTarget {
   const azure = AZURE_DEPLOYMENT.exec(path);
-  if (azure) return { shape: 'azure-openai', operation: azure[2]!, pathModel: safeDecode(azure[1]!), modelInBody: false, path, search };
+  if (azure)
+    return {
+      shape: 'azure-openai',
+      operation: azure[2]!,
+      pathModel: safeDecode(azure[1]!),
+      modelInBody: false,
+      path,
+      search,
+    };
   const gemini = GEMINI.exec(path);
-  if (gemini) return { shape: 'gemini', operation: gemini[3]!, pathModel: safeDecode(gemini[2]!), modelInBody: false, path, search };
+  if (gemini)
+    return {
+      shape: 'gemini',
+      operation: gemini[3]!,
+      pathModel: safeDecode(gemini[2]!),
+      modelInBody: false,
+      path,
+      search,
+    };
   // Azure OpenAI's v1 API (`/openai/v1/...`) is OpenAI-shaped.
   const v1 = path.startsWith('/v1/') ? path.slice(4) : path.startsWith('/openai/v1/') ? path.slice(11) : undefined;
   if (v1 !== undefined) {
-    if (v1 === 'messages') return { shape: 'anthropic', operation: v1, pathModel: undefined, modelInBody: true, path, search };
-    return { shape: 'openai', operation: v1, pathModel: undefined, modelInBody: BODY_MODEL_OPERATIONS.has(v1), path, search };
+    if (v1 === 'messages')
+      return { shape: 'anthropic', operation: v1, pathModel: undefined, modelInBody: true, path, search };
+    return {
+      shape: 'openai',
+      operation: v1,
+      pathModel: undefined,
+      modelInBody: BODY_MODEL_OPERATIONS.has(v1),
+      path,
+      search,
+    };
   }
   return { shape: 'http', operation: path, pathModel: undefined, modelInBody: false, path, search };
 }

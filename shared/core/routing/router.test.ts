@@ -55,10 +55,24 @@ describe('parseRequestTarget', () => {
     ['/v1/chat/completions', '', 'openai', 'chat/completions', undefined, true],
     ['/v1/embeddings', '', 'openai', 'embeddings', undefined, true],
     ['/v1/responses/resp_1', '', 'openai', 'responses/resp_1', undefined, false],
-    ['/openai/deployments/my-gpt/chat/completions', '?api-version=2024-10-21', 'azure-openai', 'chat/completions', 'my-gpt', false],
+    [
+      '/openai/deployments/my-gpt/chat/completions',
+      '?api-version=2024-10-21',
+      'azure-openai',
+      'chat/completions',
+      'my-gpt',
+      false,
+    ],
     ['/openai/v1/chat/completions', '', 'openai', 'chat/completions', undefined, true],
     ['/v1/messages', '', 'anthropic', 'messages', undefined, true],
-    ['/v1beta/models/gemini-2.5-flash:streamGenerateContent', '?alt=sse', 'gemini', 'streamGenerateContent', 'gemini-2.5-flash', false],
+    [
+      '/v1beta/models/gemini-2.5-flash:streamGenerateContent',
+      '?alt=sse',
+      'gemini',
+      'streamGenerateContent',
+      'gemini-2.5-flash',
+      false,
+    ],
     ['/echo/x', '', 'http', '/echo/x', undefined, false],
   ] as const)('%s%s is %s %s', (path, search, shape, operation, pathModel, modelInBody) => {
     expect(parseRequestTarget(path, search)).toMatchObject({ shape, operation, pathModel, modelInBody, search });

@@ -40,7 +40,8 @@ export function createRouter(config: Pick<GatewayConfig, 'routes'>): Router {
       if (model.endsWith('*')) wildcards.push({ prefix: model.slice(0, -1).toLowerCase(), route });
       else if (!exact.has(model.toLowerCase())) exact.set(model.toLowerCase(), route);
     }
-    if (route.match.pathPrefix !== undefined) prefixes.push({ prefix: trimSlash(route.match.pathPrefix).toLowerCase(), route });
+    if (route.match.pathPrefix !== undefined)
+      prefixes.push({ prefix: trimSlash(route.match.pathPrefix).toLowerCase(), route });
   }
   wildcards.sort((a, b) => b.prefix.length - a.prefix.length);
   prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
@@ -57,7 +58,7 @@ export function createRouter(config: Pick<GatewayConfig, 'routes'>): Router {
         // Segment boundary: `/echo` matches `/echo` and `/echo/x`, not `/echoes`.
         if (prefix === '' || lower === prefix || lower.startsWith(prefix + '/')) {
           const rest = path.slice(prefix.length);
-          return { route, forwardPath: route.stripPrefix ? rest === '' ? '/' : rest : path };
+          return { route, forwardPath: route.stripPrefix ? (rest === '' ? '/' : rest) : path };
         }
       }
       return undefined;

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { gatewaySchema } from '../../config/gateway-schema.js';
-import { acquireDurable, allocateProportionally, computeShares, emptyLedger, normalizeLedger, recordReport, releaseDurable, spareSlots, type InstanceReport, type PoolLedger } from './capacity-ledger.js';
+import {
+  acquireDurable,
+  allocateProportionally,
+  computeShares,
+  emptyLedger,
+  normalizeLedger,
+  recordReport,
+  releaseDurable,
+  spareSlots,
+  type InstanceReport,
+  type PoolLedger,
+} from './capacity-ledger.js';
 import { applyCapacityShares } from './capacity-share-config.js';
 
 const T0 = 1_700_000_000_000;
@@ -17,15 +28,45 @@ function ledgerWith(...reports: InstanceReport[]): PoolLedger {
   return reports.reduce((l, r) => recordReport(l, r), emptyLedger());
 }
 
-const total = (groups: readonly { capacity: number }[] | undefined): number => (groups ?? []).reduce((s, g) => s + g.capacity, 0);
+const total = (groups: readonly { capacity: number }[] | undefined): number =>
+  (groups ?? []).reduce((s, g) => s + g.capacity, 0);
 
 describe('allocateProportionally', () => {
   it.each([
-    { total: 10, weights: [['a', 1], ['b', 1]], expected: { a: 5, b: 5 } },
-    { total: 3, weights: [['a', 1], ['b', 1]], expected: { a: 2, b: 1 } },
-    { total: 7, weights: [['a', 3], ['b', 1], ['c', 0]], expected: { a: 5, b: 2, c: 0 } },
+    {
+      total: 10,
+      weights: [
+        ['a', 1],
+        ['b', 1],
+      ],
+      expected: { a: 5, b: 5 },
+    },
+    {
+      total: 3,
+      weights: [
+        ['a', 1],
+        ['b', 1],
+      ],
+      expected: { a: 2, b: 1 },
+    },
+    {
+      total: 7,
+      weights: [
+        ['a', 3],
+        ['b', 1],
+        ['c', 0],
+      ],
+      expected: { a: 5, b: 2, c: 0 },
+    },
     { total: 0, weights: [['a', 1]], expected: { a: 0 } },
-    { total: 5, weights: [['a', 0], ['b', 0]], expected: { a: 0, b: 0 } },
+    {
+      total: 5,
+      weights: [
+        ['a', 0],
+        ['b', 0],
+      ],
+      expected: { a: 0, b: 0 },
+    },
   ] as const)('splits $total by $weights', ({ total: n, weights, expected }) => {
     expect(Object.fromEntries(allocateProportionally(n, weights))).toEqual(expected);
   });
@@ -77,7 +118,8 @@ describe('computeShares', () => {
 });
 
 describe('acquireDurable', () => {
-  const ask = (ledger: PoolLedger, requestId: string, level: number, nowMs = T0, deadlineMs = T0 + 600_000) => acquireDurable(ledger, { requestId, level, deadlineMs, nowMs });
+  const ask = (ledger: PoolLedger, requestId: string, level: number, nowMs = T0, deadlineMs = T0 + 600_000) =>
+    acquireDurable(ledger, { requestId, level, deadlineMs, nowMs });
 
   it('grants at once when a slot is spare, and again (same lease) when asked twice', () => {
     const first = ask(ledgerWith(report('a', [0], 9)), 'j1', 2);
@@ -124,7 +166,11 @@ describe('acquireDurable', () => {
 
   it('rejects at the deadline and when the waiting list is full', () => {
     expect(ask(emptyLedger(), 'late', 1, T0, T0).decision).toEqual({ kind: 'rejected', reason: 'expired' });
-    const full = acquireDurable(ledgerWith(report('a', [10], 10)), { requestId: 'x', level: 1, deadlineMs: T0 + 1_000, nowMs: T0 }, { maxWaiting: 0 });
+    const full = acquireDurable(
+      ledgerWith(report('a', [10], 10)),
+      { requestId: 'x', level: 1, deadlineMs: T0 + 1_000, nowMs: T0 },
+      { maxWaiting: 0 },
+    );
     expect(full.decision).toEqual({ kind: 'rejected', reason: 'queue-full' });
   });
 
@@ -133,7 +179,11 @@ describe('acquireDurable', () => {
   });
 
   it('reclaims a lease never released after its TTL', () => {
-    const ledger = acquireDurable(ledgerWith(report('a', [0], 9)), { requestId: 'j1', level: 1, deadlineMs: T0 + 10_000, nowMs: T0 }, { durableLeaseTtlMs: 5_000 }).ledger;
+    const ledger = acquireDurable(
+      ledgerWith(report('a', [0], 9)),
+      { requestId: 'j1', level: 1, deadlineMs: T0 + 10_000, nowMs: T0 },
+      { durableLeaseTtlMs: 5_000 },
+    ).ledger;
     expect(spareSlots(ledger, T0 + 1_000, { durableLeaseTtlMs: 5_000 })).toBe(0);
     expect(spareSlots(ledger, T0 + 5_001, { durableLeaseTtlMs: 5_000, instanceStaleMs: 60_000 })).toBe(1);
   });
@@ -141,7 +191,12 @@ describe('acquireDurable', () => {
 
 describe('releaseDurable', () => {
   it('frees the slot once; a second release is a no-op', () => {
-    const granted = acquireDurable(ledgerWith(report('a', [0], 9)), { requestId: 'j1', level: 1, deadlineMs: T0 + 1_000, nowMs: T0 }).ledger;
+    const granted = acquireDurable(ledgerWith(report('a', [0], 9)), {
+      requestId: 'j1',
+      level: 1,
+      deadlineMs: T0 + 1_000,
+      nowMs: T0,
+    }).ledger;
     const once = releaseDurable(granted, 'j1');
     expect(once.released).toBe(true);
     expect(spareSlots(once.ledger, T0)).toBe(1);
@@ -149,14 +204,24 @@ describe('releaseDurable', () => {
   });
 
   it('removes a waiter that gives up', () => {
-    const waiting = acquireDurable(ledgerWith(report('a', [0], 10)), { requestId: 'j1', level: 1, deadlineMs: T0 + 1_000, nowMs: T0 }).ledger;
+    const waiting = acquireDurable(ledgerWith(report('a', [0], 10)), {
+      requestId: 'j1',
+      level: 1,
+      deadlineMs: T0 + 1_000,
+      nowMs: T0,
+    }).ledger;
     expect(releaseDurable(waiting, 'j1').ledger.waiting).toEqual([]);
   });
 });
 
 describe('normalizeLedger', () => {
   it('starts empty and survives a JSON round trip', () => {
-    const ledger = acquireDurable(ledgerWith(report('a', [1, 2], 3)), { requestId: 'j', level: 1, deadlineMs: T0 + 5, nowMs: T0 }).ledger;
+    const ledger = acquireDurable(ledgerWith(report('a', [1, 2], 3)), {
+      requestId: 'j',
+      level: 1,
+      deadlineMs: T0 + 5,
+      nowMs: T0,
+    }).ledger;
     expect(normalizeLedger(JSON.parse(JSON.stringify(ledger)))).toEqual(ledger);
     expect(normalizeLedger(undefined)).toEqual(emptyLedger());
     expect(() => normalizeLedger({ version: 9 })).toThrow(/version/);
@@ -175,7 +240,18 @@ describe('applyCapacityShares', () => {
   });
 
   it('scales backends so each group adds up to the share', () => {
-    const scaled = applyCapacityShares(config, new Map([['gpt', [{ groupId: 'ptu', capacity: 3 }, { groupId: 'payg', capacity: 1 }]]]));
+    const scaled = applyCapacityShares(
+      config,
+      new Map([
+        [
+          'gpt',
+          [
+            { groupId: 'ptu', capacity: 3 },
+            { groupId: 'payg', capacity: 1 },
+          ],
+        ],
+      ]),
+    );
     const byId = Object.fromEntries(scaled.backends.map((b) => [b.id, b.maxConcurrency]));
     expect(byId).toEqual({ p1: 2, p2: 1, g1: 1 });
   });

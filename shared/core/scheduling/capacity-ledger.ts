@@ -129,7 +129,9 @@ function totalCapacity(groups: readonly GroupCapacity[]): number {
 /** Drops stale instances, stale or expired waiters, and expired leases. */
 export function prune(ledger: PoolLedger, nowMs: number, options: CapacityLedgerOptions = {}): PoolLedger {
   const o = resolve(options);
-  const instances = Object.fromEntries(Object.entries(ledger.instances).filter(([, r]) => r.atMs > nowMs - o.instanceStaleMs));
+  const instances = Object.fromEntries(
+    Object.entries(ledger.instances).filter(([, r]) => r.atMs > nowMs - o.instanceStaleMs),
+  );
   const waiting = ledger.waiting.filter((w) => w.deadlineMs > nowMs && w.lastSeenAtMs > nowMs - o.waiterStaleMs);
   const leases = Object.fromEntries(Object.entries(ledger.leases).filter(([, l]) => l.expiresAtMs > nowMs));
   return { ...ledger, instances, waiting, leases };
@@ -141,16 +143,27 @@ export function prune(ledger: PoolLedger, nowMs: number, options: CapacityLedger
  * @example
  * ledger = recordReport(ledger, { instanceId: 'i1', groups: [{ groupId: 'ptu', capacity: 8 }], demand: [2, 5, 0], inUse: 4, atMs: now });
  */
-export function recordReport(ledger: PoolLedger, report: InstanceReport, options: CapacityLedgerOptions = {}): PoolLedger {
+export function recordReport(
+  ledger: PoolLedger,
+  report: InstanceReport,
+  options: CapacityLedgerOptions = {},
+): PoolLedger {
   const pruned = prune(ledger, report.atMs, options);
-  return { ...pruned, groups: report.groups.map((g) => ({ groupId: g.groupId, capacity: g.capacity })), instances: { ...pruned.instances, [report.instanceId]: report } };
+  return {
+    ...pruned,
+    groups: report.groups.map((g) => ({ groupId: g.groupId, capacity: g.capacity })),
+    instances: { ...pruned.instances, [report.instanceId]: report },
+  };
 }
 
 /**
  * Allocates `total` integer units proportionally to `weights` (largest remainder; ties by key order).
  * The result sums to `min(total, …)` exactly when the weights sum is positive.
  */
-export function allocateProportionally(total: number, weights: ReadonlyArray<readonly [string, number]>): Map<string, number> {
+export function allocateProportionally(
+  total: number,
+  weights: ReadonlyArray<readonly [string, number]>,
+): Map<string, number> {
   const out = new Map<string, number>(weights.map(([k]) => [k, 0]));
   const sum = weights.reduce((s, [, w]) => s + Math.max(0, w), 0);
   if (total <= 0 || sum <= 0) return out;
@@ -161,7 +174,9 @@ export function allocateProportionally(total: number, weights: ReadonlyArray<rea
     out.set(k, floor);
     given += floor;
   }
-  const byRemainder = [...exact].sort((a, b) => b[1] - Math.floor(b[1]) - (a[1] - Math.floor(a[1])) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const byRemainder = [...exact].sort(
+    (a, b) => b[1] - Math.floor(b[1]) - (a[1] - Math.floor(a[1])) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0),
+  );
   for (let i = 0; i < byRemainder.length && given < total; i++) {
     const [k] = byRemainder[i]!;
     out.set(k, (out.get(k) ?? 0) + 1);
@@ -180,7 +195,11 @@ export function allocateProportionally(total: number, weights: ReadonlyArray<rea
  * @example
  * computeShares(ledger, now).get('i1'); // [{ groupId: 'ptu', capacity: 3 }, { groupId: 'payg', capacity: 2 }]
  */
-export function computeShares(ledger: PoolLedger, nowMs: number, options: CapacityLedgerOptions = {}): Map<string, GroupCapacity[]> {
+export function computeShares(
+  ledger: PoolLedger,
+  nowMs: number,
+  options: CapacityLedgerOptions = {},
+): Map<string, GroupCapacity[]> {
   const live = prune(ledger, nowMs, options);
   const ids = Object.keys(live.instances).sort();
   const result = new Map<string, GroupCapacity[]>();
@@ -205,17 +224,31 @@ export function computeShares(ledger: PoolLedger, nowMs: number, options: Capaci
     remaining -= Math.min(want, remaining);
   }
   if (remaining > 0) {
-    for (const [id, n] of allocateProportionally(remaining, ids.map((id) => [id, 1] as const))) totals.set(id, (totals.get(id) ?? 0) + n);
+    for (const [id, n] of allocateProportionally(
+      remaining,
+      ids.map((id) => [id, 1] as const),
+    ))
+      totals.set(id, (totals.get(id) ?? 0) + n);
   }
-  const perGroup = groups.map((g) => allocateProportionally(g.capacity, ids.map((id) => [id, totals.get(id) ?? 0] as const)));
-  for (const id of ids) result.set(id, groups.map((g, i) => ({ groupId: g.groupId, capacity: perGroup[i]!.get(id) ?? 0 })));
+  const perGroup = groups.map((g) =>
+    allocateProportionally(
+      g.capacity,
+      ids.map((id) => [id, totals.get(id) ?? 0] as const),
+    ),
+  );
+  for (const id of ids)
+    result.set(
+      id,
+      groups.map((g, i) => ({ groupId: g.groupId, capacity: perGroup[i]!.get(id) ?? 0 })),
+    );
   return result;
 }
 
 /** Slots neither leased by durable requests nor in use by instances (as last reported). */
 export function spareSlots(ledger: PoolLedger, nowMs: number, options: CapacityLedgerOptions = {}): number {
   const live = prune(ledger, nowMs, options);
-  const used = Object.values(live.instances).reduce((s, r) => s + Math.max(0, r.inUse), 0) + Object.keys(live.leases).length;
+  const used =
+    Object.values(live.instances).reduce((s, r) => s + Math.max(0, r.inUse), 0) + Object.keys(live.leases).length;
   return Math.max(0, totalCapacity(live.groups) - used);
 }
 
@@ -242,30 +275,60 @@ export interface DurableAcquire {
  * @example
  * const { ledger: next, decision } = acquireDurable(ledger, { requestId: jobId, level: 2, deadlineMs, nowMs });
  */
-export function acquireDurable(ledger: PoolLedger, request: DurableAcquire, options: CapacityLedgerOptions = {}): { ledger: PoolLedger; decision: DurableDecision } {
+export function acquireDurable(
+  ledger: PoolLedger,
+  request: DurableAcquire,
+  options: CapacityLedgerOptions = {},
+): { ledger: PoolLedger; decision: DurableDecision } {
   const o = resolve(options);
   const nowMs = request.nowMs;
   let next = prune(ledger, nowMs, o);
   const held = next.leases[request.requestId];
   if (held !== undefined) return { ledger: next, decision: { kind: 'granted', lease: held } };
   if (request.deadlineMs <= nowMs) {
-    return { ledger: { ...next, waiting: next.waiting.filter((w) => w.requestId !== request.requestId) }, decision: { kind: 'rejected', reason: 'expired' } };
+    return {
+      ledger: { ...next, waiting: next.waiting.filter((w) => w.requestId !== request.requestId) },
+      decision: { kind: 'rejected', reason: 'expired' },
+    };
   }
   const existing = next.waiting.find((w) => w.requestId === request.requestId);
   if (existing === undefined) {
-    if (next.waiting.length >= o.maxWaiting) return { ledger: next, decision: { kind: 'rejected', reason: 'queue-full' } };
-    const waiter: DurableWaiter = { requestId: request.requestId, level: request.level, enqueuedAtMs: nowMs, deadlineMs: request.deadlineMs, lastSeenAtMs: nowMs, seq: next.nextSeq };
+    if (next.waiting.length >= o.maxWaiting)
+      return { ledger: next, decision: { kind: 'rejected', reason: 'queue-full' } };
+    const waiter: DurableWaiter = {
+      requestId: request.requestId,
+      level: request.level,
+      enqueuedAtMs: nowMs,
+      deadlineMs: request.deadlineMs,
+      lastSeenAtMs: nowMs,
+      seq: next.nextSeq,
+    };
     next = { ...next, waiting: [...next.waiting, waiter], nextSeq: next.nextSeq + 1 };
   } else {
     next = { ...next, waiting: next.waiting.map((w) => (w === existing ? { ...w, lastSeenAtMs: nowMs } : w)) };
   }
-  const order = [...next.waiting].sort((a, b) => effectiveLevel(a, nowMs, o.agingStepMs) - effectiveLevel(b, nowMs, o.agingStepMs) || a.seq - b.seq);
+  const order = [...next.waiting].sort(
+    (a, b) => effectiveLevel(a, nowMs, o.agingStepMs) - effectiveLevel(b, nowMs, o.agingStepMs) || a.seq - b.seq,
+  );
   const rank = order.findIndex((w) => w.requestId === request.requestId);
   const spare = spareSlots(next, nowMs, o);
   if (rank < spare) {
     const waiter = order[rank]!;
-    const lease: DurableLease = { requestId: waiter.requestId, level: waiter.level, grantedAtMs: nowMs, expiresAtMs: nowMs + o.durableLeaseTtlMs, waitedMs: nowMs - waiter.enqueuedAtMs };
-    return { ledger: { ...next, waiting: next.waiting.filter((w) => w !== waiter), leases: { ...next.leases, [lease.requestId]: lease } }, decision: { kind: 'granted', lease } };
+    const lease: DurableLease = {
+      requestId: waiter.requestId,
+      level: waiter.level,
+      grantedAtMs: nowMs,
+      expiresAtMs: nowMs + o.durableLeaseTtlMs,
+      waitedMs: nowMs - waiter.enqueuedAtMs,
+    };
+    return {
+      ledger: {
+        ...next,
+        waiting: next.waiting.filter((w) => w !== waiter),
+        leases: { ...next.leases, [lease.requestId]: lease },
+      },
+      decision: { kind: 'granted', lease },
+    };
   }
   return { ledger: next, decision: { kind: 'waiting', position: rank + 1 } };
 }

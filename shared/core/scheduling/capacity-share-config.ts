@@ -16,7 +16,10 @@ import type { GroupCapacity } from './scheduler-types.js';
  * @example
  * const running = applyCapacityShares(config, new Map([['gpt-4o', [{ groupId: 'ptu', capacity: 3 }]]]));
  */
-export function applyCapacityShares(config: GatewayConfig, shares: ReadonlyMap<string, readonly GroupCapacity[]>): GatewayConfig {
+export function applyCapacityShares(
+  config: GatewayConfig,
+  shares: ReadonlyMap<string, readonly GroupCapacity[]>,
+): GatewayConfig {
   if (shares.size === 0) return config;
   const backends = new Map(config.backends.map((b) => [b.id, b]));
   const scaled = new Map<string, number>();
@@ -28,10 +31,16 @@ export function applyCapacityShares(config: GatewayConfig, shares: ReadonlyMap<s
       const members = groups.members.get(groupId) ?? [];
       const target = share.find((g) => g.groupId === groupId)?.capacity ?? 0;
       const configured = members.reduce((s, m) => s + m.backend.maxConcurrency, 0);
-      const allotted = allocateProportionally(Math.min(target, configured), members.map((m) => [m.backend.id, m.backend.maxConcurrency] as const));
+      const allotted = allocateProportionally(
+        Math.min(target, configured),
+        members.map((m) => [m.backend.id, m.backend.maxConcurrency] as const),
+      );
       for (const [id, n] of allotted) scaled.set(id, Math.min(n, scaled.get(id) ?? Number.POSITIVE_INFINITY));
     }
   }
   if (scaled.size === 0) return config;
-  return { ...config, backends: config.backends.map((b) => (scaled.has(b.id) ? { ...b, maxConcurrency: scaled.get(b.id)! } : b)) };
+  return {
+    ...config,
+    backends: config.backends.map((b) => (scaled.has(b.id) ? { ...b, maxConcurrency: scaled.get(b.id)! } : b)),
+  };
 }

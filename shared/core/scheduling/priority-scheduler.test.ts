@@ -6,7 +6,10 @@ import type { EnqueueResult, Lease, ScheduleRequest, SchedulerSnapshot } from '.
 
 const T0 = 1_700_000_000_000;
 
-function setup(options: SchedulerOptions = {}, groups: Array<{ groupId: string; capacity: number }> = [{ groupId: 'ptu', capacity: 1 }]) {
+function setup(
+  options: SchedulerOptions = {},
+  groups: Array<{ groupId: string; capacity: number }> = [{ groupId: 'ptu', capacity: 1 }],
+) {
   const clock = new FakeClock(T0);
   const scheduler = new PriorityScheduler({ clock, options: { agingStepMs: 0, ...options } });
   scheduler.setCapacity('p', groups);
@@ -31,7 +34,17 @@ describe('PriorityScheduler', () => {
   it('grants at once when capacity is free and records group, reason and lease expiry', () => {
     const { scheduler, request, lease } = setup({ leaseTtlMs: 90_000 });
     const granted = lease(scheduler.enqueue(request('a')));
-    expect(granted).toMatchObject({ requestId: 'a', poolId: 'p', groupId: 'ptu', reason: 'free', level: 2, effectiveLevel: 2, waitedMs: 0, grantedAtMs: T0, expiresAtMs: T0 + 90_000 });
+    expect(granted).toMatchObject({
+      requestId: 'a',
+      poolId: 'p',
+      groupId: 'ptu',
+      reason: 'free',
+      level: 2,
+      effectiveLevel: 2,
+      waitedMs: 0,
+      grantedAtMs: T0,
+      expiresAtMs: T0 + 90_000,
+    });
     expect(scheduler.enqueue(request('b'))).toMatchObject({ kind: 'queued', position: 1 });
   });
 
@@ -66,7 +79,9 @@ describe('PriorityScheduler', () => {
   });
 
   it('keeps reserved slots for their level and marks grants that used them', () => {
-    const { scheduler, request, lease } = setup({ perLevel: { '1': { reservedSlots: 2 } } }, [{ groupId: 'ptu', capacity: 3 }]);
+    const { scheduler, request, lease } = setup({ perLevel: { '1': { reservedSlots: 2 } } }, [
+      { groupId: 'ptu', capacity: 3 },
+    ]);
     expect(scheduler.enqueue(request('n1')).kind).toBe('granted');
     expect(scheduler.enqueue(request('n2'))).toMatchObject({ kind: 'queued' });
     const u1 = lease(scheduler.enqueue(request('u1', { priority: 1 })));
@@ -78,7 +93,9 @@ describe('PriorityScheduler', () => {
   });
 
   it('reserves slots for a less urgent level too, so batch work is never starved by interactive load', () => {
-    const { scheduler, request, lease } = setup({ perLevel: { '3': { reservedSlots: 1 } } }, [{ groupId: 'ptu', capacity: 2 }]);
+    const { scheduler, request, lease } = setup({ perLevel: { '3': { reservedSlots: 1 } } }, [
+      { groupId: 'ptu', capacity: 2 },
+    ]);
     expect(scheduler.enqueue(request('i1', { priority: 1 })).kind).toBe('granted');
     expect(scheduler.enqueue(request('i2', { priority: 1 })).kind).toBe('queued');
     expect(lease(scheduler.enqueue(request('b1', { priority: 3 }))).reason).toBe('reserved');
@@ -97,7 +114,13 @@ describe('PriorityScheduler', () => {
     scheduler.enqueue(request('u2', { priority: 1 }));
     clock.advance(6_000); // batch has waited 21 s = 2 steps: it now competes at level 1 and is older than u2
     current = scheduler.release(current.leaseId).grants[0] as Lease;
-    expect(current).toMatchObject({ requestId: 'batch', level: 3, effectiveLevel: 1, reason: 'aged', waitedMs: 21_000 });
+    expect(current).toMatchObject({
+      requestId: 'batch',
+      level: 3,
+      effectiveLevel: 1,
+      reason: 'aged',
+      waitedMs: 21_000,
+    });
     expect(scheduler.stats().totals.priorityInversions).toBe(0);
   });
 
@@ -133,11 +156,18 @@ describe('PriorityScheduler', () => {
   });
 
   it('rejects with GW_ERR_QUEUE_FULL when a level queue is full, with a retry-after estimated from lease durations', () => {
-    const { scheduler, request, clock, lease } = setup({ perLevel: { '3': { maxQueueDepth: 2 } }, retryAfterMs: 1_500 });
+    const { scheduler, request, clock, lease } = setup({
+      perLevel: { '3': { maxQueueDepth: 2 } },
+      retryAfterMs: 1_500,
+    });
     let current = lease(scheduler.enqueue(request('held')));
     scheduler.enqueue(request('b1', { priority: 3 }));
     scheduler.enqueue(request('b2', { priority: 3 }));
-    expect(scheduler.enqueue(request('b3', { priority: 3 }))).toMatchObject({ kind: 'rejected', code: 'GW_ERR_QUEUE_FULL', retryAfterMs: 1_500 });
+    expect(scheduler.enqueue(request('b3', { priority: 3 }))).toMatchObject({
+      kind: 'rejected',
+      code: 'GW_ERR_QUEUE_FULL',
+      retryAfterMs: 1_500,
+    });
     expect(scheduler.enqueue(request('i1', { priority: 1 })).kind).toBe('queued');
     clock.advance(4_000);
     current = scheduler.release(current.leaseId).grants[0] as Lease; // i1 ran; one lease of 4 000 ms observed
@@ -155,9 +185,14 @@ describe('PriorityScheduler', () => {
     clock.advance(4_999);
     expect(scheduler.tick().expired).toEqual([]);
     clock.advance(1);
-    expect(scheduler.tick().expired).toEqual([{ requestId: 'w', poolId: 'p', userId: 'u', level: 2, deadlineMs: T0 + 5_000, waitedMs: 5_000 }]);
+    expect(scheduler.tick().expired).toEqual([
+      { requestId: 'w', poolId: 'p', userId: 'u', level: 2, deadlineMs: T0 + 5_000, waitedMs: 5_000 },
+    ]);
     expect(scheduler.release(held.leaseId).grants).toEqual([]);
-    expect(scheduler.enqueue(request('late', { deadlineMs: clock.now() }))).toMatchObject({ kind: 'rejected', code: 'GW_ERR_REQUEST_TTL_EXPIRED' });
+    expect(scheduler.enqueue(request('late', { deadlineMs: clock.now() }))).toMatchObject({
+      kind: 'rejected',
+      code: 'GW_ERR_REQUEST_TTL_EXPIRED',
+    });
     expect(scheduler.stats().totals.expiredWaiting).toBe(1);
   });
 
@@ -205,8 +240,14 @@ describe('PriorityScheduler', () => {
     const b1 = lease(scheduler.enqueue(request('b1', { priority: 3 })));
     expect(b1).toMatchObject({ groupId: 'ptu', reason: 'free' });
     expect(scheduler.enqueue(request('b2', { priority: 3 })).kind).toBe('queued');
-    expect(lease(scheduler.enqueue(request('i1', { priority: 1 })))).toMatchObject({ groupId: 'payg', reason: 'spill' });
-    expect(lease(scheduler.enqueue(request('n1', { priority: 2 })))).toMatchObject({ groupId: 'payg', reason: 'spill' });
+    expect(lease(scheduler.enqueue(request('i1', { priority: 1 })))).toMatchObject({
+      groupId: 'payg',
+      reason: 'spill',
+    });
+    expect(lease(scheduler.enqueue(request('n1', { priority: 2 })))).toMatchObject({
+      groupId: 'payg',
+      reason: 'spill',
+    });
     const next = scheduler.release(b1.leaseId).grants;
     expect(next).toMatchObject([{ requestId: 'b2', groupId: 'ptu' }]);
     expect(scheduler.stats().totals.priorityInversions).toBe(0);
@@ -222,7 +263,9 @@ describe('PriorityScheduler', () => {
     clock.advance(29_999);
     expect(scheduler.tick().grants).toEqual([]);
     clock.advance(1);
-    expect(scheduler.tick().grants).toMatchObject([{ requestId: 'b1', groupId: 'payg', reason: 'spill', waitedMs: 30_000 }]);
+    expect(scheduler.tick().grants).toMatchObject([
+      { requestId: 'b1', groupId: 'payg', reason: 'spill', waitedMs: 30_000 },
+    ]);
   });
 
   it('honours a request restricted to some groups without blocking others', () => {
@@ -242,7 +285,11 @@ describe('PriorityScheduler', () => {
     scheduler.enqueue(request('normal-1', { priority: 2 }));
     scheduler.enqueue(request('urgent', { priority: 1 }));
     scheduler.enqueue(request('normal-2', { priority: 2 }));
-    expect(ids(scheduler.setCapacity('p', [{ groupId: 'ptu', capacity: 3 }]).grants)).toEqual(['urgent', 'normal-1', 'normal-2']);
+    expect(ids(scheduler.setCapacity('p', [{ groupId: 'ptu', capacity: 3 }]).grants)).toEqual([
+      'urgent',
+      'normal-1',
+      'normal-2',
+    ]);
     expect(ids(scheduler.setCapacity('p', [{ groupId: 'ptu', capacity: 4 }]).grants)).toEqual(['batch']);
   });
 
@@ -257,7 +304,12 @@ describe('PriorityScheduler', () => {
   });
 
   it('makes the same decisions after a JSON snapshot and restore', () => {
-    const options: SchedulerOptions = { agingStepMs: 7_000, userShareRatio: 0.3, leaseTtlMs: 50_000, perLevel: { '1': { reservedSlots: 1 }, '3': { groups: { ptu: 0, payg: 20_000 } } } };
+    const options: SchedulerOptions = {
+      agingStepMs: 7_000,
+      userShareRatio: 0.3,
+      leaseTtlMs: 50_000,
+      perLevel: { '1': { reservedSlots: 1 }, '3': { groups: { ptu: 0, payg: 20_000 } } },
+    };
     const groups = [
       { groupId: 'ptu', capacity: 2 },
       { groupId: 'payg', capacity: 2 },
@@ -271,7 +323,13 @@ describe('PriorityScheduler', () => {
         clock.advance(Math.floor(rng() * 4_000));
         const r = rng();
         if (r < 0.55) {
-          const result = target.enqueue({ requestId: `r${i}`, poolId: 'p', priority: 1 + Math.floor(rng() * 3), userId: `u${Math.floor(rng() * 4)}`, deadlineMs: clock.now() + 5_000 + Math.floor(rng() * 60_000) });
+          const result = target.enqueue({
+            requestId: `r${i}`,
+            poolId: 'p',
+            priority: 1 + Math.floor(rng() * 3),
+            userId: `u${Math.floor(rng() * 4)}`,
+            deadlineMs: clock.now() + 5_000 + Math.floor(rng() * 60_000),
+          });
           if (result.kind === 'granted') leases.push(result.lease.leaseId);
           leases.push(...result.grants.map((g) => g.leaseId));
           out.push(result);
@@ -301,10 +359,19 @@ describe('PriorityScheduler', () => {
   });
 
   it('holds 10 000 waiting requests, drains them by grant or expiry, and frees their memory', () => {
-    const { scheduler, clock } = setup({ maxQueueDepth: 20_000, agingStepMs: 1_000, userShareRatio: 0.2, leaseTtlMs: 1_000_000 }, [{ groupId: 'ptu', capacity: 0 }]);
+    const { scheduler, clock } = setup(
+      { maxQueueDepth: 20_000, agingStepMs: 1_000, userShareRatio: 0.2, leaseTtlMs: 1_000_000 },
+      [{ groupId: 'ptu', capacity: 0 }],
+    );
     const started = performance.now();
     for (let i = 0; i < 10_000; i += 1) {
-      const result = scheduler.enqueue({ requestId: `r${i}`, poolId: 'p', priority: 1 + (i % 3), userId: `u${i % 50}`, deadlineMs: T0 + 10_000 + (i % 997) * 100 });
+      const result = scheduler.enqueue({
+        requestId: `r${i}`,
+        poolId: 'p',
+        priority: 1 + (i % 3),
+        userId: `u${i % 50}`,
+        deadlineMs: T0 + 10_000 + (i % 997) * 100,
+      });
       expect(result.kind).toBe('queued');
     }
     expect(scheduler.stats().pools[0]?.waiting).toBe(10_000);
@@ -333,17 +400,32 @@ describe('PriorityScheduler', () => {
   });
 
   it('stays fast when one user floods the queue and other users keep overtaking them', () => {
-    const { scheduler, clock } = setup({ maxQueueDepth: 20_000, userShareRatio: 0.3, leaseTtlMs: 1_000_000 }, [{ groupId: 'ptu', capacity: 10 }]);
+    const { scheduler, clock } = setup({ maxQueueDepth: 20_000, userShareRatio: 0.3, leaseTtlMs: 1_000_000 }, [
+      { groupId: 'ptu', capacity: 10 },
+    ]);
     const live: string[] = [];
     for (let i = 0; i < 10_000; i += 1) {
-      const result = scheduler.enqueue({ requestId: `flood${i}`, poolId: 'p', priority: 3, userId: 'flooder', deadlineMs: T0 + 10_000_000 });
+      const result = scheduler.enqueue({
+        requestId: `flood${i}`,
+        poolId: 'p',
+        priority: 3,
+        userId: 'flooder',
+        deadlineMs: T0 + 10_000_000,
+      });
       if (result.kind === 'granted') live.push(result.lease.leaseId);
     }
     const started = performance.now();
     const order: string[] = [];
     for (let i = 0; i < 2_000; i += 1) {
       clock.advance(10);
-      if (i % 2 === 0) scheduler.enqueue({ requestId: `fair${i}`, poolId: 'p', priority: 3, userId: `user${i % 7}`, deadlineMs: T0 + 10_000_000 });
+      if (i % 2 === 0)
+        scheduler.enqueue({
+          requestId: `fair${i}`,
+          poolId: 'p',
+          priority: 3,
+          userId: `user${i % 7}`,
+          deadlineMs: T0 + 10_000_000,
+        });
       const { grants } = scheduler.release(live.shift() ?? 'none');
       for (const g of grants) {
         live.push(g.leaseId);
@@ -366,7 +448,10 @@ describe('PriorityScheduler', () => {
         userShareRatio: 0.2 + rng() * 0.8,
         leaseTtlMs: 30_000,
         maxQueueDepth: 40,
-        perLevel: { '1': { reservedSlots: Math.floor(rng() * 2) }, '3': { reservedSlots: Math.floor(rng() * 2), groups: { ptu: 0, '*': 10_000 } } },
+        perLevel: {
+          '1': { reservedSlots: Math.floor(rng() * 2) },
+          '3': { reservedSlots: Math.floor(rng() * 2), groups: { ptu: 0, '*': 10_000 } },
+        },
       };
       const scheduler = new PriorityScheduler({ clock, options });
       const capacity = new Map<string, number>();
@@ -431,10 +516,17 @@ describe('PriorityScheduler', () => {
   });
 
   it('plays the worked example of docs/scheduling.md', () => {
-    const { scheduler, request, clock, lease } = setup({ agingStepMs: 20_000, userShareRatio: 0.5, perLevel: { '1': { reservedSlots: 1 }, '3': { groups: { ptu: 0, payg: 60_000 } } } }, [
-      { groupId: 'ptu', capacity: 2 },
-      { groupId: 'payg', capacity: 2 },
-    ]);
+    const { scheduler, request, clock, lease } = setup(
+      {
+        agingStepMs: 20_000,
+        userShareRatio: 0.5,
+        perLevel: { '1': { reservedSlots: 1 }, '3': { groups: { ptu: 0, payg: 60_000 } } },
+      },
+      [
+        { groupId: 'ptu', capacity: 2 },
+        { groupId: 'payg', capacity: 2 },
+      ],
+    );
     const at = (s: number) => clock.set(T0 + s * 1_000);
     const b1 = lease(scheduler.enqueue(request('b1', { priority: 3, userId: 'etl' })));
     expect(lease(scheduler.enqueue(request('b2', { priority: 3, userId: 'etl' }))).groupId).toBe('ptu');
@@ -454,7 +546,9 @@ describe('PriorityScheduler', () => {
     at(61);
     expect(scheduler.release(u1.leaseId).grants).toEqual([]);
     at(70);
-    expect(scheduler.release(c1.leaseId).grants).toMatchObject([{ requestId: 'b3', groupId: 'payg', reason: 'spill', waitedMs: 70_000, effectiveLevel: 1 }]);
+    expect(scheduler.release(c1.leaseId).grants).toMatchObject([
+      { requestId: 'b3', groupId: 'payg', reason: 'spill', waitedMs: 70_000, effectiveLevel: 1 },
+    ]);
   });
 
   it('rejects a priority outside the configured levels and a duplicate request id', () => {
@@ -512,8 +606,17 @@ describe('PriorityScheduler.setOptions (hot reload)', () => {
   it('applies a new spill policy to the next decision and refuses a change of the number of levels', () => {
     const clock = new FakeClock();
     const scheduler = new PriorityScheduler({ clock, options: { perLevel: { '3': { groups: { ptu: 0 } } } } });
-    scheduler.setCapacity('p', [{ groupId: 'ptu', capacity: 0 }, { groupId: 'payg', capacity: 1 }]);
-    const first = scheduler.enqueue({ requestId: 'batch-1', poolId: 'p', priority: 3, userId: 'u', deadlineMs: clock.now() + 60_000 });
+    scheduler.setCapacity('p', [
+      { groupId: 'ptu', capacity: 0 },
+      { groupId: 'payg', capacity: 1 },
+    ]);
+    const first = scheduler.enqueue({
+      requestId: 'batch-1',
+      poolId: 'p',
+      priority: 3,
+      userId: 'u',
+      deadlineMs: clock.now() + 60_000,
+    });
     expect(first.kind).toBe('queued');
     scheduler.setOptions({ perLevel: { '3': { groups: { ptu: 0, payg: 0 } } } });
     const effects = scheduler.tick();

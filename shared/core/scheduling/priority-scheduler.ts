@@ -77,7 +77,16 @@ interface MutableEffects {
 const LEASE_AVERAGE_WEIGHT = 0.2;
 
 function emptyTotals(): SchedulerTotals {
-  return { enqueued: 0, grants: 0, rejections: 0, expiredWaiting: 0, expiredLeases: 0, cancellations: 0, releases: 0, priorityInversions: 0 };
+  return {
+    enqueued: 0,
+    grants: 0,
+    rejections: 0,
+    expiredWaiting: 0,
+    expiredLeases: 0,
+    cancellations: 0,
+    releases: 0,
+    priorityInversions: 0,
+  };
 }
 
 function increment(map: Map<string, number>, key: string, by: number): void {
@@ -118,7 +127,9 @@ export class PriorityScheduler {
   private readonly leases = new Map<string, Lease>();
   private readonly leaseByRequest = new Map<string, string>();
   private readonly deadlines = new MinHeap<WaitingEntry>((a, b) => a.deadlineMs - b.deadlineMs || a.seq - b.seq);
-  private readonly leaseExpiries = new MinHeap<Lease>((a, b) => a.expiresAtMs - b.expiresAtMs || (a.leaseId < b.leaseId ? -1 : a.leaseId > b.leaseId ? 1 : 0));
+  private readonly leaseExpiries = new MinHeap<Lease>(
+    (a, b) => a.expiresAtMs - b.expiresAtMs || (a.leaseId < b.leaseId ? -1 : a.leaseId > b.leaseId ? 1 : 0),
+  );
   private totals: SchedulerTotals = emptyTotals();
   private nextSeq = 1;
   private nextLeaseNo = 1;
@@ -139,7 +150,10 @@ export class PriorityScheduler {
    */
   setOptions(options: SchedulerOptions): void {
     const next = resolveSchedulerOptions(options);
-    if (next.levels !== this.options.levels) throw new RangeError(`The number of priority levels cannot change from ${this.options.levels} to ${next.levels} without a restart.`);
+    if (next.levels !== this.options.levels)
+      throw new RangeError(
+        `The number of priority levels cannot change from ${this.options.levels} to ${next.levels} without a restart.`,
+      );
     this.options = next;
   }
 
@@ -220,7 +234,12 @@ export class PriorityScheduler {
     if ((pool.waitingByLevel[level] ?? 0) >= (this.options.maxQueueDepth[level] ?? 0)) {
       this.dropLaneIfEmpty(pool, entry.lane);
       this.totals.rejections += 1;
-      return { kind: 'rejected', code: 'GW_ERR_QUEUE_FULL', retryAfterMs: this.estimateRetryAfterMs(pool, level), ...fx };
+      return {
+        kind: 'rejected',
+        code: 'GW_ERR_QUEUE_FULL',
+        retryAfterMs: this.estimateRetryAfterMs(pool, level),
+        ...fx,
+      };
     }
     this.insertWaiting(pool, entry);
     let position = 0;
@@ -279,7 +298,8 @@ export class PriorityScheduler {
   setCapacity(poolId: string, groups: readonly GroupCapacity[]): SchedulerEffects {
     const seen = new Set<string>();
     for (const group of groups) {
-      if (!(Number.isInteger(group.capacity) && group.capacity >= 0)) throw new RangeError(`Capacity of ${group.groupId} must be a non-negative integer`);
+      if (!(Number.isInteger(group.capacity) && group.capacity >= 0))
+        throw new RangeError(`Capacity of ${group.groupId} must be a non-negative integer`);
       if (seen.has(group.groupId)) throw new RangeError(`Group ${group.groupId} is listed twice`);
       seen.add(group.groupId);
     }
@@ -367,7 +387,8 @@ export class PriorityScheduler {
       const oldest: number[] = [];
       for (const lane of pool.lanes.values()) {
         const head = lane.queue.peek();
-        if (head !== undefined) oldest[lane.level] = Math.min(oldest[lane.level] ?? head.enqueuedAtMs, head.enqueuedAtMs);
+        if (head !== undefined)
+          oldest[lane.level] = Math.min(oldest[lane.level] ?? head.enqueuedAtMs, head.enqueuedAtMs);
       }
       const levels: LevelStats[] = [];
       for (let level = 1; level <= this.options.levels; level += 1) {
@@ -383,7 +404,11 @@ export class PriorityScheduler {
       }
       pools.push({
         poolId: pool.poolId,
-        groups: groupIds.map((groupId) => ({ groupId, capacity: this.capacityOf(pool, groupId), inUse: pool.inUse.get(groupId) ?? 0 })),
+        groups: groupIds.map((groupId) => ({
+          groupId,
+          capacity: this.capacityOf(pool, groupId),
+          inUse: pool.inUse.get(groupId) ?? 0,
+        })),
         levels,
         leases: pool.leaseCount,
         waiting: levels.reduce((sum, l) => sum + l.waiting, 0),
@@ -543,9 +568,13 @@ export class PriorityScheduler {
     pool.leaseCount -= 1;
     if (released) {
       const durationMs = Math.max(0, now - lease.grantedAtMs);
-      pool.averageLeaseMs = pool.averageLeaseMs === undefined ? durationMs : pool.averageLeaseMs * (1 - LEASE_AVERAGE_WEIGHT) + durationMs * LEASE_AVERAGE_WEIGHT;
+      pool.averageLeaseMs =
+        pool.averageLeaseMs === undefined
+          ? durationMs
+          : pool.averageLeaseMs * (1 - LEASE_AVERAGE_WEIGHT) + durationMs * LEASE_AVERAGE_WEIGHT;
     }
-    if (this.leaseExpiries.size > 2 * this.leases.size + 64) this.leaseExpiries.compact((l) => this.leases.get(l.leaseId) === l);
+    if (this.leaseExpiries.size > 2 * this.leases.size + 64)
+      this.leaseExpiries.compact((l) => this.leases.get(l.leaseId) === l);
   }
 
   private liveDeadlineTop(): WaitingEntry | undefined {
@@ -573,7 +602,14 @@ export class PriorityScheduler {
       this.deadlines.pop();
       this.removeWaiting(top);
       this.totals.expiredWaiting += 1;
-      fx.expired.push({ requestId: top.requestId, poolId: top.poolId, userId: top.userId, level: top.level, deadlineMs: top.deadlineMs, waitedMs: Math.max(0, now - top.enqueuedAtMs) });
+      fx.expired.push({
+        requestId: top.requestId,
+        poolId: top.poolId,
+        userId: top.userId,
+        level: top.level,
+        deadlineMs: top.deadlineMs,
+        waitedMs: Math.max(0, now - top.enqueuedAtMs),
+      });
     }
     for (let guard = this.leaseExpiries.size; guard > 0; guard -= 1) {
       const top = this.liveLeaseTop();
@@ -624,7 +660,8 @@ export class PriorityScheduler {
   private pickGroup(pool: Pool, entry: WaitingEntry, now: number): string | undefined {
     if (this.slotKind(pool, entry.level) === undefined) return undefined;
     for (const g of pool.groups) {
-      if (g.capacity - (pool.inUse.get(g.groupId) ?? 0) > 0 && this.groupAllowed(entry, g.groupId, now)) return g.groupId;
+      if (g.capacity - (pool.inUse.get(g.groupId) ?? 0) > 0 && this.groupAllowed(entry, g.groupId, now))
+        return g.groupId;
     }
     return undefined;
   }
@@ -655,7 +692,12 @@ export class PriorityScheduler {
     const headGroup = this.pickGroup(pool, head, now);
     if (headGroup === undefined) return undefined;
     const effectiveLevel = this.effectiveLevel(head, now);
-    const headCandidate: Candidate = { entry: head, groupId: headGroup, effectiveLevel, greedy: this.isGreedy(pool, head.userId) };
+    const headCandidate: Candidate = {
+      entry: head,
+      groupId: headGroup,
+      effectiveLevel,
+      greedy: this.isGreedy(pool, head.userId),
+    };
     if (!headCandidate.greedy || !this.laneHasFairUser(pool, lane)) return headCandidate;
     // The head's user is above its fair share: the oldest same-level entry of a user within it goes first.
     // Walking stops at the first entry that is less urgent or not eligible (all later ones are neither).
@@ -679,7 +721,8 @@ export class PriorityScheduler {
       if (
         best === undefined ||
         c.effectiveLevel < best.effectiveLevel ||
-        (c.effectiveLevel === best.effectiveLevel && (Number(c.greedy) < Number(best.greedy) || (c.greedy === best.greedy && c.entry.seq < best.entry.seq)))
+        (c.effectiveLevel === best.effectiveLevel &&
+          (Number(c.greedy) < Number(best.greedy) || (c.greedy === best.greedy && c.entry.seq < best.entry.seq)))
       ) {
         best = c;
       }
@@ -748,7 +791,8 @@ export class PriorityScheduler {
 
   private estimateRetryAfterMs(pool: Pool, level: number): number {
     const capacity = pool.groups.reduce((sum, g) => sum + g.capacity, 0);
-    if (!this.options.estimateRetryAfter || pool.averageLeaseMs === undefined || capacity <= 0) return this.options.retryAfterMs;
+    if (!this.options.estimateRetryAfter || pool.averageLeaseMs === undefined || capacity <= 0)
+      return this.options.retryAfterMs;
     let ahead = 0;
     for (let l = 1; l <= level; l += 1) ahead += pool.waitingByLevel[l] ?? 0;
     const rounds = Math.ceil((ahead + 1) / capacity);

@@ -37,7 +37,12 @@ function setup(options: SchedulerOptions = {}, capacity = 1) {
   const timers = manualTimers(clock);
   const scheduler = new PriorityScheduler({ clock, options: { agingStepMs: 0, ...options } });
   const expiredLeases: Lease[] = [];
-  const gate = new SchedulerGate({ scheduler, clock, setTimer: timers.setTimer, onLeaseExpired: (l) => expiredLeases.push(l) });
+  const gate = new SchedulerGate({
+    scheduler,
+    clock,
+    setTimer: timers.setTimer,
+    onLeaseExpired: (l) => expiredLeases.push(l),
+  });
   gate.setCapacity('p', [{ groupId: 'ptu', capacity }]);
   const request = (requestId: string, over: Partial<AcquireRequest> = {}): AcquireRequest => ({
     requestId,
@@ -86,7 +91,9 @@ describe('SchedulerGate', () => {
   it('rejects with GW_ERR_REQUEST_TTL_EXPIRED at the deadline, using one timer for all waiters', async () => {
     const { gate, request, timers, scheduler } = setup();
     await gate.acquire(request('held'));
-    const waiters = [5_000, 3_000, 9_000].map((ttl, i) => track(gate.acquire(request(`w${i}`, { deadlineMs: T0 + ttl }))));
+    const waiters = [5_000, 3_000, 9_000].map((ttl, i) =>
+      track(gate.acquire(request(`w${i}`, { deadlineMs: T0 + ttl }))),
+    );
     expect(timers.active()).toBe(1);
     timers.advance(3_000);
     await flush();
@@ -163,7 +170,10 @@ describe('SchedulerGate', () => {
     const waiters = [track(gate.acquire(request('a'))), track(gate.acquire(request('b')))];
     gate.dispose();
     await flush();
-    expect(waiters.map((w) => (w.error as GatewayError).code)).toEqual(['GW_ERR_SERVICE_SHUTTING_DOWN', 'GW_ERR_SERVICE_SHUTTING_DOWN']);
+    expect(waiters.map((w) => (w.error as GatewayError).code)).toEqual([
+      'GW_ERR_SERVICE_SHUTTING_DOWN',
+      'GW_ERR_SERVICE_SHUTTING_DOWN',
+    ]);
     expect(scheduler.stats().pools[0]?.waiting).toBe(0);
     expect(timers.active()).toBe(0);
     await expect(gate.acquire(request('late'))).rejects.toMatchObject({ code: 'GW_ERR_SERVICE_SHUTTING_DOWN' });

@@ -13,10 +13,20 @@ describe('reportSchedulerMetrics', () => {
     scheduler.enqueue({ requestId: 'r2', poolId: 'p', priority: 3, userId: 'u', deadlineMs: clock.now() + 60_000 });
     clock.advance(250);
     const metrics: { name: string; value: number; dims?: Record<string, string> }[] = [];
-    const telemetry: Telemetry = { event: () => undefined, metric: (name, value, dims) => void metrics.push({ name, value, dims: dims as Record<string, string> }), dependency: () => undefined, exception: () => undefined, flush: async () => undefined };
+    const telemetry: Telemetry = {
+      event: () => undefined,
+      metric: (name, value, dims) => void metrics.push({ name, value, dims: dims as Record<string, string> }),
+      dependency: () => undefined,
+      exception: () => undefined,
+      flush: async () => undefined,
+    };
     reportSchedulerMetrics(telemetry, scheduler.stats());
     expect(metrics).toContainEqual({ name: 'gateway.scheduler.waiting', value: 1, dims: { pool: 'p', level: '3' } });
-    expect(metrics).toContainEqual({ name: 'gateway.scheduler.oldest_wait_ms', value: 250, dims: { pool: 'p', level: '3' } });
+    expect(metrics).toContainEqual({
+      name: 'gateway.scheduler.oldest_wait_ms',
+      value: 250,
+      dims: { pool: 'p', level: '3' },
+    });
     expect(metrics).toContainEqual({ name: 'gateway.scheduler.leases', value: 1, dims: { pool: 'p', level: '1' } });
     expect(metrics).toContainEqual({ name: 'gateway.scheduler.capacity', value: 1, dims: { pool: 'p', group: 'ptu' } });
     expect(metrics.find((m) => m.name === 'gateway.scheduler.total.priorityInversions')?.value).toBe(0);

@@ -24,7 +24,8 @@ export function reportSchedulerMetrics(telemetry: Telemetry, stats: SchedulerSta
         telemetry.metric('gateway.scheduler.in_use', group.inUse, dims);
       }
     }
-    for (const [name, value] of Object.entries(stats.totals)) telemetry.metric(`gateway.scheduler.total.${name}`, value);
+    for (const [name, value] of Object.entries(stats.totals))
+      telemetry.metric(`gateway.scheduler.total.${name}`, value);
   } catch {
     // Telemetry never fails the gateway.
   }

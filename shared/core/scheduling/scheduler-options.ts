@@ -116,7 +116,10 @@ export function resolveSchedulerOptions(options: SchedulerOptions = {}): Resolve
   check(userShareRatio > 0 && userShareRatio <= 1, 'userShareRatio must be in (0, 1]');
   check(Number.isInteger(leaseTtlMs) && leaseTtlMs > 0, 'leaseTtlMs must be a positive integer');
   check(isNonNegativeInteger(defaultDepth), 'maxQueueDepth must be a non-negative integer');
-  check(isNonNegativeInteger(retryAfterMs) && isNonNegativeInteger(maxRetryAfterMs), 'retryAfterMs and maxRetryAfterMs must be non-negative integers');
+  check(
+    isNonNegativeInteger(retryAfterMs) && isNonNegativeInteger(maxRetryAfterMs),
+    'retryAfterMs and maxRetryAfterMs must be non-negative integers',
+  );
 
   const reservedSlots: number[] = [0];
   const maxQueueDepth: number[] = [0];
@@ -124,7 +127,10 @@ export function resolveSchedulerOptions(options: SchedulerOptions = {}): Resolve
   const perLevel = options.perLevel ?? {};
   for (const key of Object.keys(perLevel)) {
     const level = Number(key);
-    check(Number.isInteger(level) && level >= 1 && level <= levels, `perLevel key "${key}" is not a level in 1..${levels}`);
+    check(
+      Number.isInteger(level) && level >= 1 && level <= levels,
+      `perLevel key "${key}" is not a level in 1..${levels}`,
+    );
   }
   for (let level = 1; level <= levels; level += 1) {
     const policy = perLevel[String(level)] ?? {};

@@ -86,7 +86,11 @@ export type EnqueueDecision =
   | { readonly kind: 'granted'; readonly lease: Lease }
   /** `position` is 1-based: waiting requests at this level or a more urgent one, this one included. */
   | { readonly kind: 'queued'; readonly position: number }
-  | { readonly kind: 'rejected'; readonly code: 'GW_ERR_QUEUE_FULL' | 'GW_ERR_REQUEST_TTL_EXPIRED'; readonly retryAfterMs?: number };
+  | {
+      readonly kind: 'rejected';
+      readonly code: 'GW_ERR_QUEUE_FULL' | 'GW_ERR_REQUEST_TTL_EXPIRED';
+      readonly retryAfterMs?: number;
+    };
 
 /** What `enqueue` returns: its decision plus the effects on other requests. */
 export type EnqueueResult = EnqueueDecision & SchedulerEffects;

@@ -20,12 +20,20 @@ describe('schedulingSchema', () => {
   });
 
   it('accepts a spill policy and builds a scheduler from the parsed value', () => {
-    const config = schedulingSchema.parse({ perLevel: { '1': { reservedSlots: 2 }, '3': { groups: { ptu: 0, '*': 60_000 } } } });
+    const config = schedulingSchema.parse({
+      perLevel: { '1': { reservedSlots: 2 }, '3': { groups: { ptu: 0, '*': 60_000 } } },
+    });
     expect(() => new PriorityScheduler({ clock: new FakeClock(), options: config })).not.toThrow();
   });
 
   it('reports every problem at once', () => {
-    const result = schedulingSchema.safeParse({ levels: 2, defaultLevel: 3, userShareRatio: 0, perLevel: { '5': {}, x: {} }, unknown: 1 });
+    const result = schedulingSchema.safeParse({
+      levels: 2,
+      defaultLevel: 3,
+      userShareRatio: 0,
+      perLevel: { '5': {}, x: {} },
+      unknown: 1,
+    });
     expect(result.success).toBe(false);
     const paths = result.error?.issues.map((i) => i.path.join('.')) ?? [];
     expect(paths).toEqual(expect.arrayContaining(['userShareRatio', 'perLevel.x', '']));

@@ -37,7 +37,10 @@ export function renderChargebackTable(rows: readonly ChargebackRow[], by: string
   const table = [headers, ...body, line(total)];
   const widths = headers.map((_, i) => Math.max(...table.map((cells) => (cells[i] ?? '').length)));
   const fmt = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [fmt(headers), rule, ...body.map(fmt), rule, fmt(line(total))].join('\n');
 }

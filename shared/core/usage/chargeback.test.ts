@@ -20,12 +20,18 @@ const records = [
   rec('r1', {
     caller: { userId: 'alice', tier: 'gold' },
     backend: { name: 'aoai-ptu-east', group: 'ptu' },
-    tokens: finaliseUsageReading({ promptTokens: 12_000, completionTokens: 800, totalTokens: 12_800, cachedInputTokens: 8_000 }, 'gpt-4o-2024-08-06'),
+    tokens: finaliseUsageReading(
+      { promptTokens: 12_000, completionTokens: 800, totalTokens: 12_800, cachedInputTokens: 8_000 },
+      'gpt-4o-2024-08-06',
+    ),
   }),
   rec('r2', {
     caller: { userId: 'alice', tier: 'gold' },
     backend: { name: 'aoai-payg-west', group: 'payg' },
-    tokens: finaliseUsageReading({ promptTokens: 2_000, completionTokens: 1_000, totalTokens: 3_000 }, 'gpt-4o-mini-2024-07-18'),
+    tokens: finaliseUsageReading(
+      { promptTokens: 2_000, completionTokens: 1_000, totalTokens: 3_000 },
+      'gpt-4o-mini-2024-07-18',
+    ),
   }),
   rec('r3', {
     caller: { userId: 'bob', tier: 'bronze' },
@@ -33,7 +39,12 @@ const records = [
     backend: { name: 'aoai-payg-west', group: 'payg' },
     tokens: finaliseUsageReading({}, 'gpt-4o-2024-08-06', { promptTokens: 500, completionTokens: 300 }),
   }),
-  rec('r4', { caller: { userId: 'bob', tier: 'bronze' }, httpStatus: 429, outcome: 'rejected', tokens: emptyUsageReading() }),
+  rec('r4', {
+    caller: { userId: 'bob', tier: 'bronze' },
+    httpStatus: 429,
+    outcome: 'rejected',
+    tokens: emptyUsageReading(),
+  }),
 ];
 
 describe('aggregateUsage', () => {
@@ -42,8 +53,32 @@ describe('aggregateUsage', () => {
     // alice: r1 = (4000*0.0025 + 8000*0.00125 + 800*0.01)/1000 = 0.028; r2 = (2000*0.00015 + 1000*0.0006)/1000 = 0.0009
     // bob:   r3 = (500*0.0025 + 300*0.01)/1000 = 0.00425 (estimated); r4 rejected, no tokens
     expect(rows).toEqual([
-      { key: 'alice', requests: 2, promptTokens: 14_000, cachedInputTokens: 8_000, cacheCreationTokens: 0, completionTokens: 1_800, reasoningTokens: 0, totalTokens: 15_800, estimatedRequests: 0, unpricedRequests: 0, cost: 0.0289 },
-      { key: 'bob', requests: 2, promptTokens: 500, cachedInputTokens: 0, cacheCreationTokens: 0, completionTokens: 300, reasoningTokens: 0, totalTokens: 800, estimatedRequests: 1, unpricedRequests: 0, cost: 0.00425 },
+      {
+        key: 'alice',
+        requests: 2,
+        promptTokens: 14_000,
+        cachedInputTokens: 8_000,
+        cacheCreationTokens: 0,
+        completionTokens: 1_800,
+        reasoningTokens: 0,
+        totalTokens: 15_800,
+        estimatedRequests: 0,
+        unpricedRequests: 0,
+        cost: 0.0289,
+      },
+      {
+        key: 'bob',
+        requests: 2,
+        promptTokens: 500,
+        cachedInputTokens: 0,
+        cacheCreationTokens: 0,
+        completionTokens: 300,
+        reasoningTokens: 0,
+        totalTokens: 800,
+        estimatedRequests: 1,
+        unpricedRequests: 0,
+        cost: 0.00425,
+      },
     ]);
   });
 
@@ -68,8 +103,23 @@ describe('aggregateUsage', () => {
   });
 
   it('prices Anthropic cache writes at cacheWritePer1k', () => {
-    const r = rec('a1', { tokens: finaliseUsageReading({ uncachedInputTokens: 100, cachedInputTokens: 1000, cacheCreationTokens: 2000, completionTokens: 10 }, 'claude-sonnet-4-20250514') });
-    const [row] = aggregateUsage([r], { by: 'model', prices: { 'claude-sonnet-4': { inputPer1k: 0.003, cachedInputPer1k: 0.0003, cacheWritePer1k: 0.00375, outputPer1k: 0.015 } } });
+    const r = rec('a1', {
+      tokens: finaliseUsageReading(
+        { uncachedInputTokens: 100, cachedInputTokens: 1000, cacheCreationTokens: 2000, completionTokens: 10 },
+        'claude-sonnet-4-20250514',
+      ),
+    });
+    const [row] = aggregateUsage([r], {
+      by: 'model',
+      prices: {
+        'claude-sonnet-4': {
+          inputPer1k: 0.003,
+          cachedInputPer1k: 0.0003,
+          cacheWritePer1k: 0.00375,
+          outputPer1k: 0.015,
+        },
+      },
+    });
     expect(row?.cost).toBeCloseTo((100 * 0.003 + 1000 * 0.0003 + 2000 * 0.00375 + 10 * 0.015) / 1000, 9);
   });
 

@@ -62,7 +62,10 @@ function keyOf(record: UsageRecord, by: ChargebackDimension): string {
 }
 
 /** The price that applies to `model`, per {@link ChargebackOptions.prices}. */
-export function findModelPrice(prices: Readonly<Record<string, ModelPrice>>, model: string | null): ModelPrice | undefined {
+export function findModelPrice(
+  prices: Readonly<Record<string, ModelPrice>>,
+  model: string | null,
+): ModelPrice | undefined {
   if (model === null) return undefined;
   const exact = prices[model];
   if (exact !== undefined) return exact;
@@ -96,7 +99,10 @@ export function recordCost(record: UsageRecord, price: ModelPrice): number {
  * for await (const r of ledger.query({ fromMs, toMs })) agg.add(r);
  * const rows = agg.rows();
  */
-export function createUsageAggregator(options: ChargebackOptions): { add(record: UsageRecord): void; rows(): ChargebackRow[] } {
+export function createUsageAggregator(options: ChargebackOptions): {
+  add(record: UsageRecord): void;
+  rows(): ChargebackRow[];
+} {
   const rows = new Map<string, ChargebackRow & { rawCost: number }>();
   const priced = options.prices !== undefined;
   return {

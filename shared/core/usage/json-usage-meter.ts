@@ -95,7 +95,8 @@ export class JsonUsageMeter {
       }
     }
     if (!parsedWhole) {
-      const headText = this.whole !== undefined ? decoder.decode(concat(this.whole)) : decoder.decode(concat(this.head));
+      const headText =
+        this.whole !== undefined ? decoder.decode(concat(this.whole)) : decoder.decode(concat(this.head));
       const tailText = this.whole !== undefined ? headText : decoder.decode(concat(this.tail));
       const found = lastObjectValue(tailText, ['usage', 'usageMetadata']);
       if (found !== undefined) reported = normaliseUsage(this.api, found.value) ?? {};
@@ -108,7 +109,11 @@ export class JsonUsageMeter {
     const reading = finaliseUsageReading(reported, model ?? null);
     if (!estimate) return reading;
     let completionTokens: number | undefined;
-    if (reading.completionSource !== 'reported' && completionText !== undefined && this.options.estimator !== undefined) {
+    if (
+      reading.completionSource !== 'reported' &&
+      completionText !== undefined &&
+      this.options.estimator !== undefined
+    ) {
       const tally = new CompletionTextTally(this.options.estimator, this.options.requestModel);
       for (const t of completionText) tally.add(t);
       completionTokens = tally.tokens();

@@ -43,7 +43,11 @@ describe('LineSplitter', () => {
 
   it('drops and counts an over-long line, holding no more than the bound', () => {
     const long = 'z'.repeat(5000);
-    const chunks = [encode('short\n'), ...Array.from({ length: 50 }, () => encode(long.slice(0, 100))), encode('\nnext\n')];
+    const chunks = [
+      encode('short\n'),
+      ...Array.from({ length: 50 }, () => encode(long.slice(0, 100))),
+      encode('\nnext\n'),
+    ];
     const r = split(chunks, 1000);
     expect(r.lines).toEqual(['short', 'next']);
     expect(r.dropped).toBe(1);

@@ -134,7 +134,9 @@ export class LineSplitter {
     const needed = this.carryLength + bytes.length;
     if (needed > this.carry.length) {
       // Grow geometrically; the bound above keeps this at most maxLineBytes + the terminator.
-      const grown = Buffer.alloc(Math.max(needed, Math.min(this.maxLineBytes + 2, Math.max(256, this.carry.length * 2))));
+      const grown = Buffer.alloc(
+        Math.max(needed, Math.min(this.maxLineBytes + 2, Math.max(256, this.carry.length * 2))),
+      );
       grown.set(this.carry.subarray(0, this.carryLength));
       this.carry = grown;
     }

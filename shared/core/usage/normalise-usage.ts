@@ -113,5 +113,10 @@ export function findUsageCarrier(message: unknown): UsageCarrier {
   const model =
     modelOf(message.model) ?? modelOf(message.modelVersion) ?? modelOf(response?.model) ?? modelOf(inner?.model);
   const usageOnly = isObject(message.usage) && Array.isArray(message.choices) && message.choices.length === 0;
-  return { usage: usage === null ? undefined : usage, model, usageOnly, provisionalOutput: message.type === 'message_start' };
+  return {
+    usage: usage === null ? undefined : usage,
+    model,
+    usageOnly,
+    provisionalOutput: message.type === 'message_start',
+  };
 }

@@ -23,7 +23,8 @@ function collect(value: unknown, out: string[]): void {
     if (typeof value.arguments === 'string') out.push(value.arguments);
     if (typeof value.output === 'string') out.push(value.output);
     if (Array.isArray(value.tool_calls)) {
-      for (const call of value.tool_calls) if (isObject(call) && isObject(call.function)) collect(call.function.arguments, out);
+      for (const call of value.tool_calls)
+        if (isObject(call) && isObject(call.function)) collect(call.function.arguments, out);
     }
   }
 }
@@ -41,7 +42,11 @@ export function estimatePromptTokens(body: unknown, estimator: TokenEstimator, m
   if (!isObject(body)) return undefined;
   const texts: string[] = [];
   let overhead = 0;
-  const messages = Array.isArray(body.messages) ? body.messages : Array.isArray(body.contents) ? body.contents : undefined;
+  const messages = Array.isArray(body.messages)
+    ? body.messages
+    : Array.isArray(body.contents)
+      ? body.contents
+      : undefined;
   if (messages !== undefined) {
     overhead += TOKENS_REPLY_PRIMING + TOKENS_PER_MESSAGE * messages.length;
     collect(messages, texts);

@@ -17,7 +17,12 @@ export function usageRecordOf(summary: CallSummary, clock: Clock): UsageRecord {
     {
       requestId: summary.requestId,
       timestampMs: summary.startedAtMs,
-      caller: { userId: caller?.userId ?? null, appId: caller?.appId ?? null, profileId: caller?.profileId ?? null, tier: caller?.tier ?? null },
+      caller: {
+        userId: caller?.userId ?? null,
+        appId: caller?.appId ?? null,
+        profileId: caller?.profileId ?? null,
+        tier: caller?.tier ?? null,
+      },
       priority: summary.priority ?? null,
       route: summary.routeId ?? null,
       api: detectUsageApi(summary.path),
@@ -48,7 +53,13 @@ function toUsageAttempt(a: AttemptRecord): UsageAttempt {
   if (a.outcome === 'served') outcome = 'success';
   else if (a.status === 429) outcome = 'throttled';
   else if (a.status !== undefined) outcome = 'http_error';
-  else if (a.error === 'ttfb-timeout' || a.error === 'total-timeout' || a.error === 'connect-timeout' || a.error === 'idle-timeout') outcome = 'timeout';
+  else if (
+    a.error === 'ttfb-timeout' ||
+    a.error === 'total-timeout' ||
+    a.error === 'connect-timeout' ||
+    a.error === 'idle-timeout'
+  )
+    outcome = 'timeout';
   else if (a.error === 'caller-aborted') outcome = 'caller_aborted';
   else outcome = 'connect_error';
   return { backend: a.backend, group: a.group, status: a.status ?? null, durationMs: round(a.durationMs), outcome };

@@ -4,7 +4,13 @@ import { CompletionTextTally } from './completion-text-tally.js';
 import { bufferView, findUsageObject, findUsageObjectKey, forEachStringValue } from './json-scan.js';
 import { findUsageCarrier, normaliseCarrier } from './normalise-usage.js';
 import type { UsageApi } from './usage-format.js';
-import { finaliseUsageReading, mergePartialUsage, type PartialUsage, type UsageEstimates, type UsageReading } from './usage-reading.js';
+import {
+  finaliseUsageReading,
+  mergePartialUsage,
+  type PartialUsage,
+  type UsageEstimates,
+  type UsageReading,
+} from './usage-reading.js';
 
 /** Non-streaming decodes only, so one decoder serves every meter (constructing one per call costs). */
 const sharedDecoder = new TextDecoder();
@@ -14,7 +20,6 @@ const DATA = [0x64, 0x61, 0x74, 0x61, 0x3a] as const; // "data:"
 const DONE = Buffer.from('[DONE]');
 /** Data lines parsed just to learn the served model when no usage line names it. */
 const MAX_MODEL_PROBES = 8;
-
 
 /** The JSON keys whose string values are completion text, per API (for estimates). */
 const TEXT_KEYS: Record<UsageApi, readonly string[]> = {
@@ -82,7 +87,14 @@ export class SseUsageMeter {
    * (`choices: []` with a non-null `usage`), which a stripping transform may hide from the caller.
    */
   line(line: Uint8Array): boolean {
-    if (line.length < 6 || line[0] !== DATA[0] || line[1] !== DATA[1] || line[2] !== DATA[2] || line[3] !== DATA[3] || line[4] !== DATA[4]) {
+    if (
+      line.length < 6 ||
+      line[0] !== DATA[0] ||
+      line[1] !== DATA[1] ||
+      line[2] !== DATA[2] ||
+      line[3] !== DATA[3] ||
+      line[4] !== DATA[4]
+    ) {
       return false; // blank keep-alive, `:` comment, `event:`, `id:`, `retry:`
     }
     const payload = bufferView(line).subarray(line[5] === 0x20 ? 6 : 5);
@@ -123,11 +135,25 @@ export class SseUsageMeter {
   private probeModel(bytes: Uint8Array): void {
     const view = bufferView(bytes);
     let start = 0;
-    for (let lines = 0; start < bytes.length && lines < MAX_MODEL_PROBES && this.model === undefined && this.modelProbes < MAX_MODEL_PROBES; lines++) {
+    for (
+      let lines = 0;
+      start < bytes.length &&
+      lines < MAX_MODEL_PROBES &&
+      this.model === undefined &&
+      this.modelProbes < MAX_MODEL_PROBES;
+      lines++
+    ) {
       const lf = view.indexOf(0x0a, start);
       const end = lf < 0 ? bytes.length : lf;
       const line = view.subarray(start, end > start && bytes[end - 1] === 0x0d ? end - 1 : end);
-      if (line.length >= 6 && line[0] === DATA[0] && line[1] === DATA[1] && line[2] === DATA[2] && line[3] === DATA[3] && line[4] === DATA[4]) {
+      if (
+        line.length >= 6 &&
+        line[0] === DATA[0] &&
+        line[1] === DATA[1] &&
+        line[2] === DATA[2] &&
+        line[3] === DATA[3] &&
+        line[4] === DATA[4]
+      ) {
         const payload = line.subarray(line[5] === 0x20 ? 6 : 5);
         if (bufferIncludes(payload, MODEL_KEY)) {
           this.modelProbes++;
@@ -149,7 +175,8 @@ export class SseUsageMeter {
     const r = finaliseUsageReading(this.reported, null);
     return {
       promptTokens: r.promptSource === 'reported' ? undefined : promptEstimate?.(),
-      completionTokens: r.completionSource === 'reported' || this.tally === undefined ? undefined : this.drainedTally(this.tally),
+      completionTokens:
+        r.completionSource === 'reported' || this.tally === undefined ? undefined : this.drainedTally(this.tally),
     };
   }
 
@@ -192,7 +219,9 @@ export class SseUsageMeter {
     // per stream was most of the metering's garbage.
     const needed = this.retainedLength + payload.length + 1;
     if (this.retained === undefined || this.retained.length < needed) {
-      const grown = Buffer.allocUnsafe(Math.min(this.maxRetainBytes, Math.max(needed, (this.retained?.length ?? 1024) * 2)));
+      const grown = Buffer.allocUnsafe(
+        Math.min(this.maxRetainBytes, Math.max(needed, (this.retained?.length ?? 1024) * 2)),
+      );
       if (this.retained !== undefined) this.retained.copy(grown, 0, 0, this.retainedLength);
       this.retained = grown;
     }

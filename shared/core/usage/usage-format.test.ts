@@ -6,7 +6,12 @@ describe('detectUsageFormat', () => {
     ['/v1/chat/completions', 'text/event-stream; charset=utf-8', 'openai-chat', 'sse'],
     ['/v1/chat/completions', 'application/json', 'openai-chat', 'json'],
     ['/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', 'text/event-stream', 'openai-chat', 'sse'],
-    ['/openai/deployments/instruct/completions?api-version=2024-10-21', 'application/json', 'openai-completions', 'json'],
+    [
+      '/openai/deployments/instruct/completions?api-version=2024-10-21',
+      'application/json',
+      'openai-completions',
+      'json',
+    ],
     ['/openai/deployments/embed/embeddings?api-version=2024-10-21', 'application/json', 'openai-embeddings', 'json'],
     ['/v1/embeddings', null, 'openai-embeddings', 'json'],
     ['/v1/responses', 'text/event-stream', 'openai-responses', 'sse'],

@@ -142,7 +142,8 @@ export function finaliseUsageReading(
   return {
     promptTokens,
     completionTokens,
-    totalTokens: bothReported && reported.totalTokens !== undefined ? reported.totalTokens : promptTokens + completionTokens,
+    totalTokens:
+      bothReported && reported.totalTokens !== undefined ? reported.totalTokens : promptTokens + completionTokens,
     cachedInputTokens,
     cacheCreationTokens,
     reasoningTokens: reported.reasoningTokens ?? 0,

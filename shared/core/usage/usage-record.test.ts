@@ -25,7 +25,18 @@ describe('createUsageRecord', () => {
       httpStatus: 502,
       outcome: 'failed',
       timings: { queueWaitMs: 0, ttfbMs: null, totalMs: 0, overheadMs: 0 },
-      tokens: { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedInputTokens: 0, cacheCreationTokens: 0, reasoningTokens: 0, servedModel: null, source: 'none', promptSource: 'none', completionSource: 'none' },
+      tokens: {
+        promptTokens: 0,
+        completionTokens: 0,
+        totalTokens: 0,
+        cachedInputTokens: 0,
+        cacheCreationTokens: 0,
+        reasoningTokens: 0,
+        servedModel: null,
+        source: 'none',
+        promptSource: 'none',
+        completionSource: 'none',
+      },
       includeUsageInjected: false,
       asyncJobId: null,
       grant: null,
@@ -34,9 +45,18 @@ describe('createUsageRecord', () => {
   });
 
   it('records failed attempts without billing them, and caps the attempt list', () => {
-    const attempts = Array.from({ length: 20 }, (_, i) => ({ backend: `b${i}`, group: 'payg', status: 503, durationMs: 10, outcome: 'http_error' as const }));
+    const attempts = Array.from({ length: 20 }, (_, i) => ({
+      backend: `b${i}`,
+      group: 'payg',
+      status: 503,
+      durationMs: 10,
+      outcome: 'http_error' as const,
+    }));
     const tokens = finaliseUsageReading({ promptTokens: 10, completionTokens: 5 }, 'gpt-4o');
-    const r = createUsageRecord({ requestId: 'r2', httpStatus: 200, outcome: 'complete', attempts, tokens, backend: { name: 'b19' } }, clock);
+    const r = createUsageRecord(
+      { requestId: 'r2', httpStatus: 200, outcome: 'complete', attempts, tokens, backend: { name: 'b19' } },
+      clock,
+    );
     expect(r.attempts.count).toBe(20);
     expect(r.attempts.items).toHaveLength(MAX_RECORDED_ATTEMPTS);
     expect(r.tokens.totalTokens).toBe(15);
@@ -46,7 +66,10 @@ describe('createUsageRecord', () => {
 
   it('parses version-1 records back and rejects others', () => {
     const r = createUsageRecord({ requestId: 'r3', httpStatus: 200, outcome: 'complete' }, clock);
-    expect(parseUsageRecord(JSON.parse(JSON.stringify({ ...r, futureField: 1 })))).toMatchObject({ requestId: 'r3', futureField: 1 });
+    expect(parseUsageRecord(JSON.parse(JSON.stringify({ ...r, futureField: 1 })))).toMatchObject({
+      requestId: 'r3',
+      futureField: 1,
+    });
     expect(parseUsageRecord({ ...r, schemaVersion: 2 })).toBeUndefined();
     expect(parseUsageRecord({ schemaVersion: 1 })).toBeUndefined();
     expect(parseUsageRecord(null)).toBeUndefined();

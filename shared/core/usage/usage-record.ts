@@ -17,14 +17,7 @@ export type UsageOutcome = 'complete' | 'cut' | 'caller_aborted' | 'rejected' | 
 
 /** How one backend attempt ended. */
 export type UsageAttemptOutcome =
-  | 'success'
-  | 'http_error'
-  | 'throttled'
-  | 'timeout'
-  | 'connect_error'
-  | 'cut'
-  | 'caller_aborted'
-  | 'circuit_open';
+  'success' | 'http_error' | 'throttled' | 'timeout' | 'connect_error' | 'cut' | 'caller_aborted' | 'circuit_open';
 
 /** One attempt at one backend. Failed attempts are recorded, never billed as completions. */
 export interface UsageAttempt {
@@ -194,7 +187,9 @@ export function parseUsageRecord(value: unknown): UsageRecord | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as Partial<UsageRecord>;
   if (r.schemaVersion !== USAGE_RECORD_SCHEMA_VERSION) return undefined;
-  if (typeof r.requestId !== 'string' || typeof r.timestampMs !== 'number' || !Number.isFinite(r.timestampMs)) return undefined;
-  if (typeof r.tokens !== 'object' || r.tokens === null || typeof r.caller !== 'object' || r.caller === null) return undefined;
+  if (typeof r.requestId !== 'string' || typeof r.timestampMs !== 'number' || !Number.isFinite(r.timestampMs))
+    return undefined;
+  if (typeof r.tokens !== 'object' || r.tokens === null || typeof r.caller !== 'object' || r.caller === null)
+    return undefined;
   return r as UsageRecord;
 }

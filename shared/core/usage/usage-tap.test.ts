@@ -5,7 +5,8 @@ import { createUsageTap, type UsageTapOptions } from './usage-tap.js';
 import type { UsageFormat } from './usage-format.js';
 import type { UsageReading } from './usage-reading.js';
 
-const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
+const fixture = (name: string): Uint8Array =>
+  new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
@@ -65,25 +66,47 @@ const GOLDEN: { name: string; file: string; format: UsageFormat; expected: Usage
     name: 'OpenAI chat stream with include_usage',
     file: 'openai-chat-stream.sse',
     format: SSE('openai-chat'),
-    expected: reported({ promptTokens: 1117, completionTokens: 14, totalTokens: 1131, cachedInputTokens: 1024, servedModel: 'gpt-4o-2024-08-06' }),
+    expected: reported({
+      promptTokens: 1117,
+      completionTokens: 14,
+      totalTokens: 1131,
+      cachedInputTokens: 1024,
+      servedModel: 'gpt-4o-2024-08-06',
+    }),
   },
   {
     name: 'Azure OpenAI chat stream (usage:null chunks, prompt_filter_results first)',
     file: 'azure-chat-stream.sse',
     format: SSE('openai-chat'),
-    expected: reported({ promptTokens: 24, completionTokens: 8, totalTokens: 32, servedModel: 'gpt-4o-mini-2024-07-18' }),
+    expected: reported({
+      promptTokens: 24,
+      completionTokens: 8,
+      totalTokens: 32,
+      servedModel: 'gpt-4o-mini-2024-07-18',
+    }),
   },
   {
     name: 'OpenAI completions stream',
     file: 'openai-completions-stream.sse',
     format: SSE('openai-completions'),
-    expected: reported({ promptTokens: 5, completionTokens: 7, totalTokens: 12, servedModel: 'gpt-3.5-turbo-instruct' }),
+    expected: reported({
+      promptTokens: 5,
+      completionTokens: 7,
+      totalTokens: 12,
+      servedModel: 'gpt-3.5-turbo-instruct',
+    }),
   },
   {
     name: 'OpenAI responses stream (response.completed)',
     file: 'openai-responses-stream.sse',
     format: SSE('openai-responses'),
-    expected: reported({ promptTokens: 37, completionTokens: 139, totalTokens: 176, reasoningTokens: 128, servedModel: 'o4-mini-2025-04-16' }),
+    expected: reported({
+      promptTokens: 37,
+      completionTokens: 139,
+      totalTokens: 176,
+      reasoningTokens: 128,
+      servedModel: 'o4-mini-2025-04-16',
+    }),
   },
   {
     name: 'Anthropic messages stream (message_start + message_delta, cache read and write)',
@@ -102,7 +125,14 @@ const GOLDEN: { name: string; file: string; format: UsageFormat; expected: Usage
     name: 'Gemini SSE stream (alt=sse, CRLF, cumulative usageMetadata, thoughts)',
     file: 'gemini-stream.sse',
     format: SSE('gemini'),
-    expected: reported({ promptTokens: 9, completionTokens: 46, totalTokens: 55, cachedInputTokens: 4, reasoningTokens: 35, servedModel: 'gemini-2.5-flash' }),
+    expected: reported({
+      promptTokens: 9,
+      completionTokens: 46,
+      totalTokens: 55,
+      cachedInputTokens: 4,
+      reasoningTokens: 35,
+      servedModel: 'gemini-2.5-flash',
+    }),
   },
   {
     name: 'Gemini streamed JSON array (no alt=sse)',
@@ -120,13 +150,25 @@ const GOLDEN: { name: string; file: string; format: UsageFormat; expected: Usage
     name: 'OpenAI responses JSON',
     file: 'openai-responses.json',
     format: JSON_('openai-responses'),
-    expected: reported({ promptTokens: 328, completionTokens: 52, totalTokens: 380, cachedInputTokens: 128, servedModel: 'gpt-4o-2024-08-06' }),
+    expected: reported({
+      promptTokens: 328,
+      completionTokens: 52,
+      totalTokens: 380,
+      cachedInputTokens: 128,
+      servedModel: 'gpt-4o-2024-08-06',
+    }),
   },
   {
     name: 'Anthropic messages JSON',
     file: 'anthropic-messages.json',
     format: JSON_('anthropic-messages'),
-    expected: reported({ promptTokens: 12095, completionTokens: 503, totalTokens: 12598, cachedInputTokens: 10000, servedModel: 'claude-3-5-haiku-20241022' }),
+    expected: reported({
+      promptTokens: 12095,
+      completionTokens: 503,
+      totalTokens: 12598,
+      cachedInputTokens: 10000,
+      servedModel: 'claude-3-5-haiku-20241022',
+    }),
   },
   {
     name: 'Gemini JSON',
@@ -156,11 +198,19 @@ describe('createUsageTap — golden transcripts', () => {
         for (let round = 0; round < 200; round++) {
           expect(meter(g.format, randomSplits(bytes, random, 40))).toEqual(g.expected);
         }
-        expect(meter(g.format, Array.from(bytes, (b) => Uint8Array.of(b)))).toEqual(g.expected);
+        expect(
+          meter(
+            g.format,
+            Array.from(bytes, (b) => Uint8Array.of(b)),
+          ),
+        ).toEqual(g.expected);
       });
 
       it('gives reported figures even with an estimator present (estimates never replace reports)', () => {
-        const r = meter(g.format, [bytes], { estimator: createHeuristicTokenEstimator(), estimatePromptTokens: () => 999_999 });
+        const r = meter(g.format, [bytes], {
+          estimator: createHeuristicTokenEstimator(),
+          estimatePromptTokens: () => 999_999,
+        });
         expect(r).toEqual(g.expected);
       });
 
@@ -171,7 +221,8 @@ describe('createUsageTap — golden transcripts', () => {
           const noisyBytes = encode(noisy);
           expect(meter(g.format, [noisyBytes])).toEqual(g.expected);
           const random = prng(7);
-          for (let round = 0; round < 50; round++) expect(meter(g.format, randomSplits(noisyBytes, random, 30))).toEqual(g.expected);
+          for (let round = 0; round < 50; round++)
+            expect(meter(g.format, randomSplits(noisyBytes, random, 30))).toEqual(g.expected);
         });
       }
     });
@@ -190,7 +241,11 @@ describe('createUsageTap — behaviour', () => {
       'data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}\n\n' +
         'data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}}\n\n',
     );
-    expect(meter(SSE('openai-chat'), [body])).toMatchObject({ promptTokens: 10, completionTokens: 20, totalTokens: 30 });
+    expect(meter(SSE('openai-chat'), [body])).toMatchObject({
+      promptTokens: 10,
+      completionTokens: 20,
+      totalTokens: 30,
+    });
   });
 
   it('estimates a cut stream without usage from the streamed text and the request prompt', () => {
@@ -228,7 +283,10 @@ describe('createUsageTap — behaviour', () => {
   it('reports source none without an estimator, and never estimates when asked not to', () => {
     const cut = fixture('legacy-chat-stream-cut.sse');
     expect(meter(SSE('openai-chat'), [cut])).toMatchObject({ source: 'none', promptTokens: 0, completionTokens: 0 });
-    const tap = createUsageTap(SSE('openai-chat'), { estimator: createHeuristicTokenEstimator(), estimatePromptTokens: () => 5 });
+    const tap = createUsageTap(SSE('openai-chat'), {
+      estimator: createHeuristicTokenEstimator(),
+      estimatePromptTokens: () => 5,
+    });
     tap.observe(cut);
     expect(tap.finish({ estimate: false })).toMatchObject({ source: 'none', totalTokens: 0 });
     expect(tap.finish()).toMatchObject({ source: 'none' }); // idempotent
@@ -243,7 +301,11 @@ describe('createUsageTap — behaviour', () => {
   it('counts streamed text in bounded batches (long stream, small text bound)', () => {
     let counted = 0;
     const estimator = { countText: (t: string) => ((counted += t.length), Math.ceil(t.length / 4)) };
-    const tap = createUsageTap(SSE('openai-chat'), { estimator, maxEstimateTextChars: 100, maxEstimateRetainBytes: 1024 });
+    const tap = createUsageTap(SSE('openai-chat'), {
+      estimator,
+      maxEstimateTextChars: 100,
+      maxEstimateRetainBytes: 1024,
+    });
     for (let i = 0; i < 1000; i++) tap.observe(encode(`data: {"choices":[{"delta":{"content":"abcd"}}]}\n\n`));
     expect(counted).toBeGreaterThanOrEqual(3900); // drained along the way, not held
     expect(tap.finish()).toMatchObject({ completionTokens: 1000, completionSource: 'estimated' });
@@ -253,7 +315,9 @@ describe('createUsageTap — behaviour', () => {
     let calls = 0;
     const estimator = { countText: () => ++calls };
     expect(meter(SSE('openai-chat'), [fixture('openai-chat-stream.sse')], { estimator }).source).toBe('reported');
-    expect(meter(SSE('anthropic-messages'), [fixture('anthropic-messages-stream.sse')], { estimator }).source).toBe('reported');
+    expect(meter(SSE('anthropic-messages'), [fixture('anthropic-messages-stream.sse')], { estimator }).source).toBe(
+      'reported',
+    );
     expect(calls).toBe(0);
   });
 
@@ -268,19 +332,31 @@ describe('createUsageTap — behaviour', () => {
   });
 
   it('meters a huge embeddings body with bounded memory (head and tail only)', () => {
-    const tap = createUsageTap(JSON_('openai-embeddings'), { maxWholeJsonBytes: 256 * 1024, jsonHeadBytes: 4096, jsonTailBytes: 16 * 1024 });
+    const tap = createUsageTap(JSON_('openai-embeddings'), {
+      maxWholeJsonBytes: 256 * 1024,
+      jsonHeadBytes: 4096,
+      jsonTailBytes: 16 * 1024,
+    });
     const vector = Array.from({ length: 1536 }, (_, i) => (Math.sin(i) * 0.05).toFixed(9)).join(',');
     tap.observe(encode('{\n  "object": "list",\n  "data": [\n'));
     const items = 400; // ~8 MB of floats
     let total = 0;
     for (let i = 0; i < items; i++) {
-      const piece = encode(`    {"object": "embedding", "index": ${i}, "embedding": [${vector}]}${i < items - 1 ? ',' : ''}\n`);
+      const piece = encode(
+        `    {"object": "embedding", "index": ${i}, "embedding": [${vector}]}${i < items - 1 ? ',' : ''}\n`,
+      );
       total += piece.length;
       for (let j = 0; j < piece.length; j += 65_536) tap.observe(piece.subarray(j, j + 65_536));
     }
-    tap.observe(encode('  ],\n  "model": "text-embedding-3-small",\n  "usage": {\n    "prompt_tokens": 2400,\n    "total_tokens": 2400\n  }\n}\n'));
+    tap.observe(
+      encode(
+        '  ],\n  "model": "text-embedding-3-small",\n  "usage": {\n    "prompt_tokens": 2400,\n    "total_tokens": 2400\n  }\n}\n',
+      ),
+    );
     expect(total).toBeGreaterThan(7_000_000);
-    expect(tap.finish()).toEqual(reported({ promptTokens: 2400, completionTokens: 0, totalTokens: 2400, servedModel: 'text-embedding-3-small' }));
+    expect(tap.finish()).toEqual(
+      reported({ promptTokens: 2400, completionTokens: 0, totalTokens: 2400, servedModel: 'text-embedding-3-small' }),
+    );
   });
 
   it('keeps JSON memory within max(whole, head + tail) at every step', async () => {
@@ -301,23 +377,45 @@ describe('createUsageTap — behaviour', () => {
         `"usage":{"prompt_tokens":7,"completion_tokens":3000,"total_tokens":3007}}`,
     );
     const r = meter(JSON_('openai-chat'), [body], { maxWholeJsonBytes: 1024, jsonHeadBytes: 256, jsonTailBytes: 512 });
-    expect(r).toMatchObject({ promptTokens: 7, completionTokens: 3000, totalTokens: 3007, servedModel: 'gpt-4o', source: 'reported' });
+    expect(r).toMatchObject({
+      promptTokens: 7,
+      completionTokens: 3000,
+      totalTokens: 3007,
+      servedModel: 'gpt-4o',
+      source: 'reported',
+    });
   });
 
   it('estimates a non-streamed body without usage from its text', () => {
     const body = encode('{"model":"gpt-35-turbo","choices":[{"message":{"role":"assistant","content":"12345678"}}]}');
-    const r = meter(JSON_('openai-chat'), [body], { estimator: createHeuristicTokenEstimator(), estimatePromptTokens: () => 3 });
-    expect(r).toMatchObject({ promptTokens: 3, completionTokens: 2, totalTokens: 5, source: 'estimated', servedModel: 'gpt-35-turbo' });
+    const r = meter(JSON_('openai-chat'), [body], {
+      estimator: createHeuristicTokenEstimator(),
+      estimatePromptTokens: () => 3,
+    });
+    expect(r).toMatchObject({
+      promptTokens: 3,
+      completionTokens: 2,
+      totalTokens: 5,
+      source: 'estimated',
+      servedModel: 'gpt-35-turbo',
+    });
   });
 
   it('reads usage from a body cut mid-document', () => {
     const full = decode(fixture('gemini-stream-array.json'));
     const cut = full.slice(0, full.lastIndexOf('"modelVersion"'));
-    expect(meter(JSON_('gemini'), [encode(cut)])).toMatchObject({ promptTokens: 12, completionTokens: 18, source: 'reported' });
+    expect(meter(JSON_('gemini'), [encode(cut)])).toMatchObject({
+      promptTokens: 12,
+      completionTokens: 18,
+      source: 'reported',
+    });
   });
 
   it('copies what it keeps, so a producer reusing its Buffer chunks cannot corrupt the reading', () => {
-    for (const [file, format] of [['gemini-stream.sse', SSE('gemini')], ['openai-chat.json', JSON_('openai-chat')]] as const) {
+    for (const [file, format] of [
+      ['gemini-stream.sse', SSE('gemini')],
+      ['openai-chat.json', JSON_('openai-chat')],
+    ] as const) {
       const bytes = fixture(file);
       const tap = createUsageTap(format);
       const scratch = Buffer.alloc(64);
@@ -332,6 +430,9 @@ describe('createUsageTap — behaviour', () => {
   });
 
   it('meters an unknown API from any standard usage object', () => {
-    expect(meter({ api: 'unknown', framing: 'json' }, [fixture('openai-chat.json')])).toMatchObject({ promptTokens: 19, completionTokens: 10 });
+    expect(meter({ api: 'unknown', framing: 'json' }, [fixture('openai-chat.json')])).toMatchObject({
+      promptTokens: 19,
+      completionTokens: 10,
+    });
   });
 });

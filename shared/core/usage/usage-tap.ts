@@ -100,7 +100,8 @@ export function createUsageTap(format: UsageFormat, options: UsageTapOptions = {
       finish(finishOptions = {}) {
         if (finished === undefined) {
           finished = meter.result(finishOptions.estimate ?? true, options.estimatePromptTokens);
-          stats.usageMessages = finished.promptSource === 'reported' || finished.completionSource === 'reported' ? 1 : 0;
+          stats.usageMessages =
+            finished.promptSource === 'reported' || finished.completionSource === 'reported' ? 1 : 0;
         }
         return finished;
       },

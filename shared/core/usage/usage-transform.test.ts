@@ -4,7 +4,8 @@ import { injectIncludeUsage } from './include-usage.js';
 import { createUsageTransform, type UsageTransformOptions } from './usage-transform.js';
 import type { UsageFormat } from './usage-format.js';
 
-const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
+const fixture = (name: string): Uint8Array =>
+  new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const CHAT: UsageFormat = { api: 'openai-chat', framing: 'sse' };
@@ -33,7 +34,12 @@ describe('injectIncludeUsage', () => {
     const body = { model: 'gpt-4o', stream: true, stream_options: { include_obfuscation: false }, messages: [] };
     const plan = injectIncludeUsage('openai-chat', body);
     expect(plan).toEqual({
-      body: { model: 'gpt-4o', stream: true, stream_options: { include_obfuscation: false, include_usage: true }, messages: [] },
+      body: {
+        model: 'gpt-4o',
+        stream: true,
+        stream_options: { include_obfuscation: false, include_usage: true },
+        messages: [],
+      },
       injected: true,
       callerAsked: false,
     });
@@ -41,10 +47,12 @@ describe('injectIncludeUsage', () => {
   });
 
   it('overrides an explicit include_usage: false (the gateway must meter) and injects for completions', () => {
-    expect(injectIncludeUsage('openai-chat', { stream: true, stream_options: { include_usage: false } })).toMatchObject({
-      injected: true,
-      body: { stream_options: { include_usage: true } },
-    });
+    expect(injectIncludeUsage('openai-chat', { stream: true, stream_options: { include_usage: false } })).toMatchObject(
+      {
+        injected: true,
+        body: { stream_options: { include_usage: true } },
+      },
+    );
     expect(injectIncludeUsage('openai-completions', { stream: true, prompt: 'x' }).injected).toBe(true);
   });
 
@@ -113,7 +121,11 @@ describe('createUsageTransform', () => {
 
   it('meters JSON bodies passing through without changing them', async () => {
     const bytes = fixture('openai-chat.json');
-    const { text, reading } = await run([bytes], { stripUsageOnlyChunk: true }, { api: 'openai-chat', framing: 'json' });
+    const { text, reading } = await run(
+      [bytes],
+      { stripUsageOnlyChunk: true },
+      { api: 'openai-chat', framing: 'json' },
+    );
     expect(text).toBe(decode(bytes));
     expect(reading.totalTokens).toBe(29);
   });

@@ -10,7 +10,8 @@ import type { AzuriteEndpoints } from '../../../../test/azurite.js';
  */
 export function requireAzurite(): AzuriteEndpoints {
   const provided = inject('azurite');
-  if (provided === undefined) throw new Error('Azurite endpoints were not provided: is test/global-setup.ts configured as globalSetup?');
+  if (provided === undefined)
+    throw new Error('Azurite endpoints were not provided: is test/global-setup.ts configured as globalSetup?');
   if (!provided.ok) throw new Error(provided.error);
   return provided.endpoints;
 }
@@ -21,11 +22,15 @@ export function uniqueTableName(prefix: string): string {
 }
 
 /** Creates tables in Azurite and deletes them all in `dispose()`. */
-export function createTableFixture(connectionString: string): { table(prefix: string): Promise<TableClient>; dispose(): Promise<void> } {
+export function createTableFixture(connectionString: string): {
+  table(prefix: string): Promise<TableClient>;
+  dispose(): Promise<void>;
+} {
   const names: string[] = [];
   let client: TableServiceClient | undefined;
   // Lazy, so that a skipped live suite with no connection string constructs nothing.
-  const service = (): TableServiceClient => (client ??= TableServiceClient.fromConnectionString(connectionString, { allowInsecureConnection: true }));
+  const service = (): TableServiceClient =>
+    (client ??= TableServiceClient.fromConnectionString(connectionString, { allowInsecureConnection: true }));
   return {
     async table(prefix) {
       const name = uniqueTableName(prefix);
@@ -34,7 +39,13 @@ export function createTableFixture(connectionString: string): { table(prefix: st
       return TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
     },
     async dispose() {
-      await Promise.all(names.splice(0).map((n) => service().deleteTable(n).catch(() => undefined)));
+      await Promise.all(
+        names.splice(0).map((n) =>
+          service()
+            .deleteTable(n)
+            .catch(() => undefined),
+        ),
+      );
     },
   };
 }

@@ -11,7 +11,15 @@ export interface Envelope {
   time: string;
   iKey: string;
   tags?: Record<string, string>;
-  data: { baseType: string; baseData: Record<string, unknown> & { name?: string; properties?: Record<string, string>; measurements?: Record<string, number>; metrics?: { name: string; value: number; count?: number }[] } };
+  data: {
+    baseType: string;
+    baseData: Record<string, unknown> & {
+      name?: string;
+      properties?: Record<string, string>;
+      measurements?: Record<string, number>;
+      metrics?: { name: string; value: number; count?: number }[];
+    };
+  };
 }
 
 /**
@@ -29,7 +37,27 @@ export class CaptureIngestionServer {
     let key: Buffer;
     let cert: Buffer;
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
       key = readFileSync(join(dir, 'key.pem'));
       cert = readFileSync(join(dir, 'cert.pem'));
     } finally {
@@ -43,7 +71,9 @@ export class CaptureIngestionServer {
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         const batch = JSON.parse(body.toString('utf8')) as Envelope[];
         this.envelopes.push(...batch);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ itemsReceived: batch.length, itemsAccepted: batch.length, errors: [] }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ itemsReceived: batch.length, itemsAccepted: batch.length, errors: [] }));
         this.waiters = this.waiters.filter((w) => (w.predicate(this.envelopes) ? (w.resolve(), false) : true));
       });
     });

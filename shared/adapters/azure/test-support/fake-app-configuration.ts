@@ -37,7 +37,11 @@ export class FakeAppConfiguration {
       const label = labelParam === null || labelParam === '\0' ? null : labelParam;
       if (url.pathname === '/kv') {
         const keyFilter = url.searchParams.get('key') ?? '*';
-        const matches = [...this.items.values()].filter((kv) => kv.label === label && (keyFilter.endsWith('*') ? kv.key.startsWith(keyFilter.slice(0, -1)) : kv.key === keyFilter));
+        const matches = [...this.items.values()].filter(
+          (kv) =>
+            kv.label === label &&
+            (keyFilter.endsWith('*') ? kv.key.startsWith(keyFilter.slice(0, -1)) : kv.key === keyFilter),
+        );
         res.writeHead(200, { 'content-type': 'application/vnd.microsoft.appconfig.kvset+json; charset=utf-8' });
         res.end(JSON.stringify({ items: matches.map(wire) }));
         return;
@@ -45,10 +49,15 @@ export class FakeAppConfiguration {
       if (url.pathname.startsWith('/kv/')) {
         const kv = this.items.get(id(decodeURIComponent(url.pathname.slice(4)), label));
         if (kv === undefined) {
-          res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'https://azconfig.io/errors/key-not-found', title: 'Not found', status: 404 }));
+          res
+            .writeHead(404, { 'content-type': 'application/problem+json' })
+            .end(JSON.stringify({ type: 'https://azconfig.io/errors/key-not-found', title: 'Not found', status: 404 }));
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/vnd.microsoft.appconfig.kv+json; charset=utf-8', etag: `"${kv.etag}"` });
+        res.writeHead(200, {
+          'content-type': 'application/vnd.microsoft.appconfig.kv+json; charset=utf-8',
+          etag: `"${kv.etag}"`,
+        });
         res.end(JSON.stringify(wire(kv)));
         return;
       }
@@ -74,7 +83,11 @@ export class FakeAppConfiguration {
     this.items.delete(id(key, label));
   }
 
-  private verify(method: string, pathAndQuery: string, headers: Record<string, string | string[] | undefined>): boolean {
+  private verify(
+    method: string,
+    pathAndQuery: string,
+    headers: Record<string, string | string[] | undefined>,
+  ): boolean {
     const auth = String(headers.authorization ?? '');
     const match = /^HMAC-SHA256 Credential=([^&]+)&SignedHeaders=([^&]+)&Signature=(.+)$/.exec(auth);
     if (match === null || match[1] !== this.id || match[2] !== 'x-ms-date;host;x-ms-content-sha256') return false;
@@ -90,5 +103,14 @@ function id(key: string, label: string | null): string {
 }
 
 function wire(kv: FakeKeyValue & { etag: string }): Record<string, unknown> {
-  return { key: kv.key, label: kv.label, value: kv.value, content_type: kv.contentType ?? null, etag: kv.etag, last_modified: new Date(0).toISOString(), locked: false, tags: {} };
+  return {
+    key: kv.key,
+    label: kv.label,
+    value: kv.value,
+    content_type: kv.contentType ?? null,
+    etag: kv.etag,
+    last_modified: new Date(0).toISOString(),
+    locked: false,
+    tags: {},
+  };
 }

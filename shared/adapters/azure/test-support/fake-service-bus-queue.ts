@@ -122,7 +122,11 @@ export class FakeServiceBusQueue {
   private locked(message: ServiceBusReceivedMessage): Stored {
     this.expireLocks();
     const m = this.active.find((s) => s.lockToken !== undefined && s.lockToken === message.lockToken);
-    if (m === undefined) throw new ServiceBusError('The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.', 'MessageLockLost');
+    if (m === undefined)
+      throw new ServiceBusError(
+        'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+        'MessageLockLost',
+      );
     return m;
   }
 

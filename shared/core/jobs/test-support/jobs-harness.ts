@@ -22,7 +22,9 @@ export interface ExecuteCall {
 }
 
 /** Everything of the jobs engine on memory adapters, a fake clock and an execute the test controls. */
-export function createJobsHarness(options: { service?: JobServiceOptions; worker?: JobWorkerOptions; maxDeliveries?: number } = {}) {
+export function createJobsHarness(
+  options: { service?: JobServiceOptions; worker?: JobWorkerOptions; maxDeliveries?: number } = {},
+) {
   const clock = new FakeClock();
   const timers = new ManualTimers(clock);
   const jobs = new MemoryJobStore();
@@ -46,11 +48,22 @@ export function createJobsHarness(options: { service?: JobServiceOptions; worker
       }
     });
   };
-  const service = createJobService({ jobs, payloads, queue, clock, signals, setTimer: timers.setTimer }, options.service);
-  const workerOptions: JobWorkerOptions = { maxDeliveries: options.maxDeliveries ?? 5, leaseMs: 60_000, ...options.worker };
+  const service = createJobService(
+    { jobs, payloads, queue, clock, signals, setTimer: timers.setTimer },
+    options.service,
+  );
+  const workerOptions: JobWorkerOptions = {
+    maxDeliveries: options.maxDeliveries ?? 5,
+    leaseMs: 60_000,
+    ...options.worker,
+  };
   const worker = createJobWorker({ jobs, payloads, clock, signals, execute, setTimer: timers.setTimer }, workerOptions);
   /** Another worker process: same stores, its own timers (advance them or not to simulate a crash). */
-  const otherWorker = (otherTimers = new ManualTimers(clock)) => createJobWorker({ jobs, payloads, clock, signals: new JobSignals(), execute, setTimer: otherTimers.setTimer }, workerOptions);
+  const otherWorker = (otherTimers = new ManualTimers(clock)) =>
+    createJobWorker(
+      { jobs, payloads, clock, signals: new JobSignals(), execute, setTimer: otherTimers.setTimer },
+      workerOptions,
+    );
   /** The next call of `execute` not yet handed out, waiting for it if need be. */
   const nextCall = (): Promise<ExecuteCall> => {
     const ready = calls[claimed];
@@ -63,7 +76,13 @@ export function createJobsHarness(options: { service?: JobServiceOptions; worker
   return { clock, timers, jobs, payloads, queue, signals, service, worker, otherWorker, calls, nextCall, execute };
 }
 
-export function submission(overrides: { body?: string; syncWaitMs?: number; caller?: { userId: string; profileId?: string; appId?: string } } = {}) {
+export function submission(
+  overrides: {
+    body?: string;
+    syncWaitMs?: number;
+    caller?: { userId: string; profileId?: string; appId?: string };
+  } = {},
+) {
   return {
     requestId: 'req-1',
     caller: overrides.caller ?? ALICE,
@@ -83,7 +102,17 @@ export function submission(overrides: { body?: string; syncWaitMs?: number; call
 export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): JobExecution {
   const bytes = new TextEncoder().encode(JSON.stringify(value));
   return {
-    response: { status, headers: new Headers({ 'content-type': 'application/json', 'content-length': String(bytes.byteLength), ...headers }), body: (async function* () { yield bytes; })() },
+    response: {
+      status,
+      headers: new Headers({
+        'content-type': 'application/json',
+        'content-length': String(bytes.byteLength),
+        ...headers,
+      }),
+      body: (async function* () {
+        yield bytes;
+      })(),
+    },
   };
 }
 

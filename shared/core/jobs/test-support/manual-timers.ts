@@ -36,7 +36,9 @@ export class ManualTimers {
     const target = this.clock.now() + ms;
     await settle();
     for (let fired = 0; fired < 10_000; fired++) {
-      const due = this.timers.filter((t) => t.active && t.atMs <= target).sort((a, b) => a.atMs - b.atMs || a.seq - b.seq)[0];
+      const due = this.timers
+        .filter((t) => t.active && t.atMs <= target)
+        .sort((a, b) => a.atMs - b.atMs || a.seq - b.seq)[0];
       if (due === undefined) break;
       due.active = false;
       if (due.atMs > this.clock.now()) this.clock.set(due.atMs);
