@@ -1,7 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { errorRegistry, type ErrorCode } from '../core/errors/error-registry.js';
 import type { Gateway } from '../core/gateway.js';
 import type { GatewayRequest, GatewayResponse } from '../core/http/gateway-request.js';
+import { requestUrl } from './request-url.js';
 
 /** A running Node host. */
 export interface NodeHost {
@@ -17,6 +20,8 @@ export interface NodeHostOptions {
   readonly port?: number;
   /** Largest accepted request header block (431 above). */
   readonly maxHeaderBytes?: number;
+  /** Time allowed to receive a whole request, headers and body (408 `GW_ERR_REQUEST_TIMEOUT` past it). */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -30,33 +35,40 @@ export interface NodeHostOptions {
  * const host = await startNodeHost(gateway, { port: 8000 });
  */
 export async function startNodeHost(gateway: Gateway, options: NodeHostOptions = {}): Promise<NodeHost> {
+  const requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
   // requestTimeout bounds receiving a request (headers and body: a caller trickling its body cannot hold a
-  // socket forever); it does not limit the streamed response.
+  // socket forever); it does not limit the streamed response. Node checks it every
+  // connectionsCheckingInterval, so that interval follows a short timeout.
   const server = createServer(
-    { maxHeaderSize: options.maxHeaderBytes ?? 32 * 1024, keepAliveTimeout: 65_000, requestTimeout: 120_000 },
+    {
+      maxHeaderSize: options.maxHeaderBytes ?? 32 * 1024,
+      keepAliveTimeout: 65_000,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeoutMs / 4))),
+      // A missing Host is answered by requestUrl in our envelope, not by node:http's bare 400.
+      requireHostHeader: false,
+    },
     (req, res) => {
       void serve(gateway, req, res);
     },
   );
+  // Malformed requests, oversized headers and a request not received in time never reach the engine.
   server.on('clientError', (error, socket) => {
-    // Malformed requests and oversized headers never reach the engine; answer in our envelope.
+    // Never write after a response has begun on this socket (the caller would read a corrupt stream).
+    const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!socket.writable || inFlight?.headersSent === true) return void socket.destroy();
     const code = (error as NodeJS.ErrnoException).code;
-    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const errorCode = status === 431 ? 'GW_ERR_REQUEST_HEADERS_TOO_LARGE' : 'GW_ERR_REQUEST_INVALID_HEADER';
-    if (socket.writable) {
-      const body = JSON.stringify({
-        error: {
-          message: status === 431 ? 'The request headers are too large.' : 'The request could not be parsed.',
-          type: 'invalid_request_error',
-          code: errorCode,
-          param: null,
-          request_id: null,
-        },
-      });
-      socket.end(
-        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-gateway-error-code: ${errorCode}\r\nconnection: close\r\n\r\n${body}`,
-      );
-    } else socket.destroy();
+    if (code === 'HPE_HEADER_OVERFLOW') socket.end(rawErrorResponse('GW_ERR_REQUEST_HEADERS_TOO_LARGE'));
+    else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.end(rawErrorResponse('GW_ERR_REQUEST_TIMEOUT'));
+    else if (code === 'HPE_INVALID_URL') socket.end(rawErrorResponse('GW_ERR_REQUEST_INVALID_TARGET'));
+    else socket.end(rawErrorResponse('GW_ERR_REQUEST_INVALID_HEADER', 'The request could not be parsed.'));
+  });
+  // node:http hands CONNECT and unknown expectations to these events instead of the request handler.
+  server.on('connect', (_req, socket) => {
+    socket.end(rawErrorResponse('GW_ERR_REQUEST_METHOD_NOT_ALLOWED', 'CONNECT is not served.'));
+  });
+  server.on('checkExpectation', (_req, res: ServerResponse) => {
+    writeError(res, 'GW_ERR_REQUEST_EXPECTATION_FAILED', undefined, 'expect');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -84,41 +96,64 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
   });
   const headers = new Headers();
   const raw = req.rawHeaders;
+  const hosts: string[] = [];
   try {
-    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+    for (let i = 0; i < raw.length; i += 2) {
+      headers.append(raw[i]!, raw[i + 1]!);
+      if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts.push(raw[i + 1]!);
+    }
   } catch {
-    res.writeHead(400, { 'content-type': 'application/json', 'x-gateway-error-code': 'GW_ERR_REQUEST_INVALID_HEADER' });
-    res.end(
-      JSON.stringify({
-        error: {
-          message: 'A request header is invalid.',
-          type: 'invalid_request_error',
-          code: 'GW_ERR_REQUEST_INVALID_HEADER',
-          param: null,
-          request_id: null,
-        },
-      }),
-    );
-    return;
+    return writeError(res, 'GW_ERR_REQUEST_INVALID_HEADER', 'A request header is invalid.');
   }
+  const method = req.method ?? 'GET';
+  const url = requestUrl({ method, target: req.url ?? '', httpVersion: req.httpVersion, hosts });
+  if (!url.ok) return writeError(res, url.code, url.message, url.param);
   const request: GatewayRequest = {
-    method: req.method ?? 'GET',
-    url: `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`,
+    method,
+    url: url.url,
     headers,
-    body: req.method === 'GET' || req.method === 'HEAD' ? null : req,
+    body: method === 'GET' || method === 'HEAD' ? null : req,
     signal: controller.signal,
   };
   let response: GatewayResponse;
   try {
     response = await gateway.handle(request);
   } catch {
-    res.writeHead(500, { 'content-type': 'application/json', 'x-gateway-error-code': 'GW_ERR_INTERNAL' });
-    res.end(
-      '{"error":{"message":"An internal error occurred.","type":"server_error","code":"GW_ERR_INTERNAL","param":null,"request_id":null}}',
-    );
-    return;
+    return writeError(res, 'GW_ERR_INTERNAL');
   }
   await writeResponse(res, response);
+}
+
+/** Our error envelope for a request refused before the engine (the engine answers its own errors). */
+function errorBody(code: ErrorCode, message: string | undefined, param: string | null, requestId: string): string {
+  const definition = errorRegistry[code];
+  return JSON.stringify({
+    error: { message: message ?? definition.message, type: definition.type, code, param, request_id: requestId },
+  });
+}
+
+function writeError(res: ServerResponse, code: ErrorCode, message?: string, param: string | null = null): void {
+  const requestId = randomUUID();
+  const body = errorBody(code, message, param, requestId);
+  res.writeHead(errorRegistry[code].status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-gateway-error-code': code,
+    'x-gateway-request-id': requestId,
+  });
+  res.end(body);
+}
+
+/** A whole HTTP/1.1 error response for a socket node:http gave up parsing (the connection then closes). */
+function rawErrorResponse(code: ErrorCode, message?: string): string {
+  const requestId = randomUUID();
+  const body = errorBody(code, message, null, requestId);
+  const status = errorRegistry[code].status;
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nx-gateway-error-code: ${code}\r\n` +
+    `x-gateway-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`
+  );
 }
 
 async function writeResponse(res: ServerResponse, response: GatewayResponse): Promise<void> {

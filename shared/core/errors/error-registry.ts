@@ -68,6 +68,24 @@ export const errorRegistry = {
     retryable: false,
     message: 'A request header has an invalid value.',
   },
+  GW_ERR_REQUEST_INVALID_TARGET: {
+    status: 400,
+    type: 'invalid_request_error',
+    retryable: false,
+    message: 'The request target is not a path this gateway serves.',
+  },
+  GW_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    type: 'timeout_error',
+    retryable: true,
+    message: 'The request was not received in full within the time allowed.',
+  },
+  GW_ERR_REQUEST_EXPECTATION_FAILED: {
+    status: 417,
+    type: 'invalid_request_error',
+    retryable: false,
+    message: 'Only "Expect: 100-continue" is understood.',
+  },
   GW_ERR_REQUEST_INVALID_TTL: {
     status: 400,
     type: 'invalid_request_error',
