@@ -71,6 +71,26 @@ describe('envOverlay and loadConfig', () => {
     ).toEqual({ server: { port: 9000, host: 'localhost' }, limits: { maxBodyBytes: 1024 } });
   });
 
+  it('ignores, with a warning, a GATEWAY_ variable that names no section; keeps unknown keys under one', () => {
+    const ignored: string[] = [];
+    const overlay = envOverlay(
+      {
+        GATEWAY_URL: 'https://other-tool.example',
+        GATEWAY_TOKEN: 'x',
+        GATEWAY_SERVER_PORT: '9000',
+        GATEWAY_SERVER__PROT: '9000',
+        GATEWAY_FUNCTIONS__STORES: 'memory',
+        GATEWAY_CONFIG_FILE: 'x.json',
+      },
+      (name) => ignored.push(name),
+    );
+    expect(ignored.sort()).toEqual(['GATEWAY_SERVER_PORT', 'GATEWAY_TOKEN', 'GATEWAY_URL']);
+    expect(overlay).toEqual({ server: { prot: 9000 } });
+    // The typo under a known section is still refused by validation.
+    const result = validateConfig(overlay);
+    expect(result.ok === false && result.issues.join('\n')).toMatch(/server: Unrecognized key: "prot"/);
+  });
+
   it('merges the environment over the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
     const file = join(dir, 'gateway.config.json');

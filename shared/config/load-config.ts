@@ -28,22 +28,31 @@ export function validateConfig(raw: unknown): ConfigResult {
  * `KEY` are SNAKE_CASE and become camelCase; further `__` nest deeper. Values are parsed as JSON when
  * they parse (numbers, booleans, arrays, objects), else taken as strings.
  *
+ * Only names whose first part is a configuration section (`server`, `limits`, `governance`, …) are read:
+ * another tool's `GATEWAY_URL` or `GATEWAY_TOKEN` is reported to `onIgnored` (default: a process warning,
+ * once per name) and left out, so it cannot stop the gateway. An unknown key *under* a section is kept,
+ * and validation refuses it — a typo never passes silently.
+ *
  * @example
- * envOverlay({ GATEWAY_SERVER__PORT: '9000' }) // → { server: { port: 9000 } }
+ * envOverlay({ GATEWAY_SERVER__PORT: '9000', GATEWAY_URL: 'https://x' }) // → { server: { port: 9000 } }
  */
-export function envOverlay(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
+export function envOverlay(
+  env: Readonly<Record<string, string | undefined>>,
+  onIgnored: (name: string, reason: string) => void = warnOnce,
+): Record<string, unknown> {
   const overlay: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(env)) {
     // GATEWAY_FUNCTIONS__* are the Functions host's own settings, not configuration sections.
-    if (
-      !name.startsWith('GATEWAY_') ||
-      value === undefined ||
-      name === 'GATEWAY_CONFIG_FILE' ||
-      name.startsWith('GATEWAY_FUNCTIONS__')
-    )
-      continue;
+    if (!name.startsWith('GATEWAY_') || value === undefined || HOST_SETTINGS.test(name)) continue;
     const path = name.slice('GATEWAY_'.length).split('__').map(camelCase);
-    if (path.some((p) => p === '')) continue;
+    if (!CONFIG_SECTIONS.has(path[0]!)) {
+      onIgnored(name, `not a configuration section (sections: ${[...CONFIG_SECTIONS].join(', ')})`);
+      continue;
+    }
+    if (path.some((p) => p === '')) {
+      onIgnored(name, 'an empty part between "__" separators');
+      continue;
+    }
     let target = overlay;
     for (const key of path.slice(0, -1)) {
       const next = target[key];
@@ -52,6 +61,18 @@ export function envOverlay(env: Readonly<Record<string, string | undefined>>): R
     target[path[path.length - 1]!] = parseValue(value);
   }
   return overlay;
+}
+
+/** The top-level sections a `GATEWAY_<SECTION>__…` variable may name. */
+const CONFIG_SECTIONS: ReadonlySet<string> = new Set(Object.keys(gatewaySchema.shape));
+/** Variables that configure a host rather than the gateway. */
+const HOST_SETTINGS = /^GATEWAY_(CONFIG_FILE$|FUNCTIONS__)/;
+const warned = new Set<string>();
+
+function warnOnce(name: string, reason: string): void {
+  if (warned.has(name)) return;
+  warned.add(name);
+  process.emitWarning(`${name} is ignored: ${reason}.`, { code: 'GATEWAY_ENV_IGNORED' });
 }
 
 /** Deep-merges `overlay` onto `base` (objects merge, everything else replaces). */
