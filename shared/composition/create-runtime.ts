@@ -30,8 +30,6 @@ import { MemoryJobQueue } from '../adapters/memory/memory-job-queue.js';
 import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
 import { MemoryPayloadStore } from '../adapters/memory/memory-payload-store.js';
 import { aggregateUsage, type ChargebackDimension } from '../core/usage/chargeback.js';
-import { usageRecordOf } from '../core/usage/record-call.js';
-import { recordUsageTelemetry } from '../core/usage/usage-telemetry.js';
 import { GatewayError } from '../core/errors/gateway-error.js';
 import { createNdjsonUsageLedger } from '../adapters/file/ndjson-usage-ledger.js';
 import { createMemoryUsageLedger } from '../adapters/memory/memory-usage-ledger.js';
@@ -303,12 +301,9 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
         };
       }
     },
-    onCallEnd: (summary) => {
-      const record = usageRecordOf(summary, clock);
-      ledger.append(record).catch((error: unknown) => telemetry.exception(error, { component: 'usage-ledger' }));
-      recordUsageTelemetry(telemetry, record);
-      options.onCallEnd?.(summary);
-    },
+    ledger,
+    telemetry,
+    onCallEnd: options.onCallEnd,
   });
   const worker = createJobWorker(
     {

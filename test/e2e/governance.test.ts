@@ -5,7 +5,7 @@ import { validateConfig } from '../../shared/config/load-config.js';
 import type { GatewayConfigInput } from '../../shared/config/gateway-schema.js';
 import { MemoryQuotaStore } from '../../shared/adapters/memory/memory-quota-store.js';
 import { systemClock, type Clock } from '../../shared/core/clock.js';
-import type { CallSummary } from '../../shared/core/gateway.js';
+import type { CallSummary } from '../../shared/core/pipeline/call-summary.js';
 import { checkIdentityConfig } from '../../shared/core/governance/check-identity-config.js';
 import { estimateRequestTokens } from '../../shared/core/governance/estimate-request-tokens.js';
 import { hashApiKey } from '../../shared/core/governance/hash-api-key.js';

@@ -1,7 +1,7 @@
 import { validateConfig } from '../../shared/config/load-config.js';
 import type { GatewayConfig, GatewayConfigInput } from '../../shared/config/gateway-schema.js';
 import { createRuntime, type GatewayRuntime, type RuntimeOptions } from '../../shared/composition/create-runtime.js';
-import type { CallSummary } from '../../shared/core/gateway.js';
+import type { CallSummary } from '../../shared/core/pipeline/call-summary.js';
 import { startNodeHost, type NodeHost } from '../../shared/standalone/node-host.js';
 import { createMemoryUsageLedger } from '../../shared/adapters/memory/memory-usage-ledger.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/simulator.js';

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { CallSummary } from '../gateway.js';
+import type { CallSummary } from '../pipeline/call-summary.js';
 import type { AttemptRecord } from '../dispatch/dispatcher.js';
 import { createUsageRecord, type UsageAttempt, type UsageAttemptOutcome, type UsageRecord } from './usage-record.js';
 import { detectUsageApi } from './usage-format.js';

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { BackendConfig } from '../../config/schema.js';
+import type { Clock } from '../clock.js';
+import type { AttemptRecord } from '../dispatch/dispatcher.js';
+import type { Caller } from '../governance/admission.js';
+import type { GatewayRequest } from '../http/gateway-request.js';
+import type { RequestTarget } from '../routing/request-target.js';
+import type { Lease } from '../scheduling/scheduler-types.js';
+import type { UsageReading } from '../usage/usage-reading.js';
+import type { RelayOutcome } from './stream-relay.js';
+
+/** What the gateway knows about a call when it ends — the raw material of the usage record. */
+export interface CallSummary {
+  readonly requestId: string;
+  readonly startedAtMs: number;
+  readonly method: string;
+  readonly path: string;
+  readonly target: RequestTarget | undefined;
+  /** Who called (undefined when the call was refused before identification). */
+  readonly caller: Caller | undefined;
+  readonly priority: number | undefined;
+  readonly routeId: string | undefined;
+  readonly modelAsked: string | undefined;
+  readonly backend: BackendConfig | undefined;
+  readonly attempts: readonly AttemptRecord[];
+  readonly lease: Lease | undefined;
+  readonly status: number;
+  readonly outcome: RelayOutcome | 'rejected' | 'failed';
+  readonly errorCode: string | undefined;
+  readonly queueWaitMs: number;
+  readonly ttfbMs: number | undefined;
+  readonly totalMs: number;
+  readonly overheadMs: number | undefined;
+  readonly responseBytes: number;
+  /** True for streaming requests (`stream: true` or an SSE response). */
+  readonly stream: boolean;
+  /** Tokens of the answering attempt; undefined when no backend answered. */
+  readonly usage: UsageReading | undefined;
+  /** True when the gateway added `stream_options.include_usage` (and hid the usage chunk). */
+  readonly includeUsageInjected: boolean;
+  /** The async job id when the call ran as a job. */
+  readonly asyncJobId: string | undefined;
+  /** Internal: sees response chunks as they pass (affinity learning). */
+  readonly observeChunk?: ((chunk: Uint8Array) => void) | undefined;
+}
+
+/** The summary while the call runs: each stage writes what it learned, the record stage reads it at the end. */
+export type CallSummaryDraft = { -readonly [K in keyof CallSummary]: CallSummary[K] };
+
+/** One call in flight, as every stage sees it: the request, its parsed URL and its summary so far. */
+export interface Call {
+  readonly request: GatewayRequest;
+  readonly url: URL;
+  readonly requestId: string;
+  /** Monotonic start time (the gateway's overhead and total time are measured from here). */
+  readonly startMono: number;
+  readonly summary: CallSummaryDraft;
+}
+
+/**
+ * Starts a call: a request id, the start times and an empty summary. Throws (a `TypeError`) when the
+ * request's URL is not absolute.
+ *
+ * @example
+ * const call = startCall(request, clock);
+ * call.summary.caller = admission.caller;
+ */
+export function startCall(request: GatewayRequest, clock: Clock): Call {
+  const url = new URL(request.url);
+  const summary: CallSummaryDraft = {
+    requestId: randomUUID(),
+    startedAtMs: clock.now(),
+    method: request.method,
+    path: url.pathname,
+    target: undefined,
+    caller: undefined,
+    priority: undefined,
+    routeId: undefined,
+    modelAsked: undefined,
+    backend: undefined,
+    attempts: [],
+    lease: undefined,
+    status: 0,
+    outcome: 'failed',
+    errorCode: undefined,
+    queueWaitMs: 0,
+    ttfbMs: undefined,
+    totalMs: 0,
+    overheadMs: undefined,
+    responseBytes: 0,
+    stream: false,
+    usage: undefined,
+    includeUsageInjected: false,
+    asyncJobId: undefined,
+  };
+  return { request, url, requestId: summary.requestId, startMono: clock.monotonicMs(), summary };
+}

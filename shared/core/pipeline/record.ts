@@ -1,0 +1,97 @@
+import type { Telemetry } from '../../ports/telemetry.js';
+import type { UsageLedger } from '../../ports/usage-ledger.js';
+import type { Clock } from '../clock.js';
+import type { QuotaReservation } from '../governance/quota-guard.js';
+import { usageRecordOf } from '../usage/record-call.js';
+import { recordUsageTelemetry } from '../usage/usage-telemetry.js';
+import type { UsageReading } from '../usage/usage-reading.js';
+import type { CallSummary } from './call-summary.js';
+
+/**
+ * What a call holds until it ends — its capacity leases and its quota reservation — and how each ending
+ * gives them back. Quota writes are best-effort: they never fail the call.
+ *
+ * @example
+ * const holdings = new CallHoldings();
+ * holdings.reservation = await reserve(admission, context, routed.json);
+ * holdings.leases = new CallLeases(deps, snapshot, call, context, routed.deadline, undefined);
+ * // … the answer's body ended:
+ * holdings.settle(response.status, usage);
+ */
+export class CallHoldings {
+  /** The quota reservation, once taken. */
+  reservation: QuotaReservation | undefined;
+  /** The call's capacity leases, once it schedules. */
+  leases: { release(): void } | undefined;
+
+  /** The answer's body has ended: the lease goes back; the quota is charged what the backend produced, cut or not. */
+  settle(status: number, usage: UsageReading): void {
+    this.leases?.release();
+    const reservation = this.reservation;
+    if (reservation === undefined) return;
+    // An error answer costs nothing.
+    void (status < 400 ? reservation.settle(usage.totalTokens) : reservation.release()).catch(() => undefined);
+  }
+
+  /**
+   * The call was handed to an async job: the quota is charged the reservation now, since the job runs later,
+   * possibly elsewhere (a failed submission releases it through {@link releaseAll}).
+   */
+  chargeForJob(): void {
+    const reservation = this.reservation;
+    this.reservation = undefined;
+    if (reservation !== undefined) void reservation.settle(reservation.reservedTokens).catch(() => undefined);
+  }
+
+  /** The call failed before an answer went out: the lease and the whole reservation go back. */
+  releaseAll(): void {
+    this.leases?.release();
+    if (this.reservation !== undefined) void this.reservation.release().catch(() => undefined);
+  }
+}
+
+/** Dependencies of {@link createCallRecorder}. */
+export interface CallRecorderDeps {
+  readonly clock: Clock;
+  /** Where usage records go (chargeback). */
+  readonly ledger?: UsageLedger | undefined;
+  /** The usage event, metrics and dependencies of each call; the ledger's write errors. */
+  readonly telemetry?: Telemetry | undefined;
+  /** Called once per call after its record (tests, hosts). Must not throw. */
+  readonly onCallEnd?: ((summary: CallSummary) => void) | undefined;
+}
+
+/** The record stage: one usage record per call. */
+export interface CallRecorder {
+  /** Records now (a call that ended in an error envelope). */
+  record(summary: CallSummary): void;
+  /** Records off the response path: the caller's last byte does not wait for the ledger or telemetry. */
+  recordLater(summary: CallSummary): void;
+}
+
+/**
+ * **record**: turns a finished call's summary into its usage record, appends it to the ledger (write
+ * errors go to telemetry), sends its telemetry, then tells `onCallEnd`.
+ *
+ * @example
+ * const recorder = createCallRecorder({ clock, ledger, telemetry });
+ * recorder.recordLater(call.summary);
+ */
+export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
+  const { clock, ledger, telemetry, onCallEnd } = deps;
+  const record = (summary: CallSummary): void => {
+    if (ledger !== undefined || telemetry !== undefined) {
+      const usage = usageRecordOf(summary, clock);
+      ledger?.append(usage).catch((error: unknown) => telemetry?.exception(error, { component: 'usage-ledger' }));
+      if (telemetry !== undefined) recordUsageTelemetry(telemetry, usage);
+    }
+    onCallEnd?.(summary);
+  };
+  const idle = ledger === undefined && telemetry === undefined && onCallEnd === undefined;
+  return {
+    record,
+    recordLater: (summary) => {
+      if (!idle) setImmediate(record, summary);
+    },
+  };
+}

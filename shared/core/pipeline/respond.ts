@@ -1,0 +1,126 @@
+import type { TokenEstimator } from '../../ports/token-estimator.js';
+import type { Clock } from '../clock.js';
+import type { DispatchResult } from '../dispatch/dispatcher.js';
+import type { GatewayResponse } from '../http/gateway-request.js';
+import { downstreamHeaders } from '../http/header-policy.js';
+import { injectIncludeUsage } from '../usage/include-usage.js';
+import { estimatePromptTokens } from '../usage/prompt-estimate.js';
+import { detectUsageApi, detectUsageFormat } from '../usage/usage-format.js';
+import { emptyUsageReading, type UsageReading } from '../usage/usage-reading.js';
+import { createUsageTransform } from '../usage/usage-transform.js';
+import type { Call } from './call-summary.js';
+import type { UpstreamBody } from './dispatch.js';
+import type { EngineSnapshot } from './engine-snapshot.js';
+import type { RoutedCall } from './route.js';
+import { relayBody } from './stream-relay.js';
+
+/** Dependencies of {@link respond}. */
+export interface RespondDeps {
+  readonly clock: Clock;
+  /** Estimates tokens a backend did not report (flagged `estimated` in the record). */
+  readonly estimator?: TokenEstimator | undefined;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Exact metering of streams, the request half: asks an OpenAI-style streaming call's backend for the
+ * usage chunk (`stream_options.include_usage`) when the caller did not; {@link respond} hides that chunk
+ * again. Answers the body to send upstream; records `stream` and `includeUsageInjected` in the summary.
+ *
+ * @example
+ * const upstream = askForUsage(snapshot, call, routed);
+ */
+export function askForUsage(s: EngineSnapshot, call: Call, routed: RoutedCall): UpstreamBody {
+  const { json, body } = routed;
+  call.summary.stream = json?.stream === true;
+  if (json === undefined || !s.config.usage.enabled || !s.config.usage.injectIncludeUsage) return { body, json };
+  const plan = injectIncludeUsage(detectUsageApi(call.url.pathname), json);
+  if (!plan.injected) return { body, json };
+  call.summary.includeUsageInjected = true;
+  const injected = plan.body as Record<string, unknown>;
+  return { body: encoder.encode(JSON.stringify(injected)), json: injected };
+}
+
+/**
+ * **respond**: the backend's answer as the caller gets it — the gateway's headers (`x-gateway-request-id`,
+ * `-backend`, `-attempts`, `-overhead-ms`, `server-timing`), the body relayed as it streams through the
+ * usage tap (which hides an injected usage chunk), a terminal error event if a stream fails after the first
+ * byte. `finish` runs exactly once when the body has ended, however it ended, with the metered usage.
+ *
+ * @example
+ * return respond(deps, snapshot, call, routed, upstream, result, (usage) => holdings.settle(status, usage));
+ */
+export function respond(
+  deps: RespondDeps,
+  s: EngineSnapshot,
+  call: Call,
+  routed: RoutedCall,
+  upstream: UpstreamBody,
+  result: DispatchResult,
+  finish: (usage: UsageReading) => void,
+): GatewayResponse {
+  const { clock } = deps;
+  const { summary, requestId, startMono } = call;
+  const { response, backend } = result;
+  const headers = downstreamHeaders(response.headers, s.stripResponse, false);
+  const elapsed = clock.monotonicMs() - startMono;
+  const overheadMs = Math.max(0, elapsed - result.backendWaitMs - summary.queueWaitMs);
+  headers.set('x-gateway-request-id', requestId);
+  headers.set('x-gateway-backend', backend.id);
+  headers.set('x-gateway-attempts', String(result.attempts.length));
+  headers.set('x-gateway-overhead-ms', overheadMs.toFixed(2));
+  headers.append(
+    'server-timing',
+    `gateway;dur=${overheadMs.toFixed(2)}, queue;dur=${summary.queueWaitMs.toFixed(2)}, ` +
+      `backend;dur=${result.backendWaitMs.toFixed(2)}`,
+  );
+  summary.backend = backend;
+  summary.status = response.status;
+  summary.ttfbMs = elapsed;
+  summary.overheadMs = overheadMs;
+  const contentType = headers.get('content-type');
+  const sse = (contentType ?? '').startsWith('text/event-stream');
+  summary.stream ||= sse;
+  const promptBody = upstream.json;
+  const meter = !s.config.usage.enabled
+    ? undefined
+    : createUsageTransform(detectUsageFormat(call.url.pathname, contentType), {
+        stripUsageOnlyChunk: summary.includeUsageInjected && sse,
+        estimator: deps.estimator,
+        requestModel: routed.model,
+        estimatePromptTokens: () =>
+          promptBody === undefined || deps.estimator === undefined
+            ? undefined
+            : estimatePromptTokens(promptBody, deps.estimator, routed.model),
+      });
+  // A body the gateway may shorten (the hidden usage chunk) cannot keep the backend's length.
+  if (summary.includeUsageInjected && sse) headers.delete('content-length');
+  let bytes = 0;
+  const body = relayBody({
+    source: response.body,
+    errorKind: (error) => response.errorKind(error),
+    sse,
+    shape: routed.target.shape,
+    requestId,
+    filter: meter,
+    observe: (chunk) => {
+      bytes += chunk.byteLength;
+      summary.observeChunk?.(chunk);
+    },
+    abort: result.abort,
+    callerSignal: call.request.signal,
+    idleTimeoutMs: result.idleTimeoutMs,
+    now: () => clock.monotonicMs(),
+    finish: (outcome) => {
+      result.release();
+      const usage = meter?.finish({ estimate: response.status < 400 }) ?? emptyUsageReading();
+      summary.usage = usage.source === 'none' && response.status >= 400 ? emptyUsageReading(usage.servedModel) : usage;
+      summary.outcome = outcome;
+      summary.responseBytes = bytes;
+      summary.totalMs = clock.monotonicMs() - startMono;
+      finish(usage);
+    },
+  });
+  return { status: response.status, headers, body };
+}
