@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { FifoQueue } from './fifo-queue.js';
+import { IndexedMinHeap } from './indexed-min-heap.js';
 import { MinHeap } from './min-heap.js';
 import { resolveSchedulerOptions, type ResolvedSchedulerOptions, type SchedulerOptions } from './scheduler-options.js';
 import type {
@@ -30,7 +31,17 @@ interface WaitingEntry extends WaitingSnapshot {
   readonly allowedGroups: readonly string[] | undefined;
   readonly leaseTtlMs: number | undefined;
   state: 'waiting' | 'gone';
+  /** Set when the entry is queued; a request granted at once never gets one. */
+  line: UserLine | undefined;
+}
+
+/** One user's waiting requests in one lane, oldest first; keyed in its lane's heap by its head's `seq`. */
+interface UserLine {
+  readonly userId: string;
   readonly lane: Lane;
+  readonly queue: FifoQueue<WaitingEntry>;
+  headSeq: number;
+  heapIndex: number;
 }
 
 /**
@@ -39,13 +50,19 @@ interface WaitingEntry extends WaitingSnapshot {
  * so it is at least as urgent (aging) and may use at least the groups a younger one may (spill delays).
  * The head is therefore the most urgent and most eligible entry of its lane, which keeps the search for
  * the next grant at O(lanes) instead of O(waiting requests).
+ *
+ * The lane is kept as one FIFO line per user plus a heap of those lines ordered by their oldest entry:
+ * the lane's head is the heap's top, and the oldest request of a user within the fair share is found by
+ * visiting lines in heap order past the (few) users above it — O(log n) per decision, where one FIFO of
+ * the whole lane had to walk past every request of a user who flooded the queue.
  */
 interface Lane {
   readonly key: string;
   readonly level: number;
   readonly allowed: ReadonlySet<string> | undefined;
-  readonly queue: FifoQueue<WaitingEntry>;
-  readonly waitingByUser: Map<string, number>;
+  readonly lines: Map<string, UserLine>;
+  readonly heads: IndexedMinHeap<UserLine>;
+  size: number;
 }
 
 interface Pool {
@@ -126,10 +143,16 @@ export class PriorityScheduler {
   private readonly waiting = new Map<string, WaitingEntry>();
   private readonly leases = new Map<string, Lease>();
   private readonly leaseByRequest = new Map<string, string>();
-  private readonly deadlines = new MinHeap<WaitingEntry>((a, b) => a.deadlineMs - b.deadlineMs || a.seq - b.seq);
-  private readonly leaseExpiries = new MinHeap<Lease>(
-    (a, b) => a.expiresAtMs - b.expiresAtMs || (a.leaseId < b.leaseId ? -1 : a.leaseId > b.leaseId ? 1 : 0),
-  );
+  private readonly deadlines = new MinHeap<WaitingEntry>((a, b) => {
+    this.steps += 1;
+    return a.deadlineMs - b.deadlineMs || a.seq - b.seq;
+  });
+  private readonly leaseExpiries = new MinHeap<Lease>((a, b) => {
+    this.steps += 1;
+    return a.expiresAtMs - b.expiresAtMs || (a.leaseId < b.leaseId ? -1 : a.leaseId > b.leaseId ? 1 : 0);
+  });
+  /** Elementary steps taken so far: see {@link workSteps}. */
+  private steps = 0;
   private totals: SchedulerTotals = emptyTotals();
   private nextSeq = 1;
   private nextLeaseNo = 1;
@@ -213,7 +236,7 @@ export class PriorityScheduler {
       this.totals.rejections += 1;
       return { kind: 'rejected', code: 'GW_ERR_REQUEST_TTL_EXPIRED', ...fx };
     }
-    const entry = this.makeEntry(pool, {
+    const entry = this.makeEntry({
       requestId: request.requestId,
       poolId: request.poolId,
       level,
@@ -228,11 +251,9 @@ export class PriorityScheduler {
     const groupId = this.pickGroup(pool, entry, now);
     if (groupId !== undefined) {
       this.countInversion(pool, entry, now);
-      this.dropLaneIfEmpty(pool, entry.lane);
       return { kind: 'granted', lease: this.grant(pool, entry, groupId, now), ...fx };
     }
     if ((pool.waitingByLevel[level] ?? 0) >= (this.options.maxQueueDepth[level] ?? 0)) {
-      this.dropLaneIfEmpty(pool, entry.lane);
       this.totals.rejections += 1;
       return {
         kind: 'rejected',
@@ -338,7 +359,7 @@ export class PriorityScheduler {
     if (lease !== undefined) next = Math.min(next, lease.expiresAtMs);
     for (const pool of this.pools.values()) {
       for (const lane of pool.lanes.values()) {
-        const head = lane.queue.peek();
+        const head = this.laneHead(lane);
         const policy = this.options.groups[lane.level];
         if (head === undefined || policy === undefined) continue;
         for (const [groupId, afterMs] of Object.entries(policy)) {
@@ -362,8 +383,22 @@ export class PriorityScheduler {
    */
   storedItemCount(): number {
     let slots = 0;
-    for (const pool of this.pools.values()) for (const lane of pool.lanes.values()) slots += lane.queue.slotCount;
+    for (const pool of this.pools.values())
+      for (const lane of pool.lanes.values()) {
+        slots += lane.heads.size;
+        for (const line of lane.lines.values()) slots += line.queue.slotCount;
+      }
     return slots + this.waiting.size + this.deadlines.size + this.leases.size + this.leaseExpiries.size;
+  }
+
+  /**
+   * Elementary steps taken since creation: heap comparisons and queue entries visited (tombstones skipped
+   * and compactions included). A measure of the algorithm's work that does not depend on the machine's
+   * speed: tests assert on it (grant and release stay O(log n) in the queue length) where a wall-clock
+   * bound would fail on a loaded machine; `npm run bench` prints time per operation beside it.
+   */
+  workSteps(): number {
+    return this.steps;
   }
 
   /** True while the request waits in a queue. */
@@ -386,7 +421,7 @@ export class PriorityScheduler {
       for (const id of pool.inUse.keys()) if (!groupIds.includes(id)) groupIds.push(id);
       const oldest: number[] = [];
       for (const lane of pool.lanes.values()) {
-        const head = lane.queue.peek();
+        const head = this.laneHead(lane);
         if (head !== undefined)
           oldest[lane.level] = Math.min(oldest[lane.level] ?? head.enqueuedAtMs, head.enqueuedAtMs);
       }
@@ -500,15 +535,42 @@ export class PriorityScheduler {
         key,
         level,
         allowed: allowedGroups === undefined ? undefined : new Set(allowedGroups),
-        queue: new FifoQueue<WaitingEntry>((e) => e.state === 'waiting'),
-        waitingByUser: new Map(),
+        lines: new Map(),
+        heads: new IndexedMinHeap<UserLine>((a, b) => {
+          this.steps += 1;
+          return a.headSeq - b.headSeq;
+        }),
+        size: 0,
       };
       pool.lanes.set(key, lane);
     }
     return lane;
   }
 
-  private makeEntry(pool: Pool, saved: WaitingSnapshot): WaitingEntry {
+  private lineFor(lane: Lane, userId: string): UserLine {
+    let line = lane.lines.get(userId);
+    if (line === undefined) {
+      line = {
+        userId,
+        lane,
+        queue: new FifoQueue<WaitingEntry>((e) => {
+          this.steps += 1;
+          return e.state === 'waiting';
+        }),
+        headSeq: 0,
+        heapIndex: -1,
+      };
+      lane.lines.set(userId, line);
+    }
+    return line;
+  }
+
+  /** The oldest waiting entry of a lane (its most urgent and most eligible one). */
+  private laneHead(lane: Lane): WaitingEntry | undefined {
+    return lane.heads.peek()?.queue.peek();
+  }
+
+  private makeEntry(saved: WaitingSnapshot): WaitingEntry {
     return {
       requestId: saved.requestId,
       poolId: saved.poolId,
@@ -520,14 +582,21 @@ export class PriorityScheduler {
       allowedGroups: saved.allowedGroups,
       leaseTtlMs: saved.leaseTtlMs,
       state: 'waiting',
-      lane: this.laneFor(pool, saved.level, saved.allowedGroups),
+      line: undefined,
     };
   }
 
   private insertWaiting(pool: Pool, source: WaitingSnapshot | WaitingEntry): void {
-    const entry = 'lane' in source ? source : this.makeEntry(pool, source);
-    entry.lane.queue.push(entry);
-    increment(entry.lane.waitingByUser, entry.userId, 1);
+    const entry = 'state' in source ? source : this.makeEntry(source);
+    const lane = this.laneFor(pool, entry.level, entry.allowedGroups);
+    const line = this.lineFor(lane, entry.userId);
+    entry.line = line;
+    line.queue.push(entry);
+    if (line.heapIndex < 0) {
+      line.headSeq = entry.seq;
+      lane.heads.push(line);
+    }
+    lane.size += 1;
     pool.waitingByLevel[entry.level] = (pool.waitingByLevel[entry.level] ?? 0) + 1;
     this.waiting.set(entry.requestId, entry);
     this.deadlines.push(entry);
@@ -537,15 +606,27 @@ export class PriorityScheduler {
     const pool = this.pool(entry.poolId);
     entry.state = 'gone';
     this.waiting.delete(entry.requestId);
-    entry.lane.queue.noteRemoved();
-    increment(entry.lane.waitingByUser, entry.userId, -1);
+    const line = entry.line;
+    if (line !== undefined) {
+      const lane = line.lane;
+      line.queue.noteRemoved();
+      lane.size -= 1;
+      const head = line.queue.peek();
+      if (head === undefined) {
+        lane.heads.remove(line);
+        lane.lines.delete(line.userId);
+        if (lane.size === 0 && pool.lanes.get(lane.key) === lane) pool.lanes.delete(lane.key);
+      } else if (head.seq !== line.headSeq) {
+        line.headSeq = head.seq;
+        lane.heads.update(line);
+      }
+    }
     pool.waitingByLevel[entry.level] = (pool.waitingByLevel[entry.level] ?? 0) - 1;
-    this.dropLaneIfEmpty(pool, entry.lane);
-    if (this.deadlines.size > 2 * this.waiting.size + 64) this.deadlines.compact((e) => e.state === 'waiting');
-  }
-
-  private dropLaneIfEmpty(pool: Pool, lane: Lane): void {
-    if (lane.queue.size === 0 && pool.lanes.get(lane.key) === lane) pool.lanes.delete(lane.key);
+    if (this.deadlines.size > 2 * this.waiting.size + 64)
+      this.deadlines.compact((e) => {
+        this.steps += 1;
+        return e.state === 'waiting';
+      });
   }
 
   private addLease(pool: Pool, lease: Lease): void {
@@ -574,7 +655,10 @@ export class PriorityScheduler {
           : pool.averageLeaseMs * (1 - LEASE_AVERAGE_WEIGHT) + durationMs * LEASE_AVERAGE_WEIGHT;
     }
     if (this.leaseExpiries.size > 2 * this.leases.size + 64)
-      this.leaseExpiries.compact((l) => this.leases.get(l.leaseId) === l);
+      this.leaseExpiries.compact((l) => {
+        this.steps += 1;
+        return this.leases.get(l.leaseId) === l;
+      });
   }
 
   private liveDeadlineTop(): WaitingEntry | undefined {
@@ -649,7 +733,7 @@ export class PriorityScheduler {
   }
 
   private groupAllowed(entry: WaitingEntry, groupId: string, now: number): boolean {
-    if (entry.lane.allowed !== undefined && !entry.lane.allowed.has(groupId)) return false;
+    if (entry.allowedGroups !== undefined && !entry.allowedGroups.includes(groupId)) return false;
     const policy = this.options.groups[entry.level];
     if (policy === undefined) return true;
     const afterMs = Object.hasOwn(policy, groupId) ? policy[groupId] : policy['*'];
@@ -678,16 +762,23 @@ export class PriorityScheduler {
   }
 
   /**
-   * Stops after at most ⌈1/userShareRatio⌉ greedy users: fewer users than that can each hold more than
-   * `userShareRatio` of the leases.
+   * The oldest entry of a user within the fair share: the head of the first such user's line in heap
+   * order. Visits at most ⌈1/userShareRatio⌉ greedy users' lines before it (no more users can each hold
+   * more than `userShareRatio` of the leases), each visit O(log) — independent of the queue's length.
    */
-  private laneHasFairUser(pool: Pool, lane: Lane): boolean {
-    for (const userId of lane.waitingByUser.keys()) if (!this.isGreedy(pool, userId)) return true;
-    return false;
+  private oldestFairEntry(pool: Pool, lane: Lane): WaitingEntry | undefined {
+    let fair: UserLine | undefined;
+    lane.heads.visitInOrder((line) => {
+      this.steps += 1;
+      if (this.isGreedy(pool, line.userId)) return true;
+      fair = line;
+      return false;
+    });
+    return fair?.queue.peek();
   }
 
   private laneCandidate(pool: Pool, lane: Lane, now: number): Candidate | undefined {
-    const head = lane.queue.peek();
+    const head = this.laneHead(lane);
     if (head === undefined) return undefined;
     const headGroup = this.pickGroup(pool, head, now);
     if (headGroup === undefined) return undefined;
@@ -698,19 +789,14 @@ export class PriorityScheduler {
       effectiveLevel,
       greedy: this.isGreedy(pool, head.userId),
     };
-    if (!headCandidate.greedy || !this.laneHasFairUser(pool, lane)) return headCandidate;
-    // The head's user is above its fair share: the oldest same-level entry of a user within it goes first.
-    // Walking stops at the first entry that is less urgent or not eligible (all later ones are neither).
-    let fair: Candidate | undefined;
-    lane.queue.scan((entry) => {
-      if (this.effectiveLevel(entry, now) !== effectiveLevel) return false;
-      const groupId = this.pickGroup(pool, entry, now);
-      if (groupId === undefined) return false;
-      if (this.isGreedy(pool, entry.userId)) return true;
-      fair = { entry, groupId, effectiveLevel, greedy: false };
-      return false;
-    });
-    return fair ?? headCandidate;
+    if (!headCandidate.greedy) return headCandidate;
+    // The head's user is above its fair share: the oldest entry of a user within it goes first if it is
+    // as urgent and as eligible as the head. Entries between the two are the greedy users' own; when the
+    // fair one is less urgent or not eligible, so is every younger one (see Lane), and the head goes.
+    const fair = this.oldestFairEntry(pool, lane);
+    if (fair === undefined || this.effectiveLevel(fair, now) !== effectiveLevel) return headCandidate;
+    const groupId = this.pickGroup(pool, fair, now);
+    return groupId === undefined ? headCandidate : { entry: fair, groupId, effectiveLevel, greedy: false };
   }
 
   private bestCandidate(pool: Pool, now: number): Candidate | undefined {
@@ -738,7 +824,7 @@ export class PriorityScheduler {
   private countInversion(pool: Pool, granted: WaitingEntry, now: number): void {
     const level = this.effectiveLevel(granted, now);
     for (const lane of pool.lanes.values()) {
-      const head = lane.queue.peek();
+      const head = this.laneHead(lane);
       if (head === undefined || head === granted) continue;
       if (this.effectiveLevel(head, now) < level && this.pickGroup(pool, head, now) !== undefined) {
         this.totals.priorityInversions += 1;
