@@ -630,7 +630,10 @@ class Simulator {
         if (pending !== '') res.write(pending);
         pending = '';
         const waitMs = startMs + i * intervalMs - performance.now();
+        // Below a millisecond a timer cannot pace; yielding to the event loop still sends each token in
+        // its own write, so a fast paced stream reaches the caller in many reads as a real one does.
         if (waitMs >= 1) await this.sleep(waitMs);
+        else await new Promise<void>((resolve) => setImmediate(resolve));
         if (gone(res)) return finish(attempt, 200, 'client-aborted');
       }
       pending += shape.token(i);

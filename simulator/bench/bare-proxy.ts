@@ -21,7 +21,11 @@ const server = createServer((req, res) => {
       const upstream = await pool.request({
         path: req.url ?? '/',
         method: (req.method ?? 'GET') as 'POST',
-        headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+        // The simulator's scripted behaviour header goes through, as it does through the gateway.
+        headers: {
+          'content-type': req.headers['content-type'] ?? 'application/json',
+          ...(req.headers['x-sim-fault'] === undefined ? {} : { 'x-sim-fault': req.headers['x-sim-fault'] }),
+        },
         body: Buffer.concat(chunks),
       });
       res.writeHead(upstream.statusCode, {

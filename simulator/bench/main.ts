@@ -1,312 +1,230 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, Agent } from 'node:http';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runH2load, type LoadResult } from './h2load.js';
-import { cpuSeconds, rssMb } from './process-stats.js';
+import { runH2load, stopH2load } from './h2load.js';
+import { BenchProcesses, writeGatewayConfig, type BenchProcess } from './processes.js';
+import { cpuSeconds, resetPeakRss, rssMb } from './process-stats.js';
+import { barsTable } from './bars.js';
+import {
+  failureNotes,
+  loadTable,
+  memoryLines,
+  meteringLine,
+  schedulerTable,
+  ttfbLine,
+  type LoadRow,
+  type MeteringRow,
+  type Side,
+} from './report.js';
+import { schedulerRow } from './scheduler-rows.js';
+import { memoryWithOpenStreams, streamTtfb } from './stream-probes.js';
 
 /**
- * `npm run bench`: the same load against the simulator directly and through the gateway, in one run,
- * alternating direct and gateway at each level, and prints the ratios. The simulator called directly is
- * the baseline; the gateway runs as its own process (the standalone host) so its CPU and memory are
- * its own. Loopback only; every run is bounded by its duration.
+ * `npm run bench`: the same load on the simulator called directly (the baseline), a bare Node reverse
+ * proxy (the floor) and the gateway with its default features, in one run, and prints the ratios, the
+ * memory figures, the scheduler's cost against its queue length, and each bar of issue 14 met or missed.
+ * Every process runs on its own, on loopback only; every run is bounded by its duration; the temporary
+ * folder and every child process are removed at the end, whatever happens.
  */
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '1,50,200' },
-    streams: { type: 'string', default: '200' },
+    streams: { type: 'string', default: '1000' },
     quick: { type: 'boolean', default: false },
   },
 });
 const durationS = values.quick ? 2 : Number(values.duration);
 const warmupS = values.quick ? 1 : Number(values.warmup);
 const levels = values.connections.split(',').map(Number);
+const top = Math.max(...levels);
 const openStreams = Number(values.streams);
 const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
-const children: ChildProcess[] = [];
+const processes = new BenchProcesses();
+const LONG_STREAM_CONNECTIONS = 50;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
+interface Scenario {
+  readonly name: string;
+  readonly bodyFile: string;
+  readonly headers: readonly string[];
+  readonly levels: readonly number[];
 }
 
-async function start(
-  name: string,
-  args: string[],
-  env: Record<string, string>,
-  readyUrl: string,
-): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  for (let i = 0; i < 100; i++) {
-    try {
-      const response = await fetch(readyUrl);
-      if (response.ok) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} did not start`);
+function writeBodies(): { chat: Scenario; stream: Scenario; longStream: Scenario } {
+  const messages = [{ role: 'user', content: 'Summarise the benefits of a gateway in one paragraph.' }];
+  const file = (name: string, body: unknown): string => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify(body));
+    return path;
+  };
+  const chatFile = file('chat.json', { model: 'gpt-4o-mini', messages });
+  const streamFile = file('chat-stream.json', { model: 'gpt-4o-mini', stream: true, messages });
+  return {
+    chat: { name: 'chat', bodyFile: chatFile, headers: [], levels },
+    stream: { name: 'stream, 16 tokens in one read', bodyFile: streamFile, headers: [], levels },
+    longStream: {
+      name: 'stream, 300 tokens in many reads',
+      bodyFile: streamFile,
+      headers: ['x-sim-fault: tokens=300;tps=1000000'],
+      // Each of these streams takes 300 event-loop turns of the simulator, so 200 at once measure the
+      // simulator; 50 keep the gateway the busier process.
+      levels: [...new Set([Math.min(...levels), Math.min(LONG_STREAM_CONNECTIONS, top)])],
+    },
+  };
 }
 
-function gatewayConfig(simUrl: string, port: number, metering: boolean): string {
-  const file = join(dir, `gateway-${port}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      server: { host: '127.0.0.1', port },
-      backends: [{ id: 'sim', url: simUrl, kind: 'openai', maxConcurrency: 10_000 }],
-      pools: [{ id: 'main', backends: ['sim'] }],
-      routes: [{ id: 'all', match: { models: ['*'] }, pool: 'main' }],
-      governance: { identity: { anonymous: { allowed: true } } },
-      scheduling: { maxQueueDepth: 100_000 },
-      usage: { enabled: metering, ledger: { kind: 'memory', maxRecords: 1000 } },
-    }),
-  );
-  return file;
-}
-
-interface Row {
-  scenario: string;
-  connections: number;
-  direct: LoadResult;
-  bare: LoadResult;
-  gateway: LoadResult;
-  gatewayCpuPct: number;
-}
-
-async function measure(
-  url: string,
-  body: string,
-  connections: number,
-  pid?: number,
-): Promise<{ result: LoadResult; cpuPct: number }> {
+async function measure(url: string, scenario: Scenario, connections: number, pid?: number): Promise<Side> {
   const before = pid === undefined ? 0 : cpuSeconds(pid);
   const started = performance.now();
   const result = await runH2load({
-    url,
-    bodyFile: body,
+    url: `${url}/v1/chat/completions`,
+    bodyFile: scenario.bodyFile,
+    headers: scenario.headers,
     connections,
     durationS,
     warmupS,
     logFile: join(dir, 'h2load.log'),
   });
   const elapsedS = (performance.now() - started) / 1000;
-  const cpuPct = pid === undefined ? 0 : ((cpuSeconds(pid) - before) / elapsedS) * 100;
-  return { result, cpuPct };
+  return pid === undefined ? { result } : { result, cpuPct: ((cpuSeconds(pid) - before) / elapsedS) * 100 };
 }
 
-/** Time to the first body byte of a stream, sequential calls on one keep-alive connection. */
-async function ttfb(url: string, body: string, count: number): Promise<number[]> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    samples.push(
-      await new Promise<number>((resolve, reject) => {
-        const started = performance.now();
-        const req = httpRequest(
-          url,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
-          (res) => {
-            let first: number | undefined;
-            res.on('data', () => (first ??= performance.now() - started));
-            res.on('end', () => resolve(first ?? NaN));
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      }),
-    );
-  }
-  agent.destroy();
-  return samples.sort((a, b) => a - b);
-}
-
-/** Opens `count` slow streams through the gateway and reads RSS while they are all open. */
-async function memoryPerStream(
-  url: string,
-  pid: number,
-  count: number,
-): Promise<{ idleMb: number; openMb: number; perStreamKb: number }> {
-  const idleMb = rssMb(pid).rssMb;
-  const agent = new Agent({ keepAlive: false, maxSockets: count });
-  const body = JSON.stringify({
-    model: 'gpt-4o-mini',
-    stream: true,
-    messages: [{ role: 'user', content: 'long answer please' }],
-  });
-  let firstChunks = 0;
-  let resolveAllOpen: () => void;
-  const allOpen = new Promise<void>((r) => (resolveAllOpen = r));
-  const done: Promise<void>[] = [];
-  for (let i = 0; i < count; i++) {
-    done.push(
-      new Promise<void>((resolve) => {
-        const req = httpRequest(
-          url,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-sim-fault': 'tps=10;tokens=60' } },
-          (res) => {
-            let counted = false;
-            res.on('data', () => {
-              if (!counted) {
-                counted = true;
-                if (++firstChunks === count) resolveAllOpen();
-              }
-            });
-            res.on('end', resolve);
-            res.on('error', () => resolve());
-          },
-        );
-        req.on('error', () => resolve());
-        req.end(body);
-      }),
-    );
-  }
-  await Promise.race([allOpen, new Promise((r) => setTimeout(r, 10_000))]);
-  await new Promise((r) => setTimeout(r, 1000));
-  const openMb = rssMb(pid).rssMb;
-  await Promise.all(done);
-  agent.destroy();
-  return { idleMb, openMb, perStreamKb: ((openMb - idleMb) * 1024) / count };
-}
-
-const pct = (values: number[], p: number): number =>
-  values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
-const f = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-
-async function main(): Promise<void> {
-  const simPort = await freePort();
-  const simUrl = `http://127.0.0.1:${simPort}`;
-  const sim = await start(
-    'simulator',
-    ['dist/simulator/main.js', '--port', String(simPort), '--no-record', '--name', 'bench'],
-    {},
-    `${simUrl}/_sim/health`,
-  );
-  const gwPort = await freePort();
-  const gwUrl = `http://127.0.0.1:${gwPort}`;
-  const gateway = await start(
-    'gateway',
-    ['dist/shared/standalone/main.js'],
-    { GATEWAY_CONFIG_FILE: gatewayConfig(simUrl, gwPort, true) },
-    `${gwUrl}/health/live`,
-  );
-  const startRssMb = rssMb(gateway.pid!).rssMb;
-  const barePort = await freePort();
-  const bareUrl = `http://127.0.0.1:${barePort}`;
-  const bare = await start(
-    'bare proxy',
-    ['dist/simulator/bench/bare-proxy.js', String(barePort), simUrl],
-    {},
-    `${bareUrl}/_sim/health`,
-  );
-  const offPort = await freePort();
-  const offUrl = `http://127.0.0.1:${offPort}`;
-  const gatewayOff = await start(
-    'gateway (metering off)',
-    ['dist/shared/standalone/main.js'],
-    { GATEWAY_CONFIG_FILE: gatewayConfig(simUrl, offPort, false) },
-    `${offUrl}/health/live`,
-  );
-
-  const chat = join(dir, 'chat.json');
-  const stream = join(dir, 'chat-stream.json');
-  const messages = [{ role: 'user', content: 'Summarise the benefits of a gateway in one paragraph.' }];
-  writeFileSync(chat, JSON.stringify({ model: 'gpt-4o-mini', messages }));
-  writeFileSync(stream, JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages }));
-
-  // Memory per open stream first, on a gateway that has seen no load yet (its heap is still small).
-  const memory = await memoryPerStream(`${gwUrl}/v1/chat/completions`, gateway.pid!, openStreams);
-
-  const rows: Row[] = [];
-  for (const [scenario, body] of [
-    ['chat', chat],
-    ['chat stream (16 tokens)', stream],
-  ] as const) {
-    for (const [i, connections] of levels.entries()) {
-      // Alternate which side goes first so that warm-up and thermal drift do not favour one.
+async function loadRows(
+  scenarios: readonly Scenario[],
+  sides: { direct: BenchProcess; bare: BenchProcess; gateway: BenchProcess },
+): Promise<LoadRow[]> {
+  const rows: LoadRow[] = [];
+  for (const scenario of scenarios) {
+    for (const [i, connections] of scenario.levels.entries()) {
+      // Alternate which side goes first so that warm-up and drift on the machine do not favour one.
       const order = i % 2 === 0 ? (['direct', 'bare', 'gateway'] as const) : (['gateway', 'bare', 'direct'] as const);
-      const results: Partial<Record<'direct' | 'bare' | 'gateway', { result: LoadResult; cpuPct: number }>> = {};
+      const measured: Partial<Record<'direct' | 'bare' | 'gateway', Side>> = {};
       for (const side of order) {
-        const url = side === 'direct' ? simUrl : side === 'bare' ? bareUrl : gwUrl;
-        results[side] = await measure(
-          `${url}/v1/chat/completions`,
-          body,
-          connections,
-          side === 'gateway' ? gateway.pid! : undefined,
-        );
+        const pid = side === 'gateway' ? sides.gateway.pid : undefined;
+        measured[side] = await measure(sides[side].url, scenario, connections, pid);
       }
-      rows.push({
-        scenario,
+      const row = {
+        scenario: scenario.name,
         connections,
-        direct: results.direct!.result,
-        bare: results.bare!.result,
-        gateway: results.gateway!.result,
-        gatewayCpuPct: results.gateway!.cpuPct,
-      });
+        ...(measured as Record<'direct' | 'bare' | 'gateway', Side>),
+      };
+      rows.push(row);
+      const rps = (s: Side): string => s.result.rps.toFixed(0);
       process.stderr.write(
-        `  ${scenario} c=${connections}: direct ${f(results.direct!.result.rps, 0)} rps, bare proxy ${f(results.bare!.result.rps, 0)} rps, gateway ${f(results.gateway!.result.rps, 0)} rps\n`,
+        `  ${scenario.name} c=${connections}: direct ${rps(row.direct)}, bare ${rps(row.bare)}, gateway ${rps(row.gateway)} rps\n`,
       );
     }
   }
-  // Metering cost: streaming at the highest level, metering on vs off, same run.
-  const top = Math.max(...levels);
-  const meteredOn = await measure(`${gwUrl}/v1/chat/completions`, stream, top, gateway.pid!);
-  const meteredOff = await measure(`${offUrl}/v1/chat/completions`, stream, top, gatewayOff.pid!);
-  const meteredOn2 = await measure(`${gwUrl}/v1/chat/completions`, stream, top, gateway.pid!);
+  return rows;
+}
 
-  const streamBody = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages });
+async function meteringRows(
+  scenarios: readonly Scenario[],
+  on: BenchProcess,
+  off: BenchProcess,
+): Promise<MeteringRow[]> {
+  const rows: MeteringRow[] = [];
+  for (const scenario of scenarios) {
+    const connections = Math.max(...scenario.levels);
+    const runs: Side[] = [];
+    runs.push(await measure(on.url, scenario, connections, on.pid));
+    const offSide = await measure(off.url, scenario, connections, off.pid);
+    runs.push(await measure(on.url, scenario, connections, on.pid));
+    rows.push({ scenario: scenario.name, connections, on: runs, off: offSide });
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const sim = await processes.start(
+    'simulator',
+    (port) => ['dist/simulator/main.js', '--port', String(port), '--no-record', '--name', 'bench'],
+    () => ({}),
+    '/_sim/health',
+  );
+  const gateway = await processes.start(
+    'gateway',
+    () => ['dist/shared/standalone/main.js'],
+    (port) => ({ GATEWAY_CONFIG_FILE: writeGatewayConfig(dir, sim.url, port, true) }),
+    '/health/live',
+  );
+  await new Promise((r) => setTimeout(r, 1_000));
+  const idleMb = rssMb(gateway.pid).rssMb;
+  const bare = await processes.start(
+    'bare proxy',
+    (port) => ['dist/simulator/bench/bare-proxy.js', String(port), sim.url],
+    () => ({}),
+    '/_sim/health',
+  );
+  const gatewayOff = await processes.start(
+    'gateway (metering off)',
+    () => ['dist/shared/standalone/main.js'],
+    (port) => ({ GATEWAY_CONFIG_FILE: writeGatewayConfig(dir, sim.url, port, false) }),
+    '/health/live',
+  );
+  const { chat, stream, longStream } = writeBodies();
+
+  // Memory per open stream first, on a gateway that has seen no load yet; then the peak is reset so that
+  // the peak reported is the load runs' own.
+  const memory = await memoryWithOpenStreams(`${gateway.url}/v1/chat/completions`, gateway.pid, openStreams);
+  const peakReset = resetPeakRss(gateway.pid);
+  process.stderr.write(`  ${memory.opened} of ${openStreams} slow streams opened\n`);
+
+  const rows = await loadRows([chat, stream, longStream], { direct: sim, bare, gateway });
+  const metering = await meteringRows([stream, longStream], gateway, gatewayOff);
+
+  const streamBody = JSON.stringify({
+    model: 'gpt-4o-mini',
+    stream: true,
+    messages: [{ role: 'user', content: 'Hi' }],
+  });
   const ttfbCount = values.quick ? 100 : 400;
-  await ttfb(`${simUrl}/v1/chat/completions`, streamBody, 50);
-  await ttfb(`${gwUrl}/v1/chat/completions`, streamBody, 50);
-  const ttfbDirect = await ttfb(`${simUrl}/v1/chat/completions`, streamBody, ttfbCount);
-  const ttfbGateway = await ttfb(`${gwUrl}/v1/chat/completions`, streamBody, ttfbCount);
-  const peak = rssMb(gateway.pid!).peakMb;
+  await streamTtfb(`${sim.url}/v1/chat/completions`, streamBody, 50);
+  await streamTtfb(`${gateway.url}/v1/chat/completions`, streamBody, 50);
+  const ttfbDirect = await streamTtfb(`${sim.url}/v1/chat/completions`, streamBody, ttfbCount);
+  const ttfbGateway = await streamTtfb(`${gateway.url}/v1/chat/completions`, streamBody, ttfbCount);
+  const peakMb = rssMb(gateway.pid).peakMb;
+  await processes.stopAll();
+
+  process.stderr.write('  scheduler rows (in process)\n');
+  const scheduler = [1_000, 10_000, 100_000].map((queued) => schedulerRow(queued));
 
   const lines: string[] = [];
+  const cpu = cpus()[0]?.model ?? 'cpu';
   lines.push(
-    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; h2load --h1, ${durationS}s per run after ${warmupS}s warm-up`,
-  );
-  lines.push('');
-  lines.push(
-    '| scenario | conns | direct rps | bare proxy rps (ratio) | gateway rps | ratio | direct p50 ms | added p50 ms: bare / gateway | direct p99 ms | added p99 ms: bare / gateway | gateway CPU % | failed |',
-  );
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) {
-    lines.push(
-      `| ${r.scenario} | ${r.connections} | ${f(r.direct.rps, 0)} | ${f(r.bare.rps, 0)} (${f(r.bare.rps / r.direct.rps)}) | ${f(r.gateway.rps, 0)} | ${f(r.gateway.rps / r.direct.rps)} | ${f(r.direct.p50Ms, 3)} | ${f(r.bare.p50Ms - r.direct.p50Ms, 3)} / ${f(r.gateway.p50Ms - r.direct.p50Ms, 3)} | ${f(r.direct.p99Ms, 3)} | ${f(r.bare.p99Ms - r.direct.p99Ms, 3)} / ${f(r.gateway.p99Ms - r.direct.p99Ms, 3)} | ${f(r.gatewayCpuPct, 0)} | ${r.direct.failed + r.bare.failed + r.gateway.failed} |`,
-    );
-  }
-  lines.push('');
-  const onRps = (meteredOn.result.rps + meteredOn2.result.rps) / 2;
-  lines.push(
-    `metering cost (stream, ${top} conns): on ${f(onRps, 0)} rps (two runs: ${f(meteredOn.result.rps, 0)}, ${f(meteredOn2.result.rps, 0)}), off ${f(meteredOff.result.rps, 0)} rps → ${f((1 - onRps / meteredOff.result.rps) * 100, 1)}% slower with metering`,
-  );
-  lines.push(
-    `stream time to first byte (1 connection, ${ttfbCount} sequential): direct p50 ${f(pct(ttfbDirect, 50), 3)} ms, gateway p50 ${f(pct(ttfbGateway, 50), 3)} ms → added ${f(pct(ttfbGateway, 50) - pct(ttfbDirect, 50), 3)} ms (p99 added ${f(pct(ttfbGateway, 99) - pct(ttfbDirect, 99), 3)} ms)`,
-  );
-  lines.push(
-    `memory: gateway RSS at start ${f(startRssMb, 1)} MB; with ${openStreams} open slow streams ${f(memory.openMb, 1)} MB (from ${f(memory.idleMb, 1)} MB) → ${f(memory.perStreamKb, 1)} KB per open stream; peak RSS over the whole bench (200-connection load) ${f(peak, 1)} MB`,
+    `machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; ` +
+      `h2load --h1, ${durationS} s per run after ${warmupS} s warm-up; ${new Date().toISOString()}`,
+    '',
+    ...loadTable(rows),
+    '',
+    ...failureNotes(rows, metering).map((l) => (l.startsWith('- ') ? l : `- ${l}`)),
+    ...metering.map(meteringLine),
+    ttfbLine(ttfbDirect, ttfbGateway),
+    ...memoryLines(idleMb, memory, peakMb, peakReset ? '; the stream test before them excluded' : ', whole life'),
+    '',
+    ...schedulerTable(scheduler),
+    '',
+    ...barsTable({ rows, metering, ttfbDirect, ttfbGateway, idleMb, memory, peakMb, scheduler }),
   );
   process.stdout.write(lines.join('\n') + '\n');
-  void sim;
-  void bare;
+}
+
+let cleaned = false;
+async function cleanUp(): Promise<void> {
+  if (cleaned) return;
+  cleaned = true;
+  stopH2load();
+  await processes.stopAll();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping\n`);
+    void cleanUp().finally(() => process.exit(130));
+  });
 }
 
 main()
@@ -314,6 +232,4 @@ main()
     process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
     process.exitCode = 1;
   })
-  .finally(() => {
-    for (const child of children) child.kill('SIGTERM');
-  });
+  .finally(() => void cleanUp());

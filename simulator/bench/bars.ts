@@ -1,0 +1,119 @@
+import { failures } from './h2load.js';
+import { f, meteringCost, percentile, type LoadRow, type MeteringRow } from './report.js';
+import type { SchedulerRow } from './scheduler-rows.js';
+import type { OpenStreamsMemory, TtfbResult } from './stream-probes.js';
+
+/** Everything one run measured, for {@link barsTable}. */
+export interface RunFigures {
+  readonly rows: readonly LoadRow[];
+  readonly metering: readonly MeteringRow[];
+  readonly ttfbDirect: TtfbResult;
+  readonly ttfbGateway: TtfbResult;
+  readonly idleMb: number;
+  readonly memory: OpenStreamsMemory;
+  readonly peakMb: number;
+  readonly scheduler: readonly SchedulerRow[];
+}
+
+interface Bar {
+  readonly bar: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+/** A level of growth between two readings of memory per stream that still counts as level. */
+const LEVEL_GROWTH = 1.1;
+
+/** The bars of issue 14, each judged on this run's figures: met or missed, never rounded in our favour. */
+export function barsTable(run: RunFigures): string[] {
+  const bars = [...throughputBars(run), ...latencyBars(run), ...memoryBars(run), ...meteringBars(run)];
+  bars.push(schedulerBar(run.scheduler), honestyBar(run));
+  return [
+    '| bar (issue 14) | this run | |',
+    '| --- | --- | --- |',
+    ...bars.map((b) => `| ${b.bar} | ${b.measured} | ${b.met ? 'met' : '**missed**'} |`),
+  ];
+}
+
+function throughputBars(run: RunFigures): Bar[] {
+  const top = Math.max(...run.rows.map((r) => r.connections));
+  return run.rows
+    .filter((r) => r.connections === top)
+    .map((r) => {
+      const ratio = r.gateway.result.rps / r.direct.result.rps;
+      const ofBare = ratio / (r.bare.result.rps / r.direct.result.rps);
+      return {
+        bar: `${r.scenario}, ${top} conns: ≥ 0.25× direct and ≥ 60 % of the bare proxy's ratio`,
+        measured: `${f(ratio)}× direct, ${f(ofBare * 100, 0)} % of the bare proxy's`,
+        met: ratio >= 0.25 && ofBare >= 0.6,
+      };
+    });
+}
+
+function latencyBars(run: RunFigures): Bar[] {
+  const bars: Bar[] = run.rows
+    .filter((r) => r.connections === 1)
+    .map((r) => {
+      const p50 = r.gateway.result.p50Ms - r.direct.result.p50Ms;
+      const p99 = r.gateway.result.p99Ms - r.direct.result.p99Ms;
+      return {
+        bar: `${r.scenario}, 1 conn: added ≤ 0.2 ms p50, ≤ 1 ms p99`,
+        measured: `+${f(p50, 3)} ms p50, +${f(p99, 3)} ms p99`,
+        met: p50 <= 0.2 && p99 <= 1,
+      };
+    });
+  const added = percentile(run.ttfbGateway.samplesMs, 50) - percentile(run.ttfbDirect.samplesMs, 50);
+  bars.push({ bar: 'first byte of a stream added ≤ 0.5 ms p50', measured: `+${f(added, 3)} ms`, met: added <= 0.5 });
+  return bars;
+}
+
+function memoryBars(run: RunFigures): Bar[] {
+  const m = run.memory;
+  const level = m.laterPerStreamKb <= m.perStreamKb * LEVEL_GROWTH;
+  return [
+    { bar: 'idle RSS after start ≤ 60 MB', measured: `${f(run.idleMb, 1)} MB`, met: run.idleMb <= 60 },
+    { bar: 'peak RSS at 200 connections ≤ 150 MB', measured: `${f(run.peakMb, 1)} MB`, met: run.peakMb <= 150 },
+    {
+      bar: `memory per open stream bounded (${m.requested} slow streams)`,
+      measured:
+        `${m.opened} opened; ${f(m.perStreamKb, 1)} KB per stream, ${f(m.laterPerStreamKb, 1)} KB 3 s later` +
+        (level ? ' (level)' : ' (growing)'),
+      met: m.opened === m.requested && level,
+    },
+  ];
+}
+
+function meteringBars(run: RunFigures): Bar[] {
+  return run.metering.map((m) => {
+    const cost = meteringCost(m);
+    return {
+      bar: `metering < 10 % of streaming throughput (${m.scenario}, ${m.connections} conns)`,
+      measured: `${f(cost.rpsPct, 1)} % of the rps; ${f(cost.cpuPct, 1)} % of the gateway's CPU per stream`,
+      met: cost.rpsPct < 10 && cost.cpuPct < 10,
+    };
+  });
+}
+
+function schedulerBar(rows: readonly SchedulerRow[]): Bar {
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  const ratio = first === undefined || last === undefined ? NaN : last.cpuUsPerOp / first.cpuUsPerOp;
+  return {
+    bar: `scheduler: ${last?.queued.toLocaleString('en-US')} queued within 2× the per-operation cost of ${first?.queued.toLocaleString('en-US')}`,
+    measured: `${f(ratio)}× (${f(first?.cpuUsPerOp ?? NaN, 1)} → ${f(last?.cpuUsPerOp ?? NaN, 1)} µs)`,
+    met: ratio <= 2,
+  };
+}
+
+function honestyBar(run: RunFigures): Bar {
+  const notOk = run.rows.reduce(
+    (sum, r) => sum + failures(r.direct.result) + failures(r.bare.result) + failures(r.gateway.result),
+    0,
+  );
+  const streamsMissing = run.memory.requested - run.memory.opened + run.ttfbGateway.failed + run.ttfbDirect.failed;
+  return {
+    bar: 'every side answered 2xx; TTFB and memory count only streams that opened',
+    measured: `${notOk} load requests not 2xx; ${streamsMissing} probe streams did not open (not counted)`,
+    met: notOk === 0 && streamsMissing === 0,
+  };
+}

@@ -1,0 +1,148 @@
+import { describeFailures, failures, type LoadResult } from './h2load.js';
+import type { SchedulerRow } from './scheduler-rows.js';
+import type { OpenStreamsMemory, TtfbResult } from './stream-probes.js';
+
+/** One measured side of a row, with the gateway process's CPU over the run. */
+export interface Side {
+  readonly result: LoadResult;
+  /** Process CPU (user + system) over the run as % of one core; undefined for sides not measured. */
+  readonly cpuPct?: number;
+}
+
+/** One load row: the same scenario and connection count on the three sides. */
+export interface LoadRow {
+  readonly scenario: string;
+  readonly connections: number;
+  readonly direct: Side;
+  readonly bare: Side;
+  readonly gateway: Side;
+}
+
+/** Metering on and off for one stream kind at one connection count (on, off, on). */
+export interface MeteringRow {
+  readonly scenario: string;
+  readonly connections: number;
+  readonly on: readonly Side[];
+  readonly off: Side;
+}
+
+export const f = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+export const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/** Gateway CPU µs per answered call: CPU seconds per second over calls per second. */
+export const cpuUsPerCall = (side: Side): number =>
+  side.cpuPct === undefined ? NaN : ((side.cpuPct / 100) * 1e6) / side.result.rps;
+
+/** The load table, one line per row; latency columns are over 2xx answers only. */
+export function loadTable(rows: readonly LoadRow[]): string[] {
+  const lines = [
+    '| scenario | conns | direct rps | bare proxy rps (ratio) | gateway rps | ratio | gateway ÷ bare ratio ' +
+      '| direct p50 ms | added p50 ms: bare / gateway | direct p99 ms | added p99 ms: bare / gateway ' +
+      '| gateway CPU µs per call | not 2xx: direct / bare / gateway |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const [d, b, g] = [r.direct.result, r.bare.result, r.gateway.result];
+    const cells = [
+      r.scenario,
+      String(r.connections),
+      f(d.rps, 0),
+      `${f(b.rps, 0)} (${f(b.rps / d.rps)})`,
+      f(g.rps, 0),
+      f(g.rps / d.rps),
+      `${f((g.rps / b.rps) * 100, 0)} %`,
+      f(d.p50Ms, 3),
+      `${f(b.p50Ms - d.p50Ms, 3)} / ${f(g.p50Ms - d.p50Ms, 3)}`,
+      f(d.p99Ms, 3),
+      `${f(b.p99Ms - d.p99Ms, 3)} / ${f(g.p99Ms - d.p99Ms, 3)}`,
+      f(cpuUsPerCall(r.gateway), 0),
+      `${failures(d)} / ${failures(b)} / ${failures(g)}`,
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
+/** One line per side of a row that had answers other than 2xx, saying what they were. */
+export function failureNotes(rows: readonly LoadRow[], metering: readonly MeteringRow[]): string[] {
+  const notes: string[] = [];
+  const note = (what: string, result: LoadResult): void => {
+    if (failures(result) > 0) notes.push(`- ${what}: ${failures(result)} not 2xx — ${describeFailures(result)}`);
+  };
+  for (const r of rows) {
+    for (const side of ['direct', 'bare', 'gateway'] as const)
+      note(`${r.scenario} c=${r.connections}, ${side}`, r[side].result);
+  }
+  for (const m of metering) {
+    m.on.forEach((side, i) => note(`metering ${m.scenario} c=${m.connections}, on (run ${i + 1})`, side.result));
+    note(`metering ${m.scenario} c=${m.connections}, off`, m.off.result);
+  }
+  return notes.length === 0 ? ['every request of every run above was answered 2xx'] : notes;
+}
+
+const mean = (values: readonly number[]): number => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+/**
+ * What metering costs, two ways: the throughput lost (rps with metering against without), and the share
+ * of the gateway's CPU per stream that metering takes — the throughput it would cost once the gateway
+ * is the busier process, which the long streams' rps cannot show while the simulator bounds them.
+ */
+export function meteringCost(m: MeteringRow): { rpsPct: number; cpuPct: number } {
+  const rpsOn = mean(m.on.map((s) => s.result.rps));
+  const cpuOn = mean(m.on.map(cpuUsPerCall));
+  return { rpsPct: (1 - rpsOn / m.off.result.rps) * 100, cpuPct: (1 - cpuUsPerCall(m.off) / cpuOn) * 100 };
+}
+
+export function meteringLine(m: MeteringRow): string {
+  const cost = meteringCost(m);
+  const runs = m.on.map((s) => f(s.result.rps, 0)).join(', ');
+  const cpuRuns = m.on.map((s) => f(cpuUsPerCall(s), 0)).join(', ');
+  const lost =
+    cost.rpsPct >= 0
+      ? `${f(cost.rpsPct, 1)} % less throughput with metering`
+      : `no throughput lost (the runs with metering were ${f(-cost.rpsPct, 1)} % faster: noise)`;
+  return (
+    `- metering, ${m.scenario}, ${m.connections} conns: ${f(mean(m.on.map((s) => s.result.rps)), 0)} rps with ` +
+    `metering (runs: ${runs}), ${f(m.off.result.rps, 0)} without → ${lost}; gateway CPU per stream ` +
+    `${cpuRuns} µs with, ${f(cpuUsPerCall(m.off), 0)} µs without → metering takes ${f(cost.cpuPct, 1)} % of it`
+  );
+}
+
+export function ttfbLine(direct: TtfbResult, gateway: TtfbResult): string {
+  const added = (p: number): number => percentile(gateway.samplesMs, p) - percentile(direct.samplesMs, p);
+  const failed = [direct, gateway].some((r) => r.failed > 0)
+    ? `; not counted: direct ${direct.failures.join(', ') || 'none'}, gateway ${gateway.failures.join(', ') || 'none'}`
+    : '';
+  return (
+    `- stream time to first byte (1 connection, sequential; streams that opened only: direct ` +
+    `${direct.samplesMs.length}, gateway ${gateway.samplesMs.length}): direct p50 ` +
+    `${f(percentile(direct.samplesMs, 50), 3)} ms, gateway p50 ${f(percentile(gateway.samplesMs, 50), 3)} ms → ` +
+    `added ${f(added(50), 3)} ms p50, ${f(added(99), 3)} ms p99${failed}`
+  );
+}
+
+export function memoryLines(idleMb: number, memory: OpenStreamsMemory, peakMb: number, peakNote: string): string[] {
+  const notOpened = memory.requested - memory.opened;
+  return [
+    `- idle RSS of the gateway after start: ${f(idleMb, 1)} MB`,
+    `- ${memory.opened} of ${memory.requested} slow streams opened${notOpened > 0 ? ` (${notOpened} did not and are not counted)` : ''}: ` +
+      `RSS ${f(memory.openMb, 1)} MB (from ${f(memory.idleMb, 1)} MB) → ${f(memory.perStreamKb, 1)} KB per open stream; ` +
+      `3 s later ${f(memory.laterMb, 1)} MB → ${f(memory.laterPerStreamKb, 1)} KB per stream`,
+    `- peak RSS under the load runs (up to 200 connections${peakNote}): ${f(peakMb, 1)} MB`,
+  ];
+}
+
+export function schedulerTable(rows: readonly SchedulerRow[]): string[] {
+  const base = rows[0];
+  const lines = [
+    '| calls queued | CPU µs per operation (enqueue + release + grant) | × the first row | work steps per operation |',
+    '| ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const ratio = base === undefined ? NaN : r.cpuUsPerOp / base.cpuUsPerOp;
+    lines.push(`| ${r.queued.toLocaleString('en-US')} | ${f(r.cpuUsPerOp, 1)} | ${f(ratio)} | ${f(r.stepsPerOp, 1)} |`);
+  }
+  return lines;
+}
