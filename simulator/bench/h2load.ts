@@ -10,6 +10,8 @@ export interface LoadResult {
   readonly non2xx: Readonly<Record<string, number>>;
   /** Requests h2load counted as failed without a status: connection errors, resets, timeouts. */
   readonly errored: number;
+  /** Requests still in flight when the run's time was up (neither answered nor failed; not counted). */
+  readonly unfinished: number;
   /** Latency percentiles over 2xx answers only, ms. */
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -69,6 +71,7 @@ export async function runH2load(options: LoadOptions): Promise<LoadResult> {
     succeeded: status2xx,
     non2xx: { '3xx': status3xx, '4xx': status4xx, '5xx': status5xx },
     errored: noStatus,
+    unfinished: Math.max(0, Number(counts[2]) - Number(counts[3])),
     p50Ms: pct(50),
     p99Ms: pct(99),
   };

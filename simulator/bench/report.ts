@@ -28,6 +28,9 @@ export interface MeteringRow {
 
 export const f = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
+/** A signed difference: `+0.120`, `-0.040`. */
+export const signed = (n: number, digits = 3): string => (Number.isFinite(n) && n >= 0 ? '+' : '') + f(n, digits);
+
 export const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -70,6 +73,7 @@ export function failureNotes(rows: readonly LoadRow[], metering: readonly Meteri
   const notes: string[] = [];
   const note = (what: string, result: LoadResult): void => {
     if (failures(result) > 0) notes.push(`- ${what}: ${failures(result)} not 2xx — ${describeFailures(result)}`);
+    if (!(result.rps > 0)) notes.push(`- ${what}: no request finished within the run (${result.unfinished} in flight)`);
   };
   for (const r of rows) {
     for (const side of ['direct', 'bare', 'gateway'] as const)
@@ -130,7 +134,7 @@ export function memoryLines(idleMb: number, memory: OpenStreamsMemory, peakMb: n
     `- ${memory.opened} of ${memory.requested} slow streams opened${notOpened > 0 ? ` (${notOpened} did not and are not counted)` : ''}: ` +
       `RSS ${f(memory.openMb, 1)} MB (from ${f(memory.idleMb, 1)} MB) → ${f(memory.perStreamKb, 1)} KB per open stream; ` +
       `3 s later ${f(memory.laterMb, 1)} MB → ${f(memory.laterPerStreamKb, 1)} KB per stream`,
-    `- peak RSS under the load runs (up to 200 connections${peakNote}): ${f(peakMb, 1)} MB`,
+    `- peak RSS under the load runs (${peakNote}): ${f(peakMb, 1)} MB`,
   ];
 }
 
