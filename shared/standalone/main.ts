@@ -8,7 +8,6 @@ import { checkIdentityConfig } from '../core/governance/check-identity-config.js
 import { createJsonFileConfigSource } from '../adapters/file/json-file-config-source.js';
 import { startNodeHost } from './node-host.js';
 import { embeddedDefaults } from './embedded-defaults.js';
-import { startSimulator } from '../../simulator/simulator.js';
 
 /**
  * `npm start`: the standalone gateway. With a `gateway.config.json` (or `GATEWAY_CONFIG_FILE`) it
@@ -34,6 +33,8 @@ async function main(): Promise<void> {
   if (fromFile) {
     result = loadConfig({ file, env });
   } else {
+    // The built-in simulators are loaded only when they run: with a config file they would cost memory for nothing.
+    const { startSimulator } = await import('../../simulator/simulator.js');
     for (const name of ['a', 'b']) simulators.push(await startSimulator({ name: `simulator-${name}`, port: 0 }));
     const port = Number(env.GATEWAY_SERVER__PORT ?? env.PORT ?? 8000);
     result = {

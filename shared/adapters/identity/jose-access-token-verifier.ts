@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import type { GovernanceConfig } from '../../config/governance-schema.js';
 import type { Clock } from '../../core/clock.js';
 import { GatewayError } from '../../core/errors/gateway-error.js';
@@ -38,12 +38,15 @@ export interface JoseAccessTokenVerifierOptions {
  * const claims = await verifier.verify(token);
  */
 export function createJoseAccessTokenVerifier(options: JoseAccessTokenVerifierOptions): AccessTokenVerifier {
-  const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUri), {
-    timeoutDuration: options.jwksTimeoutMs ?? 5_000,
-    cooldownDuration: options.jwksCooldownMs ?? 30_000,
-  });
+  const jwksUrl = new URL(options.jwksUri);
+  let keys: JWTVerifyGetKey | undefined;
   return {
     async verify(token) {
+      const { createRemoteJWKSet, errors, jwtVerify } = await loadJose();
+      keys ??= createRemoteJWKSet(jwksUrl, {
+        timeoutDuration: options.jwksTimeoutMs ?? 5_000,
+        cooldownDuration: options.jwksCooldownMs ?? 30_000,
+      });
       try {
         const { payload } = await jwtVerify(token, keys, {
           issuer: [...options.issuers],
@@ -55,10 +58,22 @@ export function createJoseAccessTokenVerifier(options: JoseAccessTokenVerifierOp
         });
         return payload as AccessTokenClaims;
       } catch (error) {
-        throw mapError(error);
+        throw mapError(errors, error);
       }
     },
   };
+}
+
+type Jose = typeof import('jose');
+let jose: Promise<Jose> | undefined;
+
+/**
+ * `jose` is loaded on the first token to verify, not at start: most deployments never configure Entra ID,
+ * and the library with the Web Crypto code it pulls in costs ~10 MB of resident memory (docs/benchmarks.md).
+ */
+function loadJose(): Promise<Jose> {
+  jose ??= import('jose');
+  return jose;
 }
 
 /**
@@ -92,7 +107,7 @@ export function entraVerifierOptions(
   };
 }
 
-function mapError(error: unknown): GatewayError {
+function mapError(errors: Jose['errors'], error: unknown): GatewayError {
   if (
     error instanceof errors.JWKSTimeout ||
     error instanceof errors.JWKSInvalid ||

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
+import type { Tiktoken, TiktokenBPE } from 'js-tiktoken/lite';
 import type { TokenEstimator } from '../../ports/token-estimator.js';
 
 /** The encodings this estimator uses. */
@@ -32,8 +32,10 @@ export function createTiktokenTokenEstimator(): TokenEstimator {
   const encoder = (name: TiktokenEncodingName): Tiktoken => {
     let e = encoders.get(name);
     if (e === undefined) {
+      // The library and its ranks load on the first estimate (ADR 0006): most calls report their usage.
+      const lite = require('js-tiktoken/lite') as { Tiktoken: typeof Tiktoken };
       const ranks = require(`js-tiktoken/ranks/${name}`) as { default: TiktokenBPE } | TiktokenBPE;
-      e = new Tiktoken('default' in ranks ? ranks.default : ranks);
+      e = new lite.Tiktoken('default' in ranks ? ranks.default : ranks);
       encoders.set(name, e);
     }
     return e;
