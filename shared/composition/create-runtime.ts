@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '../config/gateway-schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { createGateway, jsonResponse, type CallSummary, type Gateway } from '../core/gateway.js';
+import { createAdminApi } from '../core/admin/admin-api.js';
+import { createGateway, type CallSummary, type Gateway } from '../core/gateway.js';
 import { createAdmission } from '../core/governance/admission.js';
 import { syncCapacity } from '../core/pipeline/capacity-sync.js';
 import { HealthTracker } from '../core/resilience/health-tracker.js';
@@ -29,8 +30,6 @@ import { sweepExpiredJobs, type SweepReport } from '../core/jobs/sweep-expired-j
 import { MemoryJobQueue } from '../adapters/memory/memory-job-queue.js';
 import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
 import { MemoryPayloadStore } from '../adapters/memory/memory-payload-store.js';
-import { aggregateUsage, type ChargebackDimension } from '../core/usage/chargeback.js';
-import { GatewayError } from '../core/errors/gateway-error.js';
 import { createNdjsonUsageLedger } from '../adapters/file/ndjson-usage-ledger.js';
 import { createMemoryUsageLedger } from '../adapters/memory/memory-usage-ledger.js';
 import { createTiktokenTokenEstimator } from '../adapters/tokenizer/tiktoken-token-estimator.js';
@@ -249,44 +248,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     estimator,
     affinity: options.affinityStore ?? new MemoryAffinityStore({ clock, maxEntries: initial.affinity.maxEntries }),
     jobs: { service: jobService, api: jobsApi },
-    admin: async (request, path) => {
-      if (request.method === 'GET' && path === '/admin/usage') {
-        const query = new URL(request.url).searchParams;
-        const by = (query.get('by') ?? 'user') as ChargebackDimension;
-        if (!['user', 'tier', 'model', 'backend', 'group', 'profile', 'app'].includes(by))
-          throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', {
-            message: 'by must be one of user, tier, model, backend, group, profile, app.',
-            param: 'by',
-          });
-        const toMs = parseTime(query.get('to'), clock.now(), true);
-        const fromMs = parseTime(query.get('from'), toMs - 86_400_000);
-        const records = [];
-        for await (const record of ledger.query({ fromMs, toMs, userId: query.get('user') ?? undefined }))
-          records.push(record);
-        return jsonResponse(
-          200,
-          {
-            from: new Date(fromMs).toISOString(),
-            to: new Date(toMs).toISOString(),
-            by,
-            rows: aggregateUsage(records, { by, prices: config().usage.prices }),
-          },
-          '',
-        );
-      }
-      if (request.method === 'GET' && path === '/admin/status') {
-        const current = config();
-        return jsonResponse(
-          200,
-          {
-            backends: current.backends.map((b) => ({ id: b.id, group: b.group, ...health.snapshot(b.id) })),
-            scheduler: gate.stats(),
-          },
-          '',
-        );
-      }
-      return undefined;
-    },
+    admin: createAdminApi({ config, health, gate, ledger, clock }),
     // Ready = the configuration loaded (it did, or nothing would run), at least one backend usable (the
     // engine checks) and the shared health store answering within 2 s.
     readiness: async () => {
@@ -382,16 +344,6 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     await ledger.close();
     await telemetry.flush();
   }
-}
-
-/** A date (`YYYY-MM-DD`, UTC; as an upper bound the whole day is included, like the CLI) or an ISO time. */
-function parseTime(text: string | null, fallback: number, end = false): number {
-  if (text === null || text === '') return fallback;
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text);
-  if (!Number.isFinite(ms))
-    throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Not a date: ${text}.` });
-  return dateOnly && end ? ms + 86_400_000 : ms;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

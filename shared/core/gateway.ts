@@ -6,6 +6,7 @@ import type { JobRecord } from '../ports/job-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { TokenEstimator } from '../ports/token-estimator.js';
 import type { UsageLedger } from '../ports/usage-ledger.js';
+import { isAdminPath, type AdminApi } from './admin/admin-api.js';
 import type { Clock } from './clock.js';
 import { GatewayError } from './errors/gateway-error.js';
 import type { GatewayAdmission } from './governance/admission.js';
@@ -31,9 +32,6 @@ import { runsAsJob, submitJob, upgradeAfterMs } from './pipeline/schedule-job.js
 export type { CallSummary } from './pipeline/call-summary.js';
 export { jsonResponse } from './http/json-response.js';
 
-/** Handles the gateway's own endpoints under `/admin/` once the caller is authorised as an admin. */
-export type AdminHandler = (request: GatewayRequest, path: string) => Promise<GatewayResponse | undefined>;
-
 /** Dependencies of {@link createGateway}. */
 export interface GatewayDeps {
   /** The current configuration snapshot; a call keeps the snapshot it started with. */
@@ -48,8 +46,8 @@ export interface GatewayDeps {
   readonly admission: GatewayAdmission;
   /** Priority scheduling of backend capacity. */
   readonly gate: SchedulerGate;
-  /** The gateway's admin endpoints (status, usage), behind `authorizeAdmin`. */
-  readonly admin?: AdminHandler;
+  /** The admin API (status, usage) at `ADMIN_BASE_PATH`, behind `authorizeAdmin`. */
+  readonly admin?: AdminApi;
   /** Where each call's usage record goes (chargeback). */
   readonly ledger?: UsageLedger;
   /** Each call's usage event and metrics, and the ledger's write errors. */
@@ -176,15 +174,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const { request, url, requestId } = call;
     const builtin = await builtinEndpoint(deps, s, request.method, url.pathname, requestId);
     if (builtin !== undefined) return builtin;
-    if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) {
+    if (isAdminPath(url.pathname)) {
       await deps.admission.authorizeAdmin(request.headers);
-      const answer = await deps.admin?.(request, url.pathname);
-      if (answer === undefined)
-        throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', {
-          message: `No admin endpoint ${request.method} ${url.pathname}.`,
-        });
-      answer.headers.set('x-gateway-request-id', requestId);
-      return answer;
+      if (deps.admin !== undefined) return await deps.admin.handle(request, { requestId });
+      throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', {
+        message: `No admin endpoint ${request.method} ${url.pathname}.`,
+      });
     }
     if (jobs?.api.matches(url.pathname) === true && request.headers.has('x-gateway-admin-key')) {
       const admin = await deps.admission.authorizeAdmin(request.headers);

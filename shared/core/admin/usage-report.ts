@@ -1,0 +1,70 @@
+import type { GatewayConfig } from '../../config/gateway-schema.js';
+import type { UsageLedger } from '../../ports/usage-ledger.js';
+import type { Clock } from '../clock.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { GatewayResponse } from '../http/gateway-request.js';
+import { createUsageAggregator, type ChargebackDimension, type ChargebackRow } from '../usage/chargeback.js';
+
+const DIMENSIONS: readonly ChargebackDimension[] = ['user', 'tier', 'model', 'backend', 'group', 'profile', 'app'];
+const DAY_MS = 86_400_000;
+/** Rows are encoded and sent in batches of about this many bytes. */
+const BATCH_BYTES = 16 * 1024;
+
+/**
+ * `GET /admin/usage?from=&to=&by=&user=`: chargeback rows for a time range (default: the last 24 h),
+ * grouped by `by` (default `user`), priced with `usage.prices`. Records are aggregated as the ledger
+ * streams them — memory grows with the number of rows, never with the number of records — and the rows
+ * are sent as they are encoded. A bad query is a 400 before anything is read.
+ */
+export async function usageReport(
+  deps: {
+    readonly config: () => GatewayConfig;
+    readonly ledger: Pick<UsageLedger, 'query'>;
+    readonly clock: Clock;
+  },
+  query: URLSearchParams,
+  requestId: string,
+): Promise<GatewayResponse> {
+  const by = (query.get('by') ?? 'user') as ChargebackDimension;
+  if (!DIMENSIONS.includes(by))
+    throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', {
+      message: `by must be one of ${DIMENSIONS.join(', ')}.`,
+      param: 'by',
+    });
+  const toMs = parseTime(query.get('to'), deps.clock.now(), true);
+  const fromMs = parseTime(query.get('from'), toMs - DAY_MS);
+  const aggregator = createUsageAggregator({ by, prices: deps.config().usage.prices });
+  for await (const record of deps.ledger.query({ fromMs, toMs, userId: query.get('user') ?? undefined }))
+    aggregator.add(record);
+  const head = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), by };
+  const headers = new Headers({
+    'content-type': 'application/json',
+    'x-gateway-request-id': requestId,
+    'cache-control': 'no-store',
+  });
+  return { status: 200, headers, body: encodeReport(head, aggregator.rows()) };
+}
+
+/** The answer `{...head, "rows": [...]}`, encoded a batch of rows at a time. */
+async function* encodeReport(head: Record<string, string>, rows: readonly ChargebackRow[]): AsyncGenerator<Uint8Array> {
+  const encoder = new TextEncoder();
+  let text = `${JSON.stringify(head).slice(0, -1)},"rows":[`;
+  for (const [i, row] of rows.entries()) {
+    text += (i === 0 ? '' : ',') + JSON.stringify(row);
+    if (text.length >= BATCH_BYTES) {
+      yield encoder.encode(text);
+      text = '';
+    }
+  }
+  yield encoder.encode(`${text}]}`);
+}
+
+/** A date (`YYYY-MM-DD`, UTC; as an upper bound the whole day is included, like the CLI) or an ISO time. */
+function parseTime(text: string | null, fallback: number, end = false): number {
+  if (text === null || text === '') return fallback;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text);
+  if (!Number.isFinite(ms))
+    throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Not a date: ${text}.` });
+  return dateOnly && end ? ms + DAY_MS : ms;
+}
