@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import { envOverlay, loadConfig, mergeConfig, validateConfig } from '../../shared/config/load-config.js';
-import { createConfigStore } from '../../shared/config/config-store.js';
-import { checkIdentityConfig } from '../../shared/core/governance/check-identity-config.js';
+import { configFileOf, fixedConfigSource, openHostConfig } from '../../shared/config/host-config.js';
+import { createJsonFileConfigSource } from '../../shared/adapters/file/json-file-config-source.js';
+import type { ConfigSource } from '../../shared/ports/config-source.js';
 import { createAzureClients } from '../../shared/adapters/azure/azure-clients.js';
 import { createAppConfigurationConfigSource } from '../../shared/adapters/azure/app-configuration-config-source.js';
 import type { GatewayConfig } from '../../shared/config/gateway-schema.js';
@@ -49,26 +49,26 @@ export async function functionsRuntime(): Promise<GatewayRuntime> {
   return (await functionsHost()).runtime;
 }
 
-/** Engine settings only: `GATEWAY_FUNCTIONS__*` are this host's own (the overlay would reject them). */
-function engineEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('GATEWAY_FUNCTIONS__')));
-}
-
-function validateForHost(
-  raw: unknown,
-  env: Readonly<Record<string, string | undefined>>,
-): ReturnType<typeof validateConfig> {
-  const result = validateConfig(mergeConfig(raw as Record<string, unknown>, envOverlay(engineEnv(env))));
-  if (!result.ok) return result;
-  const problem = checkIdentityConfig(result.config.governance, result.config.server.mode);
-  return problem === undefined ? result : { ok: false, issues: [problem] };
-}
-
 export async function buildFunctionsHost(env: Readonly<Record<string, string | undefined>>): Promise<FunctionsHost> {
   const settings = readFunctionsSettings(env);
+  const opened = await openHostConfig(configSource(env, settings), env);
+  if (!opened.ok)
+    throw new Error(
+      `gateway configuration (${opened.source}) is refused, ${opened.issues.length} problem(s):\n${opened.issues.join('\n')}`,
+    );
+  const host = createFunctionsHost(env, { config: opened.config.current });
+  opened.config.report(host.runtime.telemetry);
+  // Watch only once the host is built: a failed build is retried on the next call and must not leave a
+  // sentinel poller behind each time. A configuration file is read once per worker process.
+  if (settings.configSource === 'app-configuration') opened.config.watch();
+  return host;
+}
+
+/** App Configuration (sentinel-watched), else the configuration file, else no file: `GATEWAY_*` settings alone. */
+function configSource(env: Readonly<Record<string, string | undefined>>, settings: FunctionsSettings): ConfigSource {
   if (settings.configSource === 'app-configuration') {
     const clients = createAzureClients({ env });
-    const source = createAppConfigurationConfigSource(
+    return createAppConfigurationConfigSource(
       { client: clients.appConfigurationClient() },
       {
         endpoint: clients.describe().appConfig ?? 'App Configuration',
@@ -77,31 +77,9 @@ export async function buildFunctionsHost(env: Readonly<Record<string, string | u
         pollIntervalMs: settings.appConfigPollIntervalMs,
       },
     );
-    const built: { host?: FunctionsHost } = {};
-    const store = createConfigStore({
-      source,
-      validate: (raw) => validateForHost(raw, env),
-      onReload: (event) =>
-        built.host?.runtime.telemetry.event('ConfigReload', {
-          ok: event.ok,
-          source: event.source,
-          issues: event.issues?.join('; '),
-        }),
-    });
-    const first = await store.reload();
-    if (!first.ok)
-      throw new Error(`gateway configuration (${source.name}) is invalid:\n${(first.issues ?? []).join('\n')}`);
-    built.host = createFunctionsHost(env, { config: () => store.current() });
-    // Watch only once the host is built: a failed build is retried on the next call and must not leave
-    // a sentinel poller behind each time.
-    store.watch();
-    return built.host;
   }
-  const result = loadConfig({ env: engineEnv(env) });
-  if (!result.ok) throw new Error(`gateway configuration (${result.source}) is invalid:\n${result.issues.join('\n')}`);
-  const problem = checkIdentityConfig(result.config.governance, result.config.server.mode);
-  if (problem !== undefined) throw new Error(`gateway configuration (${result.source}) is refused: ${problem}`);
-  return createFunctionsHost(env, { config: result.config });
+  const file = configFileOf(env);
+  return file === undefined ? fixedConfigSource('embedded defaults', {}) : createJsonFileConfigSource({ file });
 }
 
 /** Builds a host from app settings and a configuration (a snapshot, or a getter that follows reloads). */

@@ -62,7 +62,10 @@ export function createConfigStore<T = GatewayConfig>(options: {
     try {
       result = options.validate(await options.source.load());
     } catch (error) {
-      result = { ok: false, issues: [`${options.source.name}: ${(error as Error).message}`] };
+      // Name the source once: some sources already put their name in the message.
+      const message = (error as Error).message;
+      const named = message.startsWith(options.source.name) ? message : `${options.source.name}: ${message}`;
+      result = { ok: false, issues: [named] };
     }
     if (result.ok) snapshot = deepFreeze(result.config);
     const outcome = result.ok ? { ok: true } : { ok: false, issues: Object.freeze([...result.issues]) };

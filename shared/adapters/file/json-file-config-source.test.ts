@@ -39,7 +39,9 @@ describe('JsonFileConfigSource', () => {
     const file = join(dir, 'gateway.config.json');
     writeFileSync(file, '{ nope');
     await expect(createJsonFileConfigSource({ file }).load()).rejects.toThrow(file);
-    await expect(createJsonFileConfigSource({ file: join(dir, 'missing.json') }).load()).rejects.toThrow(/ENOENT/);
+    await expect(createJsonFileConfigSource({ file: join(dir, 'missing.json') }).load()).rejects.toThrow(
+      /missing.json: file not found/,
+    );
   });
 
   it('reports an in-place write', async () => {

@@ -21,7 +21,9 @@ export function createJsonFileConfigSource(options: { file: string; debounceMs?:
   return {
     name: file,
     async load() {
-      const text = await readFile(file, 'utf8');
+      const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw error.code === 'ENOENT' ? new Error(`${file}: file not found`, { cause: error }) : error;
+      });
       try {
         return JSON.parse(text) as unknown;
       } catch (error) {

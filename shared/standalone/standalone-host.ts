@@ -1,0 +1,103 @@
+import { createJsonFileConfigSource } from '../adapters/file/json-file-config-source.js';
+import { createRuntime, type GatewayRuntime } from '../composition/create-runtime.js';
+import { configFileOf, fixedConfigSource, openHostConfig, type HostEnv } from '../config/host-config.js';
+import type { ConfigSource } from '../ports/config-source.js';
+import { embeddedDefaults } from './embedded-defaults.js';
+import { startNodeHost, type NodeHost } from './node-host.js';
+
+/** Options of {@link startStandaloneHost}. */
+export interface StandaloneOptions {
+  readonly env: HostEnv;
+  /** `memory` (in-process stores) or `azurite` (Table and Blob adapters on `AzureWebJobsStorage`). */
+  readonly storage: 'memory' | 'azurite';
+  /** Where reload reports go (one line each). */
+  readonly log: (line: string) => void;
+}
+
+/** A running standalone gateway. */
+export interface StandaloneHost {
+  readonly host: NodeHost;
+  readonly runtime: GatewayRuntime;
+  /** Where the configuration came from, for the start-up line. */
+  readonly source: string;
+  /** True when the configuration file is watched for changes. */
+  readonly watched: boolean;
+  /** The built-in simulator backends of the embedded defaults (none with a configuration file). */
+  readonly simulatorUrls: readonly string[];
+  close(): Promise<void>;
+}
+
+/** A configuration refused at start: every problem. */
+export interface StandaloneRefusal {
+  readonly source: string;
+  readonly issues: readonly string[];
+}
+
+/**
+ * Starts the standalone gateway (`npm start`). With a `gateway.config.json` (or `GATEWAY_CONFIG_FILE`) it
+ * serves that configuration and reloads it when the file changes, through the host configuration pipeline
+ * (validated and swapped atomically; an invalid edit is refused and the last good configuration stays);
+ * without one it starts two built-in simulator backends and serves every model name through them.
+ *
+ * @example
+ * const started = await startStandaloneHost({ env: process.env, storage: 'memory', log: console.log });
+ * if ('issues' in started) throw new Error(started.issues.join('\n'));
+ */
+export async function startStandaloneHost(options: StandaloneOptions): Promise<StandaloneHost | StandaloneRefusal> {
+  const { env } = options;
+  const file = configFileOf(env);
+  const simulators: { url: string; close(): Promise<void> }[] = [];
+  const closeSimulators = () => Promise.all(simulators.map((s) => s.close()));
+  const source = file !== undefined ? createJsonFileConfigSource({ file }) : await embeddedSource(env, simulators);
+  const opened = await openHostConfig(source, env);
+  if (!opened.ok) {
+    await closeSimulators();
+    return { source: opened.source, issues: opened.issues };
+  }
+  const current = opened.config.current;
+  // The Azure SDKs (and Application Insights) are loaded only when asked for: they cost tens of MB of memory.
+  const runtime: GatewayRuntime =
+    options.storage === 'azurite'
+      ? (await import('../composition/create-azure-runtime.js')).createAzureRuntime({
+          config: current,
+          env,
+          stores: 'azurite',
+        }).runtime
+      : createRuntime({ config: current, env });
+  opened.config.report(runtime.telemetry, options.log);
+  const stopWatching = opened.config.watch();
+  const { server, limits } = current();
+  const host = await startNodeHost(runtime.gateway, {
+    host: server.host,
+    port: server.port,
+    maxHeaderBytes: limits.maxHeaderBytes,
+  });
+  return {
+    host,
+    runtime,
+    source: opened.config.source,
+    watched: file !== undefined,
+    simulatorUrls: simulators.map((s) => s.url),
+    async close() {
+      stopWatching();
+      await host.close();
+      await runtime.close();
+      await closeSimulators();
+    },
+  };
+}
+
+/**
+ * The embedded defaults: two built-in simulator backends serving every model name. The simulator is loaded
+ * only here — with a configuration file it would cost memory for nothing.
+ */
+async function embeddedSource(
+  env: HostEnv,
+  simulators: { url: string; close(): Promise<void> }[],
+): Promise<ConfigSource> {
+  const { startSimulator } = await import('../../simulator/simulator.js');
+  for (const name of ['a', 'b']) simulators.push(await startSimulator({ name: `simulator-${name}`, port: 0 }));
+  const port = Number(env.GATEWAY_SERVER__PORT ?? env.PORT ?? 8000);
+  const urls = simulators.map((s) => s.url);
+  return fixedConfigSource('embedded defaults', embeddedDefaults(urls, port));
+}
