@@ -27,6 +27,11 @@ export const usageConfigSchema = z
     enabled: z.boolean().default(true),
     /** Add `stream_options.include_usage` to streaming OpenAI chat/completions requests (and hide the chunk). */
     injectIncludeUsage: z.boolean().default(true),
+    /** The currency of `prices` (ISO 4217 code), named wherever a cost is shown. */
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code in capitals, e.g. "USD" or "EUR"')
+      .default('USD'),
     /** Prices by model name (exact, or a prefix followed by `-`). */
     prices: z.record(z.string().min(1), modelPriceSchema).default({}),
     ledger: z

@@ -87,23 +87,28 @@ describe('the admin API', () => {
     });
   });
 
-  it('answers chargeback rows for a range, grouped and priced, from the records the ledger streams', async () => {
+  it('answers chargeback rows for a range (to exclusive), grouped and priced, from the records the ledger streams', async () => {
     const ledger = generatedLedger(() => [
       record('alice', 'gpt-4o', 100),
       record('alice', 'gpt-4o', 50),
       record('bob', 'other-model', 10),
       record('carol', 'gpt-4o', 1, Date.parse('2026-03-01T00:00:00Z')),
     ]);
-    const answer = await api(ledger).handle(get('/usage?by=user&from=2026-03-09&to=2026-03-10'), { requestId: 'r' });
+    const answer = await api(ledger).handle(get('/usage?by=user&from=2026-03-10&to=2026-03-11'), { requestId: 'r' });
     expect(answer.headers.get('content-type')).toBe('application/json');
     const body = JSON.parse(await readText(answer.body)) as { rows: Record<string, unknown>[] };
-    expect(body).toMatchObject({ from: '2026-03-09T00:00:00.000Z', to: '2026-03-11T00:00:00.000Z', by: 'user' });
+    expect(body).toMatchObject({
+      from: '2026-03-10T00:00:00.000Z',
+      to: '2026-03-11T00:00:00.000Z',
+      by: 'user',
+      currency: 'USD',
+    });
     expect(body.rows.map((r) => [r.key, r.requests, r.totalTokens, r.cost, r.unpricedRequests])).toEqual([
       ['alice', 2, 300, 0.45, 0],
-      ['bob', 1, 20, 0, 1],
+      ['bob', 1, 20, null, 1],
     ]);
     expect(ledger.queries).toEqual([
-      { fromMs: Date.parse('2026-03-09'), toMs: Date.parse('2026-03-11'), userId: undefined },
+      { fromMs: Date.parse('2026-03-10'), toMs: Date.parse('2026-03-11'), userId: undefined },
     ]);
   });
 

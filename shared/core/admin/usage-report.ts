@@ -4,15 +4,16 @@ import type { Clock } from '../clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { GatewayResponse } from '../http/gateway-request.js';
 import { createUsageAggregator, type ChargebackDimension, type ChargebackRow } from '../usage/chargeback.js';
+import { resolveUsageWindow, UsageWindowError, type UsageWindow } from '../usage/usage-window.js';
 
 const DIMENSIONS: readonly ChargebackDimension[] = ['user', 'tier', 'model', 'backend', 'group', 'profile', 'app'];
-const DAY_MS = 86_400_000;
 /** Rows are encoded and sent in batches of about this many bytes. */
 const BATCH_BYTES = 16 * 1024;
 
 /**
- * `GET /admin/usage?from=&to=&by=&user=`: chargeback rows for a time range (default: the last 24 h),
- * grouped by `by` (default `user`), priced with `usage.prices`. Records are aggregated as the ledger
+ * `GET /admin/usage?from=&to=&by=&user=`: chargeback rows for a time range (`from` inclusive, `to`
+ * exclusive, dates at midnight UTC; default: the last 24 h — `resolveUsageWindow`, shared with the usage
+ * CLI), grouped by `by` (default `user`), priced with `usage.prices` in `usage.currency`. Records are aggregated as the ledger
  * streams them — memory grows with the number of rows, never with the number of records — and the rows
  * are sent as they are encoded. A bad query is a 400 before anything is read.
  */
@@ -31,12 +32,12 @@ export async function usageReport(
       message: `by must be one of ${DIMENSIONS.join(', ')}.`,
       param: 'by',
     });
-  const toMs = parseTime(query.get('to'), deps.clock.now(), true);
-  const fromMs = parseTime(query.get('from'), toMs - DAY_MS);
-  const aggregator = createUsageAggregator({ by, prices: deps.config().usage.prices });
+  const { fromMs, toMs } = usageWindowOf(query, deps.clock.now());
+  const { prices, currency } = deps.config().usage;
+  const aggregator = createUsageAggregator({ by, prices: Object.keys(prices).length > 0 ? prices : undefined });
   for await (const record of deps.ledger.query({ fromMs, toMs, userId: query.get('user') ?? undefined }))
     aggregator.add(record);
-  const head = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), by };
+  const head = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), by, currency };
   const headers = new Headers({
     'content-type': 'application/json',
     'x-gateway-request-id': requestId,
@@ -59,12 +60,12 @@ async function* encodeReport(head: Record<string, string>, rows: readonly Charge
   yield encoder.encode(`${text}]}`);
 }
 
-/** A date (`YYYY-MM-DD`, UTC; as an upper bound the whole day is included, like the CLI) or an ISO time. */
-function parseTime(text: string | null, fallback: number, end = false): number {
-  if (text === null || text === '') return fallback;
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const ms = Date.parse(dateOnly ? `${text}T00:00:00Z` : text);
-  if (!Number.isFinite(ms))
-    throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: `Not a date: ${text}.` });
-  return dateOnly && end ? ms + DAY_MS : ms;
+/** The window (the rule `npm run usage` applies too: `to` exclusive, the last 24 h by default), or a 400. */
+function usageWindowOf(query: URLSearchParams, nowMs: number): UsageWindow {
+  try {
+    return resolveUsageWindow({ from: query.get('from'), to: query.get('to') }, nowMs);
+  } catch (error) {
+    if (!(error instanceof UsageWindowError)) throw error;
+    throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: error.message, param: error.param });
+  }
 }

@@ -102,6 +102,14 @@ describe('aggregateUsage', () => {
     expect(rows[0]).toMatchObject({ key: 'alice', unpricedRequests: 1, cost: 0.0009 });
   });
 
+  it('gives a row with tokens but no priced request a null cost, not 0', () => {
+    const rows = aggregateUsage(records, { by: 'user', prices: { 'claude-sonnet-4': PRICES['gpt-4o'] } });
+    expect(rows.map((r) => [r.key, r.cost, r.unpricedRequests])).toEqual([
+      ['alice', null, 2],
+      ['bob', null, 1],
+    ]);
+  });
+
   it('prices Anthropic cache writes at cacheWritePer1k', () => {
     const r = rec('a1', {
       tokens: finaliseUsageReading(
@@ -131,9 +139,11 @@ describe('aggregateUsage', () => {
   });
 
   it('renders a table with a total line', () => {
-    const table = renderChargebackTable(aggregateUsage(records, { by: 'user', prices: PRICES }), 'user');
+    const table = renderChargebackTable(aggregateUsage(records, { by: 'user', prices: PRICES }), 'user', {
+      currency: 'USD',
+    });
     expect(table.split('\n')).toEqual([
-      'user   requests  prompt  cached  completion  total  estimated      cost',
+      'user   requests  prompt  cached  completion  total  estimated  cost USD',
       '-----  --------  ------  ------  ----------  -----  ---------  --------',
       'alice         2   14000    8000        1800  15800          0  0.028900',
       'bob           2     500       0         300    800          1  0.004250',

@@ -41,8 +41,11 @@ export interface ChargebackRow {
   estimatedRequests: number;
   /** Requests with tokens but no price for their model (not in `cost`). */
   unpricedRequests: number;
-  /** Cost in the prices' currency, rounded to 1e-6; present only when prices were given. */
-  cost?: number;
+  /**
+   * Cost in the prices' currency, rounded to 1e-6; present only when prices were given. `null` when the row
+   * has tokens but none of its requests had a price (shown as "unpriced", never as a cost of 0).
+   */
+  cost?: number | null;
 }
 
 /** The key placeholder for records without a value in the chosen dimension. */
@@ -103,7 +106,7 @@ export function createUsageAggregator(options: ChargebackOptions): {
   add(record: UsageRecord): void;
   rows(): ChargebackRow[];
 } {
-  const rows = new Map<string, ChargebackRow & { rawCost: number }>();
+  const rows = new Map<string, ChargebackRow & { rawCost: number; pricedRequests: number }>();
   const priced = options.prices !== undefined;
   return {
     add(record) {
@@ -122,6 +125,7 @@ export function createUsageAggregator(options: ChargebackOptions): {
           estimatedRequests: 0,
           unpricedRequests: 0,
           rawCost: 0,
+          pricedRequests: 0,
         };
         rows.set(key, row);
       }
@@ -137,13 +141,23 @@ export function createUsageAggregator(options: ChargebackOptions): {
       if (options.prices !== undefined && (t.promptTokens > 0 || t.completionTokens > 0)) {
         const price = findModelPrice(options.prices, record.modelServed ?? record.modelRequested);
         if (price === undefined) row.unpricedRequests++;
-        else row.rawCost += recordCost(record, price);
+        else {
+          row.rawCost += recordCost(record, price);
+          row.pricedRequests++;
+        }
       }
     },
     rows() {
       return [...rows.values()]
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-        .map(({ rawCost, ...row }) => (priced ? { ...row, cost: Math.round(rawCost * 1e6) / 1e6 } : row));
+        .map(({ rawCost, pricedRequests, ...row }) =>
+          !priced
+            ? row
+            : {
+                ...row,
+                cost: pricedRequests === 0 && row.unpricedRequests > 0 ? null : Math.round(rawCost * 1e6) / 1e6,
+              },
+        );
     },
   };
 }
