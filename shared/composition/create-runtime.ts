@@ -16,6 +16,9 @@ import type { QuotaStore } from '../ports/quota-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { TokenEstimator } from '../ports/token-estimator.js';
 import type { UsageLedger } from '../ports/usage-ledger.js';
+import type { UsageExporter } from '../ports/usage-exporter.js';
+import { createConfiguredUsageExporter } from './usage-export.js';
+import { reportUsageExportMetrics } from '../core/usage/usage-export-metrics.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { AffinityStore } from '../ports/affinity-store.js';
 import { MemoryAffinityStore } from '../adapters/memory/memory-affinity-store.js';
@@ -60,6 +63,8 @@ export interface RuntimeOptions {
   readonly tokenVerifier?: AccessTokenVerifier;
   readonly telemetry?: Telemetry;
   readonly ledger?: UsageLedger;
+  /** Where usage records are exported besides the ledger (default: what `usage.eventHubs` configures). */
+  readonly usageExporter?: UsageExporter;
   readonly estimator?: TokenEstimator;
   readonly affinityStore?: AffinityStore;
   readonly jobStore?: JobStore;
@@ -95,6 +100,8 @@ export interface GatewayRuntime {
   readonly gate: SchedulerGate;
   readonly telemetry: Telemetry;
   readonly ledger: UsageLedger;
+  /** The usage exporter (Event Hubs), when one is configured. */
+  readonly usageExporter: UsageExporter | undefined;
   /** Async jobs: the service (submit, status, result, cancel), the worker the queue drives, the HTTP API. */
   readonly jobs: {
     readonly service: JobService;
@@ -139,6 +146,13 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
           onError: (error) => telemetry.exception(error, { component: 'usage-ledger' }),
         })
       : createMemoryUsageLedger({ maxRecords: initial.usage.ledger.maxRecords }));
+  const usageExporter =
+    options.usageExporter ??
+    createConfiguredUsageExporter(initial.usage.eventHubs, {
+      env: options.env ?? {},
+      now: () => clock.now(),
+      onError: (error) => telemetry.exception(error, { component: 'usage-export' }),
+    });
   const estimator = options.estimator ?? createTiktokenTokenEstimator();
   const healthStore = options.healthStore ?? new MemoryBackendHealthStore();
   const health = new HealthTracker(
@@ -226,10 +240,10 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     resync();
   }, options.healthTickMs ?? 250);
   ticker.unref();
-  const metricsTimer = setInterval(
-    () => reportSchedulerMetrics(telemetry, gate.stats()),
-    options.metricsIntervalMs ?? 10_000,
-  );
+  const metricsTimer = setInterval(() => {
+    reportSchedulerMetrics(telemetry, gate.stats());
+    if (usageExporter !== undefined) reportUsageExportMetrics(telemetry, usageExporter.stats());
+  }, options.metricsIntervalMs ?? 10_000);
   metricsTimer.unref();
 
   const gateway = createGateway({
@@ -264,6 +278,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       }
     },
     ledger,
+    usageExporter,
     telemetry,
     onCallEnd: options.onCallEnd,
   });
@@ -308,6 +323,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     gate,
     telemetry,
     ledger,
+    usageExporter,
     config,
     probeBackends: async () => {
       await Promise.all(
@@ -342,6 +358,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     await health.flush();
     await transport.close();
     await ledger.close();
+    await usageExporter?.close();
     await telemetry.flush();
   }
 }

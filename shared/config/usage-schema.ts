@@ -46,6 +46,31 @@ export const usageConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Export every usage record to an Azure Event Hub as well (chargeback pipelines: Data Explorer, Fabric),
+     * through an identity-based connection. Read at start (a change needs a restart).
+     */
+    eventHubs: z
+      .object({
+        enabled: z.boolean().default(false),
+        /**
+         * App-setting name of the connection: `{connection}__fullyQualifiedNamespace` (+ `__credential` /
+         * `__clientId`) for managed identity, or a connection string in `{connection}` (local development).
+         */
+        connection: z.string().min(1).default('UsageEventHubsConnection'),
+        /** The event hub (entity) name. */
+        eventHubName: z.string().min(1).max(256).default('gateway-usage'),
+        /** Records offered to one batch (the hub's size limit may take fewer). */
+        maxBatchRecords: z.number().int().positive().max(10_000).default(500),
+        /** Buffered records past which recording waits (back-pressure); as many more may wait, then drop. */
+        maxBufferedRecords: z.number().int().positive().default(10_000),
+        /** Background send interval, ms; a full batch goes at once. */
+        flushIntervalMs: z.number().int().positive().default(1_000),
+        /** Longest wait between retries of a failed send, ms (backoff doubles from 1 s up to this). */
+        retryMaxDelayMs: z.number().int().positive().default(60_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({});

@@ -6,6 +6,7 @@ import type { JobRecord } from '../ports/job-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { TokenEstimator } from '../ports/token-estimator.js';
 import type { UsageLedger } from '../ports/usage-ledger.js';
+import type { UsageExporter } from '../ports/usage-exporter.js';
 import { isAdminPath, type AdminApi } from './admin/admin-api.js';
 import type { Clock } from './clock.js';
 import { GatewayError } from './errors/gateway-error.js';
@@ -50,6 +51,8 @@ export interface GatewayDeps {
   readonly admin?: AdminApi;
   /** Where each call's usage record goes (chargeback). */
   readonly ledger?: UsageLedger;
+  /** Where each usage record is also exported (Event Hubs), when configured. */
+  readonly usageExporter?: UsageExporter | undefined;
   /** Each call's usage event and metrics, and the ledger's write errors. */
   readonly telemetry?: Telemetry;
   /** Called once per call when it has fully ended (body relayed or error sent), after its record. Must not throw. */

@@ -27,12 +27,14 @@ describe('createAzureClients', () => {
     });
   });
 
-  it('builds clients on the account, namespace and endpoint URIs from identity-based settings', () => {
+  it('builds clients on the account, namespace and endpoint URIs from identity-based settings', async () => {
     const clients = createAzureClients({
       env: {
         AzureWebJobsStorage__accountName: 'gwstore',
         ServiceBusConnection__fullyQualifiedNamespace: 'gw-sb.servicebus.windows.net',
         AppConfigConnection__endpoint: 'https://gw-cfg.azconfig.io',
+        UsageEventHubsConnection__fullyQualifiedNamespace: 'gw-eh.servicebus.windows.net',
+        UsageEventHubsConnection__clientId: 'uami-client-id',
       },
       credential: fakeCredential,
     });
@@ -43,14 +45,24 @@ describe('createAzureClients', () => {
       AzureWebJobsStorage: 'identity (default credential)',
       ServiceBusConnection: 'identity (default credential)',
       AppConfigConnection: 'identity (default credential)',
+      UsageEventHubsConnection: 'identity (user-assigned uami-client-id)',
     });
     clients.appConfigurationClient();
+    const producer = clients.eventHubProducerClient('gateway-usage');
+    expect([producer.fullyQualifiedNamespace, producer.eventHubName]).toEqual([
+      'gw-eh.servicebus.windows.net',
+      'gateway-usage',
+    ]);
+    await producer.close();
   });
 
   it('names the missing setting', () => {
     expect(() => createAzureClients({ env: {} }).tableClient('x')).toThrow(/AzureWebJobsStorage__accountName/);
     expect(() => createAzureClients({ env: {} }).serviceBusClient()).toThrow(
       /ServiceBusConnection__fullyQualifiedNamespace/,
+    );
+    expect(() => createAzureClients({ env: {} }).eventHubProducerClient('h')).toThrow(
+      /UsageEventHubsConnection__fullyQualifiedNamespace/,
     );
   });
 

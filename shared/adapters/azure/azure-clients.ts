@@ -1,5 +1,6 @@
 import { AppConfigurationClient } from '@azure/app-configuration';
 import { TableClient } from '@azure/data-tables';
+import { EventHubProducerClient } from '@azure/event-hubs';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { ServiceBusClient } from '@azure/service-bus';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -38,6 +39,8 @@ export interface AzureClientsOptions {
   readonly serviceBusConnection?: string;
   /** App Configuration; default `AppConfigConnection`. */
   readonly appConfigConnection?: string;
+  /** Event Hubs for the usage export; default `UsageEventHubsConnection` (config `usage.eventHubs.connection`). */
+  readonly eventHubsConnection?: string;
 }
 
 /** Dependencies of {@link createAzureClients}. */
@@ -54,6 +57,8 @@ export interface AzureClients {
   blobServiceClient(): BlobServiceClient;
   serviceBusClient(): ServiceBusClient;
   appConfigurationClient(): AppConfigurationClient;
+  /** A producer for one event hub of the Event Hubs connection (`{name}__fullyQualifiedNamespace`). */
+  eventHubProducerClient(eventHubName: string): EventHubProducerClient;
   /** The settings each connection resolved to (no secrets), for startup logs. */
   describe(): Record<string, string>;
 }
@@ -104,6 +109,7 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
   const storage = readConnectionSettings(deps.env, options.storageConnection ?? 'AzureWebJobsStorage');
   const serviceBus = readConnectionSettings(deps.env, options.serviceBusConnection ?? 'ServiceBusConnection');
   const appConfig = readConnectionSettings(deps.env, options.appConfigConnection ?? 'AppConfigConnection');
+  const eventHubs = readConnectionSettings(deps.env, options.eventHubsConnection ?? 'UsageEventHubsConnection');
   const credentials = new Map<string, TokenCredential>();
   const credentialFor = (s: AzureConnectionSettings): TokenCredential => {
     if (deps.credential !== undefined) return deps.credential;
@@ -170,12 +176,23 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
       if (appConfig.endpoint === undefined) throw missing(appConfig, 'endpoint');
       return (config = new AppConfigurationClient(appConfig.endpoint, credentialFor(appConfig)));
     },
+    eventHubProducerClient(eventHubName) {
+      if (eventHubs.connectionString !== undefined)
+        return new EventHubProducerClient(eventHubs.connectionString, eventHubName);
+      if (eventHubs.fullyQualifiedNamespace === undefined) throw missing(eventHubs, 'fullyQualifiedNamespace');
+      return new EventHubProducerClient(eventHubs.fullyQualifiedNamespace, eventHubName, credentialFor(eventHubs));
+    },
     describe() {
       const mode = (s: AzureConnectionSettings): string =>
         s.connectionString !== undefined
           ? 'connection string'
           : `identity (${s.clientId === undefined ? (s.credential ?? 'default credential') : `user-assigned ${s.clientId}`})`;
-      return { [storage.name]: mode(storage), [serviceBus.name]: mode(serviceBus), [appConfig.name]: mode(appConfig) };
+      return {
+        [storage.name]: mode(storage),
+        [serviceBus.name]: mode(serviceBus),
+        [appConfig.name]: mode(appConfig),
+        [eventHubs.name]: mode(eventHubs),
+      };
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Telemetry } from '../../ports/telemetry.js';
 import type { UsageLedger } from '../../ports/usage-ledger.js';
+import type { UsageExporter } from '../../ports/usage-exporter.js';
 import type { Clock } from '../clock.js';
 import type { QuotaReservation } from '../governance/quota-guard.js';
 import { usageRecordOf } from '../usage/record-call.js';
@@ -55,6 +56,8 @@ export interface CallRecorderDeps {
   readonly clock: Clock;
   /** Where usage records go (chargeback). */
   readonly ledger?: UsageLedger | undefined;
+  /** Where each record is also exported (Event Hubs); it buffers, bounds and reports its own failures. */
+  readonly usageExporter?: UsageExporter | undefined;
   /** The usage event, metrics and dependencies of each call; the ledger's write errors. */
   readonly telemetry?: Telemetry | undefined;
   /** Called once per call after its record (tests, hosts). Must not throw. */
@@ -71,23 +74,25 @@ export interface CallRecorder {
 
 /**
  * **record**: turns a finished call's summary into its usage record, appends it to the ledger (write
- * errors go to telemetry), sends its telemetry, then tells `onCallEnd`.
+ * errors go to telemetry), hands it to the usage exporter, sends its telemetry, then tells `onCallEnd`.
  *
  * @example
  * const recorder = createCallRecorder({ clock, ledger, telemetry });
  * recorder.recordLater(call.summary);
  */
 export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
-  const { clock, ledger, telemetry, onCallEnd } = deps;
+  const { clock, ledger, telemetry, onCallEnd, usageExporter } = deps;
   const record = (summary: CallSummary): void => {
-    if (ledger !== undefined || telemetry !== undefined) {
+    if (ledger !== undefined || telemetry !== undefined || usageExporter !== undefined) {
       const usage = usageRecordOf(summary, clock);
       ledger?.append(usage).catch((error: unknown) => telemetry?.exception(error, { component: 'usage-ledger' }));
+      void usageExporter?.export(usage);
       if (telemetry !== undefined) recordUsageTelemetry(telemetry, usage);
     }
     onCallEnd?.(summary);
   };
-  const idle = ledger === undefined && telemetry === undefined && onCallEnd === undefined;
+  const idle =
+    ledger === undefined && telemetry === undefined && usageExporter === undefined && onCallEnd === undefined;
   return {
     record,
     recordLater: (summary) => {
