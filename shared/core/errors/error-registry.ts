@@ -50,6 +50,12 @@ export const errorRegistry = {
     retryable: false,
     message: 'The request body is not valid JSON.',
   },
+  GW_ERR_REQUEST_INVALID_PARAMETER: {
+    status: 400,
+    type: 'invalid_request_error',
+    retryable: false,
+    message: 'A request body field has a value the gateway cannot accept.',
+  },
   GW_ERR_REQUEST_MODEL_MISSING: {
     status: 400,
     type: 'invalid_request_error',

@@ -4,7 +4,7 @@ import type { QuotaStore } from '../../ports/quota-store.js';
 import type { Clock } from '../clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { checkHeaderRules } from './check-header-rules.js';
-import { estimateRequestTokens } from './estimate-request-tokens.js';
+import { estimateRequestTokens, requestCost } from './estimate-request-tokens.js';
 import { findKeyByHash } from './find-key-by-hash.js';
 import { governanceIndex, type GovernanceIndex } from './governance-index.js';
 import { matchNamePattern } from './match-name-pattern.js';
@@ -74,8 +74,10 @@ export interface GatewayAdmission {
   /** Throws 403 `GW_ERR_POLICY_MODEL_NOT_ALLOWED` when the profile may not use this route, model or deployment. */
   authorizeTarget(admission: Admission, target: AdmissionTarget): void;
   /**
-   * Reserves the request's estimated tokens against the profile's minute and day quotas. Resolves to
-   * `undefined` when the profile has no quota; throws 429 `GW_ERR_QUOTA_EXCEEDED` with `retryAfterMs`.
+   * Reserves the request's estimated tokens (output cap × answers asked for, plus the prompt) against the
+   * profile's minute and day quotas. Resolves to `undefined` when the profile has no quota; throws 429
+   * `GW_ERR_QUOTA_EXCEEDED` with `retryAfterMs`, or 400 `GW_ERR_REQUEST_INVALID_PARAMETER` for an output
+   * cap or answer count that is not a bounded integer (checked with or without a quota).
    */
   reserveTokens(admission: Admission, body: unknown): Promise<QuotaReservation | undefined>;
   /**
@@ -369,6 +371,8 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
 
     async reserveTokens(admission, body) {
       const q = admission.profile.quotas;
+      // An absurd output cap or answer count is the caller's error with or without a quota.
+      requestCost(body);
       if (q.tokensPerMinute === undefined && q.tokensPerDay === undefined) return undefined;
       const settings = admission.governance.quotas;
       const amount = estimateRequestTokens(body, {

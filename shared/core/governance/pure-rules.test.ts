@@ -30,8 +30,30 @@ describe('estimateRequestTokens', () => {
     [{ model: 'gpt-4o-with-a-long-name', input: '' }, 4096],
     [null, 4096],
     ['not an object', 4096],
+    [{ max_tokens: 100, n: 8, messages: [{ role: 'user', content: 'abcd' }] }, 802],
+    [{ max_tokens: 100, n: null, prompt: 'abcd' }, 101],
+    [{ max_tokens: 10, n: 2, best_of: 5, prompt: 'abcd' }, 51],
+    [{ generationConfig: { maxOutputTokens: 7, candidateCount: 3 }, contents: [{ parts: [{ text: 'abcd' }] }] }, 22],
+    [{ n: 2, input: '' }, 8192],
   ])('%j → %i', (body, expected) => {
     expect(estimateRequestTokens(body, o)).toBe(expected);
+  });
+
+  it.each([
+    [{ max_tokens: 1e308 }, 'max_tokens'],
+    [{ max_tokens: 12.5 }, 'max_tokens'],
+    [{ max_tokens: -1 }, 'max_tokens'],
+    [{ max_completion_tokens: '100' }, 'max_completion_tokens'],
+    [{ max_output_tokens: Number.MAX_SAFE_INTEGER }, 'max_output_tokens'],
+    [{ n: 0 }, 'n'],
+    [{ n: 129 }, 'n'],
+    [{ n: 1.5 }, 'n'],
+    [{ best_of: true }, 'best_of'],
+    [{ generationConfig: { candidateCount: 1e9 } }, 'generationConfig.candidateCount'],
+  ])('refuses %j with 400 naming %s', (body, param) => {
+    expect(() => estimateRequestTokens(body, o)).toThrow(
+      expect.objectContaining({ code: 'GW_ERR_REQUEST_INVALID_PARAMETER', status: 400, param }),
+    );
   });
 
   it('stays bounded on a huge body', () => {
