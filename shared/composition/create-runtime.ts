@@ -193,13 +193,14 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     clock,
     signals: new JobSignals(),
   };
-  const jobService = createJobService(jobDeps, {
-    syncWaitMs: initial.async.syncWaitMs,
-    runDeadlineMs: initial.async.runDeadlineMs,
-    retentionMs: initial.async.retentionMs,
+  // A getter: the job deadlines and waits in force when a job is submitted apply to it (hot reload).
+  const jobService = createJobService(jobDeps, () => ({
+    syncWaitMs: config().async.syncWaitMs,
+    runDeadlineMs: config().async.runDeadlineMs,
+    retentionMs: config().async.retentionMs,
     // Jobs run in another process when this one does not run them: poll for the inline answer.
     pollStoreWhileWaiting: !(options.runJobsInProcess ?? true),
-  });
+  }));
   const jobsApi = createJobsApi(jobService);
 
   const credentials = options.credentials ?? createStaticCredentialProvider(options.env ?? {});

@@ -12,7 +12,10 @@ export interface Harness {
   readonly sims: Record<string, RunningSimulator>;
   readonly runtime: GatewayRuntime;
   readonly host: NodeHost;
+  /** The configuration in force (follows {@link Harness.reload}). */
   readonly config: GatewayConfig;
+  /** Swaps the configuration, as a hot reload does: calls from now on see the new snapshot. */
+  reload(config: (urls: Record<string, string>) => GatewayConfigInput): void;
   /** Every call summary reported, in order of completion. */
   readonly calls: CallSummary[];
   /** Resolves with the summary of the next call to end. */
@@ -45,10 +48,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (!result.ok) throw new Error(`harness config invalid:\n${result.issues.join('\n')}`);
   const calls: CallSummary[] = [];
   const waiters: ((s: CallSummary) => void)[] = [];
+  let current = result.config;
   const runtime = createRuntime({
     ledger: createMemoryUsageLedger(),
     ...options.runtime,
-    config: result.config,
+    config: () => current,
     onCallEnd: (summary) => {
       const copy = { ...summary };
       calls.push(copy);
@@ -61,7 +65,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sims,
     runtime,
     host,
-    config: result.config,
+    get config() {
+      return current;
+    },
+    reload: (next) => {
+      const reloaded = validateConfig(next(urls));
+      if (!reloaded.ok) throw new Error(`harness reload invalid:\n${reloaded.issues.join('\n')}`);
+      current = reloaded.config;
+    },
     calls,
     nextCall: () => new Promise((resolve) => waiters.push(resolve)),
     close: async () => {

@@ -59,7 +59,10 @@ export interface JobServiceDeps {
   readonly setTimer?: SetJobTimer | undefined;
 }
 
-/** Options of {@link createJobService} (normally the `async` config section). */
+/**
+ * Options of {@link createJobService} (normally the `async` config section). Given as a getter,
+ * `syncWaitMs`, `runDeadlineMs` and `retentionMs` are read per submission (hot reload); the others once.
+ */
 export interface JobServiceOptions {
   /** Where the job API is mounted. Default `/jobs`. */
   readonly basePath?: string;
@@ -124,16 +127,19 @@ export const UNSTORED_RESPONSE_HEADERS: readonly string[] = Object.freeze([
  * const service = createJobService({ jobs, payloads, queue, clock: systemClock, signals }, config.async);
  * if (isAsyncRequested(request.headers)) return service.submitAndWait({ requestId, caller: admission.caller, routeId, model, priority, request: { method, path, headers, body } });
  */
-export function createJobService(deps: JobServiceDeps, options: JobServiceOptions = {}): JobService {
+export function createJobService(
+  deps: JobServiceDeps,
+  options: JobServiceOptions | (() => JobServiceOptions) = {},
+): JobService {
   const { jobs, payloads, queue, clock } = deps;
   const signals = deps.signals ?? new JobSignals();
   const setTimer = deps.setTimer ?? defaultSetJobTimer;
-  const basePath = options.basePath ?? '/jobs';
-  const defaultSyncWaitMs = options.syncWaitMs ?? 10_000;
-  const defaultRunDeadlineMs = options.runDeadlineMs ?? 1_800_000;
-  const defaultRetentionMs = options.retentionMs ?? 86_400_000;
-  const pollAfterMs = options.pollAfterMs ?? 5_000;
-  const pollStore = options.pollStoreWhileWaiting ?? false;
+  // A getter follows configuration reloads: each submission reads the settings in force when it arrives.
+  const settingsNow = typeof options === 'function' ? options : () => options;
+  const initial = settingsNow();
+  const basePath = initial.basePath ?? '/jobs';
+  const pollAfterMs = initial.pollAfterMs ?? 5_000;
+  const pollStore = initial.pollStoreWhileWaiting ?? false;
 
   async function persist(submission: JobSubmission): Promise<JobRecord> {
     const now = clock.now();
@@ -157,8 +163,9 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
         attributes: { jobId: id, requestId: submission.requestId },
       },
     );
-    const runDeadlineMs = submission.runDeadlineMs ?? defaultRunDeadlineMs;
-    const retentionMs = submission.retentionMs ?? defaultRetentionMs;
+    const settings = settingsNow();
+    const runDeadlineMs = submission.runDeadlineMs ?? settings.runDeadlineMs ?? 1_800_000;
+    const retentionMs = submission.retentionMs ?? settings.retentionMs ?? 86_400_000;
     return jobs.create({
       id,
       requestId: submission.requestId,
@@ -303,7 +310,7 @@ export function createJobService(deps: JobServiceDeps, options: JobServiceOption
     },
 
     async submitAndWait(submission) {
-      const waitMs = submission.syncWaitMs ?? defaultSyncWaitMs;
+      const waitMs = submission.syncWaitMs ?? settingsNow().syncWaitMs ?? 10_000;
       const job = await persist(submission);
       // Subscribe before enqueueing: an in-process runner may finish the job before send() returns.
       const waiting = waitMs > 0 ? waitForFinish(job.id, waitMs, submission.signal) : undefined;
