@@ -7,6 +7,16 @@ const chat = (model = 'gpt-4o-mini', extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** The `server-timing` parts of a response: name → duration in ms, in header order. */
+function serverTiming(response: Response): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const part of (response.headers.get('server-timing') ?? '').split(',')) {
+    const match = /^\s*([\w-]+);dur=([\d.]+)\s*$/.exec(part);
+    if (match !== null) parts[match[1]!] = Number(match[2]);
+  }
+  return parts;
+}
+
 describe('data plane through the engine and the simulator', () => {
   let h: Harness;
 
@@ -38,7 +48,9 @@ describe('data plane through the engine and the simulator', () => {
   afterEach(async () => h.close());
 
   it('serves a chat completion from the first priority group with the gateway headers', async () => {
+    const sentAt = performance.now();
     const response = await postJson(`${h.url}/v1/chat/completions`, chat());
+    const totalMs = performance.now() - sentAt;
     expect(response.status).toBe(200);
     const body = (await response.json()) as {
       model: string;
@@ -49,8 +61,13 @@ describe('data plane through the engine and the simulator', () => {
     expect(response.headers.get('x-gateway-backend')).toBe('a');
     expect(response.headers.get('x-gateway-attempts')).toBe('1');
     expect(response.headers.get('x-gateway-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    expect(Number(response.headers.get('x-gateway-overhead-ms'))).toBeGreaterThanOrEqual(0);
-    expect(response.headers.get('server-timing')).toMatch(/gateway;dur=/);
+    const overhead = response.headers.get('x-gateway-overhead-ms');
+    expect(overhead).toMatch(/^\d+\.\d\d$/);
+    expect(Number(overhead)).toBeLessThanOrEqual(totalMs);
+    const timing = serverTiming(response);
+    expect(Object.keys(timing)).toEqual(['gateway', 'queue', 'backend', 'retry']);
+    expect(timing.gateway).toBe(Number(overhead));
+    expect(timing.retry).toBe(0);
     expect(response.headers.get('x-sim-instance')).toBeNull();
     expect(h.sims.a!.attempts()).toHaveLength(1);
     expect(h.sims.b!.attempts()).toHaveLength(0);
@@ -105,6 +122,28 @@ describe('data plane through the engine and the simulator', () => {
     expect(second.headers.get('x-gateway-backend')).toBe('b');
     // The cooling backend was not called again.
     expect(h.sims.a!.attempts()).toHaveLength(1);
+  });
+
+  it('reports waits between attempts as retry time in server-timing, never as gateway overhead', async () => {
+    // Both backends throttle once: the call waits for the earlier Retry-After, then the third attempt is served.
+    h.sims.a!.configure({ faults: ['429;retry-after-ms=1000;times=1'] });
+    h.sims.b!.configure({ faults: ['429;retry-after-ms=1000;times=1'] });
+    const sentAt = performance.now();
+    const response = await postJson(`${h.url}/v1/chat/completions`, chat());
+    const totalMs = performance.now() - sentAt;
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-gateway-attempts')).toBe('3');
+    const timing = serverTiming(response);
+    // The wait lasts until the first backend's cooling ends: most of its 1,000 ms come after both 429s.
+    expect(timing.retry).toBeGreaterThanOrEqual(500);
+    expect(Number(response.headers.get('x-gateway-overhead-ms'))).toBe(timing.gateway);
+    // The four parts add up to the time to the headers, which the caller saw within its total.
+    const parts = timing.gateway! + timing.queue! + timing.backend! + timing.retry!;
+    expect(parts).toBeLessThanOrEqual(totalMs);
+    expect(parts).toBeGreaterThanOrEqual(timing.retry! + timing.backend!);
+    const summary = h.calls.at(-1) ?? (await h.nextCall());
+    expect(summary.overheadMs).toBeCloseTo(timing.gateway!, 1);
+    expect(summary.ttfbMs! - parts).toBeLessThan(0.05);
   });
 
   it('returns a caller error (context length) verbatim without retrying', async () => {

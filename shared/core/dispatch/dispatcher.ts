@@ -71,6 +71,8 @@ export interface DispatchResult {
   readonly attempts: readonly AttemptRecord[];
   /** Time spent waiting on backends (all attempts, to the serving attempt's headers). */
   readonly backendWaitMs: number;
+  /** Time spent waiting between attempts — backoff, a cooling backend's Retry-After — in ms. */
+  readonly retryWaitMs: number;
   /** Aborts the serving attempt (the response body stops). */
   readonly abort: (reason?: unknown) => void;
   /** Clears the attempt's deadline timer and listeners: call once the body has ended, however it ended. */
@@ -162,6 +164,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       );
       const bodies = new Map<string | undefined, Uint8Array | null>();
       let waitedMs = 0;
+      let retryWaitMs = 0;
+      const pause = async (ms: number): Promise<void> => {
+        const pausedAt = clock.monotonicMs();
+        await abortableDelay(ms, input.signal);
+        retryWaitMs += clock.monotonicMs() - pausedAt;
+      };
       let lastVerdict: FailureVerdict | undefined;
       let capacityWaits = 0;
 
@@ -169,7 +177,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         if (pass > 0) {
           if (!budget.canAttempt(clock.now())) break;
           const delay = Math.min(budget.nextDelayMs(deps.random, clock.now()), input.deadlineMs - clock.now());
-          if (delay > 0) await abortableDelay(delay, input.signal);
+          if (delay > 0) await pause(delay);
         }
         const list =
           input.pinnedBackendId === undefined
@@ -201,7 +209,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             retryAfterMs <= resilience.retryAfter.maxMs
           ) {
             capacityWaits++;
-            await abortableDelay(Math.max(1, retryAfterMs), input.signal);
+            await pause(Math.max(1, retryAfterMs));
             continue;
           }
           if (selection.reason === 'no-backends')
@@ -232,6 +240,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
                 backend,
                 attempts,
                 backendWaitMs: waitedMs,
+                retryWaitMs,
                 abort: attempt.abort,
                 release: attempt.release,
                 idleTimeoutMs: attempt.idleTimeoutMs,

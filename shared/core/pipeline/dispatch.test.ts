@@ -49,6 +49,7 @@ const served = (input: DispatchInput): DispatchResult => ({
   backend: { id: input.pool.id } as BackendConfig,
   attempts: [attempt(input.pool.id, 200, 'served')],
   backendWaitMs: 5,
+  retryWaitMs: 3,
   abort: () => {},
   release: () => {},
   idleTimeoutMs: 1_000,
@@ -109,6 +110,20 @@ describe('dispatchWithFallbacks', () => {
       ['small', 'gpt-small'],
     ]);
     expect(t.call.summary).toMatchObject({ routeId: 'small', queueWaitMs: 20 });
+  });
+
+  it('counts every attempt as backend time and the time of a route that could not serve as retry wait', async () => {
+    let clock: FakeClock | undefined;
+    const t = await setUp(async (input) => {
+      if (input.pool.id !== 'big') return served(input);
+      clock!.advance(50); // the exhausted route's backoff and Retry-After waits
+      return failed('GW_ERR_BACKEND_EXHAUSTED');
+    });
+    clock = t.clock;
+    const result = await dispatchWithFallbacks(t.clock, t.s, t.call, t.routed, t.routed, t.lease);
+    expect(result.backendWaitMs).toBe(5);
+    expect(result.retryWaitMs).toBe(53);
+    expect(t.call.summary.queueWaitMs).toBe(20);
   });
 
   it("never moves the caller's own error on to a fallback", async () => {

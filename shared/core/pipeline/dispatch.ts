@@ -34,7 +34,8 @@ const FALLBACK_CODES: ReadonlySet<string> = new Set([
  * cooling). Each route's pool is scheduled on its own: `lease(poolId)` is awaited before its attempts, so
  * the call holds capacity in the pool that serves it. The caller's own errors (4xx) never move on to a
  * fallback. Writes the route, attempts and queue wait to the call's summary as it goes, so a failure is
- * recorded with the attempts made.
+ * recorded with the attempts made. The result's `backendWaitMs` and `retryWaitMs` cover every route tried:
+ * all attempts, and every wait between them (a route that could not serve counts as waiting).
  *
  * @example
  * const result = await dispatchWithFallbacks(clock, snapshot, call, routed, upstream, leases.take);
@@ -52,13 +53,17 @@ export async function dispatchWithFallbacks(
   const first = routed.match.route;
   const chain = [first, ...first.fallbacks.map((id) => s.router.byId(id)).filter((r) => r !== undefined)];
   const attempts: AttemptRecord[] = [];
+  // Time on routes that could not serve, besides their attempts: their waits between attempts.
+  let failedRoutesWaitMs = 0;
   let lastError: unknown;
   for (const [i, current] of chain.entries()) {
     const pool = s.pools.get(current.pool)!;
+    let dispatchedAt = 0;
     try {
       const queuedAt = clock.monotonicMs();
       await lease(pool.id);
-      summary.queueWaitMs += clock.monotonicMs() - queuedAt;
+      dispatchedAt = clock.monotonicMs();
+      summary.queueWaitMs += dispatchedAt - queuedAt;
       const result = await s.dispatcher.dispatch({
         ...input,
         model: modelFor(current, i, input.model),
@@ -67,10 +72,17 @@ export async function dispatchWithFallbacks(
       });
       summary.routeId = current.id;
       summary.attempts = [...attempts, ...result.attempts];
-      return { ...result, attempts: summary.attempts };
+      return {
+        ...result,
+        attempts: summary.attempts,
+        backendWaitMs: attemptsMs(summary.attempts),
+        retryWaitMs: result.retryWaitMs + failedRoutesWaitMs,
+      };
     } catch (error) {
       lastError = error;
-      attempts.push(...attemptsOf(error));
+      const failed = attemptsOf(error);
+      if (dispatchedAt > 0) failedRoutesWaitMs += Math.max(0, clock.monotonicMs() - dispatchedAt - attemptsMs(failed));
+      attempts.push(...failed);
       summary.attempts = attempts;
       if (!(error instanceof GatewayError) || !FALLBACK_CODES.has(error.code)) throw error;
     }
@@ -83,6 +95,12 @@ export async function dispatchWithFallbacks(
     });
   }
   throw lastError;
+}
+
+function attemptsMs(attempts: readonly AttemptRecord[]): number {
+  let ms = 0;
+  for (const attempt of attempts) ms += attempt.durationMs;
+  return ms;
 }
 
 /** The model a route of the chain asks its pool for: the route's own, else (fallbacks) its first exact match. */

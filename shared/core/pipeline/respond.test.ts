@@ -37,7 +37,13 @@ async function routedCall(body: Record<string, unknown>, s = snapshot()) {
   return { clock, call, routed, s };
 }
 
-function backendAnswer(status: number, contentType: string, text: string, released: string[]): DispatchResult {
+function backendAnswer(
+  status: number,
+  contentType: string,
+  text: string,
+  released: string[],
+  retryWaitMs = 0,
+): DispatchResult {
   const response: BackendResponse = {
     status,
     headers: { 'content-type': contentType, 'content-length': String(text.length), 'x-internal': 'secret' },
@@ -55,6 +61,7 @@ function backendAnswer(status: number, contentType: string, text: string, releas
     backend: { id: 'a', group: 'default' } as BackendConfig,
     attempts: [{ backend: 'a', group: 'default', status, error: undefined, durationMs: 20, outcome: 'served' }],
     backendWaitMs: 20,
+    retryWaitMs,
     abort: () => released.push('abort'),
     release: () => released.push('release'),
     idleTimeoutMs: 60_000,
@@ -88,6 +95,21 @@ describe('askForUsage', () => {
 });
 
 describe('respond', () => {
+  it('reports as overhead the gateway time only, with waits between attempts apart in server-timing', async () => {
+    const { clock, call, routed, s } = await routedCall(chat);
+    call.summary.queueWaitMs = 4;
+    clock.advance(530);
+    const result = backendAnswer(200, 'application/json', fixture('openai-chat.json'), [], 500);
+    const response = respond({ clock }, s, call, routed, routed, result, () => undefined);
+    // 530 ms in all: 4 queued, 20 on the backend, 500 waiting between attempts — 6 of the gateway's own.
+    expect(response.headers.get('x-gateway-overhead-ms')).toBe('6.00');
+    expect(response.headers.get('server-timing')).toBe(
+      'gateway;dur=6.00, queue;dur=4.00, backend;dur=20.00, retry;dur=500.00',
+    );
+    expect(call.summary.overheadMs).toBe(6);
+    await readText(response.body);
+  });
+
   it("answers with the backend's status and body and the gateway's headers, and finishes once with the usage", async () => {
     const { clock, call, routed, s } = await routedCall(chat);
     call.summary.queueWaitMs = 4;
@@ -103,7 +125,9 @@ describe('respond', () => {
     expect(response.headers.get('x-gateway-attempts')).toBe('1');
     // 30 ms in all, 20 waiting on the backend, 4 in the queue.
     expect(response.headers.get('x-gateway-overhead-ms')).toBe('6.00');
-    expect(response.headers.get('server-timing')).toBe('gateway;dur=6.00, queue;dur=4.00, backend;dur=20.00');
+    expect(response.headers.get('server-timing')).toBe(
+      'gateway;dur=6.00, queue;dur=4.00, backend;dur=20.00, retry;dur=0.00',
+    );
     expect(response.headers.get('x-internal')).toBeNull();
     expect(response.headers.get('content-length')).toBe(String(fixture('openai-chat.json').length));
     expect(usages).toEqual([]);

@@ -44,7 +44,8 @@ export function askForUsage(s: EngineSnapshot, call: Call, routed: RoutedCall): 
 
 /**
  * **respond**: the backend's answer as the caller gets it — the gateway's headers (`x-gateway-request-id`,
- * `-backend`, `-attempts`, `-overhead-ms`, `server-timing`), the body relayed as it streams through the
+ * `-backend`, `-attempts`, `-overhead-ms` = the gateway's own time to the headers, `server-timing` with the
+ * gateway, queue, backend and retry-wait parts of that time), the body relayed as it streams through the
  * usage tap (which hides an injected usage chunk), a terminal error event if a stream fails after the first
  * byte. `finish` runs exactly once when the body has ended, however it ended, with the metered usage.
  *
@@ -65,7 +66,8 @@ export function respond(
   const { response, backend } = result;
   const headers = downstreamHeaders(response.headers, s.stripResponse, false);
   const elapsed = clock.monotonicMs() - startMono;
-  const overheadMs = Math.max(0, elapsed - result.backendWaitMs - summary.queueWaitMs);
+  // The gateway's own time only: not the queue, not the backends (every attempt), not the waits between attempts.
+  const overheadMs = Math.max(0, elapsed - result.backendWaitMs - summary.queueWaitMs - result.retryWaitMs);
   headers.set('x-gateway-request-id', requestId);
   headers.set('x-gateway-backend', backend.id);
   headers.set('x-gateway-attempts', String(result.attempts.length));
@@ -73,7 +75,7 @@ export function respond(
   headers.append(
     'server-timing',
     `gateway;dur=${overheadMs.toFixed(2)}, queue;dur=${summary.queueWaitMs.toFixed(2)}, ` +
-      `backend;dur=${result.backendWaitMs.toFixed(2)}`,
+      `backend;dur=${result.backendWaitMs.toFixed(2)}, retry;dur=${result.retryWaitMs.toFixed(2)}`,
   );
   summary.backend = backend;
   summary.status = response.status;
