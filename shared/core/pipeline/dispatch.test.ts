@@ -113,13 +113,13 @@ describe('dispatchWithFallbacks', () => {
   });
 
   it('counts every attempt as backend time and the time of a route that could not serve as retry wait', async () => {
-    let clock: FakeClock | undefined;
+    const clocks: FakeClock[] = [];
     const t = await setUp(async (input) => {
       if (input.pool.id !== 'big') return served(input);
-      clock!.advance(50); // the exhausted route's backoff and Retry-After waits
+      clocks[0]!.advance(50); // the exhausted route's backoff and Retry-After waits
       return failed('GW_ERR_BACKEND_EXHAUSTED');
     });
-    clock = t.clock;
+    clocks.push(t.clock);
     const result = await dispatchWithFallbacks(t.clock, t.s, t.call, t.routed, t.routed, t.lease);
     expect(result.backendWaitMs).toBe(5);
     expect(result.retryWaitMs).toBe(53);
