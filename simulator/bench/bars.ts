@@ -92,10 +92,14 @@ function memoryBars(run: RunFigures): Bar[] {
 function meteringBars(run: RunFigures): Bar[] {
   return run.metering.map((m) => {
     const cost = meteringCost(m);
+    // Metering cannot make the gateway faster: a "cost" below -10 % is noise larger than the bar itself,
+    // and such a run decides nothing.
+    const noise = cost.rpsPct < -10 || cost.cpuPct < -10;
+    const measured = `${f(cost.rpsPct, 1)} % of the rps; ${f(cost.cpuPct, 1)} % of the gateway's CPU per stream`;
     return {
       bar: `metering < 10 % of streaming throughput (${m.scenario}, ${m.connections} conns)`,
-      measured: `${f(cost.rpsPct, 1)} % of the rps; ${f(cost.cpuPct, 1)} % of the gateway's CPU per stream`,
-      met: cost.rpsPct < 10 && cost.cpuPct < 10,
+      measured: noise ? `not measurable in this run: ${measured} (noise larger than the bar)` : measured,
+      met: !noise && cost.rpsPct < 10 && cost.cpuPct < 10,
     };
   });
 }
