@@ -1,7 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { GatewayRequest } from '../../shared/core/http/gateway-request.js';
 import { toGatewayRequest, toHttpResponseInit } from './http-bridge.js';
-import { functionsHost, type FunctionsHost } from './runtime.js';
+import { functionsHost } from './host-loader.js';
+import type { FunctionsHost } from './runtime.js';
 
 /**
  * The body of every HTTP trigger: remember the durable client (if bound), hand the request to the

@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
+import { durableClientInput } from '../bridge/durable-registration.js';
 import { callEngine } from '../bridge/engine-call.js';
 
 /**
@@ -20,6 +20,6 @@ app.http('jobs', {
   route: 'jobs/{*rest}',
   methods: ['GET', 'HEAD', 'DELETE', 'POST', 'PUT', 'PATCH'],
   authLevel: 'anonymous',
-  extraInputs: [df.input.durableClient()],
+  extraInputs: [durableClientInput()],
   handler: jobs,
 });

@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
+import { durableClientInput } from '../bridge/durable-registration.js';
 import { shouldOrchestrate } from '../../shared/core/jobs/orchestrated-job.js';
 import type { GatewayRequest } from '../../shared/core/http/gateway-request.js';
 import { callEngine } from '../bridge/engine-call.js';
@@ -52,6 +52,6 @@ app.http('proxy', {
   route: '{*path}',
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
   authLevel: 'anonymous',
-  extraInputs: [df.input.durableClient()],
+  extraInputs: [durableClientInput()],
   handler: proxy,
 });

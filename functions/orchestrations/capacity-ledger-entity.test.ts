@@ -9,7 +9,7 @@ let handler: (...args: unknown[]) => unknown;
 
 beforeAll(async () => {
   captureRegistrations();
-  await import('./capacity-ledger-entity.js');
+  await import('./registrations.js');
   handler = capturedFunction(CAPACITY_LEDGER_ENTITY).handler;
 });
 

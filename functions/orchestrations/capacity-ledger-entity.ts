@@ -1,4 +1,3 @@
-import * as df from 'durable-functions';
 import type { EntityContext, EntityHandler } from 'durable-functions';
 import {
   acquireDurable,
@@ -10,7 +9,7 @@ import {
   type InstanceReport,
   type PoolLedger,
 } from '../../shared/core/scheduling/capacity-ledger.js';
-import { CAPACITY_LEDGER_ENTITY, LEDGER_OPERATIONS } from './names.js';
+import { LEDGER_OPERATIONS } from './names.js';
 
 /**
  * The per-pool capacity ledger (entity key = pool id). Translates operations to the pure functions of
@@ -61,5 +60,3 @@ function required<T>(value: T | undefined): T {
   if (value === undefined || value === null) throw new Error('capacityLedger: the operation needs an input');
   return value;
 }
-
-df.app.entity(CAPACITY_LEDGER_ENTITY, capacityLedgerEntity);

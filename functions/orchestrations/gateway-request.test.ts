@@ -24,7 +24,7 @@ const INPUT: GatewayRequestInput = {
 let handler: (...args: unknown[]) => unknown;
 beforeAll(async () => {
   captureRegistrations();
-  await import('./gateway-request.js');
+  await import('./registrations.js');
   handler = capturedFunction(GATEWAY_REQUEST_ORCHESTRATOR).handler;
 });
 

@@ -10,7 +10,6 @@ import {
   CAPACITY_LEDGER_ENTITY,
   ENQUEUE_JOB_ACTIVITY,
   FINALIZE_JOB_ACTIVITY,
-  GATEWAY_REQUEST_ORCHESTRATOR,
   JOB_CANCELLED_EVENT,
   JOB_FINISHED_EVENT,
   LEDGER_OPERATIONS,
@@ -107,5 +106,3 @@ export const gatewayRequestOrchestrator: OrchestrationHandler = function* (conte
   if (winner !== deadline) deadline.cancel();
   return yield* finish(winner === finished ? 'finished' : winner === cancelled ? 'cancelled' : 'deadline');
 };
-
-df.app.orchestration(GATEWAY_REQUEST_ORCHESTRATOR, gatewayRequestOrchestrator);

@@ -1,8 +1,6 @@
-import * as df from 'durable-functions';
 import type { InvocationContext } from '@azure/functions';
 import { finalJobPatch, type OrchestrationOutcome } from '../../shared/core/jobs/orchestrated-job.js';
-import { functionsHost } from '../bridge/runtime.js';
-import { ENQUEUE_JOB_ACTIVITY, FINALIZE_JOB_ACTIVITY } from './names.js';
+import { functionsHost } from '../bridge/host-loader.js';
 
 /** `enqueueJob`: sends the job's message to Service Bus (the direct queue, not the orchestrating one). */
 export async function enqueueJob(
@@ -36,6 +34,3 @@ export async function finalizeJob(input: {
   const result = await jobStore.transition(job.id, [job.status], patch, { ifVersion: job.version });
   return { status: result.job?.status ?? 'unknown' };
 }
-
-df.app.activity(ENQUEUE_JOB_ACTIVITY, { handler: enqueueJob });
-df.app.activity(FINALIZE_JOB_ACTIVITY, { handler: finalizeJob });

@@ -1,9 +1,9 @@
 import { app, type InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
+import { durableClientInput } from '../bridge/durable-registration.js';
 import { effectiveDeliveryCount, hostSettlementOf } from '../../shared/core/jobs/host-settlement.js';
 import { parseJobMessage } from '../../shared/core/jobs/job-message.js';
 import { isFinished } from '../../shared/core/jobs/job-state-machine.js';
-import { functionsHost } from '../bridge/runtime.js';
+import { functionsHost } from '../bridge/host-loader.js';
 
 /** Abandons below this delay are immediate redeliveries; longer ones are re-scheduled copies. */
 const IMMEDIATE_RETRY_BELOW_MS = 1_000;
@@ -45,6 +45,6 @@ export async function longCallWorker(message: unknown, context: InvocationContex
 app.serviceBusQueue('longCallWorker', {
   connection: 'ServiceBusConnection',
   queueName: '%GATEWAY_FUNCTIONS__JOB_QUEUE%',
-  extraInputs: [df.input.durableClient()],
+  extraInputs: [durableClientInput()],
   handler: longCallWorker,
 });

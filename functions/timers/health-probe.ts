@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { functionsHost } from '../bridge/runtime.js';
+import { functionsHost } from '../bridge/host-loader.js';
 
 /**
  * The `healthProbe` timer: probes every backend that has a `probe` once per run (with the backend's own

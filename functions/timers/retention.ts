@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { functionsHost } from '../bridge/runtime.js';
+import { functionsHost } from '../bridge/host-loader.js';
 
 /**
  * The `retention` timer: moves jobs past their retention to `expired` (deleting their request and
