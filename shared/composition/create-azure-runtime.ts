@@ -4,6 +4,7 @@ import type { JobMessage, JobQueue } from '../ports/job-queue.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { PayloadStore } from '../ports/payload-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
+import { appInsightsCredential } from '../adapters/azure/app-insights-credential.js';
 import { createAppInsightsTelemetry } from '../adapters/azure/app-insights-telemetry.js';
 import { createAzureClients, type AzureClients } from '../adapters/azure/azure-clients.js';
 import { createAzureIdentityCredentialProvider } from '../adapters/azure/azure-identity-credential-provider.js';
@@ -122,7 +123,13 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   const telemetry =
     connection === undefined || connection === ''
       ? undefined
-      : createAppInsightsTelemetry({}, { connectionString: connection });
+      : createAppInsightsTelemetry(
+          {},
+          {
+            connectionString: connection,
+            credential: appInsightsCredential(env['APPLICATIONINSIGHTS_AUTHENTICATION_STRING']),
+          },
+        );
   const onError = (error: unknown): void => telemetry?.exception(error, { component: 'usage-ledger' });
 
   let healthStore: BackendHealthStore;

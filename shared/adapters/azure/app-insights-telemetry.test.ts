@@ -8,10 +8,23 @@ import {
 } from './app-insights-telemetry.js';
 import { recordUsageTelemetry } from '../../core/usage/usage-telemetry.js';
 import { CaptureIngestionServer, type Envelope } from './test-support/capture-ingestion-server.js';
+import { appInsightsCredential, parseAuthenticationString } from './app-insights-credential.js';
+import type { AccessToken, TokenCredential } from '@azure/identity';
+
+/** A credential that hands out a token naming the scope it was asked for, and records the scopes. */
+class FakeCredential implements TokenCredential {
+  readonly scopes: string[] = [];
+  async getToken(scopes: string | string[]): Promise<AccessToken> {
+    const scope = Array.isArray(scopes) ? scopes.join(' ') : scopes;
+    this.scopes.push(scope);
+    return { token: `token-for-${scope}`, expiresOnTimestamp: Date.now() + 3_600_000 };
+  }
+}
 
 describe('AppInsightsTelemetry → loopback HTTPS ingestion endpoint', () => {
   const ingestion = new CaptureIngestionServer();
   let telemetry: AppInsightsTelemetry;
+  const credential = new FakeCredential();
   const previousTls = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
 
   beforeAll(async () => {
@@ -24,6 +37,7 @@ describe('AppInsightsTelemetry → loopback HTTPS ingestion endpoint', () => {
       {
         connectionString: `InstrumentationKey=00000000-0000-0000-0000-0000000000aa;IngestionEndpoint=https://127.0.0.1:${port}/`,
         disableOfflineStorage: true,
+        credential,
       },
     );
   });
@@ -122,6 +136,94 @@ describe('AppInsightsTelemetry → loopback HTTPS ingestion endpoint', () => {
       properties: { requestId: 'req-42' },
     });
     expect(telemetry.dropped).toBe(0);
+  });
+
+  it('authenticates every batch with the Entra ID credential (local authentication is disabled on Azure)', () => {
+    expect(credential.scopes.length).toBeGreaterThan(0);
+    expect(new Set(credential.scopes)).toEqual(new Set(['https://monitor.azure.com/.default']));
+    expect(ingestion.authorizations.length).toBeGreaterThan(0);
+    expect(new Set(ingestion.authorizations)).toEqual(new Set(['Bearer token-for-https://monitor.azure.com/.default']));
+  });
+});
+
+describe('AppInsightsTelemetry loads the SDK on first use', () => {
+  const recording = (calls: string[]): AppInsightsClientLike => ({
+    trackEvent: (t) => void calls.push(`event ${t.name}`),
+    trackMetric: (t) => void calls.push(`metric ${t.name}`),
+    trackDependency: (t) => void calls.push(`dependency ${t.name}`),
+    trackException: (t) => void calls.push(`exception ${t.exception.message}`),
+    flush: async () => void calls.push('flush'),
+    shutdown: async () => undefined,
+  });
+
+  it('does not load it until an item arrives, then sends what arrived meanwhile, in order', async () => {
+    const calls: string[] = [];
+    let loads = 0;
+    let release: (client: AppInsightsClientLike) => void = () => undefined;
+    const telemetry = createAppInsightsTelemetry(
+      {
+        loadClient: () => {
+          loads++;
+          return new Promise((resolve) => (release = resolve));
+        },
+      },
+      { connectionString: 'InstrumentationKey=x' },
+    );
+    expect(loads).toBe(0);
+    telemetry.event('first', {});
+    telemetry.metric('second', 1);
+    expect(loads).toBe(1);
+    expect(calls).toEqual([]);
+    release(recording(calls));
+    await telemetry.flush();
+    telemetry.exception(new Error('third'));
+    expect(calls).toEqual(['event first', 'metric second', 'flush', 'exception third']);
+    expect(loads).toBe(1);
+    expect(telemetry.dropped).toBe(0);
+  });
+
+  it('keeps at most maxPendingItems while loading and counts the rest as dropped', async () => {
+    const calls: string[] = [];
+    const telemetry = createAppInsightsTelemetry(
+      { loadClient: async () => recording(calls) },
+      { connectionString: 'InstrumentationKey=x', maxPendingItems: 2 },
+    );
+    for (const name of ['a', 'b', 'c']) telemetry.event(name, {});
+    await telemetry.flush();
+    expect(calls).toEqual(['event a', 'event b', 'flush']);
+    expect(telemetry.dropped).toBe(1);
+  });
+
+  it('drops and counts everything when the SDK cannot load, and never throws', async () => {
+    const telemetry = createAppInsightsTelemetry(
+      { loadClient: () => Promise.reject(new Error('no sdk')) },
+      { connectionString: 'InstrumentationKey=x' },
+    );
+    telemetry.event('a', {});
+    await telemetry.flush();
+    telemetry.event('b', {});
+    expect(telemetry.dropped).toBe(2);
+  });
+
+  it('refuses at once to be made without a connection string', () => {
+    expect(() => createAppInsightsTelemetry({}, {})).toThrow(/APPLICATIONINSIGHTS_CONNECTION_STRING/);
+  });
+});
+
+describe('appInsightsCredential (APPLICATIONINSIGHTS_AUTHENTICATION_STRING)', () => {
+  it('reads the pairs the Functions host reads', () => {
+    expect(Object.fromEntries(parseAuthenticationString('Authorization=AAD;ClientId=abc'))).toEqual({
+      authorization: 'AAD',
+      clientid: 'abc',
+    });
+  });
+
+  it('names a managed identity for Authorization=AAD and nothing otherwise', () => {
+    expect(appInsightsCredential('Authorization=AAD;ClientId=00000000-0000-0000-0000-000000000001')).toBeDefined();
+    expect(appInsightsCredential('Authorization=AAD')).toBeDefined();
+    expect(appInsightsCredential(undefined)).toBeUndefined();
+    expect(appInsightsCredential('')).toBeUndefined();
+    expect(appInsightsCredential('Authorization=Key')).toBeUndefined();
   });
 });
 

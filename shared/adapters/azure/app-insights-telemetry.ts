@@ -1,4 +1,4 @@
-import { TelemetryClient } from 'applicationinsights';
+import type { TokenCredential } from '@azure/identity';
 import type { Telemetry, TelemetryDependency } from '../../ports/telemetry.js';
 
 /** The calls of the `applicationinsights` v3 `TelemetryClient` the adapter makes (a seam for tests). */
@@ -29,6 +29,8 @@ export interface AppInsightsClientLike {
 export interface AppInsightsTelemetryDeps {
   /** Use this client instead of building one from `options.connectionString`. */
   readonly client?: AppInsightsClientLike;
+  /** Builds the client on first use (default: loads the `applicationinsights` SDK; see the factory). */
+  readonly loadClient?: (options: AppInsightsTelemetryOptions) => Promise<AppInsightsClientLike>;
 }
 
 /** Options of {@link createAppInsightsTelemetry}. */
@@ -39,6 +41,13 @@ export interface AppInsightsTelemetryOptions {
   readonly disableOfflineStorage?: boolean;
   /** Upper bound on one `flush` (default 10,000 ms); a slower export is left to finish in the background. */
   readonly flushTimeoutMs?: number;
+  /**
+   * Entra ID credential for ingestion (the resource has local authentication disabled); see
+   * `appInsightsCredential`. Without it the exporter sends the instrumentation key only.
+   */
+  readonly credential?: TokenCredential;
+  /** Items kept while the SDK loads (default 10,000); more are dropped and counted. */
+  readonly maxPendingItems?: number;
 }
 
 /** The adapter, with its own health counters. */
@@ -66,6 +75,11 @@ export interface AppInsightsTelemetry extends Telemetry {
  * Every call is wrapped: the SDK's own batch processors buffer (bounded) and export in the background;
  * anything the SDK throws is counted in `dropped`, never thrown into a request.
  *
+ * The SDK is loaded on the first item, not when the adapter is made: it is about 3,000 modules (3 s of
+ * the Functions app's start on this machine before it was deferred). Items that arrive while it loads are
+ * kept in order (up to `maxPendingItems`) and sent once it is ready; if it cannot load, they are dropped
+ * and counted, and so is everything after.
+ *
  * @example
  * const telemetry = createAppInsightsTelemetry({}, { connectionString: process.env.APPLICATIONINSIGHTS_CONNECTION_STRING });
  * telemetry.event('gateway.request', { route: 'chat', status: 200 }, { totalTokens: 130 });
@@ -74,21 +88,42 @@ export function createAppInsightsTelemetry(
   deps: AppInsightsTelemetryDeps,
   options: AppInsightsTelemetryOptions,
 ): AppInsightsTelemetry {
-  const client = deps.client ?? buildClient(options);
+  if (deps.client === undefined && deps.loadClient === undefined && !options.connectionString)
+    throw new Error('AppInsightsTelemetry needs a connection string (APPLICATIONINSIGHTS_CONNECTION_STRING).');
   const flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
+  const maxPending = options.maxPendingItems ?? 10_000;
+  let client = deps.client;
+  let loading: Promise<void> | undefined;
+  let loadFailed = false;
+  const pending: Array<(c: AppInsightsClientLike) => void> = [];
   let dropped = 0;
   let failedFlushes = 0;
   let closed = false;
 
-  const guard = (send: () => void): void => {
-    if (closed) {
-      dropped++;
-      return;
-    }
+  const sendNow = (c: AppInsightsClientLike, send: (c: AppInsightsClientLike) => void): void => {
     try {
-      send();
+      send(c);
     } catch {
       dropped++;
+    }
+  };
+  const load = (): Promise<void> =>
+    (loading ??= (deps.loadClient ?? loadSdkClient)(options).then(
+      (loaded) => {
+        client = loaded;
+        for (const send of pending.splice(0)) sendNow(loaded, send);
+      },
+      () => {
+        loadFailed = true;
+        dropped += pending.splice(0).length;
+      },
+    ));
+  const guard = (send: (c: AppInsightsClientLike) => void): void => {
+    if (closed || loadFailed || (client === undefined && pending.length >= maxPending)) dropped++;
+    else if (client !== undefined) sendNow(client, send);
+    else {
+      pending.push(send);
+      void load();
     }
   };
 
@@ -96,7 +131,10 @@ export function createAppInsightsTelemetry(
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await Promise.race([
-        client.flush(),
+        (async () => {
+          if (client === undefined && pending.length > 0) await load();
+          await client?.flush();
+        })(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('flush timed out')), flushTimeoutMs);
           timer.unref();
@@ -117,8 +155,8 @@ export function createAppInsightsTelemetry(
       return failedFlushes;
     },
     event(name, properties, measurements) {
-      guard(() =>
-        client.trackEvent({
+      guard((c) =>
+        c.trackEvent({
           name,
           properties: stringProperties(properties),
           ...(measurements === undefined ? {} : { measurements: { ...measurements } }),
@@ -126,16 +164,16 @@ export function createAppInsightsTelemetry(
       );
     },
     metric(name, value, properties) {
-      guard(() =>
-        client.trackMetric({ name, value, ...(properties === undefined ? {} : { properties: { ...properties } }) }),
+      guard((c) =>
+        c.trackMetric({ name, value, ...(properties === undefined ? {} : { properties: { ...properties } }) }),
       );
     },
     dependency(attempt: TelemetryDependency) {
       const verb = /^([A-Z]+) +(.*)$/.exec(attempt.name);
       const method = verb?.[1] ?? 'POST';
       const path = (verb?.[2] ?? attempt.name).replace(/^\/*/, '/');
-      guard(() =>
-        client.trackDependency({
+      guard((c) =>
+        c.trackDependency({
           name: attempt.name,
           data: `https://${hostSafe(attempt.target)}${path}`,
           target: attempt.target,
@@ -155,8 +193,8 @@ export function createAppInsightsTelemetry(
       );
     },
     exception(error, properties) {
-      guard(() =>
-        client.trackException({
+      guard((c) =>
+        c.trackException({
           exception: error instanceof Error ? error : new Error(String(error)),
           ...(properties === undefined ? {} : { properties: { ...properties } }),
         }),
@@ -168,7 +206,7 @@ export function createAppInsightsTelemetry(
       await flushBounded();
       closed = true;
       try {
-        await client.shutdown();
+        await client?.shutdown();
       } catch {
         failedFlushes++;
       }
@@ -176,14 +214,14 @@ export function createAppInsightsTelemetry(
   };
 }
 
-function buildClient(options: AppInsightsTelemetryOptions): AppInsightsClientLike {
-  if (options.connectionString === undefined || options.connectionString === '')
-    throw new Error('AppInsightsTelemetry needs a connection string (APPLICATIONINSIGHTS_CONNECTION_STRING).');
-  const client = new TelemetryClient(options.connectionString, { useGlobalProviders: false });
+async function loadSdkClient(options: AppInsightsTelemetryOptions): Promise<AppInsightsClientLike> {
+  const { TelemetryClient } = await import('applicationinsights');
+  const client = new TelemetryClient(options.connectionString ?? '', { useGlobalProviders: false });
   client.config.azureMonitorOpenTelemetryOptions = {
     azureMonitorExporterOptions: {
       connectionString: options.connectionString,
       disableOfflineStorage: options.disableOfflineStorage ?? false,
+      ...(options.credential === undefined ? {} : { credential: options.credential }),
     },
     enableLiveMetrics: false,
   };

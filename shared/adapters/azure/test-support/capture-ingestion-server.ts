@@ -29,6 +29,8 @@ export interface Envelope {
  */
 export class CaptureIngestionServer {
   readonly envelopes: Envelope[] = [];
+  /** The `authorization` header of each batch received (undefined when it had none). */
+  readonly authorizations: (string | undefined)[] = [];
   private server: Server | undefined;
   private waiters: { predicate: (e: Envelope[]) => boolean; resolve: () => void }[] = [];
 
@@ -70,6 +72,7 @@ export class CaptureIngestionServer {
         let body = Buffer.concat(chunks);
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         const batch = JSON.parse(body.toString('utf8')) as Envelope[];
+        this.authorizations.push(req.headers.authorization);
         this.envelopes.push(...batch);
         res
           .writeHead(200, { 'content-type': 'application/json' })
