@@ -1,8 +1,17 @@
+import type { JobTransport } from '../../shared/composition/create-azure-runtime.js';
+
 /** The Functions app's own settings (`GATEWAY_FUNCTIONS__*`); the engine's settings are `GATEWAY_<SECTION>__*`. */
 export interface FunctionsSettings {
   /** `azure` (Table, Blob, Service Bus) or `memory` (smoke tests; a laptop without Azurite). Default `azure`. */
   readonly stores: 'azure' | 'memory';
-  /** Async jobs run under the durable `gatewayRequest` orchestration. Default true. */
+  /**
+   * Where long calls wait for the `longCallWorker` trigger (ADR 0009): `service-bus` (a Service Bus queue
+   * trigger), `storage-queue` (an Azure Storage queue trigger on `AzureWebJobsStorage` — Azurite under
+   * `func start`), or `in-process` (no queue: the instance that took the call runs it). Default
+   * `service-bus` when a `ServiceBusConnection` is configured, else `storage-queue`.
+   */
+  readonly jobTransport: JobTransport;
+  /** Async jobs run under the durable `gatewayRequest` orchestration. Default true; always false `in-process`. */
   readonly durableJobs: boolean;
   /** Every non-streaming request goes through the orchestration (as if it opted into async). Default false. */
   readonly durableAllRequests: boolean;
@@ -45,9 +54,12 @@ export function readFunctionsSettings(env: Readonly<Record<string, string | unde
     const value = Number(get(key));
     return Number.isInteger(value) && value >= 0 && get(key) !== undefined ? value : fallback;
   };
+  const jobTransport = readJobTransport(get('JOB_TRANSPORT'), env);
   return {
     stores: get('STORES') === 'memory' ? 'memory' : 'azure',
-    durableJobs: bool('DURABLE_JOBS', true),
+    jobTransport,
+    // An in-process run raises no completion event, so an orchestration would hold its capacity to the deadline.
+    durableJobs: jobTransport !== 'in-process' && bool('DURABLE_JOBS', true),
     durableAllRequests: bool('DURABLE_ALL_REQUESTS', false),
     ledgerReportIntervalMs: int('LEDGER_REPORT_INTERVAL_MS', 10_000),
     jobQueue: get('JOB_QUEUE') ?? 'gateway-jobs',
@@ -57,4 +69,23 @@ export function readFunctionsSettings(env: Readonly<Record<string, string | unde
     appConfigLabel: get('APPCONFIG_LABEL'),
     appConfigPollIntervalMs: int('APPCONFIG_POLL_INTERVAL_MS', 30_000),
   };
+}
+
+const JOB_TRANSPORTS: readonly JobTransport[] = ['service-bus', 'storage-queue', 'in-process'];
+
+/** `GATEWAY_FUNCTIONS__JOB_TRANSPORT`, or what the connections configured imply. */
+function readJobTransport(value: string | undefined, env: Readonly<Record<string, string | undefined>>): JobTransport {
+  if (value === undefined) return serviceBusConfigured(env) ? 'service-bus' : 'storage-queue';
+  if (!(JOB_TRANSPORTS as readonly string[]).includes(value))
+    throw new Error(`GATEWAY_FUNCTIONS__JOB_TRANSPORT is "${value}": use one of ${JOB_TRANSPORTS.join(', ')}.`);
+  return value as JobTransport;
+}
+
+/**
+ * True when the `ServiceBusConnection` the Service Bus trigger names is set: a connection string, or an
+ * identity-based `ServiceBusConnection__fullyQualifiedNamespace`.
+ */
+export function serviceBusConfigured(env: Readonly<Record<string, string | undefined>>): boolean {
+  const set = (name: string): boolean => (env[name] ?? '') !== '';
+  return set('ServiceBusConnection') || set('ServiceBusConnection__fullyQualifiedNamespace');
 }

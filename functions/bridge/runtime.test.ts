@@ -52,6 +52,7 @@ describe('readFunctionsSettings', () => {
   it('reads defaults and overrides', () => {
     expect(readFunctionsSettings({})).toEqual({
       stores: 'azure',
+      jobTransport: 'storage-queue',
       durableJobs: true,
       durableAllRequests: false,
       ledgerReportIntervalMs: 10_000,
@@ -74,5 +75,35 @@ describe('readFunctionsSettings', () => {
         GATEWAY_FUNCTIONS__LEDGER_REPORT_INTERVAL_MS: '0',
       }),
     ).toMatchObject({ durableJobs: false, ledgerReportIntervalMs: 0 });
+  });
+
+  it('puts long calls on Service Bus when its connection is set, else on a Storage queue, or as told', () => {
+    const transport = (env: Record<string, string>) => readFunctionsSettings(env).jobTransport;
+    expect(transport({})).toBe('storage-queue');
+    expect(transport({ ServiceBusConnection: '' })).toBe('storage-queue');
+    expect(transport({ ServiceBusConnection: 'Endpoint=sb://localhost;UseDevelopmentEmulator=true' })).toBe(
+      'service-bus',
+    );
+    expect(transport({ ServiceBusConnection__fullyQualifiedNamespace: 'gw.servicebus.windows.net' })).toBe(
+      'service-bus',
+    );
+    expect(
+      transport({
+        ServiceBusConnection__fullyQualifiedNamespace: 'gw.servicebus.windows.net',
+        GATEWAY_FUNCTIONS__JOB_TRANSPORT: 'storage-queue',
+      }),
+    ).toBe('storage-queue');
+  });
+
+  it('keeps in-process jobs off the orchestration, and names the values of a wrong transport', () => {
+    expect(
+      readFunctionsSettings({
+        GATEWAY_FUNCTIONS__JOB_TRANSPORT: 'in-process',
+        GATEWAY_FUNCTIONS__DURABLE_JOBS: 'true',
+      }),
+    ).toMatchObject({ jobTransport: 'in-process', durableJobs: false });
+    expect(() => readFunctionsSettings({ GATEWAY_FUNCTIONS__JOB_TRANSPORT: 'kafka' })).toThrow(
+      /service-bus, storage-queue, in-process/,
+    );
   });
 });

@@ -104,6 +104,7 @@ export function createFunctionsHost(
     config,
     env,
     stores: settings.stores,
+    jobTransport: settings.jobTransport,
     names: { jobQueue: settings.jobQueue },
     ...(settings.durableJobs
       ? {

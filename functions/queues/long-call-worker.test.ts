@@ -50,6 +50,20 @@ describe('longCallWorker', () => {
     expect(calls.handleMessage).toHaveBeenCalledWith(MESSAGE, 5);
   });
 
+  it('reads a Storage queue delivery: dequeueCount plus the deliveries the copy carries in its body', async () => {
+    const calls = fakeHost({ action: 'complete', reason: 'succeeded' }, 'succeeded');
+    const copy = { ...MESSAGE, gwPriorDeliveries: 2 };
+    await longCallWorker(
+      copy,
+      new InvocationContext({
+        functionName: 'longCallWorker',
+        logHandler: () => undefined,
+        triggerMetadata: { dequeueCount: 1, id: 'm-1', popReceipt: 'p' },
+      }),
+    );
+    expect(calls.handleMessage).toHaveBeenCalledWith(copy, 3);
+  });
+
   it('re-schedules a delayed retry (copy first, then complete) and raises no event for a queued job', async () => {
     const calls = fakeHost(
       { action: 'abandon', retryAfterMs: 4_000, reason: 'attempt failed: GW_ERR_BACKEND_THROTTLED' },

@@ -3,6 +3,7 @@ import { durableClientInput } from '../bridge/durable-registration.js';
 import { effectiveDeliveryCount, hostSettlementOf } from '../../shared/core/jobs/host-settlement.js';
 import { parseJobMessage } from '../../shared/core/jobs/job-message.js';
 import { isFinished } from '../../shared/core/jobs/job-state-machine.js';
+import { readFunctionsSettings } from '../bridge/functions-settings.js';
 import { functionsHost } from '../bridge/host-loader.js';
 
 /** Abandons below this delay are immediate redeliveries; longer ones are re-scheduled copies. */
@@ -14,7 +15,8 @@ export class AbandonMessage extends Error {
 }
 
 /**
- * The `longCallWorker` Service Bus trigger: runs the job with the engine (`worker.handleMessage`: claim
+ * The `longCallWorker` queue trigger — Service Bus, or an Azure Storage queue (`func start` with Azurite
+ * only; ADR 0009), whichever `GATEWAY_FUNCTIONS__JOB_TRANSPORT` names: runs the job with the engine (`worker.handleMessage`: claim
  * by conditional transition, run, stream the response into Blob, record the outcome), applies the
  * settlement the way a host-settled trigger can (`hostSettlementOf`), and tells the job's orchestration
  * when the job is finished. Idempotent under redelivery: the job store's conditional transitions decide
@@ -24,10 +26,15 @@ export async function longCallWorker(message: unknown, context: InvocationContex
   const host = await functionsHost();
   host.durable.remember(context);
   const metadata = context.triggerMetadata ?? {};
-  const deliveryCount = effectiveDeliveryCount(metadata['deliveryCount'], metadata['applicationProperties']);
+  // Service Bus: `deliveryCount`, prior copies in an application property. Storage queue: `dequeueCount`,
+  // prior copies in the message itself (Storage queue messages have no properties).
+  const deliveryCount = effectiveDeliveryCount(
+    metadata['deliveryCount'] ?? metadata['dequeueCount'],
+    metadata['applicationProperties'] ?? message,
+  );
   const settlement = await host.runtime.jobs.worker.handleMessage(message, deliveryCount);
   context.log(
-    `job message ${String(metadata['messageId'] ?? '?')} delivery ${deliveryCount}: ${settlement.action} (${settlement.reason})`,
+    `job message ${String(metadata['messageId'] ?? metadata['id'] ?? '?')} delivery ${deliveryCount}: ${settlement.action} (${settlement.reason})`,
   );
 
   const parsed = parseJobMessage(message);
@@ -42,9 +49,20 @@ export async function longCallWorker(message: unknown, context: InvocationContex
     await host.reschedule(parsed, deliveryCount, action.deliverAtMs);
 }
 
-app.serviceBusQueue('longCallWorker', {
-  connection: 'ServiceBusConnection',
-  queueName: '%GATEWAY_FUNCTIONS__JOB_QUEUE%',
-  extraInputs: [durableClientInput()],
-  handler: longCallWorker,
-});
+// One worker, registered on the transport the app settings name (an `in-process` app registers none): the
+// Service Bus trigger only when its connection is configured, so `func start` needs no Service Bus emulator.
+const transport = readFunctionsSettings(process.env).jobTransport;
+if (transport === 'service-bus')
+  app.serviceBusQueue('longCallWorker', {
+    connection: 'ServiceBusConnection',
+    queueName: '%GATEWAY_FUNCTIONS__JOB_QUEUE%',
+    extraInputs: [durableClientInput()],
+    handler: longCallWorker,
+  });
+else if (transport === 'storage-queue')
+  app.storageQueue('longCallWorker', {
+    connection: 'AzureWebJobsStorage',
+    queueName: '%GATEWAY_FUNCTIONS__JOB_QUEUE%',
+    extraInputs: [durableClientInput()],
+    handler: longCallWorker,
+  });

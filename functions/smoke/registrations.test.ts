@@ -16,7 +16,8 @@ describe('function registrations', () => {
       jobs: 'httpTrigger',
       health: 'httpTrigger',
       admin: 'httpTrigger',
-      longCallWorker: 'serviceBusTrigger',
+      // No ServiceBusConnection here: the worker is the Storage queue trigger (GATEWAY_FUNCTIONS__JOB_TRANSPORT).
+      longCallWorker: 'queueTrigger',
       healthProbe: 'timerTrigger',
       retention: 'timerTrigger',
       gatewayRequest: 'orchestrationTrigger',
@@ -37,7 +38,7 @@ describe('function registrations', () => {
     expect(functions.get('admin')!.trigger['authLevel']).toBe('function');
     const worker = functions.get('longCallWorker')!;
     expect(worker.trigger).toMatchObject({
-      connection: 'ServiceBusConnection',
+      connection: 'AzureWebJobsStorage',
       queueName: '%GATEWAY_FUNCTIONS__JOB_QUEUE%',
     });
     for (const name of ['proxy', 'jobs', 'longCallWorker']) {

@@ -14,6 +14,7 @@ import {
   PRIOR_DELIVERIES_PROPERTY,
   SCHEMA_PROPERTY,
 } from '../adapters/azure/service-bus-job-queue.js';
+import { createStorageQueueJobQueue } from '../adapters/azure/storage-queue-job-queue.js';
 import { createTableBackendHealthStore } from '../adapters/azure/table-backend-health-store.js';
 import { createTableJobStore } from '../adapters/azure/table-job-store.js';
 import { createTableQuotaStore } from '../adapters/azure/table-quota-store.js';
@@ -61,6 +62,13 @@ export interface AzureRuntimeOptions {
    * azurite`). `memory`: in-process stores and queue (tests, the CI smoke script).
    */
   readonly stores?: 'azure' | 'azurite' | 'memory';
+  /**
+   * Where long calls wait for a worker, with `azure` or `azurite` stores: `service-bus` (default with
+   * `azure`; the Functions app's Service Bus trigger), `storage-queue` (a queue of the same Storage account
+   * — Azurite under `func start` — and the Functions app's queue trigger; ADR 0009), or `in-process` (a
+   * memory queue and a runner in this process; default with `azurite`). `memory` stores always queue in memory.
+   */
+  readonly jobTransport?: JobTransport;
   readonly names?: Partial<AzureResourceNames>;
   /** Overrides the SDK clients (tests). */
   readonly clients?: AzureClients;
@@ -85,6 +93,9 @@ export interface AzureRuntimeOptions {
     | 'runJobsInProcess'
   >;
 }
+
+/** Where long calls wait for a worker (see {@link AzureRuntimeOptions.jobTransport}). */
+export type JobTransport = 'service-bus' | 'storage-queue' | 'in-process';
 
 /** The runtime plus the adapters the Functions triggers use directly. */
 export interface AzureRuntime {
@@ -141,6 +152,8 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   let reschedule = (message: JobMessage, _deliveries: number, deliverAtMs: number): Promise<void> =>
     jobQueue.send(message, { deliverAtMs });
   const stores = options.stores ?? 'azure';
+  const transport: JobTransport =
+    stores === 'memory' ? 'in-process' : (options.jobTransport ?? (stores === 'azure' ? 'service-bus' : 'in-process'));
   let affinityStore: RuntimeOptions['affinityStore'];
   if (stores === 'azure' || stores === 'azurite') {
     const clientEnv = stores === 'azurite' ? { AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...env } : env;
@@ -155,18 +168,27 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
       { service: clients.blobServiceClient() },
       { container: names.payloadContainer },
     );
-    jobQueue =
-      stores === 'azure'
-        ? createServiceBusJobQueueFromClient(clients.serviceBusClient(), names.jobQueue, {
-            maxDeliveries: initial.async.maxDeliveries,
-          })
-        : new MemoryJobQueue({ clock: systemClock, maxDeliveries: initial.async.maxDeliveries });
+    const maxDeliveries = initial.async.maxDeliveries;
+    if (transport === 'service-bus') {
+      jobQueue = createServiceBusJobQueueFromClient(clients.serviceBusClient(), names.jobQueue, { maxDeliveries });
+      reschedule = serviceBusReschedule(clients, names.jobQueue);
+    } else if (transport === 'storage-queue') {
+      const queues = clients.queueServiceClient();
+      const queue = createStorageQueueJobQueue(
+        {
+          queue: queues.getQueueClient(names.jobQueue),
+          poisonQueue: queues.getQueueClient(`${names.jobQueue}-poison`),
+        },
+        { maxDeliveries },
+      );
+      jobQueue = queue;
+      reschedule = queue.reschedule;
+    } else jobQueue = new MemoryJobQueue({ clock: systemClock, maxDeliveries });
     extra = {
       quotaStore: createTableQuotaStore({ client: clients.tableClient(names.quotaTable) }),
       ledger: createTableUsageLedger({ client: clients.tableClient(names.usageTable) }, { onError }),
     };
-    describe = clients.describe();
-    if (stores === 'azure') reschedule = serviceBusReschedule(clients, names.jobQueue);
+    describe = { ...clients.describe(), jobTransport: transport };
   } else {
     healthStore = new MemoryBackendHealthStore();
     jobStore = new MemoryJobStore();
@@ -185,8 +207,8 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
     jobStore,
     payloadStore,
     jobQueue: options.wrapJobQueue?.(jobQueue, { jobStore }) ?? jobQueue,
-    // On Functions the Service Bus trigger runs jobs and the healthProbe timer probes; locally, this process.
-    runJobsInProcess: stores === 'azurite',
+    // On Functions a queue trigger runs jobs and the healthProbe timer probes; in process only when asked.
+    runJobsInProcess: stores !== 'memory' && transport === 'in-process',
     runProbesInProcess: stores === 'azurite',
     // A durable job holds a capacity-ledger lease for its whole run; its execution takes no second slot.
     jobsHoldCapacity: options.wrapJobQueue !== undefined,

@@ -11,6 +11,13 @@ export interface JobQueueHarness {
    * cannot be injected (Service Bus) waits for real, so its harness should use short timeouts.
    */
   advanceMs(ms: number): Promise<void>;
+  /**
+   * The visibility timeout the suite uses (default 30,000 ms). An adapter whose time passes for real
+   * (Azurite, a live queue) uses a short one; every other duration of the suite is a fraction of it.
+   */
+  readonly visibilityMs?: number;
+  /** Slack added past a deadline before checking it passed (default 1,000 ms; a queue with second granularity needs more). */
+  readonly marginMs?: number;
 }
 
 /** Options the contract asks the factory for. */
@@ -21,7 +28,9 @@ export interface JobQueueContractOptions {
 
 /**
  * The behaviour every {@link JobQueue} adapter must have. The factory must return a fresh, empty queue
- * each time, configured with `options.maxDeliveries`. Visibility timeouts used here are 30 s.
+ * each time, configured with `options.maxDeliveries`. Visibility timeouts used here are the harness's
+ * `visibilityMs` (30 s by default); the other durations are fractions of it: a delayed retry a third, a
+ * scheduled message a sixth, a renewal at two thirds.
  *
  * @example
  * describeJobQueueContract('MemoryJobQueue', ({ maxDeliveries }) => {
@@ -33,7 +42,6 @@ export function describeJobQueueContract(
   name: string,
   factory: (options: JobQueueContractOptions) => JobQueueHarness | Promise<JobQueueHarness>,
 ): void {
-  const visibilityMs = 30_000;
   const message = (jobId: string, enqueuedAtMs = 1): JobMessage => ({
     v: 1,
     jobId,
@@ -41,26 +49,39 @@ export function describeJobQueueContract(
     enqueuedAtMs,
   });
 
+  const make = async (options: JobQueueContractOptions) => {
+    const harness = await factory(options);
+    const visibilityMs = harness.visibilityMs ?? 30_000;
+    const marginMs = harness.marginMs ?? 1_000;
+    return {
+      ...harness,
+      visibilityMs,
+      marginMs,
+      /** Past the visibility timeout of a message received now. */
+      afterVisibility: () => harness.advanceMs(visibilityMs + marginMs),
+    };
+  };
+
   describe(`JobQueue contract: ${name}`, () => {
     it('delivers a sent message once with deliveryCount 1 and hides it while locked', async () => {
-      const { queue, now } = await factory({ maxDeliveries: 5 });
+      const { queue, now, visibilityMs, marginMs } = await make({ maxDeliveries: 5 });
       await queue.send(message('a'));
       const [first, ...rest] = await queue.receive(10, visibilityMs);
       expect(rest).toEqual([]);
       expect(first?.message).toEqual(message('a'));
       expect(first?.deliveryCount).toBe(1);
       expect(first?.lockToken).toEqual(expect.any(String));
-      expect(first?.lockedUntilMs).toBeGreaterThanOrEqual(now() + visibilityMs - 1_000);
+      expect(first?.lockedUntilMs).toBeGreaterThanOrEqual(now() + visibilityMs - marginMs);
       expect(await queue.receive(10, visibilityMs)).toEqual([]);
     });
 
     it('answers an empty list at once when nothing is visible', async () => {
-      const { queue } = await factory({ maxDeliveries: 5 });
+      const { queue, visibilityMs } = await make({ maxDeliveries: 5 });
       expect(await queue.receive(5, visibilityMs)).toEqual([]);
     });
 
     it('receives at most maxMessages, oldest first', async () => {
-      const { queue } = await factory({ maxDeliveries: 5 });
+      const { queue, visibilityMs } = await make({ maxDeliveries: 5 });
       for (const id of ['a', 'b', 'c']) await queue.send(message(id));
       const first = await queue.receive(2, visibilityMs);
       expect(first.map((d) => d.message.jobId)).toEqual(['a', 'b']);
@@ -69,19 +90,19 @@ export function describeJobQueueContract(
     });
 
     it('removes a completed message for good', async () => {
-      const { queue, advanceMs } = await factory({ maxDeliveries: 5 });
+      const { queue, visibilityMs, afterVisibility } = await make({ maxDeliveries: 5 });
       await queue.send(message('a'));
       const [delivery] = await queue.receive(1, visibilityMs);
       expect(await queue.complete(delivery!.lockToken)).toBe(true);
-      await advanceMs(visibilityMs + 1_000);
+      await afterVisibility();
       expect(await queue.receive(1, visibilityMs)).toEqual([]);
     });
 
     it('redelivers an unsettled message after its visibility timeout with deliveryCount + 1', async () => {
-      const { queue, advanceMs } = await factory({ maxDeliveries: 5 });
+      const { queue, visibilityMs, afterVisibility } = await make({ maxDeliveries: 5 });
       await queue.send(message('a'));
       const [first] = await queue.receive(1, visibilityMs);
-      await advanceMs(visibilityMs + 1_000);
+      await afterVisibility();
       const [second] = await queue.receive(1, visibilityMs);
       expect(second?.message.jobId).toBe('a');
       expect(second?.deliveryCount).toBe(2);
@@ -91,7 +112,7 @@ export function describeJobQueueContract(
     });
 
     it('redelivers an abandoned message at once with deliveryCount + 1', async () => {
-      const { queue } = await factory({ maxDeliveries: 5 });
+      const { queue, visibilityMs } = await make({ maxDeliveries: 5 });
       await queue.send(message('a'));
       const [first] = await queue.receive(1, visibilityMs);
       expect(await queue.abandon(first!.lockToken)).toBe(true);
@@ -100,43 +121,43 @@ export function describeJobQueueContract(
     });
 
     it('holds an abandoned message back for retryAfterMs', async () => {
-      const { queue, advanceMs } = await factory({ maxDeliveries: 5 });
+      const { queue, advanceMs, visibilityMs, marginMs } = await make({ maxDeliveries: 5 });
       await queue.send(message('a'));
       const [first] = await queue.receive(1, visibilityMs);
-      await queue.abandon(first!.lockToken, { retryAfterMs: 10_000 });
+      await queue.abandon(first!.lockToken, { retryAfterMs: visibilityMs / 3 });
       expect(await queue.receive(1, visibilityMs)).toEqual([]);
-      await advanceMs(11_000);
+      await advanceMs(visibilityMs / 3 + marginMs);
       expect((await queue.receive(1, visibilityMs))[0]?.deliveryCount).toBe(2);
     });
 
     it('extends a lock with renewLock so the message is not redelivered', async () => {
-      const { queue, advanceMs, now } = await factory({ maxDeliveries: 5 });
+      const { queue, advanceMs, now, visibilityMs, marginMs } = await make({ maxDeliveries: 5 });
       await queue.send(message('a'));
       const [delivery] = await queue.receive(1, visibilityMs);
-      await advanceMs(20_000);
+      await advanceMs((visibilityMs * 2) / 3);
       const until = await queue.renewLock(delivery!.lockToken, visibilityMs);
-      expect(until).toBeGreaterThanOrEqual(now() + visibilityMs - 1_000);
-      await advanceMs(20_000);
+      expect(until).toBeGreaterThanOrEqual(now() + visibilityMs - marginMs);
+      await advanceMs((visibilityMs * 2) / 3);
       expect(await queue.receive(1, visibilityMs)).toEqual([]);
       expect(await queue.complete(delivery!.lockToken)).toBe(true);
     });
 
     it('cannot renew or settle a lock that was lost', async () => {
-      const { queue, advanceMs } = await factory({ maxDeliveries: 5 });
+      const { queue, visibilityMs, afterVisibility } = await make({ maxDeliveries: 5 });
       await queue.send(message('a'));
       const [delivery] = await queue.receive(1, visibilityMs);
-      await advanceMs(visibilityMs + 1_000);
+      await afterVisibility();
       expect(await queue.renewLock(delivery!.lockToken, visibilityMs)).toBeUndefined();
       expect(await queue.abandon(delivery!.lockToken)).toBe(false);
       expect(await queue.deadLetter(delivery!.lockToken, 'x')).toBe(false);
     });
 
     it('dead-letters on request, with the reason, and never delivers again', async () => {
-      const { queue, advanceMs } = await factory({ maxDeliveries: 5 });
+      const { queue, visibilityMs, afterVisibility } = await make({ maxDeliveries: 5 });
       await queue.send(message('a'));
       const [delivery] = await queue.receive(1, visibilityMs);
       expect(await queue.deadLetter(delivery!.lockToken, 'JOB_DELIVERIES_EXHAUSTED')).toBe(true);
-      await advanceMs(visibilityMs + 1_000);
+      await afterVisibility();
       expect(await queue.receive(1, visibilityMs)).toEqual([]);
       const dead = await queue.peekDeadLetters(10);
       expect(dead).toHaveLength(1);
@@ -144,14 +165,14 @@ export function describeJobQueueContract(
     });
 
     it('dead-letters a message after maxDeliveries unsettled deliveries', async () => {
-      const { queue, advanceMs } = await factory({ maxDeliveries: 3 });
+      const { queue, visibilityMs, afterVisibility } = await make({ maxDeliveries: 3 });
       await queue.send(message('a'));
       const counts: number[] = [];
       for (let i = 0; i < 6; i++) {
         const [delivery] = await queue.receive(1, visibilityMs);
         if (delivery === undefined) break;
         counts.push(delivery.deliveryCount);
-        await advanceMs(visibilityMs + 1_000);
+        await afterVisibility();
       }
       expect(counts).toEqual([1, 2, 3]);
       const dead = await queue.peekDeadLetters(10);
@@ -160,16 +181,16 @@ export function describeJobQueueContract(
     });
 
     it('holds a scheduled message until deliverAtMs', async () => {
-      const { queue, advanceMs, now } = await factory({ maxDeliveries: 5 });
-      await queue.send(message('later'), { deliverAtMs: now() + 5_000 });
+      const { queue, advanceMs, now, visibilityMs, marginMs } = await make({ maxDeliveries: 5 });
+      await queue.send(message('later'), { deliverAtMs: now() + visibilityMs / 6 });
       await queue.send(message('now'));
       expect((await queue.receive(10, visibilityMs)).map((d) => d.message.jobId)).toEqual(['now']);
-      await advanceMs(6_000);
+      await advanceMs(visibilityMs / 6 + marginMs);
       expect((await queue.receive(10, visibilityMs)).map((d) => d.message.jobId)).toEqual(['later']);
     });
 
     it('delivers a message to only one of several concurrent receivers', async () => {
-      const { queue } = await factory({ maxDeliveries: 5 });
+      const { queue, visibilityMs } = await make({ maxDeliveries: 5 });
       await queue.send(message('a'));
       const results = await Promise.all([
         queue.receive(1, visibilityMs),

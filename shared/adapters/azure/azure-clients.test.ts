@@ -40,6 +40,7 @@ describe('createAzureClients', () => {
     });
     expect(clients.tableClient('GatewayJobs').url).toBe('https://gwstore.table.core.windows.net');
     expect(clients.blobServiceClient().url).toBe('https://gwstore.blob.core.windows.net/');
+    expect(clients.queueServiceClient().url).toBe('https://gwstore.queue.core.windows.net');
     expect(clients.serviceBusClient().fullyQualifiedNamespace).toBe('gw-sb.servicebus.windows.net');
     expect(clients.describe()).toEqual({
       AzureWebJobsStorage: 'identity (default credential)',

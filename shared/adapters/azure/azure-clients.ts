@@ -4,6 +4,7 @@ import { EventHubProducerClient } from '@azure/event-hubs';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { ServiceBusClient } from '@azure/service-bus';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
 
 /**
  * How one Azure connection is configured, read from app settings the way Azure Functions names
@@ -21,6 +22,8 @@ export interface AzureConnectionSettings {
   readonly blobServiceUri?: string;
   /** `{name}__tableServiceUri`. */
   readonly tableServiceUri?: string;
+  /** `{name}__queueServiceUri`. */
+  readonly queueServiceUri?: string;
   /** `{name}__fullyQualifiedNamespace`: Service Bus, e.g. `gw-sb.servicebus.windows.net`. */
   readonly fullyQualifiedNamespace?: string;
   /** `{name}__endpoint`: App Configuration, e.g. `https://gw-cfg.azconfig.io`. */
@@ -55,6 +58,8 @@ export interface AzureClientsDeps {
 export interface AzureClients {
   tableClient(tableName: string): TableClient;
   blobServiceClient(): BlobServiceClient;
+  /** Storage queues of the same account (the long-call queue of `func start` without Service Bus). */
+  queueServiceClient(): QueueServiceClient;
   serviceBusClient(): ServiceBusClient;
   appConfigurationClient(): AppConfigurationClient;
   /** A producer for one event hub of the Event Hubs connection (`{name}__fullyQualifiedNamespace`). */
@@ -83,6 +88,7 @@ export function readConnectionSettings(
     accountName: get('accountName'),
     blobServiceUri: get('blobServiceUri'),
     tableServiceUri: get('tableServiceUri'),
+    queueServiceUri: get('queueServiceUri'),
     fullyQualifiedNamespace: get('fullyQualifiedNamespace'),
     endpoint: get('endpoint'),
     credential: get('credential'),
@@ -136,6 +142,7 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
     );
 
   let blob: BlobServiceClient | undefined;
+  let queues: QueueServiceClient | undefined;
   let bus: ServiceBusClient | undefined;
   let config: AppConfigurationClient | undefined;
 
@@ -160,6 +167,16 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
         (storage.accountName === undefined ? undefined : `https://${storage.accountName}.blob.core.windows.net`);
       if (uri === undefined) throw missing(storage, 'accountName');
       return (blob = new BlobServiceClient(uri, credentialFor(storage)));
+    },
+    queueServiceClient() {
+      if (queues !== undefined) return queues;
+      if (storage.connectionString !== undefined)
+        return (queues = QueueServiceClient.fromConnectionString(storage.connectionString));
+      const uri =
+        storage.queueServiceUri ??
+        (storage.accountName === undefined ? undefined : `https://${storage.accountName}.queue.core.windows.net`);
+      if (uri === undefined) throw missing(storage, 'accountName');
+      return (queues = new QueueServiceClient(uri, credentialFor(storage)));
     },
     serviceBusClient() {
       if (bus !== undefined) return bus;
