@@ -21,7 +21,7 @@ const azureAndDurable = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'infra/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'infra/**', '.package/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,17 +1,73 @@
-// The AI gateway on Azure Functions Flex Consumption, with identity-based connections only.
-// Deploy: `azd up` (infra/azure.yaml) or `az deployment group create -g <rg> -f infra/main.bicep -p infra/main.parameters.json`.
-// See docs/architecture.md ("Infrastructure") for what each resource and role assignment is for.
-targetScope = 'resourceGroup'
+// The AI gateway on Azure Functions Flex Consumption, identity-based connections only, no keys anywhere.
+// `azd up` from the repository root (azure.yaml), or:
+//   az deployment sub create -l <region> -f infra/main.bicep -p infra/main.parameters.json
+// Laid out like Azure-Samples/functions-quickstart-typescript-azd (subscription scope, a resource group per
+// environment, the region allow-list, a user-assigned identity); docs/deploy.md says what it creates and why.
+targetScope = 'subscription'
 
-@description('Short environment name; used in resource names (azd sets it).')
-@minLength(2)
-@maxLength(16)
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment (azd sets it); names the resource group and seeds the unique resource names.')
 param environmentName string
 
-@description('Region for every resource. Flex Consumption must be available there.')
-param location string = resourceGroup().location
+@minLength(1)
+@description('Region of every resource. Flex Consumption runs only in some regions: this list follows the Flex Consumption quickstart template (check `az functionapp list-flexconsumption-locations` for new ones).')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'eastus2euap'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({ azd: { type: 'location' } })
+param location string
 
-@description('Memory per instance (MB): 512, 2048 or 4096. Flex per-instance HTTP concurrency defaults follow it.')
+@description('Resource ID of the Azure OpenAI (or Azure AI Services) account the gateway serves. The app\'s identity gets Cognitive Services OpenAI User on it, and its endpoint goes into the starter configuration. `az cognitiveservices account show -n <name> -g <group> --query id -o tsv`.')
+param azureOpenAiResourceId string
+
+@description('SHA-256 (hex) of the starter caller key; azure.yaml\'s preprovision hook makes the key (scripts/starter-key.mjs).')
+@minLength(64)
+@maxLength(64)
+param starterKeySha256 string
+
+@description('Write the starter configuration into App Configuration. azure.yaml\'s postprovision hook turns it off after the first provision, so later `azd up` runs never overwrite what operators changed since.')
+param seedConfiguration bool = true
+
+@description('Object id of who deploys (azd sets it): gets App Configuration Data Owner to write the starter configuration and to edit it later.')
+param principalId string = deployer().objectId
+
+@description('Type of `principalId`: User, or ServicePrincipal for a pipeline.')
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
+
+@description('Memory per instance (MB): 512, 2048 or 4096.')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
@@ -25,13 +81,13 @@ param maximumInstanceCount int = 100
 @maxValue(1000)
 param httpPerInstanceConcurrency int = 16
 
-@description('Always-ready instances for the HTTP group (no cold start on the hot path). 0 = scale from zero.')
+@description('Always-ready instances for the HTTP trigger group (no cold start on the hot path). 0 = scale from zero.')
 @minValue(0)
 param alwaysReadyHttp int = 1
 
-@description('Always-ready instances for the durable group (orchestrations, entities, activities).')
+@description('Always-ready instances for the durable group (orchestrations, entities, activities): a waiting request is granted without an instance start.')
 @minValue(0)
-param alwaysReadyDurable int = 0
+param alwaysReadyDurable int = 1
 
 @description('Must equal the gateway config async.maxDeliveries (default 5): the queue dead-letters past it.')
 @minValue(1)
@@ -43,242 +99,69 @@ param jobMaxDeliveries int = 5
 @maxValue(300)
 param jobLockSeconds int = 60
 
-var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
-var names = {
-  identity: 'id-gw-${environmentName}'
-  storage: take('stgw${replace(environmentName, '-', '')}${token}', 24)
-  serviceBus: 'sb-gw-${environmentName}-${token}'
-  appConfig: 'appcs-gw-${environmentName}-${token}'
-  logs: 'log-gw-${environmentName}'
-  insights: 'appi-gw-${environmentName}'
-  plan: 'asp-gw-${environmentName}'
-  app: 'func-gw-${environmentName}-${token}'
-}
-var jobQueueName = 'gateway-jobs'
-var deploymentContainer = 'app-package'
+var abbrs = loadJsonContent('abbreviations.json')
+// Lower-case: azd allows upper-case environment names, Storage and most resource names do not.
+var envName = toLower(environmentName)
+var resourceToken = toLower(uniqueString(subscription().id, envName, location))
+var tags = { 'azd-env-name': environmentName }
+// /subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.CognitiveServices/accounts/{name}
+var openAi = split(azureOpenAiResourceId, '/')
 
-// Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
-var roles = {
-  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'      // host storage (leases), durable task hub blobs, deployment package
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // durable task hub control and work-item queues
-  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // durable history/instances, gateway tables
-  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'     // longCallWorker trigger
-  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'       // enqueueJob activity, delayed retries
-  appConfigDataReader: '516239f1-63e1-4d78-a4de-a74fb236a071'        // configuration and sentinel
-  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // Entra-authenticated telemetry ingestion
-}
-
-resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
-  name: names.identity
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: '${abbrs.resourcesResourceGroups}${envName}'
   location: location
+  tags: tags
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  name: names.storage
-  location: location
-  kind: 'StorageV2'
-  sku: { name: 'Standard_LRS' }
-  properties: {
-    allowBlobPublicAccess: false
-    allowSharedKeyAccess: false // identity only
-    minimumTlsVersion: 'TLS1_2'
-    supportsHttpsTrafficOnly: true
+module openAiAccess 'app/openai-access.bicep' = {
+  name: 'openai-access'
+  scope: resourceGroup(openAi[2], openAi[4])
+  params: {
+    accountName: openAi[8]
+    principalId: gateway.outputs.identityPrincipalId
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
-  parent: storage
-  name: 'default'
-}
-
-resource packageContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
-  parent: blobService
-  name: deploymentContainer
-}
-
-resource payloadContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
-  parent: blobService
-  name: 'gateway-payloads'
-}
-
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
-  parent: storage
-  name: 'default'
-}
-
-resource gatewayTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in ['GatewayBackendHealth', 'GatewayQuota', 'GatewayUsage', 'GatewayJobs']: {
-  parent: tableService
-  name: table
-}]
-
-resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
-  name: names.serviceBus
-  location: location
-  sku: { name: 'Standard', tier: 'Standard' } // scheduled messages and duplicate detection need Standard
-  properties: {
-    disableLocalAuth: true // identity only
-    minimumTlsVersion: '1.2'
+module gateway 'app/gateway.bicep' = {
+  name: 'gateway'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    abbrs: abbrs
+    principalId: principalId
+    principalType: principalType
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
+    alwaysReadyHttp: alwaysReadyHttp
+    alwaysReadyDurable: alwaysReadyDurable
+    jobMaxDeliveries: jobMaxDeliveries
+    jobLockSeconds: jobLockSeconds
   }
 }
 
-resource jobQueue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
-  parent: serviceBus
-  name: jobQueueName
-  properties: {
-    lockDuration: 'PT${jobLockSeconds}S'
-    maxDeliveryCount: jobMaxDeliveries
-    requiresDuplicateDetection: true
-    duplicateDetectionHistoryTimeWindow: 'PT10M'
-    deadLetteringOnMessageExpiration: true
-    defaultMessageTimeToLive: 'P1D'
-    enablePartitioning: false
+module seed 'app/config-seed.bicep' = if (seedConfiguration) {
+  name: 'config-seed'
+  scope: rg
+  params: {
+    appConfigName: gateway.outputs.appConfigName
+    openAiEndpoint: openAiAccess.outputs.endpoint
+    starterKeySha256: starterKeySha256
   }
 }
 
-resource appConfig 'Microsoft.AppConfiguration/configurationStores@2023-03-01' = {
-  name: names.appConfig
-  location: location
-  sku: { name: 'standard' }
-  properties: {
-    disableLocalAuth: true
-  }
-}
-
-resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
-  name: names.logs
-  location: location
-  properties: {
-    sku: { name: 'PerGB2018' }
-    retentionInDays: 30
-  }
-}
-
-resource insights 'Microsoft.Insights/components@2020-02-02' = {
-  name: names.insights
-  location: location
-  kind: 'web'
-  properties: {
-    Application_Type: 'web'
-    WorkspaceResourceId: logs.id
-    DisableLocalAuth: true // ingestion with Entra ID (the identity's Monitoring Metrics Publisher role)
-  }
-}
-
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
-  name: names.plan
-  location: location
-  kind: 'functionapp'
-  sku: { tier: 'FlexConsumption', name: 'FC1' }
-  properties: { reserved: true }
-}
-
-resource app 'Microsoft.Web/sites@2024-04-01' = {
-  name: names.app
-  location: location
-  kind: 'functionapp,linux'
-  tags: { 'azd-service-name': 'gateway' }
-  identity: {
-    type: 'UserAssigned'
-    userAssignedIdentities: { '${identity.id}': {} }
-  }
-  properties: {
-    serverFarmId: plan.id
-    httpsOnly: true
-    functionAppConfig: {
-      deployment: {
-        storage: {
-          type: 'blobContainer'
-          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainer}'
-          authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identity.id }
-        }
-      }
-      scaleAndConcurrency: {
-        instanceMemoryMB: instanceMemoryMB
-        maximumInstanceCount: maximumInstanceCount
-        triggers: { http: { perInstanceConcurrency: httpPerInstanceConcurrency } }
-        alwaysReady: [
-          { name: 'http', instanceCount: alwaysReadyHttp }
-          { name: 'durable', instanceCount: alwaysReadyDurable }
-        ]
-      }
-      runtime: { name: 'node', version: '22' }
-    }
-    siteConfig: {
-      minTlsVersion: '1.2'
-      appSettings: [
-        { name: 'AzureWebJobsStorage__accountName', value: storage.name }
-        { name: 'AzureWebJobsStorage__blobServiceUri', value: storage.properties.primaryEndpoints.blob }
-        { name: 'AzureWebJobsStorage__queueServiceUri', value: storage.properties.primaryEndpoints.queue }
-        { name: 'AzureWebJobsStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
-        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
-        { name: 'AzureWebJobsStorage__clientId', value: identity.properties.clientId }
-        { name: 'ServiceBusConnection__fullyQualifiedNamespace', value: '${serviceBus.name}.servicebus.windows.net' }
-        { name: 'ServiceBusConnection__credential', value: 'managedidentity' }
-        { name: 'ServiceBusConnection__clientId', value: identity.properties.clientId }
-        { name: 'AppConfigConnection__endpoint', value: appConfig.properties.endpoint }
-        { name: 'AppConfigConnection__credential', value: 'managedidentity' }
-        { name: 'AppConfigConnection__clientId', value: identity.properties.clientId }
-        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
-        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identity.properties.clientId}' }
-        { name: 'GATEWAY_CONFIG_FILE', value: 'gateway.config.json' }
-        { name: 'GATEWAY_FUNCTIONS__STORES', value: 'azure' }
-        { name: 'GATEWAY_FUNCTIONS__JOB_QUEUE', value: jobQueueName }
-        { name: 'GATEWAY_FUNCTIONS__DURABLE_JOBS', value: 'true' }
-        { name: 'GATEWAY_FUNCTIONS__DURABLE_ALL_REQUESTS', value: 'false' }
-        { name: 'GATEWAY_FUNCTIONS__LEDGER_REPORT_INTERVAL_MS', value: '10000' }
-        { name: 'GATEWAY_ASYNC__MAX_DELIVERIES', value: string(jobMaxDeliveries) }
-        { name: 'GATEWAY_ASYNC__VISIBILITY_TIMEOUT_MS', value: string(jobLockSeconds * 1000) }
-      ]
-    }
-  }
-}
-
-// Role assignments: the identity-based connections above need exactly these.
-var storageRoles = [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]
-resource storageAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in storageRoles: {
-  name: guid(storage.id, identity.id, role)
-  scope: storage
-  properties: {
-    principalId: identity.properties.principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
-  }
-}]
-
-var serviceBusRoles = [roles.serviceBusDataReceiver, roles.serviceBusDataSender]
-resource serviceBusAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in serviceBusRoles: {
-  name: guid(serviceBus.id, identity.id, role)
-  scope: serviceBus
-  properties: {
-    principalId: identity.properties.principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
-  }
-}]
-
-resource appConfigAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(appConfig.id, identity.id, roles.appConfigDataReader)
-  scope: appConfig
-  properties: {
-    principalId: identity.properties.principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.appConfigDataReader)
-  }
-}
-
-resource insightsAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(insights.id, identity.id, roles.monitoringMetricsPublisher)
-  scope: insights
-  properties: {
-    principalId: identity.properties.principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
-  }
-}
-
-output AZURE_FUNCTION_APP_NAME string = app.name
-output GATEWAY_URL string = 'https://${app.properties.defaultHostName}'
-output SERVICE_BUS_NAMESPACE string = '${serviceBus.name}.servicebus.windows.net'
-output STORAGE_ACCOUNT string = storage.name
-output APP_CONFIGURATION_ENDPOINT string = appConfig.properties.endpoint
-output IDENTITY_CLIENT_ID string = identity.properties.clientId
+// azd reads these into the environment (`azd env get-values`); docs/deploy.md uses them in its steps.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = gateway.outputs.functionAppName
+output SERVICE_GATEWAY_NAME string = gateway.outputs.functionAppName
+output GATEWAY_URL string = gateway.outputs.url
+output AZURE_CLIENT_ID string = gateway.outputs.identityClientId
+output APP_CONFIGURATION_ENDPOINT string = gateway.outputs.appConfigEndpoint
+output AZURE_OPENAI_ENDPOINT string = openAiAccess.outputs.endpoint
+output SERVICE_BUS_NAMESPACE string = gateway.outputs.serviceBusNamespace
+output AZURE_STORAGE_ACCOUNT string = gateway.outputs.storageAccountName
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = gateway.outputs.appInsightsConnectionString

@@ -5,7 +5,7 @@ export interface FunctionsSettings {
   /** `azure` (Table, Blob, Service Bus) or `memory` (smoke tests; a laptop without Azurite). Default `azure`. */
   readonly stores: 'azure' | 'memory';
   /**
-   * Where long calls wait for the `longCallWorker` trigger (ADR 0009): `service-bus` (a Service Bus queue
+   * Where long calls wait for the `longCallWorker` trigger (ADR 0007): `service-bus` (a Service Bus queue
    * trigger), `storage-queue` (an Azure Storage queue trigger on `AzureWebJobsStorage` — Azurite under
    * `func start`), or `in-process` (no queue: the instance that took the call runs it). Default
    * `service-bus` when a `ServiceBusConnection` is configured, else `storage-queue`.

@@ -126,14 +126,14 @@ describe('HTTP triggers called directly', () => {
 
   it('admin needs the admin key, and then shows backends and the scheduler', async () => {
     const refused = await admin(
-      new HttpRequest({ method: 'GET', url: 'http://localhost/admin/status', headers: { 'api-key': KEY } }),
+      new HttpRequest({ method: 'GET', url: 'http://localhost/gateway/admin/status', headers: { 'api-key': KEY } }),
       context(),
     );
     expect(refused.status).toBe(403);
     const status = await admin(
       new HttpRequest({
         method: 'GET',
-        url: 'http://localhost/admin/status',
+        url: 'http://localhost/gateway/admin/status',
         headers: { 'x-gateway-admin-key': ADMIN_KEY },
       }),
       context(),

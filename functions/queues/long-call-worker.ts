@@ -16,8 +16,9 @@ export class AbandonMessage extends Error {
 
 /**
  * The `longCallWorker` queue trigger — Service Bus, or an Azure Storage queue (`func start` with Azurite
- * only; ADR 0009), whichever `GATEWAY_FUNCTIONS__JOB_TRANSPORT` names: runs the job with the engine (`worker.handleMessage`: claim
- * by conditional transition, run, stream the response into Blob, record the outcome), applies the
+ * only; ADR 0007), whichever `GATEWAY_FUNCTIONS__JOB_TRANSPORT` names: runs the job with the engine
+ * (`worker.handleMessage`: claim by conditional transition, run, stream the response into Blob, record the
+ * outcome), applies the
  * settlement the way a host-settled trigger can (`hostSettlementOf`), and tells the job's orchestration
  * when the job is finished. Idempotent under redelivery: the job store's conditional transitions decide
  * whether anything runs, and a duplicate completion event is ignored by the orchestration.

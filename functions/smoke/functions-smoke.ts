@@ -1,26 +1,21 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import type { HttpResponseInit } from '@azure/functions';
-import { validateConfig } from '../../shared/config/load-config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QueueClient } from '@azure/storage-queue';
 import { hashApiKey } from '../../shared/core/governance/hash-api-key.js';
 import { startSimulator } from '../../simulator/simulator.js';
-import { createFunctionsHost, setFunctionsHost, type FunctionsHost } from '../bridge/runtime.js';
-import { captureRegistrations, capturedFunction, type CapturedFunction } from './capture-registrations.js';
-
-// `@azure/functions` is a bundled CommonJS module whose classes Node's ESM loader cannot name-import.
-const { HttpRequest, InvocationContext } = createRequire(import.meta.url)(
-  '@azure/functions',
-) as typeof import('@azure/functions');
+import { serveApp, type AppProcess } from './app-process.js';
 
 /**
- * The Functions smoke test (CI). NOT the Functions host: it loads `functions/index.js` with
- * `@azure/functions` registrations captured (see `captureRegistrations`), serves the captured HTTP
- * triggers from a loopback `node:http` server on port 0 with a minimal router over their route templates
- * (request bodies buffered — the real host streams them), and calls the Service Bus and timer handlers
- * itself with a memory queue standing in for Service Bus. Durable orchestration is off here (no durable
- * backend); its replay tests cover it. What it proves: the registered handlers, their routes and the
- * bridges work end to end against the simulator over real HTTP.
+ * The Functions smoke checks, driven against an app folder — in CI the unpacked deployment package
+ * (package.test.ts), by hand `.package/` (`npm run smoke:functions`). NOT the Functions host: the app is
+ * loaded in a process of its own by `load-app.mjs`, its HTTP triggers served on a loopback port with a
+ * minimal router over their route templates (request bodies buffered — the real host streams them), and
+ * the parent plays the host's part for the other triggers: it receives the long-call messages from the
+ * Azure Storage queue on Azurite and invokes `longCallWorker` with the trigger metadata the host passes,
+ * deleting a message when the function returns; it invokes both timers. What it proves: the registered
+ * handlers of exactly this build, their routes, bindings' settings and the bridges, against the simulator
+ * over real HTTP and real storage, under the app settings given (`func start`'s by default).
  */
 
 /** One check's result. */
@@ -30,16 +25,25 @@ export interface SmokeCheck {
   readonly detail: string;
 }
 
+/** Options of {@link runFunctionsSmoke}. */
+export interface FunctionsSmokeOptions {
+  /** The app folder (package.json `main`, host.json, node_modules). */
+  readonly appRoot: string;
+  /** The app settings (`local.settings.sample.json` Values, with Azurite's connection string). */
+  readonly settings: Readonly<Record<string, string>>;
+  /** `AzureWebJobsStorage` (Azurite) — the long-call queue is read from it as the host would. */
+  readonly storageConnectionString: string;
+  /** Path of the admin API's status endpoint. */
+  readonly adminStatusPath?: string;
+}
+
 const USER_KEY = 'smoke-user-key-0123456789';
 const ADMIN_KEY = 'smoke-admin-key-0123456789';
 
-/** Runs every check; never throws for a failed check (it is reported). */
-export async function runFunctionsSmoke(): Promise<SmokeCheck[]> {
-  const functions = captureRegistrations();
-  await import('../index.js');
-  const sim = await startSimulator({ name: 'sim', port: 0 });
-  const validated = validateConfig({
-    backends: [{ id: 'sim', url: sim.url, kind: 'openai', probe: { path: '/_sim/health' } }],
+/** The gateway configuration the checks run under: the simulator as the one backend, a key for each role. */
+function smokeConfig(simulatorUrl: string): Record<string, unknown> {
+  return {
+    backends: [{ id: 'sim', url: simulatorUrl, kind: 'openai', probe: { path: '/_sim/health' } }],
     pools: [{ id: 'main', backends: ['sim'] }],
     routes: [{ id: 'chat', match: { models: ['*'] }, pool: 'main' }],
     governance: {
@@ -53,33 +57,43 @@ export async function runFunctionsSmoke(): Promise<SmokeCheck[]> {
       admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN_KEY) }] },
     },
     async: { syncWaitMs: 200 },
-  });
-  if (!validated.ok) throw new Error(`smoke config invalid:\n${validated.issues.join('\n')}`);
-  const host = createFunctionsHost(
-    {
-      ...process.env,
-      GATEWAY_FUNCTIONS__STORES: 'memory',
-      GATEWAY_FUNCTIONS__DURABLE_JOBS: 'false',
-      GATEWAY_FUNCTIONS__LEDGER_REPORT_INTERVAL_MS: '0',
-    },
-    { config: validated.config },
-  );
-  setFunctionsHost(host);
-  const server = await serve([...functions.values()].filter((f) => f.trigger.type === 'httpTrigger'));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const checks: SmokeCheck[] = [];
+  };
+}
+
+/** Runs every check; never throws for a failed check (it is reported). */
+export async function runFunctionsSmoke(options: FunctionsSmokeOptions): Promise<SmokeCheck[]> {
+  const sim = await startSimulator({ name: 'sim', port: 0 });
+  const dir = mkdtempSync(join(tmpdir(), 'gw-smoke-'));
+  const configFile = join(dir, 'gateway.config.json');
+  writeFileSync(configFile, JSON.stringify(smokeConfig(sim.url)));
+  const queueName = `smoke-jobs-${process.pid}-${Date.now()}`;
+  let app: AppProcess | undefined;
+  try {
+    app = await serveApp(options.appRoot, {
+      ...options.settings,
+      AzureWebJobsStorage: options.storageConnectionString,
+      GATEWAY_CONFIG_FILE: configFile,
+      GATEWAY_FUNCTIONS__JOB_QUEUE: queueName,
+    });
+    const queue = new QueueClient(options.storageConnectionString, queueName);
+    return await checks(app, queue, options.adminStatusPath ?? '/gateway/admin/status');
+  } finally {
+    await app?.close();
+    await sim.close();
+    await new QueueClient(options.storageConnectionString, queueName).deleteIfExists().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function checks(app: AppProcess, queue: QueueClient, adminStatusPath: string): Promise<SmokeCheck[]> {
+  const base = app.url;
+  const results: SmokeCheck[] = [];
   const check = async (name: string, run: () => Promise<string>): Promise<void> => {
     try {
-      checks.push({ name, ok: true, detail: await run() });
+      results.push({ name, ok: true, detail: await run() });
     } catch (error) {
-      checks.push({ name, ok: false, detail: error instanceof Error ? error.message : String(error) });
+      results.push({ name, ok: false, detail: error instanceof Error ? error.message : String(error) });
     }
-  };
-  const expectStatus = (response: Response, status: number): void => {
-    if (response.status !== status)
-      throw new Error(
-        `expected ${status}, got ${response.status} ${response.headers.get('x-gateway-error-code') ?? ''}`,
-      );
   };
   const chat = (extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Response> =>
     fetch(`${base}/v1/chat/completions`, {
@@ -88,168 +102,84 @@ export async function runFunctionsSmoke(): Promise<SmokeCheck[]> {
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...extra }),
     });
 
-  try {
-    await check('health: /health/live and /health/ready', async () => {
-      expectStatus(await fetch(`${base}/health/live`), 200);
-      expectStatus(await fetch(`${base}/health/ready`), 200);
-      return 'live, ready';
-    });
-    await check('proxy: chat completion through the engine', async () => {
-      const response = await chat();
-      expectStatus(response, 200);
-      const body = (await response.json()) as { choices?: unknown[] };
-      if (body.choices?.length !== 1) throw new Error('no choice in the answer');
-      return `request ${response.headers.get('x-gateway-request-id') ?? '?'}`;
-    });
-    await check('proxy: streamed chat completion ends with [DONE]', async () => {
-      const response = await chat({ stream: true });
-      expectStatus(response, 200);
-      const text = await response.text();
-      if (!text.trimEnd().endsWith('data: [DONE]')) throw new Error('stream did not end with [DONE]');
-      return `${text.length} bytes of SSE`;
-    });
-    await check('admin: status needs the admin key', async () => {
-      const denied = await fetch(`${base}/admin/status`);
-      if (denied.status < 400) throw new Error(`admin answered ${denied.status} without a key`);
-      expectStatus(await fetch(`${base}/admin/status`, { headers: { 'x-gateway-admin-key': ADMIN_KEY } }), 200);
-      return `without key ${denied.status}`;
-    });
-    await check('async → 202 → longCallWorker runs it → jobs returns the result', async () => {
-      const accepted = await chat({}, { 'x-gateway-async': 'true', 'x-sim-fault': 'latency-ms=600' });
-      expectStatus(accepted, 202);
-      const location = accepted.headers.get('location') ?? '';
-      const delivered = await drainQueue(host, capturedFunction('longCallWorker'));
-      const status = (await (await fetch(`${base}${location}`, { headers: { 'api-key': USER_KEY } })).json()) as {
-        status: string;
-      };
-      if (status.status !== 'succeeded') throw new Error(`job is ${status.status}`);
-      const result = await fetch(`${base}${location}/result`, { headers: { 'api-key': USER_KEY } });
-      expectStatus(result, 200);
-      return `${delivered} delivery, ${location}`;
-    });
-    await check('timers: healthProbe and retention run', async () => {
-      const timer = {
-        isPastDue: false,
-        schedule: { adjustForDST: false },
-        scheduleStatus: { last: '', next: '', lastUpdated: '' },
-      };
-      await capturedFunction('healthProbe').handler(
-        timer,
-        new InvocationContext({ functionName: 'healthProbe', logHandler: () => undefined }),
-      );
-      await capturedFunction('retention').handler(
-        timer,
-        new InvocationContext({ functionName: 'retention', logHandler: () => undefined }),
-      );
-      const probe = host.runtime.health.snapshot('sim') as { lastProbe?: { ok: boolean } };
-      if (probe.lastProbe?.ok !== true) throw new Error(`probe not recorded: ${JSON.stringify(probe)}`);
-      return 'probe recorded';
-    });
-  } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    setFunctionsHost(undefined);
-    await host.runtime.close();
-    await sim.close();
-  }
-  return checks;
+  await check('health: /health/live and /health/ready', async () => {
+    expectStatus(await fetch(`${base}/health/live`), 200);
+    expectStatus(await fetch(`${base}/health/ready`), 200);
+    return 'live, ready';
+  });
+  await check('proxy: chat completion through the engine', async () => {
+    const response = await chat();
+    expectStatus(response, 200);
+    const body = (await response.json()) as { choices?: unknown[] };
+    if (body.choices?.length !== 1) throw new Error('no choice in the answer');
+    return `request ${response.headers.get('x-gateway-request-id') ?? '?'}`;
+  });
+  await check('proxy: streamed chat completion ends with [DONE]', async () => {
+    const response = await chat({ stream: true });
+    expectStatus(response, 200);
+    const text = await response.text();
+    if (!text.trimEnd().endsWith('data: [DONE]')) throw new Error('stream did not end with [DONE]');
+    return `${text.length} bytes of SSE`;
+  });
+  await check(`admin: ${adminStatusPath} needs the admin key`, async () => {
+    const denied = await fetch(`${base}${adminStatusPath}`);
+    if (denied.status < 400) throw new Error(`admin answered ${denied.status} without a key`);
+    expectStatus(await fetch(`${base}${adminStatusPath}`, { headers: { 'x-gateway-admin-key': ADMIN_KEY } }), 200);
+    return `without key ${denied.status}`;
+  });
+  await check('async → 202 → Storage queue → longCallWorker runs it → jobs returns the result', async () => {
+    const accepted = await chat({}, { 'x-gateway-async': 'true', 'x-sim-fault': 'latency-ms=600' });
+    expectStatus(accepted, 202);
+    const location = accepted.headers.get('location') ?? '';
+    const delivered = await deliverJobs(app, queue);
+    const status = (await (await fetch(`${base}${location}`, { headers: { 'api-key': USER_KEY } })).json()) as {
+      status: string;
+    };
+    if (status.status !== 'succeeded') throw new Error(`job is ${status.status}`);
+    expectStatus(await fetch(`${base}${location}/result`, { headers: { 'api-key': USER_KEY } }), 200);
+    return `${delivered} delivery, ${location}`;
+  });
+  await check('timers: healthProbe and retention run', async () => {
+    const timer = { isPastDue: false, schedule: { adjustForDST: false } };
+    await app.invoke('healthProbe', timer);
+    await app.invoke('retention', timer);
+    const status = await fetch(`${base}${adminStatusPath}`, { headers: { 'x-gateway-admin-key': ADMIN_KEY } });
+    const body = (await status.json()) as { backends: { id: string; lastProbe?: { ok: boolean } }[] };
+    if (body.backends[0]?.lastProbe?.ok !== true) throw new Error(`probe not recorded: ${JSON.stringify(body)}`);
+    return 'probe recorded';
+  });
+  return results;
 }
 
-/** Delivers queued job messages to the `longCallWorker` handler the way the host would, settling on the memory queue. */
-async function drainQueue(host: FunctionsHost, worker: CapturedFunction): Promise<number> {
+/**
+ * Plays the Functions host's Storage queue trigger: receives each message, invokes `longCallWorker` with
+ * the parsed body and the trigger metadata the host passes, deletes the message when it returns and makes it
+ * visible again when it throws. Bounded: stops when the queue is empty or after 20 rounds.
+ */
+async function deliverJobs(app: AppProcess, queue: QueueClient): Promise<number> {
   let delivered = 0;
   for (let round = 0; round < 20; round++) {
-    const messages = await host.jobQueue.receive(8, 60_000);
-    if (messages.length === 0) return delivered;
-    for (const m of messages) {
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 8, visibilityTimeout: 60 });
+    if (receivedMessageItems.length === 0) return delivered;
+    for (const m of receivedMessageItems) {
       delivered++;
-      const context = new InvocationContext({
-        functionName: 'longCallWorker',
-        logHandler: () => undefined,
-        triggerMetadata: { deliveryCount: m.deliveryCount, messageId: m.message.jobId, applicationProperties: {} },
-      });
+      const body = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as unknown;
       try {
-        await worker.handler(JSON.parse(JSON.stringify(m.message)), context);
-        await host.jobQueue.complete(m.lockToken);
+        await app.invoke('longCallWorker', body, {
+          dequeueCount: m.dequeueCount,
+          id: m.messageId,
+          popReceipt: m.popReceipt,
+        });
+        await queue.deleteMessage(m.messageId, m.popReceipt);
       } catch {
-        await host.jobQueue.abandon(m.lockToken);
+        await queue.updateMessage(m.messageId, m.popReceipt, undefined, 0);
       }
     }
   }
   return delivered;
 }
 
-/** A loopback server that routes to the captured HTTP triggers by their route templates (most literal segments first). */
-async function serve(triggers: readonly CapturedFunction[]): Promise<Server> {
-  const routes = triggers
-    .map((f) => ({
-      f,
-      template: String(f.trigger['route'] ?? f.name),
-      methods: (f.trigger['methods'] as string[] | undefined) ?? ['GET', 'POST'],
-    }))
-    .sort((a, b) => literalCount(b.template) - literalCount(a.template));
-  const server = createServer((req, res) => void handle(req, res));
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const path = url.pathname.replace(/^\//, '');
-      const match = routes
-        .map((r) => ({ r, params: matchRoute(r.template, path) }))
-        .find((m) => m.params !== undefined && m.r.methods.includes(req.method ?? 'GET'));
-      if (match === undefined) {
-        res.writeHead(404).end();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers))
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      const request = new HttpRequest({
-        method: req.method ?? 'GET',
-        url: url.href,
-        headers,
-        params: match.params!,
-        query: Object.fromEntries(url.searchParams),
-        ...(chunks.length === 0 ? {} : { body: { bytes: Buffer.concat(chunks) } }),
-      });
-      const init = (await match.r.f.handler(
-        request,
-        new InvocationContext({ functionName: match.r.f.name, logHandler: () => undefined }),
-      )) as HttpResponseInit;
-      res.writeHead(init.status ?? 200, init.headers as Record<string, string> | undefined);
-      const body = init.body as AsyncIterable<Uint8Array> | string | undefined;
-      if (typeof body === 'string') res.write(body);
-      else if (body !== undefined && body !== null) for await (const chunk of body) res.write(chunk);
-      res.end();
-    } catch (error) {
-      res.writeHead(500).end(error instanceof Error ? error.message : String(error));
-    }
-  }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
-
-function literalCount(template: string): number {
-  return template.split('/').filter((s) => !s.startsWith('{')).length;
-}
-
-/** Matches `a/{x}/{*rest}` templates; `undefined` when the path does not match. */
-function matchRoute(template: string, path: string): Record<string, string> | undefined {
-  const parts = template.split('/');
-  const segments = path === '' ? [] : path.split('/');
-  const params: Record<string, string> = {};
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    const catchAll = /^\{\*(\w+)\}$/.exec(part);
-    if (catchAll !== null) {
-      params[catchAll[1]!] = segments.slice(i).join('/');
-      return params;
-    }
-    const segment = segments[i];
-    if (segment === undefined) return undefined;
-    const param = /^\{(\w+)\}$/.exec(part);
-    if (param !== null) params[param[1]!] = decodeURIComponent(segment);
-    else if (part.toLowerCase() !== segment.toLowerCase()) return undefined;
-  }
-  return segments.length === parts.length ? params : undefined;
+function expectStatus(response: Response, status: number): void {
+  if (response.status !== status)
+    throw new Error(`expected ${status}, got ${response.status} ${response.headers.get('x-gateway-error-code') ?? ''}`);
 }

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { captureRegistrations, type CapturedFunction } from './capture-registrations.js';
+import { reservedRoutePrefix } from './reserved-routes.js';
 
 let functions: ReadonlyMap<string, CapturedFunction>;
 
@@ -33,9 +34,12 @@ describe('function registrations', () => {
       '{*path}',
       'jobs/{*rest}',
       'health/{kind}',
-      'admin/{*rest}',
+      'gateway/admin/{*rest}',
     ]);
     expect(functions.get('admin')!.trigger['authLevel']).toBe('function');
+    for (const f of functions.values())
+      if (f.trigger.type === 'httpTrigger')
+        expect(reservedRoutePrefix(String(f.trigger['route'])), f.name).toBeUndefined();
     const worker = functions.get('longCallWorker')!;
     expect(worker.trigger).toMatchObject({
       connection: 'AzureWebJobsStorage',

@@ -65,7 +65,7 @@ export interface AzureRuntimeOptions {
   /**
    * Where long calls wait for a worker, with `azure` or `azurite` stores: `service-bus` (default with
    * `azure`; the Functions app's Service Bus trigger), `storage-queue` (a queue of the same Storage account
-   * — Azurite under `func start` — and the Functions app's queue trigger; ADR 0009), or `in-process` (a
+   * — Azurite under `func start` — and the Functions app's queue trigger; ADR 0007), or `in-process` (a
    * memory queue and a runner in this process; default with `azurite`). `memory` stores always queue in memory.
    */
   readonly jobTransport?: JobTransport;

@@ -52,7 +52,7 @@ interface Held {
 
 /**
  * Creates the Azure Storage queue {@link JobQueue} — the long-call queue of `func start` with Azurite and
- * no Service Bus (ADR 0009). Same port, same semantics as the Service Bus adapter:
+ * no Service Bus (ADR 0007). Same port, same semantics as the Service Bus adapter:
  * - a message is the {@link JobMessage} JSON, base64-encoded (the Functions queue trigger's default
  *   `messageEncoding`), plus `gwPriorDeliveries` on a re-scheduled copy;
  * - visibility timeout = the peek-lock: `receive` hides a message for `visibilityTimeoutMs` (whole
