@@ -90,8 +90,12 @@ process.send(report);
 
 if (serve) {
   const { HttpRequest, InvocationContext } = require('@azure/functions');
+  // The functions' own log lines, one line each (the default handler prints a stack trace for `trace`).
+  const logHandler = (level, ...args) => {
+    if (level !== 'trace' && level !== 'debug') console.error(`[${level}] ${args.join(' ')}`);
+  };
   const context = (name, triggerMetadata) =>
-    new InvocationContext({ functionName: name, invocationId: `${name}-${Date.now()}`, triggerMetadata });
+    new InvocationContext({ functionName: name, invocationId: `${name}-${Date.now()}`, triggerMetadata, logHandler });
   const server = createServer((req, res) => void route(req, res));
   const routes = [...functions.values()]
     .map((f) => ({ f, trigger: Object.values(f.metadata.bindings).find((b) => b.type === 'httpTrigger') }))
