@@ -20,6 +20,19 @@ const azureAndDurable = [
   },
 ];
 
+/**
+ * Test support — the fake clock, harnesses, manual timers, contract suites — is for tests: production code may
+ * not import it, statically or dynamically. A module path naming a `test-support/` or `test/support/` folder,
+ * a test or contract file, or vitest is refused (test/lint/test-support-rule.test.ts proves the rule).
+ */
+const TEST_SUPPORT_PATH = String.raw`/(^|\W)test.support\W|\.(test|contract)\.js$|^vitest(\W|$)/`;
+const testSupportOnly = ['ImportDeclaration', 'ImportExpression', 'ExportNamedDeclaration', 'ExportAllDeclaration'].map(
+  (node) => ({
+    selector: `${node}[source.value=${TEST_SUPPORT_PATH}]`,
+    message: 'Test support is for tests: production code cannot import it (move the helper, or the test).',
+  }),
+);
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'infra/**', '.package/**'] },
   js.configs.recommended,
@@ -101,5 +114,12 @@ export default tseslint.config(
         { patterns: [{ group: ['@azure/*', 'durable-functions'], message: 'Memory adapters use no Azure SDK.' }] },
       ],
     },
+  },
+  {
+    // Production code: everything but tests, contract suites and test-support folders. The scheduler bench
+    // drives the scheduler on synthetic time with the fake clock: a tool, not the gateway.
+    files: ['shared/**/*.ts', 'functions/**/*.ts', 'simulator/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.contract.ts', '**/test-support/**', 'simulator/bench/**'],
+    rules: { 'no-restricted-syntax': ['error', ...testSupportOnly] },
   },
 );

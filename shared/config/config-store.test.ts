@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createJsonFileConfigSource } from '../adapters/file/json-file-config-source.js';
 import { MemoryQuotaStore } from '../adapters/memory/memory-quota-store.js';
-import { FakeClock } from '../core/clock.js';
+import { FakeClock } from '../core/test-support/fake-clock.js';
 import { GatewayError } from '../core/errors/gateway-error.js';
 import { createAdmission } from '../core/governance/admission.js';
 import { hashApiKey } from '../core/governance/hash-api-key.js';

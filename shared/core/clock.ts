@@ -1,6 +1,7 @@
 /**
  * Time source for everything in `shared/core`. The engine never reads the global clock: hosts inject
- * {@link systemClock}, tests inject a fake one so that time logic is deterministic.
+ * {@link systemClock}, tests inject a fake one (`test-support/fake-clock.ts`) so that time logic is
+ * deterministic.
  *
  * @example
  * const clock: Clock = systemClock;
@@ -19,22 +20,3 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   monotonicMs: () => performance.now(),
 };
-
-/** A manually advanced clock for tests. */
-export class FakeClock implements Clock {
-  constructor(private current = 1_700_000_000_000) {}
-  now(): number {
-    return this.current;
-  }
-  monotonicMs(): number {
-    return this.current;
-  }
-  /** Moves time forward by `ms`. */
-  advance(ms: number): void {
-    this.current += ms;
-  }
-  /** Sets the wall clock to an absolute value. */
-  set(ms: number): void {
-    this.current = ms;
-  }
-}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../core/clock.js';
+import { FakeClock } from '../core/test-support/fake-clock.js';
 import { createUsageRecord, type UsageRecord } from '../core/usage/usage-record.js';
 import { finaliseUsageReading } from '../core/usage/usage-reading.js';
 import type { UsageLedger } from './usage-ledger.js';

@@ -1,4 +1,4 @@
-import { FakeClock } from '../../shared/core/clock.js';
+import { FakeClock } from '../../shared/core/test-support/fake-clock.js';
 import { PriorityScheduler } from '../../shared/core/scheduling/priority-scheduler.js';
 
 /** One row of the scheduler benchmark: cost per operation with `queued` calls waiting. */

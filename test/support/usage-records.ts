@@ -1,4 +1,4 @@
-import { FakeClock } from '../../shared/core/clock.js';
+import { FakeClock } from '../../shared/core/test-support/fake-clock.js';
 import { createUsageRecord, type UsageRecord } from '../../shared/core/usage/usage-record.js';
 import { finaliseUsageReading } from '../../shared/core/usage/usage-reading.js';
 

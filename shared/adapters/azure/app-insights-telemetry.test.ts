@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/clock.js';
+import { FakeClock } from '../../core/test-support/fake-clock.js';
 import { createUsageRecord } from '../../core/usage/usage-record.js';
 import {
   createAppInsightsTelemetry,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/clock.js';
+import { FakeClock } from '../../core/test-support/fake-clock.js';
 import { ManualTimers, settle } from '../../core/jobs/test-support/manual-timers.js';
 import { usageRecordAt } from '../../../test/support/usage-records.js';
 import { createEventHubsUsageExporter, type EventHubsUsageExporterOptions } from './event-hubs-usage-exporter.js';

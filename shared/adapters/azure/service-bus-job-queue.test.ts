@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceBusClient } from '@azure/service-bus';
 import { DefaultAzureCredential } from '@azure/identity';
-import { FakeClock } from '../../core/clock.js';
+import { FakeClock } from '../../core/test-support/fake-clock.js';
 import { describeJobQueueContract } from '../../ports/job-queue.contract.js';
 import { createServiceBusJobQueue, createServiceBusJobQueueFromClient } from './service-bus-job-queue.js';
 import { FakeServiceBusQueue } from './test-support/fake-service-bus-queue.js';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/clock.js';
+import { FakeClock } from '../../core/test-support/fake-clock.js';
 import { createUsageRecord, type UsageRecord } from '../../core/usage/usage-record.js';
 import { describeUsageLedgerContract } from '../../ports/usage-ledger.contract.js';
 import { createTableUsageLedger } from './table-usage-ledger.js';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/clock.js';
+import { FakeClock } from '../../core/test-support/fake-clock.js';
 import { createUsageRecord } from '../../core/usage/usage-record.js';
 import { describeUsageLedgerContract } from '../../ports/usage-ledger.contract.js';
 import { createNdjsonUsageLedger } from './ndjson-usage-ledger.js';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { governanceSchema, type GovernanceConfigInput } from '../../config/governance-schema.js';
-import { FakeClock } from '../../core/clock.js';
+import { FakeClock } from '../../core/test-support/fake-clock.js';
 import { GatewayError } from '../../core/errors/gateway-error.js';
 import { createAdmission } from '../../core/governance/admission.js';
 import { MemoryQuotaStore } from '../memory/memory-quota-store.js';

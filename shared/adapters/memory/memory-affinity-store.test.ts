@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/clock.js';
+import { FakeClock } from '../../core/test-support/fake-clock.js';
 import { describeAffinityStoreContract } from '../../ports/affinity-store.contract.js';
 import { MemoryAffinityStore } from './memory-affinity-store.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/clock.js';
+import { FakeClock } from '../../core/test-support/fake-clock.js';
 import { describeJobQueueContract } from '../../ports/job-queue.contract.js';
 import { MemoryJobQueue } from './memory-job-queue.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/clock.js';
+import { FakeClock } from '../../core/test-support/fake-clock.js';
 import { createUsageRecord } from '../../core/usage/usage-record.js';
 import { describeUsageLedgerContract } from '../../ports/usage-ledger.contract.js';
 import { createMemoryUsageLedger } from './memory-usage-ledger.js';

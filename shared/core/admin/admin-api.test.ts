@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../config/load-config.js';
 import type { UsageQuery } from '../../ports/usage-ledger.js';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import type { BackendHealthView } from '../resilience/health-tracker.js';
 import type { SchedulerStats } from '../scheduling/scheduler-types.js';
 import { createUsageRecord, type UsageRecord } from '../usage/usage-record.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { governanceSchema, type GovernanceConfig, type GovernanceConfigInput } from '../../config/governance-schema.js';
 import { MemoryQuotaStore } from '../../adapters/memory/memory-quota-store.js';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { ErrorCode } from '../errors/error-registry.js';
 import type { AccessTokenVerifier } from '../../ports/access-token-verifier.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryQuotaStore } from '../../adapters/memory/memory-quota-store.js';
 import type { QuotaStore } from '../../ports/quota-store.js';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { createQuotaGuard } from './quota-guard.js';
 

@@ -6,7 +6,7 @@ import { MemoryBackendHealthStore } from '../../adapters/memory/memory-backend-h
 import { createStaticCredentialProvider } from '../../adapters/memory/static-credential-provider.js';
 import { HealthTracker } from '../resilience/health-tracker.js';
 import { createEngineSnapshots } from './engine-snapshot.js';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import type { AttemptRecord, DispatchInput, DispatchResult } from '../dispatch/dispatcher.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { dispatchWithFallbacks } from './dispatch.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryUsageLedger } from '../../adapters/memory/memory-usage-ledger.js';
 import type { Telemetry } from '../../ports/telemetry.js';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import type { QuotaReservation } from '../governance/quota-guard.js';
 import { emptyUsageReading } from '../usage/usage-reading.js';
 import { USAGE_EVENT_NAME } from '../usage/usage-telemetry.js';

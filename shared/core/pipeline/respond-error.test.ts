@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { callerClosed, respondError } from './respond-error.js';
 import { callOf, gatewayRequest, readText } from './test-support/pipeline-fixtures.js';

@@ -4,7 +4,7 @@ import type { GatewayConfigInput } from '../../config/gateway-schema.js';
 import { validateConfig } from '../../config/load-config.js';
 import type { BackendConfig } from '../../config/schema.js';
 import type { BackendResponse } from '../../ports/backend-transport.js';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import type { DispatchResult } from '../dispatch/dispatcher.js';
 import type { UsageReading } from '../usage/usage-reading.js';
 import { askForUsage, respond } from './respond.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../config/gateway-schema.js';
 import { validateConfig } from '../../config/load-config.js';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Admission, AdmissionTarget } from '../governance/admission.js';
 import { learnAffinity, route, type RouteDeps } from './route.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../config/load-config.js';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import type { JobService, JobSubmission } from '../jobs/job-service.js';
 import { route } from './route.js';
 import { runsAsJob, submitJob, upgradeAfterMs } from './schedule-job.js';

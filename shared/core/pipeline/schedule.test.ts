@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../config/load-config.js';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { BackendHealthView } from '../resilience/health-tracker.js';
 import { createRequestDeadline } from '../resilience/request-deadline.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import type { ProbeReport } from './health-tracker.js';
 import { HealthProber, type ProbeFunction, type ProbeTarget, type ProbeTimers } from './health-prober.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import { MemoryBackendHealthStore } from '../../adapters/memory/memory-backend-health-store.js';
 import type { BackendHealth, BackendHealthStore } from '../../ports/backend-health-store.js';
 import { DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import { PriorityScheduler } from './priority-scheduler.js';
 import type { SchedulerOptions } from './scheduler-options.js';
 import type { EnqueueResult, Lease, ScheduleRequest, SchedulerSnapshot } from './scheduler-types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { PriorityScheduler } from './priority-scheduler.js';
 import { SchedulerGate, type AcquireRequest, type SetTimer } from './scheduler-gate.js';

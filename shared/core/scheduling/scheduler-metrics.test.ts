@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { PriorityScheduler } from './priority-scheduler.js';
 import { reportSchedulerMetrics } from './scheduler-metrics.js';

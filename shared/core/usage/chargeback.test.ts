@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import { aggregateUsage, findModelPrice } from './chargeback.js';
 import { renderChargebackTable } from './chargeback-table.js';
 import { createUsageRecord, type UsageRecordInput } from './usage-record.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../test-support/fake-clock.js';
 import { createUsageRecord, MAX_RECORDED_ATTEMPTS, parseUsageRecord } from './usage-record.js';
 import { finaliseUsageReading } from './usage-reading.js';
 

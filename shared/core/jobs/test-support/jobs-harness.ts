@@ -4,7 +4,7 @@ import { MemoryJobQueue } from '../../../adapters/memory/memory-job-queue.js';
 import { MemoryJobStore } from '../../../adapters/memory/memory-job-store.js';
 import { MemoryPayloadStore } from '../../../adapters/memory/memory-payload-store.js';
 /* eslint-enable @typescript-eslint/no-restricted-imports */
-import { FakeClock } from '../../clock.js';
+import { FakeClock } from '../../test-support/fake-clock.js';
 import type { GatewayRequest } from '../../http/gateway-request.js';
 import { createJobService, type JobServiceOptions } from '../job-service.js';
 import { JobSignals } from '../job-signals.js';

@@ -1,4 +1,4 @@
-import type { FakeClock } from '../../clock.js';
+import type { FakeClock } from '../../test-support/fake-clock.js';
 import type { SetJobTimer } from '../job-timer.js';
 
 interface Timer {
