@@ -56,8 +56,8 @@ export async function buildFunctionsHost(env: Readonly<Record<string, string | u
     throw new Error(
       `gateway configuration (${opened.source}) is refused, ${opened.issues.length} problem(s):\n${opened.issues.join('\n')}`,
     );
-  const host = createFunctionsHost(env, { config: opened.config.current });
-  opened.config.report(host.runtime.telemetry);
+  const host = createFunctionsHost(env, { config: opened.config.current, configSource: opened.config.source });
+  opened.config.report(host.runtime.telemetry, undefined, (event) => host.runtime.status.configReloaded(event));
   // Watch only once the host is built: a failed build is retried on the next call and must not leave a
   // sentinel poller behind each time. A configuration file is read once per worker process.
   if (settings.configSource === 'app-configuration') opened.config.watch();
@@ -85,7 +85,7 @@ function configSource(env: Readonly<Record<string, string | undefined>>, setting
 /** Builds a host from app settings and a configuration (a snapshot, or a getter that follows reloads). */
 export function createFunctionsHost(
   env: Readonly<Record<string, string | undefined>>,
-  overrides: { readonly config: GatewayConfig | (() => GatewayConfig) },
+  overrides: { readonly config: GatewayConfig | (() => GatewayConfig); readonly configSource?: string },
 ): FunctionsHost {
   const base =
     typeof overrides.config === 'function'
@@ -102,6 +102,7 @@ export function createFunctionsHost(
   const config = (): GatewayConfig => durable.configWithShares(base());
   const azure = createAzureRuntime({
     config,
+    runtime: { configSource: overrides.configSource ?? 'configuration' },
     env,
     stores: settings.stores,
     jobTransport: settings.jobTransport,

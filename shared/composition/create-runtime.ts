@@ -1,6 +1,10 @@
 import type { GatewayConfig } from '../config/gateway-schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { hostname } from 'node:os';
 import { createAdminApi } from '../core/admin/admin-api.js';
+import { countInFlight } from '../core/status/in-flight-transport.js';
+import { LedgerToday } from '../core/status/ledger-today.js';
+import { StatusBoard, type StatusSources } from '../core/status/status-board.js';
 import { createGateway, type CallSummary, type Gateway } from '../core/gateway.js';
 import { createAdmission } from '../core/governance/admission.js';
 import { syncCapacity } from '../core/pipeline/capacity-sync.js';
@@ -91,6 +95,10 @@ export interface RuntimeOptions {
   readonly metricsIntervalMs?: number;
   /** How often health is re-evaluated (cooling ends, breakers half-open) and capacity re-synced. */
   readonly healthTickMs?: number;
+  /** The configuration's source, named on the status page (`gateway.config.json`, `embedded defaults`…). */
+  readonly configSource?: string;
+  /** How old the status page's "today" totals from the ledger may get before they are read again (60 s). */
+  readonly statusLedgerMaxAgeMs?: number;
 }
 
 /** A built engine with everything it owns, ready for a host. */
@@ -102,6 +110,8 @@ export interface GatewayRuntime {
   readonly ledger: UsageLedger;
   /** The usage exporter (Event Hubs), when one is configured. */
   readonly usageExporter: UsageExporter | undefined;
+  /** The live operating picture behind the status page and the terminal line. */
+  readonly status: StatusBoard;
   /** Async jobs: the service (submit, status, result, cancel), the worker the queue drives, the HTTP API. */
   readonly jobs: {
     readonly service: JobService;
@@ -135,7 +145,8 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const initial = config();
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const transport = options.transport ?? createUndiciBackendTransport();
+  const counted = countInFlight(options.transport ?? createUndiciBackendTransport());
+  const transport = counted.transport;
   const telemetry = options.telemetry ?? createLogTelemetry({ kinds: new Set(['exception']) });
   const ledger =
     options.ledger ??
@@ -168,10 +179,17 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     },
     { ...initial.resilience.health, breaker: initial.resilience.breaker },
   );
+  const status = new StatusBoard({
+    clock,
+    config,
+    configSource: options.configSource ?? 'configuration',
+    instance: `${hostname()}:${process.pid}`,
+  });
   const gate = new SchedulerGate({
     scheduler: new PriorityScheduler({ clock, options: initial.scheduling }),
     clock,
     onLeaseExpired: (lease) => telemetry.event('LeaseExpired', { poolId: lease.poolId, requestId: lease.requestId }),
+    onGrant: (lease) => status.recordGrant(lease),
   });
   const governance = initial.governance;
   const verifier =
@@ -238,6 +256,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const unsubscribe = health.onChange(() => syncCapacity(config(), health, gate));
   const ticker = setInterval(() => {
     health.tick(clock.now());
+    status.observeHealth(health);
     resync();
   }, options.healthTickMs ?? 250);
   ticker.unref();
@@ -247,6 +266,19 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   }, options.metricsIntervalMs ?? 10_000);
   metricsTimer.unref();
 
+  const statusSources: StatusSources = {
+    health,
+    scheduler: () => gate.stats(),
+    inFlight: counted.inFlight,
+    exports: () => (usageExporter === undefined ? [] : [usageExporter.stats()]),
+    today: new LedgerToday({
+      ledger,
+      clock,
+      pricing: () => config().usage,
+      maxAgeMs: options.statusLedgerMaxAgeMs,
+      onError: (error) => telemetry.exception(error, { component: 'status-ledger' }),
+    }),
+  };
   const gateway = createGateway({
     config: () => {
       const current = config();
@@ -263,7 +295,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     estimator,
     affinity: options.affinityStore ?? new MemoryAffinityStore({ clock, maxEntries: initial.affinity.maxEntries }),
     jobs: { service: jobService, api: jobsApi },
-    admin: createAdminApi({ config, health, gate, ledger, clock }),
+    admin: createAdminApi({ config, health, gate, ledger, clock, status: { board: status, sources: statusSources } }),
     // Ready = the configuration loaded (it did, or nothing would run), at least one backend usable (the
     // engine checks) and the shared health store answering within 2 s.
     readiness: async () => {
@@ -281,7 +313,10 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     ledger,
     usageExporter,
     telemetry,
-    onCallEnd: options.onCallEnd,
+    onCallEnd: (summary) => {
+      status.recordCall(summary);
+      options.onCallEnd?.(summary);
+    },
   });
   const worker = createJobWorker(
     {
@@ -325,6 +360,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     telemetry,
     ledger,
     usageExporter,
+    status,
     config,
     probeBackends: async () => {
       await Promise.all(

@@ -19,9 +19,14 @@ export interface HostConfig {
   watch(): () => void;
   /**
    * Reports every later reload — applied, or refused with its problems while the last good configuration
-   * stays — as the `ConfigReload` telemetry event, and as a line to `log` when given.
+   * stays — as the `ConfigReload` telemetry event, as a line to `log` when given, and to `onReload` (the
+   * runtime's status board) when given.
    */
-  report(telemetry: Pick<Telemetry, 'event'>, log?: (line: string) => void): void;
+  report(
+    telemetry: Pick<Telemetry, 'event'>,
+    log?: (line: string) => void,
+    onReload?: (event: ConfigReloadEvent) => void,
+  ): void;
 }
 
 /** The outcome of {@link openHostConfig}: the configuration, or every problem that refused it. */
@@ -86,9 +91,10 @@ export async function openHostConfig(source: ConfigSource, env: HostEnv): Promis
       source: described,
       current: () => store.current(),
       watch: () => store.watch(),
-      report(telemetry, log) {
+      report(telemetry, log, onReload) {
         listener = (event) => {
           telemetry.event('ConfigReload', { ok: event.ok, source: event.source, issues: event.issues?.join('; ') });
+          onReload?.(event);
           log?.(reloadLine(event));
         };
       },

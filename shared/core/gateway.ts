@@ -178,7 +178,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const builtin = await builtinEndpoint(deps, s, request.method, url.pathname, requestId);
     if (builtin !== undefined) return builtin;
     if (isAdminPath(url.pathname)) {
-      await deps.admission.authorizeAdmin(request.headers);
+      if (deps.admin?.isPublic(url.pathname) !== true) await deps.admission.authorizeAdmin(request.headers);
       if (deps.admin !== undefined) return await deps.admin.handle(request, { requestId });
       throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', {
         message: `No admin endpoint ${request.method} ${url.pathname}.`,

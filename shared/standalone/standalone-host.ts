@@ -62,9 +62,10 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
           config: current,
           env,
           stores: 'azurite',
+          runtime: { configSource: opened.config.source },
         }).runtime
-      : createRuntime({ config: current, env });
-  opened.config.report(runtime.telemetry, options.log);
+      : createRuntime({ config: current, env, configSource: opened.config.source });
+  opened.config.report(runtime.telemetry, options.log, (event) => runtime.status.configReloaded(event));
   const stopWatching = opened.config.watch();
   const { server, limits } = current();
   const host = await startNodeHost(runtime.gateway, {

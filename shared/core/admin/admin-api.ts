@@ -6,6 +6,9 @@ import type { GatewayRequest, GatewayResponse } from '../http/gateway-request.js
 import type { HealthTracker } from '../resilience/health-tracker.js';
 import type { SchedulerGate } from '../scheduling/scheduler-gate.js';
 import { statusReport } from './status-report.js';
+import { jsonResponse } from '../http/json-response.js';
+import type { StatusBoard, StatusSources } from '../status/status-board.js';
+import { statusPageResponse } from '../status/page/status-page.js';
 import { usageReport } from './usage-report.js';
 
 /**
@@ -27,16 +30,27 @@ export interface AdminApiDeps {
   readonly gate: Pick<SchedulerGate, 'stats'>;
   readonly ledger: Pick<UsageLedger, 'query'>;
   readonly clock: Clock;
+  /** The live status page's data (`{base}/status/live`); without it the page's data endpoint is a 404. */
+  readonly status?: { readonly board: StatusBoard; readonly sources: StatusSources };
 }
+
+/** The status page itself: a static shell, served without a credential (it holds no data). */
+export const STATUS_PAGE_PATH = `${ADMIN_BASE_PATH}/status/page`;
 
 /** The engine-level admin API, mounted at {@link ADMIN_BASE_PATH}. */
 export interface AdminApi {
   /**
-   * Answers `GET {base}/status` (backends, breakers, scheduler) and `GET {base}/usage` (chargeback). The
+   * Answers `GET {base}/status` (backends, breakers, scheduler), `GET {base}/usage` (chargeback), and the
+   * live status page: `GET {base}/status/page` (the page) and `GET {base}/status/live` (its data). The
    * caller must already be authorised as an admin. Throws `GatewayError` 404 for any other path, 400 for
    * a bad query.
    */
   handle(request: GatewayRequest, context: { readonly requestId: string }): Promise<GatewayResponse>;
+  /**
+   * Whether `pathname` is served without the admin credential: only the status page's shell, whose data
+   * it then asks for with the key the operator types in.
+   */
+  isPublic(pathname: string): boolean;
 }
 
 /**
@@ -49,11 +63,15 @@ export interface AdminApi {
  */
 export function createAdminApi(deps: AdminApiDeps): AdminApi {
   return {
+    isPublic: (pathname) => pathname === STATUS_PAGE_PATH,
     async handle(request, { requestId }) {
       const url = new URL(request.url);
       const endpoint = url.pathname.slice(ADMIN_BASE_PATH.length);
       if (request.method === 'GET' && endpoint === '/usage') return usageReport(deps, url.searchParams, requestId);
       if (request.method === 'GET' && endpoint === '/status') return statusReport(deps, requestId);
+      if (request.method === 'GET' && endpoint === '/status/page') return statusPageResponse(requestId);
+      if (request.method === 'GET' && endpoint === '/status/live' && deps.status !== undefined)
+        return jsonResponse(200, deps.status.board.view(deps.status.sources), requestId);
       throw new GatewayError('GW_ERR_REQUEST_ROUTE_NOT_FOUND', {
         message: `No admin endpoint ${request.method} ${url.pathname}.`,
       });

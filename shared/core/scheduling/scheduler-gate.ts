@@ -17,6 +17,8 @@ export interface SchedulerGateDeps {
   readonly setTimer?: SetTimer;
   /** Told about every lease reclaimed by the lease TTL (a request that never released: telemetry). */
   readonly onLeaseExpired?: (lease: Lease) => void;
+  /** Told about every lease granted to a waiting or arriving request (the status page's grants per second). */
+  readonly onGrant?: (lease: Lease) => void;
 }
 
 /** A request for a slot, with the caller's abort signal (client disconnect). */
@@ -63,6 +65,7 @@ export class SchedulerGate {
   private readonly clock: Clock;
   private readonly setTimer: SetTimer;
   private readonly onLeaseExpired: ((lease: Lease) => void) | undefined;
+  private readonly onGrant: ((lease: Lease) => void) | undefined;
   private readonly waiters = new Map<string, Waiter>();
   private disarm: (() => void) | undefined;
   private armedAtMs: number | undefined;
@@ -73,6 +76,7 @@ export class SchedulerGate {
     this.clock = deps.clock;
     this.setTimer = deps.setTimer ?? defaultSetTimer;
     this.onLeaseExpired = deps.onLeaseExpired;
+    this.onGrant = deps.onGrant;
   }
 
   /** Number of requests waiting through this gate. */
@@ -94,6 +98,7 @@ export class SchedulerGate {
       const { signal: _signal, ...scheduleRequest } = request;
       const result = this.scheduler.enqueue(scheduleRequest);
       if (result.kind === 'granted') {
+        this.onGrant?.(result.lease);
         resolve(result.lease);
       } else if (result.kind === 'rejected') {
         reject(new GatewayError(result.code, { retryAfterMs: result.retryAfterMs }));
@@ -177,6 +182,7 @@ export class SchedulerGate {
         }
         this.waiters.delete(lease.requestId);
         waiter.detach();
+        this.onGrant?.(lease);
         waiter.resolve(lease);
       }
       for (const expired of effects.expired) {
