@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { concatBytes } from '../core/concat-bytes.js';
 import type { PayloadStore } from './payload-store.js';
 
 /**
@@ -17,18 +18,8 @@ export function describePayloadStoreContract(name: string, factory: () => Payloa
 
   async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
-    let total = 0;
-    for await (const part of body) {
-      parts.push(part);
-      total += part.byteLength;
-    }
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.byteLength;
-    }
-    return out;
+    for await (const part of body) parts.push(part);
+    return concatBytes(parts);
   }
 
   describe(`PayloadStore contract: ${name}`, () => {

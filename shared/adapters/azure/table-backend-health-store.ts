@@ -1,6 +1,7 @@
 import type { TableClient, TableEntity } from '@azure/data-tables';
 import type { BackendHealth, BackendHealthStore } from '../../ports/backend-health-store.js';
-import { contentionBackoff, isLostRace, statusOf } from './azure-errors.js';
+import { contentionBackoff, statusOf } from './azure-errors.js';
+import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { encodeTableKey } from './table-key.js';
 import { createOnce } from './create-once.js';
 
@@ -58,10 +59,10 @@ export function createTableBackendHealthStore(
   const backoff = options.backoff ?? ((attempt: number) => contentionBackoff(attempt));
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
-  const readOne = async (backendId: string): Promise<{ record: BackendHealth; etag: string } | undefined> => {
+  const readOne = async (backendId: string): Promise<{ value: BackendHealth; etag: string } | undefined> => {
     try {
       const entity = await client.getEntity<HealthEntity>(BACKEND_HEALTH_PARTITION, encodeTableKey(backendId));
-      return { record: fromEntity(entity), etag: entity.etag };
+      return { value: fromEntity(entity), etag: entity.etag };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -74,29 +75,24 @@ export function createTableBackendHealthStore(
       const unique = [...new Set(backendIds)];
       const found = await Promise.all(unique.map(async (id) => [id, await readOne(id)] as const));
       const out = new Map<string, BackendHealth>();
-      for (const [id, hit] of found) if (hit !== undefined) out.set(id, hit.record);
+      for (const [id, hit] of found) if (hit !== undefined) out.set(id, hit.value);
       return out;
     },
 
     async update(backendId, mutate) {
       await ensureTable();
-      for (let attempt = 0; attempt < maxAttempts; attempt++) {
-        if (attempt > 0) await backoff(attempt);
-        const current = await readOne(backendId);
-        const next = mutate(current === undefined ? undefined : structuredClone(current.record));
-        if (next === undefined) return current?.record;
-        const stored: BackendHealth = { ...structuredClone(next), version: (current?.record.version ?? 0) + 1 };
-        const entity = toEntity(backendId, stored);
-        try {
-          if (current === undefined) await client.createEntity(entity);
-          else await client.updateEntity(entity, 'Replace', { etag: current.etag });
-          return structuredClone(stored);
-        } catch (error) {
-          if (isLostRace(error)) continue;
-          throw error;
-        }
-      }
-      throw new Error(`TableBackendHealthStore: update of "${backendId}" lost ${maxAttempts} races in a row`);
+      return tableReadModifyWrite(client, {
+        read: () => readOne(backendId),
+        decide: (current) => {
+          const next = mutate(current === undefined ? undefined : structuredClone(current));
+          if (next === undefined) return { result: current };
+          const stored: BackendHealth = { ...structuredClone(next), version: (current?.version ?? 0) + 1 };
+          return { write: toEntity(backendId, stored), result: structuredClone(stored) };
+        },
+        maxAttempts,
+        backoff,
+        describe: `TableBackendHealthStore: update of "${backendId}"`,
+      });
     },
   };
 }

@@ -1,6 +1,7 @@
 import { odata, type TableClient, type TableEntity } from '@azure/data-tables';
 import type { JobPatch, JobRecord, JobStatus, JobStore, JobTransitionResult } from '../../ports/job-store.js';
-import { isLostRace, statusOf } from './azure-errors.js';
+import { statusOf } from './azure-errors.js';
+import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { encodeTableKey, timeKey } from './table-key.js';
 import { createOnce } from './create-once.js';
 
@@ -69,10 +70,10 @@ export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobSt
   const maxAttempts = options.maxAttempts ?? 50;
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
-  const readOne = async (id: string): Promise<{ job: JobRecord; etag: string } | undefined> => {
+  const readOne = async (id: string): Promise<{ value: JobRecord; etag: string } | undefined> => {
     try {
       const entity = await client.getEntity<JobEntity>(encodeTableKey(id), JOB_ROW_KEY);
-      return { job: fromEntity(entity), etag: entity.etag };
+      return { value: fromEntity(entity), etag: entity.etag };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -94,7 +95,7 @@ export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobSt
 
     async get(id) {
       await ensureTable();
-      return (await readOne(id))?.job;
+      return (await readOne(id))?.value;
     },
 
     async transition(
@@ -104,26 +105,24 @@ export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobSt
       transitionOptions?: { readonly ifVersion?: number },
     ): Promise<JobTransitionResult> {
       await ensureTable();
-      for (let attempt = 0; attempt < maxAttempts; attempt++) {
-        const current = await readOne(id);
-        if (current === undefined) return { applied: false, job: undefined };
-        if (
-          !from.includes(current.job.status) ||
-          (transitionOptions?.ifVersion !== undefined && current.job.version !== transitionOptions.ifVersion)
-        ) {
-          return { applied: false, job: current.job };
-        }
-        const next = applyPatch(current.job, patch);
-        try {
-          await client.updateEntity(toEntity(next), 'Replace', { etag: current.etag });
-          return { applied: true, job: structuredClone(next) };
-        } catch (error) {
-          // 404: deleted in between — the next read answers "no such job".
-          if (isLostRace(error) || statusOf(error) === 404) continue;
-          throw error;
-        }
-      }
-      throw new Error(`TableJobStore: transition of ${id} lost ${maxAttempts} races in a row`);
+      return tableReadModifyWrite<JobRecord, JobTransitionResult>(client, {
+        read: () => readOne(id),
+        decide: (current) => {
+          if (current === undefined) return { result: { applied: false, job: undefined } };
+          if (
+            !from.includes(current.status) ||
+            (transitionOptions?.ifVersion !== undefined && current.version !== transitionOptions.ifVersion)
+          ) {
+            return { result: { applied: false, job: current } };
+          }
+          const next = applyPatch(current, patch);
+          return { write: toEntity(next), result: { applied: true, job: structuredClone(next) } };
+        },
+        maxAttempts,
+        // 404: deleted in between — the next read answers "no such job".
+        retryWhenGone: true,
+        describe: `TableJobStore: transition of ${id}`,
+      });
     },
 
     async listExpired(nowMs, limit) {

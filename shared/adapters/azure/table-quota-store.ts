@@ -1,6 +1,7 @@
 import type { TableClient, TableEntity } from '@azure/data-tables';
 import type { QuotaReserveResult, QuotaStore } from '../../ports/quota-store.js';
-import { contentionBackoff, isLostRace, statusOf } from './azure-errors.js';
+import { contentionBackoff, statusOf } from './azure-errors.js';
+import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { encodeTableKey, timeKey } from './table-key.js';
 import { createOnce } from './create-once.js';
 
@@ -49,10 +50,10 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
   const readCounter = async (
     key: string,
     windowStartMs: number,
-  ): Promise<{ used: number; etag: string } | undefined> => {
+  ): Promise<{ value: number; etag: string } | undefined> => {
     try {
       const entity = await client.getEntity<QuotaEntity>(encodeTableKey(key), timeKey(windowStartMs));
-      return { used: Number(entity.used), etag: entity.etag };
+      return { value: Number(entity.used), etag: entity.etag };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -66,29 +67,25 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
     decide: (used: number) => { next: number | undefined; result: R },
   ): Promise<R> => {
     await ensureTable();
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) await backoff(attempt);
-      const current = await readCounter(key, windowStartMs);
-      const { next, result } = decide(current?.used ?? 0);
-      if (next === undefined) return result;
-      const entity: QuotaEntity = {
-        partitionKey: encodeTableKey(key),
-        rowKey: timeKey(windowStartMs),
-        schemaVersion: 1,
-        quotaKey: key,
-        windowStartMs,
-        used: next,
-      };
-      try {
-        if (current === undefined) await client.createEntity(entity);
-        else await client.updateEntity(entity, 'Replace', { etag: current.etag });
-        return result;
-      } catch (error) {
-        if (isLostRace(error)) continue;
-        throw error;
-      }
-    }
-    throw new Error(`TableQuotaStore: "${key}" lost ${maxAttempts} races in a row`);
+    return tableReadModifyWrite(client, {
+      read: () => readCounter(key, windowStartMs),
+      decide: (used) => {
+        const { next, result } = decide(used ?? 0);
+        if (next === undefined) return { result };
+        const entity: QuotaEntity = {
+          partitionKey: encodeTableKey(key),
+          rowKey: timeKey(windowStartMs),
+          schemaVersion: 1,
+          quotaKey: key,
+          windowStartMs,
+          used: next,
+        };
+        return { write: entity, result };
+      },
+      maxAttempts,
+      backoff,
+      describe: `TableQuotaStore: "${key}"`,
+    });
   };
 
   return {
@@ -107,7 +104,7 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
     },
     async used(key, windowStartMs) {
       await ensureTable();
-      return (await readCounter(key, windowStartMs))?.used ?? 0;
+      return (await readCounter(key, windowStartMs))?.value ?? 0;
     },
   };
 }

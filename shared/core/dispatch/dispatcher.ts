@@ -23,6 +23,7 @@ import { parseRetryAfterMs } from '../resilience/retry-after.js';
 import type { RequestTarget } from '../routing/request-target.js';
 import { poolGroups } from './pool-members.js';
 import { upstreamPath } from './upstream-path.js';
+import { concatBytes } from '../concat-bytes.js';
 
 /** One backend attempt, as reported in headers, error bodies and the usage record. */
 export interface AttemptRecord {
@@ -637,7 +638,7 @@ async function peekErrorBody(
   let errorCode: string | undefined;
   if (done) {
     try {
-      const parsed = JSON.parse(decoder.decode(concat(chunks, size))) as {
+      const parsed = JSON.parse(decoder.decode(concatBytes(chunks, size))) as {
         error?: { code?: unknown; type?: unknown; innererror?: { code?: unknown } };
       };
       const candidates = [parsed.error?.innererror?.code, parsed.error?.code, parsed.error?.type];
@@ -662,17 +663,6 @@ async function peekErrorBody(
       })(),
     },
   };
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }
 
 function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {

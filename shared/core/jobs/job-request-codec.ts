@@ -1,3 +1,5 @@
+import { concatBytes } from '../concat-bytes.js';
+
 /**
  * The stored form of a job's request: one JSON line (the head) followed by the raw body bytes, so the
  * request is written and read back as a stream and its headers never go into Blob metadata (8 KiB).
@@ -68,7 +70,7 @@ export async function decodeJobRequest(
     if (newline + 1 < chunk.byteLength) rest = chunk.subarray(newline + 1);
     break;
   }
-  const head = JSON.parse(Buffer.concat(parts).toString('utf8')) as Partial<JobRequestHead>;
+  const head = JSON.parse(new TextDecoder().decode(concatBytes(parts))) as Partial<JobRequestHead>;
   if (
     head.v !== 1 ||
     typeof head.method !== 'string' ||

@@ -1,3 +1,4 @@
+import { concatBytes } from '../concat-bytes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 
 /**
@@ -27,15 +28,7 @@ export async function readBody(
     if (total > limitBytes) throw tooLarge(limitBytes);
     chunks.push(chunk);
   }
-  if (total === 0) return null;
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return total === 0 ? null : concatBytes(chunks, total);
 }
 
 function tooLarge(limitBytes: number): GatewayError {

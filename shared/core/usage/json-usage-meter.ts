@@ -4,6 +4,7 @@ import { lastObjectValue, stringValue } from './json-scan.js';
 import { findUsageCarrier, normaliseCarrier, normaliseUsage } from './normalise-usage.js';
 import type { UsageApi } from './usage-format.js';
 import { finaliseUsageReading, mergePartialUsage, type PartialUsage, type UsageReading } from './usage-reading.js';
+import { concatBytes } from '../concat-bytes.js';
 
 /** Non-streaming decodes only, so one decoder serves every meter (constructing one per call costs). */
 const sharedDecoder = new TextDecoder();
@@ -80,7 +81,7 @@ export class JsonUsageMeter {
     let parsedWhole = false;
     if (this.whole !== undefined) {
       try {
-        const doc: unknown = JSON.parse(decoder.decode(concat(this.whole)));
+        const doc: unknown = JSON.parse(decoder.decode(concatBytes(this.whole)));
         parsedWhole = true;
         // Gemini's streamed array: every element may carry cumulative usage; the last wins, field by field.
         for (const message of Array.isArray(doc) ? doc : [doc]) {
@@ -96,8 +97,8 @@ export class JsonUsageMeter {
     }
     if (!parsedWhole) {
       const headText =
-        this.whole !== undefined ? decoder.decode(concat(this.whole)) : decoder.decode(concat(this.head));
-      const tailText = this.whole !== undefined ? headText : decoder.decode(concat(this.tail));
+        this.whole !== undefined ? decoder.decode(concatBytes(this.whole)) : decoder.decode(concatBytes(this.head));
+      const tailText = this.whole !== undefined ? headText : decoder.decode(concatBytes(this.tail));
       const found = lastObjectValue(tailText, ['usage', 'usageMetadata']);
       if (found !== undefined) reported = normaliseUsage(this.api, found.value) ?? {};
       model =
@@ -141,19 +142,6 @@ export class JsonUsageMeter {
       this.tailLength -= this.tail.shift()?.length ?? 0;
     }
   }
-}
-
-function concat(pieces: readonly Uint8Array[]): Uint8Array {
-  if (pieces.length === 1 && pieces[0] !== undefined) return pieces[0];
-  let length = 0;
-  for (const p of pieces) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 type Json = Record<string, unknown>;
