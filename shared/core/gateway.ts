@@ -17,7 +17,7 @@ import type { JobService } from './jobs/job-service.js';
 import type { JobExecution } from './jobs/job-worker.js';
 import type { HealthTracker } from './resilience/health-tracker.js';
 import type { SchedulerGate } from './scheduling/scheduler-gate.js';
-import { admitCaller, admitJob, type CallContext } from './pipeline/admit.js';
+import { admitCaller, admitJob, isStandingRefusal, type CallContext } from './pipeline/admit.js';
 import { builtinEndpoint, type Readiness } from './pipeline/builtin-endpoints.js';
 import { startCall, type Call, type CallSummary } from './pipeline/call-summary.js';
 import { dispatchWithFallbacks } from './pipeline/dispatch.js';
@@ -72,8 +72,9 @@ export interface Gateway {
   handle(request: GatewayRequest): Promise<GatewayResponse>;
   /**
    * Runs an admitted async job's request (the job worker's executor) through the same stages as a live
-   * call, as the job's owner at the job's priority: its admit stage takes the stored owner instead of a
-   * credential. The usage record carries the job id.
+   * call, as the job's owner at the job's priority: its admit stage re-checks the stored owner's standing
+   * instead of a credential, and rejects (a 4xx `GatewayError`) when the owner no longer stands, so the job
+   * fails. The usage record carries the job id.
    */
   execute(
     request: GatewayRequest,
@@ -124,12 +125,21 @@ export function createGateway(deps: GatewayDeps): Gateway {
     options: { readonly capacityHeld?: boolean } = {},
   ): Promise<JobExecution> {
     const call = startCall(request, clock);
+    let context: CallContext;
+    try {
+      context = await admitJob(deps.admission, job, { capacityHeld: options.capacityHeld === true }, call);
+    } catch (error) {
+      // The owner no longer stands (suspended, key or profile gone…): recorded as a refused call, and thrown
+      // so that the worker fails the job with this error rather than storing it as the job's result.
+      fail(error, call);
+      throw error;
+    }
     let response: GatewayResponse;
     try {
-      const context = await admitJob(job, { capacityHeld: options.capacityHeld === true }, call);
       response = await run(snapshot(), call, context);
     } catch (error) {
       response = fail(error, call);
+      if (isStandingRefusal(error)) throw error;
     }
     return { response, usage: () => call.summary.usage };
   }

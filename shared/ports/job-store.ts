@@ -32,11 +32,16 @@ export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
   'cancelled',
 ]);
 
-/** Who submitted a job; only this identity (or an admin) may see, fetch or cancel it. */
+/**
+ * Who submitted a job; only this identity (or an admin) may see, fetch or cancel it, and its standing is
+ * checked again when the job starts and on every retry.
+ */
 export interface JobOwner {
   readonly userId: string;
   readonly profileId?: string;
   readonly appId?: string;
+  /** The configured id of the API key that submitted the job (never the key), when one did. */
+  readonly keyId?: string;
 }
 
 /** Why a job attempt (or the job) failed. */

@@ -426,3 +426,78 @@ describe('admin', () => {
     expect(a.upstreamHeaders.remove).toContain('x-gateway-admin-key');
   });
 });
+
+describe("admitOwner: a job owner's standing under today's governance", () => {
+  const owner = { userId: 'alice', profileId: 'standard', keyId: 'team-a' };
+
+  it('re-admits an owner in good standing, with the current profile, tier and header changes', () => {
+    const { admission } = setup();
+    const a = admission.admitOwner(owner, 3);
+    expect(a.caller).toEqual({
+      userId: 'alice',
+      profileId: 'standard',
+      keyId: 'team-a',
+      identity: 'api-key',
+      tier: 'standard',
+    });
+    expect(a.profile.id).toBe('standard');
+    expect(a.upstreamHeaders.set).toEqual({ 'x-team': 'a' });
+    expect(a.upstreamHeaders.remove).toContain('x-internal');
+  });
+
+  it('clamps the stored priority to what the profile allows now', () => {
+    const { admission } = setup();
+    expect(admission.admitOwner(owner, 1).priority).toBe(2);
+    expect(admission.admitOwner(owner, 4).priority).toBe(4);
+  });
+
+  it.each<[string, GovernanceConfigInput, ErrorCode, number]>([
+    ['a suspended user', { ...base, suspendedUsers: ['ALICE'] }, 'GW_ERR_AUTH_SUSPENDED', 403],
+    [
+      'a suspended key',
+      {
+        ...base,
+        identity: {
+          apiKeys: {
+            enabled: true,
+            keys: [{ id: 'team-a', sha256: hashApiKey(KEY_A), profile: 'standard', userId: 'alice', suspended: true }],
+          },
+        },
+      },
+      'GW_ERR_AUTH_SUSPENDED',
+      403,
+    ],
+    [
+      'a removed key',
+      {
+        ...base,
+        identity: { apiKeys: { enabled: true, keys: [{ id: 'other', sha256: hashApiKey(KEY_B), profile: 'batch' }] } },
+      },
+      'GW_ERR_AUTH_INVALID_KEY',
+      401,
+    ],
+    [
+      'a removed profile',
+      { ...base, profiles: [base.profiles![1]!], identity: { apiKeys: { enabled: false } } },
+      'GW_ERR_AUTH_PROFILE_NOT_FOUND',
+      403,
+    ],
+    [
+      'a suspended profile',
+      { ...base, profiles: [{ ...base.profiles![0]!, suspended: true }, base.profiles![1]!] },
+      'GW_ERR_AUTH_SUSPENDED',
+      403,
+    ],
+    [
+      'async mode revoked',
+      { ...base, profiles: [{ ...base.profiles![0]!, async: { allowed: false } }, base.profiles![1]!] },
+      'GW_ERR_POLICY_ASYNC_NOT_ALLOWED',
+      403,
+    ],
+  ])('refuses %s', async (_name, next, code, status) => {
+    const { admission, swap } = setup();
+    expect(admission.admitOwner(owner, 3)).toBeDefined();
+    swap(next);
+    await expectCode(() => admission.admitOwner(owner, 3), code, status);
+  });
+});

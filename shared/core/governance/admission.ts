@@ -1,5 +1,6 @@
 import type { GovernanceConfig, ProfileConfig } from '../../config/governance-schema.js';
 import type { AccessTokenClaims, AccessTokenVerifier } from '../../ports/access-token-verifier.js';
+import type { JobOwner } from '../../ports/job-store.js';
 import type { QuotaStore } from '../../ports/quota-store.js';
 import type { Clock } from '../clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
@@ -71,6 +72,15 @@ export interface GatewayAdmission {
    * / `_HEADER_RULE`.
    */
   admit(input: { method: string; path: string; headers: Headers }): Promise<Admission>;
+  /**
+   * Re-checks the standing of an async job's owner under the governance in force now — when the job starts
+   * and on every retry — instead of a credential: the owner's profile must still exist, allow async mode
+   * and admit its app; neither the profile, the API key that submitted the job, the user nor the app may
+   * be suspended (or the key removed). Throws the same 401/403 errors as {@link admit}
+   * (`GW_ERR_AUTH_SUSPENDED`, `_PROFILE_NOT_FOUND`, `_APP_NOT_ALLOWED`, `_INVALID_KEY`,
+   * `GW_ERR_POLICY_ASYNC_NOT_ALLOWED`). The answer's profile then checks the route and model allowlists.
+   */
+  admitOwner(owner: JobOwner, priority: number): Admission;
   /** Throws 403 `GW_ERR_POLICY_MODEL_NOT_ALLOWED` when the profile may not use this route, model or deployment. */
   authorizeTarget(admission: Admission, target: AdmissionTarget): void;
   /**
@@ -289,23 +299,7 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
           message: `User profile not found: ${who.profileId ?? ''}`,
         });
       }
-      if (profile.suspended)
-        throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `Profile ${profile.id} is suspended.` });
-      if (who.keySuspended === true)
-        throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `API key ${who.keyId ?? ''} is suspended.` });
-      for (const candidate of [who.userId, who.appId]) {
-        if (candidate !== undefined && ix.suspended.has(candidate.toLowerCase())) {
-          throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `Caller ${candidate} is suspended.` });
-        }
-      }
-      if (
-        profile.allowedAppIds !== undefined &&
-        !profile.allowedAppIds.some((a) => a.toLowerCase() === who.appId?.toLowerCase())
-      ) {
-        throw new GatewayError('GW_ERR_AUTH_APP_NOT_ALLOWED', {
-          message: `Application ${who.appId ?? '(none)'} may not use profile ${profile.id}.`,
-        });
-      }
+      checkStanding(ix, profile, who);
       checkHeaderRules(
         headers,
         path,
@@ -313,21 +307,6 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
         [...g.rules.headerRules, ...profile.headerRules],
       );
 
-      const tu = g.identity.trustedUpstream;
-      const remove = new Set(
-        [
-          ...who.consumed,
-          tu.principalIdHeader,
-          tu.principalHeader,
-          tu.profileHeader,
-          tu.userHeader,
-          ADMIN_KEY_HEADER,
-          ...g.priority.headers,
-          ...profile.stripHeaders,
-        ].map((h) => h.toLowerCase()),
-      );
-      const set: Record<string, string> = {};
-      for (const [name, value] of Object.entries(profile.injectHeaders)) set[name.toLowerCase()] = value;
       const caller: Caller = {
         userId: who.userId,
         profileId: profile.id,
@@ -336,15 +315,39 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
         ...(who.keyId === undefined ? {} : { keyId: who.keyId }),
         ...(profile.tier === undefined ? {} : { tier: profile.tier }),
       };
-      return {
-        caller,
-        profile,
-        priority: resolvePriority(g, profile, headers),
-        upstreamHeaders: { set, remove: [...remove] },
-        asyncAllowed: profile.async.allowed,
-        asyncResultRetentionMs: profile.async.resultRetentionMs,
-        governance: g,
+      return admissionOf(g, profile, caller, resolvePriority(g, profile, headers), who.consumed);
+    },
+
+    admitOwner(owner, priority) {
+      const g = deps.governance();
+      const ix = governanceIndex(g);
+      const profileId = owner.profileId ?? ANONYMOUS_PROFILE.id;
+      const profile =
+        ix.profiles.get(profileId) ?? (profileId === ANONYMOUS_PROFILE.id ? ANONYMOUS_PROFILE : undefined);
+      if (profile === undefined)
+        throw new GatewayError('GW_ERR_AUTH_PROFILE_NOT_FOUND', {
+          message: `The job owner's profile ${profileId} no longer exists.`,
+        });
+      const key = owner.keyId === undefined ? undefined : ix.apiKeys.find((k) => k.id === owner.keyId);
+      if (owner.keyId !== undefined && (key === undefined || !g.identity.apiKeys.enabled))
+        throw new GatewayError('GW_ERR_AUTH_INVALID_KEY', {
+          message: `The API key ${owner.keyId} that submitted the job is no longer configured.`,
+        });
+      checkStanding(ix, profile, { ...owner, keySuspended: key?.suspended });
+      if (!profile.async.allowed)
+        throw new GatewayError('GW_ERR_POLICY_ASYNC_NOT_ALLOWED', {
+          message: `Profile ${profile.id} no longer allows async jobs.`,
+        });
+      const caller: Caller = {
+        userId: owner.userId,
+        profileId: profile.id,
+        identity: owner.keyId !== undefined ? 'api-key' : 'anonymous',
+        ...(owner.appId === undefined ? {} : { appId: owner.appId }),
+        ...(owner.keyId === undefined ? {} : { keyId: owner.keyId }),
+        ...(profile.tier === undefined ? {} : { tier: profile.tier }),
       };
+      // Never more urgent than the profile allows now.
+      return admissionOf(g, profile, caller, Math.max(priority, profile.priority.max ?? 1), []);
     },
 
     authorizeTarget(admission, target) {
@@ -417,6 +420,73 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
       }
       throw new GatewayError('GW_ERR_AUTH_ADMIN_REQUIRED');
     },
+  };
+}
+
+/**
+ * The standing a caller must have under the governance in force: its profile, API key, user and app not
+ * suspended, and its app admitted by the profile's `allowedAppIds`.
+ */
+function checkStanding(
+  ix: GovernanceIndex,
+  profile: ProfileConfig,
+  who: {
+    readonly userId: string;
+    readonly appId?: string | undefined;
+    readonly keyId?: string | undefined;
+    readonly keySuspended?: boolean | undefined;
+  },
+): void {
+  if (profile.suspended)
+    throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `Profile ${profile.id} is suspended.` });
+  if (who.keySuspended === true)
+    throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `API key ${who.keyId ?? ''} is suspended.` });
+  for (const candidate of [who.userId, who.appId]) {
+    if (candidate !== undefined && ix.suspended.has(candidate.toLowerCase())) {
+      throw new GatewayError('GW_ERR_AUTH_SUSPENDED', { message: `Caller ${candidate} is suspended.` });
+    }
+  }
+  if (
+    profile.allowedAppIds !== undefined &&
+    !profile.allowedAppIds.some((a) => a.toLowerCase() === who.appId?.toLowerCase())
+  ) {
+    throw new GatewayError('GW_ERR_AUTH_APP_NOT_ALLOWED', {
+      message: `Application ${who.appId ?? '(none)'} may not use profile ${profile.id}.`,
+    });
+  }
+}
+
+/** An admission of `caller` under `profile`: the header changes before the call goes upstream, async settings. */
+function admissionOf(
+  g: GovernanceConfig,
+  profile: ProfileConfig,
+  caller: Caller,
+  priority: number,
+  consumed: readonly string[],
+): Admission {
+  const tu = g.identity.trustedUpstream;
+  const remove = new Set(
+    [
+      ...consumed,
+      tu.principalIdHeader,
+      tu.principalHeader,
+      tu.profileHeader,
+      tu.userHeader,
+      ADMIN_KEY_HEADER,
+      ...g.priority.headers,
+      ...profile.stripHeaders,
+    ].map((h) => h.toLowerCase()),
+  );
+  const set: Record<string, string> = {};
+  for (const [name, value] of Object.entries(profile.injectHeaders)) set[name.toLowerCase()] = value;
+  return {
+    caller,
+    profile,
+    priority,
+    upstreamHeaders: { set, remove: [...remove] },
+    asyncAllowed: profile.async.allowed,
+    asyncResultRetentionMs: profile.async.resultRetentionMs,
+    governance: g,
   };
 }
 

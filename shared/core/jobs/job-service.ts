@@ -25,6 +25,7 @@ export interface JobSubmission {
     readonly userId: string;
     readonly profileId?: string | undefined;
     readonly appId?: string | undefined;
+    readonly keyId?: string | undefined;
   };
   readonly routeId: string;
   readonly model?: string | undefined;
@@ -148,6 +149,7 @@ export function createJobService(
       userId: submission.caller.userId,
       ...(submission.caller.profileId === undefined ? {} : { profileId: submission.caller.profileId }),
       ...(submission.caller.appId === undefined ? {} : { appId: submission.caller.appId }),
+      ...(submission.caller.keyId === undefined ? {} : { keyId: submission.caller.keyId }),
     };
     const headers: Record<string, string> = {};
     submission.request.headers.forEach((value, name) => {

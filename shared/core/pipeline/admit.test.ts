@@ -50,23 +50,43 @@ describe('admit', () => {
     expect(call.summary.caller).toBeUndefined();
   });
 
-  it('runs a job as its stored owner at the job priority, with no credential and no second admission', async () => {
-    const job = {
-      id: 'job_42',
-      owner: { userId: 'carol', appId: 'app-1' },
-      priority: 4,
-    } as unknown as JobRecord;
+  it("runs a job as its stored owner, re-admitted under today's governance, with no credential", async () => {
+    const job = { id: 'job_42', owner: { userId: 'carol', appId: 'app-1' }, priority: 4 } as unknown as JobRecord;
+    const readmitted = admissionOf({ userId: 'carol', appId: 'app-1', profileId: 'batch' }, { priority: 4 });
+    const seen: unknown[] = [];
     const call = callOf(gatewayRequest(), clock);
 
-    const context = await admitJob(job, { capacityHeld: true }, call);
+    const context = await admitJob(
+      { admitOwner: (owner, priority) => (seen.push(owner, priority), readmitted) },
+      job,
+      { capacityHeld: true },
+      call,
+    );
 
+    expect(seen).toEqual([job.owner, 4]);
     expect(context).toEqual({
-      caller: { userId: 'carol', profileId: 'anonymous', appId: 'app-1', identity: 'anonymous' },
+      caller: readmitted.caller,
       priority: 4,
-      admission: undefined,
+      admission: readmitted,
       asyncJobId: 'job_42',
       capacityHeld: true,
+      recheckStanding: expect.any(Function),
     });
-    expect(call.summary).toMatchObject({ caller: context.caller, priority: 4, asyncJobId: 'job_42' });
+    expect(call.summary).toMatchObject({ caller: readmitted.caller, priority: 4, asyncJobId: 'job_42' });
+    // Once the job holds capacity its owner is checked again.
+    context.recheckStanding!();
+    expect(seen).toEqual([job.owner, 4, job.owner, 4]);
+  });
+
+  it('refuses a job whose owner no longer stands, with the owner recorded', async () => {
+    const job = { id: 'job_43', owner: { userId: 'dave', profileId: 'batch' }, priority: 2 } as unknown as JobRecord;
+    const call = callOf(gatewayRequest(), clock);
+    const suspended = new GatewayError('GW_ERR_AUTH_SUSPENDED');
+    const refuse = (): never => {
+      throw suspended;
+    };
+
+    await expect(admitJob({ admitOwner: refuse }, job, { capacityHeld: false }, call)).rejects.toBe(suspended);
+    expect(call.summary).toMatchObject({ caller: { userId: 'dave', profileId: 'batch' }, asyncJobId: 'job_43' });
   });
 });

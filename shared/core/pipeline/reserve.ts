@@ -16,6 +16,6 @@ export async function reserve(
   context: CallContext,
   json: Record<string, unknown> | undefined,
 ): Promise<QuotaReservation | undefined> {
-  if (context.admission === undefined) return undefined;
+  if (context.asyncJobId !== undefined) return undefined;
   return admission.reserveTokens(context.admission, json);
 }

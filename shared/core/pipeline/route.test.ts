@@ -141,7 +141,7 @@ describe('route', () => {
     expect(routed.headers['api-key']).toBeUndefined();
   });
 
-  it('gives a job its run deadline and ignores the TTL header it was stored with; checks no allowlist', async () => {
+  it("gives a job its run deadline, ignores the TTL header it was stored with, checks its owner's allowlist", async () => {
     const d = deps();
     const s = snapshotOf(config({ async: { runDeadlineMs: 600_000 } }));
     const headers = { 'content-type': 'application/json', 'x-gateway-ttl': '5' };
@@ -149,7 +149,7 @@ describe('route', () => {
     const job = await route(d, s, callOf(gatewayRequest({ body: chat(), headers }), clock), jobContext());
     expect(live.deadline.expiresAtMs).toBe(clock.now() + 5_000);
     expect(job.deadline.expiresAtMs).toBe(clock.now() + 600_000);
-    expect(d.authorized).toHaveLength(1);
+    expect(d.authorized).toHaveLength(2);
   });
 });
 

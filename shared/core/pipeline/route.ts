@@ -80,16 +80,15 @@ export async function route(deps: RouteDeps, s: EngineSnapshot, call: Call, cont
   if (match === undefined) throw noRoute(request.method, url.pathname, model, stateId);
   summary.routeId = match.route.id;
   const headers = upstreamHeaders(request.headers, { strip: s.stripRequest, keepCallerCredentials: false });
+  // A job's admission is its owner's standing now: a narrowed allowlist stops a job queued before it.
   const { admission } = context;
-  if (admission !== undefined) {
-    deps.admission.authorizeTarget(admission, {
-      routeId: match.route.id,
-      model: target.shape === 'azure-openai' ? undefined : model,
-      deployment: target.shape === 'azure-openai' ? model : undefined,
-    });
-    for (const name of admission.upstreamHeaders.remove) delete headers[name];
-    Object.assign(headers, admission.upstreamHeaders.set);
-  }
+  deps.admission.authorizeTarget(admission, {
+    routeId: match.route.id,
+    model: target.shape === 'azure-openai' ? undefined : model,
+    deployment: target.shape === 'azure-openai' ? model : undefined,
+  });
+  for (const name of admission.upstreamHeaders.remove) delete headers[name];
+  Object.assign(headers, admission.upstreamHeaders.set);
   const pinnedBackendId = pinned !== undefined && poolHas(s, match.route.pool, pinned) ? pinned : undefined;
   return { target, deadline, body, json, model, match, pinnedBackendId, headers };
 }

@@ -16,7 +16,7 @@ import type { RoutedCall } from './route.js';
  * if (runsAsJob(jobs, snapshot, call, context)) return submitJob(jobs, snapshot, call, context, routed);
  */
 export function runsAsJob(jobs: JobService | undefined, s: EngineSnapshot, call: Call, context: CallContext): boolean {
-  if (context.admission === undefined || jobs === undefined || !isAsyncRequested(call.request.headers)) return false;
+  if (context.asyncJobId !== undefined || jobs === undefined || !isAsyncRequested(call.request.headers)) return false;
   if (!s.config.async.enabled || !context.admission.asyncAllowed)
     throw new GatewayError('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
   return true;
@@ -34,7 +34,6 @@ export function upgradeAfterMs(
   json: Record<string, unknown> | undefined,
 ): number | undefined {
   const upgradable =
-    context.admission !== undefined &&
     jobs !== undefined &&
     s.config.async.enabled &&
     context.admission.asyncAllowed &&
@@ -58,7 +57,7 @@ export function submitJob(
   syncWaitMs?: number,
 ): Promise<GatewayResponse> {
   const { request, url } = call;
-  const retentionMs = context.admission?.asyncResultRetentionMs ?? s.config.async.retentionMs;
+  const retentionMs = context.admission.asyncResultRetentionMs;
   return jobs.submitAndWait({
     requestId: call.requestId,
     caller: context.caller,

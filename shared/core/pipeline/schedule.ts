@@ -80,6 +80,8 @@ export class CallLeases {
       throw error;
     }
     this.call.summary.lease = this.lease;
+    // A job may have waited here long after its admit: its owner must still stand before it is sent.
+    this.context.recheckStanding?.();
   };
 
   /** Gives the lease back (idempotent). */

@@ -90,12 +90,12 @@ export function liveContext(admission: Admission = admissionOf()): CallContext {
   };
 }
 
-/** The context of a job's execution. */
-export function jobContext(jobId = 'job_1', capacityHeld = false): CallContext {
+/** The context of a job's execution (its owner re-admitted as `admission`). */
+export function jobContext(jobId = 'job_1', capacityHeld = false, admission: Admission = admissionOf()): CallContext {
   return {
-    caller: { userId: 'alice', profileId: 'standard', identity: 'anonymous' },
-    priority: 3,
-    admission: undefined,
+    caller: admission.caller,
+    priority: admission.priority,
+    admission,
     asyncJobId: jobId,
     capacityHeld,
   };
