@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { backendUrlProblem } from './backend-url.js';
 
 /**
  * The gateway's configuration schema — the single source of the config types. Validated once per
@@ -81,7 +82,11 @@ export const backendSchema = z
     /** Extra headers sent to this backend. */
     headers: z.record(z.string(), z.string()).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((backend, ctx) => {
+    const problem = backendUrlProblem(backend.kind, backend.url);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
+  });
 
 export const poolMemberSchema = z.union([
   idSchema,

@@ -16,6 +16,11 @@ export interface UpstreamTarget {
  * `/v1/{operation}` with the deployment as `model`. The backend's `models` map rewrites the name.
  * Other shapes are forwarded on their own path.
  *
+ * A backend URL may end in the API root the gateway writes (`https://api.openai.com/v1`,
+ * `https://host/openai/v1` for Azure's v1 API, `https://x.openai.azure.com/openai`,
+ * `https://api.anthropic.com/v1`, `…/v1beta`): that root is then not written twice (see {@link joinBase}).
+ * Plain-HTTP and path-prefix forwarding never do this — their paths go after the URL as they are.
+ *
  * @example
  * upstreamPath(parseRequestTarget('/v1/chat/completions', ''), azureBackend, 'gpt-4o', undefined)
  * // → { path: '/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21', bodyModel: undefined }
@@ -38,22 +43,46 @@ export function upstreamPath(
   if (backend.kind === 'azure-openai' && aiShape && mapped !== undefined) {
     const search = withApiVersion(target.search, backend.apiVersion);
     return {
-      path: `${basePath}/openai/deployments/${encodeURIComponent(mapped)}/${target.operation}${search}`,
+      path: joinBase(basePath, `/openai/deployments/${encodeURIComponent(mapped)}/${target.operation}${search}`),
       bodyModel: undefined,
     };
   }
   if (backend.kind === 'openai' && aiShape) {
     const search = target.shape === 'azure-openai' ? withoutApiVersion(target.search) : target.search;
-    return { path: `${basePath}/v1/${target.operation}${search}`, bodyModel: mapped };
+    return { path: joinBase(basePath, `/v1/${target.operation}${search}`), bodyModel: mapped };
   }
   if (target.shape === 'gemini' && mapped !== undefined) {
     const version = target.path.startsWith('/v1beta/') ? 'v1beta' : 'v1';
     return {
-      path: `${basePath}/${version}/models/${encodeURIComponent(mapped)}:${target.operation}${target.search}`,
+      path: joinBase(basePath, `/${version}/models/${encodeURIComponent(mapped)}:${target.operation}${target.search}`),
       bodyModel: undefined,
     };
   }
-  return { path: basePath + target.path + target.search, bodyModel: target.modelInBody ? mapped : undefined };
+  const path = backend.kind === 'http' ? basePath + target.path : joinBase(basePath, target.path);
+  return { path: path + target.search, bodyModel: target.modelInBody ? mapped : undefined };
+}
+
+/** API roots a backend URL may already end in. */
+const API_ROOTS = new Set(['v1', 'v1beta', 'openai']);
+
+/**
+ * Appends an API path to a backend URL's base path, writing the API root once: when the base path's last
+ * segment is the root the API path starts with (`/v1`, `/v1beta`, `/openai`), that segment is not repeated.
+ * Most SDKs and tools take `/v1` as part of the base URL, so both forms of a backend URL work.
+ *
+ * @example
+ * joinBase('/v1', '/v1/chat/completions')        // → '/v1/chat/completions'
+ * joinBase('/openai/v1', '/v1/chat/completions') // → '/openai/v1/chat/completions' (Azure OpenAI v1 API)
+ * joinBase('/proxy', '/v1/chat/completions')     // → '/proxy/v1/chat/completions'
+ */
+export function joinBase(basePath: string, apiPath: string): string {
+  const slash = basePath.lastIndexOf('/');
+  const last = basePath.slice(slash + 1);
+  if (slash < 0 || !API_ROOTS.has(last)) return basePath + apiPath;
+  const root = `/${last}`;
+  const rest = apiPath.slice(root.length);
+  if (!apiPath.startsWith(root) || (rest !== '' && !'/?:'.includes(rest[0]!))) return basePath + apiPath;
+  return basePath.slice(0, slash) + apiPath;
 }
 
 function withApiVersion(search: string, fallback: string | undefined): string {
