@@ -6,8 +6,17 @@
  */
 
 /** Operations the gateway writes after a base URL: a URL ending in one names an endpoint, not a base. */
-const OPERATION_TAIL =
-  /\/(chat\/completions|completions|embeddings|responses|messages|models\/[^/]+:[A-Za-z]+|images\/generations|audio\/[a-z]+)$/;
+const OPERATIONS = [
+  'chat/completions',
+  'completions',
+  'embeddings',
+  'responses',
+  'messages',
+  'models/[^/]+:[A-Za-z]+',
+  'images/generations',
+  'audio/[a-z]+',
+];
+const OPERATION_TAIL = new RegExp(`/(${OPERATIONS.join('|')})$`);
 
 /**
  * The problem with a backend's URL for its kind, with the URL to give instead; undefined when it is usable.
@@ -35,12 +44,17 @@ export function backendUrlProblem(kind: string, url: string): string | undefined
   const operation = OPERATION_TAIL.exec(path);
   if (operation) {
     const rest = path.slice(0, operation.index);
-    return `the url names an operation, not a base: give "${base(rest)}" (the gateway writes the operation's path itself)`;
+    return (
+      `the url names an operation, not a base: give "${base(rest)}" ` +
+      "(the gateway writes the operation's path itself)"
+    );
   }
-  if (kind === 'azure-openai' && path.endsWith('/v1'))
+  if (kind === 'azure-openai' && path.endsWith('/v1')) {
+    const endpoint = base(path.replace(/(\/openai)?\/v1$/, ''));
     return (
       `an azure-openai backend is addressed by deployment (/openai/deployments/…); "${url}" is Azure OpenAI's ` +
-      `OpenAI-shaped v1 API: use kind "openai" with this url, or give the resource endpoint "${base(path.replace(/(\/openai)?\/v1$/, ''))}"`
+      `OpenAI-shaped v1 API: use kind "openai" with this url, or give the resource endpoint "${endpoint}"`
     );
+  }
   return undefined;
 }

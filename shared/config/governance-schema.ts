@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { didYouMean, nameList } from './did-you-mean.js';
 
 /**
  * The `governance` section of the gateway configuration: caller identity (API keys, Entra ID, trusted
@@ -260,7 +261,9 @@ export const governanceSchema = governanceObject.superRefine((g, ctx) => {
       ctx.addIssue({
         code: 'custom',
         path: ['profiles', i, 'tier'],
-        message: `unknown tier "${p.tier}" (add it to governance.tiers)`,
+        message:
+          `unknown tier "${p.tier}"${didYouMean(p.tier, Object.keys(g.tiers))} ` +
+          `(tiers: ${nameList(Object.keys(g.tiers))}; add it to governance.tiers)`,
       });
     if (p.priority.default !== undefined && p.priority.max !== undefined && p.priority.max > p.priority.default) {
       ctx.addIssue({
@@ -272,7 +275,7 @@ export const governanceSchema = governanceObject.superRefine((g, ctx) => {
   });
   const ref = (id: string | undefined, path: (string | number)[]): void => {
     if (id !== undefined && !profileIds.has(id))
-      ctx.addIssue({ code: 'custom', path, message: `unknown profile "${id}"` });
+      ctx.addIssue({ code: 'custom', path, message: `unknown profile "${id}"${didYouMean(id, profileIds)}` });
   };
   const hashes = new Set<string>();
   g.identity.apiKeys.keys.forEach((k, i) => {

@@ -53,9 +53,34 @@ describe('validateConfig', () => {
     expect(Object.isFrozen(result.config.backends[0])).toBe(true);
   });
 
-  it('rejects unknown keys rather than ignoring a typo', () => {
-    const result = validateConfig({ server: { prot: 1 } });
+  it('rejects unknown keys rather than ignoring a typo, and says what was probably meant', () => {
+    const result = validateConfig({
+      server: { prot: 1 },
+      pools: [{ id: 'p', backends: ['a'], group_order: ['x'] }],
+      backends: [{ id: 'a', url: 'http://x', auth: { type: 'api-key', key: { env: 'K' }, headr: 'x-api-key' } }],
+      resilence: {},
+      routes: [{ id: 'r', match: { models: ['m'] }, pool: 'p', fallback: [] }],
+    });
     expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toEqual(
+      expect.arrayContaining([
+        'server.prot: unknown key "prot" (did you mean "port"?)',
+        'pools.0.group_order: unknown key "group_order" (did you mean "groupOrder"?)',
+        'backends.0.auth.headr: unknown key "headr" (did you mean "header"?)',
+        'resilence: unknown key "resilence" (did you mean "resilience"?)',
+        'routes.0.fallback: unknown key "fallback" (did you mean "fallbacks"?)',
+      ]),
+    );
+  });
+
+  it('lists the keys accepted where an unknown key is not close to any', () => {
+    const result = validateConfig({ limits: { maxRequestSize: 1 } });
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.issues).toEqual([
+        'limits.maxRequestSize: unknown key "maxRequestSize" (keys here: "maxBodyBytes", "maxHeaderBytes")',
+      ]);
   });
 });
 
@@ -88,7 +113,9 @@ describe('envOverlay and loadConfig', () => {
     expect(overlay).toEqual({ server: { prot: 9000 } });
     // The typo under a known section is still refused by validation.
     const result = validateConfig(overlay);
-    expect(result.ok === false && result.issues.join('\n')).toMatch(/server: Unrecognized key: "prot"/);
+    expect(result.ok === false && result.issues.join('\n')).toMatch(
+      /server.prot: unknown key "prot" \(did you mean "port"\?\)/,
+    );
   });
 
   it('merges the environment over the file', () => {
@@ -98,6 +125,22 @@ describe('envOverlay and loadConfig', () => {
     const result = loadConfig({ file, env: { GATEWAY_SERVER__PORT: '4321' } });
     expect(result.ok && result.config.server).toMatchObject({ port: 4321, host: '127.0.0.1' });
     expect(result.source).toContain('GATEWAY_*');
+  });
+
+  it('names the environment variable that set a bad value', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    const file = join(dir, 'gateway.config.json');
+    writeFileSync(file, JSON.stringify({ server: { port: 1234 } }));
+    const result = loadConfig({
+      file,
+      env: { GATEWAY_SERVER__PORT: 'eighty', GATEWAY_SERVER__PROT: '1', GATEWAY_LIMITS__MAX_BODY_BYTES: '10' },
+    });
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.issues).toEqual([
+        'server.port: Invalid input: expected number, received string (set by GATEWAY_SERVER__PORT)',
+        'server.prot: unknown key "prot" (did you mean "port"?) (set by GATEWAY_SERVER__PROT)',
+      ]);
   });
 
   it('refuses a named file that does not exist or does not parse', () => {

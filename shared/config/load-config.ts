@@ -1,26 +1,69 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { gatewaySchema, type GatewayConfig } from './gateway-schema.js';
+import { knownKeysAt, unknownKeyMessage } from './unknown-keys.js';
 
 /** The result of validating a configuration: the frozen config, or every problem found. */
 export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; issues: string[] };
 
+/** Options of {@link validateConfig}. */
+export interface ValidateOptions {
+  /**
+   * The environment whose `GATEWAY_*` overlay is part of `raw`: a problem in a value a variable set
+   * names that variable, so that nobody searches the file for it.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
 /**
  * Validates a raw configuration object: applies defaults, checks every field and every
- * cross-reference, and returns either a deep-frozen config or the full list of problems.
+ * cross-reference, and returns either a deep-frozen config or the full list of problems, each as
+ * `path: message`. An unknown key gets a "did you mean" (or the keys accepted there).
  *
  * @example
  * const result = validateConfig(JSON.parse(text));
  * if (!result.ok) throw new Error(result.issues.join('\n'));
  */
-export function validateConfig(raw: unknown): ConfigResult {
+export function validateConfig(raw: unknown, options: ValidateOptions = {}): ConfigResult {
   const parsed = gatewaySchema.safeParse(raw);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      issues: parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`),
-    };
+  if (parsed.success) return { ok: true, config: deepFreeze(parsed.data) };
+  const variables = options.env === undefined ? [] : [...envVariables(options.env, () => undefined)];
+  const issues: string[] = [];
+  for (const issue of parsed.error.issues) {
+    const found =
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({
+            path: [...issue.path, key],
+            message: unknownKeyMessage(key, knownKeysAt(gatewaySchema, raw, issue.path)),
+          }))
+        : [{ path: issue.path, message: issue.message }];
+    for (const { path, message } of found) {
+      const from = variables.find((v) => v.path.every((key, i) => String(path[i]) === key));
+      const where = path.length > 0 ? path.map(String).join('.') : '(root)';
+      issues.push(`${where}: ${message}${from === undefined ? '' : ` (set by ${from.name})`}`);
+    }
   }
-  return { ok: true, config: deepFreeze(parsed.data) };
+  return { ok: false, issues };
+}
+
+/** The configuration variables of an environment (name, config path, raw value); others go to `onIgnored`. */
+function* envVariables(
+  env: Readonly<Record<string, string | undefined>>,
+  onIgnored: (name: string, reason: string) => void,
+): Generator<{ name: string; path: string[]; value: string }> {
+  for (const [name, value] of Object.entries(env)) {
+    // GATEWAY_FUNCTIONS__* are the Functions host's own settings, not configuration sections.
+    if (!name.startsWith('GATEWAY_') || value === undefined || HOST_SETTINGS.test(name)) continue;
+    const path = name.slice('GATEWAY_'.length).split('__').map(camelCase);
+    if (!CONFIG_SECTIONS.has(path[0]!)) {
+      onIgnored(name, `not a configuration section (sections: ${[...CONFIG_SECTIONS].join(', ')})`);
+      continue;
+    }
+    if (path.some((p) => p === '')) {
+      onIgnored(name, 'an empty part between "__" separators');
+      continue;
+    }
+    yield { name, path, value };
+  }
 }
 
 /**
@@ -41,18 +84,7 @@ export function envOverlay(
   onIgnored: (name: string, reason: string) => void = warnOnce,
 ): Record<string, unknown> {
   const overlay: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(env)) {
-    // GATEWAY_FUNCTIONS__* are the Functions host's own settings, not configuration sections.
-    if (!name.startsWith('GATEWAY_') || value === undefined || HOST_SETTINGS.test(name)) continue;
-    const path = name.slice('GATEWAY_'.length).split('__').map(camelCase);
-    if (!CONFIG_SECTIONS.has(path[0]!)) {
-      onIgnored(name, `not a configuration section (sections: ${[...CONFIG_SECTIONS].join(', ')})`);
-      continue;
-    }
-    if (path.some((p) => p === '')) {
-      onIgnored(name, 'an empty part between "__" separators');
-      continue;
-    }
+  for (const { path, value } of envVariables(env, onIgnored)) {
     let target = overlay;
     for (const key of path.slice(0, -1)) {
       const next = target[key];
@@ -110,7 +142,7 @@ export function loadConfig(options: {
   }
   const overlay = envOverlay(env);
   if (Object.keys(overlay).length > 0) source += ' + GATEWAY_* environment';
-  return { ...validateConfig(mergeConfig(base, overlay)), source };
+  return { ...validateConfig(mergeConfig(base, overlay), { env }), source };
 }
 
 function camelCase(snake: string): string {
