@@ -78,7 +78,7 @@ function azureContentFilter(): string {
   });
 }
 
-function openAiError(status: number, reason: ErrorReason, message: string | undefined): string {
+function openAiError(status: number, reason: ErrorReason, message: string | undefined, param: string | null): string {
   if (reason === 'content-filter') return azureContentFilter();
   if (reason === 'context-length') {
     return JSON.stringify({
@@ -93,7 +93,6 @@ function openAiError(status: number, reason: ErrorReason, message: string | unde
   const known = OPENAI_TYPES[status] ?? (status >= 500 ? OPENAI_TYPES[500] : OPENAI_TYPES[400]);
   const [type, defaultCode, defaultMessage] = known as [string, string | null, string];
   let code = defaultCode;
-  let param: string | null = null;
   if (reason === 'previous-response-not-found') {
     code = 'previous_response_not_found';
     param = 'previous_response_id';
@@ -107,9 +106,15 @@ function openAiError(status: number, reason: ErrorReason, message: string | unde
  * The error body a real backend of this API would send: OpenAI / Azure OpenAI
  * (`{"error":{"message","type","param","code"}}`, content filter in Azure's shape), Anthropic
  * (`{"type":"error","error":{"type","message"}}`), or Google (`{"error":{"code","message","status"}}`).
- * `api` null (unknown path) uses the OpenAI shape.
+ * `api` null (unknown path) uses the OpenAI shape. `param` names the request field at fault (OpenAI shape).
  */
-export function errorBody(api: ApiKind | null, status: number, reason: ErrorReason, message?: string): string {
+export function errorBody(
+  api: ApiKind | null,
+  status: number,
+  reason: ErrorReason,
+  message?: string,
+  param: string | null = null,
+): string {
   if (api === 'anthropic') {
     const type =
       reason === 'context-length' || reason === 'content-filter'
@@ -133,5 +138,5 @@ export function errorBody(api: ApiKind | null, status: number, reason: ErrorReas
           : `Simulated ${status} error.`);
     return JSON.stringify({ error: { code: status, message: text, status: googleStatus } });
   }
-  return openAiError(status, reason, message);
+  return openAiError(status, reason, message, param);
 }

@@ -1,3 +1,6 @@
+import type { AnswerPlan } from './answer-plan.js';
+import { completionText, completionTokenText } from './token-count.js';
+
 /**
  * The facts of one simulated answer, shared by every provider's renderer, and the renderer contract.
  */
@@ -11,7 +14,7 @@ export interface Generation {
   /** The model reported as having answered. */
   readonly model: string;
   readonly promptTokens: number;
-  /** Visible completion tokens (one per streamed chunk). */
+  /** Visible completion tokens (one per streamed chunk), summed over the choices. */
   readonly completionTokens: number;
   /** Part of the prompt served from cache (≤ promptTokens). */
   readonly cachedTokens: number;
@@ -27,6 +30,43 @@ export interface Generation {
   readonly azure: boolean;
   /** Stream framing: SSE (true) or, for Gemini without `alt=sse`, a streamed JSON array (false). */
   readonly sse: boolean;
+  /** Several choices, a tool call or a JSON answer (chat and Responses only); absent: one plain text choice. */
+  readonly answer?: AnswerPlan;
+}
+
+/** Choices in the answer (`n`). */
+export function choiceCount(g: Generation): number {
+  return g.answer?.choices ?? 1;
+}
+
+/** Completion tokens of one choice. */
+export function choiceTokens(g: Generation): number {
+  return g.completionTokens / choiceCount(g);
+}
+
+/** The text of token `k` of a choice: a piece of the planned answer, else a word of the simulator's list. */
+export function pieceText(g: Generation, k: number): string {
+  const pieces = g.answer?.pieces;
+  return pieces ? (pieces[k] ?? '') : completionTokenText(k);
+}
+
+/** The whole text of one choice: its content, or a tool call's `arguments` (cut short when truncated). */
+export function choiceText(g: Generation): string {
+  const pieces = g.answer?.pieces;
+  const tokens = choiceTokens(g);
+  return pieces ? pieces.slice(0, tokens).join('') : completionText(tokens);
+}
+
+/** Stream frame `i` of an answer of several choices: choices take turns, one token each. */
+export function frameOf(g: Generation, i: number): { readonly choice: number; readonly token: number } {
+  const n = choiceCount(g);
+  return { choice: i % n, token: Math.floor(i / n) };
+}
+
+/** The id of choice `choice`'s tool call (`call_…`), stable for a generation. */
+export function toolCallId(g: Generation, choice: number): string {
+  const suffix = g.id.replace(/^[a-z]+[-_]/, '');
+  return `call_${suffix}${choice === 0 ? '' : `_${choice}`}`;
 }
 
 /** A stream as frames, so the driver can pace tokens and inject faults between them. */

@@ -10,6 +10,7 @@ import {
   type Renderer,
   type StreamShape,
 } from './generation.js';
+import { planChoices, planStreamFrames, usageChunk } from './render-chat-choices.js';
 
 const FINGERPRINT = 'fp_simulator';
 
@@ -18,7 +19,8 @@ const FINGERPRINT = 'fp_simulator';
  * Streams: role chunk, one chunk per token, a finish chunk, then — only when `include_usage` was asked
  * for — a usage-only chunk (`choices: []`), then `data: [DONE]`. When usage is asked for (and always in
  * the Azure flavour) every other chunk carries `"usage": null`; the Azure flavour opens with a
- * `prompt_filter_results` chunk whose `choices` is empty.
+ * `prompt_filter_results` chunk whose `choices` is empty. Answers with a plan (`n`, tools, JSON) are
+ * written by `render-chat-choices.ts`; the one plain choice keeps this precomputed path.
  */
 export const chatRenderer: Renderer = {
   json(g: Generation): string {
@@ -34,11 +36,11 @@ export const chatRenderer: Renderer = {
       created: g.createdS,
       model: g.model,
       system_fingerprint: FINGERPRINT,
-      choices: [choice],
+      choices: g.answer ? planChoices(g) : [choice],
       usage: openAiUsage(g),
     };
     if (g.azure) {
-      choice.content_filter_results = AZURE_FILTER_RESULTS;
+      if (!g.answer) choice.content_filter_results = AZURE_FILTER_RESULTS;
       body.prompt_filter_results = AZURE_PROMPT_FILTER_RESULTS;
     } else {
       body.service_tier = 'default';
@@ -48,7 +50,8 @@ export const chatRenderer: Renderer = {
 
   stream(g: Generation): StreamShape {
     const usageNull = g.includeUsage || g.azure ? ',"usage":null' : '';
-    const head = `{"id":${JSON.stringify(g.id)},"object":"chat.completion.chunk","created":${g.createdS},"model":${JSON.stringify(g.model)},"system_fingerprint":"${FINGERPRINT}","choices":[{"index":0,"delta":`;
+    const chunkHead = `{"id":${JSON.stringify(g.id)},"object":"chat.completion.chunk","created":${g.createdS},"model":${JSON.stringify(g.model)},"system_fingerprint":"${FINGERPRINT}","choices":[`;
+    const head = `${chunkHead}{"index":0,"delta":`;
     const tail = `,"logprobs":null,"finish_reason":null}]${usageNull}}`;
     let open = '';
     if (g.azure) {
@@ -64,23 +67,21 @@ export const chatRenderer: Renderer = {
         }),
       );
     }
-    open += sseData(`${head}{"role":"assistant","content":"","refusal":null}${tail}`);
-    let close = sseData(
-      `${head}{},"logprobs":null,"finish_reason":"${g.truncated ? 'length' : 'stop'}"}]${usageNull}}`,
-    );
-    if (g.includeUsage) {
-      close += sseData(
-        JSON.stringify({
-          id: g.id,
-          object: 'chat.completion.chunk',
-          created: g.createdS,
-          model: g.model,
-          system_fingerprint: FINGERPRINT,
-          choices: [],
-          usage: openAiUsage(g),
-        }),
-      );
+    const usage = g.includeUsage ? usageChunk(g, FINGERPRINT) : '';
+    if (g.answer) {
+      const frames = planStreamFrames(g, chunkHead, `]${usageNull}}`);
+      return {
+        contentType: 'text/event-stream; charset=utf-8',
+        open: open + frames.open,
+        token: frames.token,
+        close: frames.close + usage,
+        done: OPENAI_DONE,
+        malformed: MALFORMED_SSE,
+      };
     }
+    open += sseData(`${head}{"role":"assistant","content":"","refusal":null}${tail}`);
+    const close =
+      sseData(`${head}{},"logprobs":null,"finish_reason":"${g.truncated ? 'length' : 'stop'}"}]${usageNull}}`) + usage;
     return {
       contentType: 'text/event-stream; charset=utf-8',
       open,

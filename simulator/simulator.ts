@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AttemptLog, type AttemptOutcome, type SimAttempt } from './attempt-log.js';
+import { planChatAnswer, planResponsesAnswer, type PlanResult } from './answer-plan.js';
 import { errorBody, type ErrorReason } from './error-body.js';
 import { FaultBook, type RequestRule } from './fault-book.js';
 import { parseFaultSpec, splitModelSpec } from './fault-grammar.js';
@@ -168,6 +169,13 @@ function readBody(req: IncomingMessage): Promise<string | null | undefined> {
       reject(error);
     });
   });
+}
+
+/** The answer plan of a chat or Responses request (`n`, tools, JSON); other APIs answer plain text. */
+function planAnswer(api: ApiKind, body: Record<string, unknown>, tokens: number): PlanResult {
+  if (api === 'chat') return planChatAnswer(body, tokens);
+  if (api === 'responses') return planResponsesAnswer(body, tokens);
+  return { ok: true, plan: null };
 }
 
 function positiveInt(value: unknown): number | null {
@@ -381,8 +389,9 @@ class Simulator {
       reason: ErrorReason,
       message?: string,
       spec: FaultSpec = EMPTY_SPEC,
+      param: string | null = null,
     ): void => {
-      this.sendError(res, api, status, reason, spec, attempt, message);
+      this.sendError(res, api, status, reason, spec, attempt, message, param);
     };
 
     if (!route) return respondError(404, 'not-found', `No simulated endpoint for ${method} ${path}.`);
@@ -488,7 +497,7 @@ class Simulator {
     settings: Settings,
     res: ServerResponse,
     attempt: SimAttempt | null,
-    respondError: (status: number, reason: ErrorReason, message?: string) => void,
+    respondError: (status: number, reason: ErrorReason, message?: string, spec?: FaultSpec, param?: string) => void,
   ): Promise<void> {
     const api = route.api;
     const previous = body.previous_response_id;
@@ -517,8 +526,14 @@ class Simulator {
     }
 
     const scripted = spec.completionTokens ?? settings.defaultCompletionTokens;
+    const planned = planAnswer(api, body, scripted);
+    if (!planned.ok) return respondError(400, 'invalid-request', planned.message, spec, planned.param);
+    const answer = planned.plan;
+    // A tool call or a JSON schema answer is as long as its text; `tokens=` scripts plain text and json_object.
+    const perChoice = answer?.pieces?.length ?? scripted;
+    const choices = answer?.choices ?? 1;
     const maxTokens = maxTokensOf(api, body);
-    const truncated = maxTokens !== null && maxTokens < scripted;
+    const truncated = maxTokens !== null && maxTokens < perChoice;
     const cachedTokens = Math.min(spec.cachedTokens ?? 0, promptTokens);
     const streamOptions = body.stream_options;
     const g: Generation = {
@@ -526,7 +541,7 @@ class Simulator {
       createdS: Math.floor(nowMs / 1000),
       model: reportedModel,
       promptTokens,
-      completionTokens: truncated ? (maxTokens as number) : scripted,
+      completionTokens: (truncated ? (maxTokens as number) : perChoice) * choices,
       cachedTokens,
       cacheWriteTokens: Math.min(spec.cacheWriteTokens ?? 0, promptTokens - cachedTokens),
       reasoningTokens: spec.reasoningTokens ?? 0,
@@ -538,6 +553,7 @@ class Simulator {
         (streamOptions as Record<string, unknown>).include_usage === true,
       azure: route.azure,
       sse: api !== 'gemini' || params?.get('alt') === 'sse',
+      ...(answer === null ? {} : { answer }),
     };
     const tokensPerSecond = spec.tokensPerSecond ?? settings.tokensPerSecond;
     const firstTokenDelayMs = spec.firstTokenDelayMs ?? settings.firstTokenDelayMs;
@@ -699,8 +715,9 @@ class Simulator {
     spec: FaultSpec,
     attempt: SimAttempt | null,
     message?: string,
+    param: string | null = null,
   ): void {
-    const body = errorBody(api, status, reason, message);
+    const body = errorBody(api, status, reason, message, param);
     const headers = [
       'content-type',
       JSON_TYPE,
