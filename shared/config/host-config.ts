@@ -43,7 +43,7 @@ export type HostConfigResult =
  * const result = validateHostConfig(JSON.parse(text), process.env);
  */
 export function validateHostConfig(raw: unknown, env: HostEnv): ConfigResult {
-  const result = validateConfig(mergeConfig(raw as Record<string, unknown>, envOverlay(env)));
+  const result = validateConfig(mergeConfig(raw as Record<string, unknown>, envOverlay(env)), { env });
   if (!result.ok) return result;
   const problem = checkIdentityConfig(result.config.governance, result.config.server.mode);
   return problem === undefined ? result : { ok: false, issues: [problem] };
