@@ -18,7 +18,7 @@ function rec(id: string, over: Partial<UsageRecordInput>): ReturnType<typeof cre
 // The worked example of docs/usage.md.
 const records = [
   rec('r1', {
-    caller: { userId: 'alice', tier: 'gold' },
+    caller: { userId: 'alice', tier: 'interactive' },
     backend: { name: 'aoai-ptu-east', group: 'ptu' },
     tokens: finaliseUsageReading(
       { promptTokens: 12_000, completionTokens: 800, totalTokens: 12_800, cachedInputTokens: 8_000 },
@@ -26,7 +26,7 @@ const records = [
     ),
   }),
   rec('r2', {
-    caller: { userId: 'alice', tier: 'gold' },
+    caller: { userId: 'alice', tier: 'interactive' },
     backend: { name: 'aoai-payg-west', group: 'payg' },
     tokens: finaliseUsageReading(
       { promptTokens: 2_000, completionTokens: 1_000, totalTokens: 3_000 },
@@ -34,13 +34,13 @@ const records = [
     ),
   }),
   rec('r3', {
-    caller: { userId: 'bob', tier: 'bronze' },
+    caller: { userId: 'bob', tier: 'batch' },
     outcome: 'cut',
     backend: { name: 'aoai-payg-west', group: 'payg' },
     tokens: finaliseUsageReading({}, 'gpt-4o-2024-08-06', { promptTokens: 500, completionTokens: 300 }),
   }),
   rec('r4', {
-    caller: { userId: 'bob', tier: 'bronze' },
+    caller: { userId: 'bob', tier: 'batch' },
     httpStatus: 429,
     outcome: 'rejected',
     tokens: emptyUsageReading(),
@@ -93,7 +93,7 @@ describe('aggregateUsage', () => {
       ['payg', 3_800],
       ['ptu', 12_800],
     ]);
-    expect(aggregateUsage(records, { by: 'tier' }).map((r) => r.key)).toEqual(['bronze', 'gold']);
+    expect(aggregateUsage(records, { by: 'tier' }).map((r) => r.key)).toEqual(['batch', 'interactive']);
     expect(aggregateUsage(records, { by: 'backend' })[0]).not.toHaveProperty('cost');
   });
 

@@ -139,7 +139,7 @@ export interface UsageRecordInput {
  *
  * @example
  * const record = createUsageRecord({ requestId: 'r1', httpStatus: 200, outcome: 'complete', tokens: reading,
- *   caller: { userId: 'alice', tier: 'gold' }, backend: { name: 'aoai-ptu-1', group: 'ptu' } }, clock);
+ *   caller: { userId: 'alice', tier: 'interactive' }, backend: { name: 'aoai-ptu-1', group: 'ptu' } }, clock);
  */
 export function createUsageRecord(input: UsageRecordInput, clock: Clock): UsageRecord {
   const timestampMs = input.timestampMs ?? clock.now();
