@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { validateHostConfig } from './host-config.js';
 import { envOverlay, loadConfig, validateConfig } from './load-config.js';
 
 describe('validateConfig', () => {
@@ -141,6 +142,13 @@ describe('envOverlay and loadConfig', () => {
         'server.port: Invalid input: expected number, received string (set by GATEWAY_SERVER__PORT)',
         'server.prot: unknown key "prot" (did you mean "port"?) (set by GATEWAY_SERVER__PROT)',
       ]);
+  });
+
+  it("names the variable in the hosts' validation too (start and reload)", () => {
+    const result = validateHostConfig({ limits: { maxBodyBytes: 1 } }, { GATEWAY_LIMITS__MAX_BODY_BYTES: '-5' });
+    expect(result.ok ? [] : result.issues).toEqual([
+      'limits.maxBodyBytes: Too small: expected number to be >0 (set by GATEWAY_LIMITS__MAX_BODY_BYTES)',
+    ]);
   });
 
   it('refuses a named file that does not exist or does not parse', () => {
