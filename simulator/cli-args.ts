@@ -17,6 +17,7 @@ export const USAGE = `Usage: node dist/simulator/main.js [options]   (or: npm ru
   --api-key <key>          require this key (api-key, Bearer, x-api-key, x-goog-api-key, ?key=)
   --fault <spec>           an instance fault rule, repeatable (see docs/simulator.md)
   --no-record              do not keep the attempts log (benchmarks)
+  --continue-prefill       continue a final assistant message instead of answering anew
   --help                   this text`;
 
 const NUMERIC: Readonly<Record<string, keyof SimulatorOptions>> = {
@@ -52,6 +53,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     if (flag === '--help' || flag === '-h') return { kind: 'help' };
     if (flag === '--no-record') {
       options.recordAttempts = false;
+      continue;
+    }
+    if (flag === '--continue-prefill') {
+      options.continuePrefill = true;
       continue;
     }
     const numeric = NUMERIC[flag];

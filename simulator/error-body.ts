@@ -5,6 +5,8 @@ export type ErrorReason =
   | 'status'
   | 'context-length'
   | 'content-filter'
+  | 'deployment-not-found'
+  | 'prefill-rejected'
   | 'unauthorized'
   | 'invalid-request'
   | 'not-found'
@@ -78,8 +80,34 @@ function azureContentFilter(): string {
   });
 }
 
-function openAiError(status: number, reason: ErrorReason, message: string | undefined, param: string | null): string {
+const PREFILL_REJECTED_MESSAGE =
+  'This model does not support assistant message prefill. The conversation must end with a user message. (simulated)';
+
+function openAiError(status: number, reason: ErrorReason, message: string | undefined, param: string | null, azure: boolean): string {
   if (reason === 'content-filter') return azureContentFilter();
+  if (reason === 'deployment-not-found') {
+    return azure
+      ? JSON.stringify({
+          error: {
+            code: 'DeploymentNotFound',
+            message:
+              'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again. (simulated)',
+          },
+        })
+      : JSON.stringify({
+          error: {
+            message: 'The model does not exist or you do not have access to it. (simulated)',
+            type: 'invalid_request_error',
+            param: null,
+            code: 'model_not_found',
+          },
+        });
+  }
+  if (reason === 'prefill-rejected') {
+    return JSON.stringify({
+      error: { message: PREFILL_REJECTED_MESSAGE, type: 'invalid_request_error', param: 'messages', code: null },
+    });
+  }
   if (reason === 'context-length') {
     return JSON.stringify({
       error: {
@@ -106,7 +134,8 @@ function openAiError(status: number, reason: ErrorReason, message: string | unde
  * The error body a real backend of this API would send: OpenAI / Azure OpenAI
  * (`{"error":{"message","type","param","code"}}`, content filter in Azure's shape), Anthropic
  * (`{"type":"error","error":{"type","message"}}`), or Google (`{"error":{"code","message","status"}}`).
- * `api` null (unknown path) uses the OpenAI shape. `param` names the request field at fault (OpenAI shape).
+ * `api` null (unknown path) uses the OpenAI shape. `param` names the request field at fault (OpenAI shape);
+ * `azure` picks Azure's variants (`DeploymentNotFound`).
  */
 export function errorBody(
   api: ApiKind | null,
@@ -114,17 +143,22 @@ export function errorBody(
   reason: ErrorReason,
   message?: string,
   param: string | null = null,
+  azure = false,
 ): string {
   if (api === 'anthropic') {
     const type =
-      reason === 'context-length' || reason === 'content-filter'
+      reason === 'context-length' || reason === 'content-filter' || reason === 'prefill-rejected'
         ? 'invalid_request_error'
         : (ANTHROPIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'));
     const text =
       message ??
       (reason === 'context-length'
         ? 'prompt is too long: 210000 tokens > 200000 maximum'
-        : `Simulated ${status} error.`);
+        : reason === 'deployment-not-found'
+          ? 'model: simulated-missing-model'
+          : reason === 'prefill-rejected'
+            ? PREFILL_REJECTED_MESSAGE
+            : `Simulated ${status} error.`);
     return JSON.stringify({ type: 'error', error: { type, message: text } });
   }
   if (api === 'gemini') {
@@ -135,8 +169,10 @@ export function errorBody(
         ? 'The input token count (1100000) exceeds the maximum number of tokens allowed (1048576).'
         : reason === 'content-filter'
           ? 'The request was blocked by safety settings (simulated).'
-          : `Simulated ${status} error.`);
+          : reason === 'deployment-not-found'
+            ? 'models/simulated-missing-model is not found for API version v1beta (simulated).'
+            : `Simulated ${status} error.`);
     return JSON.stringify({ error: { code: status, message: text, status: googleStatus } });
   }
-  return openAiError(status, reason, message, param);
+  return openAiError(status, reason, message, param, azure);
 }

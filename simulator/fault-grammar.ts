@@ -8,6 +8,7 @@ import { FIELDS_BY_KEY, FaultSpecError, isFaultKind, setFaultField, type FaultSp
  * item  = key "=" value               ; keys are case-insensitive, see FAULT_FIELDS
  *       | status                      ; 400..599, same as status=<n>
  *       | kind                        ; reset | hang | cut | stall | malformed | no-done | context-length | content-filter
+ *                                   ; | deployment-not-found | prefill-rejected
  *       | "requeue"                   ; same as requeue=true
  *       | "once"                      ; same as times=1
  * ```

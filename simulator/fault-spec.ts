@@ -8,7 +8,16 @@
 
 /** Named faults; an HTTP error status is scripted with {@link FaultSpec.status} instead. */
 export type FaultKind =
-  'reset' | 'hang' | 'cut' | 'stall' | 'malformed' | 'no-done' | 'context-length' | 'content-filter';
+  | 'reset'
+  | 'hang'
+  | 'cut'
+  | 'stall'
+  | 'malformed'
+  | 'no-done'
+  | 'context-length'
+  | 'content-filter'
+  | 'deployment-not-found'
+  | 'prefill-rejected';
 
 /** Every named fault, in documentation order. */
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -20,6 +29,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'no-done',
   'context-length',
   'content-filter',
+  'deployment-not-found',
+  'prefill-rejected',
 ];
 
 /**
@@ -74,6 +85,8 @@ export interface FaultSpec {
   dimensions?: number;
   /** The model reported in the response ("the model that actually answered"). */
   servedModel?: string;
+  /** Chat completions: the answer starts at this word of the deterministic text (a different answer). */
+  textOffset?: number;
 }
 
 type FieldType = 'int' | 'number' | 'string' | 'flag' | 'kind';
@@ -115,6 +128,7 @@ export const FAULT_FIELDS: readonly FieldDef[] = [
   { key: 'reasoning', field: 'reasoningTokens', type: 'int', min: 0, max: 10_000_000 },
   { key: 'dims', field: 'dimensions', type: 'int', min: 1, max: 4096 },
   { key: 'served-model', field: 'servedModel', type: 'string' },
+  { key: 'text-offset', field: 'textOffset', type: 'int', min: 0, max: 100_000 },
 ];
 
 /** Grammar key → field definition. */

@@ -32,6 +32,8 @@ export interface Generation {
   readonly sse: boolean;
   /** Several choices, a tool call or a JSON answer (chat and Responses only); absent: one plain text choice. */
   readonly answer?: AnswerPlan;
+  /** Chat completions: the index of the first word of the answer (a continued prefill, `text-offset`). */
+  readonly tokenOffset?: number;
 }
 
 /** Choices in the answer (`n`). */
@@ -47,14 +49,14 @@ export function choiceTokens(g: Generation): number {
 /** The text of token `k` of a choice: a piece of the planned answer, else a word of the simulator's list. */
 export function pieceText(g: Generation, k: number): string {
   const pieces = g.answer?.pieces;
-  return pieces ? (pieces[k] ?? '') : completionTokenText(k);
+  return pieces ? (pieces[k] ?? '') : completionTokenText(k + (g.tokenOffset ?? 0));
 }
 
 /** The whole text of one choice: its content, or a tool call's `arguments` (cut short when truncated). */
 export function choiceText(g: Generation): string {
   const pieces = g.answer?.pieces;
   const tokens = choiceTokens(g);
-  return pieces ? pieces.slice(0, tokens).join('') : completionText(tokens);
+  return pieces ? pieces.slice(0, tokens).join('') : completionText(tokens, g.tokenOffset);
 }
 
 /** Stream frame `i` of an answer of several choices: choices take turns, one token each. */

@@ -26,7 +26,12 @@ export const chatRenderer: Renderer = {
   json(g: Generation): string {
     const choice: Record<string, unknown> = {
       index: 0,
-      message: { role: 'assistant', content: completionText(g.completionTokens), refusal: null, annotations: [] },
+      message: {
+        role: 'assistant',
+        content: completionText(g.completionTokens, g.tokenOffset),
+        refusal: null,
+        annotations: [],
+      },
       logprobs: null,
       finish_reason: g.truncated ? 'length' : 'stop',
     };
@@ -85,7 +90,8 @@ export const chatRenderer: Renderer = {
     return {
       contentType: 'text/event-stream; charset=utf-8',
       open,
-      token: (index) => sseData(`${head}{"content":${JSON.stringify(completionTokenText(index))}}${tail}`),
+      token: (index) =>
+        sseData(`${head}{"content":${JSON.stringify(completionTokenText(index + (g.tokenOffset ?? 0)))}}${tail}`),
       close,
       done: OPENAI_DONE,
       malformed: MALFORMED_SSE,

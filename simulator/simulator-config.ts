@@ -24,6 +24,12 @@ export interface SimulatorConfig {
   embeddingDimensions?: number;
   /** Report this model instead of the requested one. */
   servedModel?: string | null;
+  /**
+   * Continue a final assistant message (chat completions): the answer picks up after the words of the prefill
+   * instead of starting again — what Anthropic-compatible and prefix-capable servers do (default false: the
+   * prefill is read as context and a new answer starts, as OpenAI does).
+   */
+  continuePrefill?: boolean;
 }
 
 /** Compiles fault rules from either form. @throws {FaultSpecError} naming the rule's position. */
@@ -67,6 +73,9 @@ export function parseSimulatorConfig(value: unknown): SimulatorConfig {
     } else if (key === 'apiKey' || key === 'servedModel') {
       if (v !== null && (typeof v !== 'string' || v === '')) problems.push(`${key}: expected a non-empty text or null`);
       else target[key] = v;
+    } else if (key === 'continuePrefill') {
+      if (typeof v !== 'boolean') problems.push('continuePrefill: expected true or false');
+      else config.continuePrefill = v;
     } else if (key === 'faults') {
       if (!Array.isArray(v)) {
         problems.push('faults: expected an array');

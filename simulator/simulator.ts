@@ -17,7 +17,7 @@ import { createResponsesRenderer, responseObject, type ResponseMeta } from './re
 import { ResponseStore } from './response-store.js';
 import { matchRoute, type GenerateRoute } from './route-table.js';
 import { compileFaults, parseSimulatorConfig, type SimulatorConfig } from './simulator-config.js';
-import { countPromptTokens, type ApiKind } from './token-count.js';
+import { continuedTokens, countPromptTokens, type ApiKind } from './token-count.js';
 
 /** Start options: the runtime-replaceable {@link SimulatorConfig} plus what is fixed for the instance's life. */
 export interface SimulatorOptions extends SimulatorConfig {
@@ -70,6 +70,7 @@ interface Settings {
   readonly defaultCompletionTokens: number;
   readonly embeddingDimensions: number;
   readonly servedModel: string | null;
+  readonly continuePrefill: boolean;
 }
 
 interface Waiter {
@@ -108,6 +109,7 @@ const CONFIG_KEYS = [
   'defaultCompletionTokens',
   'embeddingDimensions',
   'servedModel',
+  'continuePrefill',
 ] as const satisfies readonly (keyof SimulatorConfig)[];
 
 /** Start-option config fields with `undefined` ones dropped, so that they do not shadow defaults. */
@@ -127,6 +129,7 @@ function settingsOf(config: SimulatorConfig): Settings {
     defaultCompletionTokens: config.defaultCompletionTokens ?? 16,
     embeddingDimensions: config.embeddingDimensions ?? 8,
     servedModel: config.servedModel ?? null,
+    continuePrefill: config.continuePrefill ?? false,
   };
 }
 
@@ -391,7 +394,7 @@ class Simulator {
       spec: FaultSpec = EMPTY_SPEC,
       param: string | null = null,
     ): void => {
-      this.sendError(res, api, status, reason, spec, attempt, message, param);
+      this.sendError(res, api, status, reason, spec, attempt, message, param, route?.action === 'generate' && route.azure);
     };
 
     if (!route) return respondError(404, 'not-found', `No simulated endpoint for ${method} ${path}.`);
@@ -443,6 +446,12 @@ class Simulator {
         return respondError(400, 'context-length', undefined, spec);
       case 'content-filter':
         return respondError(400, 'content-filter', undefined, spec);
+      case 'deployment-not-found':
+        return respondError(404, 'deployment-not-found', undefined, spec);
+      case 'prefill-rejected':
+        // Only a request that ends with an assistant message (a prefill) is refused; others are answered.
+        if (endsWithAssistant(api, body)) return respondError(400, 'prefill-rejected', undefined, spec);
+        break;
       default:
         break;
     }
@@ -525,8 +534,11 @@ class Simulator {
       return this.sendBody(res, JSON_TYPE, json, spec, attempt, id);
     }
 
-    const scripted = spec.completionTokens ?? settings.defaultCompletionTokens;
-    const planned = planAnswer(api, body, scripted);
+    // A server that continues a final assistant message picks the answer up where the prefill ends.
+    const continued =
+      settings.continuePrefill && endsWithAssistant(api, body) ? continuedTokens(lastMessageText(body)) : 0;
+    const scripted = Math.max(0, (spec.completionTokens ?? settings.defaultCompletionTokens) - continued);
+        const planned = planAnswer(api, body, scripted);
     if (!planned.ok) return respondError(400, 'invalid-request', planned.message, spec, planned.param);
     const answer = planned.plan;
     // A tool call or a JSON schema answer is as long as its text; `tokens=` scripts plain text and json_object.
@@ -554,6 +566,7 @@ class Simulator {
       azure: route.azure,
       sse: api !== 'gemini' || params?.get('alt') === 'sse',
       ...(answer === null ? {} : { answer }),
+      tokenOffset: continued + (spec.textOffset ?? 0),
     };
     const tokensPerSecond = spec.tokensPerSecond ?? settings.tokensPerSecond;
     const firstTokenDelayMs = spec.firstTokenDelayMs ?? settings.firstTokenDelayMs;
@@ -716,8 +729,9 @@ class Simulator {
     attempt: SimAttempt | null,
     message?: string,
     param: string | null = null,
+    azure = false,
   ): void {
-    const body = errorBody(api, status, reason, message, param);
+    const body = errorBody(api, status, reason, message, param, azure);
     const headers = [
       'content-type',
       JSON_TYPE,
@@ -788,6 +802,21 @@ class Simulator {
         return this.sendJson(res, 404, errorBody(null, 404, 'not-found', `No control endpoint ${op}.`));
     }
   }
+}
+
+/** True for a chat request whose last message is the assistant's (a prefill to continue). */
+function endsWithAssistant(api: ApiKind | null, body: Record<string, unknown>): boolean {
+  if (api !== 'chat' || !Array.isArray(body.messages)) return false;
+  const last: unknown = body.messages.at(-1);
+  return typeof last === 'object' && last !== null && (last as Record<string, unknown>).role === 'assistant';
+}
+
+/** The text of the last message (string content, or the text parts of an array). */
+function lastMessageText(body: Record<string, unknown>): string {
+  const content = ((body.messages as unknown[]).at(-1) as Record<string, unknown>).content;
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((p) => (typeof p === 'object' && p !== null && 'text' in p ? String(p.text) : '')).join('');
 }
 
 function finish(attempt: SimAttempt | null, status: number | null, outcome: AttemptOutcome): void {

@@ -99,12 +99,36 @@ export function completionTokenText(index: number): string {
 const TEXT_CACHE = new Map<number, string>();
 const TEXT_CACHE_MAX = 256;
 
-/** The whole completion of `tokens` tokens: the concatenation of {@link completionTokenText}. */
-export function completionText(tokens: number): string {
+/** The whole completion of `tokens` tokens from token `offset` on: the concatenation of {@link completionTokenText}. */
+export function completionText(tokens: number, offset = 0): string {
+  if (offset !== 0) {
+    let text = '';
+    for (let i = offset; i < offset + tokens; i++) text += completionTokenText(i);
+    return text;
+  }
   const cached = TEXT_CACHE.get(tokens);
   if (cached !== undefined) return cached;
   let text = '';
   for (let i = 0; i < tokens; i++) text += completionTokenText(i);
   if (TEXT_CACHE.size < TEXT_CACHE_MAX) TEXT_CACHE.set(tokens, text);
   return text;
+}
+
+/**
+ * How many whole tokens of the deterministic answer a prefill already holds: the longest run of
+ * {@link completionTokenText} from token 0 that the text starts with (trailing blanks ignored, as a server
+ * that continues a prefill sees it trimmed).
+ *
+ * @example continuedTokens('Hello from the') // → 3
+ */
+export function continuedTokens(prefill: string): number {
+  const text = prefill.trimEnd();
+  let at = 0;
+  let tokens = 0;
+  for (;;) {
+    const next = completionTokenText(tokens);
+    if (!text.startsWith(next, at)) return tokens;
+    at += next.length;
+    tokens++;
+  }
 }
