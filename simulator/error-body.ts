@@ -83,7 +83,13 @@ function azureContentFilter(): string {
 const PREFILL_REJECTED_MESSAGE =
   'This model does not support assistant message prefill. The conversation must end with a user message. (simulated)';
 
-function openAiError(status: number, reason: ErrorReason, message: string | undefined, param: string | null, azure: boolean): string {
+function openAiError(
+  status: number,
+  reason: ErrorReason,
+  message: string | undefined,
+  param: string | null,
+  azure: boolean,
+): string {
   if (reason === 'content-filter') return azureContentFilter();
   if (reason === 'deployment-not-found') {
     return azure

@@ -394,7 +394,17 @@ class Simulator {
       spec: FaultSpec = EMPTY_SPEC,
       param: string | null = null,
     ): void => {
-      this.sendError(res, api, status, reason, spec, attempt, message, param, route?.action === 'generate' && route.azure);
+      this.sendError(
+        res,
+        api,
+        status,
+        reason,
+        spec,
+        attempt,
+        message,
+        param,
+        route?.action === 'generate' && route.azure,
+      );
     };
 
     if (!route) return respondError(404, 'not-found', `No simulated endpoint for ${method} ${path}.`);
@@ -538,7 +548,7 @@ class Simulator {
     const continued =
       settings.continuePrefill && endsWithAssistant(api, body) ? continuedTokens(lastMessageText(body)) : 0;
     const scripted = Math.max(0, (spec.completionTokens ?? settings.defaultCompletionTokens) - continued);
-        const planned = planAnswer(api, body, scripted);
+    const planned = planAnswer(api, body, scripted);
     if (!planned.ok) return respondError(400, 'invalid-request', planned.message, spec, planned.param);
     const answer = planned.plan;
     // A tool call or a JSON schema answer is as long as its text; `tokens=` scripts plain text and json_object.

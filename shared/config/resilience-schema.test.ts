@@ -3,6 +3,7 @@ import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, type CircuitBreakerOptions } from '../
 import { DEFAULT_HEALTH_TRACKER_OPTIONS } from '../core/resilience/health-tracker.js';
 import { DEFAULT_RETRY_AFTER_MAX_MS } from '../core/resilience/retry-after.js';
 import { DEFAULT_FAILURE_CLASSIFIER_OPTIONS } from '../core/resilience/failure-classifier.js';
+import { DEFAULT_ATTEMPT_POLICY_OPTIONS } from '../core/resilience/attempt-policy.js';
 import { resilienceSchema, type ResilienceConfig } from './resilience-schema.js';
 
 describe('resilienceSchema', () => {
@@ -15,12 +16,19 @@ describe('resilienceSchema', () => {
         failureRatio: 0.5,
         windowMs: 30_000,
         windowBuckets: 10,
-        openIntervalMs: 30_000,
+        openIntervalMs: 2_000,
         openIntervalMultiplier: 2,
-        maxOpenIntervalMs: 300_000,
+        maxOpenIntervalMs: 30_000,
         trialTimeoutMs: 90_000,
       },
-      retry: { maxAttempts: 4, totalBudgetMs: 120_000, backoffBaseMs: 200, backoffMaxMs: 5_000, sameBackendRetries: 1 },
+      retry: {
+        maxAttempts: 4,
+        totalBudgetMs: 120_000,
+        backoffBaseMs: 200,
+        backoffMaxMs: 5_000,
+        sameBackendRetries: 1,
+        fastFailureMs: 2_000,
+      },
       deadlines: {
         connectMs: 5_000,
         firstByteMs: 60_000,
@@ -46,6 +54,15 @@ describe('resilienceSchema', () => {
     expect(config.retryAfter.maxMs).toBe(DEFAULT_RETRY_AFTER_MAX_MS);
     expect({ ...config.retryAfter, maxSameBackendRetries: config.retry.sameBackendRetries }).toMatchObject(
       DEFAULT_FAILURE_CLASSIFIER_OPTIONS,
+    );
+    expect({ fastFailureMs: config.retry.fastFailureMs }).toEqual(DEFAULT_ATTEMPT_POLICY_OPTIONS);
+  });
+
+  it('keeps a configuration that only lengthens the first open interval valid (the cap follows it)', () => {
+    expect(resilienceSchema.parse({ breaker: { openIntervalMs: 60_000 } }).breaker.maxOpenIntervalMs).toBe(60_000);
+    expect(resilienceSchema.parse({ breaker: { openIntervalMs: 5_000 } }).breaker.maxOpenIntervalMs).toBe(30_000);
+    expect(resilienceSchema.safeParse({ breaker: { openIntervalMs: 5_000, maxOpenIntervalMs: 1_000 } }).success).toBe(
+      false,
     );
   });
 

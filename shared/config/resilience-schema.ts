@@ -11,6 +11,9 @@ import { z } from 'zod';
 const ms = () => z.number().int().nonnegative();
 const positiveMs = () => z.number().int().positive();
 
+/** Default cap of the growing open interval (raised to `openIntervalMs` when that is longer). */
+const DEFAULT_MAX_OPEN_INTERVAL_MS = 30_000;
+
 /** Circuit breaker thresholds (hot-reloadable: the next decision uses new values). */
 export const circuitBreakerSchema = z
   .object({
@@ -22,19 +25,25 @@ export const circuitBreakerSchema = z
     failureRatio: z.number().gt(0).max(1).default(0.5),
     windowMs: positiveMs().default(30_000),
     windowBuckets: z.number().int().min(1).max(600).default(10),
-    /** First open interval before the half-open trial. */
-    openIntervalMs: positiveMs().default(30_000),
+    /** First open interval before the half-open trial: short, so a recovered backend gets its traffic back soon. */
+    openIntervalMs: positiveMs().default(2_000),
     /** Growth of the open interval per consecutive open (1 = fixed). */
     openIntervalMultiplier: z.number().min(1).max(10).default(2),
-    maxOpenIntervalMs: positiveMs().default(300_000),
+    /** Cap of the growing interval; default 30 s, or `openIntervalMs` when that is longer. */
+    maxOpenIntervalMs: positiveMs().optional(),
     /** A half-open trial silent for this long is released (≥ connect + first-byte timeouts). */
     trialTimeoutMs: positiveMs().default(90_000),
   })
   .strict()
-  .refine((b) => b.maxOpenIntervalMs >= b.openIntervalMs, {
+  .refine((b) => b.maxOpenIntervalMs === undefined || b.maxOpenIntervalMs >= b.openIntervalMs, {
     message: 'maxOpenIntervalMs must be ≥ openIntervalMs',
     path: ['maxOpenIntervalMs'],
-  });
+  })
+  // A configuration that only lengthens the first interval (valid before the default cap came down) stays valid.
+  .transform((b) => ({
+    ...b,
+    maxOpenIntervalMs: b.maxOpenIntervalMs ?? Math.max(DEFAULT_MAX_OPEN_INTERVAL_MS, b.openIntervalMs),
+  }));
 
 /** Attempts per call and backoff between repeated attempts. */
 export const retrySchema = z
@@ -48,6 +57,11 @@ export const retrySchema = z
     backoffMaxMs: ms().default(5_000),
     /** Retries on the same backend after a reset of a reused keep-alive socket. */
     sameBackendRetries: z.number().int().min(0).max(3).default(1),
+    /**
+     * A failure that took this long (request sent → failure) is slow: that backend is not tried again in the
+     * call. Faster resets and 500/502/503 without Retry-After may be retried while the attempt budget lasts.
+     */
+    fastFailureMs: positiveMs().default(2_000),
   })
   .strict()
   .refine((r) => r.backoffMaxMs >= r.backoffBaseMs, {

@@ -12,12 +12,15 @@ import type { ErrorCode } from '../errors/error-registry.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { AttemptBudget } from '../resilience/backoff.js';
 import { selectBackends, type SelectableBackend } from '../resilience/backend-selector.js';
+import { mayRetryBackend } from '../resilience/attempt-policy.js';
 import {
   classifyFailure,
   type AttemptOutcome,
   type FailureVerdict,
+  type Refusal,
   type TransportErrorKind,
 } from '../resilience/failure-classifier.js';
+import { parseProviderError, type ProviderError } from '../resilience/provider-error.js';
 import type { HealthTracker } from '../resilience/health-tracker.js';
 import { parseRetryAfterMs } from '../resilience/retry-after.js';
 import type { RequestTarget } from '../routing/request-target.js';
@@ -63,6 +66,14 @@ export interface DispatchInput {
   readonly attemptTimeoutMs: number | undefined;
   /** Only this backend may serve the call: it holds the state the call refers to (affinity). */
   readonly pinnedBackendId?: string | undefined;
+  /** Backends this call must not try (stream recovery: the one whose stream broke). */
+  readonly excludeBackendIds?: Iterable<string> | undefined;
+  /**
+   * Gives the call's capacity lease back and waits in the scheduler, at the call's priority, until the pool can
+   * take it again and not before `untilMs`; resolves when the call holds a lease again. Used while every
+   * backend cools (429, `S7PREQUEUE`); without it the call waits in place, holding its lease.
+   */
+  readonly requeue?: ((untilMs: number, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 /** A backend response that goes to the caller. */
@@ -80,6 +91,8 @@ export interface DispatchResult {
   readonly release: () => void;
   /** The serving attempt's idle deadline (longest gap between body chunks). */
   readonly idleTimeoutMs: number;
+  /** Set when the answer refuses this prompt on this model (`context-length`: a context-window fallback may help). */
+  readonly refusal: Refusal | undefined;
 }
 
 /** Dependencies of {@link createDispatcher}. */
@@ -103,6 +116,26 @@ export interface Dispatcher {
 
 interface Candidate extends SelectableBackend {
   readonly backend: BackendConfig;
+}
+
+/** One call's progress through its pool. */
+interface CallState {
+  readonly attempts: AttemptRecord[];
+  readonly budget: AttemptBudget;
+  /** Request bodies by the model name written into them (a fallback route may rename the model). */
+  readonly bodies: Map<string | undefined, Uint8Array | null>;
+  /** Time spent waiting on backends, all attempts. */
+  waitedMs: number;
+  /** Time spent between attempts: backoff, waits for a cooling backend (requeued or in place). */
+  retryWaitMs: number;
+  lastVerdict: FailureVerdict | undefined;
+  /** Waits for a cooling backend so far (bounded by `retry.maxAttempts`). */
+  capacityWaits: number;
+  /** Backends not to try again in this call ({@link mayRetryBackend}). */
+  readonly spent: Set<string>;
+  /** A backend answer to return if no other backend serves (a 404 for a deployment missing there). */
+  held: { readonly response: BackendResponse; readonly backend: BackendConfig; readonly index: number } | undefined;
+  attemptedThisPass?: boolean;
 }
 
 /** Error bodies up to this size are read to learn the provider's error code, then passed on verbatim. */
@@ -151,144 +184,220 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return list;
   };
 
+  const policy = { fastFailureMs: resilience.retry.fastFailureMs };
+
   return {
     async dispatch(input: DispatchInput): Promise<DispatchResult> {
-      const attempts: AttemptRecord[] = [];
-      const budget = new AttemptBudget(
-        {
-          maxAttempts: resilience.retry.maxAttempts,
-          totalBudgetMs: resilience.retry.totalBudgetMs,
-          baseDelayMs: resilience.retry.backoffBaseMs,
-          maxDelayMs: resilience.retry.backoffMaxMs,
-        },
-        clock.now(),
-      );
-      const bodies = new Map<string | undefined, Uint8Array | null>();
-      let waitedMs = 0;
-      let retryWaitMs = 0;
-      const pause = async (ms: number): Promise<void> => {
-        const pausedAt = clock.monotonicMs();
-        await abortableDelay(ms, input.signal);
-        retryWaitMs += clock.monotonicMs() - pausedAt;
+      const call: CallState = {
+        attempts: [],
+        budget: new AttemptBudget(
+          {
+            maxAttempts: resilience.retry.maxAttempts,
+            totalBudgetMs: resilience.retry.totalBudgetMs,
+            baseDelayMs: resilience.retry.backoffBaseMs,
+            maxDelayMs: resilience.retry.backoffMaxMs,
+          },
+          clock.now(),
+        ),
+        bodies: new Map(),
+        waitedMs: 0,
+        retryWaitMs: 0,
+        lastVerdict: undefined,
+        capacityWaits: 0,
+        spent: new Set(input.excludeBackendIds),
+        held: undefined,
       };
-      let lastVerdict: FailureVerdict | undefined;
-      let capacityWaits = 0;
-
       for (let pass = 0; ; pass++) {
+        const list = eligible(input, call);
+        // Every member spent (timed out, failed slowly, or refused for good): the fallback route's turn, at once.
+        if (list.length === 0) break;
         if (pass > 0) {
-          if (!budget.canAttempt(clock.now())) break;
-          const delay = Math.min(budget.nextDelayMs(deps.random, clock.now()), input.deadlineMs - clock.now());
-          if (delay > 0) await pause(delay);
+          if (!call.budget.canAttempt(clock.now())) break;
+          const delay = Math.min(call.budget.nextDelayMs(deps.random, clock.now()), input.deadlineMs - clock.now());
+          if (delay > 0) await pause(call, () => abortableDelay(delay, input.signal));
         }
-        const list =
-          input.pinnedBackendId === undefined
-            ? candidates(input.pool)
-            : candidates(input.pool).filter((c) => c.id === input.pinnedBackendId);
         const views = new Map(list.map((c) => [c.id, health.snapshot(c.id)]));
-        const mode = input.pool.loadBalancing ?? resilience.loadBalancing;
         const selection = selectBackends({
           backends: list,
           health: views,
-          mode,
+          mode: input.pool.loadBalancing ?? resilience.loadBalancing,
           random: deps.random,
           roundRobinCounter: deps.roundRobin.get(input.pool.id) ?? 0,
           nowMs: clock.now(),
         });
         deps.roundRobin.set(input.pool.id, selection.nextRoundRobinCounter);
         if (!selection.ok) {
-          const retryAfterMs =
-            selection.retryAtMs === undefined ? undefined : Math.max(0, selection.retryAtMs - clock.now());
-          // Nobody eligible: wait for the earliest backend, once, if it returns within the TTL and budget.
-          // Every backend cooling (429, APIM's S7PREQUEUE): wait for the earliest, while the TTL, the time budget
-          // and the attempt budget allow — never a tight loop: each wait lasts until a backend's Retry-After ends.
-          if (
-            selection.reason === 'all-cooling' &&
-            capacityWaits < resilience.retry.maxAttempts &&
-            retryAfterMs !== undefined &&
-            clock.now() + retryAfterMs < input.deadlineMs &&
-            budget.remainingMs(clock.now()) > retryAfterMs &&
-            retryAfterMs <= resilience.retryAfter.maxMs
-          ) {
-            capacityWaits++;
-            await pause(Math.max(1, retryAfterMs));
-            continue;
-          }
-          if (selection.reason === 'no-backends')
-            throw exhausted('GW_ERR_BACKEND_NONE_CONFIGURED', attempts, undefined);
-          throw exhausted(
-            selection.reason === 'all-cooling' ? 'GW_ERR_BACKEND_THROTTLED' : 'GW_ERR_BACKEND_ALL_OPEN',
-            attempts,
-            retryAfterMs ?? 1000,
-          );
+          await waitForCapacity(input, call, selection);
+          continue;
         }
-        let attemptedThisPass = false;
-        for (const { backend } of selection.plan) {
-          if (input.signal.aborted) throw exhausted('GW_ERR_REQUEST_CLIENT_CLOSED', attempts, undefined);
-          if (!budget.canAttempt(clock.now()) || clock.now() >= input.deadlineMs) break;
-          const acquisition = health.tryAcquire(backend.id, clock.now());
-          if (!acquisition.granted) continue;
-          attemptedThisPass = true;
-          for (let sameBackendRetries = 0; ; sameBackendRetries++) {
-            budget.recordAttempt();
-            const attempt = await runAttempt(input, backend, bodies, sameBackendRetries);
-            waitedMs += attempt.durationMs;
-            const verdict = attempt.verdict;
-            if (verdict.action === 'return') {
-              health.recordSuccess(backend.id, attempt.durationMs);
-              attempts.push(record(backend, attempt, 'served'));
-              return {
-                response: attempt.response!,
-                backend,
-                attempts,
-                backendWaitMs: waitedMs,
-                retryWaitMs,
-                abort: attempt.abort,
-                release: attempt.release,
-                idleTimeoutMs: attempt.idleTimeoutMs,
-              };
-            }
-            if (verdict.action === 'retry-same' && budget.canAttempt(clock.now())) continue;
-            lastVerdict = verdict;
-            if (verdict.action === 'failover' || verdict.action === 'retry-same') {
-              health.recordFailure(backend.id, {
-                countsAsBreakerFailure: verdict.countsAsBreakerFailure,
-                coolDownMs: verdict.action === 'failover' ? verdict.coolDownMs : undefined,
-              });
-              attempts.push(record(backend, attempt, 'failover'));
-              break;
-            }
-            // fatal
-            if (verdict.countsAsBreakerFailure) health.recordFailure(backend.id, { countsAsBreakerFailure: true });
-            else health.release(backend.id);
-            attempts.push(record(backend, attempt, 'fatal'));
-            if (verdict.errorCode === undefined) throw exhausted('GW_ERR_REQUEST_CLIENT_CLOSED', attempts, undefined);
-            throw exhausted(verdict.errorCode, attempts, undefined);
-          }
-        }
+        const served = await tryPlan(input, call, selection.plan);
+        if (served !== undefined) return served;
         // A call whose TTL ran out before (or between) attempts is expired, whatever the backends' state.
-        if (clock.now() >= input.deadlineMs) throw exhausted('GW_ERR_REQUEST_TTL_EXPIRED', attempts, undefined);
-        if (!attemptedThisPass && attempts.length === 0) {
+        if (clock.now() >= input.deadlineMs) throw exhausted('GW_ERR_REQUEST_TTL_EXPIRED', call.attempts, undefined);
+        if (!call.attemptedThisPass && call.attempts.length === 0) {
           // Every backend was refused by its breaker (a half-open trial in flight): answer as all-open.
           const reopenAt = health.earliestReopenMs(list.map((c) => c.id));
           throw exhausted(
             'GW_ERR_BACKEND_ALL_OPEN',
-            attempts,
+            call.attempts,
             reopenAt === undefined ? 1000 : Math.max(1000, reopenAt - clock.now()),
           );
         }
       }
-      const code =
-        lastVerdict !== undefined && lastVerdict.action === 'failover'
-          ? lastVerdict.errorCode
-          : 'GW_ERR_BACKEND_EXHAUSTED';
-      const allThrottled = attempts.length > 0 && attempts.every((a) => a.status === 429);
-      throw exhausted(
-        allThrottled ? 'GW_ERR_BACKEND_THROTTLED' : code,
-        attempts,
-        earliestRetryMs(health, candidates(input.pool), clock.now()),
-      );
+      return endOfPool(input, call);
     },
   };
+
+  /** Waits between attempts, counted apart from the gateway's own time (`server-timing` `retry;dur=`). */
+  async function pause(call: CallState, wait: () => Promise<void>): Promise<void> {
+    const pausedAt = clock.monotonicMs();
+    try {
+      await wait();
+    } finally {
+      call.retryWaitMs += clock.monotonicMs() - pausedAt;
+    }
+  }
+
+  /** The pool's members this call may still try: pinned (affinity), minus those spent in this call. */
+  function eligible(input: DispatchInput, call: CallState): readonly Candidate[] {
+    let list: readonly Candidate[] = candidates(input.pool);
+    if (input.pinnedBackendId !== undefined) list = list.filter((c) => c.id === input.pinnedBackendId);
+    if (call.spent.size > 0) list = list.filter((c) => !call.spent.has(c.id));
+    return list;
+  }
+
+  /**
+   * Nobody eligible. Every backend cooling (429, APIM's S7PREQUEUE): wait for the earliest, while the TTL, the
+   * time budget and the attempt budget allow — in the scheduler when the host gives a `requeue` (the lease goes
+   * back and the call waits at its priority), else in place; never a tight loop: each wait lasts until a
+   * backend's Retry-After ends. Otherwise answer at once: all open, throttled beyond the TTL, none configured.
+   */
+  async function waitForCapacity(
+    input: DispatchInput,
+    call: CallState,
+    selection: { readonly reason: 'all-open' | 'all-cooling' | 'no-backends'; readonly retryAtMs?: number },
+  ): Promise<void> {
+    const now = clock.now();
+    const retryAfterMs = selection.retryAtMs === undefined ? undefined : Math.max(0, selection.retryAtMs - now);
+    if (
+      selection.reason === 'all-cooling' &&
+      call.capacityWaits < resilience.retry.maxAttempts &&
+      retryAfterMs !== undefined &&
+      now + retryAfterMs < input.deadlineMs &&
+      call.budget.remainingMs(now) > retryAfterMs &&
+      retryAfterMs <= resilience.retryAfter.maxMs
+    ) {
+      call.capacityWaits++;
+      const waitMs = Math.max(1, retryAfterMs);
+      await pause(call, () =>
+        input.requeue === undefined ? abortableDelay(waitMs, input.signal) : input.requeue(now + waitMs, input.signal),
+      );
+      return;
+    }
+    if (selection.reason === 'no-backends') throw exhausted('GW_ERR_BACKEND_NONE_CONFIGURED', call.attempts, undefined);
+    throw exhausted(
+      selection.reason === 'all-cooling' ? 'GW_ERR_BACKEND_THROTTLED' : 'GW_ERR_BACKEND_ALL_OPEN',
+      call.attempts,
+      retryAfterMs ?? 1000,
+    );
+  }
+
+  /** One pass over the selector's plan: the first backend that answers serves the call. */
+  async function tryPlan(
+    input: DispatchInput,
+    call: CallState,
+    plan: readonly Candidate[],
+  ): Promise<DispatchResult | undefined> {
+    call.attemptedThisPass = false;
+    for (const { backend } of plan) {
+      if (input.signal.aborted) throw exhausted('GW_ERR_REQUEST_CLIENT_CLOSED', call.attempts, undefined);
+      if (!call.budget.canAttempt(clock.now()) || clock.now() >= input.deadlineMs) break;
+      const acquisition = health.tryAcquire(backend.id, clock.now());
+      if (!acquisition.granted) continue;
+      call.attemptedThisPass = true;
+      const served = await tryBackend(input, call, backend);
+      if (served !== undefined) return served;
+    }
+    return undefined;
+  }
+
+  /** Attempts on one backend (a reused socket's reset is retried at once); undefined = move on. */
+  async function tryBackend(
+    input: DispatchInput,
+    call: CallState,
+    backend: BackendConfig,
+  ): Promise<DispatchResult | undefined> {
+    for (let sameBackendRetries = 0; ; sameBackendRetries++) {
+      call.budget.recordAttempt();
+      const attempt = await runAttempt(input, backend, call.bodies, sameBackendRetries);
+      call.waitedMs += attempt.durationMs;
+      const verdict = attempt.verdict;
+      if (verdict.action === 'return') {
+        health.recordSuccess(backend.id, attempt.durationMs);
+        call.attempts.push(record(backend, attempt, 'served'));
+        return {
+          response: attempt.response!,
+          backend,
+          attempts: call.attempts,
+          backendWaitMs: call.waitedMs,
+          retryWaitMs: call.retryWaitMs,
+          abort: attempt.abort,
+          release: attempt.release,
+          idleTimeoutMs: attempt.idleTimeoutMs,
+          refusal: verdict.refusal,
+        };
+      }
+      if (verdict.action === 'retry-same' && call.budget.canAttempt(clock.now())) continue;
+      call.lastVerdict = verdict;
+      if (verdict.action === 'fatal') {
+        if (verdict.countsAsBreakerFailure) health.recordFailure(backend.id, { countsAsBreakerFailure: true });
+        else health.release(backend.id);
+        call.attempts.push(record(backend, attempt, 'fatal'));
+        throw exhausted(verdict.errorCode ?? 'GW_ERR_REQUEST_CLIENT_CLOSED', call.attempts, undefined);
+      }
+      health.recordFailure(backend.id, {
+        countsAsBreakerFailure: verdict.countsAsBreakerFailure,
+        coolDownMs: verdict.action === 'failover' ? verdict.coolDownMs : undefined,
+      });
+      if (!mayRetryBackend({ ...attempt, verdict }, policy)) call.spent.add(backend.id);
+      if (attempt.response !== undefined && call.held === undefined)
+        call.held = { response: attempt.response, backend, index: call.attempts.length };
+      call.attempts.push(record(backend, attempt, 'failover'));
+      return undefined;
+    }
+  }
+
+  /**
+   * The pool is exhausted: a backend's own answer kept for this case (a 404 for a deployment missing on every
+   * member) goes back verbatim; otherwise the error of the last failure, so the route's fallbacks may take over.
+   */
+  function endOfPool(input: DispatchInput, call: CallState): DispatchResult {
+    const held = call.held;
+    if (held !== undefined) {
+      const served = call.attempts[held.index]!;
+      call.attempts[held.index] = { ...served, outcome: 'served' };
+      return {
+        response: held.response,
+        backend: held.backend,
+        attempts: call.attempts,
+        backendWaitMs: call.waitedMs,
+        retryWaitMs: call.retryWaitMs,
+        abort: () => undefined,
+        release: () => undefined,
+        idleTimeoutMs: resilience.deadlines.idleMs,
+        refusal: undefined,
+      };
+    }
+    const verdict = call.lastVerdict;
+    const code =
+      verdict !== undefined && verdict.action === 'failover' ? verdict.errorCode : 'GW_ERR_BACKEND_EXHAUSTED';
+    const allThrottled = call.attempts.length > 0 && call.attempts.every((a) => a.status === 429);
+    throw exhausted(
+      allThrottled ? 'GW_ERR_BACKEND_THROTTLED' : code,
+      call.attempts,
+      earliestRetryMs(health, candidates(input.pool), clock.now()),
+    );
+  }
 
   interface AttemptResult {
     readonly verdict: FailureVerdict;
@@ -380,17 +489,20 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         ? parseRetryAfterMs(toHeaders(response.headers), clock.now(), { maxMs: resilience.retryAfter.maxMs })
         : undefined;
     let served = response;
-    let bodyErrorCode: string | undefined;
+    let providerError: ProviderError | undefined;
+    let complete = false;
     if (response.status >= 400) {
       const peeked = await peekErrorBody(response);
       served = peeked.response;
-      bodyErrorCode = peeked.errorCode ?? headerString(response.headers['x-ms-error-code']);
+      complete = peeked.complete;
+      const headerCode = headerString(response.headers['x-ms-error-code']);
+      providerError = peeked.error ?? (headerCode === undefined ? undefined : { code: headerCode });
     }
     const verdict = classify({
       phase: 'headers',
       status: response.status,
       gatewayCredentials,
-      bodyErrorCode,
+      providerError,
       retryAfterMs,
     });
     if (verdict.action === 'return') {
@@ -455,10 +567,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       };
     }
     release();
-    await served.dump();
+    // An answer kept for when no other backend serves (fully read: it holds no connection); the rest is dropped.
+    const keep = verdict.action === 'failover' && verdict.answerIfLast === true && complete;
+    if (!keep) await served.dump();
     return {
       verdict,
-      response: undefined,
+      response: keep ? served : undefined,
       status: response.status,
       errorKind: undefined,
       durationMs,
@@ -610,13 +724,13 @@ function headerString(value: string | string[] | undefined): string | undefined 
 }
 
 /**
- * Reads up to {@link ERROR_BODY_PEEK_BYTES} of an error response to learn the provider's error code
- * (`error.code`, `error.type`, `error.innererror.code`), and returns a response whose body replays
- * what was read followed by the rest — so the caller still gets the body verbatim.
+ * Reads up to {@link ERROR_BODY_PEEK_BYTES} of an error response to learn what the provider says
+ * ({@link parseProviderError}), and returns a response whose body replays what was read followed by the
+ * rest — so the caller still gets the body verbatim. `complete` is true when the whole body was read.
  */
 async function peekErrorBody(
   response: BackendResponse,
-): Promise<{ response: BackendResponse; errorCode: string | undefined }> {
+): Promise<{ response: BackendResponse; error: ProviderError | undefined; complete: boolean }> {
   const iterator = response.body[Symbol.asyncIterator]();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -635,20 +749,10 @@ async function peekErrorBody(
   } catch (error) {
     failure = error;
   }
-  let errorCode: string | undefined;
-  if (done) {
-    try {
-      const parsed = JSON.parse(decoder.decode(concatBytes(chunks, size))) as {
-        error?: { code?: unknown; type?: unknown; innererror?: { code?: unknown } };
-      };
-      const candidates = [parsed.error?.innererror?.code, parsed.error?.code, parsed.error?.type];
-      errorCode = candidates.find((c): c is string => typeof c === 'string');
-    } catch {
-      // Not JSON: no code.
-    }
-  }
+  const error = done ? parseProviderError(decoder.decode(concatBytes(chunks, size))) : undefined;
   return {
-    errorCode,
+    error,
+    complete: done,
     response: {
       ...response,
       body: (async function* () {

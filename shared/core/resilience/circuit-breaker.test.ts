@@ -163,17 +163,17 @@ describe('circuit breaker: open → half-open → closed/open', () => {
 
 describe('openIntervalMs', () => {
   it.each<[number, number]>([
-    [1, 30_000],
-    [2, 60_000],
-    [3, 120_000],
-    [4, 240_000],
-    [5, 300_000],
-    [100, 300_000],
+    [1, 2_000],
+    [2, 4_000],
+    [3, 8_000],
+    [4, 16_000],
+    [5, 30_000],
+    [100, 30_000],
   ])('after %d opens → %d ms with the defaults', (opens, expected) => {
     expect(openIntervalMs(opens, DEFAULT_CIRCUIT_BREAKER_OPTIONS)).toBe(expected);
   });
 
   it('stays fixed with multiplier 1', () => {
-    expect(openIntervalMs(5, { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, openIntervalMultiplier: 1 })).toBe(30_000);
+    expect(openIntervalMs(5, { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, openIntervalMultiplier: 1 })).toBe(2_000);
   });
 });

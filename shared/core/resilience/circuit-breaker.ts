@@ -32,9 +32,9 @@ export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: CircuitBreakerOptions = {
   failureRatio: 0.5,
   windowMs: 30_000,
   windowBuckets: 10,
-  openIntervalMs: 30_000,
+  openIntervalMs: 2_000,
   openIntervalMultiplier: 2,
-  maxOpenIntervalMs: 300_000,
+  maxOpenIntervalMs: 30_000,
   trialTimeoutMs: 90_000,
 };
 

@@ -55,6 +55,61 @@ const rows: Row[] = [
   ],
   ['404 is returned', { phase: 'headers', status: 404, ...own }, { action: 'return', countsAsBreakerFailure: false }],
   [
+    '404 DeploymentNotFound tries the other members, answers the 404 if none serves, never counts',
+    { phase: 'headers', status: 404, bodyErrorCode: 'DeploymentNotFound', ...own },
+    { action: 'failover', countsAsBreakerFailure: false, configFault: true, answerIfLast: true },
+  ],
+  [
+    '404 model_not_found tries the other members',
+    { phase: 'headers', status: 404, providerError: { code: 'model_not_found' }, ...own },
+    { action: 'failover', answerIfLast: true },
+  ],
+  [
+    '404 for a missing response id stays final',
+    { phase: 'headers', status: 404, providerError: { code: 'not_found', message: 'No response found' }, ...own },
+    { action: 'return', countsAsBreakerFailure: false },
+  ],
+  [
+    '400 context_length_exceeded is a context-length refusal',
+    { phase: 'headers', status: 400, bodyErrorCode: 'context_length_exceeded', ...own },
+    { action: 'return', refusal: 'context-length' },
+  ],
+  [
+    'Anthropic prompt too long is a context-length refusal',
+    {
+      phase: 'headers',
+      status: 400,
+      providerError: { type: 'invalid_request_error', message: 'prompt is too long: 210000 tokens > 200000 maximum' },
+      ...own,
+    },
+    { action: 'return', refusal: 'context-length' },
+  ],
+  [
+    'Gemini input token count is a context-length refusal',
+    {
+      phase: 'headers',
+      status: 400,
+      providerError: { googleStatus: 'INVALID_ARGUMENT', message: 'The input token count (9) exceeds the maximum' },
+      ...own,
+    },
+    { action: 'return', refusal: 'context-length' },
+  ],
+  [
+    '400 content_filter is a content-filter refusal',
+    { phase: 'headers', status: 400, bodyErrorCode: 'content_filter', ...own },
+    { action: 'return', refusal: 'content-filter' },
+  ],
+  [
+    '400 refusing an assistant prefill is a prefill refusal',
+    {
+      phase: 'headers',
+      status: 400,
+      providerError: { message: 'This model does not support assistant message prefill.' },
+      ...own,
+    },
+    { action: 'return', refusal: 'prefill-rejected' },
+  ],
+  [
     '409 is returned and not a failure',
     { phase: 'headers', status: 409, ...own },
     { action: 'return', countsAsBreakerFailure: false },
@@ -106,6 +161,11 @@ const rows: Row[] = [
     '504 fails over as a timeout',
     { phase: 'headers', status: 504, ...own },
     { action: 'failover', countsAsBreakerFailure: true, errorCode: 'GW_ERR_BACKEND_TIMEOUT' },
+  ],
+  [
+    '500 with context_length_exceeded is a context-length refusal',
+    { phase: 'headers', status: 500, bodyErrorCode: 'context_length_exceeded', ...own },
+    { action: 'return', countsAsBreakerFailure: false, refusal: 'context-length' },
   ],
   [
     '500 with content_filter is the caller’s fault',
@@ -267,6 +327,12 @@ describe('classifyFailure', () => {
         { ...options, maxSameBackendRetries: 0 },
       ).action,
     ).toBe('failover');
+  });
+
+  it('marks no refusal on a plain caller error', () => {
+    const verdict = classifyFailure({ phase: 'headers', status: 400, bodyErrorCode: 'invalid_value', ...own });
+    expect(verdict).toMatchObject({ action: 'return' });
+    expect('refusal' in verdict).toBe(false);
   });
 
   it('uses the configured default cool-down', () => {

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors/error-registry.js';
+import { providerErrorKind, type ProviderError, type ProviderErrorKind } from './provider-error.js';
 
 /**
  * How far an attempt got when it ended.
@@ -32,6 +33,8 @@ export interface AttemptOutcome {
   readonly gatewayCredentials: boolean;
   /** The backend's `error.code` (or `error.type`) from a small error body, e.g. `context_length_exceeded`. */
   readonly bodyErrorCode?: string;
+  /** The deciding fields of the error body ({@link parseProviderError}); `bodyErrorCode` wins over its `code`. */
+  readonly providerError?: ProviderError;
   /** Retry-After the backend sent, already parsed ({@link parseRetryAfterMs}). */
   readonly retryAfterMs?: number;
   /** True when the request went out on a reused keep-alive socket. */
@@ -66,7 +69,17 @@ export const DEFAULT_FAILURE_CLASSIFIER_OPTIONS: FailureClassifierOptions = {
  * - `fatal`: stop; answer `errorCode` (or, when `errorCode` is undefined, nobody is listening).
  */
 export type FailureVerdict =
-  | { readonly action: 'return'; readonly reason: string; readonly countsAsBreakerFailure: false }
+  | {
+      readonly action: 'return';
+      readonly reason: string;
+      readonly countsAsBreakerFailure: false;
+      /**
+       * Set when the answer is a refusal of this prompt by this model: `context-length` (a route's
+       * context-window fallback may take it), `content-filter` (never failed over), `prefill-rejected` (the
+       * backend refuses a final assistant message: stream recovery replays instead).
+       */
+      readonly refusal?: Refusal;
+    }
   | { readonly action: 'retry-same'; readonly reason: string; readonly countsAsBreakerFailure: false }
   | {
       readonly action: 'failover';
@@ -78,6 +91,11 @@ export type FailureVerdict =
       readonly configFault: boolean;
       /** The error to answer if no other backend is left. */
       readonly errorCode: ErrorCode;
+      /**
+       * The backend's own answer is what the caller gets if no other backend serves the call (a 404 for a
+       * deployment missing on this backend: after the other members, the 404 goes back verbatim).
+       */
+      readonly answerIfLast?: boolean;
     }
   | {
       readonly action: 'fatal';
@@ -86,15 +104,8 @@ export type FailureVerdict =
       readonly errorCode: ErrorCode | undefined;
     };
 
-/** Backend error codes that mean the request itself is at fault: another backend would answer the same. */
-export const CALLER_FAULT_ERROR_CODES: ReadonlySet<string> = new Set([
-  'context_length_exceeded',
-  'content_filter',
-  'content_policy_violation',
-  'ResponsibleAIPolicyViolation',
-  'string_above_max_length',
-  'invalid_prompt',
-]);
+/** The refusals a `return` verdict may carry. */
+export type Refusal = 'context-length' | 'content-filter' | 'prefill-rejected';
 
 /**
  * Classifies one attempt: pass through, retry the same backend, fail over, or stop. Pure and total;
@@ -153,7 +164,7 @@ function failover(
   reason: string,
   countsAsBreakerFailure: boolean,
   errorCode: ErrorCode,
-  extra: { coolDownMs?: number; configFault?: boolean } = {},
+  extra: { coolDownMs?: number; configFault?: boolean; answerIfLast?: boolean } = {},
 ): FailureVerdict {
   return {
     action: 'failover',
@@ -162,6 +173,7 @@ function failover(
     ...(extra.coolDownMs === undefined ? {} : { coolDownMs: extra.coolDownMs }),
     configFault: extra.configFault ?? false,
     errorCode,
+    ...(extra.answerIfLast === true ? { answerIfLast: true } : {}),
   };
 }
 
@@ -197,8 +209,9 @@ function classifyTransportError(
 }
 
 function classifyStatus(outcome: AttemptOutcome, status: number, options: FailureClassifierOptions): FailureVerdict {
-  const bodyCode = outcome.bodyErrorCode;
   if (status < 400) return { action: 'return', reason: `status ${status}`, countsAsBreakerFailure: false };
+  const bodyCode = outcome.bodyErrorCode ?? outcome.providerError?.code;
+  const kind = providerErrorKind(status, { ...outcome.providerError, code: bodyCode });
 
   if (status === 401 || status === 403) {
     if (outcome.gatewayCredentials) {
@@ -210,7 +223,7 @@ function classifyStatus(outcome: AttemptOutcome, status: number, options: Failur
   }
   if (status === 408) return failover('backend request timeout (408)', true, 'GW_ERR_BACKEND_TIMEOUT');
   if (status === 429) {
-    if (bodyCode === 'insufficient_quota') {
+    if (kind === 'quota-exhausted') {
       return failover('backend account out of quota', true, 'GW_ERR_BACKEND_THROTTLED', {
         coolDownMs: Math.max(outcome.retryAfterMs ?? 0, options.quotaExhaustedCoolDownMs),
       });
@@ -219,24 +232,36 @@ function classifyStatus(outcome: AttemptOutcome, status: number, options: Failur
       coolDownMs: outcome.retryAfterMs ?? options.defaultCoolDownMs,
     });
   }
-  if (status < 500)
-    return {
-      action: 'return',
-      reason: `caller error ${status}${bodyCode === undefined ? '' : ` (${bodyCode})`}`,
-      countsAsBreakerFailure: false,
-    };
-
-  if (bodyCode !== undefined && CALLER_FAULT_ERROR_CODES.has(bodyCode)) {
-    return {
-      action: 'return',
-      reason: `status ${status} for a caller fault (${bodyCode})`,
-      countsAsBreakerFailure: false,
-    };
+  // A deployment missing on this backend says nothing about the request, nor about the backend's other
+  // deployments: try the pool's other members without counting it against the breaker.
+  if (kind === 'deployment-not-found') {
+    return failover(`${bodyCode ?? 'model'} not found on this backend (404)`, false, 'GW_ERR_BACKEND_EXHAUSTED', {
+      configFault: true,
+      answerIfLast: true,
+    });
   }
+  if (status < 500 || (kind !== undefined && kind !== 'quota-exhausted')) return callerFault(status, kind, bodyCode);
   return failover(
     `backend error ${status}`,
     true,
     status === 504 ? 'GW_ERR_BACKEND_TIMEOUT' : 'GW_ERR_BACKEND_EXHAUSTED',
     outcome.retryAfterMs === undefined ? {} : { coolDownMs: outcome.retryAfterMs },
   );
+}
+
+/** The caller's fault (any 4xx left, or a 5xx carrying a caller-fault shape): returned verbatim. */
+function callerFault(
+  status: number,
+  kind: ProviderErrorKind | undefined,
+  bodyCode: string | undefined,
+): FailureVerdict {
+  const refusal: Refusal | undefined =
+    kind === 'context-length' || kind === 'content-filter' || kind === 'prefill-rejected' ? kind : undefined;
+  const detail = bodyCode ?? refusal;
+  return {
+    action: 'return',
+    reason: `${status < 500 ? 'caller error' : 'caller fault labelled as'} ${status}${detail === undefined ? '' : ` (${detail})`}`,
+    countsAsBreakerFailure: false,
+    ...(refusal === undefined ? {} : { refusal }),
+  };
 }
