@@ -1,7 +1,6 @@
 import {
   FAULT_RESILIENCE,
-  MARGIN_MS,
-  TRANSPORT_TIMER_SLACK_MS,
+  TIMER_SLACK_MS,
   chat,
   seenBy,
   type CallResult,
@@ -143,6 +142,63 @@ const outageAndRecovery: Scenario = {
   },
 };
 
+/** Length of the outage in {@link defaultBreakerRecovery}, and how soon after it the primary must serve again. */
+const OUTAGE_MS = 10_000;
+const BACK_WITHIN_MS = 5_000;
+/** One call every this much of the shared clock. */
+const STEP_MS = 500;
+
+/**
+ * The primary is down for 10 s and the breaker runs on its **defaults** (2 s first open interval, doubling per
+ * failed trial, 30 s cap): one call every half second on the shared clock. The breaker opens, the fallback
+ * serves, a few trials probe the primary, and once it is healthy it gets its traffic back within seconds —
+ * not after a 30 s first interval as before.
+ */
+const defaultBreakerRecovery: Scenario = {
+  id: '16b',
+  title: 'primary down 10 s, default breaker: traffic back within seconds',
+  budgetMs: 1_000,
+  deadlineMs: 15_000,
+  async run(ctx) {
+    const h = await ctx.start({ a: { faults: [`503;for-ms=${OUTAGE_MS}`] } }, { ...FAULT_RESILIENCE, breaker: {} });
+    const startedAtMs = h.clock.now();
+    const served: { atMs: number; backend: string | null }[] = [];
+    let backAtMs: number | undefined;
+    while (h.clock.now() - startedAtMs < OUTAGE_MS + 2 * BACK_WITHIN_MS) {
+      const atMs = h.clock.now() - startedAtMs;
+      const result = await ctx.call(h, chat());
+      ctx.check(result.status === 200, `call at +${atMs} ms: expected 200, got ${result.status}`);
+      served.push({ atMs, backend: result.backend });
+      if (backAtMs === undefined && atMs >= OUTAGE_MS && result.backend === 'a') backAtMs = atMs;
+      h.clock.advance(STEP_MS);
+    }
+    const duringOutage = served.filter((s) => s.atMs < OUTAGE_MS);
+    const failuresOnA = h.sims.a!.attempts().filter((a) => a.status === 503).length;
+    // The default breaker opens once 10 calls (minimumRequests) are in its window; later 503s are trials.
+    const trials = failuresOnA - 10;
+    ctx.check(trials >= 0 && trials <= 3, `expected at most 3 trials on a during the outage, got ${trials}`);
+    ctx.check(
+      duringOutage.every((s) => s.backend === 'b'),
+      `during the outage: expected b only, got ${duringOutage.map((s) => s.backend).join('')}`,
+    );
+    ctx.check(
+      backAtMs !== undefined && backAtMs - OUTAGE_MS <= BACK_WITHIN_MS,
+      `the primary served again ${backAtMs === undefined ? 'never' : `${backAtMs - OUTAGE_MS} ms`} after it recovered (≤ ${BACK_WITHIN_MS} ms expected)`,
+    );
+    const after = served.filter((s) => backAtMs !== undefined && s.atMs >= backAtMs);
+    ctx.check(
+      after.every((s) => s.backend === 'a'),
+      `after the primary came back: expected a only, got ${after.map((s) => s.backend).join('')}`,
+    );
+    ctx.caller(
+      `outage ${duringOutage.map((s) => s.backend).join('')}; a back ${backAtMs === undefined ? 'never' : `${Math.round(backAtMs - OUTAGE_MS)} ms`} after recovery`,
+    );
+    ctx.backend(
+      `a: 10 × 503, opened, ${trials} failed trial(s), then 200 ×${h.seen('a') - failuresOnA}; b ${h.seen('b')}`,
+    );
+  },
+};
+
 /** Route `big` (pool of `c`, always 503) falls back to route `small`: the caller sees the fallback's model. */
 const fallbackRoute: Scenario = {
   id: '17',
@@ -179,14 +235,19 @@ const fallbackRoute: Scenario = {
   },
 };
 
-/** A caller fault (400) comes back verbatim — byte for byte what the backend sent — after one attempt. */
+/**
+ * A caller fault (400) comes back verbatim — byte for byte what the backend sent — after one attempt. On
+ * `gpt-big` (route `big`, pool of `c`, fallback route `small`) it also shows that the fallback is not tried.
+ */
 function callerFault(
   id: string,
   title: string,
   fault: string,
   code: (json: unknown) => unknown,
   expected: string,
+  model = 'gpt-4o-mini',
 ): Scenario {
+  const answering = model === 'gpt-big' ? 'c' : 'a';
   return {
     id,
     title,
@@ -194,13 +255,13 @@ function callerFault(
     deadlineMs: 10_000,
     async run(ctx) {
       const h = await ctx.start();
-      const result = await ctx.call(h, chat(), { headers: { 'x-sim-fault': fault } });
+      const result = await ctx.call(h, chat({ model }), { headers: { 'x-sim-fault': fault } });
       const total = h.seen('a') + h.seen('b') + h.seen('c');
-      const seen = seenBy(h, ['a', 'b']);
-      const direct = await fetch(`${h.sims.a!.url}/v1/chat/completions`, {
+      const seen = seenBy(h, model === 'gpt-big' ? ['c', 'a', 'b'] : ['a', 'b']);
+      const direct = await fetch(`${h.sims[answering]!.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-sim-fault': fault },
-        body: JSON.stringify(chat()),
+        body: JSON.stringify(chat({ model })),
         signal: ctx.signal,
       });
       const directText = await direct.text();
@@ -229,7 +290,7 @@ export const failoverScenarios: readonly Scenario[] = [
     '8',
     `no response (hang), first-byte deadline ${firstByteMs} ms`,
     'hang;once',
-    firstByteMs + MARGIN_MS + TRANSPORT_TIMER_SLACK_MS,
+    firstByteMs + TIMER_SLACK_MS,
     firstByteMs,
   ),
 ];
@@ -243,7 +304,15 @@ export const laterScenarios: readonly Scenario[] = [
     (j) => (j as ErrorBody)?.error?.code,
     'context_length_exceeded',
   ),
-  callerFault('15', 'content filter (400)', 'content-filter', (j) => (j as ErrorBody)?.error?.code, 'content_filter'),
+  callerFault(
+    '15',
+    'content filter (400) on a route with a fallback',
+    'content-filter',
+    (j) => (j as ErrorBody)?.error?.code,
+    'content_filter',
+    'gpt-big',
+  ),
   outageAndRecovery,
+  defaultBreakerRecovery,
   fallbackRoute,
 ];

@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { runScenario } from './scenario.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScenario, warmUp } from './scenario.js';
 import { scenarios } from './scenarios.js';
 
 describe('fault suite: the gateway against scripted simulator faults', () => {
+  beforeAll(warmUp, 60_000);
+
   it.each(scenarios.map((s) => [`${s.id} ${s.title}`, s] as const))(
     '%s',
     async (_name, scenario) => {

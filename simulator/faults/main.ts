@@ -1,4 +1,4 @@
-import { runScenario, type ScorecardRow } from './scenario.js';
+import { runScenario, warmUp, type ScorecardRow } from './scenario.js';
 import { scenarios } from './scenarios.js';
 import { formatScorecard } from './scorecard.js';
 
@@ -12,6 +12,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const only = onlyIndex >= 0 ? new Set((argv[onlyIndex + 1] ?? '').split(',').filter((s) => s !== '')) : undefined;
   const selected = scenarios.filter((s) => only === undefined || only.has(s.id));
   const rows: ScorecardRow[] = [];
+  await warmUp();
   for (const scenario of selected) {
     const row = await runScenario(scenario);
     process.stderr.write(`${row.pass ? 'pass' : 'FAIL'} ${row.id} ${row.title} (${row.elapsedMs} ms)\n`);

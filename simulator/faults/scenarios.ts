@@ -1,3 +1,4 @@
+import { attemptScenarios } from './attempt-scenarios.js';
 import { failoverScenarios, laterScenarios } from './failover-scenarios.js';
 import type { Scenario } from './scenario.js';
 import { streamScenarios } from './stream-scenarios.js';
@@ -9,4 +10,5 @@ export const scenarios: readonly Scenario[] = [
   ...failoverScenarios,
   ...streamScenarios,
   ...laterScenarios,
+  ...attemptScenarios,
 ];
