@@ -92,7 +92,7 @@ export interface DispatchResult {
   /** The serving attempt's idle deadline (longest gap between body chunks). */
   readonly idleTimeoutMs: number;
   /** Set when the answer refuses this prompt on this model (`context-length`: a context-window fallback may help). */
-  readonly refusal: Refusal | undefined;
+  readonly refusal?: Refusal | undefined;
 }
 
 /** Dependencies of {@link createDispatcher}. */
