@@ -50,10 +50,18 @@ export function registerOrchestration(name: string, load: () => Promise<Orchestr
   });
 }
 
-/** `df.app.entity(name, handler)`, with the handler's module loaded on first use. */
-export function registerEntity<T>(name: string, load: () => Promise<EntityHandler<T>>): void {
+/**
+ * `df.app.entity(name, { handler, extraInputs })`, with the handler's module loaded on first use.
+ * `extraInputs`: e.g. `[durableClientInput()]` for an entity that raises events on orchestrations.
+ */
+export function registerEntity<T>(
+  name: string,
+  load: () => Promise<EntityHandler<T>>,
+  options: { readonly extraInputs?: FunctionInput[] } = {},
+): void {
   app.generic(name, {
     trigger: trigger.generic({ type: 'entityTrigger' }),
+    ...(options.extraInputs === undefined ? {} : { extraInputs: options.extraInputs }),
     handler: lazyHandler(async () => (await wrappers()).createEntityFunction(await load())),
   });
 }

@@ -5,9 +5,8 @@ import { functionsHost } from './host-loader.js';
 import type { FunctionsHost } from './runtime.js';
 
 /**
- * The body of every HTTP trigger: remember the durable client (if bound), hand the request to the
- * engine, translate the answer back, and let the instance report to the capacity ledger when its
- * interval is due (in the background; never on the response's path).
+ * The body of every HTTP trigger: remember the durable client (if bound; the capacity ledger and the
+ * orchestrations use it), hand the request to the engine, translate the answer back.
  */
 export async function callEngine(
   request: HttpRequest,
@@ -21,6 +20,5 @@ export async function callEngine(
     prepare === undefined ? gatewayRequest : await prepare(host, gatewayRequest),
   );
   context.trace(`gateway ${request.method} ${new URL(request.url).pathname} -> ${response.status}`);
-  void host.durable.maybeReport(host.runtime, host.baseConfig());
   return { init: toHttpResponseInit(response), status: response.status, host };
 }

@@ -15,8 +15,12 @@ export interface FunctionsSettings {
   readonly durableJobs: boolean;
   /** Every non-streaming request goes through the orchestration (as if it opted into async). Default false. */
   readonly durableAllRequests: boolean;
-  /** How often an instance reports to the capacity ledger entity (per pool). Default 10 000 ms; 0 = never. */
-  readonly ledgerReportIntervalMs: number;
+  /**
+   * `0` turns capacity sharing through the ledger entity off (each instance admits its configured
+   * capacity); another value overrides `scheduling.sharing.reportIntervalMs`. Unset (recommended): the
+   * configuration's value (1 000 ms).
+   */
+  readonly ledgerReportIntervalMs: number | undefined;
   /** Service Bus queue of long calls. Default `gateway-jobs`. */
   readonly jobQueue: string;
   /** Largest body the proxy reads to decide `durableAllRequests` (bigger ones go direct). Default 1 MiB. */
@@ -61,7 +65,8 @@ export function readFunctionsSettings(env: Readonly<Record<string, string | unde
     // An in-process run raises no completion event, so an orchestration would hold its capacity to the deadline.
     durableJobs: jobTransport !== 'in-process' && bool('DURABLE_JOBS', true),
     durableAllRequests: bool('DURABLE_ALL_REQUESTS', false),
-    ledgerReportIntervalMs: int('LEDGER_REPORT_INTERVAL_MS', 10_000),
+    ledgerReportIntervalMs:
+      get('LEDGER_REPORT_INTERVAL_MS') === undefined ? undefined : int('LEDGER_REPORT_INTERVAL_MS', 0),
     jobQueue: get('JOB_QUEUE') ?? 'gateway-jobs',
     durableAllMaxBodyBytes: int('DURABLE_ALL_MAX_BODY_BYTES', 1_048_576),
     configSource: get('CONFIG_SOURCE') === 'app-configuration' ? 'app-configuration' : 'file',

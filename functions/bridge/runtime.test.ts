@@ -55,7 +55,7 @@ describe('readFunctionsSettings', () => {
       jobTransport: 'storage-queue',
       durableJobs: true,
       durableAllRequests: false,
-      ledgerReportIntervalMs: 10_000,
+      ledgerReportIntervalMs: undefined,
       jobQueue: 'gateway-jobs',
       durableAllMaxBodyBytes: 1_048_576,
       configSource: 'file',

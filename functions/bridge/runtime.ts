@@ -10,12 +10,13 @@ import type { GatewayRuntime } from '../../shared/composition/create-runtime.js'
 import type { JobQueue } from '../../shared/ports/job-queue.js';
 import type { JobStore } from '../../shared/ports/job-store.js';
 import { createOrchestratingJobQueue, DurableLink } from '../orchestrations/durable-link.js';
+import { createDurableCapacityLedger } from '../orchestrations/durable-capacity-ledger.js';
 import { readFunctionsSettings, type FunctionsSettings } from './functions-settings.js';
 
 /** Everything the triggers share in one Functions worker process. */
 export interface FunctionsHost {
   readonly runtime: GatewayRuntime;
-  /** The configuration in force (before capacity shares are applied); follows reloads. */
+  /** The configuration in force; follows reloads. */
   baseConfig(): GatewayConfig;
   readonly jobStore: JobStore;
   /** The Service Bus queue itself (the engine submits through the orchestrating wrapper). */
@@ -95,22 +96,26 @@ export function createFunctionsHost(
             c
         )(overrides.config);
   const settings = readFunctionsSettings(env);
-  const durable = new DurableLink({
-    instanceId: `${env['WEBSITE_INSTANCE_ID'] ?? hostname()}:${process.pid}`,
-    reportIntervalMs: settings.ledgerReportIntervalMs,
-  });
-  const config = (): GatewayConfig => durable.configWithShares(base());
+  const durable = new DurableLink();
+  const interval = settings.ledgerReportIntervalMs;
   const azure = createAzureRuntime({
-    config,
-    runtime: { configSource: overrides.configSource ?? 'configuration' },
+    config: base,
     env,
     stores: settings.stores,
     jobTransport: settings.jobTransport,
     names: { jobQueue: settings.jobQueue },
+    // Instances share each pool's capacity through the `capacityLedger` entity (off with the interval at 0).
+    capacityLedger:
+      settings.stores === 'memory' || interval === 0 ? null : createDurableCapacityLedger(() => durable.client),
+    runtime: {
+      configSource: overrides.configSource ?? 'configuration',
+      instanceId: `${env['WEBSITE_INSTANCE_ID'] ?? hostname()}:${process.pid}`,
+      ...(interval === undefined || interval === 0 ? {} : { sharingOverrides: { reportIntervalMs: interval } }),
+    },
     ...(settings.durableJobs
       ? {
           wrapJobQueue: (queue: JobQueue, parts: { readonly jobStore: JobStore }) =>
-            createOrchestratingJobQueue({ queue, jobStore: parts.jobStore, link: durable, config }),
+            createOrchestratingJobQueue({ queue, jobStore: parts.jobStore, link: durable, config: base }),
         }
       : {}),
   });

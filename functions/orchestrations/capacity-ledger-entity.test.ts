@@ -1,92 +1,134 @@
-import * as df from 'durable-functions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GrantAnswer } from '../../shared/core/scheduling/capacity-grants.js';
 import type { InstanceReport, PoolLedger } from '../../shared/core/scheduling/capacity-ledger.js';
 import { captureRegistrations, capturedFunction } from '../smoke/capture-registrations.js';
-import { CAPACITY_LEDGER_ENTITY } from './names.js';
+import { CAPACITY_GRANTED_EVENT, CAPACITY_LEDGER_ENTITY } from './names.js';
+import {
+  batchResults,
+  batchState,
+  runEntityBatch,
+  startFakeDurableApi,
+  type FakeDurableApi,
+} from './test-support/entity-batch.js';
 
 const T0 = 1_700_000_000_000;
 let handler: (...args: unknown[]) => unknown;
+let api: FakeDurableApi;
 
 beforeAll(async () => {
   captureRegistrations();
   await import('./registrations.js');
   handler = capturedFunction(CAPACITY_LEDGER_ENTITY).handler;
+  api = await startFakeDurableApi();
 });
+afterAll(() => api.close());
 
-interface EntityResult {
-  entityExists: boolean;
-  entityState?: string;
-  results: Array<{ isError: boolean; result?: string }>;
-}
-
-/** One batch as the Durable extension delivers it to the entity function (`DurableEntityBindingInfo`). */
-async function batch(state: PoolLedger | undefined, operations: Array<[string, unknown]>): Promise<EntityResult> {
-  const trigger = {
-    self: { name: CAPACITY_LEDGER_ENTITY, key: 'gpt-4o' },
-    exists: state !== undefined,
-    state: state === undefined ? undefined : JSON.stringify(state),
-    batch: operations.map(([name, input], i) => ({
-      name,
-      signal: false,
-      input: input === undefined ? undefined : JSON.stringify(input),
-      id: `op-${i}`,
-    })),
-  };
-  return (await handler(
-    trigger,
-    new df.DummyEntityContext(CAPACITY_LEDGER_ENTITY, 'inv', () => undefined),
-  )) as EntityResult;
-}
-
-const report = (instanceId: string, demand: number[], inUse: number, atMs = T0): InstanceReport => ({
-  instanceId,
-  groups: [{ groupId: 'ptu', capacity: 4 }],
-  demand,
-  inUse,
-  atMs,
+const report = (instanceId: string, demand: number[], holding: number, atMs = T0): { report: InstanceReport } => ({
+  report: {
+    instanceId,
+    groups: [{ groupId: 'ptu', capacity: 4 }],
+    demand,
+    inUse: holding,
+    holding: [{ groupId: 'ptu', capacity: holding }],
+    seq: 1,
+    atMs,
+  },
 });
-const results = (r: EntityResult): unknown[] =>
-  r.results.map((x) => (x.result === undefined ? undefined : JSON.parse(x.result)));
+const ask = (requestId: string, level: number, nowMs = T0) => ({ requestId, level, deadlineMs: T0 + 600_000, nowMs });
 
-describe('capacityLedger entity (batch interface)', () => {
-  it('answers reports with the instance share, by priority demand, within one batch', async () => {
-    const out = await batch(undefined, [
-      ['report', report('a', [0, 0, 6], 3)],
-      ['report', report('b', [2], 1)],
-      ['report', report('a', [0, 0, 6], 3)],
-    ]);
-    // Alone, a gets the whole pool; once b reports level-1 demand, b's 2 come first and a keeps the rest.
-    expect((results(out) as Array<Array<{ capacity: number }>>).map((share) => share[0]!.capacity)).toEqual([4, 2, 2]);
-    expect(out.entityExists).toBe(true);
+describe('capacityLedger entity (batch interface, real durable client)', () => {
+  it('binds a durable client, so that it can raise events on orchestrations', () => {
+    const bindings = Object.values(capturedFunction(CAPACITY_LEDGER_ENTITY).metadata.bindings);
+    expect(bindings.map((b) => b.type)).toEqual(expect.arrayContaining(['entityTrigger', 'durableClient']));
   });
 
-  it('grants a durable request only while the pool has a spare slot, and persists state across batches', async () => {
-    const first = await batch(undefined, [
-      ['report', report('a', [3], 3)],
-      ['acquire', { requestId: 'j1', level: 2, deadlineMs: T0 + 60_000, nowMs: T0 }],
-      ['acquire', { requestId: 'j2', level: 1, deadlineMs: T0 + 60_000, nowMs: T0 }],
+  it('answers reports with grants by priority demand, within one batch', async () => {
+    const out = await runEntityBatch(handler, undefined, [
+      ['report', report('a', [0, 0, 6], 0)],
+      ['report', report('a', [0, 0, 6], 4, T0 + 1)],
+      ['report', report('b', [2], 0, T0 + 2)],
     ]);
-    expect(
-      results(first)
-        .slice(1)
-        .map((d) => (d as { kind: string }).kind),
-    ).toEqual(['granted', 'waiting']);
-    const state = JSON.parse(first.entityState!) as PoolLedger;
-    const second = await batch(state, [
-      ['release', { requestId: 'j1' }],
-      ['acquire', { requestId: 'j2', level: 1, deadlineMs: T0 + 60_000, nowMs: T0 + 1_000 }],
-      ['release', { requestId: 'j1' }],
+    const answers = batchResults(out) as GrantAnswer[];
+    expect(answers.map((a) => a.grant[0]!.capacity)).toEqual([4, 4, 0]);
+    expect(answers[2]!.target).toEqual([{ groupId: 'ptu', capacity: 2 }]);
+    expect(out.entityExists).toBe(true);
+    // a is advised to lower to its target; it still holds 4 until it says otherwise.
+    expect(batchState(out).instances['a']!.lower).toEqual([{ groupId: 'ptu', capacity: 2 }]);
+  });
+
+  it('accepts a report sent as a bare InstanceReport by an older instance', async () => {
+    const out = await runEntityBatch(handler, undefined, [['report', report('a', [1], 0).report]]);
+    expect((batchResults(out)[0] as GrantAnswer).grant).toEqual([{ groupId: 'ptu', capacity: 2 }]);
+  });
+
+  it('raises CapacityGranted on the waiting orchestration the moment a release frees its slot', async () => {
+    api.raised.length = 0;
+    const held = await runEntityBatch(
+      handler,
+      undefined,
+      [
+        // a: 2 calls plus 1 slot of headroom = 3 of the pool's 4.
+        ['report', report('a', [0, 0, 2], 0)],
+        ['report', report('a', [0, 0, 2], 3, T0 + 1)],
+        ['acquire', ask('running', 2, T0 + 2)],
+        ['acquire', ask('waiting-batch', 3, T0 + 3)],
+        ['acquire', ask('waiting-urgent', 1, T0 + 4)],
+      ],
+      api,
+    );
+    expect(batchResults(held).slice(2)).toEqual([
+      expect.objectContaining({ kind: 'granted' }),
+      { kind: 'waiting', position: 1 },
+      { kind: 'waiting', position: 1 },
     ]);
-    expect(results(second)).toEqual([true, expect.objectContaining({ kind: 'granted' }), false]);
+    expect(api.raised).toEqual([]);
+
+    const released = await runEntityBatch(
+      handler,
+      batchState(held),
+      [['release', { requestId: 'running', nowMs: T0 + 5_000 }]],
+      api,
+    );
+    expect(batchResults(released)).toEqual([true]);
+    expect(api.raised).toEqual([
+      {
+        instanceId: 'waiting-urgent',
+        eventName: CAPACITY_GRANTED_EVENT,
+        body: { requestId: 'waiting-urgent', grantedAtMs: T0 + 5_000 },
+      },
+    ]);
+    // The orchestration confirms by asking again: granted, no longer an unconfirmed offer.
+    const confirmed = await runEntityBatch(handler, batchState(released), [
+      ['acquire', ask('waiting-urgent', 1, T0 + 5_040)],
+    ]);
+    expect(batchResults(confirmed)[0]).toMatchObject({ kind: 'granted', lease: { waitedMs: 4_996 } });
+    expect(batchState(confirmed).leases['waiting-urgent']!.confirmByMs).toBeUndefined();
+  });
+
+  it('gives a leaving instance’s share back and offers it to waiting orchestrations', async () => {
+    api.raised.length = 0;
+    const full = await runEntityBatch(
+      handler,
+      undefined,
+      [
+        ['report', report('a', [0, 0, 9], 0)],
+        ['report', report('a', [0, 0, 9], 4, T0 + 1)],
+        ['acquire', ask('job', 3, T0 + 2)],
+      ],
+      api,
+    );
+    const left = await runEntityBatch(handler, batchState(full), [['leave', { instanceId: 'a', atMs: T0 + 3 }]], api);
+    expect(Object.keys(batchState(left).instances)).toEqual([]);
+    expect(api.raised.map((e) => e.instanceId)).toEqual(['job']);
   });
 
   it('fails an unknown operation without losing the batch state', async () => {
-    const out = await batch(undefined, [
+    const out = await runEntityBatch(handler, undefined, [
       ['report', report('a', [1], 0)],
       ['explode', undefined],
       ['get', undefined],
     ]);
     expect(out.results[1]!.isError).toBe(true);
-    expect((results(out)[2] as PoolLedger).instances['a']).toBeDefined();
+    expect((batchResults(out)[2] as PoolLedger).instances['a']).toBeDefined();
   });
 });

@@ -1,52 +1,128 @@
+import * as df from 'durable-functions';
 import type { EntityContext, EntityHandler } from 'durable-functions';
+import { applyReport, leaveLedger } from '../../shared/core/scheduling/capacity-grants.js';
 import {
-  acquireDurable,
-  computeShares,
   normalizeLedger,
-  recordReport,
-  releaseDurable,
-  type DurableAcquire,
+  type CapacityLedgerOptions,
+  type DurableLease,
   type InstanceReport,
   type PoolLedger,
 } from '../../shared/core/scheduling/capacity-ledger.js';
-import { LEDGER_OPERATIONS } from './names.js';
+import { acquireDurable, releaseDurable, type DurableAcquire } from '../../shared/core/scheduling/durable-grants.js';
+import { CAPACITY_GRANTED_EVENT, LEDGER_OPERATIONS } from './names.js';
+
+/**
+ * Inputs of the entity's operations. Compatibility: these travel in durable messages; fields are only
+ * added (a `report` sent as a bare `InstanceReport` by an older instance is still accepted).
+ */
+export interface LedgerReportInput {
+  readonly report: InstanceReport;
+  readonly options?: CapacityLedgerOptions;
+}
+export interface LedgerReleaseInput {
+  readonly requestId: string;
+  /** The releasing orchestration's time (absent from older orchestrations: the entity's clock). */
+  readonly nowMs?: number;
+}
+export interface LedgerLeaveInput {
+  readonly instanceId: string;
+  readonly atMs: number;
+  readonly options?: CapacityLedgerOptions;
+}
+
+/** Entity state: the pool's ledger plus the options of its latest report (durable operations use them too). */
+export type CapacityLedgerState = PoolLedger & { readonly options?: CapacityLedgerOptions };
+
+/** Tells the orchestrations of offered slots that they may go on (request id = orchestration instance id). */
+export type GrantNotifier = (
+  context: EntityContext<CapacityLedgerState>,
+  offered: readonly DurableLease[],
+) => Promise<void>;
+
+/**
+ * The default notifier: raises `CapacityGranted` on each offered request's orchestration through the
+ * durable client bound to the entity. JavaScript entities can only *signal* entities, not raise events
+ * (durable-functions-entities.md, "Access entities"); a durable client inside the entity is the workaround
+ * the Durable Functions team describes (azure-functions-durable-extension#1474) — without the usual
+ * exactly-once delivery, which is why an orchestration treats the event as a wake-up and confirms its
+ * slot by asking the entity again, and why offers lapse when not confirmed.
+ */
+export const raiseGrantedEvents: GrantNotifier = async (context, offered) => {
+  if (offered.length === 0) return;
+  const client = df.getClient(context);
+  await Promise.all(
+    offered.map((lease) =>
+      client
+        .raiseEvent(lease.requestId, CAPACITY_GRANTED_EVENT, {
+          requestId: lease.requestId,
+          grantedAtMs: lease.grantedAtMs,
+        })
+        .catch((error: unknown) => context.warn(`capacityLedger: could not tell ${lease.requestId}: ${String(error)}`)),
+    ),
+  );
+};
+
+let notifier: GrantNotifier = raiseGrantedEvents;
+
+/** Replaces the notifier (tests that cannot bind a durable client); `undefined` restores the default. */
+export function useGrantNotifier(next: GrantNotifier | undefined): void {
+  notifier = next ?? raiseGrantedEvents;
+}
+
+function required<T>(value: T | undefined): T {
+  if (value === undefined || value === null) throw new Error('capacityLedger: the operation needs an input');
+  return value;
+}
+
+function reportInput(input: LedgerReportInput | InstanceReport): LedgerReportInput {
+  return 'report' in input ? input : { report: input };
+}
 
 /**
  * The per-pool capacity ledger (entity key = pool id). Translates operations to the pure functions of
- * `shared/core/scheduling/capacity-ledger.ts` and stores the result; it decides nothing itself.
- * Operations (input → return):
- * - `report` (`InstanceReport`) → the reporting instance's share (`GroupCapacity[]`); instances signal it
- *   once per interval and read the state back with `readEntityState`, so the entity sees one operation
- *   per instance per interval per pool, whatever the request rate;
- * - `acquire` (`DurableAcquire`) → `DurableDecision`, called by orchestrations on their durable-timer polls;
- * - `release` (`{ requestId }`) → `boolean`;
+ * `shared/core/scheduling/` and stores the result; it decides nothing itself. Operations (input → return):
+ * - `report` (`LedgerReportInput`) → `GrantAnswer`; instances *signal* it (at most once per paced
+ *   interval each) and read their grant back from the state;
+ * - `acquire` (`DurableAcquire`) → `DurableDecision`, called by orchestrations;
+ * - `release` (`LedgerReleaseInput`) → `boolean`, signalled by orchestrations when they end;
+ * - `leave` (`LedgerLeaveInput`), signalled by an instance that stops;
  * - `get` → the ledger.
- * Time comes in every input (`atMs` / `nowMs`), so the entity is replay-safe and testable.
+ * Any operation that frees a slot offers it to the most urgent waiting orchestration and raises
+ * `CapacityGranted` on it — no orchestration polls. Time comes in every input, so decisions are testable.
  */
-export const capacityLedgerEntity: EntityHandler<PoolLedger> = (context: EntityContext<PoolLedger>) => {
-  const ledger = normalizeLedger(context.df.getState());
+export const capacityLedgerEntity: EntityHandler<CapacityLedgerState> = async (
+  context: EntityContext<CapacityLedgerState>,
+) => {
+  const state = context.df.getState() as CapacityLedgerState | undefined;
+  const ledger = normalizeLedger(state);
+  const options = state?.options ?? {};
+  const save = async (next: PoolLedger, offered: readonly DurableLease[], nextOptions = options): Promise<void> => {
+    context.df.setState({ ...next, options: nextOptions });
+    await notifier(context, offered);
+  };
   switch (context.df.operationName) {
     case LEDGER_OPERATIONS.report: {
-      const report = required(context.df.getInput<InstanceReport>());
-      const next = recordReport(ledger, report);
-      context.df.setState(next);
-      context.df.return(computeShares(next, report.atMs).get(report.instanceId) ?? []);
-      return;
+      const input = reportInput(required(context.df.getInput<LedgerReportInput | InstanceReport>()));
+      const result = applyReport(ledger, input.report, input.options ?? options);
+      context.df.return(result.answer);
+      return save(result.ledger, result.offered, input.options ?? options);
     }
     case LEDGER_OPERATIONS.acquire: {
-      const { ledger: next, decision } = acquireDurable(ledger, required(context.df.getInput<DurableAcquire>()));
-      context.df.setState(next);
-      context.df.return(decision);
-      return;
+      const result = acquireDurable(ledger, required(context.df.getInput<DurableAcquire>()), options);
+      context.df.return(result.decision);
+      return save(result.ledger, result.offered);
     }
     case LEDGER_OPERATIONS.release: {
-      const { ledger: next, released } = releaseDurable(
-        ledger,
-        required(context.df.getInput<{ requestId: string }>()).requestId,
-      );
-      context.df.setState(next);
-      context.df.return(released);
-      return;
+      const input = required(context.df.getInput<LedgerReleaseInput>());
+      // Only orchestrations started by an older build send no time.
+      const result = releaseDurable(ledger, input.requestId, input.nowMs ?? Date.now(), options);
+      context.df.return(result.released);
+      return save(result.ledger, result.offered);
+    }
+    case LEDGER_OPERATIONS.leave: {
+      const input = required(context.df.getInput<LedgerLeaveInput>());
+      const result = leaveLedger(ledger, input.instanceId, input.atMs, input.options ?? options);
+      return save(result.ledger, result.offered);
     }
     case LEDGER_OPERATIONS.get:
       context.df.return(ledger);
@@ -55,8 +131,3 @@ export const capacityLedgerEntity: EntityHandler<PoolLedger> = (context: EntityC
       throw new Error(`capacityLedger: unknown operation "${context.df.operationName ?? ''}"`);
   }
 };
-
-function required<T>(value: T | undefined): T {
-  if (value === undefined || value === null) throw new Error('capacityLedger: the operation needs an input');
-  return value;
-}

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { captureRegistrations, capturedFunction } from '../smoke/capture-registrations.js';
 import type { GatewayRequestInput } from './gateway-request.js';
 import {
+  CAPACITY_GRANTED_EVENT,
   CAPACITY_LEDGER_ENTITY,
   ENQUEUE_JOB_ACTIVITY,
   FINALIZE_JOB_ACTIVITY,
@@ -74,6 +75,7 @@ describe('gatewayRequest orchestration (replayed by durable-functions)', () => {
     r.raise(JOB_FINISHED_EVENT, { status: 'succeeded' });
     const afterEvent = await r.run(at(60_000));
     expect(releases(afterEvent)).toHaveLength(1);
+    expect(releases(afterEvent)[0]!['input']).toEqual({ requestId: 'job-1', nowMs: T0 + 60_000 });
     expect(last(afterEvent, ActionType.CallActivity)['input']).toEqual({ jobId: 'job-1', outcome: 'finished' });
     const done = await finalize(r, afterEvent, 'succeeded', 60_100);
     expect(done.isDone).toBe(true);
@@ -85,22 +87,72 @@ describe('gatewayRequest orchestration (replayed by durable-functions)', () => {
     expect(again.output).toEqual(done.output);
   });
 
-  it('waits for capacity on durable timers with growing intervals, then runs when granted', async () => {
+  it('waits for the ledger’s CapacityGranted event, not a poll; a grant following a release runs at once', async () => {
     const r = replay();
     const first = await r.run(at(0));
     r.answerEntity(last(first, ActionType.CallEntity).id!, { kind: 'waiting', position: 3 });
     const waiting = await r.run(at(5));
-    const timer1 = last(waiting, ActionType.CreateTimer);
-    expect(new Date(timer1['fireAt'] as string).getTime()).toBe(T0 + 5 + 2_000);
-    r.fireTimer(timer1.id!, at(2_005));
-    const polled = await r.run(at(2_005));
-    const acquire2 = last(polled, ActionType.CallEntity);
-    expect(acquire2.id).toBeGreaterThan(timer1.id!);
-    expect(acquire2['input']).toMatchObject({ requestId: 'job-1', level: 2, nowMs: T0 + 2_005 });
-    r.answerEntity(acquire2.id!, { kind: 'waiting', position: 1 });
-    const waiting2 = await r.run(at(2_010));
-    expect(new Date(last(waiting2, ActionType.CreateTimer)['fireAt'] as string).getTime()).toBe(T0 + 2_010 + 4_000);
-    expect(activities(waiting2, ENQUEUE_JOB_ACTIVITY)).toHaveLength(0);
+    const events = waiting.actions.filter((a) => a.actionType === ActionType.WaitForExternalEvent);
+    expect(events.map((a) => a['externalEventName'])).toEqual(
+      expect.arrayContaining([CAPACITY_GRANTED_EVENT, JOB_CANCELLED_EVENT]),
+    );
+    // The only timer is the backstop, 30 s out — the grant is expected by event long before.
+    const backstop = last(waiting, ActionType.CreateTimer);
+    expect(new Date(backstop['fireAt'] as string).getTime()).toBe(T0 + 5 + 30_000);
+    // Another orchestration releases at 1.2 s; the entity raises CapacityGranted on this one at once.
+    r.raise(CAPACITY_GRANTED_EVENT, { requestId: 'job-1', grantedAtMs: T0 + 1_200 });
+    const woken = await r.run(at(1_210));
+    const ask = last(woken, ActionType.CallEntity);
+    expect(ask.id).toBeGreaterThan(backstop.id!);
+    expect(ask['input']).toMatchObject({ requestId: 'job-1', level: 2, nowMs: T0 + 1_210 });
+    expect(woken.actions.filter((a) => a.actionType === ActionType.CreateTimer)).toHaveLength(1);
+    r.answerEntity(ask.id!, { kind: 'granted', lease: { requestId: 'job-1' } });
+    const running = await r.run(at(1_230));
+    expect(last(running, ActionType.CallActivity)).toMatchObject({ functionName: ENQUEUE_JOB_ACTIVITY });
+    // Determinism: the same history replays to the same actions.
+    expect((await r.replay()).actions).toEqual(running.actions);
+  });
+
+  it('asks again when the backstop fires without an event (a lost event cannot strand it)', async () => {
+    const r = replay();
+    const first = await r.run(at(0));
+    r.answerEntity(last(first, ActionType.CallEntity).id!, { kind: 'waiting', position: 1 });
+    const waiting = await r.run(at(0));
+    const backstop = last(waiting, ActionType.CreateTimer);
+    r.fireTimer(backstop.id!, at(30_000));
+    const asked = await r.run(at(30_000));
+    expect(last(asked, ActionType.CallEntity)['input']).toMatchObject({ nowMs: T0 + 30_000 });
+    expect(activities(asked, ENQUEUE_JOB_ACTIVITY)).toHaveLength(0);
+  });
+
+  it('continues as new after its waits per execution, keeping its input, so its history stays bounded', async () => {
+    const r = replay({ ...INPUT, wait: { waitsPerExecution: 3, backstopMs: 10_000 } });
+    let episode = await r.run(at(0));
+    for (let wait = 0; wait <= 3; wait++) {
+      r.answerEntity(last(episode, ActionType.CallEntity).id!, { kind: 'waiting', position: 2 });
+      episode = await r.run(at(wait * 10_000 + 1));
+      if (wait === 3) break;
+      r.fireTimer(last(episode, ActionType.CreateTimer).id!, at((wait + 1) * 10_000));
+      episode = await r.run(at((wait + 1) * 10_000));
+    }
+    const restart = episode.actions.find((a) => a.actionType === ActionType.ContinueAsNew);
+    expect(restart?.['input']).toEqual({ ...INPUT, wait: { waitsPerExecution: 3, backstopMs: 10_000 }, generation: 1 });
+    expect(releases(episode)).toHaveLength(0);
+    expect(activities(episode, FINALIZE_JOB_ACTIVITY)).toHaveLength(0);
+  });
+
+  it('acts on a cancellation received before it would continue as new, rather than losing it', async () => {
+    const r = replay({ ...INPUT, wait: { waitsPerExecution: 1 } });
+    const first = await r.run(at(0));
+    r.answerEntity(last(first, ActionType.CallEntity).id!, { kind: 'waiting', position: 2 });
+    const waiting = await r.run(at(1));
+    // The backstop and the owner's cancel arrive together; the backstop is first in the history.
+    r.fireTimer(last(waiting, ActionType.CreateTimer).id!, at(30_001)).raise(JOB_CANCELLED_EVENT, {});
+    const asked = await r.run(at(30_001));
+    r.answerEntity(last(asked, ActionType.CallEntity).id!, { kind: 'waiting', position: 2 });
+    const e = await r.run(at(30_002));
+    expect(e.actions.some((a) => a.actionType === ActionType.ContinueAsNew)).toBe(false);
+    expect(last(e, ActionType.CallActivity)['input']).toEqual({ jobId: 'job-1', outcome: 'cancelled' });
   });
 
   it('timeout: the job deadline fires before the worker answers → release, finalize as deadline', async () => {
@@ -116,21 +168,16 @@ describe('gatewayRequest orchestration (replayed by durable-functions)', () => {
     expect(done.output).toEqual({ jobId: 'job-1', outcome: 'deadline', status: 'failed' });
   });
 
-  it('timeout while waiting: stops polling at the deadline and never enqueues', async () => {
+  it('timeout while waiting: the backstop stops at the deadline and it never enqueues', async () => {
     const r = replay({ ...INPUT, deadlineMs: T0 + 3_000 });
     const first = await r.run(at(0));
     r.answerEntity(last(first, ActionType.CallEntity).id!, { kind: 'waiting', position: 1 });
     const w1 = await r.run(at(0));
-    const t1 = last(w1, ActionType.CreateTimer);
-    r.fireTimer(t1.id!, at(2_000));
-    const p2 = await r.run(at(2_000));
-    r.answerEntity(last(p2, ActionType.CallEntity).id!, { kind: 'waiting', position: 1 });
-    const w2 = await r.run(at(2_000));
-    const t2 = last(w2, ActionType.CreateTimer);
-    expect(new Date(t2['fireAt'] as string).getTime()).toBe(T0 + 3_000);
-    r.fireTimer(t2.id!, at(3_000));
-    const p3 = await r.run(at(3_000));
-    r.answerEntity(last(p3, ActionType.CallEntity).id!, { kind: 'waiting', position: 1 });
+    const backstop = last(w1, ActionType.CreateTimer);
+    expect(new Date(backstop['fireAt'] as string).getTime()).toBe(T0 + 3_000);
+    r.fireTimer(backstop.id!, at(3_000));
+    const p2 = await r.run(at(3_000));
+    r.answerEntity(last(p2, ActionType.CallEntity).id!, { kind: 'rejected', reason: 'expired' });
     const out = await r.run(at(3_000));
     expect(activities(out, ENQUEUE_JOB_ACTIVITY)).toHaveLength(0);
     expect(last(out, ActionType.CallActivity)['input']).toEqual({ jobId: 'job-1', outcome: 'deadline' });

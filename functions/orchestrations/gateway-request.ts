@@ -1,12 +1,14 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import type { DurableDecision } from '../../shared/core/scheduling/capacity-ledger.js';
+import type { DurableDecision } from '../../shared/core/scheduling/durable-grants.js';
 import {
-  nextPollAtMs,
-  type CapacityPollOptions,
+  DEFAULT_CAPACITY_WAIT,
+  nextBackstopAtMs,
+  type CapacityWaitOptions,
   type OrchestrationOutcome,
 } from '../../shared/core/jobs/orchestrated-job.js';
 import {
+  CAPACITY_GRANTED_EVENT,
   CAPACITY_LEDGER_ENTITY,
   ENQUEUE_JOB_ACTIVITY,
   FINALIZE_JOB_ACTIVITY,
@@ -27,7 +29,9 @@ export interface GatewayRequestInput {
   readonly level: number;
   /** The job's run deadline (epoch ms). */
   readonly deadlineMs: number;
-  readonly poll?: CapacityPollOptions;
+  readonly wait?: CapacityWaitOptions;
+  /** Executions so far (0 for the first; each `continueAsNew` while waiting counts one up). */
+  readonly generation?: number;
 }
 
 /** What the `JobFinished` event carries (raised by the Service Bus worker). */
@@ -44,13 +48,16 @@ export interface GatewayRequestOutput {
 }
 
 /**
- * One request that waits or runs long: wait for a slot of its pool by priority (polling the pool's
- * capacity ledger entity on durable timers — nothing runs or is billed in between), hand the call to
- * Service Bus, wait for the worker's completion event or the job's deadline, release the slot, record the
- * final status. Cancellation (`JobCancelled`) ends any wait.
+ * One request that waits or runs long: wait for a slot of its pool by priority — it asks the pool's
+ * capacity ledger entity once, then waits for the entity's `CapacityGranted` event (raised the moment a
+ * slot is offered to it; a backstop timer only catches an event that never came) and confirms by asking
+ * again; nothing runs or is billed in between — hand the call to Service Bus, wait for the worker's
+ * completion event or the job's deadline, release the slot, record the final status. Cancellation
+ * (`JobCancelled`) ends any wait. A long wait continues as new every `waitsPerExecution` waits, so the
+ * history stays bounded.
  *
  * Deterministic: time is `context.df.currentUtcDateTime`, decisions are the pure functions of
- * `shared/core` (`nextPollAtMs`, and `finalJobPatch` inside the finalize activity), I/O is in activities
+ * `shared/core` (`nextBackstopAtMs`, and `finalJobPatch` inside the finalize activity), I/O is in activities
  * and the entity. Replay-tested on synthetic histories (`gateway-request.test.ts`).
  */
 export const gatewayRequestOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -60,8 +67,9 @@ export const gatewayRequestOrchestrator: OrchestrationHandler = function* (conte
   const now = (): number => context.df.currentUtcDateTime.getTime();
 
   function* finish(outcome: OrchestrationOutcome): Generator<df.Task, GatewayRequestOutput, unknown> {
-    // Releases the slot, or removes a waiter that never got one (idempotent). Fire-and-forget: no answer needed.
-    context.df.signalEntity(ledger, LEDGER_OPERATIONS.release, { requestId: input.jobId });
+    // Releases the slot, or removes a waiter that never got one (idempotent); the entity offers the slot
+    // on to the next waiter at once. Fire-and-forget: no answer needed.
+    context.df.signalEntity(ledger, LEDGER_OPERATIONS.release, { requestId: input.jobId, nowMs: now() });
     const final = (yield context.df.callActivity(FINALIZE_JOB_ACTIVITY, { jobId: input.jobId, outcome })) as {
       status: string;
     };
@@ -70,9 +78,10 @@ export const gatewayRequestOrchestrator: OrchestrationHandler = function* (conte
     return output;
   }
 
-  // 1. Wait for capacity, by priority, on durable timers.
-  context.df.setCustomStatus({ jobId: input.jobId, phase: 'waiting-for-capacity' });
-  for (let poll = 0; ; poll++) {
+  // 1. Wait for capacity, by priority: ask, then wait for the ledger's event (or the backstop), ask again.
+  context.df.setCustomStatus({ jobId: input.jobId, phase: 'waiting-for-capacity', generation: input.generation ?? 0 });
+  const waits = input.wait?.waitsPerExecution ?? DEFAULT_CAPACITY_WAIT.waitsPerExecution;
+  for (let wait = 0; ; wait++) {
     const decision = (yield context.df.callEntity(ledger, LEDGER_OPERATIONS.acquire, {
       requestId: input.jobId,
       level: input.level,
@@ -81,14 +90,20 @@ export const gatewayRequestOrchestrator: OrchestrationHandler = function* (conte
     })) as DurableDecision;
     if (decision.kind === 'granted') break;
     if (decision.kind === 'rejected') return yield* finish(decision.reason === 'expired' ? 'deadline' : 'rejected');
-    const wakeAtMs = nextPollAtMs(poll, now(), input.deadlineMs, input.poll);
-    if (wakeAtMs === undefined) return yield* finish('deadline');
-    const timer = context.df.createTimer(new Date(wakeAtMs));
-    const winner: unknown = yield context.df.Task.any([timer, cancelled]);
-    if (winner === cancelled) {
-      timer.cancel();
-      return yield* finish('cancelled');
+    const backstopAtMs = nextBackstopAtMs(now(), input.deadlineMs, input.wait);
+    if (backstopAtMs === undefined) return yield* finish('deadline');
+    if (wait >= waits) {
+      // A cancellation already received would not survive the restart: act on it first.
+      if (cancelled.isCompleted) return yield* finish('cancelled');
+      // Its place in the ledger is kept (asking again is idempotent): only the history starts afresh.
+      context.df.continueAsNew({ ...input, generation: (input.generation ?? 0) + 1 });
+      return undefined;
     }
+    const granted = context.df.waitForExternalEvent(CAPACITY_GRANTED_EVENT);
+    const backstop = context.df.createTimer(new Date(backstopAtMs));
+    const winner: unknown = yield context.df.Task.any([granted, backstop, cancelled]);
+    if (winner !== backstop) backstop.cancel();
+    if (winner === cancelled) return yield* finish('cancelled');
   }
 
   // 2. Hand the call to Service Bus; the worker runs it with the engine.

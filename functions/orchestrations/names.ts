@@ -15,11 +15,14 @@ export const FINALIZE_JOB_ACTIVITY = 'finalizeJob';
 export const JOB_FINISHED_EVENT = 'JobFinished';
 /** Event raised by the `jobs` trigger when the owner cancels the job. */
 export const JOB_CANCELLED_EVENT = 'JobCancelled';
+/** Event raised by the capacity ledger entity when it offers a waiting request a freed slot. */
+export const CAPACITY_GRANTED_EVENT = 'CapacityGranted';
 
 /** Operations of the capacity ledger entity. */
 export const LEDGER_OPERATIONS = Object.freeze({
   report: 'report',
   acquire: 'acquire',
   release: 'release',
+  leave: 'leave',
   get: 'get',
 } as const);

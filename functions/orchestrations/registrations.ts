@@ -1,4 +1,9 @@
-import { registerActivity, registerEntity, registerOrchestration } from '../bridge/durable-registration.js';
+import {
+  durableClientInput,
+  registerActivity,
+  registerEntity,
+  registerOrchestration,
+} from '../bridge/durable-registration.js';
 import {
   CAPACITY_LEDGER_ENTITY,
   ENQUEUE_JOB_ACTIVITY,
@@ -12,6 +17,9 @@ registerOrchestration(
   GATEWAY_REQUEST_ORCHESTRATOR,
   async () => (await import('./gateway-request.js')).gatewayRequestOrchestrator,
 );
-registerEntity(CAPACITY_LEDGER_ENTITY, async () => (await import('./capacity-ledger-entity.js')).capacityLedgerEntity);
+// The entity raises CapacityGranted on orchestrations through a durable client bound to it.
+registerEntity(CAPACITY_LEDGER_ENTITY, async () => (await import('./capacity-ledger-entity.js')).capacityLedgerEntity, {
+  extraInputs: [durableClientInput()],
+});
 registerActivity(ENQUEUE_JOB_ACTIVITY, async () => (await import('./job-activities.js')).enqueueJob);
 registerActivity(FINALIZE_JOB_ACTIVITY, async () => (await import('./job-activities.js')).finalizeJob);

@@ -5,6 +5,8 @@ import type { JobStore } from '../ports/job-store.js';
 import type { PayloadStore } from '../ports/payload-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import { appInsightsCredential } from '../adapters/azure/app-insights-credential.js';
+import type { CapacityLedger } from '../ports/capacity-ledger.js';
+import { createTableCapacityLedger } from '../adapters/azure/table-capacity-ledger.js';
 import { createAppInsightsTelemetry } from '../adapters/azure/app-insights-telemetry.js';
 import { createAzureClients, type AzureClients } from '../adapters/azure/azure-clients.js';
 import { createAzureIdentityCredentialProvider } from '../adapters/azure/azure-identity-credential-provider.js';
@@ -34,6 +36,8 @@ export interface AzureResourceNames {
   readonly usageTable: string;
   readonly jobsTable: string;
   readonly affinityTable: string;
+  /** One row per pool: the capacity ledger replicas share (docs/storage.md, "GatewayCapacity"). */
+  readonly capacityTable: string;
   readonly payloadContainer: string;
   readonly jobQueue: string;
 }
@@ -45,6 +49,7 @@ export const DEFAULT_AZURE_RESOURCE_NAMES: AzureResourceNames = Object.freeze({
   usageTable: 'GatewayUsage',
   jobsTable: 'GatewayJobs',
   affinityTable: 'GatewayAffinity',
+  capacityTable: 'GatewayCapacity',
   payloadContainer: 'gateway-payloads',
   jobQueue: 'gateway-jobs',
 });
@@ -77,6 +82,12 @@ export interface AzureRuntimeOptions {
    * instead of sending to Service Bus directly). The unwrapped queue is returned as `jobQueue`.
    */
   readonly wrapJobQueue?: (queue: JobQueue, parts: { readonly jobStore: JobStore }) => JobQueue;
+  /**
+   * The capacity ledger this instance shares with the others. Default with `azure` and `azurite` stores:
+   * the Table ledger (`names.capacityTable`); the Functions app passes its durable entity ledger; `null`
+   * shares nothing (each instance admits its configured capacity).
+   */
+  readonly capacityLedger?: CapacityLedger | null;
   /** Passed through to {@link createRuntime}. */
   readonly runtime?: Omit<
     RuntimeOptions,
@@ -155,6 +166,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   const transport: JobTransport =
     stores === 'memory' ? 'in-process' : (options.jobTransport ?? (stores === 'azure' ? 'service-bus' : 'in-process'));
   let affinityStore: RuntimeOptions['affinityStore'];
+  let capacityLedger: CapacityLedger | undefined;
   if (stores === 'azure' || stores === 'azurite') {
     const clientEnv = stores === 'azurite' ? { AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...env } : env;
     const clients = options.clients ?? createAzureClients({ env: clientEnv });
@@ -188,6 +200,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
       quotaStore: createTableQuotaStore({ client: clients.tableClient(names.quotaTable) }),
       ledger: createTableUsageLedger({ client: clients.tableClient(names.usageTable) }, { onError }),
     };
+    capacityLedger = createTableCapacityLedger({ client: clients.tableClient(names.capacityTable) });
     describe = { ...clients.describe(), jobTransport: transport };
   } else {
     healthStore = new MemoryBackendHealthStore();
@@ -195,6 +208,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
     payloadStore = new MemoryPayloadStore();
     jobQueue = new MemoryJobQueue({ clock: systemClock, maxDeliveries: initial.async.maxDeliveries });
   }
+  const shared = options.capacityLedger === null ? undefined : (options.capacityLedger ?? capacityLedger);
   const runtime = createRuntime({
     ...options.runtime,
     config: options.config,
@@ -203,6 +217,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
     ...extra,
     ...(telemetry === undefined ? {} : { telemetry }),
     ...(affinityStore === undefined ? {} : { affinityStore }),
+    ...(shared === undefined ? {} : { capacityLedger: shared }),
     credentials: createAzureIdentityCredentialProvider({ env }),
     jobStore,
     payloadStore,

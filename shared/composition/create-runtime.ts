@@ -1,6 +1,5 @@
 import type { GatewayConfig } from '../config/gateway-schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { hostname } from 'node:os';
 import { createAdminApi } from '../core/admin/admin-api.js';
 import { countInFlight } from '../core/status/in-flight-transport.js';
 import { LedgerToday } from '../core/status/ledger-today.js';
@@ -51,6 +50,16 @@ import { createStaticCredentialProvider } from '../adapters/memory/static-creden
 import { createUndiciBackendTransport } from '../adapters/undici/undici-backend-transport.js';
 import { createHttpProbe, probeTargets } from '../adapters/undici/http-probe.js';
 import { HealthProber } from '../core/resilience/health-prober.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { CapacityLedger } from '../ports/capacity-ledger.js';
+import {
+  CapacityShareAgent,
+  poolDemandOf,
+  type CapacitySharingOptions,
+  type PoolShareStatus,
+} from '../core/scheduling/capacity-share-agent.js';
+import type { CapacityTarget } from '../core/pipeline/capacity-sync.js';
 
 /** Options of {@link createRuntime}: the adapters to use, defaulting to the in-process ones. */
 export interface RuntimeOptions {
@@ -99,6 +108,16 @@ export interface RuntimeOptions {
   readonly configSource?: string;
   /** How old the status page's "today" totals from the ledger may get before they are read again (60 s). */
   readonly statusLedgerMaxAgeMs?: number;
+  /**
+   * A capacity ledger shared with the deployment's other instances (standalone replicas: the Table
+   * ledger; the Functions app: the durable entity). With it, and `scheduling.sharing.enabled`, each pool's
+   * capacity in the scheduler is capped at this instance's grant (docs/scheduling.md).
+   */
+  readonly capacityLedger?: CapacityLedger;
+  /** This instance's id in the capacity ledger (default: host name, process id and a random part). */
+  readonly instanceId?: string;
+  /** Host settings over `scheduling.sharing` (the Functions app's `LEDGER_REPORT_INTERVAL_MS`). */
+  readonly sharingOverrides?: Partial<CapacitySharingOptions>;
 }
 
 /** A built engine with everything it owns, ready for a host. */
@@ -123,6 +142,8 @@ export interface GatewayRuntime {
   config(): GatewayConfig;
   /** Probes every backend that has a `probe` once, now, and records the results (timer triggers). */
   probeBackends(): Promise<void>;
+  /** Capacity sharing through the ledger, per pool (`undefined` when this instance does not share). */
+  capacitySharing(): readonly PoolShareStatus[] | undefined;
   close(): Promise<void>;
 }
 
@@ -185,12 +206,18 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     configSource: options.configSource ?? 'configuration',
     instance: `${hostname()}:${process.pid}`,
   });
+  const sharing: { agent?: CapacityShareAgent } = {};
   const gate = new SchedulerGate({
     scheduler: new PriorityScheduler({ clock, options: initial.scheduling }),
     clock,
     onLeaseExpired: (lease) => telemetry.event('LeaseExpired', { poolId: lease.poolId, requestId: lease.requestId }),
     onGrant: (lease) => status.recordGrant(lease),
+    onChange: () => sharing.agent?.poke(),
   });
+  // With a shared ledger, each pool's capacity is this instance's grant (never more than it sees).
+  const capacityTarget: CapacityTarget = {
+    setCapacity: (poolId, groups) => gate.setCapacity(poolId, sharing.agent?.cap(poolId, groups) ?? groups),
+  };
   const governance = initial.governance;
   const verifier =
     options.tokenVerifier ??
@@ -235,6 +262,20 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   );
   if (options.runProbesInProcess ?? true) prober.start();
 
+  if (options.capacityLedger !== undefined && initial.scheduling.sharing.enabled) {
+    sharing.agent = new CapacityShareAgent(
+      {
+        ledger: options.capacityLedger,
+        clock,
+        instanceId: options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+        observe: () => poolDemandOf(gate.stats()),
+        resync: () => syncCapacity(config(), health, capacityTarget),
+        onError: (error, poolId) => telemetry.exception(error, { component: 'capacity-ledger', pool: poolId }),
+      },
+      { ...initial.scheduling.sharing, ...options.sharingOverrides },
+    );
+  }
+
   // Capacity follows health: a breaker closing or cooling ending grants waiting requests in priority order.
   let syncedConfig: GatewayConfig | undefined;
   const resync = (): void => {
@@ -246,14 +287,15 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       } catch (error) {
         telemetry.exception(error, { component: 'scheduler', operation: 'reload' });
       }
+      sharing.agent?.setOptions({ ...current.scheduling.sharing, ...options.sharingOverrides });
       health.retain(current.backends.map((b) => b.id));
       prober.setTargets(probeTargets(current.backends, current.resilience.probe));
       syncedConfig = current;
     }
-    syncCapacity(current, health, gate);
+    syncCapacity(current, health, capacityTarget);
   };
   resync();
-  const unsubscribe = health.onChange(() => syncCapacity(config(), health, gate));
+  const unsubscribe = health.onChange(() => syncCapacity(config(), health, capacityTarget));
   const ticker = setInterval(() => {
     health.tick(clock.now());
     status.observeHealth(health);
@@ -295,7 +337,15 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     estimator,
     affinity: options.affinityStore ?? new MemoryAffinityStore({ clock, maxEntries: initial.affinity.maxEntries }),
     jobs: { service: jobService, api: jobsApi },
-    admin: createAdminApi({ config, health, gate, ledger, clock, status: { board: status, sources: statusSources } }),
+    admin: createAdminApi({
+      config,
+      health,
+      gate,
+      ledger,
+      clock,
+      status: { board: status, sources: statusSources },
+      capacitySharing: () => sharing.agent?.status(),
+    }),
     // Ready = the configuration loaded (it did, or nothing would run), at least one backend usable (the
     // engine checks) and the shared health store answering within 2 s.
     readiness: async () => {
@@ -380,6 +430,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       );
       await health.flush();
     },
+    capacitySharing: () => sharing.agent?.status(),
     close: () => (closing ??= closeAll()),
   };
 
@@ -391,6 +442,10 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     if (sweeper !== undefined) clearInterval(sweeper);
     await runner?.stop({ graceMs: 1_000 });
     unsubscribe();
+    // Leaving the ledger gives this instance's share back to the others at once (bounded: storage may be down).
+    await withTimeout(sharing.agent?.close() ?? Promise.resolve(), 2_000).catch((error: unknown) =>
+      telemetry.exception(error, { component: 'capacity-ledger', operation: 'leave' }),
+    );
     gate.dispose();
     await health.flush();
     await transport.close();

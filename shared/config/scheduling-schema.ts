@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LEDGER_OPTIONS } from '../core/scheduling/capacity-ledger.js';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from '../core/scheduling/scheduler-options.js';
 
 const msSchema = z.number().int().min(0);
@@ -12,6 +13,31 @@ export const schedulingLevelSchema = z
     maxQueueDepth: z.number().int().min(0).optional(),
     /** Spill-over policy: group id (or `*`) → ms of waiting before this level may use it; unlisted groups are never used. */
     groups: z.record(z.string().min(1), msSchema).optional(),
+  })
+  .strict();
+
+/**
+ * `scheduling.sharing`: how instances that share a capacity ledger (standalone replicas on Azure Storage,
+ * the Functions app's instances) report to it. Defaults in `shared/core/scheduling/capacity-ledger.ts`;
+ * the model and its bounds in `docs/scheduling.md`, "Sharing capacity across instances". Every instance of
+ * a deployment should run with the same values.
+ */
+export const capacitySharingSchema = z
+  .object({
+    /** Share capacity through the ledger when the host has one (`--storage azurite`, the Functions app). */
+    enabled: z.boolean().default(true),
+    /** Shortest time between two reports of one instance for one pool. */
+    reportIntervalMs: z.number().int().min(100).default(DEFAULT_LEDGER_OPTIONS.reportIntervalMs),
+    /** An instance holding a grant reports at least this often. */
+    heartbeatMs: z.number().int().min(100).default(DEFAULT_LEDGER_OPTIONS.heartbeatMs),
+    /** An instance not heard from for this long is dropped and what it held returns to the pool. */
+    instanceStaleMs: z.number().int().min(1_000).default(DEFAULT_LEDGER_OPTIONS.instanceStaleMs),
+    /** Reports per second per pool the ledger is paced for, across all instances. */
+    reportsPerSecond: z.number().positive().max(1_000).default(DEFAULT_LEDGER_OPTIONS.reportsPerSecond),
+    /** Spare slots a busy instance gets beyond its demand, as a fraction of it (at least one). */
+    headroomRatio: z.number().min(0).max(10).default(DEFAULT_LEDGER_OPTIONS.headroomRatio),
+    /** While the ledger cannot be reached: keep an even share of the pool, or admit nothing new. */
+    whenUnreachable: z.enum(['keep-even-share', 'stop']).default('keep-even-share'),
   })
   .strict();
 
@@ -40,6 +66,7 @@ export const schedulingSchema = z
     perLevel: z
       .record(z.string().regex(/^[1-9][0-9]*$/, 'a level number such as "1"'), schedulingLevelSchema)
       .default({}),
+    sharing: capacitySharingSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

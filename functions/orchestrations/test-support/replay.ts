@@ -18,6 +18,7 @@ export interface Episode {
 
 export const ActionType = {
   CallActivity: 0,
+  ContinueAsNew: 4,
   CreateTimer: 5,
   WaitForExternalEvent: 6,
   CallEntity: 7,

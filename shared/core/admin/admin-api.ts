@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { GatewayRequest, GatewayResponse } from '../http/gateway-request.js';
 import type { HealthTracker } from '../resilience/health-tracker.js';
+import type { PoolShareStatus } from '../scheduling/capacity-share-agent.js';
 import type { SchedulerGate } from '../scheduling/scheduler-gate.js';
 import { statusReport } from './status-report.js';
 import { jsonResponse } from '../http/json-response.js';
@@ -32,6 +33,8 @@ export interface AdminApiDeps {
   readonly clock: Clock;
   /** The live status page's data (`{base}/status/live`); without it the page's data endpoint is a 404. */
   readonly status?: { readonly board: StatusBoard; readonly sources: StatusSources };
+  /** Capacity sharing per pool, on an instance that shares capacity through the ledger. */
+  readonly capacitySharing?: () => readonly PoolShareStatus[] | undefined;
 }
 
 /** The status page itself: a static shell, served without a credential (it holds no data). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../ports/job-store.js';
 import { effectiveDeliveryCount, hostSettlementOf } from './host-settlement.js';
-import { finalJobPatch, nextPollAtMs, shouldOrchestrate } from './orchestrated-job.js';
+import { finalJobPatch, nextBackstopAtMs, shouldOrchestrate } from './orchestrated-job.js';
 
 const T0 = 1_700_000_000_000;
 const job = (status: JobRecord['status']): JobRecord => ({
@@ -20,16 +20,14 @@ const job = (status: JobRecord['status']): JobRecord => ({
   version: 3,
 });
 
-describe('nextPollAtMs', () => {
+describe('nextBackstopAtMs', () => {
   it.each([
-    { poll: 0, now: T0, deadline: T0 + 60_000, expected: T0 + 2_000 },
-    { poll: 2, now: T0, deadline: T0 + 60_000, expected: T0 + 8_000 },
-    { poll: 9, now: T0, deadline: T0 + 60_000, expected: T0 + 15_000 },
-    { poll: 3, now: T0, deadline: T0 + 5_000, expected: T0 + 5_000 },
-    { poll: 0, now: T0, deadline: T0, expected: undefined },
-    { poll: 2_000, now: T0, deadline: T0 + 60_000, expected: undefined },
-  ])('poll $poll → $expected', ({ poll, now, deadline, expected }) => {
-    expect(nextPollAtMs(poll, now, deadline)).toBe(expected);
+    { now: T0, deadline: T0 + 60_000, options: {}, expected: T0 + 30_000 },
+    { now: T0, deadline: T0 + 60_000, options: { backstopMs: 5_000 }, expected: T0 + 5_000 },
+    { now: T0, deadline: T0 + 5_000, options: {}, expected: T0 + 5_000 },
+    { now: T0, deadline: T0, options: {}, expected: undefined },
+  ])('at $now with deadline $deadline → $expected', ({ now, deadline, options, expected }) => {
+    expect(nextBackstopAtMs(now, deadline, options)).toBe(expected);
   });
 });
 

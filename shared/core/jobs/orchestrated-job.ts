@@ -18,33 +18,35 @@ export type OrchestrationOutcome =
   /** Handing the call to Service Bus failed after the activity's own retries. */
   | 'enqueue-failed';
 
-/** Poll timing while a request waits for capacity. */
-export interface CapacityPollOptions {
-  /** First wait between polls of the capacity ledger. Default 2 000 ms. */
-  readonly firstPollMs?: number;
-  /** Longest wait between polls. Default 15 000 ms. */
-  readonly maxPollMs?: number;
-  /** Most polls before the orchestration gives up (a bound on history size). Default 2 000. */
-  readonly maxPolls?: number;
+/** How a durable request waits for capacity (it waits for an event; the backstop is only a safety net). */
+export interface CapacityWaitOptions {
+  /**
+   * Longest wait between two asks of the ledger: the ledger tells the request by an event when it offers
+   * a slot, so this only catches an event that never came and keeps the waiter's place alive. Default
+   * 30 000 ms (keep it below half the ledger's `waiterStaleMs`, 90 s).
+   */
+  readonly backstopMs?: number;
+  /** Waits per orchestration execution before it continues as new (a bound on its history). Default 20. */
+  readonly waitsPerExecution?: number;
 }
 
+/** The defaults of {@link CapacityWaitOptions}. */
+export const DEFAULT_CAPACITY_WAIT = { backstopMs: 30_000, waitsPerExecution: 20 } as const;
+
 /**
- * When to poll the capacity ledger next: `firstPollMs · 2^poll`, capped at `maxPollMs` and at the
- * deadline. `undefined` when the deadline has passed or the poll budget is spent: stop waiting.
+ * When a waiting request asks the ledger again if no event came: one backstop later, never past the
+ * deadline. `undefined` when the deadline has passed: stop waiting.
  *
  * @example
- * nextPollAtMs(0, now, now + 60_000); // now + 2 000
+ * nextBackstopAtMs(now, now + 60_000); // now + 30 000
  */
-export function nextPollAtMs(
-  poll: number,
+export function nextBackstopAtMs(
   nowMs: number,
   deadlineMs: number,
-  options: CapacityPollOptions = {},
+  options: CapacityWaitOptions = {},
 ): number | undefined {
-  const first = options.firstPollMs ?? 2_000;
-  const max = options.maxPollMs ?? 15_000;
-  if (nowMs >= deadlineMs || poll >= (options.maxPolls ?? 2_000)) return undefined;
-  return Math.min(deadlineMs, nowMs + Math.min(max, first * 2 ** Math.min(poll, 20)));
+  if (nowMs >= deadlineMs) return undefined;
+  return Math.min(deadlineMs, nowMs + (options.backstopMs ?? DEFAULT_CAPACITY_WAIT.backstopMs));
 }
 
 /**

@@ -1,28 +1,27 @@
 import type { GroupCapacity } from './scheduler-types.js';
 
 /**
- * The global capacity ledger of one pool: the state a durable entity keeps (one entity per pool) so that
- * several gateway instances share a pool's backend capacity, and durable requests wait for it by priority.
+ * The global capacity ledger of one pool: the state several gateway instances share (a durable entity on
+ * Azure Functions, a Table row for standalone replicas; one per pool) so that together they never admit
+ * more concurrent calls than the pool's backends take, and the most urgent demand anywhere goes first.
  *
- * - Each instance **reports** at most once per interval: the pool's capacity as it sees it (configured,
- *   health-adjusted), its demand by priority level (waiting + leased in its in-process scheduler) and the
- *   slots it uses. From the reports, {@link computeShares} gives every live instance its share of the
- *   capacity, most urgent demand first; the instance hands its share to its in-process scheduler. The hot
- *   path never waits on the entity.
- * - A **durable request** (an orchestration) asks {@link acquireDurable} on each poll; it is granted a
- *   slot when the pool has a spare one and no more urgent (after aging) durable request is ahead of it. It
- *   holds the slot until {@link releaseDurable}. Instance shares are computed from the capacity left after
- *   durable leases, so the two never hand out the same slot.
+ * - Each instance **reports** when its demand changes (at most once per paced interval): the pool's
+ *   capacity as it sees it, its demand per priority level, and what it holds. The ledger answers with a
+ *   **grant** per group — the most the instance may admit until its next report. Grants are commitments:
+ *   a grant only grows into room that no other instance holds (`capacity-grants.ts`), so the sum of what
+ *   every instance may have in flight never exceeds the pool.
+ * - **Durable requests** (orchestrations) wait in the ledger itself by priority; they are offered a slot
+ *   when one frees (`durable-grants.ts`) and told so by an event.
  *
  * Everything here is pure: time comes in as `nowMs`, state goes in and a new state comes out.
  *
- * Compatibility: {@link PoolLedger} is durable entity state (JSON). Fields are only added; `version`
- * changes on an incompatible change and {@link normalizeLedger} rejects an unknown one.
+ * Compatibility: {@link PoolLedger} is stored state (durable entity state, a Table row, JSON). Fields are
+ * only added; `version` changes on an incompatible change and {@link normalizeLedger} rejects an unknown one.
  */
 
-/** What one instance tells the ledger, once per interval. */
+/** What one instance tells the ledger about one pool. */
 export interface InstanceReport {
-  /** Stable per instance for its lifetime (e.g. `WEBSITE_INSTANCE_ID` + process id). */
+  /** Stable per instance for its lifetime (host name + process id + a random part). */
   readonly instanceId: string;
   /** The pool's groups and their capacity as this instance sees them (configured, less open/cooling backends). */
   readonly groups: readonly GroupCapacity[];
@@ -30,8 +29,31 @@ export interface InstanceReport {
   readonly demand: readonly number[];
   /** Slots this instance uses now (its in-process leases). */
   readonly inUse: number;
-  /** When the report was made. */
+  /**
+   * Per group, the most this instance may have in flight until its next report: the larger of the
+   * capacity it enforces and the leases it holds. A grant never counts on slots another instance holds.
+   * Absent (reporters older than this field): its recorded grant is taken instead.
+   */
+  readonly holding?: readonly GroupCapacity[];
+  /** The instance's own report counter (1, 2, …): lets a reader see whether this report was applied. */
+  readonly seq?: number;
+  /** When the report was made (the instance's clock). */
   readonly atMs: number;
+}
+
+/** An instance as the ledger records it. */
+export interface InstanceEntry extends InstanceReport {
+  /**
+   * Per group, the most the instance may admit: answered at its latest report, raised since by other
+   * reports when room freed up (it learns that by reading the ledger). A commitment: never lowered behind
+   * the instance's back.
+   */
+  readonly grant?: readonly GroupCapacity[];
+  /**
+   * Advice recorded by other instances' reports: lower to this (its target) — lowering needs no
+   * permission. The room counts as free only once the instance reports it holds less.
+   */
+  readonly lower?: readonly GroupCapacity[];
 }
 
 /** A durable request waiting for a slot. */
@@ -40,12 +62,12 @@ export interface DurableWaiter {
   readonly level: number;
   readonly enqueuedAtMs: number;
   readonly deadlineMs: number;
-  /** Last poll; a waiter that stops polling (its orchestration ended) is dropped. */
+  /** Last time its orchestration asked; a waiter whose orchestration is gone stops asking and is dropped. */
   readonly lastSeenAtMs: number;
   readonly seq: number;
 }
 
-/** A slot held by a durable request. */
+/** A slot held by (or offered to) a durable request. */
 export interface DurableLease {
   readonly requestId: string;
   readonly level: number;
@@ -53,25 +75,50 @@ export interface DurableLease {
   /** Reclaimed after this even if never released (a lost orchestration cannot leak capacity). */
   readonly expiresAtMs: number;
   readonly waitedMs: number;
+  /**
+   * Set while the slot is only *offered* (granted when it freed, the orchestration told by an event):
+   * unless its orchestration confirms it by this instant, the offer lapses and the request waits again
+   * in its old place. Absent once confirmed.
+   */
+  readonly confirmByMs?: number;
+  /** The waiter an unconfirmed offer came from (restored when the offer lapses). */
+  readonly offeredTo?: DurableWaiter;
 }
 
-/** The ledger of one pool (the entity's state). */
+/** The ledger of one pool. */
 export interface PoolLedger {
   readonly version: 1;
   /** Capacity per group from the latest report (any instance); `[]` until the first report. */
   readonly groups: readonly GroupCapacity[];
-  readonly instances: Readonly<Record<string, InstanceReport>>;
+  readonly instances: Readonly<Record<string, InstanceEntry>>;
   readonly waiting: readonly DurableWaiter[];
   readonly leases: Readonly<Record<string, DurableLease>>;
   readonly nextSeq: number;
+  /** Changes applied so far (every report, acquire, release …): the ledger's rounds, for observers. */
+  readonly revision?: number;
 }
 
 /** Options of the ledger. Every field has a default ({@link DEFAULT_LEDGER_OPTIONS}). */
 export interface CapacityLedgerOptions {
-  /** An instance that has not reported for this long is gone; its share returns to the pool. */
+  /** Shortest time between two reports of one instance for one pool. */
+  readonly reportIntervalMs?: number;
+  /** An instance holding a grant reports at least this often, even when nothing changes. */
+  readonly heartbeatMs?: number;
+  /** An instance not heard from for this long is gone; what it held returns to the pool. */
   readonly instanceStaleMs?: number;
-  /** A durable waiter that has not polled for this long is dropped. Keep it above 2 poll intervals. */
+  /**
+   * Reports per second the pool's ledger is paced for, across all instances. With more live instances
+   * than this, each instance's interval stretches to `instances / reportsPerSecond` seconds (and the
+   * heartbeat and staleness with it), so the ledger's operation rate stays bounded however far the app
+   * scales out.
+   */
+  readonly reportsPerSecond?: number;
+  /** Spare slots a busy instance gets beyond its demand, as a fraction of its demand (at least one slot). */
+  readonly headroomRatio?: number;
+  /** A durable waiter that has not asked for this long is dropped. Keep it above 2 backstop intervals. */
   readonly waiterStaleMs?: number;
+  /** How long an offered slot waits for its orchestration to confirm it. */
+  readonly offerTtlMs?: number;
   /** A durable lease never released is reclaimed after this. */
   readonly durableLeaseTtlMs?: number;
   /** Waiting durable requests per pool before new ones are rejected. */
@@ -80,25 +127,59 @@ export interface CapacityLedgerOptions {
   readonly agingStepMs?: number;
 }
 
-/** The defaults. */
+/** The defaults (documented in docs/scheduling.md, "Sharing capacity across instances"). */
 export const DEFAULT_LEDGER_OPTIONS = {
-  instanceStaleMs: 30_000,
-  waiterStaleMs: 60_000,
+  reportIntervalMs: 1_000,
+  heartbeatMs: 5_000,
+  instanceStaleMs: 15_000,
+  reportsPerSecond: 32,
+  headroomRatio: 0.5,
+  waiterStaleMs: 90_000,
+  offerTtlMs: 45_000,
   durableLeaseTtlMs: 2 * 3_600_000,
   maxWaiting: 10_000,
   agingStepMs: 30_000,
 } as const;
 
-/** The decision on a durable request's poll. */
-export type DurableDecision =
-  | { readonly kind: 'granted'; readonly lease: DurableLease }
-  /** `position` is 1-based among the waiters of the pool, by effective level then arrival. */
-  | { readonly kind: 'waiting'; readonly position: number }
-  | { readonly kind: 'rejected'; readonly reason: 'expired' | 'queue-full' };
+/** Options with every default applied. */
+export type ResolvedLedgerOptions = { readonly [K in keyof CapacityLedgerOptions]-?: number };
+
+/** Applies the defaults to `options` (fields set to `undefined` take the default too). */
+export function resolveLedgerOptions(options: CapacityLedgerOptions = {}): ResolvedLedgerOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_LEDGER_OPTIONS, ...defined } as ResolvedLedgerOptions;
+}
+
+/** How often instances report, given how many there are (see {@link CapacityLedgerOptions.reportsPerSecond}). */
+export interface ReportPacing {
+  /** Shortest time between two reports of one instance. */
+  readonly intervalMs: number;
+  /** Longest time between two reports of an instance that holds a grant. */
+  readonly heartbeatMs: number;
+  /** Silence after which the ledger drops an instance. */
+  readonly staleAfterMs: number;
+}
+
+/**
+ * The pacing for `liveInstances` reporters: the interval stretches so that `liveInstances / interval`
+ * stays within `reportsPerSecond`; the heartbeat stays at least two intervals and the staleness at least
+ * three heartbeats, so a live instance is never dropped between two of its heartbeats.
+ *
+ * @example
+ * reportPacing(100, {}); // { intervalMs: 3125, heartbeatMs: 6250, staleAfterMs: 18750 }
+ */
+export function reportPacing(liveInstances: number, options: CapacityLedgerOptions = {}): ReportPacing {
+  const o = resolveLedgerOptions(options);
+  const perSecond = Math.max(0.001, o.reportsPerSecond);
+  const intervalMs = Math.max(o.reportIntervalMs, Math.ceil((1_000 * Math.max(1, liveInstances)) / perSecond));
+  const heartbeatMs = Math.max(o.heartbeatMs, 2 * intervalMs);
+  const staleAfterMs = Math.max(o.instanceStaleMs, 3 * heartbeatMs);
+  return { intervalMs, heartbeatMs, staleAfterMs };
+}
 
 /** A new, empty ledger. */
 export function emptyLedger(): PoolLedger {
-  return { version: 1, groups: [], instances: {}, waiting: [], leases: {}, nextSeq: 1 };
+  return { version: 1, groups: [], instances: {}, waiting: [], leases: {}, nextSeq: 1, revision: 0 };
 }
 
 /**
@@ -114,51 +195,53 @@ export function normalizeLedger(state: unknown): PoolLedger {
   return { ...emptyLedger(), ...candidate } as PoolLedger;
 }
 
-function resolve(options: CapacityLedgerOptions): Required<CapacityLedgerOptions> {
-  return { ...DEFAULT_LEDGER_OPTIONS, ...stripUndefined(options) };
+/** The ledger with its revision counted up by one (every stored change). */
+export function revised(ledger: PoolLedger): PoolLedger {
+  return { ...ledger, revision: (ledger.revision ?? 0) + 1 };
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** Sum of the capacities of `groups` (negative values count as 0). */
+export function totalCapacity(groups: readonly GroupCapacity[] | undefined): number {
+  return (groups ?? []).reduce((sum, g) => sum + Math.max(0, g.capacity), 0);
 }
 
-function totalCapacity(groups: readonly GroupCapacity[]): number {
-  return groups.reduce((sum, g) => sum + Math.max(0, g.capacity), 0);
+/** The capacity of `groupId` in `groups` (0 when absent). */
+export function capacityIn(groups: readonly GroupCapacity[] | undefined, groupId: string): number {
+  return Math.max(0, groups?.find((g) => g.groupId === groupId)?.capacity ?? 0);
 }
 
-/** Drops stale instances, stale or expired waiters, and expired leases. */
-export function prune(ledger: PoolLedger, nowMs: number, options: CapacityLedgerOptions = {}): PoolLedger {
-  const o = resolve(options);
-  const instances = Object.fromEntries(
-    Object.entries(ledger.instances).filter(([, r]) => r.atMs > nowMs - o.instanceStaleMs),
-  );
-  const waiting = ledger.waiting.filter((w) => w.deadlineMs > nowMs && w.lastSeenAtMs > nowMs - o.waiterStaleMs);
-  const leases = Object.fromEntries(Object.entries(ledger.leases).filter(([, l]) => l.expiresAtMs > nowMs));
-  return { ...ledger, instances, waiting, leases };
+/** The unconfirmed offers whose confirmation time has passed go back to waiting, in their old place. */
+function lapseOffers(ledger: PoolLedger, nowMs: number): PoolLedger {
+  const lapsed = Object.values(ledger.leases).filter((l) => l.confirmByMs !== undefined && l.confirmByMs <= nowMs);
+  if (lapsed.length === 0) return ledger;
+  const leases = { ...ledger.leases };
+  for (const lease of lapsed) delete leases[lease.requestId];
+  const restored = lapsed.flatMap((l) => (l.offeredTo === undefined ? [] : [l.offeredTo]));
+  return { ...ledger, leases, waiting: [...ledger.waiting, ...restored].sort((a, b) => a.seq - b.seq) };
 }
 
 /**
- * Records an instance's report; the newest report also sets the pool's capacity.
- *
- * @example
- * ledger = recordReport(ledger, { instanceId: 'i1', groups: [{ groupId: 'ptu', capacity: 8 }], demand: [2, 5, 0], inUse: 4, atMs: now });
+ * Drops stale instances (paced by how many there are), lapsed offers (their waiters wait again), stale or
+ * expired waiters, and expired leases.
  */
-export function recordReport(
-  ledger: PoolLedger,
-  report: InstanceReport,
-  options: CapacityLedgerOptions = {},
-): PoolLedger {
-  const pruned = prune(ledger, report.atMs, options);
-  return {
-    ...pruned,
-    groups: report.groups.map((g) => ({ groupId: g.groupId, capacity: g.capacity })),
-    instances: { ...pruned.instances, [report.instanceId]: report },
-  };
+export function prune(ledger: PoolLedger, nowMs: number, options: CapacityLedgerOptions = {}): PoolLedger {
+  const o = resolveLedgerOptions(options);
+  const { staleAfterMs } = reportPacing(Object.keys(ledger.instances).length, o);
+  const instances = Object.fromEntries(
+    Object.entries(ledger.instances).filter(([, r]) => r.atMs > nowMs - staleAfterMs),
+  );
+  const offersLapsed = lapseOffers({ ...ledger, instances }, nowMs);
+  const waiting = offersLapsed.waiting.filter((w) => w.deadlineMs > nowMs && w.lastSeenAtMs > nowMs - o.waiterStaleMs);
+  const leases = Object.fromEntries(Object.entries(offersLapsed.leases).filter(([, l]) => l.expiresAtMs > nowMs));
+  return { ...offersLapsed, waiting, leases };
 }
 
 /**
  * Allocates `total` integer units proportionally to `weights` (largest remainder; ties by key order).
- * The result sums to `min(total, …)` exactly when the weights sum is positive.
+ * The result sums to `total` exactly when the weights sum is positive.
+ *
+ * @example
+ * allocateProportionally(3, [['a', 1], ['b', 1]]); // Map { a → 2, b → 1 }
  */
 export function allocateProportionally(
   total: number,
@@ -183,165 +266,4 @@ export function allocateProportionally(
     given++;
   }
   return out;
-}
-
-/**
- * Each live instance's share of the pool, per group. Capacity left after durable leases is given to
- * demand level by level (level 1 first): a level's demand is met in full when it fits, else the rest is
- * split in proportion to it and less urgent levels get nothing. What is left after all demand is split
- * evenly, as headroom for bursts between reports. Per group the shares are proportional to each
- * instance's total, so the shares of a group never exceed its capacity.
- *
- * @example
- * computeShares(ledger, now).get('i1'); // [{ groupId: 'ptu', capacity: 3 }, { groupId: 'payg', capacity: 2 }]
- */
-export function computeShares(
-  ledger: PoolLedger,
-  nowMs: number,
-  options: CapacityLedgerOptions = {},
-): Map<string, GroupCapacity[]> {
-  const live = prune(ledger, nowMs, options);
-  const ids = Object.keys(live.instances).sort();
-  const result = new Map<string, GroupCapacity[]>();
-  if (ids.length === 0) return result;
-  // Durable leases take slots from the first groups in tier order (they are the long, queued calls).
-  let durable = Object.keys(live.leases).length;
-  const groups = live.groups.map((g) => {
-    const taken = Math.min(durable, Math.max(0, g.capacity));
-    durable -= taken;
-    return { groupId: g.groupId, capacity: Math.max(0, g.capacity) - taken };
-  });
-  const available = totalCapacity(groups);
-  const totals = new Map<string, number>(ids.map((id) => [id, 0]));
-  let remaining = available;
-  const levels = Math.max(0, ...ids.map((id) => live.instances[id]!.demand.length));
-  for (let level = 0; level < levels && remaining > 0; level++) {
-    const wants = ids.map((id) => [id, Math.max(0, live.instances[id]!.demand[level] ?? 0)] as const);
-    const want = wants.reduce((s, [, w]) => s + w, 0);
-    if (want === 0) continue;
-    const granted = want <= remaining ? new Map(wants) : allocateProportionally(remaining, wants);
-    for (const [id, n] of granted) totals.set(id, (totals.get(id) ?? 0) + n);
-    remaining -= Math.min(want, remaining);
-  }
-  if (remaining > 0) {
-    for (const [id, n] of allocateProportionally(
-      remaining,
-      ids.map((id) => [id, 1] as const),
-    ))
-      totals.set(id, (totals.get(id) ?? 0) + n);
-  }
-  const perGroup = groups.map((g) =>
-    allocateProportionally(
-      g.capacity,
-      ids.map((id) => [id, totals.get(id) ?? 0] as const),
-    ),
-  );
-  for (const id of ids)
-    result.set(
-      id,
-      groups.map((g, i) => ({ groupId: g.groupId, capacity: perGroup[i]!.get(id) ?? 0 })),
-    );
-  return result;
-}
-
-/** Slots neither leased by durable requests nor in use by instances (as last reported). */
-export function spareSlots(ledger: PoolLedger, nowMs: number, options: CapacityLedgerOptions = {}): number {
-  const live = prune(ledger, nowMs, options);
-  const used =
-    Object.values(live.instances).reduce((s, r) => s + Math.max(0, r.inUse), 0) + Object.keys(live.leases).length;
-  return Math.max(0, totalCapacity(live.groups) - used);
-}
-
-function effectiveLevel(waiter: DurableWaiter, nowMs: number, agingStepMs: number): number {
-  if (agingStepMs <= 0) return waiter.level;
-  return Math.max(1, waiter.level - Math.floor((nowMs - waiter.enqueuedAtMs) / agingStepMs));
-}
-
-/** A durable request's poll. */
-export interface DurableAcquire {
-  readonly requestId: string;
-  /** 1 = most urgent. */
-  readonly level: number;
-  /** The request stops waiting at this instant. */
-  readonly deadlineMs: number;
-  readonly nowMs: number;
-}
-
-/**
- * A durable request asks for a slot (each poll asks again; asking is idempotent). Granted when a spare
- * slot exists for it: the `k` spare slots go to the `k` most urgent waiters (effective level, then
- * arrival), so a less urgent request never takes a slot a more urgent one is waiting for.
- *
- * @example
- * const { ledger: next, decision } = acquireDurable(ledger, { requestId: jobId, level: 2, deadlineMs, nowMs });
- */
-export function acquireDurable(
-  ledger: PoolLedger,
-  request: DurableAcquire,
-  options: CapacityLedgerOptions = {},
-): { ledger: PoolLedger; decision: DurableDecision } {
-  const o = resolve(options);
-  const nowMs = request.nowMs;
-  let next = prune(ledger, nowMs, o);
-  const held = next.leases[request.requestId];
-  if (held !== undefined) return { ledger: next, decision: { kind: 'granted', lease: held } };
-  if (request.deadlineMs <= nowMs) {
-    return {
-      ledger: { ...next, waiting: next.waiting.filter((w) => w.requestId !== request.requestId) },
-      decision: { kind: 'rejected', reason: 'expired' },
-    };
-  }
-  const existing = next.waiting.find((w) => w.requestId === request.requestId);
-  if (existing === undefined) {
-    if (next.waiting.length >= o.maxWaiting)
-      return { ledger: next, decision: { kind: 'rejected', reason: 'queue-full' } };
-    const waiter: DurableWaiter = {
-      requestId: request.requestId,
-      level: request.level,
-      enqueuedAtMs: nowMs,
-      deadlineMs: request.deadlineMs,
-      lastSeenAtMs: nowMs,
-      seq: next.nextSeq,
-    };
-    next = { ...next, waiting: [...next.waiting, waiter], nextSeq: next.nextSeq + 1 };
-  } else {
-    next = { ...next, waiting: next.waiting.map((w) => (w === existing ? { ...w, lastSeenAtMs: nowMs } : w)) };
-  }
-  const order = [...next.waiting].sort(
-    (a, b) => effectiveLevel(a, nowMs, o.agingStepMs) - effectiveLevel(b, nowMs, o.agingStepMs) || a.seq - b.seq,
-  );
-  const rank = order.findIndex((w) => w.requestId === request.requestId);
-  const spare = spareSlots(next, nowMs, o);
-  if (rank < spare) {
-    const waiter = order[rank]!;
-    const lease: DurableLease = {
-      requestId: waiter.requestId,
-      level: waiter.level,
-      grantedAtMs: nowMs,
-      expiresAtMs: nowMs + o.durableLeaseTtlMs,
-      waitedMs: nowMs - waiter.enqueuedAtMs,
-    };
-    return {
-      ledger: {
-        ...next,
-        waiting: next.waiting.filter((w) => w !== waiter),
-        leases: { ...next.leases, [lease.requestId]: lease },
-      },
-      decision: { kind: 'granted', lease },
-    };
-  }
-  return { ledger: next, decision: { kind: 'waiting', position: rank + 1 } };
-}
-
-/**
- * Ends a durable request: releases its slot, or removes it from the waiters. Idempotent.
- *
- * @example
- * const { ledger: next, released } = releaseDurable(ledger, jobId);
- */
-export function releaseDurable(ledger: PoolLedger, requestId: string): { ledger: PoolLedger; released: boolean } {
-  const released = ledger.leases[requestId] !== undefined;
-  const leases = { ...ledger.leases };
-  delete leases[requestId];
-  return { ledger: { ...ledger, leases, waiting: ledger.waiting.filter((w) => w.requestId !== requestId) }, released };
 }

@@ -19,6 +19,8 @@ export interface SchedulerGateDeps {
   readonly onLeaseExpired?: (lease: Lease) => void;
   /** Told about every lease granted to a waiting or arriving request (the status page's grants per second). */
   readonly onGrant?: (lease: Lease) => void;
+  /** Told after every change the gate applied (queued, granted, released …): capacity sharing looks again. */
+  readonly onChange?: () => void;
 }
 
 /** A request for a slot, with the caller's abort signal (client disconnect). */
@@ -66,6 +68,7 @@ export class SchedulerGate {
   private readonly setTimer: SetTimer;
   private readonly onLeaseExpired: ((lease: Lease) => void) | undefined;
   private readonly onGrant: ((lease: Lease) => void) | undefined;
+  private readonly onChange: (() => void) | undefined;
   private readonly waiters = new Map<string, Waiter>();
   private disarm: (() => void) | undefined;
   private armedAtMs: number | undefined;
@@ -77,6 +80,7 @@ export class SchedulerGate {
     this.setTimer = deps.setTimer ?? defaultSetTimer;
     this.onLeaseExpired = deps.onLeaseExpired;
     this.onGrant = deps.onGrant;
+    this.onChange = deps.onChange;
   }
 
   /** Number of requests waiting through this gate. */
@@ -195,6 +199,7 @@ export class SchedulerGate {
       for (const lease of effects.expiredLeases) this.onLeaseExpired?.(lease);
     }
     this.rearm();
+    this.onChange?.();
   }
 
   private rearm(): void {

@@ -16,6 +16,15 @@ describe('schedulingSchema', () => {
       maxRetryAfterMs: 60_000,
       estimateRetryAfter: true,
       perLevel: {},
+      sharing: {
+        enabled: true,
+        reportIntervalMs: 1_000,
+        heartbeatMs: 5_000,
+        instanceStaleMs: 15_000,
+        reportsPerSecond: 32,
+        headroomRatio: 0.5,
+        whenUnreachable: 'keep-even-share',
+      },
     });
   });
 

@@ -1,0 +1,91 @@
+import * as df from 'durable-functions';
+import type { GrantAnswer } from '../../shared/core/scheduling/capacity-grants.js';
+import {
+  normalizeLedger,
+  prune,
+  reportPacing,
+  type CapacityLedgerOptions,
+  type InstanceReport,
+  type PoolLedger,
+} from '../../shared/core/scheduling/capacity-ledger.js';
+import { computeTargets } from '../../shared/core/scheduling/capacity-targets.js';
+import type { CapacityLedger, ReportOptions } from '../../shared/ports/capacity-ledger.js';
+import type { LedgerLeaveInput, LedgerReportInput } from './capacity-ledger-entity.js';
+import type { DurableClientPart } from './durable-link.js';
+import { CAPACITY_LEDGER_ENTITY, LEDGER_OPERATIONS } from './names.js';
+
+/** Options of {@link createDurableCapacityLedger}. */
+export interface DurableCapacityLedgerOptions {
+  /**
+   * Pauses before each read of the entity's state after a report signal, until the report shows (the
+   * entity processes signals asynchronously). Default 0, 50, 100, 200, 400 ms: under a second in all.
+   */
+  readonly readDelaysMs?: readonly number[];
+  /** Injected for tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const DEFAULT_READ_DELAYS_MS = [0, 50, 100, 200, 400] as const;
+
+function answerFrom(ledger: PoolLedger, report: InstanceReport, options: CapacityLedgerOptions): GrantAnswer {
+  const live = prune(ledger, report.atMs, options);
+  const entry = live.instances[report.instanceId];
+  const instances = Math.max(1, Object.keys(live.instances).length);
+  return {
+    // Until its report shows, the instance keeps its last grant (the ledger still counts it as held).
+    grant: entry?.grant ?? [],
+    target: computeTargets(live, report.atMs, options).instances.get(report.instanceId) ?? [],
+    pacing: reportPacing(instances, options),
+    instances,
+    revision: ledger.revision ?? 0,
+  };
+}
+
+/**
+ * The Functions app's {@link CapacityLedger}: the `capacityLedger` durable entity (one per pool). A
+ * client can only *signal* an entity and read its stored state (durable-functions-entities.md, "Access
+ * entities"), so `report` signals the report and then reads the state until the report shows — a few
+ * storage reads, no further entity operation — and answers the grant recorded there. `beforeCommit`
+ * cannot run before the entity stores the report; the instance applies a lowered grant from the answer,
+ * and the room it gives up frees at its next report.
+ *
+ * @example
+ * const ledger = createDurableCapacityLedger(() => link.client);
+ */
+export function createDurableCapacityLedger(
+  client: () => DurableClientPart | undefined,
+  options: DurableCapacityLedgerOptions = {},
+): CapacityLedger {
+  const delays = options.readDelaysMs ?? DEFAULT_READ_DELAYS_MS;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const bound = (): DurableClientPart => {
+    const current = client();
+    if (current === undefined) throw new Error('capacity ledger: no durable client bound yet');
+    return current;
+  };
+  const readLedger = async (durable: DurableClientPart, poolId: string): Promise<PoolLedger | undefined> => {
+    const state = await durable.readEntityState<unknown>(new df.EntityId(CAPACITY_LEDGER_ENTITY, poolId));
+    return state.entityExists ? normalizeLedger(state.entityState) : undefined;
+  };
+  return {
+    async report(poolId: string, report: InstanceReport, reportOptions: ReportOptions = {}): Promise<GrantAnswer> {
+      const durable = bound();
+      const ledgerOptions = reportOptions.ledger ?? {};
+      const input: LedgerReportInput = { report, options: ledgerOptions };
+      await durable.signalEntity(new df.EntityId(CAPACITY_LEDGER_ENTITY, poolId), LEDGER_OPERATIONS.report, input);
+      let ledger: PoolLedger | undefined;
+      for (const delayMs of delays) {
+        if (delayMs > 0) await sleep(delayMs);
+        ledger = await readLedger(durable, poolId);
+        const entry = ledger?.instances[report.instanceId];
+        if (entry !== undefined && entry.seq === report.seq && entry.atMs === report.atMs) break;
+      }
+      return answerFrom(ledger ?? normalizeLedger(undefined), report, ledgerOptions);
+    },
+    async leave(poolId: string, instanceId: string, atMs: number, ledgerOptions: CapacityLedgerOptions = {}) {
+      const input: LedgerLeaveInput = { instanceId, atMs, options: ledgerOptions };
+      await bound().signalEntity(new df.EntityId(CAPACITY_LEDGER_ENTITY, poolId), LEDGER_OPERATIONS.leave, input);
+    },
+    read: (poolId: string) => readLedger(bound(), poolId),
+  };
+}
