@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AttemptLog, type AttemptOutcome, type SimAttempt } from './attempt-log.js';
 import { planChatAnswer, planResponsesAnswer, type PlanResult } from './answer-plan.js';
+import type { ConcurrencyMeter } from './concurrency-meter.js';
 import { errorBody, type ErrorReason } from './error-body.js';
 import { FaultBook, type RequestRule } from './fault-book.js';
 import { parseFaultSpec, splitModelSpec } from './fault-grammar.js';
@@ -37,6 +38,8 @@ export interface SimulatorOptions extends SimulatorConfig {
   models?: readonly string[];
   /** The clock for fault windows, background responses and timestamps (ms since the epoch; default `Date.now`). Delays always use real timers. */
   now?: () => number;
+  /** Counts the requests in progress (control requests excluded); share one between a pool's backends. */
+  meter?: ConcurrencyMeter;
 }
 
 /** A simulator that is listening. */
@@ -244,7 +247,13 @@ class Simulator {
         owned_by: 'simulator',
       })),
     });
+    const meter = options.meter;
     this.server = createServer((req, res) => {
+      if (meter !== undefined && !(req.url ?? '').startsWith('/_sim/')) {
+        const leave = meter.enter();
+        res.once('finish', leave);
+        res.once('close', leave);
+      }
       this.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent && !gone(res))
           this.sendJson(res, 500, errorBody(null, 500, 'status', `simulator failure: ${String(error)}`));

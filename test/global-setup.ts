@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startAzurite, type AzuriteEndpoints, type RunningAzurite } from './azurite.js';
+import { startAzurite, type AzuriteEndpoints, type RunningAzurite } from '../simulator/azurite.js';
 
 /** What tests receive through `inject('azurite')`: the endpoints, or why Azurite is not there. */
 export type AzuriteProvided =

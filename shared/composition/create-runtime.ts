@@ -10,7 +10,7 @@ import { syncCapacity } from '../core/pipeline/capacity-sync.js';
 import { HealthTracker } from '../core/resilience/health-tracker.js';
 import { PriorityScheduler } from '../core/scheduling/priority-scheduler.js';
 import { SchedulerGate } from '../core/scheduling/scheduler-gate.js';
-import { reportSchedulerMetrics } from '../core/scheduling/scheduler-metrics.js';
+import { reportSchedulerMetrics, reportSharingMetrics } from '../core/scheduling/scheduler-metrics.js';
 import type { AccessTokenVerifier } from '../ports/access-token-verifier.js';
 import type { BackendHealthStore } from '../ports/backend-health-store.js';
 import type { BackendTransport } from '../ports/backend-transport.js';
@@ -305,6 +305,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const metricsTimer = setInterval(() => {
     reportSchedulerMetrics(telemetry, gate.stats());
     if (usageExporter !== undefined) reportUsageExportMetrics(telemetry, usageExporter.stats());
+    reportSharingMetrics(telemetry, sharing.agent?.status() ?? []);
   }, options.metricsIntervalMs ?? 10_000);
   metricsTimer.unref();
 

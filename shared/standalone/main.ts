@@ -7,19 +7,30 @@ import { startStandaloneHost } from './standalone-host.js';
  */
 async function main(): Promise<void> {
   // --storage memory (default): in-process stores. --storage azurite: Table and Blob adapters on the
-  // AzureWebJobsStorage connection string (default: a local Azurite), jobs and probes in this process.
+  // AzureWebJobsStorage connection string (default: a local Azurite), jobs and probes in this process, and
+  // each pool's capacity shared with the other replicas on that storage. --instance-id: this replica's name
+  // in the capacity ledger (default: host name, pid and a random part).
   const { values: args } = parseArgs({
-    options: { storage: { type: 'string', default: 'memory' } },
+    options: { storage: { type: 'string', default: 'memory' }, 'instance-id': { type: 'string' } },
     allowPositionals: false,
   });
   if (args.storage !== 'memory' && args.storage !== 'azurite')
     return refuse('command line', [`--storage must be memory or azurite, not "${args.storage}"`]);
   const log = (line: string): void => void process.stdout.write(line + '\n');
-  const started = await startStandaloneHost({ env: process.env, storage: args.storage, log });
+  const instanceId = args['instance-id'];
+  const started = await startStandaloneHost({
+    env: process.env,
+    storage: args.storage,
+    log,
+    ...(instanceId === undefined ? {} : { instanceId }),
+  });
   if ('issues' in started) return refuse(started.source, started.issues);
   const { url } = started.host;
   const watched = started.watched ? ', watched for changes' : '';
-  const lines = [`gateway listening on ${url} (config: ${started.source}${watched}; storage: ${args.storage})`];
+  const sharing = started.runtime.capacitySharing() === undefined ? '' : '; capacity shared through the ledger';
+  const lines = [
+    `gateway listening on ${url} (config: ${started.source}${watched}; storage: ${args.storage}${sharing})`,
+  ];
   for (const simulator of started.simulatorUrls) lines.push(`  built-in simulator backend at ${simulator}`);
   const hello = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}';
   lines.push('try:', `  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' -d '${hello}'`);

@@ -12,6 +12,8 @@ export interface StandaloneOptions {
   readonly storage: 'memory' | 'azurite';
   /** Where reload reports go (one line each). */
   readonly log: (line: string) => void;
+  /** This replica's name in the shared capacity ledger (`azurite` storage; default: host name, pid, random). */
+  readonly instanceId?: string;
 }
 
 /** A running standalone gateway. */
@@ -62,7 +64,10 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
           config: current,
           env,
           stores: 'azurite',
-          runtime: { configSource: opened.config.source },
+          runtime: {
+            configSource: opened.config.source,
+            ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
+          },
         }).runtime
       : createRuntime({ config: current, env, configSource: opened.config.source });
   opened.config.report(runtime.telemetry, options.log, (event) => runtime.status.configReloaded(event));

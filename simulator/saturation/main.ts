@@ -10,12 +10,16 @@ import {
   type ScenarioResult,
 } from './saturation-scenarios.js';
 import { formatDistributions } from './wait-stats.js';
+import { startAzurite } from '../azurite.js';
+import { DEFAULT_SHARED_CAPACITY, runSharedCapacityScenario } from './shared-capacity.js';
+import { formatSharedCapacity, sharedCapacityChecks } from './shared-capacity-checks.js';
 
 /**
  * `npm run build && node dist/simulator/saturation/main.js`: the saturation proof of priority scheduling
  * through the real engine and HTTP surface. Prints the wait-time distribution per level of each scenario,
- * the 10,000-request volume figures and every check; exits 1 when a check fails. `--no-volume` skips the
- * volume run. Run node with `--expose-gc` for exact heap figures.
+ * the 10,000-request volume figures, the shared-capacity scenario (three standalone gateway processes on
+ * an Azurite this starts) and every check; exits 1 when a check fails. `--no-volume` skips the volume run,
+ * `--no-shared` the shared-capacity one. Run node with `--expose-gc` for exact heap figures.
  */
 async function main(argv: readonly string[]): Promise<number> {
   const out: string[] = [];
@@ -41,6 +45,20 @@ async function main(argv: readonly string[]): Promise<number> {
     const volume = await runQueueVolume(DEFAULT_VOLUME);
     out.push(formatVolume(volume), '');
     checks.push(...volumeChecks(volume));
+  }
+
+  if (!argv.includes('--no-shared')) {
+    const azurite = await startAzurite();
+    try {
+      const shared = await runSharedCapacityScenario({
+        ...DEFAULT_SHARED_CAPACITY,
+        storageConnection: azurite.connectionString,
+      });
+      out.push(formatSharedCapacity(shared), '');
+      checks.push(...sharedCapacityChecks(shared));
+    } finally {
+      await azurite.stop();
+    }
   }
 
   out.push('checks:', ...checks.map((c) => `  ${c.pass ? 'pass' : 'FAIL'}  ${c.name} — ${c.detail}`));

@@ -95,6 +95,11 @@ interface PoolShare {
   attempts: number;
   /** The `seq` of the last report the ledger answered. */
   acceptedSeq: number;
+  /**
+   * Per level, the most demand seen since the last report. Reported instead of the moment's demand, so
+   * that closed-loop callers between two calls (demand dips for a moment) do not make shares swing.
+   */
+  peakDemand: number[];
   /** Reads since the last report, and when the last one started. */
   reads: number;
   lastReadAtMs: number | undefined;
@@ -102,6 +107,11 @@ interface PoolShare {
 
 /** Reads of the ledger between two reports, at most (each a storage read, not a ledger operation). */
 export const READS_PER_INTERVAL = 2;
+
+/** Per level, the larger of two demand vectors. */
+function maxPerLevel(a: readonly number[], b: readonly number[]): number[] {
+  return Array.from({ length: Math.max(a.length, b.length) }, (_, i) => Math.max(a[i] ?? 0, b[i] ?? 0));
+}
 
 /** Shortest time between two looks at the scheduler prompted by its changes. */
 export const EVALUATE_SPACING_MS = 10;
@@ -187,6 +197,7 @@ export class CapacityShareAgent {
   /** Starts what is due for one pool; answers when to look at it again. */
   private evaluatePool(poolId: string, observed: PoolDemand | undefined, now: number): number {
     const share = this.share(poolId);
+    share.peakDemand = maxPerLevel(share.peakDemand, observed?.demand ?? []);
     let nextAtMs = Number.POSITIVE_INFINITY;
     if (share.grantAtMs !== undefined) {
       const expiresAt = share.grantAtMs + grantLifetimeMs(share.pacing) + 1;
@@ -273,6 +284,7 @@ export class CapacityShareAgent {
         reports: 0,
         attempts: 0,
         acceptedSeq: 0,
+        peakDemand: [],
         reads: 0,
         lastReadAtMs: undefined,
       };
@@ -351,7 +363,8 @@ export class CapacityShareAgent {
     const observed = this.observed(poolId);
     const inUse = observed?.inUse ?? [];
     const holding = holdingOf(this.enforced(share), inUse);
-    const demand = [...(observed?.demand ?? [])];
+    const demand = maxPerLevel(share.peakDemand, observed?.demand ?? []);
+    share.peakDemand = [...(observed?.demand ?? [])];
     const seq = share.attempts;
     try {
       const answer = await this.deps.ledger.report(

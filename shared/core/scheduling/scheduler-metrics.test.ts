@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../test-support/fake-clock.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { PriorityScheduler } from './priority-scheduler.js';
-import { reportSchedulerMetrics } from './scheduler-metrics.js';
+import { reportSchedulerMetrics, reportSharingMetrics } from './scheduler-metrics.js';
 
 describe('reportSchedulerMetrics', () => {
   it('reports waiting, oldest wait and leases per level and capacity per group', () => {
@@ -30,5 +30,38 @@ describe('reportSchedulerMetrics', () => {
     expect(metrics).toContainEqual({ name: 'gateway.scheduler.leases', value: 1, dims: { pool: 'p', level: '1' } });
     expect(metrics).toContainEqual({ name: 'gateway.scheduler.capacity', value: 1, dims: { pool: 'p', group: 'ptu' } });
     expect(metrics.find((m) => m.name === 'gateway.scheduler.total.priorityInversions')?.value).toBe(0);
+  });
+});
+
+describe('reportSharingMetrics', () => {
+  it('reports instances, grant, reachability and failed reports per pool', () => {
+    const metrics: { name: string; value: number; dims?: Record<string, string> }[] = [];
+    const telemetry: Telemetry = {
+      event: () => undefined,
+      metric: (name, value, dims) => void metrics.push({ name, value, dims: dims as Record<string, string> }),
+      dependency: () => undefined,
+      exception: () => undefined,
+      flush: async () => undefined,
+    };
+    reportSharingMetrics(telemetry, [
+      {
+        poolId: 'p',
+        state: 'unreachable',
+        enforced: [{ groupId: 'ptu', capacity: 2 }],
+        grant: [{ groupId: 'ptu', capacity: 3 }],
+        instances: 4,
+        reports: 9,
+        failures: 2,
+        lastReason: 'heartbeat',
+        lastReportAtMs: 1,
+        intervalMs: 1_000,
+      },
+    ]);
+    expect(metrics).toEqual([
+      { name: 'gateway.capacity.instances', value: 4, dims: { pool: 'p' } },
+      { name: 'gateway.capacity.grant', value: 3, dims: { pool: 'p' } },
+      { name: 'gateway.capacity.unreachable', value: 1, dims: { pool: 'p' } },
+      { name: 'gateway.capacity.failed_reports', value: 2, dims: { pool: 'p' } },
+    ]);
   });
 });

@@ -1,4 +1,6 @@
 import type { Telemetry } from '../../ports/telemetry.js';
+import { totalCapacity } from './capacity-ledger.js';
+import type { PoolShareStatus } from './capacity-share-agent.js';
 import type { SchedulerStats } from './scheduler-types.js';
 
 /**
@@ -26,6 +28,28 @@ export function reportSchedulerMetrics(telemetry: Telemetry, stats: SchedulerSta
     }
     for (const [name, value] of Object.entries(stats.totals))
       telemetry.metric(`gateway.scheduler.total.${name}`, value);
+  } catch {
+    // Telemetry never fails the gateway.
+  }
+}
+
+/**
+ * Reports capacity sharing per pool: live instances sharing it, this instance's grant, whether the
+ * ledger answers (`gateway.capacity.unreachable` 1 while the grant has outlived its lifetime) and failed
+ * reports in a row. Called on the same interval as {@link reportSchedulerMetrics}.
+ *
+ * @example
+ * reportSharingMetrics(telemetry, runtime.capacitySharing() ?? []);
+ */
+export function reportSharingMetrics(telemetry: Telemetry, pools: readonly PoolShareStatus[]): void {
+  try {
+    for (const pool of pools) {
+      const dims = { pool: pool.poolId };
+      telemetry.metric('gateway.capacity.instances', pool.instances, dims);
+      telemetry.metric('gateway.capacity.grant', totalCapacity(pool.grant), dims);
+      telemetry.metric('gateway.capacity.unreachable', pool.state === 'unreachable' ? 1 : 0, dims);
+      telemetry.metric('gateway.capacity.failed_reports', pool.failures, dims);
+    }
   } catch {
     // Telemetry never fails the gateway.
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { inject } from 'vitest';
-import type { AzuriteEndpoints } from '../../../../test/azurite.js';
+import type { AzuriteEndpoints } from '../../../../simulator/azurite.js';
 
 /**
  * The Azurite started by `test/global-setup.ts`. Throws (so the test fails, never skips) when it did
