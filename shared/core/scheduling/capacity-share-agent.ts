@@ -1,7 +1,13 @@
 import type { CapacityLedger } from '../../ports/capacity-ledger.js';
 import type { Clock } from '../clock.js';
 import type { GrantAnswer } from './capacity-grants.js';
-import { reportPacing, totalCapacity, type CapacityLedgerOptions, type ReportPacing } from './capacity-ledger.js';
+import {
+  reportPacing,
+  totalCapacity,
+  type CapacityLedgerOptions,
+  type InstanceReport,
+  type ReportPacing,
+} from './capacity-ledger.js';
 import {
   enforcedShare,
   grantLifetimeMs,
@@ -354,6 +360,29 @@ export class CapacityShareAgent {
     this.evaluate();
   }
 
+  /** The report for one pool now: demand is the most seen since the last report (the moment's when idle). */
+  private reportOf(
+    share: PoolShare,
+    observed: PoolDemand | undefined,
+    reason: ReportReason,
+    now: number,
+  ): InstanceReport {
+    const inUse = observed?.inUse ?? [];
+    const current = observed?.demand ?? [];
+    // Gone idle: give everything back now (the peak since the last report would keep a grant alive).
+    const demand = reason === 'idle' ? [...current] : maxPerLevel(share.peakDemand, current);
+    share.peakDemand = [...current];
+    return {
+      instanceId: this.deps.instanceId,
+      groups: share.seen,
+      demand,
+      inUse: totalCapacity(inUse),
+      holding: holdingOf(this.enforced(share), inUse),
+      seq: share.attempts,
+      atMs: now,
+    };
+  }
+
   private async report(poolId: string, share: PoolShare, reason: ReportReason): Promise<void> {
     const now = this.deps.clock.now();
     share.inFlight = true;
@@ -361,39 +390,24 @@ export class CapacityShareAgent {
     share.attempts += 1;
     share.lastReason = reason;
     const observed = this.observed(poolId);
-    const inUse = observed?.inUse ?? [];
-    const holding = holdingOf(this.enforced(share), inUse);
-    const demand = maxPerLevel(share.peakDemand, observed?.demand ?? []);
-    share.peakDemand = [...(observed?.demand ?? [])];
-    const seq = share.attempts;
+    const report = this.reportOf(share, observed, reason, now);
+    // What the ledger stores as held: the report's, or what the instance holds after lowering early.
+    let stored = report.holding ?? [];
     try {
-      const answer = await this.deps.ledger.report(
-        poolId,
-        {
-          instanceId: this.deps.instanceId,
-          groups: share.seen,
-          demand,
-          inUse: totalCapacity(inUse),
-          holding,
-          seq,
-          atMs: now,
-        },
-        { ledger: this.options, beforeCommit: (grant) => this.lowerEarly(poolId, share, grant) },
-      );
-      this.accept(
-        share,
-        answer,
-        {
-          waiting: observed?.waiting ?? 0,
-          demand: demand.reduce((s, n) => s + n, 0),
-          inUse: totalCapacity(inUse),
-          seen: share.seen,
-          holding: totalCapacity(holding),
-          grant: totalCapacity(answer.grant),
-          atMs: now,
-        },
-        seq,
-      );
+      const answer = await this.deps.ledger.report(poolId, report, {
+        ledger: this.options,
+        beforeCommit: (grant) => (stored = this.lowerEarly(poolId, share, grant)),
+      });
+      const last: LastReport = {
+        waiting: observed?.waiting ?? 0,
+        demand: report.demand.reduce((s, n) => s + n, 0),
+        inUse: report.inUse,
+        seen: share.seen,
+        holding: totalCapacity(stored),
+        grant: totalCapacity(answer.grant),
+        atMs: now,
+      };
+      this.accept(share, answer, last, report.seq ?? 0);
     } catch (error) {
       share.failures += 1;
       this.deps.onError?.(error, poolId);
