@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../shared/core/clock.js';
+import { FakeClock } from '../../shared/core/test-support/fake-clock.js';
 import { ManualTimers } from '../../shared/core/jobs/test-support/manual-timers.js';
 import { hasConverged } from '../../shared/core/scheduling/capacity-grants.js';
 import { totalCapacity, type PoolLedger } from '../../shared/core/scheduling/capacity-ledger.js';
@@ -27,8 +27,8 @@ let orchestrator: (...args: unknown[]) => unknown;
 let useGrantNotifier: typeof import('./capacity-ledger-entity.js').useGrantNotifier;
 beforeAll(async () => {
   captureRegistrations();
+  await import('./registrations.js');
   ({ useGrantNotifier } = await import('./capacity-ledger-entity.js'));
-  await import('./gateway-request.js');
   entityHandler = capturedFunction(CAPACITY_LEDGER_ENTITY).handler;
   orchestrator = capturedFunction(GATEWAY_REQUEST_ORCHESTRATOR).handler;
 });

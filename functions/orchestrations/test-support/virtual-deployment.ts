@@ -1,5 +1,5 @@
 import type * as df from 'durable-functions';
-import type { FakeClock } from '../../../shared/core/clock.js';
+import type { FakeClock } from '../../../shared/core/test-support/fake-clock.js';
 import { ManualTimers } from '../../../shared/core/jobs/test-support/manual-timers.js';
 import {
   CapacityShareAgent,
