@@ -191,4 +191,31 @@ describe('CapacityShareAgent', () => {
       expect(a.agent.status()[0]!.state).toBe('granted');
     }
   });
+
+  it('serves from its first failed report when the ledger was never reached: an even share, or nothing', async () => {
+    for (const [policy, expected] of [
+      ['keep-even-share', 8],
+      ['stop', 0],
+    ] as const) {
+      const timers = new ManualTimers(new FakeClock());
+      const inner = new MemoryCapacityLedger();
+      let down = true;
+      const flaky: CapacityLedger = {
+        report: (...args) => (down ? Promise.reject(new Error('no durable client bound yet')) : inner.report(...args)),
+        leave: (...args) => inner.leave(...args),
+        read: (poolId) => inner.read(poolId),
+      };
+      const a = startInstance('a', flaky, timers, { whenUnreachable: policy });
+      expect(a.enforced()).toBe(0);
+      a.send(10, 3);
+      await timers.advance(100);
+      expect(a.agent.status()[0]!.state).toBe('unreachable');
+      expect(a.enforced()).toBe(expected);
+      expect(a.inUse()).toBe(expected);
+      down = false;
+      await timers.advance(20_000);
+      expect(a.agent.status()[0]!.state).toBe('granted');
+      expect(a.inUse()).toBe(8);
+    }
+  });
 });

@@ -70,7 +70,10 @@ export interface CapacityShareAgentDeps {
 /** One pool's sharing state, as the admin status shows it. */
 export interface PoolShareStatus {
   readonly poolId: string;
-  /** `starting`: no grant yet (admits nothing); `granted`: a fresh grant; `unreachable`: past its lifetime. */
+  /**
+   * `starting`: no grant yet (admits nothing); `granted`: a fresh grant; `unreachable`: past its lifetime, or
+   * no grant and the last report failed (then `whenUnreachable` decides).
+   */
   readonly state: 'starting' | 'granted' | 'unreachable';
   readonly enforced: readonly GroupCapacity[];
   readonly grant: readonly GroupCapacity[] | undefined;
@@ -236,7 +239,9 @@ export class CapacityShareAgent {
       poolId,
       state:
         share.grant === undefined
-          ? 'starting'
+          ? share.failures > 0
+            ? 'unreachable'
+            : 'starting'
           : now - (share.grantAtMs ?? 0) <= grantLifetimeMs(share.pacing)
             ? 'granted'
             : 'unreachable',

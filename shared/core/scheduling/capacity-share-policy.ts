@@ -103,11 +103,16 @@ export interface ShareState {
   readonly pacing: ReportPacing;
   /** Live instances at the last answer. */
   readonly instances: number;
+  /** Reports that failed in a row (the ledger not reached); absent: none. */
+  readonly failures?: number;
 }
 
 /**
  * Per group, the capacity the instance enforces: its grant (or a lowered one applied early), never more
- * than it sees; nothing before its first grant; past the grant's lifetime, per `policy`.
+ * than it sees; nothing before its first grant while the ledger is being asked; past the grant's lifetime —
+ * or before any grant, once a report failed (storage or the entity unreachable from the start) — per
+ * `policy`: `stop` admits nothing, `keep-even-share` an even share of what it sees (its own instance count
+ * when it never reached the ledger), so an instance that cannot reach the ledger still serves.
  *
  * @example
  * enforcedShare(state, seen, now, 'keep-even-share'); // [{ groupId: 'ptu', capacity: 3 }]
@@ -120,13 +125,19 @@ export function enforcedShare(
 ): GroupCapacity[] {
   const fresh = state.grantAtMs !== undefined && nowMs - state.grantAtMs <= grantLifetimeMs(state.pacing);
   return seen.map((g) => {
-    if (state.grant === undefined) return { groupId: g.groupId, capacity: 0 };
+    if (state.grant === undefined) {
+      const unreachable = (state.failures ?? 0) > 0 && policy === 'keep-even-share';
+      return { groupId: g.groupId, capacity: unreachable ? evenShare(g.capacity, state.instances) : 0 };
+    }
     let capacity = Math.min(Math.max(0, g.capacity), capacityIn(state.grant, g.groupId));
     if (state.lowered !== undefined) capacity = Math.min(capacity, capacityIn(state.lowered, g.groupId));
-    if (!fresh)
-      capacity = policy === 'stop' ? 0 : Math.min(capacity, Math.floor(g.capacity / Math.max(1, state.instances)));
+    if (!fresh) capacity = policy === 'stop' ? 0 : Math.min(capacity, evenShare(g.capacity, state.instances));
     return { groupId: g.groupId, capacity };
   });
+}
+
+function evenShare(capacity: number, instances: number): number {
+  return Math.floor(Math.max(0, capacity) / Math.max(1, instances));
 }
 
 /** Per group, the larger of what is enforced and what is in use: what the instance may have in flight. */
