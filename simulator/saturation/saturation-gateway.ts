@@ -9,7 +9,7 @@ export const KEYS = {
   search: 'sk-saturation-search',
   /** Profile `batch` (tier 3), user `etl`: the greedy caller. */
   etl: 'sk-saturation-etl',
-  /** Admin key for `GET /admin/status`. */
+  /** Admin key for `GET /gateway/admin/status`. */
   admin: 'sk-saturation-admin',
 } as const;
 

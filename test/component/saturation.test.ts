@@ -137,7 +137,7 @@ describe('aging under a steady level-1 load above capacity', () => {
   });
 });
 
-describe('scheduler state on GET /admin/status during saturation', () => {
+describe('scheduler state on GET /gateway/admin/status during saturation', () => {
   let h: FaultHarness | undefined;
   afterEach(async () => {
     await h?.close();
@@ -148,7 +148,7 @@ describe('scheduler state on GET /admin/status during saturation', () => {
     gateway: FaultHarness,
     adminKey: string = KEYS.admin,
   ): Promise<{ http: number; scheduler: SchedulerStats | undefined }> => {
-    const response = await fetch(`${gateway.url}/admin/status`, {
+    const response = await fetch(`${gateway.url}/gateway/admin/status`, {
       headers: { 'x-gateway-admin-key': adminKey, 'x-userprofile': 'standard', 'x-userid': 'operator' },
     });
     const body = (await response.json()) as { scheduler?: SchedulerStats };

@@ -4,7 +4,7 @@ import { defaultConfig, startHarness, type Harness } from '../support/gateway-ha
 import { usageRecordAt } from '../support/usage-records.js';
 
 const ADMIN_KEY = 'admin-usage-test-key';
-const USAGE = '/admin/usage';
+const USAGE = '/gateway/admin/usage';
 
 describe('GET admin usage: the chargeback window', () => {
   let h: Harness;

@@ -16,7 +16,7 @@ import { usageReport } from './usage-report.js';
  * Where the admin API is mounted, in both hosts. The one place this path is written: the engine routes by
  * it, the Functions `admin` trigger's route and the docs follow it.
  */
-export const ADMIN_BASE_PATH = '/admin';
+export const ADMIN_BASE_PATH = '/gateway/admin';
 
 /** Whether `pathname` is under the admin API. */
 export function isAdminPath(pathname: string): boolean {

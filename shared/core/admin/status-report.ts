@@ -6,7 +6,7 @@ import type { PoolShareStatus } from '../scheduling/capacity-share-agent.js';
 import type { SchedulerGate } from '../scheduling/scheduler-gate.js';
 
 /**
- * `GET /admin/status`: every configured backend with its health (breaker state, cooling, latency, probe
+ * `GET /gateway/admin/status`: every configured backend with its health (breaker state, cooling, latency, probe
  * results), the scheduler's figures per pool and level and, on an instance that shares capacity through
  * the ledger, its share per pool (docs/operations.md, docs/scheduling.md).
  */

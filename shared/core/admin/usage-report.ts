@@ -11,7 +11,7 @@ const DIMENSIONS: readonly ChargebackDimension[] = ['user', 'tier', 'model', 'ba
 const BATCH_BYTES = 16 * 1024;
 
 /**
- * `GET /admin/usage?from=&to=&by=&user=`: chargeback rows for a time range (`from` inclusive, `to`
+ * `GET /gateway/admin/usage?from=&to=&by=&user=`: chargeback rows for a time range (`from` inclusive, `to`
  * exclusive, dates at midnight UTC; default: the last 24 h — `resolveUsageWindow`, shared with the usage
  * CLI), grouped by `by` (default `user`), priced with `usage.prices` in `usage.currency`. Records are aggregated as the ledger
  * streams them — memory grows with the number of rows, never with the number of records — and the rows

@@ -41,7 +41,7 @@ export interface PoolStatus {
 }
 
 /**
- * The status page's data (`GET …/admin/status/live`), version 1. Compatibility: fields are only added
+ * The status page's data (`GET …/gateway/admin/status/live`), version 1. Compatibility: fields are only added
  * within a version. Nothing secret: backend ids, never URLs; user ids and model names, never prompts or
  * keys.
  */

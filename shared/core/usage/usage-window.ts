@@ -38,7 +38,7 @@ export function parseUsageBound(param: 'from' | 'to', text: string): number {
 }
 
 /**
- * The one rule for a chargeback window, shared by `GET …/admin/usage` and `npm run usage`: `to` defaults
+ * The one rule for a chargeback window, shared by `GET …/gateway/admin/usage` and `npm run usage`: `to` defaults
  * to now and is exclusive; `from` defaults to 24 hours before `to` and is inclusive. An empty value counts
  * as absent. A `from` that is not before `to` is refused.
  *
