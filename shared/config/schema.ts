@@ -140,20 +140,31 @@ export const serverSchema = z
   })
   .strict();
 
+/**
+ * Default largest request body: 80 MiB. OpenAI takes up to 50 MB of image bytes per request (20 MB per
+ * image), which is ~67 MB once base64-encoded in JSON; the Functions host refuses bodies over 100 MB
+ * (ADR 0029).
+ */
+export const DEFAULT_MAX_BODY_BYTES = 80 * 1024 * 1024;
+/** Default total of request bodies buffered across the calls in flight: 256 MiB (ADR 0029). */
+export const DEFAULT_MAX_BUFFERED_BODY_BYTES = 256 * 1024 * 1024;
+
 export const limitsSchema = z
   .object({
-    maxBodyBytes: z
-      .number()
-      .int()
-      .positive()
-      .default(4 * 1024 * 1024),
+    maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+    /** The total of request bodies held at once by the calls in flight; past it a call gets a 503. */
+    maxBufferedBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BUFFERED_BODY_BYTES),
     maxHeaderBytes: z
       .number()
       .int()
       .positive()
       .default(32 * 1024),
   })
-  .strict();
+  .strict()
+  .refine((l) => l.maxBufferedBodyBytes >= l.maxBodyBytes, {
+    message: 'maxBufferedBodyBytes must be >= maxBodyBytes (a largest body must fit)',
+    path: ['maxBufferedBodyBytes'],
+  });
 
 export const headersSchema = z
   .object({
@@ -182,7 +193,7 @@ export const affinitySchema = z
 export const baseGatewaySchema = z
   .object({
     server: serverSchema.default({ host: '0.0.0.0', port: 8000, mode: 'development' }),
-    limits: limitsSchema.default({ maxBodyBytes: 4 * 1024 * 1024, maxHeaderBytes: 32 * 1024 }),
+    limits: limitsSchema.prefault({}),
     headers: headersSchema.default({ stripRequest: [], stripResponse: [] }),
     backends: z.array(backendSchema).default([]),
     pools: z.array(poolSchema).default([]),

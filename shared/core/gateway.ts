@@ -22,6 +22,7 @@ import { builtinEndpoint, type Readiness } from './pipeline/builtin-endpoints.js
 import { startCall, type Call, type CallSummary } from './pipeline/call-summary.js';
 import { dispatchWithFallbacks } from './pipeline/dispatch.js';
 import { createEngineSnapshots, type EngineSnapshot } from './pipeline/engine-snapshot.js';
+import { BodyBudget } from './pipeline/body-budget.js';
 import { CallHoldings, createCallRecorder } from './pipeline/record.js';
 import { reserve } from './pipeline/reserve.js';
 import { askForUsage, respond } from './pipeline/respond.js';
@@ -101,6 +102,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const { clock, jobs } = deps;
   const snapshot = createEngineSnapshots(deps);
   const recorder = createCallRecorder(deps);
+  // Request bodies buffered across live calls; a job's run is bounded by the job queue's own limits instead.
+  const bodies = new BodyBudget(() => deps.config().limits.maxBufferedBodyBytes);
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const call = startCall(request, clock);
@@ -148,7 +151,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   async function run(s: EngineSnapshot, call: Call, context: CallContext): Promise<GatewayResponse> {
     const holdings = new CallHoldings();
     try {
-      const routed = await route(deps, s, call, context);
+      const bodyLease = (holdings.body = context.asyncJobId === undefined ? bodies.lease() : undefined);
+      const routed = await route(deps, s, call, context, bodyLease);
       holdings.reservation = await reserve(deps.admission, context, routed.json);
       const upstream = askForUsage(s, call, routed);
       if (runsAsJob(jobs?.service, s, call, context)) return await handOff(holdings, s, call, context, routed);

@@ -255,6 +255,12 @@ export const errorRegistry = {
     retryable: true,
     message: 'The gateway is shutting down.',
   },
+  GW_ERR_SERVICE_OVERLOADED: {
+    status: 503,
+    type: 'service_unavailable_error',
+    retryable: true,
+    message: 'The gateway holds as many request bodies as it may; retry shortly.',
+  },
   GW_ERR_SERVICE_NOT_READY: {
     status: 503,
     type: 'service_unavailable_error',

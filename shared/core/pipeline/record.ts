@@ -24,10 +24,13 @@ export class CallHoldings {
   reservation: QuotaReservation | undefined;
   /** The call's capacity leases, once it schedules. */
   leases: { release(): void } | undefined;
+  /** The call's share of the request bytes buffered across calls (its body, held for failover). */
+  body: { release(): void } | undefined;
 
   /** The answer's body has ended: the lease goes back; the quota is charged what the backend produced, cut or not. */
   settle(status: number, usage: UsageReading): void {
     this.leases?.release();
+    this.body?.release();
     const reservation = this.reservation;
     if (reservation === undefined) return;
     // An error answer costs nothing.
@@ -39,6 +42,8 @@ export class CallHoldings {
    * possibly elsewhere (a failed submission releases it through {@link releaseAll}).
    */
   chargeForJob(): void {
+    // The job keeps its own copy of the body (payload store): this call's buffer is no longer held.
+    this.body?.release();
     const reservation = this.reservation;
     this.reservation = undefined;
     if (reservation !== undefined) void reservation.settle(reservation.reservedTokens).catch(() => undefined);
@@ -47,6 +52,7 @@ export class CallHoldings {
   /** The call failed before an answer went out: the lease and the whole reservation go back. */
   releaseAll(): void {
     this.leases?.release();
+    this.body?.release();
     if (this.reservation !== undefined) void this.reservation.release().catch(() => undefined);
   }
 }

@@ -11,6 +11,7 @@ import type { RouteMatch } from '../routing/router.js';
 import type { CallContext } from './admit.js';
 import type { Call } from './call-summary.js';
 import { poolHas, type EngineSnapshot } from './engine-snapshot.js';
+import type { BodyLease } from './body-budget.js';
 import { readBody } from './read-body.js';
 
 /** The output of {@link route}: where the call goes and what it carries. */
@@ -45,13 +46,20 @@ const JSON_BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * **route**: parses the API shape and the TTL, reads the body (bounded), finds the model (path or body),
  * the route that serves it (by model, by path prefix, or by the backend holding the state the call refers
  * to), checks the profile's allowlists and applies its header rules. Throws 4xx `GatewayError`s: invalid
- * JSON, model missing, model or route not found, model not allowed, body too large.
+ * JSON, model missing, model or route not found, model not allowed, body too large; a 503 when the body
+ * does not fit in the bytes buffered across calls (`bodyLease`, which the caller releases when the call ends).
  *
  * @example
  * const routed = await route(deps, snapshot(), call, context);
  * routed.match.route.pool // → 'gpt-4o'
  */
-export async function route(deps: RouteDeps, s: EngineSnapshot, call: Call, context: CallContext): Promise<RoutedCall> {
+export async function route(
+  deps: RouteDeps,
+  s: EngineSnapshot,
+  call: Call,
+  context: CallContext,
+  bodyLease?: BodyLease,
+): Promise<RoutedCall> {
   const { request, url, summary } = call;
   const target = parseRequestTarget(url.pathname, url.search);
   summary.target = target;
@@ -60,6 +68,7 @@ export async function route(deps: RouteDeps, s: EngineSnapshot, call: Call, cont
     JSON_BODY_METHODS.has(request.method) ? request.body : null,
     request.headers.get('content-length'),
     s.config.limits.maxBodyBytes,
+    bodyLease,
   );
   const json =
     body !== null &&
