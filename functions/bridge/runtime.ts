@@ -119,6 +119,7 @@ export function createFunctionsHost(
         }
       : {}),
   });
+  durable.reportWritesTo(azure.runtime.backgroundWrites);
   return {
     runtime: azure.runtime,
     baseConfig: base,

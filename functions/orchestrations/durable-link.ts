@@ -2,6 +2,7 @@ import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
 import type { InvocationContext } from '@azure/functions';
 import type { GatewayConfig } from '../../shared/config/gateway-schema.js';
+import { createBackgroundWrites, type BackgroundWrites } from '../../shared/core/resilience/background-writes.js';
 import type { JobMessage, JobQueue } from '../../shared/ports/job-queue.js';
 import type { JobStore } from '../../shared/ports/job-store.js';
 import type { GatewayRequestInput } from './gateway-request.js';
@@ -18,6 +19,7 @@ export type DurableClientPart = Pick<DurableClient, 'startNew' | 'raiseEvent' | 
  */
 export class DurableLink {
   private durableClient: DurableClientPart | undefined;
+  private writes: BackgroundWrites = createBackgroundWrites();
 
   /** Keeps the durable client of an invocation that has the `durableClient` input binding. */
   remember(context: InvocationContext): void {
@@ -29,6 +31,11 @@ export class DurableLink {
     }
   }
 
+  /** Where failed job events are counted and reported (the runtime's, once it is built). */
+  reportWritesTo(writes: BackgroundWrites): void {
+    this.writes = writes;
+  }
+
   /** Sets the client directly (tests). */
   useClient(client: DurableClientPart | undefined): void {
     this.durableClient = client;
@@ -38,14 +45,28 @@ export class DurableLink {
     return this.durableClient;
   }
 
-  /** Tells the job's orchestration that the worker finished it. Best effort: a job run without one has none. */
+  /**
+   * Tells the job's orchestration that the worker finished it, so that it releases the job's capacity
+   * lease now rather than at its deadline. Retried (the orchestration takes the first event and ignores
+   * the rest); a failure is counted and reported, never thrown. A job run without an orchestration has none.
+   */
   async jobFinished(jobId: string, status: string): Promise<void> {
-    await this.durableClient?.raiseEvent(jobId, JOB_FINISHED_EVENT, { status }).catch(() => undefined);
+    const client = this.durableClient;
+    if (client === undefined) return;
+    await this.writes.run('job-finished-event', () => client.raiseEvent(jobId, JOB_FINISHED_EVENT, { status }), {
+      retries: 2,
+      context: { jobId },
+    });
   }
 
-  /** Tells the job's orchestration that its owner cancelled it. Best effort. */
+  /** Tells the job's orchestration that its owner cancelled it. Retried; a failure is counted and reported. */
   async jobCancelled(jobId: string): Promise<void> {
-    await this.durableClient?.raiseEvent(jobId, JOB_CANCELLED_EVENT, {}).catch(() => undefined);
+    const client = this.durableClient;
+    if (client === undefined) return;
+    await this.writes.run('job-cancelled-event', () => client.raiseEvent(jobId, JOB_CANCELLED_EVENT, {}), {
+      retries: 2,
+      context: { jobId },
+    });
   }
 }
 

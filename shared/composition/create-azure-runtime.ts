@@ -27,6 +27,7 @@ import { MemoryJobQueue } from '../adapters/memory/memory-job-queue.js';
 import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
 import { MemoryPayloadStore } from '../adapters/memory/memory-payload-store.js';
 import { systemClock } from '../core/clock.js';
+import { createBackgroundWrites } from '../core/resilience/background-writes.js';
 import { createRuntime, type GatewayRuntime, type RuntimeOptions } from './create-runtime.js';
 
 /** Names of the resources (defaults match `docs/storage.md`, `infra/` and `local.settings.sample.json`). */
@@ -75,6 +76,8 @@ export interface AzureRuntimeOptions {
    */
   readonly jobTransport?: JobTransport;
   readonly names?: Partial<AzureResourceNames>;
+  /** Where failed background writes are logged when App Insights is not configured (default: stderr). */
+  readonly log?: (line: string) => void;
   /** Overrides the SDK clients (tests). */
   readonly clients?: AzureClients;
   /**
@@ -97,6 +100,7 @@ export interface AzureRuntimeOptions {
     | 'quotaStore'
     | 'ledger'
     | 'telemetry'
+    | 'backgroundWrites'
     | 'credentials'
     | 'jobStore'
     | 'payloadStore'
@@ -152,7 +156,9 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
             credential: appInsightsCredential(env['APPLICATIONINSIGHTS_AUTHENTICATION_STRING']),
           },
         );
-  const onError = (error: unknown): void => telemetry?.exception(error, { component: 'usage-ledger' });
+  // Without App Insights, failed background writes (the Table ledger's among them) go to the log.
+  const backgroundWrites = createBackgroundWrites({ telemetry, log: options.log });
+  const onError = (error: unknown): void => backgroundWrites.failed('usage-ledger', error);
 
   let healthStore: BackendHealthStore;
   let jobStore: JobStore;
@@ -216,6 +222,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
     healthStore,
     ...extra,
     ...(telemetry === undefined ? {} : { telemetry }),
+    backgroundWrites,
     ...(affinityStore === undefined ? {} : { affinityStore }),
     ...(shared === undefined ? {} : { capacityLedger: shared }),
     credentials: createAzureIdentityCredentialProvider({ env }),

@@ -44,6 +44,7 @@ import {
   entraVerifierOptions,
 } from '../adapters/identity/jose-access-token-verifier.js';
 import { createLogTelemetry } from '../adapters/log/log-telemetry.js';
+import { createBackgroundWrites, type BackgroundWrites } from '../core/resilience/background-writes.js';
 import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-health-store.js';
 import { MemoryQuotaStore } from '../adapters/memory/memory-quota-store.js';
 import { createStaticCredentialProvider } from '../adapters/memory/static-credential-provider.js';
@@ -75,6 +76,8 @@ export interface RuntimeOptions {
   readonly quotaStore?: QuotaStore;
   readonly tokenVerifier?: AccessTokenVerifier;
   readonly telemetry?: Telemetry;
+  /** Where failed background writes are counted and reported (default: on `telemetry`). */
+  readonly backgroundWrites?: BackgroundWrites;
   readonly ledger?: UsageLedger;
   /** Where usage records are exported besides the ledger (default: what `usage.eventHubs` configures). */
   readonly usageExporter?: UsageExporter;
@@ -126,6 +129,8 @@ export interface GatewayRuntime {
   readonly health: HealthTracker;
   readonly gate: SchedulerGate;
   readonly telemetry: Telemetry;
+  /** Quota settlements, affinity writes, ledger appends, job events: failures counted per kind and reported. */
+  readonly backgroundWrites: BackgroundWrites;
   readonly ledger: UsageLedger;
   /** The usage exporter (Event Hubs), when one is configured. */
   readonly usageExporter: UsageExporter | undefined;
@@ -169,13 +174,14 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const counted = countInFlight(options.transport ?? createUndiciBackendTransport());
   const transport = counted.transport;
   const telemetry = options.telemetry ?? createLogTelemetry({ kinds: new Set(['exception']) });
+  const backgroundWrites = options.backgroundWrites ?? createBackgroundWrites({ telemetry });
   const ledger =
     options.ledger ??
     (initial.usage.ledger.kind === 'ndjson'
       ? createNdjsonUsageLedger({
           path: initial.usage.ledger.path,
           flushIntervalMs: initial.usage.ledger.flushIntervalMs,
-          onError: (error) => telemetry.exception(error, { component: 'usage-ledger' }),
+          onError: (error) => backgroundWrites.failed('usage-ledger', error),
         })
       : createMemoryUsageLedger({ maxRecords: initial.usage.ledger.maxRecords }));
   const usageExporter =
@@ -364,6 +370,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     ledger,
     usageExporter,
     telemetry,
+    backgroundWrites,
     onCallEnd: (summary) => {
       status.recordCall(summary);
       options.onCallEnd?.(summary);
@@ -409,6 +416,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     jobs: { service: jobService, worker, api: jobsApi, signals: jobDeps.signals, sweep },
     gate,
     telemetry,
+    backgroundWrites,
     ledger,
     usageExporter,
     status,

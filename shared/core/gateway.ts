@@ -15,6 +15,7 @@ import type { GatewayRequest, GatewayResponse } from './http/gateway-request.js'
 import type { JobsApi } from './jobs/jobs-api.js';
 import type { JobService } from './jobs/job-service.js';
 import type { JobExecution } from './jobs/job-worker.js';
+import { createBackgroundWrites, type BackgroundWrites } from './resilience/background-writes.js';
 import type { HealthTracker } from './resilience/health-tracker.js';
 import type { SchedulerGate } from './scheduling/scheduler-gate.js';
 import { admitCaller, admitJob, isStandingRefusal, type CallContext } from './pipeline/admit.js';
@@ -54,8 +55,10 @@ export interface GatewayDeps {
   readonly ledger?: UsageLedger;
   /** Where each usage record is also exported (Event Hubs), when configured. */
   readonly usageExporter?: UsageExporter | undefined;
-  /** Each call's usage event and metrics, and the ledger's write errors. */
+  /** Each call's usage event and metrics. */
   readonly telemetry?: Telemetry;
+  /** Quota settlements, affinity writes and ledger appends after the answer: retried where safe, lost ones counted. */
+  readonly backgroundWrites?: BackgroundWrites;
   /** Called once per call when it has fully ended (body relayed or error sent), after its record. Must not throw. */
   readonly onCallEnd?: (summary: CallSummary) => void;
   /** Estimates tokens a backend did not report (flagged `estimated` in the record). */
@@ -101,7 +104,8 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const { clock, jobs } = deps;
   const snapshot = createEngineSnapshots(deps);
-  const recorder = createCallRecorder(deps);
+  const writes = deps.backgroundWrites ?? createBackgroundWrites({ telemetry: deps.telemetry });
+  const recorder = createCallRecorder({ ...deps, backgroundWrites: writes });
   // Request bodies buffered across live calls; a job's run is bounded by the job queue's own limits instead.
   const bodies = new BodyBudget(() => deps.config().limits.maxBufferedBodyBytes);
 
@@ -149,7 +153,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   /** The stages after admission, the same for a live call and a job. */
   async function run(s: EngineSnapshot, call: Call, context: CallContext): Promise<GatewayResponse> {
-    const holdings = new CallHoldings();
+    const holdings = new CallHoldings(writes);
     try {
       const bodyLease = (holdings.body = context.asyncJobId === undefined ? bodies.lease() : undefined);
       const routed = await route(deps, s, call, context, bodyLease);
@@ -160,7 +164,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const leases = (holdings.leases = new CallLeases(deps, s, call, context, routed.deadline, upgradeAfter));
       const result = await orUpgrade(dispatchWithFallbacks(clock, s, call, routed, upstream, leases.take));
       if (result === UPGRADE_TO_JOB) return await handOff(holdings, s, call, context, routed, 0);
-      const observe = learnAffinity(deps.affinity, s, routed, call.request.method, result);
+      const observe = learnAffinity(deps.affinity, s, routed, call.request.method, result, writes);
       if (observe !== undefined) call.summary.observeChunk = observe;
       return respond(deps, s, call, routed, upstream, result, (usage) => {
         holdings.settle(result.response.status, usage);

@@ -3,6 +3,7 @@ import type { UsageLedger } from '../../ports/usage-ledger.js';
 import type { UsageExporter } from '../../ports/usage-exporter.js';
 import type { Clock } from '../clock.js';
 import type { QuotaReservation } from '../governance/quota-guard.js';
+import { createBackgroundWrites, type BackgroundWrites } from '../resilience/background-writes.js';
 import { usageRecordOf } from '../usage/record-call.js';
 import { recordUsageTelemetry } from '../usage/usage-telemetry.js';
 import type { UsageReading } from '../usage/usage-reading.js';
@@ -13,7 +14,7 @@ import type { CallSummary } from './call-summary.js';
  * gives them back. Quota writes are best-effort: they never fail the call.
  *
  * @example
- * const holdings = new CallHoldings();
+ * const holdings = new CallHoldings(writes);
  * holdings.reservation = await reserve(admission, context, routed.json);
  * holdings.leases = new CallLeases(deps, snapshot, call, context, routed.deadline, undefined);
  * // … the answer's body ended:
@@ -27,6 +28,8 @@ export class CallHoldings {
   /** The call's share of the request bytes buffered across calls (its body, held for failover). */
   body: { release(): void } | undefined;
 
+  constructor(private readonly writes: BackgroundWrites = createBackgroundWrites()) {}
+
   /** The answer's body has ended: the lease goes back; the quota is charged what the backend produced, cut or not. */
   settle(status: number, usage: UsageReading): void {
     this.leases?.release();
@@ -34,7 +37,8 @@ export class CallHoldings {
     const reservation = this.reservation;
     if (reservation === undefined) return;
     // An error answer costs nothing.
-    void (status < 400 ? reservation.settle(usage.totalTokens) : reservation.release()).catch(() => undefined);
+    if (status < 400) void this.writes.run('quota-settle', () => reservation.settle(usage.totalTokens));
+    else void this.writes.run('quota-release', () => reservation.release());
   }
 
   /**
@@ -46,14 +50,16 @@ export class CallHoldings {
     this.body?.release();
     const reservation = this.reservation;
     this.reservation = undefined;
-    if (reservation !== undefined) void reservation.settle(reservation.reservedTokens).catch(() => undefined);
+    if (reservation !== undefined)
+      void this.writes.run('quota-settle', () => reservation.settle(reservation.reservedTokens));
   }
 
   /** The call failed before an answer went out: the lease and the whole reservation go back. */
   releaseAll(): void {
     this.leases?.release();
     this.body?.release();
-    if (this.reservation !== undefined) void this.reservation.release().catch(() => undefined);
+    const reservation = this.reservation;
+    if (reservation !== undefined) void this.writes.run('quota-release', () => reservation.release());
   }
 }
 
@@ -64,8 +70,10 @@ export interface CallRecorderDeps {
   readonly ledger?: UsageLedger | undefined;
   /** Where each record is also exported (Event Hubs); it buffers, bounds and reports its own failures. */
   readonly usageExporter?: UsageExporter | undefined;
-  /** The usage event, metrics and dependencies of each call; the ledger's write errors. */
+  /** The usage event, metrics and dependencies of each call. */
   readonly telemetry?: Telemetry | undefined;
+  /** Counts and reports a ledger append that failed (never retried: the record would be billed twice). */
+  readonly backgroundWrites?: BackgroundWrites | undefined;
   /** Called once per call after its record (tests, hosts). Must not throw. */
   readonly onCallEnd?: ((summary: CallSummary) => void) | undefined;
 }
@@ -80,7 +88,7 @@ export interface CallRecorder {
 
 /**
  * **record**: turns a finished call's summary into its usage record, appends it to the ledger (write
- * errors go to telemetry), hands it to the usage exporter, sends its telemetry, then tells `onCallEnd`.
+ * errors are counted and reported as lost writes), hands it to the usage exporter, sends its telemetry, then tells `onCallEnd`.
  *
  * @example
  * const recorder = createCallRecorder({ clock, ledger, telemetry });
@@ -88,10 +96,12 @@ export interface CallRecorder {
  */
 export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
   const { clock, ledger, telemetry, onCallEnd, usageExporter } = deps;
+  const writes = deps.backgroundWrites ?? createBackgroundWrites({ telemetry });
   const record = (summary: CallSummary): void => {
     if (ledger !== undefined || telemetry !== undefined || usageExporter !== undefined) {
       const usage = usageRecordOf(summary, clock);
-      ledger?.append(usage).catch((error: unknown) => telemetry?.exception(error, { component: 'usage-ledger' }));
+      if (ledger !== undefined)
+        void writes.run('usage-ledger', () => ledger.append(usage), { context: { requestId: usage.requestId } });
       void usageExporter?.export(usage);
       if (telemetry !== undefined) recordUsageTelemetry(telemetry, usage);
     }

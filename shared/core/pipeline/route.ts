@@ -11,6 +11,7 @@ import type { RouteMatch } from '../routing/router.js';
 import type { CallContext } from './admit.js';
 import type { Call } from './call-summary.js';
 import { poolHas, type EngineSnapshot } from './engine-snapshot.js';
+import { createBackgroundWrites, type BackgroundWrites } from '../resilience/background-writes.js';
 import type { BodyLease } from './body-budget.js';
 import { readBody } from './read-body.js';
 
@@ -105,6 +106,7 @@ export async function route(
 /**
  * Affinity learning: for a call that creates server-side state (a Responses API response, a file…) and
  * succeeded, answers a chunk observer that remembers which backend holds the id it finds in the body.
+ * The write is retried (it is idempotent); one still failing is counted and reported.
  */
 export function learnAffinity(
   affinity: Pick<AffinityStore, 'set'>,
@@ -112,13 +114,18 @@ export function learnAffinity(
   routed: RoutedCall,
   method: string,
   served: Pick<DispatchResult, 'backend' | 'response'>,
+  writes: BackgroundWrites = createBackgroundWrites(),
 ): ((chunk: Uint8Array) => void) | undefined {
   if (!createsState(routed.target, method) || served.response.status >= 300) return undefined;
   const sniffer = new StateIdSniffer();
   const backendId = served.backend.id;
   return (chunk) => {
     const id = sniffer.push(chunk);
-    if (id !== undefined) void affinity.set(id, backendId, s.config.affinity.ttlMs).catch(() => undefined);
+    if (id !== undefined)
+      void writes.run('affinity-write', () => affinity.set(id, backendId, s.config.affinity.ttlMs), {
+        retries: 2,
+        context: { stateId: id, backendId },
+      });
   };
 }
 
