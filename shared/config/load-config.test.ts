@@ -80,7 +80,8 @@ describe('validateConfig', () => {
     expect(result.ok).toBe(false);
     if (!result.ok)
       expect(result.issues).toEqual([
-        'limits.maxRequestSize: unknown key "maxRequestSize" (keys here: "maxBodyBytes", "maxHeaderBytes")',
+        'limits.maxRequestSize: unknown key "maxRequestSize" ' +
+          '(keys here: "maxBodyBytes", "maxBufferedBodyBytes", "maxHeaderBytes")',
       ]);
   });
 });
