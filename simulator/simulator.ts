@@ -55,6 +55,12 @@ export interface RunningSimulator {
    * reset — an event to await instead of sleeping. Rejects after `timeoutMs` (default 5,000) or on close.
    */
   waitForAttempts(count: number, timeoutMs?: number): Promise<SimAttempt[]>;
+  /**
+   * Holds every request that arrives from now on, after its latency and before it answers, until the
+   * returned function is called: keeps a pool saturated for as long as a test looks at it, instead of
+   * guessing a latency longer than the test's own steps. A later `hold()` takes over new arrivals.
+   */
+  hold(): () => void;
   /** Clears the attempts, fault counters, stored responses, and restarts fault windows now. Keeps the config. */
   reset(): void;
   /** Replaces the runtime config (fields left out fall back to the start options) and restarts fault windows now. @throws {FaultSpecError} */
@@ -217,6 +223,7 @@ class Simulator {
   private readonly log: AttemptLog;
   private readonly store: ResponseStore;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private held: Promise<void> | undefined;
   private waiters: Waiter[] = [];
   private readonly idPrefix = randomBytes(4).toString('hex');
   private readonly modelsJson: string;
@@ -305,6 +312,18 @@ class Simulator {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+  }
+
+  hold(): () => void {
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.held = gate;
+    return () => {
+      if (this.held === gate) this.held = undefined;
+      release();
+    };
   }
 
   private sleep(ms: number): Promise<void> {
@@ -445,8 +464,13 @@ class Simulator {
 
     const background = api === 'responses' && body.background === true;
     const latencyMs = spec.latencyMs ?? settings.latencyMs;
+    const held = this.held;
     if (latencyMs > 0 && !background) {
       await this.sleep(latencyMs);
+      if (gone(res)) return finish(attempt, null, 'client-aborted');
+    }
+    if (held !== undefined && !background) {
+      await held;
       if (gone(res)) return finish(attempt, null, 'client-aborted');
     }
 
@@ -895,6 +919,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     name,
     attempts: () => sim.attempts(),
     waitForAttempts: (count, timeoutMs) => sim.waitForAttempts(count, timeoutMs),
+    hold: () => sim.hold(),
     reset: () => sim.reset(),
     configure: (config) => sim.configure(config),
     close: () => sim.close(),

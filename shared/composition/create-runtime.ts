@@ -9,7 +9,7 @@ import { createAdmission } from '../core/governance/admission.js';
 import { syncCapacity } from '../core/pipeline/capacity-sync.js';
 import { HealthTracker } from '../core/resilience/health-tracker.js';
 import { PriorityScheduler } from '../core/scheduling/priority-scheduler.js';
-import { SchedulerGate } from '../core/scheduling/scheduler-gate.js';
+import { SchedulerGate, type SetTimer } from '../core/scheduling/scheduler-gate.js';
 import { reportSchedulerMetrics, reportSharingMetrics } from '../core/scheduling/scheduler-metrics.js';
 import type { AccessTokenVerifier } from '../ports/access-token-verifier.js';
 import type { BackendHealthStore } from '../ports/backend-health-store.js';
@@ -69,6 +69,11 @@ export interface RuntimeOptions {
   /** Environment for secrets (`env` references in backend auth). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly clock?: Clock;
+  /**
+   * Arms the scheduler's one wake-up timer (waiting TTLs, lease expiry). Default: `setTimeout`. Tests that
+   * drive the engine on a fake clock pass timers that fire when they advance it.
+   */
+  readonly schedulerTimer?: SetTimer;
   readonly random?: () => number;
   readonly transport?: BackendTransport;
   readonly credentials?: CredentialProvider;
@@ -216,6 +221,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const gate = new SchedulerGate({
     scheduler: new PriorityScheduler({ clock, options: initial.scheduling }),
     clock,
+    setTimer: options.schedulerTimer,
     onLeaseExpired: (lease) => telemetry.event('LeaseExpired', { poolId: lease.poolId, requestId: lease.requestId }),
     onGrant: (lease) => status.recordGrant(lease),
     onChange: () => sharing.agent?.poke(),

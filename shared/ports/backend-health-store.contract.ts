@@ -128,11 +128,13 @@ export function describeBackendHealthStoreContract(
       expect((await store.read(['a'])).get('a')).toMatchObject({ version: 1, breaker: { consecutiveOpens: 1 } });
     });
 
-    it('loses none of 50 concurrent increments', async () => {
+    // 20 writers: every lost race costs a read and a write for each writer still in, so the work grows with the
+    // square of the count; 20 already make most of them lose several races.
+    it('loses none of 20 concurrent increments', async () => {
       const store = await factory();
       await store.update('a', () => closed(0));
       await Promise.all(
-        Array.from({ length: 50 }, () =>
+        Array.from({ length: 20 }, () =>
           store.update('a', (current) => ({
             ...current!,
             breaker: { ...current!.breaker, consecutiveOpens: current!.breaker.consecutiveOpens + 1 },
@@ -140,8 +142,8 @@ export function describeBackendHealthStoreContract(
         ),
       );
       const final = (await store.read(['a'])).get('a');
-      expect(final?.breaker.consecutiveOpens).toBe(50);
-      expect(final?.version).toBe(51);
+      expect(final?.breaker.consecutiveOpens).toBe(20);
+      expect(final?.version).toBe(21);
     });
 
     it('loses none of 20 concurrent first writes to a backend with no record', async () => {

@@ -2,7 +2,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { validateConfig } from '../../shared/config/load-config.js';
 import { createRuntime } from '../../shared/composition/create-runtime.js';
+import { systemClock, type Clock } from '../../shared/core/clock.js';
 import type { GatewayRequest } from '../../shared/core/http/gateway-request.js';
+import type { SetTimer } from '../../shared/core/scheduling/scheduler-gate.js';
+import type { SchedulerTotals } from '../../shared/core/scheduling/scheduler-types.js';
 import { startSimulator } from '../simulator.js';
 import type { Check } from './saturation-scenarios.js';
 import { waitUntil } from './saturation-gateway.js';
@@ -15,7 +18,7 @@ export interface VolumeOptions {
   readonly ttlSeconds: number;
   /** Simulator delay before headers (the pool's capacity is 1). */
   readonly latencyMs: number;
-  /** Allowed lateness over a call's TTL (event loop under 10,000 pending calls). */
+  /** Allowed lateness over a call's TTL (event loop under 10,000 pending calls; 0 on a fake clock). */
   readonly marginMs: number;
   /** Heap growth allowed from baseline to after the run (a leak bound, not a performance figure). */
   readonly maxHeapGrowthBytes: number;
@@ -30,6 +33,22 @@ export const DEFAULT_VOLUME: VolumeOptions = {
   maxHeapGrowthBytes: 200 * 1024 * 1024,
 };
 
+/**
+ * Where the run takes its time from. By default the real clock: TTLs run out in real time while the calls
+ * are still being enqueued, which on a loaded machine can be before the last one is in (fine for the
+ * printed figures, not for a verdict). Tests pass a fake clock and the scheduler's timers on it: nothing
+ * expires until every call waits in the scheduler and one was served, then {@link passTtl} moves the clock
+ * past the TTL in one step.
+ */
+export interface VolumeTime {
+  readonly clock: Clock;
+  readonly schedulerTimer?: SetTimer;
+  /** Lets `ms` pass on {@link clock}, firing the timers that fall due; real time passes on its own. */
+  passTtl(ms: number): Promise<void>;
+}
+
+const REAL_TIME: VolumeTime = { clock: systemClock, passTtl: () => Promise.resolve() };
+
 /** What the volume run measured. */
 export interface VolumeResult {
   readonly options: VolumeOptions;
@@ -37,21 +56,34 @@ export interface VolumeResult {
   readonly outcomes: Readonly<Record<string, number>>;
   /** Calls that ended later than TTL + margin after they started. */
   readonly late: number;
-  /** Time from `handle()` to the end of the body, per outcome. */
+  /** Calls answered `GW_ERR_REQUEST_TTL_EXPIRED` before their TTL had passed. */
+  readonly early: number;
+  /** Time from `handle()` to the end of the body, per outcome, on the run's clock. */
   readonly endTimes: readonly WaitDistribution[];
   readonly gcExposed: boolean;
   readonly heapBaselineBytes: number;
   /** Heap right after the last call was enqueued (everything waiting). */
   readonly heapQueuedBytes: number;
   readonly heapAfterBytes: number;
-  /** Scheduler figures while everything waited, and after the run. */
-  readonly queued: { readonly waiting: number; readonly storedItems: number };
+  /**
+   * Scheduler figures once every call was in: waiting, granted (volume calls only) and expired so far (0 on
+   * a fake clock: no TTL can pass before the run lets it).
+   */
+  readonly queued: {
+    readonly waiting: number;
+    readonly storedItems: number;
+    readonly granted: number;
+    readonly expired: number;
+  };
   readonly after: {
     readonly waiting: number;
     readonly leases: number;
     readonly gateWaiters: number;
     readonly storedItems: number;
   };
+  /** Volume calls the scheduler granted, and those whose TTL expired while they waited, over the whole run. */
+  readonly granted: number;
+  readonly expiredWaiting: number;
   readonly priorityInversions: number;
   readonly elapsedMs: number;
 }
@@ -99,12 +131,17 @@ async function settledHeap(gc: (() => void) | undefined): Promise<number> {
   return process.memoryUsage().heapUsed;
 }
 
+const WARM_UP_CALLS = 3;
+
 /**
  * Queues `calls` requests through `runtime.gateway.handle` against a pool of capacity 1 and a slow backend,
  * every one with a short TTL and a queue deep enough to hold them all, reads every answer to its end, and
  * measures how each ended, when, and the heap before, during and after.
  */
-export async function runQueueVolume(options: VolumeOptions = DEFAULT_VOLUME): Promise<VolumeResult> {
+export async function runQueueVolume(
+  options: VolumeOptions = DEFAULT_VOLUME,
+  time: VolumeTime = REAL_TIME,
+): Promise<VolumeResult> {
   const started = performance.now();
   const sim = await startSimulator({
     name: 'a',
@@ -122,45 +159,63 @@ export async function runQueueVolume(options: VolumeOptions = DEFAULT_VOLUME): P
     governance: { identity: { anonymous: { allowed: true } } },
   });
   if (!parsed.ok) throw new Error(`volume config invalid:\n${parsed.issues.join('\n')}`);
-  const runtime = createRuntime({ config: parsed.config });
+  const { clock } = time;
+  const runtime = createRuntime({ config: parsed.config, clock, schedulerTimer: time.schedulerTimer });
   const gc = findGc();
   try {
     // Warm-up: lazy initialisation (connection pool, encoders) is not what is measured.
-    for (let i = 0; i < 3; i += 1) await drain(await runtime.gateway.handle(chatRequest(30)));
+    for (let i = 0; i < WARM_UP_CALLS; i += 1) await drain(await runtime.gateway.handle(chatRequest(30)));
     const heapBaselineBytes = await settledHeap(gc);
 
     const outcomes: Record<string, number> = {};
     const endMs = new Map<string, number[]>();
     let late = 0;
+    let early = 0;
     const deadlineMs = options.ttlSeconds * 1000;
     const pending: Promise<void>[] = [];
     for (let i = 0; i < options.calls; i += 1) {
-      const t0 = performance.now();
+      const t0 = clock.monotonicMs();
       pending.push(
         runtime.gateway.handle(chatRequest(options.ttlSeconds)).then(async (response) => {
           const text = await drain(response);
           const code = response.status >= 400 ? errorCode(text) : undefined;
           const key = code === undefined ? String(response.status) : `${response.status} ${code}`;
-          const elapsed = performance.now() - t0;
+          const elapsed = clock.monotonicMs() - t0;
           outcomes[key] = (outcomes[key] ?? 0) + 1;
           if (elapsed > deadlineMs + options.marginMs) late += 1;
+          if (code === 'GW_ERR_REQUEST_TTL_EXPIRED' && elapsed < deadlineMs) early += 1;
           const list = endMs.get(key) ?? [];
           list.push(elapsed);
           endMs.set(key, list);
         }),
       );
     }
-    // handle() continues after its first await: wait until every call has reached the scheduler.
-    const enqueuedTarget = options.calls + 3;
+    // handle() continues after its first await: wait until every call has reached the scheduler. The
+    // bound only stops a stalled run; on a loaded machine this takes many seconds.
+    const totals = (): SchedulerTotals => runtime.gate.stats().totals;
     await waitUntil(
-      () => runtime.gate.stats().totals.enqueued >= enqueuedTarget,
+      () => totals().enqueued >= options.calls + WARM_UP_CALLS,
       'every call to reach the scheduler',
-      30_000,
+      120_000,
       5,
     );
     const queuedStats = runtime.gate.stats().pools.find((p) => p.poolId === 'main');
-    const queued = { waiting: queuedStats?.waiting ?? 0, storedItems: runtime.gate.scheduler.storedItemCount() };
+    const queued = {
+      waiting: queuedStats?.waiting ?? 0,
+      storedItems: runtime.gate.scheduler.storedItemCount(),
+      granted: totals().grants - WARM_UP_CALLS,
+      expired: totals().expiredWaiting,
+    };
     const heapQueuedBytes = process.memoryUsage().heapUsed;
+    // Served while the others wait: one volume call has come back (its lease was returned). On the real
+    // clock the TTLs may run out first (nothing waits any more); on a fake one nothing expires before passTtl.
+    await waitUntil(
+      () => totals().releases > WARM_UP_CALLS || runtime.gate.waiting === 0,
+      'a queued call to be served',
+      120_000,
+      5,
+    );
+    await time.passTtl(deadlineMs);
     await Promise.all(pending);
     pending.length = 0;
     const heapAfterBytes = await settledHeap(gc);
@@ -170,6 +225,7 @@ export async function runQueueVolume(options: VolumeOptions = DEFAULT_VOLUME): P
       options,
       outcomes,
       late,
+      early,
       endTimes: [...endMs].map(([key, values]) => distribution(key, values)),
       gcExposed: gc !== undefined,
       heapBaselineBytes,
@@ -182,6 +238,8 @@ export async function runQueueVolume(options: VolumeOptions = DEFAULT_VOLUME): P
         gateWaiters: runtime.gate.waiting,
         storedItems: runtime.gate.scheduler.storedItemCount(),
       },
+      granted: stats.totals.grants - WARM_UP_CALLS,
+      expiredWaiting: stats.totals.expiredWaiting,
       priorityInversions: stats.totals.priorityInversions,
       elapsedMs: performance.now() - started,
     };
@@ -222,6 +280,11 @@ export function volumeChecks(result: VolumeResult): Check[] {
       detail: `${total} ended: ${JSON.stringify(result.outcomes)}`,
     },
     {
+      name: 'none expired before its TTL',
+      pass: result.early === 0,
+      detail: `${result.early} early`,
+    },
+    {
       name: `each ended within its TTL (${o.ttlSeconds} s) + ${o.marginMs} ms`,
       pass: result.late === 0,
       detail: `${result.late} late; ${result.endTimes.map((d) => `${d.label} max ${d.maxMs.toFixed(0)} ms`).join(', ')}`,
@@ -253,7 +316,9 @@ export function formatVolume(result: VolumeResult): string {
   const o = result.options;
   return [
     `volume: ${o.calls} calls through runtime.gateway.handle, pool capacity 1, backend ${o.latencyMs} ms, x-gateway-ttl ${o.ttlSeconds} s, maxQueueDepth ${o.calls} (${(result.elapsedMs / 1000).toFixed(1)} s)`,
-    `  while queued: ${result.queued.waiting} waiting, ${result.queued.storedItems} scheduler items; after: ${JSON.stringify(result.after)}`,
+    `  while queued: ${result.queued.waiting} waiting, ${result.queued.granted} granted, ` +
+      `${result.queued.expired} expired, ${result.queued.storedItems} scheduler items; ` +
+      `after: ${JSON.stringify(result.after)}`,
     `  heap used: baseline ${mb(result.heapBaselineBytes)}, all queued ${mb(result.heapQueuedBytes)}, after ${mb(result.heapAfterBytes)} (growth ${mb(result.heapAfterBytes - result.heapBaselineBytes)}; gc ${result.gcExposed ? 'forced' : 'not available'})`,
     '  time from handle() to the end of the answer:',
     formatTable(

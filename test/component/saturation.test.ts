@@ -13,20 +13,21 @@ import {
 import {
   DEFAULT_AGING,
   DEFAULT_PRIORITY,
-  SLACK_MS,
-  agingBoundMs,
   agingChecks,
+  agingGrantWindow,
   fairShareExcess,
   lessUrgentGrantsWhileWaiting,
   outOfOrderPairs,
   priorityChecks,
   runAgingScenario,
   runPriorityScenario,
+  type AgingScenarioResult,
   type ScenarioResult,
 } from '../../simulator/saturation/saturation-scenarios.js';
-import { percentile } from '../../simulator/saturation/wait-stats.js';
 
 // The same scenarios `node dist/simulator/saturation/main.js` runs and prints (docs/scheduling.md, "Saturation proof").
+// Verdicts are read off grant order (the scheduler numbers leases as it grants them) and the gateway's clock,
+// never off elapsed wall time: a loaded machine makes the run slower, not different.
 
 describe('priority scheduling under saturation, through HTTP and the engine', () => {
   // Capacity 4, each call holds its lease 300 ms: 16 level-3 calls of user etl, 10 of other users, then 6 level-1 calls.
@@ -53,13 +54,13 @@ describe('priority scheduling under saturation, through HTTP and the engine', ()
         lessUrgentGrantsWhileWaiting(run.calls, call).map((c) => c.label),
         `passed over ${call.label}`,
       ).toEqual([]);
-    const highWaits = high().map((c) => c.queueWaitMs);
-    const lowWaits = low().map((c) => c.queueWaitMs);
-    // At most one round of leases per `capacity` level-1 calls ahead, whatever the level-3 backlog.
-    expect(Math.max(...highWaits)).toBeLessThanOrEqual(
-      Math.ceil(highWaits.length / o.capacity) * run.maxHoldMs + SLACK_MS,
-    );
-    expect(Math.max(...highWaits)).toBeLessThan(percentile(lowWaits, 50));
+    // Whatever the level-3 backlog, a level-1 call that arrived while level-3 calls waited went first.
+    for (const call of high()) {
+      const waitingLow = low().filter((c) => c.arrival < call.arrival && c.grantNo > call.grantNo);
+      const grantedLow = low().filter((c) => c.grantNo < call.grantNo);
+      expect(waitingLow.length + grantedLow.length, call.label).toBe(low().length);
+    }
+    expect(low().filter((c) => c.grantNo > Math.max(...high().map((h) => h.grantNo))).length).toBeGreaterThan(0);
   });
 
   it('serves same-level calls in arrival order: per user, and across users within their share', () => {
@@ -85,11 +86,12 @@ describe('priority scheduling under saturation, through HTTP and the engine', ()
     expect(overtaken.length).toBeGreaterThan(0);
   });
 
-  it('keeps every level-3 call within its aging bound and records no priority inversion', () => {
-    for (const c of low())
-      expect(c.queueWaitMs, c.label).toBeLessThanOrEqual(
-        agingBoundMs(3, o.agingStepMs, run.calls.length - 1, o.capacity, run.maxHoldMs) + SLACK_MS,
-      );
+  it('serves every level-3 call at its own level (aging does not act in this run) and records no inversion', () => {
+    for (const c of low()) {
+      expect(c.status, c.label).toBe(200);
+      expect(c.lease?.effectiveLevel, c.label).toBe(3);
+      expect(c.grant?.reason, c.label).not.toBe('aged');
+    }
     expect(run.totals.priorityInversions).toBe(0);
     expect(run.totals).toMatchObject({
       enqueued: run.calls.length,
@@ -107,31 +109,44 @@ describe('priority scheduling under saturation, through HTTP and the engine', ()
 });
 
 describe('aging under a steady level-1 load above capacity', () => {
-  // Capacity 4, 150 ms leases, 12 level-1 callers in a closed loop for 3 s; 3 level-3 calls; aging step 250 ms.
-  let run: ScenarioResult;
+  // Capacity 4, 150 ms leases, 12 level-1 callers in a closed loop; 3 level-3 calls; aging step 30 s. The
+  // gateway's clock moves two steps while the level-3 calls wait; the loop runs until they are answered.
+  let run: AgingScenarioResult;
   const o = DEFAULT_AGING;
   beforeAll(async () => {
     run = await runAgingScenario(o);
   }, 60_000);
 
-  it('serves level-3 calls once they have aged to level 1, within the documented bound, long before the load ends', () => {
+  it('keeps level-3 calls waiting behind the level-1 load, then serves them once aged to level 1', () => {
+    expect(run.beforeAging.level3Waiting).toBe(o.lowCalls);
+    expect(run.beforeAging.level1Waiting).toBeGreaterThan(0);
     const low = run.calls.filter((c) => c.expectedLevel === 3);
     expect(low).toHaveLength(o.lowCalls);
-    const bound = agingBoundMs(3, o.agingStepMs, o.highWorkers + o.lowCalls - 1, o.capacity, run.maxHoldMs) + SLACK_MS;
     for (const c of low) {
       expect(c.status).toBe(200);
       expect(c.lease?.effectiveLevel, c.label).toBe(1);
       expect(c.grant?.reason, c.label).toBe('aged');
-      expect(c.queueWaitMs, c.label).toBeGreaterThanOrEqual(2 * o.agingStepMs - 5);
-      expect(c.queueWaitMs, c.label).toBeLessThanOrEqual(bound);
+      expect(c.queueWaitMs, c.label).toBeGreaterThanOrEqual(2 * o.agingStepMs);
+    }
+  });
+
+  it('grants each aged call among the leases freed next, while the level-1 load still runs', () => {
+    // The documented bound ⌈(N + 1) / C⌉ lease rounds once it competes at level 1, counted in leases: only
+    // level-1 calls already waiting when the clock moved can go first.
+    const window = agingGrantWindow(run);
+    const low = run.calls.filter((c) => c.expectedLevel === 3);
+    const loopGrants = run.calls.filter((c) => c.expectedLevel === 1).map((c) => c.grantNo);
+    for (const c of low) {
+      expect(c.grantNo, c.label).toBeGreaterThanOrEqual(window.first);
+      expect(c.grantNo, c.label).toBeLessThanOrEqual(window.last);
       // Without aging they would wait until the level-1 loop stops.
-      expect(c.queueWaitMs, c.label).toBeLessThan(o.loopMs / 2);
+      expect(loopGrants.some((g) => g > c.grantNo)).toBe(true);
     }
   });
 
   it('keeps the level-1 load served and records no priority inversion', () => {
     expect(run.calls.every((c) => c.status === 200)).toBe(true);
-    expect(run.calls.filter((c) => c.expectedLevel === 1).length).toBeGreaterThan(o.highWorkers * 2);
+    expect(run.calls.filter((c) => c.expectedLevel === 1).length).toBeGreaterThan(o.highWorkers);
     expect(run.totals.priorityInversions).toBe(0);
     expect(agingChecks(run).filter((c) => !c.pass)).toEqual([]);
   });
@@ -157,14 +172,17 @@ describe('scheduler state on GET /gateway/admin/status during saturation', () =>
 
   it('shows levels, waiting counts, oldest wait per level and leases per pool', async () => {
     const capacity = 4;
-    const latencyMs = 600;
     h = await startSaturationGateway({
       capacity,
-      latencyMs,
-      scheduling: { levels: 3, defaultLevel: 2, agingStepMs: 60_000, userShareRatio: 0.5, maxQueueDepth: 100 },
+      latencyMs: 20,
+      scheduling: { levels: 3, defaultLevel: 2, agingStepMs: 600_000, userShareRatio: 0.5, maxQueueDepth: 100 },
     });
     const gateway = h;
-    const sendStartedAt = performance.now();
+    const sim = gateway.sims.a!;
+    // The backend holds every call until released: the pool stays saturated while the test looks, however
+    // slow the machine.
+    const releaseFirst = sim.hold();
+    const sendStartedAt = gateway.clock.now();
     // 8 level-3 calls (4 take the pool, 4 wait), then 2 level-1 calls (wait).
     const sent = await sendInOrder(
       gateway,
@@ -186,17 +204,22 @@ describe('scheduler state on GET /gateway/admin/status during saturation', () =>
     ]);
     const [l1, , l3] = pool!.levels;
     expect(l3!.oldestWaitMs).toBeGreaterThanOrEqual(l1!.oldestWaitMs);
-    expect(l3!.oldestWaitMs).toBeLessThanOrEqual(performance.now() - sendStartedAt + 5);
+    expect(l3!.oldestWaitMs).toBeLessThanOrEqual(gateway.clock.now() - sendStartedAt);
 
-    // The first slot to free goes to a level-1 call: visible as a level-1 lease while level-3 calls still wait.
-    await gateway.sims.a!.waitForAttempts(capacity + 1);
+    // The four held calls end; the freed slots go to both level-1 calls first, then to two level-3 calls
+    // (held in their turn). The gateway's clock moves 10 s meanwhile: the oldest waits grow with it.
+    const releaseSecond = sim.hold();
+    gateway.clock.advance(10_000);
+    releaseFirst();
+    await sim.waitForAttempts(capacity + 4);
     const after = (await status(gateway)).scheduler?.pools.find((p) => p.poolId === POOL_ID);
-    const [a1, , a3] = after!.levels;
-    expect(a1!.leases).toBeGreaterThanOrEqual(1);
-    expect(a1!.leases + a1!.waiting).toBe(2);
-    expect(a3!.waiting).toBeGreaterThanOrEqual(2);
-    // The oldest level-3 call has now waited at least most of one lease hold.
-    expect(a3!.oldestWaitMs).toBeGreaterThanOrEqual(latencyMs / 2);
+    expect(after?.levels.map((l) => ({ level: l.level, waiting: l.waiting, leases: l.leases }))).toEqual([
+      { level: 1, waiting: 0, leases: 2 },
+      { level: 2, waiting: 0, leases: 0 },
+      { level: 3, waiting: 2, leases: 2 },
+    ]);
+    expect(after!.levels[2]!.oldestWaitMs).toBeGreaterThanOrEqual(10_000);
+    releaseSecond();
 
     const calls = await observe(gateway, sent);
     expect(calls.every((c) => c.status === 200)).toBe(true);
