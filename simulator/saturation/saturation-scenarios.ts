@@ -59,7 +59,7 @@ export interface ScenarioResult {
 
 /**
  * The flood: the greedy user's level-3 calls, then other users' level-3 calls, then level-1 calls, each
- * sent once the previous one is in the scheduler, all against a saturated pool.
+ * sent once the previous one is in the scheduler, all against a pool held saturated until the last is in.
  */
 export async function runPriorityScenario(
   options: PriorityScenarioOptions = DEFAULT_PRIORITY,
@@ -84,7 +84,11 @@ export async function runPriorityScenario(
         i % 2 === 0 ? searchCaller(i / 2 + 1) : urgentCaller('ops', (i + 1) / 2),
       ),
     ];
+    // The backend holds the first four calls until every call is in the scheduler: the whole flood queues
+    // behind a saturated pool however slowly the machine sends it, then drains in grant order.
+    const release = h.sims.a!.hold();
     const sent = await sendInOrder(h, callers, 0);
+    release();
     const calls = await observe(h, sent);
     return {
       name: 'priority',
