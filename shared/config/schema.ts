@@ -81,6 +81,11 @@ export const backendSchema = z
     probe: probeSchema.optional(),
     /** Extra headers sent to this backend. */
     headers: z.record(z.string(), z.string()).default({}),
+    /**
+     * The backend continues a final assistant message as the start of its answer (Anthropic; prefix-capable
+     * OpenAI-compatible servers): stream recovery may finish a broken answer there by prefill.
+     */
+    continuePrefill: z.boolean().default(false),
   })
   .strict()
   .superRefine((backend, ctx) => {
@@ -128,6 +133,12 @@ export const routeSchema = z
     /** Rewrite the model sent upstream (e.g. a fallback route serving another model). */
     model: z.string().optional(),
     timeouts: timeoutsSchema.default({}),
+    /**
+     * A streamed chat completion cut after its first byte is finished on another backend: `auto` continues it
+     * by prefill where the backend can (`continuePrefill`) and replays it elsewhere; `replay` never prefills;
+     * `off` ends it with the terminal error event.
+     */
+    streamRecovery: z.enum(['auto', 'replay', 'off']).default('auto'),
   })
   .strict();
 

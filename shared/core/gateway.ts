@@ -26,6 +26,7 @@ import { createEngineSnapshots, type EngineSnapshot } from './pipeline/engine-sn
 import { BodyBudget } from './pipeline/body-budget.js';
 import { CallHoldings, createCallRecorder } from './pipeline/record.js';
 import { reserve } from './pipeline/reserve.js';
+import { PrefillRefusals, type StreamRecoveryHooks } from './pipeline/recover.js';
 import { askForUsage, respond } from './pipeline/respond.js';
 import { callerClosed, respondError } from './pipeline/respond-error.js';
 import { learnAffinity, route, type RoutedCall } from './pipeline/route.js';
@@ -108,6 +109,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const recorder = createCallRecorder({ ...deps, backgroundWrites: writes });
   // Request bodies buffered across live calls; a job's run is bounded by the job queue's own limits instead.
   const bodies = new BodyBudget(() => deps.config().limits.maxBufferedBodyBytes);
+  const prefillRefusals = new PrefillRefusals();
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const call = startCall(request, clock);
@@ -166,10 +168,27 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (result === UPGRADE_TO_JOB) return await handOff(holdings, s, call, context, routed, 0);
       const observe = learnAffinity(deps.affinity, s, routed, call.request.method, result, writes);
       if (observe !== undefined) call.summary.observeChunk = observe;
-      return respond(deps, s, call, routed, upstream, result, (usage) => {
-        holdings.settle(result.response.status, usage);
-        recorder.recordLater(call.summary);
-      });
+      const recovery: StreamRecoveryHooks = {
+        refusals: prefillRefusals,
+        redispatch: (body, exclude, signal) =>
+          dispatchWithFallbacks(clock, s, call, routed, jsonBody(body), leases.take, {
+            excludeBackendIds: exclude,
+            signal,
+          }),
+      };
+      return respond(
+        deps,
+        s,
+        call,
+        routed,
+        upstream,
+        result,
+        (usage) => {
+          holdings.settle(result.response.status, usage);
+          recorder.recordLater(call.summary);
+        },
+        recovery,
+      );
     } catch (error) {
       holdings.releaseAll();
       throw callerClosed(error, call.request.signal);
@@ -216,6 +235,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   return { handle, execute };
+}
+
+const encoder = new TextEncoder();
+
+/** A recovery request's body, as the dispatcher sends it. */
+function jsonBody(json: Record<string, unknown>): { body: Uint8Array; json: Record<string, unknown> } {
+  return { body: encoder.encode(JSON.stringify(json)), json };
 }
 
 function noRoute(call: Call): never {

@@ -119,10 +119,14 @@ export interface ScorecardRow {
 
 /** What a scenario gets: a harness factory, checks, and a call helper bounded by the scenario's deadline. */
 export interface ScenarioContext {
-  /** Starts a fresh gateway and simulators `a`, `b`, `c` with these instance configs. */
+  /**
+   * Starts a fresh gateway and simulators `a`, `b`, `c` with these instance configs; `tweak` edits the
+   * gateway configuration of {@link faultConfig} (a route or backend setting).
+   */
   start(
     simulators?: Readonly<Record<string, SimulatorConfig>>,
     resilience?: ResilienceConfigInput,
+    tweak?: (config: GatewayConfigInput) => GatewayConfigInput,
   ): Promise<FaultHarness>;
   /** Records a failed check when `ok` is false; the scenario goes on so every problem is reported. */
   check(ok: boolean, message: string): void;
@@ -164,10 +168,10 @@ export async function runScenario(scenario: Scenario): Promise<ScorecardRow> {
   let elapsedMs = 0;
   const ctx: ScenarioContext = {
     signal: controller.signal,
-    start: async (simulators = {}, resilience) => {
+    start: async (simulators = {}, resilience, tweak = (config) => config) => {
       const h = await startFaultHarness({
         simulators: { a: {}, b: {}, c: {}, ...simulators },
-        config: (urls) => faultConfig(urls, resilience),
+        config: (urls) => tweak(faultConfig(urls, resilience)),
       });
       harnesses.push(h);
       return h;

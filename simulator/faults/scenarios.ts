@@ -1,6 +1,7 @@
 import { attemptScenarios } from './attempt-scenarios.js';
 import { failoverScenarios, laterScenarios } from './failover-scenarios.js';
 import type { Scenario } from './scenario.js';
+import { recoveryScenarios } from './recovery-scenarios.js';
 import { streamScenarios } from './stream-scenarios.js';
 import { throttlingScenarios } from './throttling-scenarios.js';
 
@@ -11,4 +12,5 @@ export const scenarios: readonly Scenario[] = [
   ...streamScenarios,
   ...laterScenarios,
   ...attemptScenarios,
+  ...recoveryScenarios,
 ];

@@ -37,8 +37,11 @@ export interface AttemptRecord {
   /** The transport failure, when it did not. */
   readonly error: TransportErrorKind | undefined;
   readonly durationMs: number;
-  /** `served` = this attempt's response went to the caller. */
-  readonly outcome: 'served' | 'failover' | 'fatal';
+  /**
+   * `served` = this attempt's response went to the caller; `cut` = it did, and its stream broke (stream
+   * recovery finished the answer elsewhere, or tried to); `diverged` = a recovery's replay differed.
+   */
+  readonly outcome: 'served' | 'failover' | 'fatal' | 'cut' | 'diverged';
 }
 
 /** Everything an attempt loop needs about one call. */

@@ -7,6 +7,7 @@ import type { GatewayRequest } from '../http/gateway-request.js';
 import type { RequestTarget } from '../routing/request-target.js';
 import type { Lease } from '../scheduling/scheduler-types.js';
 import type { UsageReading } from '../usage/usage-reading.js';
+import type { RecoveryReport } from '../recovery/recovering-stream.js';
 import type { RelayOutcome } from './stream-relay.js';
 
 /** What the gateway knows about a call when it ends — the raw material of the usage record. */
@@ -40,6 +41,8 @@ export interface CallSummary {
   readonly includeUsageInjected: boolean;
   /** The async job id when the call ran as a job. */
   readonly asyncJobId: string | undefined;
+  /** Set when the call's stream broke and stream recovery ran (whatever its result). */
+  readonly recovery?: RecoveryReport | undefined;
   /** Internal: sees response chunks as they pass (affinity learning). */
   readonly observeChunk?: ((chunk: Uint8Array) => void) | undefined;
 }

@@ -19,6 +19,14 @@ export interface UpstreamBody {
   readonly json: Record<string, unknown> | undefined;
 }
 
+/** Options of {@link dispatchWithFallbacks} for a stream recovery's attempt. */
+export interface DispatchOptions {
+  /** Backends not to try (the one whose stream broke; those unable to continue a prefill). */
+  readonly excludeBackendIds?: Iterable<string> | undefined;
+  /** Replaces the caller's signal (the recovery's own deadline, combined with it). */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** Errors that mean "this route's pool cannot serve the call": the next fallback route is tried. */
 const FALLBACK_CODES: ReadonlySet<string> = new Set([
   'GW_ERR_BACKEND_EXHAUSTED',
@@ -47,9 +55,14 @@ export async function dispatchWithFallbacks(
   routed: RoutedCall,
   upstream: UpstreamBody,
   lease: (poolId: string) => Promise<void>,
+  options: DispatchOptions = {},
 ): Promise<DispatchResult> {
   const { summary } = call;
-  const input = dispatchInput(call, routed, upstream);
+  const input = {
+    ...dispatchInput(call, routed, upstream),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    excludeBackendIds: options.excludeBackendIds,
+  };
   const first = routed.match.route;
   const chain = [first, ...first.fallbacks.map((id) => s.router.byId(id)).filter((r) => r !== undefined)];
   const attempts: AttemptRecord[] = [];

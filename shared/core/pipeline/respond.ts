@@ -12,6 +12,8 @@ import type { Call } from './call-summary.js';
 import type { UpstreamBody } from './dispatch.js';
 import type { EngineSnapshot } from './engine-snapshot.js';
 import type { RoutedCall } from './route.js';
+import type { RecoveringStream } from '../recovery/recovering-stream.js';
+import { recoveringStreamFor, type StreamRecoveryHooks } from './recover.js';
 import { relayBody } from './stream-relay.js';
 
 /** Dependencies of {@link respond}. */
@@ -60,6 +62,7 @@ export function respond(
   upstream: UpstreamBody,
   result: DispatchResult,
   finish: (usage: UsageReading) => void,
+  recovery?: StreamRecoveryHooks,
 ): GatewayResponse {
   const { clock } = deps;
   const { summary, requestId, startMono } = call;
@@ -84,6 +87,13 @@ export function respond(
   const contentType = headers.get('content-type');
   const sse = (contentType ?? '').startsWith('text/event-stream');
   summary.stream ||= sse;
+  // A body the gateway may shorten (the hidden usage chunk) cannot keep the backend's length.
+  if (summary.includeUsageInjected && sse) headers.delete('content-length');
+  const recovering = recoveringStreamFor(deps, s, call, routed, upstream, result, recovery);
+  if (recovering !== undefined) {
+    headers.delete('content-length');
+    return { status: response.status, headers, body: recoverableBody(deps, call, routed, recovering, finish) };
+  }
   const promptBody = upstream.json;
   const meter = !s.config.usage.enabled
     ? undefined
@@ -96,8 +106,6 @@ export function respond(
             ? undefined
             : estimatePromptTokens(promptBody, deps.estimator, routed.model),
       });
-  // A body the gateway may shorten (the hidden usage chunk) cannot keep the backend's length.
-  if (summary.includeUsageInjected && sse) headers.delete('content-length');
   let bytes = 0;
   const body = relayBody({
     source: response.body,
@@ -125,4 +133,42 @@ export function respond(
     },
   });
   return { status: response.status, headers, body };
+}
+
+/** The body of a recoverable stream: the recovering stream relayed, metered by it, finished once. */
+function recoverableBody(
+  deps: RespondDeps,
+  call: Call,
+  routed: RoutedCall,
+  recovering: RecoveringStream,
+  finish: (usage: UsageReading) => void,
+): AsyncIterable<Uint8Array> {
+  const { clock } = deps;
+  const { summary, requestId, startMono } = call;
+  let bytes = 0;
+  return relayBody({
+    source: recovering.body,
+    errorKind: (error) => recovering.errorKind(error),
+    sse: true,
+    shape: routed.target.shape,
+    requestId,
+    observe: (chunk) => {
+      bytes += chunk.byteLength;
+      summary.observeChunk?.(chunk);
+    },
+    abort: (reason) => recovering.abort(reason),
+    callerSignal: call.request.signal,
+    // The recovering stream keeps the idle deadline of each attempt itself.
+    idleTimeoutMs: undefined,
+    now: () => clock.monotonicMs(),
+    finish: (outcome) => {
+      recovering.release();
+      const usage = recovering.usage();
+      summary.usage = usage;
+      summary.outcome = outcome;
+      summary.responseBytes = bytes;
+      summary.totalMs = clock.monotonicMs() - startMono;
+      finish(usage);
+    },
+  });
 }

@@ -25,8 +25,11 @@ export interface RelayOptions {
   readonly abort: (reason?: unknown) => void;
   /** The caller's signal: a backend error after the caller left is the caller's abort, not a cut. */
   readonly callerSignal: AbortSignal;
-  /** Longest gap between two body chunks; a longer silence aborts the backend call (a stalled stream). */
-  readonly idleTimeoutMs: number;
+  /**
+   * Longest gap between two body chunks; a longer silence aborts the backend call (a stalled stream).
+   * Undefined when the source keeps its own idle deadline (a recovering stream).
+   */
+  readonly idleTimeoutMs: number | undefined;
   /** Monotonic milliseconds (the engine's clock). */
   readonly now: () => number;
   /** Called exactly once when the body ends, however it ends. */
@@ -81,14 +84,14 @@ async function* relay(options: RelayOptions): AsyncGenerator<Uint8Array> {
   let lastChunkAt = now();
   let stalled = false;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
-  const check = (): void => {
+  const check = (limitMs: number): void => {
     const silentMs = now() - lastChunkAt;
-    if (silentMs >= idleTimeoutMs) {
+    if (silentMs >= limitMs) {
       stalled = true;
       options.abort(new Error('stream idle deadline reached'));
-    } else watchdog = setTimeout(check, idleTimeoutMs - silentMs);
+    } else watchdog = setTimeout(check, limitMs - silentMs, limitMs);
   };
-  watchdog = setTimeout(check, idleTimeoutMs);
+  if (idleTimeoutMs !== undefined) watchdog = setTimeout(check, idleTimeoutMs, idleTimeoutMs);
   try {
     for await (const input of source) {
       lastChunkAt = now();

@@ -1,7 +1,13 @@
 import type { Clock } from '../clock.js';
 import type { CallSummary } from '../pipeline/call-summary.js';
 import type { AttemptRecord } from '../dispatch/dispatcher.js';
-import { createUsageRecord, type UsageAttempt, type UsageAttemptOutcome, type UsageRecord } from './usage-record.js';
+import {
+  createUsageRecord,
+  type UsageAttempt,
+  type UsageAttemptOutcome,
+  type UsageRecord,
+  type UsageRecovery,
+} from './usage-record.js';
 import { detectUsageApi } from './usage-format.js';
 
 /**
@@ -43,6 +49,7 @@ export function usageRecordOf(summary: CallSummary, clock: Clock): UsageRecord {
       includeUsageInjected: summary.includeUsageInjected,
       asyncJobId: summary.asyncJobId ?? null,
       grant: summary.lease === undefined ? null : { group: summary.lease.groupId, reason: summary.lease.reason },
+      recovery: recoveryOf(summary),
     },
     clock,
   );
@@ -51,6 +58,7 @@ export function usageRecordOf(summary: CallSummary, clock: Clock): UsageRecord {
 function toUsageAttempt(a: AttemptRecord): UsageAttempt {
   let outcome: UsageAttemptOutcome;
   if (a.outcome === 'served') outcome = 'success';
+  else if (a.outcome === 'cut' || a.outcome === 'diverged') outcome = 'cut';
   else if (a.status === 429) outcome = 'throttled';
   else if (a.status !== undefined) outcome = 'http_error';
   else if (
@@ -63,6 +71,21 @@ function toUsageAttempt(a: AttemptRecord): UsageAttempt {
   else if (a.error === 'caller-aborted') outcome = 'caller_aborted';
   else outcome = 'connect_error';
   return { backend: a.backend, group: a.group, status: a.status ?? null, durationMs: round(a.durationMs), outcome };
+}
+
+function recoveryOf(summary: CallSummary): UsageRecovery | null {
+  const r = summary.recovery;
+  if (r === undefined) return null;
+  return {
+    mode: r.mode,
+    result: r.result,
+    fromBackend: r.from,
+    failure: r.failure,
+    toBackend: r.to ?? null,
+    prefillRefused: r.prefillRefused,
+    deliveredChars: r.deliveredChars,
+    attemptTokens: r.usage.map((u) => ({ ...u })),
+  };
 }
 
 function round(ms: number): number {

@@ -38,6 +38,8 @@ describe('createUsageRecord', () => {
         completionSource: 'none',
       },
       includeUsageInjected: false,
+      recovered: false,
+      recovery: null,
       asyncJobId: null,
       grant: null,
     });

@@ -104,6 +104,32 @@ export interface UsageRecord {
    * `aged`), or null when the call never got a lease (rejected before scheduling).
    */
   grant: { group: string; reason: string } | null;
+  /** True when the stream broke and the gateway finished the answer on another backend (`recovery`). */
+  recovered: boolean;
+  /** The stream recovery, when one ran; null otherwise. `tokens` is then the sum of its attempts. */
+  recovery: UsageRecovery | null;
+}
+
+/**
+ * A stream recovery (`docs/resilience.md` §5): the answer's stream broke after its first byte and the gateway
+ * finished it on another backend (`recovered`), or tried to.
+ */
+export interface UsageRecovery {
+  /** `continue` (assistant prefill) or `replay` (from the start, held back until it covered the delivered text). */
+  mode: 'continue' | 'replay';
+  /** `recovered`: the caller got the whole answer; `diverged`: the replay differed; `failed`: no backend finished it. */
+  result: 'recovered' | 'diverged' | 'failed';
+  /** The backend whose stream broke, and how (`reset`, `idle-timeout`, `other` for an error event). */
+  fromBackend: string;
+  failure: string;
+  /** The backend that finished the answer (or tried to), or null. */
+  toBackend: string | null;
+  /** True when a backend refused the continuation's prefill (400) and the answer was replayed. */
+  prefillRefused: boolean;
+  /** Characters of the answer the caller had when the stream broke. */
+  deliveredChars: number;
+  /** Tokens of each attempt of the answer, in order (their sum is `tokens`). */
+  attemptTokens: UsageReading[];
 }
 
 /** Attempts listed per record; more are only counted. */
@@ -131,6 +157,7 @@ export interface UsageRecordInput {
   includeUsageInjected?: boolean;
   asyncJobId?: string | null;
   grant?: { group: string; reason: string } | null;
+  recovery?: UsageRecovery | null;
 }
 
 /**
@@ -176,6 +203,8 @@ export function createUsageRecord(input: UsageRecordInput, clock: Clock): UsageR
     includeUsageInjected: input.includeUsageInjected ?? false,
     asyncJobId: input.asyncJobId ?? null,
     grant: input.grant ?? null,
+    recovered: input.recovery?.result === 'recovered',
+    recovery: input.recovery ?? null,
   };
 }
 
