@@ -215,6 +215,15 @@ export const recoveryScenarios: readonly Scenario[] = [
     },
   }),
   recoveryScenario({
+    id: '22h',
+    title: `a continuation longer than the idle deadline (11 tokens at 20/s) streams to its end`,
+    a: 'cut;after=5',
+    b: { continuePrefill: true, tokensPerSecond: 20 },
+    continuePrefill: true,
+    budgetMs: 550 + 2 * TIMER_SLACK_MS,
+    expect: (ctx, v, record) => seamless(ctx, v, record, 'continue'),
+  }),
+  recoveryScenario({
     id: '22g',
     title: 'include_usage: one usage chunk, the sum of both attempts',
     a: 'cut;after=5',

@@ -194,9 +194,22 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
 
   /** Dispatches the recovery: continue where a backend can, else (or after a refused prefill) replay. */
   async function startRecovery(state: FirstAttemptState, exclude: Set<string>, startedAt: number): Promise<Plan> {
-    // The recovering answer's first event must come within the idle deadline the caller sees.
-    const deadline = AbortSignal.timeout(Math.max(1, Math.ceil(options.idleTimeoutMs - (options.now() - startedAt))));
-    const signal = AbortSignal.any([options.callerSignal, deadline]);
+    // The recovering answer's first event must come within the idle deadline the caller sees. The timer is
+    // cleared once an answer started: the signal stays with the attempt, and must then follow the caller only.
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new Error('no recovering answer within the idle deadline')),
+      Math.max(1, Math.ceil(options.idleTimeoutMs - (options.now() - startedAt))),
+    );
+    const signal = AbortSignal.any([options.callerSignal, deadline.signal]);
+    try {
+      return await planRecovery(state, exclude, signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function planRecovery(state: FirstAttemptState, exclude: Set<string>, signal: AbortSignal): Promise<Plan> {
     const dispatch = async (body: Record<string, unknown>, skip: ReadonlySet<string>) => {
       const before = options.attempts.get();
       try {
