@@ -11,6 +11,7 @@ import type { JobQueue } from '../../shared/ports/job-queue.js';
 import type { JobStore } from '../../shared/ports/job-store.js';
 import { createOrchestratingJobQueue, DurableLink } from '../orchestrations/durable-link.js';
 import { createDurableCapacityLedger } from '../orchestrations/durable-capacity-ledger.js';
+import { ConfigRefusedError } from './config-refused.js';
 import { readFunctionsSettings, type FunctionsSettings } from './functions-settings.js';
 
 /** Everything the triggers share in one Functions worker process. */
@@ -34,8 +35,9 @@ let host: Promise<FunctionsHost> | undefined;
  * `gateway.config.json` beside the app (or `GATEWAY_CONFIG_FILE`) and `GATEWAY_*` app settings, or — with
  * `GATEWAY_FUNCTIONS__CONFIG_SOURCE=app-configuration` — from App Configuration, reloaded through the same
  * validate-and-swap path whenever the sentinel key changes. A configuration with problems (or, in
- * production mode, without caller identity) fails every call with the problems in the log rather than
- * half-starting; the next call tries again.
+ * production mode, without caller identity) rejects with a {@link ConfigRefusedError}, which the HTTP
+ * triggers answer as 503 `GW_ERR_SERVICE_NOT_CONFIGURED` naming the problems, rather than half-starting;
+ * the next call tries again.
  */
 export function functionsHost(): Promise<FunctionsHost> {
   host ??= buildFunctionsHost(process.env).catch((error: unknown) => {
@@ -53,10 +55,7 @@ export async function functionsRuntime(): Promise<GatewayRuntime> {
 export async function buildFunctionsHost(env: Readonly<Record<string, string | undefined>>): Promise<FunctionsHost> {
   const settings = readFunctionsSettings(env);
   const opened = await openHostConfig(configSource(env, settings), env);
-  if (!opened.ok)
-    throw new Error(
-      `gateway configuration (${opened.source}) is refused, ${opened.issues.length} problem(s):\n${opened.issues.join('\n')}`,
-    );
+  if (!opened.ok) throw new ConfigRefusedError(opened.source, opened.issues);
   const host = createFunctionsHost(env, { config: opened.config.current, configSource: opened.config.source });
   opened.config.report(host.runtime.telemetry, undefined, (event) => host.runtime.status.configReloaded(event));
   // Watch only once the host is built: a failed build is retried on the next call and must not leave a
@@ -80,7 +79,8 @@ function configSource(env: Readonly<Record<string, string | undefined>>, setting
     );
   }
   const file = configFileOf(env);
-  return file === undefined ? fixedConfigSource('embedded defaults', {}) : createJsonFileConfigSource({ file });
+  // No file: the GATEWAY_* settings alone over an empty (closed) configuration — never anonymous simulators.
+  return file === undefined ? fixedConfigSource('no configuration file', {}) : createJsonFileConfigSource({ file });
 }
 
 /** Builds a host from app settings and a configuration (a snapshot, or a getter that follows reloads). */

@@ -11,7 +11,7 @@ import { callEngine } from '../bridge/engine-call.js';
 export async function jobs(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const { init, status, host } = await callEngine(request, context);
   const jobId = request.params['rest']?.split('/')[0];
-  if (request.method === 'DELETE' && status === 200 && jobId !== undefined && jobId !== '')
+  if (host !== undefined && request.method === 'DELETE' && status === 200 && jobId !== undefined && jobId !== '')
     await host.durable.jobCancelled(jobId);
   return init;
 }

@@ -1,6 +1,7 @@
 import { createJsonFileConfigSource } from '../adapters/file/json-file-config-source.js';
 import { createRuntime, type GatewayRuntime } from '../composition/create-runtime.js';
 import { configFileOf, fixedConfigSource, openHostConfig, type HostEnv } from '../config/host-config.js';
+import { envOverlay } from '../config/load-config.js';
 import type { ConfigSource } from '../ports/config-source.js';
 import { embeddedDefaults } from './embedded-defaults.js';
 import { startNodeHost, type NodeHost } from './node-host.js';
@@ -39,7 +40,9 @@ export interface StandaloneRefusal {
  * Starts the standalone gateway (`npm start`). With a `gateway.config.json` (or `GATEWAY_CONFIG_FILE`) it
  * serves that configuration and reloads it when the file changes, through the host configuration pipeline
  * (validated and swapped atomically; an invalid edit is refused and the last good configuration stays);
- * without one it starts two built-in simulator backends and serves every model name through them.
+ * without one it starts two built-in simulator backends and serves every model name through them, to anyone —
+ * which is why production mode (`GATEWAY_SERVER__MODE=production`) without a configuration file is refused
+ * before anything starts.
  *
  * @example
  * const started = await startStandaloneHost({ env: process.env, storage: 'memory', log: console.log });
@@ -48,6 +51,8 @@ export interface StandaloneRefusal {
 export async function startStandaloneHost(options: StandaloneOptions): Promise<StandaloneHost | StandaloneRefusal> {
   const { env } = options;
   const file = configFileOf(env);
+  if (file === undefined && productionMode(env))
+    return { source: 'embedded defaults + GATEWAY_* environment', issues: [PRODUCTION_WITHOUT_FILE] };
   const simulators: { url: string; close(): Promise<void> }[] = [];
   const closeSimulators = () => Promise.all(simulators.map((s) => s.close()));
   const source = file !== undefined ? createJsonFileConfigSource({ file }) : await embeddedSource(env, simulators);
@@ -91,6 +96,17 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
       await closeSimulators();
     },
   };
+}
+
+const PRODUCTION_WITHOUT_FILE =
+  'server.mode is "production" but there is no configuration file (gateway.config.json in the working ' +
+  'directory, or GATEWAY_CONFIG_FILE): the embedded defaults (built-in simulator backends, anonymous access) ' +
+  'are for development only. Give a configuration that names the backends and the callers (docs/configuration.md).';
+
+/** True when the `GATEWAY_*` environment asks for production mode. */
+function productionMode(env: HostEnv): boolean {
+  const server = envOverlay(env, () => undefined)['server'];
+  return typeof server === 'object' && server !== null && (server as { mode?: unknown }).mode === 'production';
 }
 
 /**

@@ -267,6 +267,12 @@ export const errorRegistry = {
     retryable: true,
     message: 'The gateway is not ready.',
   },
+  GW_ERR_SERVICE_NOT_CONFIGURED: {
+    status: 503,
+    type: 'service_unavailable_error',
+    retryable: false,
+    message: 'The gateway refuses its configuration and serves no calls until it is fixed.',
+  },
   GW_ERR_INTERNAL: { status: 500, type: 'server_error', retryable: true, message: 'An internal error occurred.' },
 } as const satisfies Record<string, ErrorDefinition>;
 
