@@ -71,6 +71,13 @@ describe('governanceSchema', () => {
     expect(issues({ profiles: [{ id: 'p', stripHeaders: ['bad header'] }] }).join()).toMatch(/header name/);
   });
 
+  it('refuses the queued-call upgrade for a profile that does not allow async', () => {
+    expect(issues({ profiles: [{ id: 'p', async: { upgradeWhenQueued: true } }] }).join()).toMatch(
+      /upgradeWhenQueued needs allowed/,
+    );
+    expect(issues({ profiles: [{ id: 'p', async: { allowed: true, upgradeWhenQueued: true } }] })).toEqual([]);
+  });
+
   it('refuses API key mode without keys', () => {
     expect(issues({ identity: { apiKeys: { enabled: true } } }).join()).toMatch(/no key/);
   });

@@ -108,6 +108,12 @@ export const profileSchema = z
     async: z
       .object({
         allowed: z.boolean().default(false),
+        /**
+         * A call of this profile that did not ask for async mode but still waits in the queue at
+         * `async.syncWaitMs` becomes a job (202 + Location). Off by default: an ordinary OpenAI client
+         * cannot read a 202. Needs `allowed`.
+         */
+        upgradeWhenQueued: z.boolean().default(false),
         /** How long an async job's result is kept for this profile. */
         resultRetentionMs: z
           .number()
@@ -116,7 +122,11 @@ export const profileSchema = z
           .default(24 * 60 * 60 * 1000),
       })
       .strict()
-      .default({ allowed: false, resultRetentionMs: 24 * 60 * 60 * 1000 }),
+      .refine((a) => a.allowed || !a.upgradeWhenQueued, {
+        message: 'upgradeWhenQueued needs allowed: a call is upgraded to an async job only where async is allowed',
+        path: ['upgradeWhenQueued'],
+      })
+      .default({ allowed: false, upgradeWhenQueued: false, resultRetentionMs: 24 * 60 * 60 * 1000 }),
     quotas: z
       .object({
         tokensPerMinute: z.number().int().positive().optional(),

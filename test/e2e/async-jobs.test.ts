@@ -103,7 +103,8 @@ describe('async jobs through the HTTP surface', () => {
     expect(response.headers.get('x-gateway-error-code')).toBe('GW_ERR_POLICY_ASYNC_NOT_ALLOWED');
   });
 
-  it('upgrades a call that waits in the queue past the sync wait to a job (202), which then completes', async () => {
+  /** One backend slot held by a 900 ms call of alice's, sync wait 200 ms: her next call waits in the queue past it. */
+  async function queuedBehindOne(upgradeWhenQueued: boolean | undefined): Promise<Response> {
     await h.close();
     h = await startHarness({
       simulators: { a: {} },
@@ -117,7 +118,7 @@ describe('async jobs through the HTTP surface', () => {
                 keys: [{ id: 'alice', sha256: hashApiKey(ALICE), profile: 'batch', userId: 'alice' }],
               },
             },
-            profiles: [{ id: 'batch', tier: 'batch', async: { allowed: true } }],
+            profiles: [{ id: 'batch', tier: 'batch', async: { allowed: true, upgradeWhenQueued } }],
           },
           async: { syncWaitMs: 200, pollIntervalMs: 50 },
         }),
@@ -128,10 +129,25 @@ describe('async jobs through the HTTP surface', () => {
     });
     await h.sims.a!.waitForAttempts(1);
     const queued = await postJson(`${h.url}/v1/chat/completions`, chat, { 'api-key': ALICE });
+    expect((await holding).status).toBe(200);
+    return queued;
+  }
+
+  it('keeps a call that did not ask for async synchronous past the sync wait, though its profile allows async', async () => {
+    const queued = await queuedBehindOne(undefined);
+    // An ordinary OpenAI client gets its completion, not a 202 it cannot read (issue 13 item 7).
+    expect(queued.status).toBe(200);
+    expect(queued.headers.get('location')).toBeNull();
+    expect(((await queued.json()) as { object: string }).object).toBe('chat.completion');
+    expect(h.calls.some((c) => c.asyncJobId !== undefined)).toBe(false);
+    expect(h.sims.a!.attempts()).toHaveLength(2);
+  });
+
+  it('upgrades a call that waits in the queue past the sync wait to a job (202) when its profile says so', async () => {
+    const queued = await queuedBehindOne(true);
     expect(queued.status).toBe(202);
     const location = queued.headers.get('location')!;
     expect(location).toMatch(/^\/jobs\//);
-    expect((await holding).status).toBe(200);
     let status = '';
     for (let i = 0; i < 100 && status !== 'succeeded'; i++) {
       status = (

@@ -41,6 +41,8 @@ export interface Admission {
    */
   readonly upstreamHeaders: { readonly set: Readonly<Record<string, string>>; readonly remove: readonly string[] };
   readonly asyncAllowed: boolean;
+  /** A queued call that did not opt in becomes a job at the sync wait (`profiles[].async.upgradeWhenQueued`). */
+  readonly asyncUpgradeWhenQueued: boolean;
   /** How long this caller's async results are kept. */
   readonly asyncResultRetentionMs: number;
   /** The governance snapshot this request was admitted under (later checks of the request use it too). */
@@ -119,7 +121,7 @@ const ANONYMOUS_PROFILE: ProfileConfig = Object.freeze({
   headerRules: [],
   stripHeaders: [],
   injectHeaders: {},
-  async: { allowed: false, resultRetentionMs: 24 * 60 * 60 * 1000 },
+  async: { allowed: false, upgradeWhenQueued: false, resultRetentionMs: 24 * 60 * 60 * 1000 },
   quotas: { scope: 'caller' },
   suspended: false,
 }) as ProfileConfig;
@@ -485,6 +487,7 @@ function admissionOf(
     priority,
     upstreamHeaders: { set, remove: [...remove] },
     asyncAllowed: profile.async.allowed,
+    asyncUpgradeWhenQueued: profile.async.allowed && profile.async.upgradeWhenQueued,
     asyncResultRetentionMs: profile.async.resultRetentionMs,
     governance: g,
   };

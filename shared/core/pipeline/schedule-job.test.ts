@@ -32,6 +32,7 @@ const jobs = {
   },
 } as unknown as JobService;
 const allowed = liveContext(admissionOf({}, { asyncAllowed: true, asyncResultRetentionMs: 7_200_000 }));
+const upgrades = liveContext(admissionOf({}, { asyncAllowed: true, asyncUpgradeWhenQueued: true }));
 const optIn = { 'content-type': 'application/json', 'x-gateway-async': 'true' };
 
 describe('runsAsJob', () => {
@@ -57,12 +58,14 @@ describe('runsAsJob', () => {
 });
 
 describe('upgradeAfterMs', () => {
-  it('upgrades a queued non-streaming call of a caller allowed async at the sync wait, and nothing else', () => {
-    expect(upgradeAfterMs(jobs, snapshot(), allowed, { model: 'm' })).toBe(4_000);
-    expect(upgradeAfterMs(jobs, snapshot(), allowed, { model: 'm', stream: true })).toBeUndefined();
+  it('upgrades a queued non-streaming call at the sync wait only where the profile says so, and nothing else', () => {
+    expect(upgradeAfterMs(jobs, snapshot(), upgrades, { model: 'm' })).toBe(4_000);
+    // Allowed async, but no explicit upgrade: the caller did not ask, so it keeps its synchronous answer.
+    expect(upgradeAfterMs(jobs, snapshot(), allowed, { model: 'm' })).toBeUndefined();
+    expect(upgradeAfterMs(jobs, snapshot(), upgrades, { model: 'm', stream: true })).toBeUndefined();
     expect(upgradeAfterMs(jobs, snapshot(), liveContext(), { model: 'm' })).toBeUndefined();
-    expect(upgradeAfterMs(jobs, snapshot(false), allowed, { model: 'm' })).toBeUndefined();
-    expect(upgradeAfterMs(undefined, snapshot(), allowed, { model: 'm' })).toBeUndefined();
+    expect(upgradeAfterMs(jobs, snapshot(false), upgrades, { model: 'm' })).toBeUndefined();
+    expect(upgradeAfterMs(undefined, snapshot(), upgrades, { model: 'm' })).toBeUndefined();
     expect(upgradeAfterMs(jobs, snapshot(), jobContext(), { model: 'm' })).toBeUndefined();
   });
 });

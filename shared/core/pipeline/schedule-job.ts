@@ -25,7 +25,10 @@ export function runsAsJob(jobs: JobService | undefined, s: EngineSnapshot, call:
 /**
  * How long a live call may wait in the queue before it is upgraded to a job (202 + Location) instead of
  * holding its HTTP response open — the seed's AsyncTriggerTimeout, counted from the queue — or undefined
- * when it is never upgraded: only non-streaming calls of callers allowed async mode are.
+ * when it is never upgraded. Only a non-streaming call whose profile says so explicitly
+ * (`async.upgradeWhenQueued`, off by default) is: a caller that did not ask for async mode may be an
+ * ordinary OpenAI client, which cannot read a 202. A caller that asked (`x-gateway-async`, `S7PAsyncMode`)
+ * is a job from the start ({@link runsAsJob}).
  */
 export function upgradeAfterMs(
   jobs: JobService | undefined,
@@ -37,6 +40,7 @@ export function upgradeAfterMs(
     jobs !== undefined &&
     s.config.async.enabled &&
     context.admission.asyncAllowed &&
+    context.admission.asyncUpgradeWhenQueued &&
     json?.stream !== true &&
     context.asyncJobId === undefined;
   return upgradable ? s.config.async.syncWaitMs : undefined;

@@ -73,6 +73,7 @@ export function admissionOf(caller: Partial<Caller> = {}, extra: Partial<Admissi
     priority: 2,
     upstreamHeaders: { set: {}, remove: [] },
     asyncAllowed: false,
+    asyncUpgradeWhenQueued: false,
     asyncResultRetentionMs: 86_400_000,
     governance: {} as Admission['governance'],
     ...extra,
