@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../../config/gateway-schema.js';
 import type { AffinityStore } from '../../ports/affinity-store.js';
 import type { DispatchResult } from '../dispatch/dispatcher.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { rejectDuplicateDecidedKeys } from '../http/decided-keys.js';
 import type { GatewayAdmission } from '../governance/admission.js';
 import { upstreamHeaders } from '../http/header-policy.js';
 import { createRequestDeadline, type RequestDeadline } from '../resilience/request-deadline.js';
@@ -47,8 +48,9 @@ const JSON_BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * **route**: parses the API shape and the TTL, reads the body (bounded), finds the model (path or body),
  * the route that serves it (by model, by path prefix, or by the backend holding the state the call refers
  * to), checks the profile's allowlists and applies its header rules. Throws 4xx `GatewayError`s: invalid
- * JSON, model missing, model or route not found, model not allowed, body too large; a 503 when the body
- * does not fit in the bytes buffered across calls (`bodyLease`, which the caller releases when the call ends).
+ * JSON (a decided-on key named twice included, see `DECIDED_KEYS`), model missing, model or route not found,
+ * model not allowed, body too large; a 503 when the body does not fit in the bytes buffered across calls
+ * (`bodyLease`, which the caller releases when the call ends).
  *
  * @example
  * const routed = await route(deps, snapshot(), call, context);
@@ -179,5 +181,7 @@ function parseJson(body: Uint8Array): Record<string, unknown> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new GatewayError('GW_ERR_REQUEST_INVALID_JSON', { message: 'The request body must be a JSON object.' });
+  // What was checked is what goes upstream: the body is forwarded as received, so no decided key may repeat.
+  rejectDuplicateDecidedKeys(body);
   return value as Record<string, unknown>;
 }
