@@ -29,7 +29,9 @@ import { reserve } from './pipeline/reserve.js';
 import { PrefillRefusals, type StreamRecoveryHooks } from './pipeline/recover.js';
 import { askForUsage, respond } from './pipeline/respond.js';
 import { callerClosed, respondError } from './pipeline/respond-error.js';
+import { isModelList, listModels } from './pipeline/model-list.js';
 import { learnAffinity, route, type RoutedCall } from './pipeline/route.js';
+import { BackendModelLists } from './routing/backend-model-lists.js';
 import { CallLeases, orUpgrade, UPGRADE_TO_JOB } from './pipeline/schedule.js';
 import { runsAsJob, submitJob, upgradeAfterMs } from './pipeline/schedule-job.js';
 
@@ -94,8 +96,8 @@ export interface Gateway {
  * route, affinity, allowlists) → **reserve** (quota) → **schedule** (a capacity lease by priority, or a
  * job) → **dispatch** (attempts and failover over the route's pool, then its fallbacks) → **respond**
  * (headers, usage tap, relay) → **record** (usage record, quota settle, lease release) when the body ends,
- * however it ends. Before admission: the built-in endpoints (`/health/*`, `/v1/models`), then the admin
- * API and the job API, which take their own credentials.
+ * however it ends. Before admission: the built-in endpoints (`/health/*`), then the admin API and the job
+ * API, which take their own credentials. After admission, `GET /v1/models` lists what the caller may use.
  *
  * @example
  * const gateway = createGateway({ config: () => config, transport, credentials, clock: systemClock,
@@ -110,6 +112,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // Request bodies buffered across live calls; a job's run is bounded by the job queue's own limits instead.
   const bodies = new BodyBudget(() => deps.config().limits.maxBufferedBodyBytes);
   const prefillRefusals = new PrefillRefusals();
+  const modelListDeps = { admission: deps.admission, modelLists: new BackendModelLists(deps) };
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const call = startCall(request, clock);
@@ -118,6 +121,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const own = await ownEndpoint(s, call);
       if (own !== undefined) return own;
       const context = await admitCaller(deps.admission, call);
+      if (isModelList(request.method, call.url.pathname))
+        return await listModels(modelListDeps, s, context.admission, call.requestId);
       if (jobs?.api.matches(call.url.pathname) === true)
         return (
           (await jobs.api.handle(request, { requester: context.caller, requestId: call.requestId })) ?? noRoute(call)
@@ -212,7 +217,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   /** The built-in endpoints, the admin API and an admin's view of jobs: they take no caller credential. */
   async function ownEndpoint(s: EngineSnapshot, call: Call): Promise<GatewayResponse | undefined> {
     const { request, url, requestId } = call;
-    const builtin = await builtinEndpoint(deps, s, request.method, url.pathname, requestId);
+    const builtin = await builtinEndpoint(deps, s, url.pathname, requestId);
     if (builtin !== undefined) return builtin;
     if (isAdminPath(url.pathname)) {
       if (deps.admin?.isPublic(url.pathname) !== true) await deps.admission.authorizeAdmin(request.headers);

@@ -13,16 +13,15 @@ export interface BuiltinEndpointDeps {
 }
 
 /**
- * Answers the endpoints every caller may reach without admission — `/health/live`, `/health/ready` and
- * the model list (`GET /v1/models`, `GET /openai/v1/models`) — or `undefined` for any other path.
+ * Answers the endpoints every caller may reach without admission — `/health/live` and `/health/ready` —
+ * or `undefined` for any other path. (The model list depends on the caller's allowlists: `model-list.ts`.)
  *
  * @example
- * const answer = await builtinEndpoint(deps, snapshot(), 'GET', '/health/live', requestId);
+ * const answer = await builtinEndpoint(deps, snapshot(), '/health/live', requestId);
  */
 export async function builtinEndpoint(
   deps: BuiltinEndpointDeps,
   s: EngineSnapshot,
-  method: string,
   path: string,
   requestId: string,
 ): Promise<GatewayResponse | undefined> {
@@ -37,10 +36,6 @@ export async function builtinEndpoint(
       { status: ready ? 'ready' : 'not_ready', backends: { configured: ids.length, usable }, ...readiness.detail },
       requestId,
     );
-  }
-  if (method === 'GET' && (path === '/v1/models' || path === '/openai/v1/models')) {
-    const data = s.router.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'gateway' }));
-    return jsonResponse(200, { object: 'list', data }, requestId);
   }
   return undefined;
 }
