@@ -18,6 +18,7 @@ import type { JobExecution } from './jobs/job-worker.js';
 import { createBackgroundWrites, type BackgroundWrites } from './resilience/background-writes.js';
 import type { HealthTracker } from './resilience/health-tracker.js';
 import type { SchedulerGate } from './scheduling/scheduler-gate.js';
+import type { UsageReading } from './usage/usage-reading.js';
 import { admitCaller, admitJob, isStandingRefusal, type CallContext } from './pipeline/admit.js';
 import { builtinEndpoint, type Readiness } from './pipeline/builtin-endpoints.js';
 import { startCall, type Call, type CallSummary } from './pipeline/call-summary.js';
@@ -29,6 +30,7 @@ import { reserve } from './pipeline/reserve.js';
 import { PrefillRefusals, type StreamRecoveryHooks } from './pipeline/recover.js';
 import { askForUsage, respond } from './pipeline/respond.js';
 import { callerClosed, respondError } from './pipeline/respond-error.js';
+import { billOnce } from './pipeline/bill-once.js';
 import { isModelList, listModels } from './pipeline/model-list.js';
 import { learnAffinity, route, type RoutedCall } from './pipeline/route.js';
 import { BackendModelLists } from './routing/backend-model-lists.js';
@@ -171,7 +173,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const leases = (holdings.leases = new CallLeases(deps, s, call, context, routed.deadline, upgradeAfter));
       const result = await orUpgrade(dispatchWithFallbacks(clock, s, call, routed, upstream, leases.take));
       if (result === UPGRADE_TO_JOB) return await handOff(holdings, s, call, context, routed, 0);
-      const observe = learnAffinity(deps.affinity, s, routed, call.request.method, result, writes);
+      const once = billOnce(deps, routed.target, call.request.method, routed.json, s.config.affinity.ttlMs);
+      const observe = both(learnAffinity(deps.affinity, s, routed, call.request.method, result, writes), once?.observe);
       if (observe !== undefined) call.summary.observeChunk = observe;
       const recovery: StreamRecoveryHooks = {
         refusals: prefillRefusals,
@@ -181,19 +184,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
             signal,
           }),
       };
-      return respond(
-        deps,
-        s,
-        call,
-        routed,
-        upstream,
-        result,
-        (usage) => {
-          holdings.settle(result.response.status, usage);
-          recorder.recordLater(call.summary);
-        },
-        recovery,
-      );
+      const finish = (usage: UsageReading): void => {
+        holdings.settle(result.response.status, usage);
+        recorder.recordLater(call.summary);
+      };
+      const billed = (usage: UsageReading): void => {
+        if (once === undefined) return finish(usage);
+        // A Responses API object is billed once: the record and the quota carry what billOnce decides.
+        void once.billable(usage).then((decided) => {
+          call.summary.usage = decided;
+          finish(decided);
+        });
+      };
+      return respond(deps, s, call, routed, upstream, result, billed, recovery);
     } catch (error) {
       holdings.releaseAll();
       throw callerClosed(error, call.request.signal);
@@ -247,6 +250,18 @@ const encoder = new TextEncoder();
 /** A recovery request's body, as the dispatcher sends it. */
 function jsonBody(json: Record<string, unknown>): { body: Uint8Array; json: Record<string, unknown> } {
   return { body: encoder.encode(JSON.stringify(json)), json };
+}
+
+/** One chunk observer out of two optional ones. */
+function both(
+  a: ((chunk: Uint8Array) => void) | undefined,
+  b: ((chunk: Uint8Array) => void) | undefined,
+): ((chunk: Uint8Array) => void) | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return (chunk) => {
+    a(chunk);
+    b(chunk);
+  };
 }
 
 function noRoute(call: Call): never {

@@ -44,6 +44,19 @@ export function describeAffinityStoreContract(
       expect(await store.get(b)).toBe('y');
     });
 
+    it('lets one caller claim a state id once, while the mark lives, whatever its affinity', async () => {
+      const { store, advanceMs } = factory();
+      const id = unique('resp');
+      await store.set(id, 'x', 60_000);
+      const claims = await Promise.all([store.claimOnce(id, 1_000), store.claimOnce(id, 1_000)]);
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await store.claimOnce(id, 1_000)).toBe(false);
+      expect(await store.get(id)).toBe('x');
+      expect(await store.claimOnce(unique('resp'), 1_000)).toBe(true);
+      await advanceMs(1_001);
+      expect(await store.claimOnce(id, 1_000)).toBe(true);
+    });
+
     it('overwrites a mapping', async () => {
       const { store } = factory();
       const id = unique('thread');

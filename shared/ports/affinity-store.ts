@@ -11,4 +11,10 @@ export interface AffinityStore {
   get(stateId: string): Promise<string | undefined>;
   /** Records that `backendId` holds `stateId` for `ttlMs`. */
   set(stateId: string, backendId: string, ttlMs: number): Promise<void>;
+  /**
+   * Marks `stateId`'s usage as billed for `ttlMs`: true for the one caller that set the mark (an atomic
+   * insert across instances), false while a mark lives. Apart from {@link get}/{@link set}: a state id may be
+   * billed without affinity and the other way round. Used so that a background response is billed once.
+   */
+  claimOnce(stateId: string, ttlMs: number): Promise<boolean>;
 }

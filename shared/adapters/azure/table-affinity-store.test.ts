@@ -11,7 +11,11 @@ describeAffinityStoreContract('TableAffinityStore (Azurite)', () => {
   let skewMs = 0;
   const lazy = client.then((c) => createTableAffinityStore({ client: c, now: () => Date.now() + skewMs }));
   return {
-    store: { get: async (id) => (await lazy).get(id), set: async (id, b, ttl) => (await lazy).set(id, b, ttl) },
+    store: {
+      get: async (id) => (await lazy).get(id),
+      set: async (id, b, ttl) => (await lazy).set(id, b, ttl),
+      claimOnce: async (id, ttl) => (await lazy).claimOnce(id, ttl),
+    },
     advanceMs: (ms) => {
       skewMs += ms;
     },

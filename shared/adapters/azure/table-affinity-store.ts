@@ -15,6 +15,17 @@ interface AffinityEntity extends TableEntity {
 }
 
 /**
+ * A billing mark of `claimOnce` (docs/storage.md, "GatewayAffinity"): PK = `billed~` + the mapping's PK, RK =
+ * the encoded state id; `expiresAtMs`. Created with an insert (409 = already billed). Version 1.
+ */
+interface ClaimEntity extends TableEntity {
+  readonly schemaVersion: number;
+  readonly expiresAtMs: number;
+}
+
+const CLAIM_PREFIX = 'billed~';
+
+/**
  * The Azure Table {@link AffinityStore}: the mapping state id → backend shared by every gateway
  * instance, so a `GET /v1/responses/{id}` reaches the backend that created the response whichever
  * instance takes it. Upserts (last writer wins: a state id is created once); expired entities are
@@ -42,6 +53,29 @@ export function createTableAffinityStore(
         return Number(entity.expiresAtMs) > deps.now() ? entity.backendId : undefined;
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    async claimOnce(stateId, ttlMs) {
+      await ensureTable();
+      const { partitionKey, rowKey } = keys(stateId);
+      const mark = { partitionKey: `${CLAIM_PREFIX}${partitionKey}`, rowKey, schemaVersion: 1, expiresAtMs: 0 };
+      try {
+        await client.createEntity<ClaimEntity>({ ...mark, expiresAtMs: deps.now() + ttlMs });
+        return true;
+      } catch (error) {
+        if (statusOf(error) !== 409) throw error;
+      }
+      // A mark exists: it holds unless it expired, and then only one instance may replace it (ETag).
+      const existing = await client.getEntity<ClaimEntity>(mark.partitionKey, rowKey);
+      if (Number(existing.expiresAtMs) > deps.now()) return false;
+      try {
+        await client.updateEntity<ClaimEntity>({ ...mark, expiresAtMs: deps.now() + ttlMs }, 'Replace', {
+          etag: existing.etag,
+        });
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 412) return false;
         throw error;
       }
     },
