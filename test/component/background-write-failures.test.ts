@@ -43,6 +43,7 @@ describe('background writes that fail are retried where safe, counted and report
     let sets = 0;
     const affinityStore: AffinityStore = {
       get: async () => undefined,
+      claimOnce: async () => true,
       set: async () => {
         sets++;
         throw new Error('affinity table unreachable');
