@@ -32,6 +32,7 @@ import { createJobService, type JobService } from '../core/jobs/job-service.js';
 import { createJobWorker, type JobWorker } from '../core/jobs/job-worker.js';
 import { createJobsApi, type JobsApi } from '../core/jobs/jobs-api.js';
 import { JobSignals } from '../core/jobs/job-signals.js';
+import { QueuedBodyBudget } from '../core/jobs/queued-body-budget.js';
 import { sweepExpiredJobs, type SweepReport } from '../core/jobs/sweep-expired-jobs.js';
 import { MemoryJobQueue } from '../adapters/memory/memory-job-queue.js';
 import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
@@ -250,8 +251,17 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     clock,
     signals: new JobSignals(),
   };
+  // Where jobs wait in this process, their request bodies are bounded per caller and in total (read per job).
+  const queuedBodies =
+    (options.runJobsInProcess ?? true)
+      ? new QueuedBodyBudget(clock, () => ({
+          totalBytes: config().async.maxQueuedBodyBytes,
+          perCallerBytes: config().async.maxQueuedBodyBytesPerCaller,
+        }))
+      : undefined;
+  if (queuedBodies !== undefined) jobDeps.signals.onFinished((job) => queuedBodies.finished(job.id));
   // A getter: the job deadlines and waits in force when a job is submitted apply to it (hot reload).
-  const jobService = createJobService(jobDeps, () => ({
+  const jobService = createJobService({ ...jobDeps, queuedBodies }, () => ({
     syncWaitMs: config().async.syncWaitMs,
     runDeadlineMs: config().async.runDeadlineMs,
     retentionMs: config().async.retentionMs,

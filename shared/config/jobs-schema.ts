@@ -33,8 +33,24 @@ export const asyncJobsSchema = z
     retryBackoffMs: z.number().int().nonnegative().default(2_000),
     /** How often the retention sweep runs in the standalone host. */
     sweepIntervalMs: z.number().int().min(1_000).default(300_000),
+    /** Request bytes of all jobs queued or running in this process (in-process runner); past it → 429. */
+    maxQueuedBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024 * 1024),
+    /** Request bytes of one caller's jobs queued or running in this process; past it → 429. */
+    maxQueuedBodyBytesPerCaller: z
+      .number()
+      .int()
+      .positive()
+      .default(128 * 1024 * 1024),
   })
   .strict()
+  .refine((c) => c.maxQueuedBodyBytesPerCaller <= c.maxQueuedBodyBytes, {
+    message: 'maxQueuedBodyBytesPerCaller must be <= maxQueuedBodyBytes',
+    path: ['maxQueuedBodyBytesPerCaller'],
+  })
   .refine((c) => c.syncWaitMs < c.runDeadlineMs, {
     message: 'syncWaitMs must be < runDeadlineMs',
     path: ['syncWaitMs'],

@@ -194,6 +194,12 @@ export const errorRegistry = {
     retryable: true,
     message: 'The queue for this priority level is full.',
   },
+  GW_ERR_ASYNC_BACKLOG_FULL: {
+    status: 429,
+    type: 'rate_limit_error',
+    retryable: true,
+    message: 'Queued async jobs hold as many request bytes as allowed; retry when some have finished.',
+  },
   GW_ERR_BACKEND_THROTTLED: {
     status: 429,
     type: 'rate_limit_error',

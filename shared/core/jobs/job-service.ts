@@ -15,6 +15,7 @@ import { encodeJobRequest, JOB_REQUEST_CONTENT_TYPE } from './job-request-codec.
 import { JobSignals } from './job-signals.js';
 import { isFinished, sourcesOf } from './job-state-machine.js';
 import { defaultSetJobTimer, type SetJobTimer } from './job-timer.js';
+import type { QueuedBodyBudget, QueuedBodyHold } from './queued-body-budget.js';
 
 /** A call the pipeline hands over to async mode (after admission, routing and the async permission check). */
 export interface JobSubmission {
@@ -58,6 +59,11 @@ export interface JobServiceDeps {
   /** Shared with the worker in the same process (inline answers, cancellation aborts, runner wake-ups). */
   readonly signals?: JobSignals | undefined;
   readonly setTimer?: SetJobTimer | undefined;
+  /**
+   * Bounds the request bytes of jobs queued in this process, per caller and in total (a submission past
+   * them is a 429); released when `signals` reports the job finished. Given where jobs run in process.
+   */
+  readonly queuedBodies?: QueuedBodyBudget | undefined;
 }
 
 /**
@@ -142,7 +148,7 @@ export function createJobService(
   const pollAfterMs = initial.pollAfterMs ?? 5_000;
   const pollStore = initial.pollStoreWhileWaiting ?? false;
 
-  async function persist(submission: JobSubmission): Promise<JobRecord> {
+  async function persist(submission: JobSubmission, hold: QueuedBodyHold | undefined): Promise<JobRecord> {
     const now = clock.now();
     const id = createJobId();
     const owner: JobOwner = {
@@ -156,7 +162,8 @@ export function createJobService(
       if (!ASYNC_OPT_IN_HEADERS.includes(name)) headers[name] = value;
     });
     const body = submission.request.body;
-    const bodyStream = body instanceof Uint8Array ? once(body) : body;
+    if (body instanceof Uint8Array) hold?.grow(body.byteLength);
+    const bodyStream = body instanceof Uint8Array ? once(body) : body === null ? null : counted(body, hold);
     await payloads.put(
       jobPayloadKey(owner, id, 'request'),
       encodeJobRequest({ v: 1, method: submission.request.method, path: submission.request.path, headers }, bodyStream),
@@ -304,22 +311,39 @@ export function createJobService(
     return { promise: Promise.race([waiting.promise, stop]).finally(cancel), cancel };
   }
 
+  /** Stores the request and creates the job, holding its bytes in the queued-body budget (429 past it). */
+  async function admit(submission: JobSubmission): Promise<{ job: JobRecord; hold: QueuedBodyHold | undefined }> {
+    const hold = deps.queuedBodies?.hold(submission.caller.userId);
+    try {
+      const job = await persist(submission, hold);
+      hold?.bind(job.id, job.deadlineMs);
+      return { job, hold };
+    } catch (error) {
+      hold?.release();
+      throw error;
+    }
+  }
+
   return {
     async submit(submission) {
-      const job = await persist(submission);
-      await enqueue(job);
+      const { job, hold } = await admit(submission);
+      await enqueue(job).catch((error: unknown) => {
+        hold?.release();
+        throw error;
+      });
       return job;
     },
 
     async submitAndWait(submission) {
       const waitMs = submission.syncWaitMs ?? settingsNow().syncWaitMs ?? 10_000;
-      const job = await persist(submission);
+      const { job, hold } = await admit(submission);
       // Subscribe before enqueueing: an in-process runner may finish the job before send() returns.
       const waiting = waitMs > 0 ? waitForFinish(job.id, waitMs, submission.signal) : undefined;
       try {
         await enqueue(job);
       } catch (error) {
         waiting?.cancel();
+        hold?.release();
         throw error;
       }
       if (waiting === undefined) return accepted(job, submission.requestId);
@@ -383,4 +407,12 @@ export function jobFailure(job: JobRecord): GatewayError {
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
+}
+
+/** A streamed body whose bytes are taken from `hold` as they pass (it throws 429 past the bound). */
+async function* counted(body: AsyncIterable<Uint8Array>, hold: QueuedBodyHold | undefined): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    hold?.grow(chunk.byteLength);
+    yield chunk;
+  }
 }

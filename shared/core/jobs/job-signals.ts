@@ -16,6 +16,7 @@ export class JobSignals {
   private readonly waiters = new Map<string, Set<(job: JobRecord) => void>>();
   private readonly runs = new Map<string, AbortController>();
   private readonly submittedListeners = new Set<(jobId: string) => void>();
+  private readonly finishedListeners = new Set<(job: JobRecord) => void>();
 
   /** A promise of the job's finished record; `cancel()` stops waiting (the promise then never settles). */
   waitForFinish(jobId: string): { readonly promise: Promise<JobRecord>; cancel(): void } {
@@ -35,8 +36,9 @@ export class JobSignals {
     };
   }
 
-  /** Tells the waiters of `job.id` that it finished. */
+  /** Tells the waiters of `job.id`, and every {@link onFinished} listener, that it finished. */
   finished(job: JobRecord): void {
+    for (const listener of this.finishedListeners) listener(job);
     const set = this.waiters.get(job.id);
     if (set === undefined) return;
     this.waiters.delete(job.id);
@@ -62,6 +64,12 @@ export class JobSignals {
   /** Announces a newly queued job (wakes an idle in-process runner). */
   submitted(jobId: string): void {
     for (const listener of this.submittedListeners) listener(jobId);
+  }
+
+  /** Subscribes to every job's {@link finished}; returns the unsubscribe function. */
+  onFinished(listener: (job: JobRecord) => void): () => void {
+    this.finishedListeners.add(listener);
+    return () => this.finishedListeners.delete(listener);
   }
 
   /** Subscribes to {@link submitted}; returns the unsubscribe function. */

@@ -14,6 +14,8 @@ describe('asyncJobsSchema', () => {
       pollIntervalMs: 1_000,
       retryBackoffMs: 2_000,
       sweepIntervalMs: 300_000,
+      maxQueuedBodyBytes: 256 * 1024 * 1024,
+      maxQueuedBodyBytesPerCaller: 128 * 1024 * 1024,
     });
   });
 
