@@ -79,6 +79,38 @@ describe('askForUsage', () => {
     expect(call.summary).toMatchObject({ stream: true, includeUsageInjected: true });
   });
 
+  it("splices the member into the bytes received: the caller's own spelling reaches the backend", async () => {
+    // JSON.stringify would rewrite 1.50 as 1.5, drop the spaces and escape nothing the caller escaped.
+    const raw =
+      ' { "model" : "gpt-4o", "stream": true, "temperature": 1.50, "messages": [{"role":"user","content":"\\u00e9"}] }';
+    const clock = new FakeClock();
+    const s = snapshot();
+    const call = callOf(gatewayRequest({ body: raw }), clock);
+    const deps = { affinity: { get: async () => undefined }, admission: { authorizeTarget: () => {} } };
+    const routed = await route(deps, s, call, liveContext());
+    const upstream = askForUsage(s, call, routed);
+    expect(new TextDecoder().decode(upstream.body!)).toBe(
+      ' {"stream_options":{"include_usage":true}, "model" : "gpt-4o", "stream": true, "temperature": 1.50, ' +
+        '"messages": [{"role":"user","content":"\\u00e9"}] }',
+    );
+    expect(upstream.json).toMatchObject({ stream: true, stream_options: { include_usage: true }, temperature: 1.5 });
+  });
+
+  it("keeps the caller's other stream options when it adds include_usage", async () => {
+    const { call, routed, s } = await routedCall({
+      ...chat,
+      stream: true,
+      stream_options: { include_obfuscation: false },
+    });
+    const upstream = askForUsage(s, call, routed);
+    expect(JSON.parse(new TextDecoder().decode(upstream.body!))).toEqual({
+      ...chat,
+      stream: true,
+      stream_options: { include_obfuscation: false, include_usage: true },
+    });
+    expect(call.summary.includeUsageInjected).toBe(true);
+  });
+
   it('sends the body unchanged when the call does not stream, the caller asked itself, or injection is off', async () => {
     for (const [body, s] of [
       [chat, snapshot()],

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { DispatchResult } from '../dispatch/dispatcher.js';
 import type { GatewayResponse } from '../http/gateway-request.js';
 import { downstreamHeaders } from '../http/header-policy.js';
-import { injectIncludeUsage } from '../usage/include-usage.js';
+import { includeUsageBody, injectIncludeUsage } from '../usage/include-usage.js';
 import { estimatePromptTokens } from '../usage/prompt-estimate.js';
 import { detectUsageApi, detectUsageFormat } from '../usage/usage-format.js';
 import { emptyUsageReading, type UsageReading } from '../usage/usage-reading.js';
@@ -23,8 +23,6 @@ export interface RespondDeps {
   readonly estimator?: TokenEstimator | undefined;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Exact metering of streams, the request half: asks an OpenAI-style streaming call's backend for the
  * usage chunk (`stream_options.include_usage`) when the caller did not; {@link respond} hides that chunk
@@ -36,12 +34,12 @@ const encoder = new TextEncoder();
 export function askForUsage(s: EngineSnapshot, call: Call, routed: RoutedCall): UpstreamBody {
   const { json, body } = routed;
   call.summary.stream = json?.stream === true;
-  if (json === undefined || !s.config.usage.enabled || !s.config.usage.injectIncludeUsage) return { body, json };
+  if (json === undefined || body === null || !s.config.usage.enabled || !s.config.usage.injectIncludeUsage)
+    return { body, json };
   const plan = injectIncludeUsage(detectUsageApi(call.url.pathname), json);
   if (!plan.injected) return { body, json };
   call.summary.includeUsageInjected = true;
-  const injected = plan.body as Record<string, unknown>;
-  return { body: encoder.encode(JSON.stringify(injected)), json: injected };
+  return { body: includeUsageBody(body, json, plan), json: plan.body as Record<string, unknown> };
 }
 
 /**

@@ -39,3 +39,28 @@ export function injectIncludeUsage(api: UsageApi, body: unknown): IncludeUsagePl
     callerAsked: false,
   };
 }
+
+const encoder = new TextEncoder();
+/** `"stream_options":{"include_usage":true},` — spliced in right after the body's opening brace. */
+const STREAM_OPTIONS_MEMBER = encoder.encode('"stream_options":{"include_usage":true},');
+const OPEN_BRACE = 0x7b;
+
+/**
+ * The request bytes to send for a plan of {@link injectIncludeUsage}. When the caller's body had no
+ * `stream_options` at all, the member is spliced into the received bytes after the opening brace (the
+ * object has at least `stream`, so a comma always follows): one copy, no re-serialising of a prompt that
+ * may be megabytes. When it had `stream_options` (other options to keep), the plan's object is serialised.
+ *
+ * @example
+ * const bytes = includeUsageBody(received, parsed, plan); // {"stream_options":{"include_usage":true},"model":…
+ */
+export function includeUsageBody(received: Uint8Array, parsed: Json, plan: IncludeUsagePlan): Uint8Array {
+  if (!plan.injected) return received;
+  const brace = received.indexOf(OPEN_BRACE);
+  if (Object.hasOwn(parsed, 'stream_options') || brace < 0) return encoder.encode(JSON.stringify(plan.body));
+  const out = new Uint8Array(received.length + STREAM_OPTIONS_MEMBER.length);
+  out.set(received.subarray(0, brace + 1), 0);
+  out.set(STREAM_OPTIONS_MEMBER, brace + 1);
+  out.set(received.subarray(brace + 1), brace + 1 + STREAM_OPTIONS_MEMBER.length);
+  return out;
+}
