@@ -65,6 +65,15 @@ describe('cross-reference checks', () => {
     ]);
   });
 
+  it('checks context-window fallbacks like fallbacks: the route must exist and cannot be the route itself', () => {
+    const config = base();
+    config.routes![0]!.contextWindowFallbacks = ['chat-mni', 'chat-gpt-4o'];
+    expect(issuesOf(config)).toEqual([
+      'routes.0.contextWindowFallbacks.0: unknown route "chat-mni" (did you mean "chat-mini"?)',
+      'routes.0.contextWindowFallbacks.1: a route cannot fall back to itself',
+    ]);
+  });
+
   it('gives no suggestion when nothing is close', () => {
     const config = base();
     config.routes![1]!.pool = 'embeddings';

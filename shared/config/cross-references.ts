@@ -6,9 +6,9 @@ import type { SchedulingConfig } from './scheduling-schema.js';
 
 /**
  * The checks between sections that no field schema can make: every name one part of the configuration
- * uses for another (a pool's backends and groups, a route's pool and fallbacks, a profile's routes, a
- * spill-over policy's groups, priority levels against `scheduling.levels`) names something that exists,
- * with a "did you mean" where a close name does. Pure: the parsed config in, the problems out.
+ * uses for another (a pool's backends and groups, a route's pool, fallbacks and context-window fallbacks, a
+ * profile's routes, a spill-over policy's groups, priority levels against `scheduling.levels`) names something
+ * that exists, with a "did you mean" where a close name does. Pure: the parsed config in, the problems out.
  */
 
 /** One problem, at the path of the value that names the missing thing. */
@@ -99,15 +99,16 @@ function routeReferences(config: CrossReferenceInput): ConfigProblem[] {
         path: ['routes', i, 'pool'],
         message: `unknown pool "${route.pool}"${didYouMean(route.pool, poolIds)}`,
       });
-    route.fallbacks.forEach((f, j) => {
-      if (f === route.id)
-        problems.push({ path: ['routes', i, 'fallbacks', j], message: 'a route cannot fall back to itself' });
-      else if (!routeIds.includes(f))
-        problems.push({
-          path: ['routes', i, 'fallbacks', j],
-          message: `unknown route "${f}"${didYouMean(f, routeIds)}`,
-        });
-    });
+    for (const key of ['fallbacks', 'contextWindowFallbacks'] as const)
+      route[key].forEach((f, j) => {
+        if (f === route.id)
+          problems.push({ path: ['routes', i, key, j], message: 'a route cannot fall back to itself' });
+        else if (!routeIds.includes(f))
+          problems.push({
+            path: ['routes', i, key, j],
+            message: `unknown route "${f}"${didYouMean(f, routeIds)}`,
+          });
+      });
     const keys: [string, (string | number)[]][] = (route.match.models ?? []).map((m, j) => [
       `model "${m.toLowerCase()}"`,
       ['routes', i, 'match', 'models', j],

@@ -128,6 +128,11 @@ export const routeSchema = z
     pool: idSchema,
     /** Routes (other models) to use, in order, when this route's pool is exhausted. */
     fallbacks: z.array(idSchema).default([]),
+    /**
+     * Routes whose models take longer prompts, tried in order when a backend refuses the prompt as too long
+     * (`context_length_exceeded` and its Azure/Anthropic/Gemini equivalents). Empty: `fallbacks` are tried.
+     */
+    contextWindowFallbacks: z.array(idSchema).default([]),
     /** Path-prefix routes: strip the prefix before forwarding. */
     stripPrefix: z.boolean().default(true),
     /** Rewrite the model sent upstream (e.g. a fallback route serving another model). */

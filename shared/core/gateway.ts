@@ -171,7 +171,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (runsAsJob(jobs?.service, s, call, context)) return await handOff(holdings, s, call, context, routed);
       const upgradeAfter = upgradeAfterMs(jobs?.service, s, context, upstream.json);
       const leases = (holdings.leases = new CallLeases(deps, s, call, context, routed.deadline, upgradeAfter));
-      const result = await orUpgrade(dispatchWithFallbacks(clock, s, call, routed, upstream, leases.take));
+      const result = await orUpgrade(
+        dispatchWithFallbacks(clock, s, call, routed, upstream, leases.take, { requeue: leases.requeue }),
+      );
       if (result === UPGRADE_TO_JOB) return await handOff(holdings, s, call, context, routed, 0);
       const once = billOnce(deps, routed.target, call.request.method, routed.json, s.config.affinity.ttlMs);
       const observe = both(learnAffinity(deps.affinity, s, routed, call.request.method, result, writes), once?.observe);
@@ -182,6 +184,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           dispatchWithFallbacks(clock, s, call, routed, jsonBody(body), leases.take, {
             excludeBackendIds: exclude,
             signal,
+            requeue: leases.requeue,
           }),
       };
       const finish = (usage: UsageReading): void => {

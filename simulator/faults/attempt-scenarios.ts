@@ -152,7 +152,56 @@ const missingObject: Scenario = {
   },
 };
 
-/** Scenarios 18–21: where attempts are spent (docs/resilience.md §1.1). */
+/**
+ * `a` refuses the prompt as too long for `gpt-short`: route `short`'s context-window fallback `big` (`c`,
+ * `gpt-big`) answers; `b` (same pool, same model) is not asked — the prompt is never resent to that model.
+ */
+const contextWindowFallback: Scenario = {
+  id: '23a',
+  title: 'context length exceeded: the context-window fallback route answers',
+  budgetMs: 1_000,
+  deadlineMs: 10_000,
+  async run(ctx) {
+    const h = await ctx.start({ a: { faults: ['context-length'] } });
+    const result = await ctx.call(h, chat({ model: 'gpt-short' }));
+    const body = result.json as { model?: string } | undefined;
+    ctx.check(
+      result.status === 200 && result.backend === 'c' && body?.model === 'gpt-big',
+      `expected 200 from c (gpt-big), got ${result.status} from ${result.backend} (${body?.model})`,
+    );
+    const seen = seenBy(h, ['a', 'b', 'c']);
+    ctx.check(seen === 'a 400 · b – · c 200', `expected a 400 · b – · c 200, got ${seen}`);
+    const record = await h.usageRecord(result.requestId);
+    ctx.check(record?.route === 'big', `expected the record on route big, got ${record?.route}`);
+    ctx.caller(
+      `${result.status} ${body?.model} from ${result.backend}, attempts ${result.headers.get('x-gateway-attempts')}`,
+    );
+    ctx.backend(seen);
+  },
+};
+
+/** The context-window fallback's pool is down: the caller gets the refusal it would have had, verbatim. */
+const contextWindowFallbackDown: Scenario = {
+  id: '23b',
+  title: 'context length exceeded, context-window fallback down: the 400, verbatim',
+  budgetMs: 1_000,
+  deadlineMs: 10_000,
+  async run(ctx) {
+    const h = await ctx.start({ a: { faults: ['context-length'] }, c: { faults: ['503'] } });
+    const result = await ctx.call(h, chat({ model: 'gpt-short' }));
+    const code = (result.json as ErrorBody)?.error?.code;
+    ctx.check(
+      result.status === 400 && code === 'context_length_exceeded' && result.backend === 'a',
+      `expected a's 400 context_length_exceeded, got ${result.status} ${code} from ${result.backend}`,
+    );
+    const seen = seenBy(h, ['a', 'b', 'c']);
+    ctx.check(/^a 400 · b – · c (503,?)+$/.test(seen), `expected a 400 · b – · c 503…, got ${seen}`);
+    ctx.caller(`${result.status} ${code} from ${result.backend}`);
+    ctx.backend(seen);
+  },
+};
+
+/** Scenarios 18–22: where attempts are spent (docs/resilience.md §1.1). */
 export const attemptScenarios: readonly Scenario[] = [
   silentSingleMember,
   slowReset,
@@ -160,4 +209,6 @@ export const attemptScenarios: readonly Scenario[] = [
   missingOnOneMember,
   missingEverywhere,
   missingObject,
+  contextWindowFallback,
+  contextWindowFallbackDown,
 ];

@@ -52,7 +52,7 @@ let warming: Promise<void> | undefined;
 /**
  * Three simulators: `a` (group `primary`) and `b` (group `fallback`) in pool `main` behind route
  * `small` (`gpt-4o-mini`); `c` alone in pool `big` behind route `big` (`gpt-big`), whose fallback is
- * `small`.
+ * `small`; route `short` (`gpt-short`, pool `main`) names `big` as its context-window fallback.
  */
 export function faultConfig(
   urls: Readonly<Record<string, string>>,
@@ -71,6 +71,7 @@ export function faultConfig(
     routes: [
       { id: 'small', match: { models: ['gpt-4o-mini'] }, pool: 'main' },
       { id: 'big', match: { models: ['gpt-big'] }, pool: 'big', fallbacks: ['small'] },
+      { id: 'short', match: { models: ['gpt-short'] }, pool: 'main', contextWindowFallbacks: ['big'] },
     ],
     governance: { identity: { anonymous: { allowed: true } } },
     resilience,

@@ -43,6 +43,8 @@ export interface CallSummary {
   readonly asyncJobId: string | undefined;
   /** Set when the call's stream broke and stream recovery ran (whatever its result). */
   readonly recovery?: RecoveryReport | undefined;
+  /** Times the call gave its lease back to wait for a cooling backend and queued again (requeue). */
+  readonly requeues?: number | undefined;
   /** Internal: sees response chunks as they pass (affinity learning). */
   readonly observeChunk?: ((chunk: Uint8Array) => void) | undefined;
 }

@@ -1,4 +1,3 @@
-import type { RouteConfig } from '../../config/schema.js';
 import type { Clock } from '../clock.js';
 import {
   attemptsForEnvelope,
@@ -11,6 +10,8 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { CALLER_CREDENTIAL_HEADERS } from '../http/header-policy.js';
 import type { Call } from './call-summary.js';
 import type { EngineSnapshot } from './engine-snapshot.js';
+import { contextWindowPlan, modelFor } from './fallback-plan.js';
+import { holdRefusal } from './held-refusal.js';
 import type { RoutedCall } from './route.js';
 
 /** The body to send upstream: the one received, or the one rewritten for metering (include_usage). */
@@ -19,8 +20,10 @@ export interface UpstreamBody {
   readonly json: Record<string, unknown> | undefined;
 }
 
-/** Options of {@link dispatchWithFallbacks} for a stream recovery's attempt. */
+/** Options of {@link dispatchWithFallbacks}: the requeue, and what a stream recovery's attempt changes. */
 export interface DispatchOptions {
+  /** Gives the lease back while every backend of a pool cools, and queues again (requeue). */
+  readonly requeue?: Requeue | undefined;
   /** Backends not to try (the one whose stream broke; those unable to continue a prefill). */
   readonly excludeBackendIds?: Iterable<string> | undefined;
   /** Replaces the caller's signal (the recovery's own deadline, combined with it). */
@@ -36,17 +39,24 @@ const FALLBACK_CODES: ReadonlySet<string> = new Set([
   'GW_ERR_BACKEND_NONE_CONFIGURED',
 ]);
 
+/** Gives the call's lease in `poolId` back, waits until `untilMs`, and queues for one again at its priority. */
+export type Requeue = (poolId: string, untilMs: number, signal: AbortSignal) => Promise<void>;
+
 /**
  * **dispatch**: runs the dispatcher (attempts, failover, deadlines) over the route's pool, then over its
  * fallback routes in order when a pool is exhausted or unusable (every breaker open, every backend
  * cooling). Each route's pool is scheduled on its own: `lease(poolId)` is awaited before its attempts, so
- * the call holds capacity in the pool that serves it. The caller's own errors (4xx) never move on to a
- * fallback. Writes the route, attempts and queue wait to the call's summary as it goes, so a failure is
- * recorded with the attempts made. The result's `backendWaitMs` and `retryWaitMs` cover every route tried:
- * all attempts, and every wait between them (a route that could not serve counts as waiting).
+ * the call holds capacity in the pool that serves it; while every backend of a pool cools, `requeue` gives
+ * that lease back and queues again at the call's priority. The caller's own errors (4xx) never move on to a
+ * fallback — except a prompt too long for the model (`context_length_exceeded` and its equivalents): then
+ * the route's `contextWindowFallbacks` (else its `fallbacks`) are tried, each at most once and never a
+ * model that already refused the prompt; if none serves, the refusal goes back verbatim. Writes the route,
+ * attempts and queue wait to the call's summary as it goes, so a failure is recorded with the attempts
+ * made. The result's `backendWaitMs` and `retryWaitMs` cover every route tried: all attempts, and every
+ * wait between them (a route that could not serve counts as waiting).
  *
  * @example
- * const result = await dispatchWithFallbacks(clock, snapshot, call, routed, upstream, leases.take);
+ * const result = await dispatchWithFallbacks(clock, snapshot, call, routed, upstream, leases.take, { requeue: leases.requeue });
  */
 export async function dispatchWithFallbacks(
   clock: Clock,
@@ -58,39 +68,51 @@ export async function dispatchWithFallbacks(
   options: DispatchOptions = {},
 ): Promise<DispatchResult> {
   const { summary } = call;
+  const requeue = options.requeue;
   const input = {
     ...dispatchInput(call, routed, upstream),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     excludeBackendIds: options.excludeBackendIds,
   };
   const first = routed.match.route;
-  const chain = [first, ...first.fallbacks.map((id) => s.router.byId(id)).filter((r) => r !== undefined)];
+  let queue = [first, ...first.fallbacks.map((id) => s.router.byId(id)).filter((r) => r !== undefined)];
+  const triedRoutes = new Set<string>();
+  const refusedModels = new Set<string>();
   const attempts: AttemptRecord[] = [];
   // Time on routes that could not serve, besides their attempts: their waits between attempts.
   let failedRoutesWaitMs = 0;
   let lastError: unknown;
-  for (const [i, current] of chain.entries()) {
+  // The last "prompt too long" answer, kept while context-window fallbacks are tried.
+  let refused: { readonly result: DispatchResult; readonly routeId: string; readonly servedAt: number } | undefined;
+  const finish = (result: DispatchResult, routeId: string): DispatchResult => {
+    summary.routeId = routeId;
+    summary.attempts = [...attempts, ...result.attempts];
+    return {
+      ...result,
+      attempts: summary.attempts,
+      backendWaitMs: attemptsMs(summary.attempts),
+      retryWaitMs: result.retryWaitMs + failedRoutesWaitMs,
+    };
+  };
+  for (let current = queue.shift(); current !== undefined; current = queue.shift()) {
+    if (triedRoutes.has(current.id)) continue;
+    triedRoutes.add(current.id);
     const pool = s.pools.get(current.pool)!;
+    const model = modelFor(current, current === first, input.model);
     let dispatchedAt = 0;
+    let result: DispatchResult;
     try {
       const queuedAt = clock.monotonicMs();
       await lease(pool.id);
       dispatchedAt = clock.monotonicMs();
       summary.queueWaitMs += dispatchedAt - queuedAt;
-      const result = await s.dispatcher.dispatch({
+      result = await s.dispatcher.dispatch({
         ...input,
-        model: modelFor(current, i, input.model),
+        model,
         route: current,
         pool,
+        requeue: requeue === undefined ? undefined : (untilMs, signal) => requeue(pool.id, untilMs, signal),
       });
-      summary.routeId = current.id;
-      summary.attempts = [...attempts, ...result.attempts];
-      return {
-        ...result,
-        attempts: summary.attempts,
-        backendWaitMs: attemptsMs(summary.attempts),
-        retryWaitMs: result.retryWaitMs + failedRoutesWaitMs,
-      };
     } catch (error) {
       lastError = error;
       const failed = attemptsOf(error);
@@ -98,13 +120,29 @@ export async function dispatchWithFallbacks(
       attempts.push(...failed);
       summary.attempts = attempts;
       if (!(error instanceof GatewayError) || !FALLBACK_CODES.has(error.code)) throw error;
+      continue;
     }
+    if (result.refusal !== 'context-length') return finish(result, current.id);
+    if (model !== undefined) refusedModels.add(model.toLowerCase());
+    const next = contextWindowPlan(s.router, current, input.model, { triedRoutes, refusedModels });
+    if (next.length === 0) return finish(result, current.id);
+    // Another model may take this prompt: keep the refusal (returned verbatim if nothing serves) and move on.
+    const held = await holdRefusal(result);
+    const servedAt = attempts.length + result.attempts.findIndex((a) => a.outcome === 'served');
+    attempts.push(...result.attempts.map((a) => (a.outcome === 'served' ? { ...a, outcome: 'failover' as const } : a)));
+    summary.attempts = attempts;
+    if (held !== undefined) refused = { result: { ...held, attempts: [] }, routeId: current.id, servedAt };
+    queue = next;
   }
-  if (chain.length > 1 && lastError instanceof GatewayError) {
+  if (refused !== undefined) {
+    attempts[refused.servedAt] = { ...attempts[refused.servedAt]!, outcome: 'served' };
+    return finish(refused.result, refused.routeId);
+  }
+  if (triedRoutes.size > 1 && lastError instanceof GatewayError) {
     throw new GatewayError(lastError.code, {
       message: lastError.message,
       retryAfterMs: lastError.retryAfterMs,
-      details: { attempts: attemptsForEnvelope(summary.attempts), routes: chain.map((r) => r.id) },
+      details: { attempts: attemptsForEnvelope(summary.attempts), routes: [...triedRoutes] },
     });
   }
   throw lastError;
@@ -114,12 +152,6 @@ function attemptsMs(attempts: readonly AttemptRecord[]): number {
   let ms = 0;
   for (const attempt of attempts) ms += attempt.durationMs;
   return ms;
-}
-
-/** The model a route of the chain asks its pool for: the route's own, else (fallbacks) its first exact match. */
-function modelFor(route: RouteConfig, index: number, asked: string | undefined): string | undefined {
-  if (index === 0) return route.model ?? asked;
-  return route.model ?? route.match.models?.find((m) => !m.endsWith('*')) ?? asked;
 }
 
 function dispatchInput(call: Call, routed: RoutedCall, upstream: UpstreamBody): Omit<DispatchInput, 'route' | 'pool'> {

@@ -84,11 +84,43 @@ export class CallLeases {
     this.context.recheckStanding?.();
   };
 
+  /**
+   * Requeue: while every backend of `poolId` cools (429, `S7PREQUEUE`), the call gives its lease back — a
+   * waiting call takes the slot meanwhile — waits until `untilMs`, then queues for a lease again at its
+   * priority (docs/resilience.md §2). The wait ends early, with the caller's abort, if the caller leaves.
+   */
+  readonly requeue = async (poolId: string, untilMs: number, signal: AbortSignal): Promise<void> => {
+    if (this.context.capacityHeld) return waitUntil(this.deps.clock, untilMs, signal);
+    this.release();
+    this.call.summary.requeues = (this.call.summary.requeues ?? 0) + 1;
+    await waitUntil(this.deps.clock, untilMs, signal);
+    await this.take(poolId);
+  };
+
   /** Gives the lease back (idempotent). */
   release(): void {
     if (this.lease !== undefined) this.deps.gate.release(this.lease);
     this.lease = undefined;
   }
+}
+
+/** Waits until `untilMs` on the clock (a timer, not a poll); rejects with the caller's abort. */
+function waitUntil(clock: Clock, untilMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED'));
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new GatewayError('GW_ERR_REQUEST_CLIENT_CLOSED'));
+    };
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, untilMs - clock.now()),
+    );
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /**
