@@ -47,6 +47,11 @@ export function functionsHost(): Promise<FunctionsHost> {
   return host;
 }
 
+/** The host if this worker has built it (or is building it), without building it: the shutdown hook's. */
+export function builtFunctionsHost(): Promise<FunctionsHost> | undefined {
+  return host;
+}
+
 /** The engine of {@link functionsHost}. */
 export async function functionsRuntime(): Promise<GatewayRuntime> {
   return (await functionsHost()).runtime;

@@ -5,6 +5,7 @@ import { parseJobMessage } from '../../shared/core/jobs/job-message.js';
 import { isFinished } from '../../shared/core/jobs/job-state-machine.js';
 import { readFunctionsSettings } from '../bridge/functions-settings.js';
 import { functionsHost } from '../bridge/host-loader.js';
+import { workerShutdown } from '../bridge/shutdown.js';
 
 /** Abandons below this delay are immediate redeliveries; longer ones are re-scheduled copies. */
 const IMMEDIATE_RETRY_BELOW_MS = 1_000;
@@ -33,7 +34,7 @@ export async function longCallWorker(message: unknown, context: InvocationContex
     metadata['deliveryCount'] ?? metadata['dequeueCount'],
     metadata['applicationProperties'] ?? message,
   );
-  const settlement = await host.runtime.jobs.worker.handleMessage(message, deliveryCount);
+  const settlement = await host.runtime.jobs.worker.handleMessage(message, deliveryCount, workerShutdown.signal);
   context.log(
     `job message ${String(metadata['messageId'] ?? metadata['id'] ?? '?')} delivery ${deliveryCount}: ${settlement.action} (${settlement.reason})`,
   );

@@ -7,6 +7,7 @@ import { StatusBoard, type StatusSources } from '../core/status/status-board.js'
 import { createGateway, type CallSummary, type Gateway } from '../core/gateway.js';
 import { createAdmission } from '../core/governance/admission.js';
 import { syncCapacity } from '../core/pipeline/capacity-sync.js';
+import { CallDrain, type DrainReport } from '../core/lifecycle/call-drain.js';
 import { HealthTracker } from '../core/resilience/health-tracker.js';
 import { PriorityScheduler } from '../core/scheduling/priority-scheduler.js';
 import { SchedulerGate, type SetTimer } from '../core/scheduling/scheduler-gate.js';
@@ -155,6 +156,13 @@ export interface GatewayRuntime {
   probeBackends(): Promise<void>;
   /** Capacity sharing through the ledger, per pool (`undefined` when this instance does not share). */
   capacitySharing(): readonly PoolShareStatus[] | undefined;
+  /**
+   * Shutdown drain: from now on new calls get 503 `GW_ERR_SERVICE_SHUTTING_DOWN` and readiness is false;
+   * calls in flight may finish within `graceMs` (default `server.shutdownGraceMs`), then open answers are cut
+   * (a stream ends with its terminal error event); in-process jobs still running then are handed back to
+   * their queue. Call {@link close} after it.
+   */
+  drain(graceMs?: number): Promise<DrainReport>;
   close(): Promise<void>;
 }
 
@@ -344,7 +352,9 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       onError: (error) => telemetry.exception(error, { component: 'status-ledger' }),
     }),
   };
+  const callDrain = new CallDrain();
   const gateway = createGateway({
+    drain: callDrain,
     config: () => {
       const current = config();
       if (current !== syncedConfig) resync();
@@ -406,6 +416,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   );
   const sweep = (): Promise<SweepReport> => sweepExpiredJobs(jobDeps);
   let closing: Promise<void> | undefined;
+  let draining: Promise<DrainReport> | undefined;
   let runner: InProcessJobRunner | undefined;
   let sweeper: ReturnType<typeof setInterval> | undefined;
   if (options.runJobsInProcess ?? true) {
@@ -456,8 +467,15 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       await health.flush();
     },
     capacitySharing: () => sharing.agent?.status(),
+    drain: (graceMs = config().server.shutdownGraceMs) => (draining ??= drainAll(graceMs)),
     close: () => (closing ??= closeAll()),
   };
+
+  async function drainAll(graceMs: number): Promise<DrainReport> {
+    const [report] = await Promise.all([callDrain.drain(graceMs), runner?.stop({ graceMs })]);
+    telemetry.event('GatewayDrained', { ...report, graceMs });
+    return report;
+  }
 
   async function closeAll(): Promise<void> {
     clearInterval(ticker);

@@ -153,6 +153,11 @@ export const serverSchema = z
     port: z.number().int().min(0).max(65_535).default(8000),
     /** `production` refuses to start without caller identity unless anonymous access is allowed. */
     mode: z.enum(['development', 'production']).default('development'),
+    /**
+     * Shutdown drain (SIGTERM, Functions host shutdown): how long calls in flight may take to finish before
+     * open answers are cut and in-process jobs are handed back to their queue.
+     */
+    shutdownGraceMs: z.number().int().min(0).max(600_000).default(30_000),
   })
   .strict();
 
@@ -208,7 +213,7 @@ export const affinitySchema = z
 /** The root schema. Area fragments are merged in by `gateway-schema.ts`. */
 export const baseGatewaySchema = z
   .object({
-    server: serverSchema.default({ host: '0.0.0.0', port: 8000, mode: 'development' }),
+    server: serverSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     headers: headersSchema.default({ stripRequest: [], stripResponse: [] }),
     backends: z.array(backendSchema).default([]),

@@ -10,6 +10,7 @@ import type { UsageExporter } from '../ports/usage-exporter.js';
 import { isAdminPath, type AdminApi } from './admin/admin-api.js';
 import type { Clock } from './clock.js';
 import { GatewayError } from './errors/gateway-error.js';
+import { endsWith, type CallDrain, type DrainEntry } from './lifecycle/call-drain.js';
 import type { GatewayAdmission } from './governance/admission.js';
 import type { GatewayRequest, GatewayResponse } from './http/gateway-request.js';
 import type { JobsApi } from './jobs/jobs-api.js';
@@ -74,6 +75,8 @@ export interface GatewayDeps {
   readonly jobs?: { readonly service: JobService; readonly api: JobsApi };
   /** Readiness beyond backends (stores reachable): `/health/ready` answers 503 when `ready` is false. */
   readonly readiness?: Readiness;
+  /** Calls in flight, for the shutdown drain: once it begins, new calls get 503 and readiness turns false. */
+  readonly drain?: CallDrain;
 }
 
 /** The engine: a web-standard request in, a response out. */
@@ -117,11 +120,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const modelListDeps = { admission: deps.admission, modelLists: new BackendModelLists(deps) };
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
+    const entry = deps.drain?.enter();
+    const response = await serve(request, entry);
+    return entry === undefined ? response : endsWith(response, entry);
+  }
+
+  async function serve(request: GatewayRequest, entry: DrainEntry | undefined): Promise<GatewayResponse> {
     const call = startCall(request, clock);
     try {
       const s = snapshot();
       const own = await ownEndpoint(s, call);
       if (own !== undefined) return own;
+      // Draining for shutdown: probes and admin are still answered above; a new call is told to go elsewhere.
+      if (deps.drain?.draining === true) return closing(fail(SHUTTING_DOWN(), call));
       const context = await admitCaller(deps.admission, call);
       if (isModelList(request.method, call.url.pathname))
         return await listModels(modelListDeps, s, context.admission, call.requestId);
@@ -129,7 +140,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         return (
           (await jobs.api.handle(request, { requester: context.caller, requestId: call.requestId })) ?? noRoute(call)
         );
-      return await run(s, call, context);
+      return await run(s, call, context, entry);
     } catch (error) {
       return fail(error, call);
     }
@@ -161,7 +172,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   /** The stages after admission, the same for a live call and a job. */
-  async function run(s: EngineSnapshot, call: Call, context: CallContext): Promise<GatewayResponse> {
+  async function run(
+    s: EngineSnapshot,
+    call: Call,
+    context: CallContext,
+    entry?: DrainEntry,
+  ): Promise<GatewayResponse> {
     const holdings = new CallHoldings(writes);
     try {
       const bodyLease = (holdings.body = context.asyncJobId === undefined ? bodies.lease() : undefined);
@@ -175,6 +191,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         dispatchWithFallbacks(clock, s, call, routed, upstream, leases.take, { requeue: leases.requeue }),
       );
       if (result === UPGRADE_TO_JOB) return await handOff(holdings, s, call, context, routed, 0);
+      if (entry !== undefined) entry.cut = result.abort;
       const once = billOnce(deps, routed.target, call.request.method, routed.json, s.config.affinity.ttlMs);
       const observe = both(learnAffinity(deps.affinity, s, routed, call.request.method, result, writes), once?.observe);
       if (observe !== undefined) call.summary.observeChunk = observe;
@@ -223,7 +240,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   /** The built-in endpoints, the admin API and an admin's view of jobs: they take no caller credential. */
   async function ownEndpoint(s: EngineSnapshot, call: Call): Promise<GatewayResponse | undefined> {
     const { request, url, requestId } = call;
-    const builtin = await builtinEndpoint(deps, s, url.pathname, requestId);
+    const builtin = await builtinEndpoint(
+      { health: deps.health, readiness: deps.readiness, draining: () => deps.drain?.draining === true },
+      s,
+      url.pathname,
+      requestId,
+    );
     if (builtin !== undefined) return builtin;
     if (isAdminPath(url.pathname)) {
       if (deps.admin?.isPublic(url.pathname) !== true) await deps.admission.authorizeAdmin(request.headers);
@@ -265,6 +287,18 @@ function both(
     a(chunk);
     b(chunk);
   };
+}
+
+const SHUTTING_DOWN = (): GatewayError =>
+  new GatewayError('GW_ERR_SERVICE_SHUTTING_DOWN', {
+    retryAfterMs: 1_000,
+    message: 'The gateway is shutting down; send the call again (another instance will take it).',
+  });
+
+/** The answer with `connection: close`: the caller's client opens a new connection, to another instance. */
+function closing(response: GatewayResponse): GatewayResponse {
+  response.headers.set('connection', 'close');
+  return response;
 }
 
 function noRoute(call: Call): never {

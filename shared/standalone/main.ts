@@ -36,12 +36,22 @@ async function main(): Promise<void> {
   lines.push('try:', `  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' -d '${hello}'`);
   log(lines.join('\n'));
 
-  const shutdown = async (): Promise<void> => {
-    await started.close();
+  // SIGTERM / SIGINT: drain (readiness false, new calls 503, calls in flight finish within
+  // server.shutdownGraceMs), then close and exit 0. A second signal exits at once.
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    const graceMs = started.runtime.config().server.shutdownGraceMs;
+    log(`gateway: ${signal}: draining, calls in flight have ${graceMs} ms to finish`);
+    const report = await started.drain();
+    const cut = report.cut === 0 ? '' : `; ${report.cut} still open after the grace period were ended`;
+    log(`gateway: drained ${report.inFlightAtStart} call(s) in flight${cut}`);
+    await started.close({ connectionGraceMs: 2_000 });
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 function refuse(source: string, issues: readonly string[]): void {

@@ -11,7 +11,12 @@ export interface NodeHost {
   readonly url: string;
   readonly port: number;
   readonly server: Server;
-  close(): Promise<void>;
+  /**
+   * Stops listening and closes the connections: at once by default; with `connectionGraceMs`, idle ones at
+   * once and busy ones when their response has ended (a cut stream's terminal event is flushed), at most that
+   * long.
+   */
+  close(options?: { readonly connectionGraceMs?: number }): Promise<void>;
 }
 
 /** Options of {@link startNodeHost}. */
@@ -81,10 +86,16 @@ export async function startNodeHost(gateway: Gateway, options: NodeHostOptions =
     url: `http://${hostForUrl}:${address.port}`,
     port: address.port,
     server,
-    close: () =>
+    close: (closeOptions = {}) =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        const graceMs = closeOptions.connectionGraceMs ?? 0;
+        const timer = graceMs > 0 ? setTimeout(() => server.closeAllConnections(), graceMs) : undefined;
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if (timer === undefined) server.closeAllConnections();
+        else server.closeIdleConnections();
       }),
   };
 }

@@ -2,6 +2,7 @@ import { createJsonFileConfigSource } from '../adapters/file/json-file-config-so
 import { createRuntime, type GatewayRuntime } from '../composition/create-runtime.js';
 import { configFileOf, fixedConfigSource, openHostConfig, type HostEnv } from '../config/host-config.js';
 import { envOverlay } from '../config/load-config.js';
+import type { DrainReport } from '../core/lifecycle/call-drain.js';
 import type { ConfigSource } from '../ports/config-source.js';
 import { embeddedDefaults } from './embedded-defaults.js';
 import { startNodeHost, type NodeHost } from './node-host.js';
@@ -27,7 +28,14 @@ export interface StandaloneHost {
   readonly watched: boolean;
   /** The built-in simulator backends of the embedded defaults (none with a configuration file). */
   readonly simulatorUrls: readonly string[];
-  close(): Promise<void>;
+  /**
+   * Shutdown drain (SIGTERM): readiness turns false and new calls get 503 with `connection: close` while the
+   * listener stays open; calls in flight finish within `server.shutdownGraceMs`, then open streams end with
+   * their terminal error event and running jobs go back to their queue. {@link close} follows.
+   */
+  drain(): Promise<DrainReport>;
+  /** Closes the host; `connectionGraceMs` lets busy connections finish their response first (after a drain). */
+  close(options?: { readonly connectionGraceMs?: number }): Promise<void>;
 }
 
 /** A configuration refused at start: every problem. */
@@ -89,9 +97,10 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
     source: opened.config.source,
     watched: file !== undefined,
     simulatorUrls: simulators.map((s) => s.url),
-    async close() {
+    drain: () => runtime.drain(current().server.shutdownGraceMs),
+    async close(closeOptions) {
       stopWatching();
-      await host.close();
+      await host.close(closeOptions);
       await runtime.close();
       await closeSimulators();
     },
