@@ -1,5 +1,7 @@
-import { parseArgs } from 'node:util';
+import { ListenError } from './listen-problem.js';
+import { parseStartArgs, START_USAGE } from './start-args.js';
 import { startStandaloneHost } from './standalone-host.js';
+import { tryCommand } from './try-command.js';
 
 /**
  * `npm start`: the standalone gateway (see {@link startStandaloneHost}) — command line, start-up lines,
@@ -10,19 +12,15 @@ async function main(): Promise<void> {
   // AzureWebJobsStorage connection string (default: a local Azurite), jobs and probes in this process, and
   // each pool's capacity shared with the other replicas on that storage. --instance-id: this replica's name
   // in the capacity ledger (default: host name, pid and a random part).
-  const { values: args } = parseArgs({
-    options: { storage: { type: 'string', default: 'memory' }, 'instance-id': { type: 'string' } },
-    allowPositionals: false,
-  });
-  if (args.storage !== 'memory' && args.storage !== 'azurite')
-    return refuse('command line', [`--storage must be memory or azurite, not "${args.storage}"`]);
+  // --port / --host / --config: the same as GATEWAY_SERVER__PORT / GATEWAY_SERVER__HOST / GATEWAY_CONFIG_FILE.
+  const args = parseStartArgs(process.argv.slice(2), process.env);
+  if ('problem' in args) return stop(`gateway: ${args.problem}\n${START_USAGE}`, 2);
   const log = (line: string): void => void process.stdout.write(line + '\n');
-  const instanceId = args['instance-id'];
   const started = await startStandaloneHost({
-    env: process.env,
+    env: args.env,
     storage: args.storage,
     log,
-    ...(instanceId === undefined ? {} : { instanceId }),
+    ...(args.instanceId === undefined ? {} : { instanceId: args.instanceId }),
   });
   if ('issues' in started) return refuse(started.source, started.issues);
   const { url } = started.host;
@@ -32,8 +30,7 @@ async function main(): Promise<void> {
     `gateway listening on ${url} (config: ${started.source}${watched}; storage: ${args.storage}${sharing})`,
   ];
   for (const simulator of started.simulatorUrls) lines.push(`  built-in simulator backend at ${simulator}`);
-  const hello = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}';
-  lines.push('try:', `  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' -d '${hello}'`);
+  lines.push(...tryCommand(url, started.runtime.config()));
   log(lines.join('\n'));
 
   // SIGTERM / SIGINT: drain (readiness false, new calls 503, calls in flight finish within
@@ -56,13 +53,16 @@ async function main(): Promise<void> {
 
 function refuse(source: string, issues: readonly string[]): void {
   const list = issues.map((i) => `  - ${i}`).join('\n');
-  process.stderr.write(
-    `gateway: refusing to start, the configuration (${source}) has ${issues.length} problem(s):\n${list}\n`,
-  );
-  process.exit(1);
+  stop(`gateway: refusing to start, the configuration (${source}) has ${issues.length} problem(s):\n${list}`, 1);
+}
+
+function stop(message: string, code: number): void {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`gateway: failed to start: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
+  // A problem the operator can fix is one sentence; anything else keeps its stack for the bug report.
+  if (error instanceof ListenError) return stop(`gateway: cannot start: ${error.message}`, 1);
+  stop(`gateway: failed to start: ${(error as Error).stack ?? String(error)}`, 1);
 });

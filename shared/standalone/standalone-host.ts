@@ -5,6 +5,7 @@ import { envOverlay } from '../config/load-config.js';
 import type { DrainReport } from '../core/lifecycle/call-drain.js';
 import type { ConfigSource } from '../ports/config-source.js';
 import { embeddedDefaults } from './embedded-defaults.js';
+import { ListenError, listenProblem } from './listen-problem.js';
 import { startNodeHost, type NodeHost } from './node-host.js';
 
 /** Options of {@link startStandaloneHost}. */
@@ -51,6 +52,7 @@ export interface StandaloneRefusal {
  * without one it starts two built-in simulator backends and serves every model name through them, to anyone —
  * which is why production mode (`GATEWAY_SERVER__MODE=production`) without a configuration file is refused
  * before anything starts.
+ * A port in use (or an address this machine lacks) throws a {@link ListenError} whose message says what to change.
  *
  * @example
  * const started = await startStandaloneHost({ env: process.env, storage: 'memory', log: console.log });
@@ -86,11 +88,20 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
   opened.config.report(runtime.telemetry, options.log, (event) => runtime.status.configReloaded(event));
   const stopWatching = opened.config.watch();
   const { server, limits } = current();
-  const host = await startNodeHost(runtime.gateway, {
-    host: server.host,
-    port: server.port,
-    maxHeaderBytes: limits.maxHeaderBytes,
-  });
+  let host: NodeHost;
+  try {
+    host = await startNodeHost(runtime.gateway, {
+      host: server.host,
+      port: server.port,
+      maxHeaderBytes: limits.maxHeaderBytes,
+    });
+  } catch (error) {
+    stopWatching();
+    await runtime.close();
+    await closeSimulators();
+    const problem = listenProblem(error, server.host, server.port);
+    throw problem === undefined ? error : new ListenError(problem, { cause: error });
+  }
   return {
     host,
     runtime,

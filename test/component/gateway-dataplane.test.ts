@@ -59,6 +59,7 @@ describe('data plane through the engine and the simulator', () => {
     expect(body.model).toBe('gpt-4o-mini');
     expect(body.usage.completion_tokens).toBe(16);
     expect(response.headers.get('x-gateway-backend')).toBe('a');
+    expect(response.headers.get('x-gateway-route')).toBe('gpt-4o-mini');
     expect(response.headers.get('x-gateway-attempts')).toBe('1');
     expect(response.headers.get('x-gateway-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const overhead = response.headers.get('x-gateway-overhead-ms');
@@ -202,6 +203,11 @@ describe('data plane through the engine and the simulator', () => {
     const body = (await response.json()) as { model: string };
     expect(body.model).toBe('gpt-4o-mini');
     expect(h.calls.at(-1)!.routeId).toBe('gpt-4o-mini');
+    // The fallback is visible: the route that served, and every route's attempts in one count.
+    expect(response.headers.get('x-gateway-route')).toBe('gpt-4o-mini');
+    const attempts = Number(response.headers.get('x-gateway-attempts'));
+    expect(attempts).toBe(h.calls.at(-1)!.attempts.length);
+    expect(h.calls.at(-1)!.attempts.filter((a) => a.status === 503).length).toBe(attempts - 1);
   });
 
   it('translates an Azure OpenAI deployment call for an OpenAI-compatible backend', async () => {

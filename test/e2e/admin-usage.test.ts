@@ -48,5 +48,14 @@ describe('GET admin usage: the chargeback window', () => {
     const body = (await res.json()) as { error: { param: string; message: string } };
     expect(body.error.param).toBe('from');
     expect(body.error.message).toContain('from must be a UTC date (YYYY-MM-DD)');
+    expect(res.headers.get('x-gateway-error-code')).toBe('GW_ERR_REQUEST_INVALID_QUERY');
+  });
+
+  it('answers a bad `by` with the query-parameter code, not a header code', async () => {
+    const res = await get('by=colour');
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; param: string; message: string } };
+    expect(body.error).toMatchObject({ code: 'GW_ERR_REQUEST_INVALID_QUERY', param: 'by' });
+    expect(body.error.message).toContain('by must be one of user');
   });
 });

@@ -140,8 +140,8 @@ describe('the admin API', () => {
   });
 
   it.each([
-    ['/usage?by=colour', 400, 'GW_ERR_REQUEST_INVALID_HEADER'],
-    ['/usage?from=yesterday', 400, 'GW_ERR_REQUEST_INVALID_HEADER'],
+    ['/usage?by=colour', 400, 'GW_ERR_REQUEST_INVALID_QUERY'],
+    ['/usage?from=yesterday', 400, 'GW_ERR_REQUEST_INVALID_QUERY'],
     ['/nothing', 404, 'GW_ERR_REQUEST_ROUTE_NOT_FOUND'],
     ['', 404, 'GW_ERR_REQUEST_ROUTE_NOT_FOUND'],
   ])('refuses %s with %i', async (path, status, code) => {

@@ -28,7 +28,7 @@ export async function usageReport(
 ): Promise<GatewayResponse> {
   const by = (query.get('by') ?? 'user') as ChargebackDimension;
   if (!DIMENSIONS.includes(by))
-    throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', {
+    throw new GatewayError('GW_ERR_REQUEST_INVALID_QUERY', {
       message: `by must be one of ${DIMENSIONS.join(', ')}.`,
       param: 'by',
     });
@@ -66,6 +66,6 @@ function usageWindowOf(query: URLSearchParams, nowMs: number): UsageWindow {
     return resolveUsageWindow({ from: query.get('from'), to: query.get('to') }, nowMs);
   } catch (error) {
     if (!(error instanceof UsageWindowError)) throw error;
-    throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', { message: error.message, param: error.param });
+    throw new GatewayError('GW_ERR_REQUEST_INVALID_QUERY', { message: error.message, param: error.param });
   }
 }

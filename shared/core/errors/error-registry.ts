@@ -74,6 +74,12 @@ export const errorRegistry = {
     retryable: false,
     message: 'A request header has an invalid value.',
   },
+  GW_ERR_REQUEST_INVALID_QUERY: {
+    status: 400,
+    type: 'invalid_request_error',
+    retryable: false,
+    message: 'A query parameter has an invalid value.',
+  },
   GW_ERR_REQUEST_INVALID_TARGET: {
     status: 400,
     type: 'invalid_request_error',
@@ -278,6 +284,12 @@ export const errorRegistry = {
     type: 'service_unavailable_error',
     retryable: false,
     message: 'The gateway refuses its configuration and serves no calls until it is fixed.',
+  },
+  GW_ERR_STORAGE_UNAVAILABLE: {
+    status: 503,
+    type: 'service_unavailable_error',
+    retryable: true,
+    message: 'The gateway storage (Azure Storage) cannot be reached.',
   },
   GW_ERR_INTERNAL: { status: 500, type: 'server_error', retryable: true, message: 'An internal error occurred.' },
 } as const satisfies Record<string, ErrorDefinition>;

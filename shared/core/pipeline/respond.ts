@@ -44,7 +44,7 @@ export function askForUsage(s: EngineSnapshot, call: Call, routed: RoutedCall): 
 
 /**
  * **respond**: the backend's answer as the caller gets it — the gateway's headers (`x-gateway-request-id`,
- * `-backend`, `-attempts`, `-overhead-ms` = the gateway's own time to the headers, `server-timing` with the
+ * `-backend`, `-route` (a fallback route when it served), `-attempts` (every route's), `-overhead-ms` = the gateway's own time to the headers, `server-timing` with the
  * gateway, queue, backend and retry-wait parts of that time), the body relayed as it streams through the
  * usage tap (which hides an injected usage chunk), a terminal error event if a stream fails after the first
  * byte. `finish` runs exactly once when the body has ended, however it ended, with the metered usage.
@@ -71,6 +71,8 @@ export function respond(
   const overheadMs = Math.max(0, elapsed - result.backendWaitMs - summary.queueWaitMs - result.retryWaitMs);
   headers.set('x-gateway-request-id', requestId);
   headers.set('x-gateway-backend', backend.id);
+  // The route whose pool answered: the one the model matched, or the fallback route that served instead.
+  if (summary.routeId !== undefined) headers.set('x-gateway-route', summary.routeId);
   headers.set('x-gateway-attempts', String(result.attempts.length));
   headers.set('x-gateway-overhead-ms', overheadMs.toFixed(2));
   headers.append(
