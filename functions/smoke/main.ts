@@ -4,8 +4,9 @@ import { runFunctionsSmoke } from './functions-smoke.js';
 
 // `npm run smoke:functions`: the Functions smoke checks (functions-smoke.ts) against .package/ (npm run
 // package) under local.settings.sample.json's settings, with Azurite running on its default ports
-// (`npx azurite --silent --location .azurite`) or AzureWebJobsStorage set to another one. CI runs the same
-// checks on an unpacked package in functions/smoke/package.test.ts. Not the Functions host.
+// (`npx azurite --silent --location .azurite --skipApiVersionCheck --disableTelemetry`) or
+// AzureWebJobsStorage set to another one. CI runs the same checks on an unpacked package in
+// functions/smoke/package.test.ts. Not the Functions host.
 const sample = JSON.parse(readFileSync('local.settings.sample.json', 'utf8')) as { Values: Record<string, string> };
 const storage = process.env.AzureWebJobsStorage ?? 'UseDevelopmentStorage=true';
 const checks = await runFunctionsSmoke({

@@ -23,6 +23,8 @@ export interface BufferedBatchWriter<T> {
   flush(): Promise<void>;
   /** Stops the interval and flushes. */
   close(): Promise<void>;
+  /** Removes and answers every buffered item (after a failed `close`, to keep them elsewhere). */
+  takeAll(): T[];
   readonly buffered: number;
 }
 
@@ -106,6 +108,11 @@ export function createBufferedBatchWriter<T>(options: BufferedBatchWriterOptions
     async close() {
       if (timer !== undefined) clearInterval(timer);
       await flush();
+    },
+    takeAll() {
+      const items = buffer;
+      buffer = [];
+      return items;
     },
   };
 }

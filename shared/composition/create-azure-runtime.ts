@@ -22,6 +22,7 @@ import { createTableJobStore } from '../adapters/azure/table-job-store.js';
 import { createTableQuotaStore } from '../adapters/azure/table-quota-store.js';
 import { createTableUsageLedger } from '../adapters/azure/table-usage-ledger.js';
 import { createTableAffinityStore } from '../adapters/azure/table-affinity-store.js';
+import { storageEndpointOf, type StorageEndpoint } from '../adapters/azure/storage-reachability.js';
 import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-health-store.js';
 import { MemoryJobQueue } from '../adapters/memory/memory-job-queue.js';
 import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
@@ -29,6 +30,8 @@ import { MemoryPayloadStore } from '../adapters/memory/memory-payload-store.js';
 import { systemClock } from '../core/clock.js';
 import { createBackgroundWrites } from '../core/resilience/background-writes.js';
 import { createRuntime, type GatewayRuntime, type RuntimeOptions } from './create-runtime.js';
+import { guardStorage } from './storage-guard.js';
+import { usageSpillFile } from '../adapters/file/usage-spill-file.js';
 
 /** Names of the resources (defaults match `docs/storage.md`, `infra/` and `local.settings.sample.json`). */
 export interface AzureResourceNames {
@@ -106,6 +109,7 @@ export interface AzureRuntimeOptions {
     | 'payloadStore'
     | 'jobQueue'
     | 'runJobsInProcess'
+    | 'storage'
   >;
 }
 
@@ -129,6 +133,8 @@ export interface AzureRuntime {
   readonly telemetry: Telemetry | undefined;
   /** Connection modes per setting, no secrets (startup log). */
   readonly describe: Record<string, string>;
+  /** The storage account and Table endpoint (`azure` and `azurite` stores), for start-up lines and messages. */
+  readonly storage: StorageEndpoint | undefined;
 }
 
 /**
@@ -166,6 +172,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   let jobQueue: JobQueue;
   let extra: Pick<RuntimeOptions, 'quotaStore' | 'ledger'> = {};
   let describe: Record<string, string> = { stores: 'memory' };
+  let storage: StorageEndpoint | undefined;
   let reschedule = (message: JobMessage, _deliveries: number, deliverAtMs: number): Promise<void> =>
     jobQueue.send(message, { deliverAtMs });
   const stores = options.stores ?? 'azure';
@@ -176,15 +183,16 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   if (stores === 'azure' || stores === 'azurite') {
     const clientEnv = stores === 'azurite' ? { AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...env } : env;
     const clients = options.clients ?? createAzureClients({ env: clientEnv });
-    affinityStore = createTableAffinityStore({
-      client: clients.tableClient(names.affinityTable),
-      now: () => systemClock.now(),
-    });
-    healthStore = createTableBackendHealthStore({ client: clients.tableClient(names.healthTable) });
-    jobStore = createTableJobStore({ client: clients.tableClient(names.jobsTable) });
-    payloadStore = createBlobPayloadStore(
-      { service: clients.blobServiceClient() },
-      { container: names.payloadContainer },
+    // A storage outage reaches callers as 503 GW_ERR_STORAGE_UNAVAILABLE naming the account, never as a 500.
+    const endpoint = (storage = storageEndpointOf(clients.tableClient(names.healthTable)));
+    const guard = <T extends object>(store: T): T => guardStorage(store, endpoint);
+    affinityStore = guard(
+      createTableAffinityStore({ client: clients.tableClient(names.affinityTable), now: () => systemClock.now() }),
+    );
+    healthStore = guard(createTableBackendHealthStore({ client: clients.tableClient(names.healthTable) }));
+    jobStore = guard(createTableJobStore({ client: clients.tableClient(names.jobsTable) }));
+    payloadStore = guard(
+      createBlobPayloadStore({ service: clients.blobServiceClient() }, { container: names.payloadContainer }),
     );
     const maxDeliveries = initial.async.maxDeliveries;
     if (transport === 'service-bus') {
@@ -203,8 +211,14 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
       reschedule = queue.reschedule;
     } else jobQueue = new MemoryJobQueue({ clock: systemClock, maxDeliveries });
     extra = {
-      quotaStore: createTableQuotaStore({ client: clients.tableClient(names.quotaTable) }),
-      ledger: createTableUsageLedger({ client: clients.tableClient(names.usageTable) }, { onError }),
+      quotaStore: guard(createTableQuotaStore({ client: clients.tableClient(names.quotaTable) })),
+      // Records still unwritten when the host stops (storage down) go to a local file, never lost.
+      ledger: guard(
+        createTableUsageLedger(
+          { client: clients.tableClient(names.usageTable) },
+          { onError, spill: (records) => usageSpillFile(records), onSpilled: reportSpill(endpoint, telemetry) },
+        ),
+      ),
     };
     capacityLedger = createTableCapacityLedger({ client: clients.tableClient(names.capacityTable) });
     describe = { ...clients.describe(), jobTransport: transport };
@@ -217,6 +231,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   const shared = options.capacityLedger === null ? undefined : (options.capacityLedger ?? capacityLedger);
   const runtime = createRuntime({
     ...options.runtime,
+    ...(storage === undefined ? {} : { storage }),
     config: options.config,
     env,
     healthStore,
@@ -235,7 +250,18 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
     // A durable job holds a capacity-ledger lease for its whole run; its execution takes no second slot.
     jobsHoldCapacity: options.wrapJobQueue !== undefined,
   });
-  return { runtime, jobStore, payloadStore, jobQueue, healthStore, reschedule, telemetry, describe };
+  return { runtime, jobStore, payloadStore, jobQueue, healthStore, reschedule, telemetry, describe, storage };
+}
+
+/** Says where usage records went that the Table ledger could not write before it closed (one line, and telemetry). */
+function reportSpill(endpoint: StorageEndpoint, telemetry: Telemetry | undefined) {
+  return (count: number, where: string): void => {
+    telemetry?.event('UsageSpilled', { count, where, account: endpoint.account });
+    process.stderr.write(
+      `gateway: ${count} usage record(s) could not be written to the Table ledger (account ${endpoint.account} ` +
+        `at ${endpoint.endpoint}); kept in ${where} (read it with npm run usage -- --file ${where})\n`,
+    );
+  };
 }
 
 /** Re-sends a job message later on Service Bus, carrying its deliveries (see {@link AzureRuntime.reschedule}). */

@@ -128,6 +128,8 @@ export interface RuntimeOptions {
   readonly instanceId?: string;
   /** Host settings over `scheduling.sharing` (the Functions app's `LEDGER_REPORT_INTERVAL_MS`). */
   readonly sharingOverrides?: Partial<CapacitySharingOptions>;
+  /** The storage account the stores use, named in `/health/ready` (Azure stores only). */
+  readonly storage?: { readonly account: string; readonly endpoint: string };
 }
 
 /** A built engine with everything it owns, ready for a host. */
@@ -383,14 +385,13 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     // engine checks) and the shared health store answering within 2 s.
     readiness: async () => {
       const ids = config().backends.map((b) => b.id);
+      const account = options.storage === undefined ? {} : { storage: options.storage };
       try {
         await withTimeout(healthStore.read(ids.slice(0, 1)), 2_000);
-        return { ready: true, detail: { stores: { health: 'ok' } } };
+        return { ready: true, detail: { stores: { health: 'ok', ...account } } };
       } catch (error) {
-        return {
-          ready: false,
-          detail: { stores: { health: `unreachable: ${error instanceof Error ? error.message : String(error)}` } },
-        };
+        const reason = error instanceof Error ? error.message : String(error);
+        return { ready: false, detail: { stores: { health: `unreachable: ${reason}`, ...account } } };
       }
     },
     ledger,

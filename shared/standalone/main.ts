@@ -1,4 +1,4 @@
-import { ListenError } from './listen-problem.js';
+import { StartProblem } from './start-problem.js';
 import { parseStartArgs, START_USAGE } from './start-args.js';
 import { startStandaloneHost } from './standalone-host.js';
 import { tryCommand } from './try-command.js';
@@ -26,9 +26,11 @@ async function main(): Promise<void> {
   const { url } = started.host;
   const watched = started.watched ? ', watched for changes' : '';
   const sharing = started.runtime.capacitySharing() === undefined ? '' : '; capacity shared through the ledger';
-  const lines = [
-    `gateway listening on ${url} (config: ${started.source}${watched}; storage: ${args.storage}${sharing})`,
-  ];
+  const storage =
+    started.storage === undefined
+      ? args.storage
+      : `${args.storage}, account ${started.storage.account} at ${started.storage.endpoint}`;
+  const lines = [`gateway listening on ${url} (config: ${started.source}${watched}; storage: ${storage}${sharing})`];
   for (const simulator of started.simulatorUrls) lines.push(`  built-in simulator backend at ${simulator}`);
   lines.push(...tryCommand(url, started.runtime.config()));
   log(lines.join('\n'));
@@ -63,6 +65,6 @@ function stop(message: string, code: number): void {
 
 main().catch((error: unknown) => {
   // A problem the operator can fix is one sentence; anything else keeps its stack for the bug report.
-  if (error instanceof ListenError) return stop(`gateway: cannot start: ${error.message}`, 1);
+  if (error instanceof StartProblem) return stop(`gateway: cannot start: ${error.message}`, 1);
   stop(`gateway: failed to start: ${(error as Error).stack ?? String(error)}`, 1);
 });

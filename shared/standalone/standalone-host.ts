@@ -2,11 +2,13 @@ import { createJsonFileConfigSource } from '../adapters/file/json-file-config-so
 import { createRuntime, type GatewayRuntime } from '../composition/create-runtime.js';
 import { configFileOf, fixedConfigSource, openHostConfig, type HostEnv } from '../config/host-config.js';
 import { envOverlay } from '../config/load-config.js';
+import type { StorageEndpoint } from '../adapters/azure/storage-reachability.js';
 import type { DrainReport } from '../core/lifecycle/call-drain.js';
 import type { ConfigSource } from '../ports/config-source.js';
 import { embeddedDefaults } from './embedded-defaults.js';
-import { ListenError, listenProblem } from './listen-problem.js';
+import { StartProblem, listenProblem } from './start-problem.js';
 import { startNodeHost, type NodeHost } from './node-host.js';
+import { openStorageRuntime } from './storage-runtime.js';
 
 /** Options of {@link startStandaloneHost}. */
 export interface StandaloneOptions {
@@ -27,6 +29,8 @@ export interface StandaloneHost {
   readonly source: string;
   /** True when the configuration file is watched for changes. */
   readonly watched: boolean;
+  /** The storage account in use (`azurite` storage), for the start-up line. */
+  readonly storage: StorageEndpoint | undefined;
   /** The built-in simulator backends of the embedded defaults (none with a configuration file). */
   readonly simulatorUrls: readonly string[];
   /**
@@ -52,7 +56,7 @@ export interface StandaloneRefusal {
  * without one it starts two built-in simulator backends and serves every model name through them, to anyone —
  * which is why production mode (`GATEWAY_SERVER__MODE=production`) without a configuration file is refused
  * before anything starts.
- * A port in use (or an address this machine lacks) throws a {@link ListenError} whose message says what to change.
+ * A port in use (or an address this machine lacks) throws a {@link StartProblem} whose message says what to change.
  *
  * @example
  * const started = await startStandaloneHost({ env: process.env, storage: 'memory', log: console.log });
@@ -72,19 +76,19 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
     return { source: opened.source, issues: opened.issues };
   }
   const current = opened.config.current;
-  // The Azure SDKs (and Application Insights) are loaded only when asked for: they cost tens of MB of memory.
-  const runtime: GatewayRuntime =
-    options.storage === 'azurite'
-      ? (await import('../composition/create-azure-runtime.js')).createAzureRuntime({
-          config: current,
-          env,
-          stores: 'azurite',
-          runtime: {
-            configSource: opened.config.source,
-            ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
-          },
-        }).runtime
-      : createRuntime({ config: current, env, configSource: opened.config.source });
+  let runtime: GatewayRuntime;
+  let storage: StorageEndpoint | undefined;
+  if (options.storage === 'azurite') {
+    // The Azure SDKs (and Application Insights) are loaded only when asked for: they cost tens of MB.
+    const withStorage = await openStorageRuntime(current, env, {
+      configSource: opened.config.source,
+      ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
+    }).catch(async (error: unknown) => {
+      await closeSimulators();
+      throw error;
+    });
+    ({ runtime, storage } = withStorage);
+  } else runtime = createRuntime({ config: current, env, configSource: opened.config.source });
   opened.config.report(runtime.telemetry, options.log, (event) => runtime.status.configReloaded(event));
   const stopWatching = opened.config.watch();
   const { server, limits } = current();
@@ -100,13 +104,14 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
     await runtime.close();
     await closeSimulators();
     const problem = listenProblem(error, server.host, server.port);
-    throw problem === undefined ? error : new ListenError(problem, { cause: error });
+    throw problem === undefined ? error : new StartProblem(problem, { cause: error });
   }
   return {
     host,
     runtime,
     source: opened.config.source,
     watched: file !== undefined,
+    storage,
     simulatorUrls: simulators.map((s) => s.url),
     drain: () => runtime.drain(current().server.shutdownGraceMs),
     async close(closeOptions) {

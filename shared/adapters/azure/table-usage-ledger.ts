@@ -3,7 +3,7 @@ import { parseUsageRecord, type UsageRecord } from '../../core/usage/usage-recor
 import type { UsageLedger, UsageQuery } from '../../ports/usage-ledger.js';
 import { encodeTableKey, MAX_KEY_TIME_MS, timeKey } from './table-key.js';
 import { createOnce } from './create-once.js';
-import { BatchWriteError, createBufferedBatchWriter } from '../buffered-batch-writer.js';
+import { BatchWriteError, createBufferedBatchWriter, type BufferedBatchWriter } from '../buffered-batch-writer.js';
 
 /** Dependencies of {@link createTableUsageLedger}. */
 export interface TableUsageLedgerDeps {
@@ -27,6 +27,16 @@ export interface TableUsageLedgerOptions {
   readonly createTable?: boolean;
   /** A caller's day is read with one point-partition query per day up to this many days; longer ranges use one range scan (default 62). */
   readonly maxPerDayQueries?: number;
+  /**
+   * Keeps the records still unwritten when `close` gives up (the table unreachable), answering where they
+   * went (e.g. `usageSpillFile`). Without it `close` rejects with the write error and the records are lost.
+   */
+  readonly spill?: (records: UsageRecord[]) => Promise<string>;
+  /** Told how many records were spilled and where. */
+  readonly onSpilled?: (count: number, where: string) => void;
+  /** Writes tried by `close` before it spills (default 2), the first 1 s apart, doubling. */
+  readonly closeAttempts?: number;
+  readonly closeRetryDelayMs?: number;
 }
 
 /** The Table ledger, with its counters. */
@@ -168,9 +178,32 @@ export function createTableUsageLedger(
     async close() {
       if (closed) return;
       closed = true;
-      await writer.close();
+      await closeOrSpill(writer, options);
     },
   };
+}
+
+/**
+ * Closes the writer, retrying the final write (`closeAttempts`, backoff from `closeRetryDelayMs`); when the
+ * table still cannot be written, hands the unwritten records to `spill` — a stop never loses them.
+ */
+async function closeOrSpill(writer: BufferedBatchWriter<UsageEntity>, options: TableUsageLedgerOptions): Promise<void> {
+  const attempts = Math.max(1, options.closeAttempts ?? 2);
+  let delayMs = options.closeRetryDelayMs ?? 1_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await writer.close();
+      return;
+    } catch (error) {
+      if (options.spill === undefined) throw error;
+      if (attempt >= attempts) break;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      delayMs *= 2;
+    }
+  }
+  const records = writer.takeAll().flatMap((entity) => fromEntity(entity) ?? []);
+  const where = await options.spill(records);
+  options.onSpilled?.(records.length, where);
 }
 
 const DAY_MS = 86_400_000;

@@ -20,10 +20,13 @@ export function listenProblem(error: unknown, host: string, port: number): strin
   return undefined;
 }
 
-/** A listen failure described by {@link listenProblem}: the host stops with this sentence, no stack trace. */
-export class ListenError extends Error {
-  constructor(message: string, options: { cause: unknown }) {
+/**
+ * A problem at start the operator can fix (a port in use, storage unreachable): the host stops with this
+ * sentence and exit code 1, no stack trace.
+ */
+export class StartProblem extends Error {
+  constructor(message: string, options?: { cause: unknown }) {
     super(message, options);
-    this.name = 'ListenError';
+    this.name = 'StartProblem';
   }
 }
