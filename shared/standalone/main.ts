@@ -1,4 +1,5 @@
 import { StartProblem } from './start-problem.js';
+import { startTerminalStatus } from './terminal-status.js';
 import { parseStartArgs, START_USAGE } from './start-args.js';
 import { startStandaloneHost } from './standalone-host.js';
 import { tryCommand } from './try-command.js';
@@ -34,6 +35,13 @@ async function main(): Promise<void> {
   for (const simulator of started.simulatorUrls) lines.push(`  built-in simulator backend at ${simulator}`);
   lines.push(...tryCommand(url, started.runtime.config()));
   log(lines.join('\n'));
+  // On a terminal: a status line every few seconds and a line per breaker transition; nothing without one.
+  const stopTerminal = startTerminalStatus({
+    runtime: started.runtime,
+    write: log,
+    isTTY: process.stdout.isTTY === true,
+    everySeconds: args.statusEverySeconds,
+  });
 
   // SIGTERM / SIGINT: drain (readiness false, new calls 503, calls in flight finish within
   // server.shutdownGraceMs), then close and exit 0. A second signal exits at once.
@@ -41,6 +49,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) process.exit(1);
     stopping = true;
+    stopTerminal();
     const graceMs = started.runtime.config().server.shutdownGraceMs;
     log(`gateway: ${signal}: draining, calls in flight have ${graceMs} ms to finish`);
     const report = await started.drain();

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { HostEnv } from '../config/host-config.js';
+import { STATUS_EVERY_SECONDS } from './terminal-status.js';
 
 /** What `npm start -- …` asked for. */
 export interface StartArgs {
@@ -13,12 +14,14 @@ export interface StartArgs {
   readonly env: HostEnv;
   /** This replica's name in the shared capacity ledger (`--instance-id`, `azurite` storage). */
   readonly instanceId?: string;
+  /** Seconds between the terminal's status lines (`--status-every`; 0 = none; only on a TTY). */
+  readonly statusEverySeconds: number;
 }
 
 /** The usage sentence printed with a bad argument. */
 export const START_USAGE =
   'usage: npm start -- [--port <n>] [--host <address>] [--config <file>] [--storage memory|azurite] ' +
-  '[--instance-id <name>]';
+  '[--instance-id <name>] [--status-every <seconds>]';
 
 /**
  * Reads the standalone host's command line. A flag wins over its environment variable, which wins over the
@@ -39,6 +42,7 @@ export function parseStartArgs(argv: readonly string[], env: HostEnv): StartArgs
         host: { type: 'string' },
         config: { type: 'string' },
         'instance-id': { type: 'string' },
+        'status-every': { type: 'string' },
       },
       allowPositionals: false,
     }).values as Record<string, string | undefined>;
@@ -61,6 +65,8 @@ export function parseStartArgs(argv: readonly string[], env: HostEnv): StartArgs
     out.GATEWAY_SERVER__HOST = values.host;
   }
   if (values.config !== undefined) out.GATEWAY_CONFIG_FILE = values.config;
+  const every = values['status-every'] ?? String(STATUS_EVERY_SECONDS);
+  if (!/^\d{1,4}$/.test(every)) return { problem: `--status-every must be a whole number of seconds, not "${every}"` };
   const instanceId = values['instance-id'];
-  return { storage, env: out, ...(instanceId === undefined ? {} : { instanceId }) };
+  return { storage, env: out, statusEverySeconds: Number(every), ...(instanceId === undefined ? {} : { instanceId }) };
 }

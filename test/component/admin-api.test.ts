@@ -71,7 +71,7 @@ describe('the admin API over HTTP', () => {
     expect((await admin('/status', ALICE)).status).toBe(401);
     const bad = await admin('/usage?by=colour');
     expect(bad.status).toBe(400);
-    expect(bad.headers.get('x-gateway-error-code')).toBe('GW_ERR_REQUEST_INVALID_HEADER');
+    expect(bad.headers.get('x-gateway-error-code')).toBe('GW_ERR_REQUEST_INVALID_QUERY');
     expect((await admin('/unknown')).status).toBe(404);
   });
 });

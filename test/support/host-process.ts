@@ -28,12 +28,20 @@ export function buildHost(): Promise<void> {
  * `gateway.config.json` of the repository is picked up). `env` is added to a minimal environment: the
  * host sees no variable of the test runner's own (`GATEWAY_*`, `PORT`).
  */
-export function startHostProcess(args: readonly string[], env: Record<string, string>, cwd: string): HostProcess {
+export function startHostProcess(
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+  /** Another program to run with `args` instead of the host (e.g. `script` giving the host a pty). */
+  program?: string,
+): HostProcess {
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd };
-  const child = spawn(process.execPath, [join(REPO_ROOT, HOST_ENTRY), ...args], {
+  const command = program === undefined ? [process.execPath, join(REPO_ROOT, HOST_ENTRY), ...args] : [program, ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd,
     env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // script(1) stops copying the pty once its stdin ends, and the host's terminal writes then block: keep it open.
+    stdio: [program === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';

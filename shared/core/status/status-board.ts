@@ -91,9 +91,13 @@ export class StatusBoard {
     if (event.ok) this.configStatus.observe(this.deps.config(), event.atMs);
   }
 
-  /** Calls, errors and tokens over the last `windowMs` (the terminal line). */
+  /**
+   * Calls, errors and tokens over the last `windowMs` of whole seconds, ending with the last second
+   * completed (the terminal line): the second in progress is left out, so a short window is never a
+   * fraction of a second read as a rate.
+   */
   pulse(windowMs: number): TrafficPulse {
-    return this.traffic.read(this.deps.clock.now(), windowMs);
+    return this.traffic.read(this.deps.clock.now() - 1_000, windowMs);
   }
 
   /** The whole picture, as the status page's data endpoint answers it. */
