@@ -3,6 +3,8 @@
  * `sessionStorage` (this tab only, gone when it closes), polls `./live` every second with the key in a
  * header (never in a URL), and builds the page with `textContent` only (data is never parsed as HTML).
  * A value that looks like a JWT is sent as `Authorization: Bearer` (an Entra token with the admin role).
+ * On Azure Functions a `?code=` (the function key) in the page's URL is kept the same way and sent as
+ * `x-functions-key` on every fetch (ADR 0033).
  */
 export const PAGE_SCRIPT = String.raw`
 'use strict';
@@ -35,8 +37,25 @@ function table(target, headers, rows) {
 }
 function badge(text, cls) { return el('span', { class: 'badge ' + cls, 'data-state': cls }, [text]); }
 
+// On Azure Functions the admin trigger also wants the function key. The page is opened with ?code=<function
+// key> (the one way a browser navigation can carry it); the key moves to this tab's sessionStorage, leaves the
+// address bar (and history), and goes with every fetch as x-functions-key.
+var FUNCTION_KEY = 'gateway-functions-key';
+(function keepFunctionKey() {
+  var params = new URLSearchParams(location.search);
+  var code = params.get('code');
+  if (!code) return;
+  sessionStorage.setItem(FUNCTION_KEY, code);
+  params.delete('code');
+  var rest = params.toString();
+  history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
+})();
+
 function credentialHeaders(secret) {
-  return /^eyJ[\w-]+\.[\w-]+\.[\w-]*$/.test(secret) ? { authorization: 'Bearer ' + secret } : { 'x-gateway-admin-key': secret };
+  var headers = /^eyJ[\w-]+\.[\w-]+\.[\w-]*$/.test(secret) ? { authorization: 'Bearer ' + secret } : { 'x-gateway-admin-key': secret };
+  var functionKey = sessionStorage.getItem(FUNCTION_KEY);
+  if (functionKey) headers['x-functions-key'] = functionKey;
+  return headers;
 }
 
 function showLogin(message) {
@@ -170,6 +189,10 @@ $('login').addEventListener('submit', function (event) {
   sessionStorage.setItem(KEY, value);
   poll();
 });
-$('forget').addEventListener('click', function () { sessionStorage.removeItem(KEY); showLogin('Key forgotten.'); });
+$('forget').addEventListener('click', function () {
+  sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(FUNCTION_KEY);
+  showLogin('Key forgotten.');
+});
 poll();
 `;
