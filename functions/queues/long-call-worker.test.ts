@@ -40,14 +40,14 @@ describe('longCallWorker', () => {
   it('completes (returns) a finished job and raises the completion event', async () => {
     const calls = fakeHost({ action: 'complete', reason: 'succeeded' }, 'succeeded');
     await longCallWorker(MESSAGE, context(1));
-    expect(calls.handleMessage).toHaveBeenCalledWith(MESSAGE, 1);
+    expect(calls.handleMessage).toHaveBeenCalledWith(MESSAGE, 1, expect.any(AbortSignal));
     expect(calls.jobFinished).toHaveBeenCalledWith('job-1', 'succeeded');
   });
 
   it('counts the deliveries of re-scheduled copies', async () => {
     const calls = fakeHost({ action: 'complete', reason: 'duplicate delivery: job already succeeded' }, 'succeeded');
     await longCallWorker(MESSAGE, context(2, 3));
-    expect(calls.handleMessage).toHaveBeenCalledWith(MESSAGE, 5);
+    expect(calls.handleMessage).toHaveBeenCalledWith(MESSAGE, 5, expect.any(AbortSignal));
   });
 
   it('reads a Storage queue delivery: dequeueCount plus the deliveries the copy carries in its body', async () => {
@@ -61,7 +61,7 @@ describe('longCallWorker', () => {
         triggerMetadata: { dequeueCount: 1, id: 'm-1', popReceipt: 'p' },
       }),
     );
-    expect(calls.handleMessage).toHaveBeenCalledWith(copy, 3);
+    expect(calls.handleMessage).toHaveBeenCalledWith(copy, 3, expect.any(AbortSignal));
   });
 
   it('re-schedules a delayed retry (copy first, then complete) and raises no event for a queued job', async () => {
