@@ -1,5 +1,6 @@
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import { GatewayError } from '../errors/gateway-error.js';
+import { bufferView } from '../usage/json-scan.js';
 
 /**
  * The top-level request body keys the gateway decides on — routing (`model`), affinity
@@ -70,7 +71,7 @@ export function rejectDuplicateDecidedKeys(body: Uint8Array): void {
 
 /** The first {@link DECIDED_KEYS} key found twice at the top level of a valid JSON object, if any. */
 export function duplicateDecidedKey(body: Uint8Array): string | undefined {
-  const view = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const view = bufferView(body);
   const seen = new Set<string>();
   let depth = 0;
   let keyNext = false;

@@ -186,8 +186,9 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
       report('recovered', [firstUsage, recoveryMeter!.finish({ estimate: true })]);
     } catch (error) {
       markLast(error === DIVERGED ? 'diverged' : 'cut');
-      report(error === DIVERGED ? 'diverged' : 'failed', [firstUsage, recoveryMeter!.finish({ estimate: true })]);
-      total = sumUsage(firstUsage, recoveryMeter!.finish({ estimate: true }));
+      const second = recoveryMeter!.finish({ estimate: true });
+      report(error === DIVERGED ? 'diverged' : 'failed', [firstUsage, second]);
+      total = sumUsage(firstUsage, second);
       throw failure;
     }
   }
