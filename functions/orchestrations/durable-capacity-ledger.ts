@@ -1,14 +1,11 @@
 import * as df from 'durable-functions';
-import type { GrantAnswer } from '../../shared/core/scheduling/capacity-grants.js';
+import { answerFromStoredLedger, type GrantAnswer } from '../../shared/core/scheduling/capacity-grants.js';
 import {
   normalizeLedger,
-  prune,
-  reportPacing,
   type CapacityLedgerOptions,
   type InstanceReport,
   type PoolLedger,
 } from '../../shared/core/scheduling/capacity-ledger.js';
-import { computeTargets } from '../../shared/core/scheduling/capacity-targets.js';
 import type { CapacityLedger, ReportOptions } from '../../shared/ports/capacity-ledger.js';
 import type { LedgerLeaveInput, LedgerReportInput } from './capacity-ledger-entity.js';
 import type { DurableClientPart } from './durable-link.js';
@@ -26,20 +23,6 @@ export interface DurableCapacityLedgerOptions {
 }
 
 const DEFAULT_READ_DELAYS_MS = [0, 50, 100, 200, 400] as const;
-
-function answerFrom(ledger: PoolLedger, report: InstanceReport, options: CapacityLedgerOptions): GrantAnswer {
-  const live = prune(ledger, report.atMs, options);
-  const entry = live.instances[report.instanceId];
-  const instances = Math.max(1, Object.keys(live.instances).length);
-  return {
-    // Until its report shows, the instance keeps its last grant (the ledger still counts it as held).
-    grant: entry?.grant ?? [],
-    target: computeTargets(live, report.atMs, options).instances.get(report.instanceId) ?? [],
-    pacing: reportPacing(instances, options),
-    instances,
-    revision: ledger.revision ?? 0,
-  };
-}
 
 /**
  * The Functions app's {@link CapacityLedger}: the `capacityLedger` durable entity (one per pool). A
@@ -80,7 +63,7 @@ export function createDurableCapacityLedger(
         const entry = ledger?.instances[report.instanceId];
         if (entry !== undefined && entry.seq === report.seq && entry.atMs === report.atMs) break;
       }
-      return answerFrom(ledger ?? normalizeLedger(undefined), report, ledgerOptions);
+      return answerFromStoredLedger(ledger ?? normalizeLedger(undefined), report, ledgerOptions);
     },
     async leave(poolId: string, instanceId: string, atMs: number, ledgerOptions: CapacityLedgerOptions = {}) {
       const input: LedgerLeaveInput = { instanceId, atMs, options: ledgerOptions };

@@ -198,3 +198,26 @@ export function hasConverged(ledger: PoolLedger, nowMs: number, options: Capacit
     }),
   );
 }
+
+/**
+ * The answer to a report read back from a ledger that already stored it (the durable entity applies
+ * {@link applyReport} itself; its client can only read the state): the instance's stored grant — its last
+ * one until the report shows — and its target, pacing and instance count in the live (pruned) ledger.
+ */
+export function answerFromStoredLedger(
+  ledger: PoolLedger,
+  report: InstanceReport,
+  options: CapacityLedgerOptions,
+): GrantAnswer {
+  const live = prune(ledger, report.atMs, options);
+  const entry = live.instances[report.instanceId];
+  const instances = Math.max(1, Object.keys(live.instances).length);
+  return {
+    // Until its report shows, the instance keeps its last grant (the ledger still counts it as held).
+    grant: entry?.grant ?? [],
+    target: computeTargets(live, report.atMs, options).instances.get(report.instanceId) ?? [],
+    pacing: reportPacing(instances, options),
+    instances,
+    revision: ledger.revision ?? 0,
+  };
+}
