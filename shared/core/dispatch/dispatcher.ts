@@ -154,7 +154,9 @@ const ERROR_BODY_PEEK_BYTES = 64 * 1024;
  * jittered backoff while the attempt budget lasts.
  *
  * @example
- * const dispatcher = createDispatcher({ transport, credentials, clock, health, resilience, backends, random: Math.random, roundRobin: new Map() });
+ * const dispatcher = createDispatcher({
+ *   transport, credentials, clock, health, resilience, backends, random: Math.random, roundRobin: new Map(),
+ * });
  * const { response, backend } = await dispatcher.dispatch(input);
  */
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {

@@ -42,7 +42,7 @@ describe('upstreamPath', () => {
     });
   });
 
-  it("writes the backend's name for the model into the body (the dispatcher skips the rewrite when it is unchanged)", () => {
+  it("writes the backend's name for the model into the body (no rewrite when it is unchanged)", () => {
     const target = parseRequestTarget('/v1/chat/completions', '');
     expect(upstreamPath(target, openai, '', 'gpt-4o', undefined).bodyModel).toBe('gpt-4o-2024-08-06');
     expect(upstreamPath(target, openai, '', 'other', undefined).bodyModel).toBe('other');
