@@ -204,7 +204,6 @@ async function writeResponse(res: ServerResponse, response: GatewayResponse): Pr
     }
     return;
   }
-  let flushed: Promise<void> = Promise.resolve();
   try {
     for (;;) {
       if (res.destroyed) {
@@ -213,28 +212,33 @@ async function writeResponse(res: ServerResponse, response: GatewayResponse): Pr
       }
       const next = await iterator.next();
       if (next.done) break;
-      flushed = new Promise((resolve) => {
-        if (!res.write(next.value, () => resolve())) {
-          void waitForDrain(res).then((drained) => {
-            if (!drained) resolve();
-          });
-        }
-      });
-      if (res.writableNeedDrain) {
-        const drained = await waitForDrain(res);
-        if (!drained) {
-          await iterator.return?.();
-          return;
-        }
+      // No callback and no promise per chunk (a stream is hundreds of chunks); wait only when the socket is full.
+      res.write(next.value);
+      if (res.writableNeedDrain && !(await waitForDrain(res))) {
+        await iterator.return?.();
+        return;
       }
     }
     res.end();
   } catch {
     // The stream failed after the first byte: let the terminal error event reach the socket, then end
     // the connection abnormally (no clean last chunk), so the cut answer never looks complete.
-    await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    await Promise.race([written(res), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     res.destroy();
   }
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Resolves once everything written so far has gone to the socket: an empty write adds no bytes (not even a
+ * chunk frame) and its callback runs after the writes queued before it.
+ */
+function written(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) resolve();
+    else res.write(NO_BYTES, () => resolve());
+  });
 }
 
 /** Bodies of at most this declared length are written in one piece with their headers. */
