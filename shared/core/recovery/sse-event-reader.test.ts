@@ -21,4 +21,16 @@ describe('SseEventReader', () => {
     const [event] = new SseEventReader().push(bytes('event: x\ndata: a\ndata: b\n\n'));
     expect(event!.data).toBe('a\nb');
   });
+
+  it('keeps every event whole and unchanged while later events are gathered, however long they are', () => {
+    const reader = new SseEventReader();
+    const sent = ['a'.repeat(300), 'b'.repeat(5), 'é'.repeat(700)].map((x) => `data: {"t":"${x}"}\r\n\r\n`);
+    const got = sent.flatMap((event) => [
+      ...reader.push(bytes(event.slice(0, 7))),
+      ...reader.push(bytes(event.slice(7))),
+    ]);
+    expect(got.map((e) => text(e.raw))).toEqual(sent);
+    expect(got.map((e) => e.data)).toEqual(sent.map((e) => e.slice(6, -4)));
+    expect(reader.heldBytes).toBe(0);
+  });
 });
