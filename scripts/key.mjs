@@ -66,7 +66,8 @@ if (args.json) {
     ...(args.admin
       ? []
       : [
-          `  (profile "${args.profile}" must exist in governance.profiles; set governance.identity.apiKeys.enabled: true)`,
+          `  (profile "${args.profile}" must exist in governance.profiles; ` +
+            `set governance.identity.apiKeys.enabled: true)`,
         ]),
     '',
     `sha256 = ${sha256}`,

@@ -41,7 +41,9 @@ const TEXT: Readonly<Record<string, keyof SimulatorOptions>> = {
  * Parses the simulator's command line (`--key value` or `--key=value`).
  *
  * @throws {Error} naming the bad flag.
- * @example parseCliArgs(['--port', '9001', '--fault', '503;times=2']) // → { kind: 'run', options: { port: 9001, faults: ['503;times=2'] } }
+ * @example
+ * parseCliArgs(['--port', '9001', '--fault', '503;times=2']);
+ * // → { kind: 'run', options: { port: 9001, faults: ['503;times=2'] } }
  */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
   const options: Record<string, unknown> = {};

@@ -53,7 +53,8 @@ const GOOGLE_STATUSES: Readonly<Record<number, string>> = {
 };
 
 const CONTEXT_LENGTH_MESSAGE =
-  "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.";
+  "This model's maximum context length is 128000 tokens. However, your " +
+  'messages resulted in 130000 tokens. Please reduce the length of the messages.';
 
 /** The Azure OpenAI content-filter error (HTTP 400, code `content_filter`). */
 function azureContentFilter(): string {
@@ -61,7 +62,8 @@ function azureContentFilter(): string {
   return JSON.stringify({
     error: {
       message:
-        "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. (simulated)",
+        "The response was filtered due to the prompt triggering Azure OpenAI's " +
+        'content management policy. Please modify your prompt and retry. (simulated)',
       type: null,
       param: 'prompt',
       code: 'content_filter',
@@ -97,7 +99,8 @@ function openAiError(
           error: {
             code: 'DeploymentNotFound',
             message:
-              'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again. (simulated)',
+              'The API deployment for this resource does not exist. If you created the deployment ' +
+              'within the last 5 minutes, please wait a moment and try again. (simulated)',
           },
         })
       : JSON.stringify({

@@ -7,8 +7,8 @@ import { FIELDS_BY_KEY, FaultSpecError, isFaultKind, setFaultField, type FaultSp
  * spec  = item *( ";" item )          ; blanks around items are ignored, empty items skipped
  * item  = key "=" value               ; keys are case-insensitive, see FAULT_FIELDS
  *       | status                      ; 400..599, same as status=<n>
- *       | kind                        ; reset | hang | cut | stall | malformed | no-done | context-length | content-filter
- *                                   ; | deployment-not-found | prefill-rejected
+ *       | kind                        ; reset | hang | cut | stall | malformed | no-done | context-length
+ *                                     ; | content-filter | deployment-not-found | prefill-rejected
  *       | "requeue"                   ; same as requeue=true
  *       | "once"                      ; same as times=1
  * ```

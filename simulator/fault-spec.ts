@@ -172,7 +172,8 @@ export function setFaultField(spec: FaultSpec, def: FieldDef, value: unknown): v
     case 'kind': {
       if (typeof value !== 'string' || !isFaultKind(value)) {
         throw new FaultSpecError(
-          `fault: unknown fault ${JSON.stringify(value)} (expected a status 400-599 or one of ${FAULT_KINDS.join(', ')})`,
+          `fault: unknown fault ${JSON.stringify(value)} (expected ` +
+            `a status 400-599 or one of ${FAULT_KINDS.join(', ')})`,
         );
       }
       target[def.field] = value;

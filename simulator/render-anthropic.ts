@@ -73,7 +73,8 @@ export const anthropicRenderer: Renderer = {
       token: (index) =>
         sseEvent(
           'content_block_delta',
-          `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":${JSON.stringify(completionTokenText(index))}}}`,
+          `{"type":"content_block_delta","index":0,"delta":` +
+            `{"type":"text_delta","text":${JSON.stringify(completionTokenText(index))}}}`,
         ),
       close,
       done: sseEvent('message_stop', '{"type":"message_stop"}'),

@@ -55,7 +55,9 @@ export const chatRenderer: Renderer = {
 
   stream(g: Generation): StreamShape {
     const usageNull = g.includeUsage || g.azure ? ',"usage":null' : '';
-    const chunkHead = `{"id":${JSON.stringify(g.id)},"object":"chat.completion.chunk","created":${g.createdS},"model":${JSON.stringify(g.model)},"system_fingerprint":"${FINGERPRINT}","choices":[`;
+    const chunkHead =
+      `{"id":${JSON.stringify(g.id)},"object":"chat.completion.chunk","created":${g.createdS},` +
+      `"model":${JSON.stringify(g.model)},"system_fingerprint":"${FINGERPRINT}","choices":[`;
     const head = `${chunkHead}{"index":0,"delta":`;
     const tail = `,"logprobs":null,"finish_reason":null}]${usageNull}}`;
     let open = '';

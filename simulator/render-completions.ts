@@ -34,7 +34,10 @@ export const completionsRenderer: Renderer = {
 
   stream(g: Generation): StreamShape {
     const usageNull = g.includeUsage || g.azure ? ',"usage":null' : '';
-    const head = `{"id":${JSON.stringify(g.id)},"object":"text_completion","created":${g.createdS},"model":${JSON.stringify(g.model)},"choices":[{"text":`;
+    const head =
+      `{"id":${JSON.stringify(g.id)},"object":"text_completion","created":${g.createdS},` +
+      `"model":${JSON.stringify(g.model)},"choices":[{"text":`;
+    const tokenTail = `,"index":0,"logprobs":null,"finish_reason":null}]${usageNull}}`;
     let close = sseData(
       `${head}"","index":0,"logprobs":null,"finish_reason":"${g.truncated ? 'length' : 'stop'}"}]${usageNull}}`,
     );
@@ -53,10 +56,7 @@ export const completionsRenderer: Renderer = {
     return {
       contentType: 'text/event-stream; charset=utf-8',
       open: '',
-      token: (index) =>
-        sseData(
-          `${head}${JSON.stringify(completionTokenText(index))},"index":0,"logprobs":null,"finish_reason":null}]${usageNull}}`,
-        ),
+      token: (index) => sseData(`${head}${JSON.stringify(completionTokenText(index))}${tokenTail}`),
       close,
       done: OPENAI_DONE,
       malformed: MALFORMED_SSE,

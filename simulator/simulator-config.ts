@@ -10,7 +10,10 @@ import { FaultSpecError, normalizeFaultSpec, type FaultSpec } from './fault-spec
 export interface SimulatorConfig {
   /** Instance fault rules, in the text grammar or object form; the first rule that holds applies. */
   faults?: ReadonlyArray<string | FaultSpec>;
-  /** When set, requests must present it (`api-key`, `authorization: Bearer`, `x-api-key`, `x-goog-api-key` or `?key=`), else 401. */
+  /**
+   * When set, requests must present it (`api-key`, `authorization: Bearer`, `x-api-key`, `x-goog-api-key` or `?key=`),
+   * else 401.
+   */
   apiKey?: string | null;
   /** Delay before response headers (default 0). */
   latencyMs?: number;

@@ -127,7 +127,7 @@ describe('attempts log', () => {
 });
 
 describe('start options', () => {
-  it('applies instance defaults and start-time faults; configure falls back to them and re-arms the rules', async () => {
+  it('applies instance defaults and start-time faults; configure falls back to them, re-arms the rules', async () => {
     const own = await startSimulator({
       name: 'opts',
       defaultCompletionTokens: 3,

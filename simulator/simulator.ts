@@ -36,7 +36,10 @@ export interface SimulatorOptions extends SimulatorConfig {
   maxStoredResponses?: number;
   /** Models listed by `GET /v1/models`. */
   models?: readonly string[];
-  /** The clock for fault windows, background responses and timestamps (ms since the epoch; default `Date.now`). Delays always use real timers. */
+  /**
+   * The clock for fault windows, background responses and timestamps (ms since the epoch; default `Date.now`). Delays
+   * always use real timers.
+   */
   now?: () => number;
   /** Counts the requests in progress (control requests excluded); share one between a pool's backends. */
   meter?: ConcurrencyMeter;
@@ -63,7 +66,10 @@ export interface RunningSimulator {
   hold(): () => void;
   /** Clears the attempts, fault counters, stored responses, and restarts fault windows now. Keeps the config. */
   reset(): void;
-  /** Replaces the runtime config (fields left out fall back to the start options) and restarts fault windows now. @throws {FaultSpecError} */
+  /**
+   * Replaces the runtime config (fields left out fall back to the start options) and restarts fault windows now.
+   * @throws {FaultSpecError}
+   */
   configure(config: SimulatorConfig): void;
   /** Stops listening and destroys every connection, including held and stalled ones. */
   close(): Promise<void>;

@@ -43,12 +43,16 @@ export async function callEngine(
   return { init: toHttpResponseInit(response), status: response.status, host };
 }
 
-/** A refused configuration is named to the caller; any other failure to build the host is not (it may hold internals). */
+/**
+ * A refused configuration is named to the caller; any other failure to build the host is not (it may hold internals).
+ */
 function hostFailure(error: unknown): GatewayError {
-  if (error instanceof ConfigRefusedError)
+  if (error instanceof ConfigRefusedError) {
+    const issues = error.issues.join('; ');
     return new GatewayError('GW_ERR_SERVICE_NOT_CONFIGURED', {
-      message: `The gateway refuses its configuration (${error.source}) and serves no calls: ${error.issues.join('; ')}`,
+      message: `The gateway refuses its configuration (${error.source}) and serves no calls: ${issues}`,
     });
+  }
   return new GatewayError('GW_ERR_SERVICE_NOT_READY', {
     message: 'The gateway could not start; the cause is in the Functions log.',
     retryAfterMs: 5_000,

@@ -12,7 +12,7 @@ describe('buildFunctionsHost', () => {
     close = undefined;
   });
 
-  it('keeps GATEWAY_FUNCTIONS__* settings out of the engine configuration and builds memory stores on request', async () => {
+  it('keeps GATEWAY_FUNCTIONS__* settings out of the engine config; builds memory stores on request', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gw-fn-')), 'gateway.config.json');
     writeFileSync(file, '{}');
     const host = await buildFunctionsHost({

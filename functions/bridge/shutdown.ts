@@ -28,7 +28,8 @@ export async function drainOnTerminate(
   workerShutdown.abort();
   await built.runtime.close();
   log(
-    `gateway: worker shutting down: ${report.inFlightAtStart} call(s) drained, ${report.cut} cut after the grace period`,
+    `gateway: worker shutting down: ${report.inFlightAtStart} ` +
+      `call(s) drained, ${report.cut} cut after the grace period`,
   );
   return report;
 }

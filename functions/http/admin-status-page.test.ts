@@ -86,7 +86,7 @@ describe('the status page on the Functions app (admin trigger, authLevel functio
     await sim?.close();
   });
 
-  it('opens with ?code=<function key>, keeps it in the tab, sends it as x-functions-key, and shows the data', async () => {
+  it('opens with ?code=<function key>, keeps it in the tab, sends it as x-functions-key, shows the data', async () => {
     const base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
     const page = await browser.context.newPage();
     const opened = await page.goto(`${base}${STATUS_PAGE_PATH}?code=${FUNCTION_KEY}`);

@@ -79,7 +79,7 @@ describe('HTTP triggers called directly', () => {
     });
   });
 
-  it('proxy streams: the body is an async iterable of SSE chunks ending with [DONE], the usage chunk hidden', async () => {
+  it('proxy streams: the body is an async iterable of SSE chunks ending in [DONE], usage chunk hidden', async () => {
     const init = await proxy(
       post({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
       context(),

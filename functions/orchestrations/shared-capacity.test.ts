@@ -97,7 +97,7 @@ describe('capacity shared by three Functions instances through the capacityLedge
   });
   afterAll(() => world.host.dispose());
 
-  it('floods, shifts to level 1, lets a third instance join, grants durable requests by event, survives a kill', async () => {
+  it('floods, moves to level 1, a third instance joins, durable grants by event, survives a kill', async () => {
     start(world, 'g1', 3, S.floodCallers);
     await until(world, (l) => grant(l, 'g1') === CAPACITY, 'flood');
 
@@ -151,7 +151,8 @@ describe('capacity shared by three Functions instances through the capacityLedge
     process.stdout.write(
       `functions path (virtual time): peak ${world.peak}/${CAPACITY}; shift ${shiftMs} ms (${shiftRounds} rounds), ` +
         `join ${joinMs} ms (${joinRounds} rounds), durable grants ${durableMs} ms, kill ${killMs} ms; ` +
-        `p50 wait level 1 ${waits[0]!.p50Ms} ms, level 3 ${waits[1]!.p50Ms} ms; g1 held ${g1Share}, g3 now ${g3After}\n`,
+        `p50 wait level 1 ${waits[0]!.p50Ms} ms, level 3 ` +
+        `${waits[1]!.p50Ms} ms; g1 held ${g1Share}, g3 now ${g3After}\n`,
     );
     expect(world.peak).toBeLessThanOrEqual(CAPACITY + OVER_CAPACITY_BOUND);
     expect(shiftRounds).toBeLessThanOrEqual(ROUNDS_TO_CONVERGE);

@@ -79,7 +79,7 @@ describe('longCallWorker', () => {
     await expect(longCallWorker(MESSAGE, context(1))).rejects.toBeInstanceOf(AbandonMessage);
   });
 
-  it('throws on dead-letter (the queue dead-letters at MaxDeliveryCount) after telling the orchestration the job failed', async () => {
+  it('throws on dead-letter (at MaxDeliveryCount) after telling the orchestration the job failed', async () => {
     const calls = fakeHost(
       { action: 'dead-letter', reason: 'JOB_DELIVERIES_EXHAUSTED: GW_ERR_BACKEND_THROTTLED' },
       'failed',

@@ -36,7 +36,8 @@ export async function longCallWorker(message: unknown, context: InvocationContex
   );
   const settlement = await host.runtime.jobs.worker.handleMessage(message, deliveryCount, workerShutdown.signal);
   context.log(
-    `job message ${String(metadata['messageId'] ?? metadata['id'] ?? '?')} delivery ${deliveryCount}: ${settlement.action} (${settlement.reason})`,
+    `job message ${String(metadata['messageId'] ?? metadata['id'] ?? '?')} ` +
+      `delivery ${deliveryCount}: ${settlement.action} (${settlement.reason})`,
   );
 
   const parsed = parseJobMessage(message);

@@ -12,7 +12,9 @@ export interface CapturedFunction {
     readonly [key: string]: unknown;
   };
   readonly handler: (...args: unknown[]) => unknown;
-  /** The trigger binding (its `type`: `httpTrigger`, `serviceBusTrigger`, `timerTrigger`, `orchestrationTrigger`, …). */
+  /**
+   * The trigger binding (its `type`: `httpTrigger`, `serviceBusTrigger`, `timerTrigger`, `orchestrationTrigger`, …).
+   */
   readonly trigger: { readonly type: string; readonly [key: string]: unknown };
 }
 

@@ -1,6 +1,7 @@
 // The Functions app loaded the way the host loads it, in a process of its own: `node load-app.mjs <app root>
-// [--serve | --time-only]` with the app settings in the environment. NOT the Functions host (see capture-registrations.ts,
-// whose stand-in this repeats in plain JavaScript so that it runs on a package with no build step):
+// [--serve | --time-only]` with the app settings in the environment. NOT the Functions host (see
+// capture-registrations.ts, whose stand-in this repeats in plain JavaScript so that it runs on a package with no build
+// step):
 // `@azure/functions` registers into a stand-in for the host's `@azure/functions-core`, and this script
 // reports what registered, how long importing `main` took and which packages that import loaded. With
 // `--serve` it then serves the HTTP triggers on a loopback port and invokes the others on request over IPC,

@@ -45,7 +45,12 @@ export class BatchWriteError<T> extends Error {
  * growing). A failed write keeps its unwritten items at the front of the buffer.
  *
  * @example
- * const writer = createBufferedBatchWriter({ write: async (lines) => { await file.write(lines.join('')); return []; } });
+ * const writer = createBufferedBatchWriter({
+ *   write: async (lines) => {
+ *     await file.write(lines.join(''));
+ *     return [];
+ *   },
+ * });
  * await writer.add(line);
  */
 export function createBufferedBatchWriter<T>(options: BufferedBatchWriterOptions<T>): BufferedBatchWriter<T> {

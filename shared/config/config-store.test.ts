@@ -104,7 +104,7 @@ describe('ConfigStore', () => {
     expect(store.current().governance.suspendedUsers).toEqual(['b']);
   });
 
-  it('applies a suspension to the next request after a reload, while the request in flight keeps its snapshot', async () => {
+  it('applies a suspension to the next request after a reload; the request in flight keeps its snapshot', async () => {
     const source = memorySource(governance());
     const store = createConfigStore({ source, validate });
     await store.reload();

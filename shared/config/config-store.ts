@@ -39,7 +39,8 @@ export interface ConfigStore<T> {
  * Creates the config store that hot reload goes through.
  *
  * @example
- * const store = createConfigStore({ source: createJsonFileConfigSource({ file }), validate: validateConfig, onReload: report });
+ * const source = createJsonFileConfigSource({ file });
+ * const store = createConfigStore({ source, validate: validateConfig, onReload: report });
  * const first = await store.reload();
  * if (!first.ok) throw new Error(first.issues?.join('\n'));
  * store.watch();

@@ -37,7 +37,9 @@ const sha256HexSchema = z
 /** A priority level: 1 is the most urgent. */
 const levelSchema = z.number().int().min(1).max(100);
 
-/** A name pattern list: exact (case-insensitive) names, or prefixes with a trailing `*`; `*` alone matches everything. */
+/**
+ * A name pattern list: exact (case-insensitive) names, or prefixes with a trailing `*`; `*` alone matches everything.
+ */
 const globListSchema = z.array(z.string().min(1));
 
 /**
@@ -68,7 +70,9 @@ export const apiKeySchema = z
 
 export const appSchema = z
   .object({
-    /** Entra application (client) id: the token's `azp`/`appid`, or `X-MS-CLIENT-PRINCIPAL-ID` from a trusted upstream. */
+    /**
+     * Entra application (client) id: the token's `azp`/`appid`, or `X-MS-CLIENT-PRINCIPAL-ID` from a trusted upstream.
+     */
     appId: z.string().min(1).max(256),
     profile: idSchema,
     description: z.string().optional(),
@@ -85,7 +89,9 @@ export const profileSchema = z
       .object({
         /** Level when the caller asks for none; default: the tier's level, else `priority.defaultLevel`. */
         default: levelSchema.optional(),
-        /** The most urgent level this profile may ask for; default: its default level (callers may only lower urgency). */
+        /**
+         * The most urgent level this profile may ask for; default: its default level (callers may only lower urgency).
+         */
         max: levelSchema.optional(),
       })
       .strict()
@@ -192,7 +198,9 @@ export const identitySchema = z
     anonymous: z
       .object({
         allowed: z.boolean().default(false),
-        /** Profile for anonymous callers; default a built-in open profile `anonymous` (every route and model, no quota). */
+        /**
+         * Profile for anonymous callers; default a built-in open profile `anonymous` (every route and model, no quota).
+         */
         profile: idSchema.optional(),
       })
       .strict()

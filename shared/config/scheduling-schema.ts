@@ -11,7 +11,10 @@ export const schedulingLevelSchema = z
     reservedSlots: z.number().int().min(0).optional(),
     /** Waiting requests of this level per pool before new ones get 429. */
     maxQueueDepth: z.number().int().min(0).optional(),
-    /** Spill-over policy: group id (or `*`) → ms of waiting before this level may use it; unlisted groups are never used. */
+    /**
+     * Spill-over policy: group id (or `*`) → ms of waiting before this level may use it; unlisted groups are never
+     * used.
+     */
     groups: z.record(z.string().min(1), msSchema).optional(),
   })
   .strict();

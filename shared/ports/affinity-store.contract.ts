@@ -5,7 +5,10 @@ import type { AffinityStore } from './affinity-store.js';
  * The behaviour every {@link AffinityStore} adapter must have. `advanceMs` moves the adapter's clock.
  *
  * @example
- * describeAffinityStoreContract('memory', () => { const clock = new FakeClock(); return { store: new MemoryAffinityStore({ clock }), advanceMs: (ms) => clock.advance(ms) }; });
+ * describeAffinityStoreContract('memory', () => {
+ *   const clock = new FakeClock();
+ *   return { store: new MemoryAffinityStore({ clock }), advanceMs: (ms) => clock.advance(ms) };
+ * });
  */
 export function describeAffinityStoreContract(
   name: string,

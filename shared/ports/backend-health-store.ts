@@ -71,8 +71,14 @@ export interface BackendHealth {
  *
  * @example
  * await store.update('aoai-east', (current) =>
- *   current?.breaker.state === 'open' ? undefined // already open: no write
- *     : { breaker: { state: 'open', openedAtMs: now, openUntilMs: now + 30_000, consecutiveOpens: 1 }, version: 0, updatedAtMs: now });
+ *   current?.breaker.state === 'open'
+ *     ? undefined // already open: no write
+ *     : {
+ *         breaker: { state: 'open', openedAtMs: now, openUntilMs: now + 30_000, consecutiveOpens: 1 },
+ *         version: 0,
+ *         updatedAtMs: now,
+ *       },
+ * );
  */
 export interface BackendHealthStore {
   /** The records of the given backends; ids without a record are absent from the map. */

@@ -33,7 +33,9 @@ export interface BackendResponse {
   readonly headers: Record<string, string | string[] | undefined>;
   /** The body. Iterating pulls from the socket; classify what it throws with {@link errorKind}. */
   readonly body: AsyncIterable<Uint8Array>;
-  /** Classifies an error thrown while reading {@link body} (the body is the socket's own stream, unwrapped, for speed). */
+  /**
+   * Classifies an error thrown while reading {@link body} (the body is the socket's own stream, unwrapped, for speed).
+   */
   errorKind(error: unknown): TransportErrorKind;
   /** Stops reading and releases the connection (used when the engine discards a response to fail over). */
   dump(): Promise<void>;

@@ -32,7 +32,9 @@ function report(
  * The behaviour every {@link CapacityLedger} must show. Run it from the adapter's test:
  *
  * @example
- * describeCapacityLedgerContract('MemoryCapacityLedger', () => new MemoryCapacityLedger(), { appliesBeforeCommit: true });
+ * describeCapacityLedgerContract('MemoryCapacityLedger', () => new MemoryCapacityLedger(), {
+ *   appliesBeforeCommit: true,
+ * });
  */
 export function describeCapacityLedgerContract(
   name: string,

@@ -16,7 +16,10 @@ export interface JobQueueHarness {
    * (Azurite, a live queue) uses a short one; every other duration of the suite is a fraction of it.
    */
   readonly visibilityMs?: number;
-  /** Slack added past a deadline before checking it passed (default 1,000 ms; a queue with second granularity needs more). */
+  /**
+   * Slack added past a deadline before checking it passed (default 1,000 ms; a queue with second granularity needs
+   * more).
+   */
   readonly marginMs?: number;
 }
 
@@ -35,7 +38,11 @@ export interface JobQueueContractOptions {
  * @example
  * describeJobQueueContract('MemoryJobQueue', ({ maxDeliveries }) => {
  *   const clock = new FakeClock();
- *   return { queue: new MemoryJobQueue({ clock, maxDeliveries }), now: () => clock.now(), advanceMs: async (ms) => clock.advance(ms) };
+ *   return {
+ *     queue: new MemoryJobQueue({ clock, maxDeliveries }),
+ *     now: () => clock.now(),
+ *     advanceMs: async (ms) => clock.advance(ms),
+ *   };
  * });
  */
 export function describeJobQueueContract(

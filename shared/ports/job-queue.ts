@@ -16,7 +16,12 @@
  * fields may be added within a version; readers reject versions they do not know.
  *
  * @example
- * const message: JobMessage = { v: 1, jobId: 'Yx3r0Vb2cT8nS1qLw7dG5A', requestId: 'req-1', enqueuedAtMs: 1_700_000_000_000 };
+ * const message: JobMessage = {
+ *   v: 1,
+ *   jobId: 'Yx3r0Vb2cT8nS1qLw7dG5A',
+ *   requestId: 'req-1',
+ *   enqueuedAtMs: 1_700_000_000_000,
+ * };
  */
 export interface JobMessage {
   readonly v: 1;
@@ -53,15 +58,24 @@ export interface DeadLetteredJobMessage {
 export interface JobQueue {
   /** Enqueues a message, visible at once or from `deliverAtMs`. */
   send(message: JobMessage, options?: { readonly deliverAtMs?: number }): Promise<void>;
-  /** Up to `maxMessages` visible messages, each locked for `visibilityTimeoutMs`. Resolves `[]` when none are visible (does not wait). */
+  /**
+   * Up to `maxMessages` visible messages, each locked for `visibilityTimeoutMs`. Resolves `[]` when none are visible
+   * (does not wait).
+   */
   receive(maxMessages: number, visibilityTimeoutMs: number): Promise<ReceivedJobMessage[]>;
   /** Removes the message. `false` when the lock was lost (the message may be delivered again). */
   complete(lockToken: string): Promise<boolean>;
-  /** Releases the message for redelivery (`deliveryCount + 1`), at once or after `retryAfterMs`. `false` when the lock was lost. */
+  /**
+   * Releases the message for redelivery (`deliveryCount + 1`), at once or after `retryAfterMs`. `false` when the lock
+   * was lost.
+   */
   abandon(lockToken: string, options?: { readonly retryAfterMs?: number }): Promise<boolean>;
   /** Moves the message to the dead-letter queue. `false` when the lock was lost. */
   deadLetter(lockToken: string, reason: string): Promise<boolean>;
-  /** Extends the lock by `visibilityTimeoutMs` from now; resolves the new `lockedUntilMs`, or `undefined` when the lock was lost. */
+  /**
+   * Extends the lock by `visibilityTimeoutMs` from now; resolves the new `lockedUntilMs`, or `undefined` when the lock
+   * was lost.
+   */
   renewLock(lockToken: string, visibilityTimeoutMs: number): Promise<number | undefined>;
   /** Up to `maxMessages` dead-lettered messages, without removing them (operators, tests). */
   peekDeadLetters(maxMessages: number): Promise<DeadLetteredJobMessage[]>;

@@ -142,7 +142,10 @@ export type JobPatch = { readonly updatedAtMs: number } & Partial<
 export interface JobTransitionResult {
   /** `true`: the patch was applied and `job` is the new record. */
   readonly applied: boolean;
-  /** The record after the call: the new one, or the current one when the condition failed; `undefined` when there is no such job. */
+  /**
+   * The record after the call: the new one, or the current one when the condition failed; `undefined` when there is no
+   * such job.
+   */
   readonly job: JobRecord | undefined;
 }
 
@@ -151,7 +154,8 @@ export interface JobTransitionResult {
  *
  * @example
  * const created = await store.create(job);
- * const { applied } = await store.transition(created.id, ['queued'], { status: 'running', updatedAtMs: now, attempts: 1 });
+ * const running = { status: 'running', updatedAtMs: now, attempts: 1 } as const;
+ * const { applied } = await store.transition(created.id, ['queued'], running);
  */
 export interface JobStore {
   /** Stores a new job with `version` 1. Rejects when a job with this id exists. */

@@ -46,7 +46,8 @@ export async function openStorageRuntime(
 }
 
 function unreachable(storage: StorageEndpoint, reason: string, localDefault: boolean): string {
-  const what = `storage account ${storage.account} at ${storage.endpoint} (AzureWebJobsStorage) does not answer: ${reason}`;
+  const where = `${storage.account} at ${storage.endpoint}`;
+  const what = `storage account ${where} (AzureWebJobsStorage) does not answer: ${reason}`;
   return localDefault
     ? `${what}. Start Azurite first (${AZURITE_COMMAND}), or point AzureWebJobsStorage at your account, ` +
         'or start without --storage azurite.'

@@ -25,7 +25,11 @@ export const STATUS_EVERY_SECONDS = 5;
  * log collector gets the structured telemetry, not a ticker. Answers the function that stops it.
  *
  * @example
- * const stop = startTerminalStatus({ runtime, write: (l) => process.stdout.write(l + '\n'), isTTY: process.stdout.isTTY });
+ * const stop = startTerminalStatus({
+ *   runtime,
+ *   write: (l) => process.stdout.write(l + '\n'),
+ *   isTTY: process.stdout.isTTY,
+ * });
  */
 export function startTerminalStatus(options: TerminalStatusOptions): () => void {
   if (!options.isTTY) return () => undefined;

@@ -128,7 +128,8 @@ describe('npm run usage', () => {
     const env = { GATEWAY_CONFIG_FILE: join(ws.dir, 'gateway.config.json') };
     const csv = await run(['--file', ledger, '--format', 'csv'], env);
     expect(csv.out.split('\r\n')).toEqual([
-      'user,requests,promptTokens,cachedInputTokens,cacheCreationTokens,completionTokens,reasoningTokens,totalTokens,estimatedRequests,unpricedRequests,cost,currency',
+      'user,requests,promptTokens,cachedInputTokens,cacheCreationTokens,completionTokens,reasoningTokens,' +
+        'totalTokens,estimatedRequests,unpricedRequests,cost,currency',
       '"a,b",1,100,0,0,10,0,110,0,1,unpriced,USD',
     ]);
     const json = await run(['--file', ledger, '--json'], env);

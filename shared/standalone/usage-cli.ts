@@ -25,7 +25,8 @@ const HINT = 'Run `npm run usage -- --help` for every option.';
  * ledger could not be read.
  *
  * @example
- * await runUsageCli(['--from', '2026-11-01', '--to', '2026-12-01', '--by', 'model'], { out: console.log, err: console.error });
+ * const args = ['--from', '2026-11-01', '--to', '2026-12-01', '--by', 'model'];
+ * await runUsageCli(args, { out: console.log, err: console.error });
  */
 export async function runUsageCli(argv: readonly string[], io: UsageCliIo): Promise<number> {
   const env = io.env ?? {};
@@ -95,7 +96,8 @@ async function readUsageConfig(file: string | undefined, named: boolean): Promis
   const parsed = usageConfigSchema.safeParse(raw.usage ?? {});
   if (!parsed.success)
     throw new UsageArgsError(
-      `the usage section of ${file} is invalid:\n${parsed.error.issues.map((i) => `  usage.${i.path.join('.')}: ${i.message}`).join('\n')}`,
+      `the usage section of ${file} is ` +
+        `invalid:\n${parsed.error.issues.map((i) => `  usage.${i.path.join('.')}: ${i.message}`).join('\n')}`,
     );
   return parsed.data;
 }

@@ -109,7 +109,9 @@ function schedulerBar(rows: readonly SchedulerRow[]): Bar {
   const last = rows[rows.length - 1];
   const ratio = first === undefined || last === undefined ? NaN : last.cpuUsPerOp / first.cpuUsPerOp;
   return {
-    bar: `scheduler: ${last?.queued.toLocaleString('en-US')} queued within 2× the per-operation cost of ${first?.queued.toLocaleString('en-US')}`,
+    bar:
+      `scheduler: ${last?.queued.toLocaleString('en-US')} queued within 2× ` +
+      `the per-operation cost of ${first?.queued.toLocaleString('en-US')}`,
     measured: `${f(ratio)}× (${f(first?.cpuUsPerOp ?? NaN, 1)} → ${f(last?.cpuUsPerOp ?? NaN, 1)} µs)`,
     met: ratio <= 2,
   };

@@ -43,6 +43,10 @@ export function describeFailures(result: LoadResult): string {
   return parts.join(', ');
 }
 
+/** h2load's summary line of request counts. */
+const REQUESTS_LINE =
+  /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/;
+
 /**
  * Runs h2load (HTTP/1.1, one request in flight per connection, warm-up on the same connections) and
  * reads its per-request log for latency percentiles. h2load is a C load generator that costs little
@@ -52,10 +56,7 @@ export async function runH2load(options: LoadOptions): Promise<LoadResult> {
   await rm(options.logFile, { force: true });
   const output = await spawnH2load(h2loadArgs(options));
   const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(output)?.[1] ?? NaN);
-  const counts =
-    /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
-      output,
-    );
+  const counts = REQUESTS_LINE.exec(output);
   const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(output);
   if (counts === null || codes === null) throw new Error(`h2load printed no totals:\n${output}`);
   const [status2xx, status3xx, status4xx, status5xx] = codes.slice(1).map(Number) as [number, number, number, number];

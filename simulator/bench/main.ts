@@ -114,7 +114,8 @@ async function loadRows(
       rows.push(row);
       const rps = (s: Side): string => s.result.rps.toFixed(0);
       process.stderr.write(
-        `  ${scenario.name} c=${connections}: direct ${rps(row.direct)}, bare ${rps(row.bare)}, gateway ${rps(row.gateway)} rps\n`,
+        `  ${scenario.name} c=${connections}: direct ${rps(row.direct)}, ` +
+          `bare ${rps(row.bare)}, gateway ${rps(row.gateway)} rps\n`,
       );
     }
   }

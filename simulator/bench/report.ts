@@ -131,8 +131,10 @@ export function memoryLines(idleMb: number, memory: OpenStreamsMemory, peakMb: n
   const notOpened = memory.requested - memory.opened;
   return [
     `- idle RSS of the gateway after start: ${f(idleMb, 1)} MB`,
-    `- ${memory.opened} of ${memory.requested} slow streams opened${notOpened > 0 ? ` (${notOpened} did not and are not counted)` : ''}: ` +
-      `RSS ${f(memory.openMb, 1)} MB (from ${f(memory.idleMb, 1)} MB) → ${f(memory.perStreamKb, 1)} KB per open stream; ` +
+    `- ${memory.opened} of ${memory.requested} slow streams ` +
+      `opened${notOpened > 0 ? ` (${notOpened} did not and are not counted)` : ''}: ` +
+      `RSS ${f(memory.openMb, 1)} MB (from ${f(memory.idleMb, 1)} MB) ` +
+      `→ ${f(memory.perStreamKb, 1)} KB per open stream; ` +
       `3 s later ${f(memory.laterMb, 1)} MB → ${f(memory.laterPerStreamKb, 1)} KB per stream`,
     `- peak RSS under the load runs (${peakNote}): ${f(peakMb, 1)} MB`,
   ];

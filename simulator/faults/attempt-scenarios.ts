@@ -103,7 +103,8 @@ const missingOnOneMember: Scenario = {
     for (let i = 0; i < 4; i++) results.push(await ctx.call(h, chat()));
     ctx.check(
       results.every((r) => r.status === 200 && r.backend === 'b' && r.headers.get('x-gateway-attempts') === '2'),
-      `expected 200 from b after 2 attempts each time, got ${results.map((r) => `${r.status} ${r.backend}`).join(', ')}`,
+      `expected 200 from b after 2 attempts each time, got ` +
+        `${results.map((r) => `${r.status} ${r.backend}`).join(', ')}`,
     );
     ctx.check(h.seen('a') === 4, `the primary's breaker counted the 404s: a saw ${h.seen('a')} of 4 calls`);
     ctx.caller(`200 ×${results.length} from b`);

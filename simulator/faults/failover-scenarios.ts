@@ -44,7 +44,8 @@ function failoverOnce(id: string, title: string, fault: string, budgetMs: number
         `next call: expected 200 from a (recovered, not cooling), got ${again.status} from ${again.backend}`,
       );
       ctx.caller(
-        `200 from ${result.backend} after ${Math.round(result.elapsedMs)} ms, attempts ${result.headers.get('x-gateway-attempts')}; next from ${again.backend}`,
+        `200 from ${result.backend} after ${Math.round(result.elapsedMs)} ms, attempts ` +
+          `${result.headers.get('x-gateway-attempts')}; next from ${again.backend}`,
       );
       ctx.backend(seenBy(h, ['a', 'b']) + ` (a first: ${h.sims.a!.attempts()[0]?.outcome})`);
     },
@@ -97,7 +98,8 @@ const persistent503: Scenario = {
       `after the failed trial: expected b and no attempt on a, got ${servedBy(reopened)}, a saw ${h.seen('a')}`,
     );
     ctx.caller(
-      `200 ×${tripping.length + open.length + burst.length + reopened.length}, all from ${[...new Set([...tripping, ...open, ...burst, ...reopened].map((r) => r.backend))].join('/')}`,
+      `200 ×${tripping.length + open.length + burst.length + reopened.length}, all from ` +
+        `${[...new Set([...tripping, ...open, ...burst, ...reopened].map((r) => r.backend))].join('/')}`,
     );
     ctx.backend(`a: 3 before trip, 0 while open, ${h.seen('a') - 3} trial of 3 concurrent, 0 after; b ${h.seen('b')}`);
   },
@@ -137,7 +139,8 @@ const outageAndRecovery: Scenario = {
     );
     ctx.caller(`outage ${servedBy(during)}, after ${servedBy(after)}`);
     ctx.backend(
-      `a: ${beforeTrials} failures, ${trials} trials while open, ${h.seen('a') - beforeTrials - trials} after; b ${h.seen('b')}`,
+      `a: ${beforeTrials} failures, ${trials} trials while open, ` +
+        `${h.seen('a') - beforeTrials - trials} after; b ${h.seen('b')}`,
     );
   },
 };
@@ -183,7 +186,8 @@ const defaultBreakerRecovery: Scenario = {
     );
     ctx.check(
       backAtMs !== undefined && backAtMs - OUTAGE_MS <= BACK_WITHIN_MS,
-      `the primary served again ${backAtMs === undefined ? 'never' : `${backAtMs - OUTAGE_MS} ms`} after it recovered (≤ ${BACK_WITHIN_MS} ms expected)`,
+      `the primary served again ${backAtMs === undefined ? 'never' : `${backAtMs - OUTAGE_MS} ms`} ` +
+        `after it recovered (≤ ${BACK_WITHIN_MS} ms expected)`,
     );
     const after = served.filter((s) => backAtMs !== undefined && s.atMs >= backAtMs);
     ctx.check(
@@ -191,7 +195,8 @@ const defaultBreakerRecovery: Scenario = {
       `after the primary came back: expected a only, got ${after.map((s) => s.backend).join('')}`,
     );
     ctx.caller(
-      `outage ${duringOutage.map((s) => s.backend).join('')}; a back ${backAtMs === undefined ? 'never' : `${Math.round(backAtMs - OUTAGE_MS)} ms`} after recovery`,
+      `outage ${duringOutage.map((s) => s.backend).join('')}; a back ` +
+        `${backAtMs === undefined ? 'never' : `${Math.round(backAtMs - OUTAGE_MS)} ms`} after recovery`,
     );
     ctx.backend(
       `a: 10 × 503, opened, ${trials} failed trial(s), then 200 ×${h.seen('a') - failuresOnA}; b ${h.seen('b')}`,
@@ -222,15 +227,18 @@ const fallbackRoute: Scenario = {
     );
     ctx.check(
       record?.route === 'small' && record.modelServed === 'gpt-4o-mini' && record.modelRequested === 'gpt-big',
-      `usage record: expected route small, served gpt-4o-mini, requested gpt-big; got ${record?.route}, ${record?.modelServed}, ${record?.modelRequested}`,
+      `usage record: expected route small, served gpt-4o-mini, requested gpt-big; ` +
+        `got ${record?.route}, ${record?.modelServed}, ${record?.modelRequested}`,
     );
     ctx.check(
       record?.backend?.name === 'a' && record.attempts.items.some((a) => a.backend === 'c'),
-      `usage record: expected backend a and c's failed attempts listed, got ${record?.backend?.name}, [${record?.attempts.items.map((a) => a.backend).join(',')}]`,
+      `usage record: expected backend a and c's failed attempts listed, got ` +
+        `${record?.backend?.name}, [${record?.attempts.items.map((a) => a.backend).join(',')}]`,
     );
     ctx.caller(`${result.status} model ${body?.model} from ${result.backend}`);
     ctx.backend(
-      `${seenBy(h, ['c', 'a'])}; record route=${record?.route} served=${record?.modelServed} attempts=${record?.attempts.count}`,
+      `${seenBy(h, ['c', 'a'])}; record route=${record?.route} ` +
+        `served=${record?.modelServed} attempts=${record?.attempts.count}`,
     );
   },
 };

@@ -94,10 +94,13 @@ function recoveryScenario(c: RecoveryCase): Scenario {
       c.expect(ctx, v, record, h);
       const r = record?.recovery;
       ctx.caller(
-        `${result.status}, ${v.errorCode ?? `${v.finishes} finish, ${v.done} [DONE]`}, ids ${v.ids}, ended ${result.sse?.ended}`,
+        `${result.status}, ${v.errorCode ?? `${v.finishes} finish, ${v.done} [DONE]`}, ` +
+          `ids ${v.ids}, ended ${result.sse?.ended}`,
       );
+      const refused = r?.prefillRefused === true ? ' (prefill refused)' : '';
       ctx.backend(
-        `${seenBy(h, ['a', 'b'])}; record ${r?.mode ?? '–'} ${r?.result ?? ''}${r?.prefillRefused === true ? ' (prefill refused)' : ''}, completion ${record?.tokens.completionTokens}`,
+        `${seenBy(h, ['a', 'b'])}; record ${r?.mode ?? '–'} ` +
+          `${r?.result ?? ''}${refused}, completion ${record?.tokens.completionTokens}`,
       );
     },
   };

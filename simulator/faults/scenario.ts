@@ -249,7 +249,8 @@ export function seenBy(h: FaultHarness, ids: readonly string[] = ['a', 'b', 'c']
   return ids
     .map((id) => {
       const attempts = h.sims[id]?.attempts() ?? [];
-      return `${id} ${attempts.length === 0 ? '–' : attempts.map((a) => (a.status === null ? a.outcome : String(a.status))).join(',')}`;
+      const statuses = attempts.map((a) => (a.status === null ? a.outcome : String(a.status))).join(',');
+      return `${id} ${attempts.length === 0 ? '–' : statuses}`;
     })
     .join(' · ');
 }

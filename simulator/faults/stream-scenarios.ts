@@ -42,7 +42,9 @@ function withoutRecovery(config: GatewayConfigInput): GatewayConfigInput {
   };
 }
 
-/** A stream broken after its first byte: the tokens so far, a terminal SSE error event, an abnormal end, a `cut` record. */
+/**
+ * A stream broken after its first byte: the tokens so far, a terminal SSE error event, an abnormal end, a `cut` record.
+ */
 function brokenStream(
   id: string,
   title: string,
@@ -94,7 +96,8 @@ function brokenStream(
       );
       ctx.caller(`${describe(result.status, v, result.sse)} (warm-up cut: ${Math.round(warm.elapsedMs)} ms)`);
       ctx.backend(
-        `${seenBy(h, ['a', 'b'])} (${h.sims.a!.attempts()[0]?.outcome}); record outcome=${record?.outcome} completion=${record?.tokens.completionTokens} (${record?.tokens.completionSource})`,
+        `${seenBy(h, ['a', 'b'])} (${h.sims.a!.attempts()[0]?.outcome}); record outcome=${record?.outcome} ` +
+          `completion=${record?.tokens.completionTokens} (${record?.tokens.completionSource})`,
       );
     },
   };
@@ -117,11 +120,13 @@ const slowFirstToken: Scenario = {
     const failedOver = result.backend === 'b' && v.done && result.sse?.ended === 'clean' && v.tokens === 16;
     ctx.check(
       failedOver,
-      `expected a failover to b with all 16 tokens and [DONE], got ${describe(result.status, v, result.sse)} from ${result.backend}`,
+      `expected a failover to b with all 16 tokens and [DONE], got ` +
+        `${describe(result.status, v, result.sse)} from ${result.backend}`,
     );
     ctx.check(
       result.headers.get('x-gateway-attempts') === '2' && h.seen('a') === 1 && h.seen('b') === 1,
-      `expected one attempt each, got attempts ${result.headers.get('x-gateway-attempts')}, a ${h.seen('a')}, b ${h.seen('b')}`,
+      `expected one attempt each, got attempts ` +
+        `${result.headers.get('x-gateway-attempts')}, a ${h.seen('a')}, b ${h.seen('b')}`,
     );
     ctx.check(
       result.elapsedMs >= firstByteMs,
@@ -156,12 +161,14 @@ const malformedChunk: Scenario = {
     ctx.check(v.tokens === 16, `expected all 16 tokens, got ${v.tokens}`);
     ctx.check(
       record?.outcome === 'complete' && record.tokens.completionTokens === 16,
-      `usage record: expected complete with 16 completion tokens, got ${record?.outcome} ${record?.tokens.completionTokens}`,
+      `usage record: expected complete with 16 completion tokens, ` +
+        `got ${record?.outcome} ${record?.tokens.completionTokens}`,
     );
     const next = await ctx.call(h, chat(), { timed: false });
     ctx.check(next.status === 200, `next call: expected 200, got ${next.status}`);
     ctx.caller(
-      `${describe(result.status, v, result.sse)}, malformed frame ${v.malformed > 0 ? 'passed on' : 'dropped'}; next ${next.status}`,
+      `${describe(result.status, v, result.sse)}, malformed frame ` +
+        `${v.malformed > 0 ? 'passed on' : 'dropped'}; next ${next.status}`,
     );
     ctx.backend(`${seenBy(h, ['a', 'b'])}; record ${record?.outcome} completion=${record?.tokens.completionTokens}`);
   },
@@ -186,7 +193,8 @@ const missingDone: Scenario = {
     );
     ctx.check(
       record !== undefined && record.tokens.completionTokens === 16 && record.tokens.promptTokens > 0,
-      `usage record: expected 16 completion tokens, got ${record?.tokens.completionTokens} (prompt ${record?.tokens.promptTokens})`,
+      `usage record: expected 16 completion tokens, got ` +
+        `${record?.tokens.completionTokens} (prompt ${record?.tokens.promptTokens})`,
     );
     ctx.check(
       summary.totalMs < idleMs,
@@ -194,7 +202,9 @@ const missingDone: Scenario = {
     );
     ctx.caller(describe(result.status, v, result.sse));
     ctx.backend(
-      `${seenBy(h, ['a', 'b'])} (${h.sims.a!.attempts()[0]?.outcome}); record ${record?.outcome} completion=${record?.tokens.completionTokens} (${record?.tokens.completionSource}) in ${Math.round(summary.totalMs)} ms`,
+      `${seenBy(h, ['a', 'b'])} (${h.sims.a!.attempts()[0]?.outcome}); record ${record?.outcome} ` +
+        `completion=${record?.tokens.completionTokens} (${record?.tokens.completionSource}) ` +
+        `in ${Math.round(summary.totalMs)} ms`,
     );
   },
 };

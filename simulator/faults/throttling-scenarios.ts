@@ -101,7 +101,8 @@ function coolingScenario(form: RetryAfterForm): Scenario {
       const fourth = await ctx.call(h, chat());
       ctx.check(
         fourth.status === 200 && fourth.backend === 'a' && h.seen('a') === 2,
-        `+${form.usableAfterMs} ms, cooled: expected 200 from a, got ${fourth.status} from ${fourth.backend}, a saw ${h.seen('a')}`,
+        `+${form.usableAfterMs} ms, cooled: expected 200 from a, got ` +
+          `${fourth.status} from ${fourth.backend}, a saw ${h.seen('a')}`,
       );
       ctx.caller(`200 b (${Math.round(first.elapsedMs)} ms), b while cooling, a after ${form.usableAfterMs / 1000} s`);
       ctx.backend(seenBy(h, ['a', 'b']));
@@ -135,7 +136,8 @@ const allThrottledBeyondTtl: Scenario = {
     const second = await ctx.call(h, chat(), { headers: { 'x-gateway-ttl': '1' } });
     ctx.check(
       second.status === 429 && h.seen('a') === 1 && h.seen('b') === 1,
-      `second call while all cool: expected 429 with no backend attempt, got ${second.status}, a ${h.seen('a')}, b ${h.seen('b')}`,
+      `second call while all cool: expected 429 with no backend ` +
+        `attempt, got ${second.status}, a ${h.seen('a')}, b ${h.seen('b')}`,
     );
     ctx.caller(
       `${first.status} ${first.headers.get('x-gateway-error-code')} retry-after: ${retryAfter}; again ${second.status}`,
@@ -195,7 +197,8 @@ const requeueEverywhere: Scenario = {
     const result = await ctx.call(h, chat(), { headers: { 'x-gateway-ttl': '5' } });
     ctx.check(
       result.status === 200 && result.backend === 'a',
-      `expected the call to be requeued and served by a within its TTL, got ${result.status} ${result.backend ?? result.headers.get('x-gateway-error-code')}`,
+      `expected the call to be requeued and served by a within its TTL, got ` +
+        `${result.status} ${result.backend ?? result.headers.get('x-gateway-error-code')}`,
     );
     const seen = seenBy(h, ['a', 'b']);
     ctx.check(seen === 'a 429,429,200 · b 429,429', `expected a 429,429,200 · b 429,429, got ${seen}`);
@@ -211,7 +214,8 @@ const requeueEverywhere: Scenario = {
       `expected two waits for the cooling (≥ 400 ms), answered after ${Math.round(result.elapsedMs)} ms`,
     );
     ctx.caller(
-      `${result.status} ${result.backend ?? result.headers.get('x-gateway-error-code')} after ${Math.round(result.elapsedMs)} ms`,
+      `${result.status} ${result.backend ?? result.headers.get('x-gateway-error-code')} ` +
+        `after ${Math.round(result.elapsedMs)} ms`,
     );
     ctx.backend(`${seen}; waits ${gaps.join(', ')} ms`);
   },

@@ -67,7 +67,11 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 function header(result: ScenarioResult, what: string): string {
-  return `scenario ${result.name}: ${what}\n  ${JSON.stringify(result.options)}\n  ${result.calls.length} calls, longest lease hold ${result.maxHoldMs.toFixed(0)} ms, ${(result.elapsedMs / 1000).toFixed(1)} s\n  queue wait (usage record timings.queueWaitMs):`;
+  return (
+    `scenario ${result.name}: ${what}\n  ${JSON.stringify(result.options)}\n  ${result.calls.length} calls, ` +
+    `longest lease hold ${result.maxHoldMs.toFixed(0)} ms, ${(result.elapsedMs / 1000).toFixed(1)} s\n` +
+    '  queue wait (usage record timings.queueWaitMs):'
+  );
 }
 
 process.env.APPLICATIONINSIGHTS_STATSBEAT_DISABLED ??= 'true';

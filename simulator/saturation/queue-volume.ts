@@ -110,7 +110,10 @@ function chatRequest(ttlSeconds: number): GatewayRequest {
   };
 }
 
-/** `global.gc` when node runs with `--expose-gc`, else the same function obtained at run time; undefined if neither works. */
+/**
+ * `global.gc` when node runs with `--expose-gc`, else the same function obtained at run time; undefined if neither
+ * works.
+ */
 function findGc(): (() => void) | undefined {
   const exposed = (globalThis as { gc?: () => void }).gc;
   if (typeof exposed === 'function') return exposed;
@@ -273,6 +276,7 @@ export function volumeChecks(result: VolumeResult): Check[] {
   const unexpected = Object.entries(result.outcomes).filter(([k]) => !ALLOWED.test(k));
   const growth = result.heapAfterBytes - result.heapBaselineBytes;
   const o = result.options;
+  const endTimes = result.endTimes.map((d) => `${d.label} max ${d.maxMs.toFixed(0)} ms`).join(', ');
   return [
     {
       name: `all ${o.calls} calls ended with 200, 412 TTL expired or 429 queue full`,
@@ -287,7 +291,7 @@ export function volumeChecks(result: VolumeResult): Check[] {
     {
       name: `each ended within its TTL (${o.ttlSeconds} s) + ${o.marginMs} ms`,
       pass: result.late === 0,
-      detail: `${result.late} late; ${result.endTimes.map((d) => `${d.label} max ${d.maxMs.toFixed(0)} ms`).join(', ')}`,
+      detail: `${result.late} late; ${endTimes}`,
     },
     {
       name: 'scheduler empty after the run (no waiting entry, lease or waiter left)',
@@ -315,11 +319,14 @@ export function volumeChecks(result: VolumeResult): Check[] {
 export function formatVolume(result: VolumeResult): string {
   const o = result.options;
   return [
-    `volume: ${o.calls} calls through runtime.gateway.handle, pool capacity 1, backend ${o.latencyMs} ms, x-gateway-ttl ${o.ttlSeconds} s, maxQueueDepth ${o.calls} (${(result.elapsedMs / 1000).toFixed(1)} s)`,
+    `volume: ${o.calls} calls through runtime.gateway.handle, pool capacity 1, backend ${o.latencyMs} ms, ` +
+      `x-gateway-ttl ${o.ttlSeconds} s, maxQueueDepth ${o.calls} (${(result.elapsedMs / 1000).toFixed(1)} s)`,
     `  while queued: ${result.queued.waiting} waiting, ${result.queued.granted} granted, ` +
       `${result.queued.expired} expired, ${result.queued.storedItems} scheduler items; ` +
       `after: ${JSON.stringify(result.after)}`,
-    `  heap used: baseline ${mb(result.heapBaselineBytes)}, all queued ${mb(result.heapQueuedBytes)}, after ${mb(result.heapAfterBytes)} (growth ${mb(result.heapAfterBytes - result.heapBaselineBytes)}; gc ${result.gcExposed ? 'forced' : 'not available'})`,
+    `  heap used: baseline ${mb(result.heapBaselineBytes)}, all queued ${mb(result.heapQueuedBytes)}, after ` +
+      `${mb(result.heapAfterBytes)} (growth ${mb(result.heapAfterBytes - result.heapBaselineBytes)}; ` +
+      `gc ${result.gcExposed ? 'forced' : 'not available'})`,
     '  time from handle() to the end of the answer:',
     formatTable(
       ['', 'count', 'p50 ms', 'p90 ms', 'max ms'],

@@ -386,7 +386,10 @@ function fairShareDetail(rows: readonly FairShareRow[]): string {
       : a,
   );
   const first = rows[0]!;
-  return `${first.label}: ${first.greedyGrantsWhileWaiting} etl grants while it waited; worst ${worst.label}: ${worst.greedyGrantsWhileWaiting} etl vs ${worst.otherGrantsWhileWaiting} other`;
+  return (
+    `${first.label}: ${first.greedyGrantsWhileWaiting} etl grants while it waited; worst ` +
+    `${worst.label}: ${worst.greedyGrantsWhileWaiting} etl vs ${worst.otherGrantsWhileWaiting} other`
+  );
 }
 
 /**
@@ -457,5 +460,8 @@ function statusCounts(calls: readonly ObservedCall[]): string {
 }
 
 function totalsDetail(t: SchedulerTotals): string {
-  return `enqueued ${t.enqueued}, grants ${t.grants}, releases ${t.releases}, rejections ${t.rejections}, priorityInversions ${t.priorityInversions}`;
+  return (
+    `enqueued ${t.enqueued}, grants ${t.grants}, releases ${t.releases}, ` +
+    `rejections ${t.rejections}, priorityInversions ${t.priorityInversions}`
+  );
 }

@@ -47,24 +47,32 @@ export function sharedCapacityChecks(result: SharedCapacityResult): Check[] {
     {
       name: 'level-1 calls waited less than level-3 calls',
       pass: l1 !== undefined && l3 !== undefined && l1.count > 0 && l3.count > 0 && l1.p50Ms < l3.p50Ms,
-      detail: `p50 ${l1?.p50Ms.toFixed(0)} ms (level 1, ${l1?.count} calls) vs ${l3?.p50Ms.toFixed(0)} ms (level 3, ${l3?.count} calls)`,
+      detail:
+        `p50 ${l1?.p50Ms.toFixed(0)} ms (level 1, ${l1?.count} calls) ` +
+        `vs ${l3?.p50Ms.toFixed(0)} ms (level 3, ${l3?.count} calls)`,
     },
     {
       name: `shares converged after the demand shift within ${ROUNDS_TO_CONVERGE} report rounds`,
       pass: shift.rounds <= ROUNDS_TO_CONVERGE,
-      detail: `${shift.rounds} rounds (${shift.revisions} revisions), ${shift.convergedAfterMs.toFixed(0)} ms; reports ${JSON.stringify(shift.reports)}`,
+      detail:
+        `${shift.rounds} rounds (${shift.revisions} revisions), ` +
+        `${shift.convergedAfterMs.toFixed(0)} ms; reports ${JSON.stringify(shift.reports)}`,
     },
     {
       // Its first reports come while its callers are still arriving (a ramp, slower under load): the
       // rounds are reported; the bound that matters while it starts is the peak above.
       name: 'the joining gateway was granted its share and the ledger settled',
       pass: join.convergedAfterMs <= result.options.phaseTimeoutMs,
-      detail: `${join.rounds} rounds (${join.revisions} revisions), ${join.convergedAfterMs.toFixed(0)} ms from its first calls (it started in ${result.joinStartupMs.toFixed(0)} ms); reports ${JSON.stringify(join.reports)}`,
+      detail:
+        `${join.rounds} rounds (${join.revisions} revisions), ${join.convergedAfterMs.toFixed(0)} ms from its ` +
+        `first calls (it started in ${result.joinStartupMs.toFixed(0)} ms); reports ${JSON.stringify(join.reports)}`,
     },
     {
       name: 'the killed gateway’s callers got errors, and only they',
       pass: killed.some((g) => g.outcomes.some((c) => c.status === 0)) && survivorFailures.length === 0,
-      detail: `${killed.reduce((s, g) => s + g.outcomes.filter((c) => c.status === 0).length, 0)} connection errors on g1, ${survivorFailures.length} failures on g2/g3`,
+      detail:
+        `${killed.reduce((s, g) => s + g.outcomes.filter((c) => c.status === 0).length, 0)} ` +
+        `connection errors on g1, ${survivorFailures.length} failures on g2/g3`,
     },
     {
       name: 'its share returned within the staleness bound and the others went on',
@@ -72,7 +80,10 @@ export function sharedCapacityChecks(result: SharedCapacityResult): Check[] {
         kill.convergedAfterMs <= staleAfter + 3 * result.options.sharing.reportIntervalMs &&
         result.joinerShareAfterKill > 0 &&
         result.servedAfterKill > 0,
-      detail: `dropped and settled ${kill.convergedAfterMs.toFixed(0)} ms after the kill (stale after ${staleAfter} ms); g1 held ${result.killedShare}, g3 holds ${result.joinerShareAfterKill}; ${result.servedAfterKill} calls served after`,
+      detail:
+        `dropped and settled ${kill.convergedAfterMs.toFixed(0)} ms after the kill (stale after ${staleAfter} ms); ` +
+        `g1 held ${result.killedShare}, g3 holds ${result.joinerShareAfterKill}; ` +
+        `${result.servedAfterKill} calls served after`,
     },
     {
       name: 'nothing lost: every call sent got an answer or an error',
@@ -110,9 +121,11 @@ export function formatSharedCapacity(result: SharedCapacityResult): string {
     ]),
   );
   return [
-    `scenario shared-capacity: three standalone gateways (processes, --storage azurite) share one pool of ${result.capacity}`,
+    `scenario shared-capacity: three standalone gateways (processes, ` +
+      `--storage azurite) share one pool of ${result.capacity}`,
     `  ${JSON.stringify(result.options)}`,
-    `  backends' peak concurrency ${result.peak} (during the third's start ${result.peakDuringJoin}); ${(result.elapsedMs / 1000).toFixed(1)} s`,
+    `  backends' peak concurrency ${result.peak} (during the third's start ` +
+      `${result.peakDuringJoin}); ${(result.elapsedMs / 1000).toFixed(1)} s`,
     '  queue wait (Server-Timing queue):',
     formatDistributions(result.waits),
     calls,

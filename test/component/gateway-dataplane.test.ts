@@ -195,7 +195,7 @@ describe('data plane through the engine and the simulator', () => {
     expect(JSON.stringify(body)).not.toContain('127.0.0.1');
   });
 
-  it('uses the fallback route (another model) when the route pool is exhausted, and the caller sees the served model', async () => {
+  it('uses the fallback route (another model) when the pool is exhausted; the caller sees the model', async () => {
     h.sims.a!.configure({ faults: ['503;model=gpt-big'] });
     h.sims.b!.configure({ faults: ['503;model=gpt-big'] });
     const response = await postJson(`${h.url}/v1/chat/completions`, chat('gpt-big'));

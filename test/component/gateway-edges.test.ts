@@ -11,7 +11,7 @@ describe('edges of the request path', () => {
   let h: Harness | undefined;
   afterEach(async () => h?.close());
 
-  it('asks backends for identity encoding, so a gzip-capable caller is still metered from the reported usage', async () => {
+  it('asks backends for identity encoding, so a gzip-capable caller is metered from the reported usage', async () => {
     h = await startHarness({ simulators: { a: {} } });
     const response = await postJson(`${h.url}/v1/chat/completions`, chat(), { 'accept-encoding': 'gzip, deflate, br' });
     expect(response.status).toBe(200);

@@ -28,7 +28,7 @@ describe('active health probes', () => {
   });
   afterEach(async () => h.close());
 
-  it('opens the breaker of a backend whose probes keep failing, so calls go elsewhere and readiness counts it out', async () => {
+  it('opens the breaker of a backend whose probes keep failing: calls go elsewhere, readiness omits it', async () => {
     h.sims.a!.configure({ faults: ['503;path=/v1/models'] });
     for (let i = 0; i < 3; i++) await h.runtime.probeBackends();
     expect(

@@ -30,7 +30,8 @@ import {
 // never off elapsed wall time: a loaded machine makes the run slower, not different.
 
 describe('priority scheduling under saturation, through HTTP and the engine', () => {
-  // Capacity 4, each call holds its lease 300 ms: 16 level-3 calls of user etl, 10 of other users, then 6 level-1 calls.
+  // Capacity 4, each call holds its lease 300 ms: 16 level-3 calls of user etl, 10 of other users, then 6 level-1
+  // calls.
   let run: ScenarioResult;
   const o = DEFAULT_PRIORITY;
   beforeAll(async () => {

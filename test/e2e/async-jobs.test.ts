@@ -44,7 +44,7 @@ describe('async jobs through the HTTP surface', () => {
     expect(body.choices).toHaveLength(1);
   });
 
-  it('answers 202 with Location for a long call; the owner polls it to the result, nobody else can see it', async () => {
+  it('answers 202 with Location for a long call; the owner polls it to the result, nobody else sees it', async () => {
     const response = await postJson(`${h.url}/v1/chat/completions`, chat, {
       'api-key': ALICE,
       S7PAsyncMode: 'true',
@@ -133,7 +133,7 @@ describe('async jobs through the HTTP surface', () => {
     return queued;
   }
 
-  it('keeps a call that did not ask for async synchronous past the sync wait, though its profile allows async', async () => {
+  it('keeps a call that did not ask for async synchronous past the sync wait, though its profile could', async () => {
     const queued = await queuedBehindOne(undefined);
     // An ordinary OpenAI client gets its completion, not a 202 it cannot read (issue 13 item 7).
     expect(queued.status).toBe(200);

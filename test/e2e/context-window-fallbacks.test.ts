@@ -66,7 +66,7 @@ describe('a prompt too long for its model', () => {
     ]);
   });
 
-  it('tries the ordinary fallbacks without context-window ones, never resending the prompt to the same model', async () => {
+  it('tries the ordinary fallbacks without context-window ones, never resending a prompt to one model', async () => {
     const response = await ask('gpt-plain');
     expect(response.status).toBe(200);
     expect(response.headers.get('x-gateway-backend')).toBe('other');

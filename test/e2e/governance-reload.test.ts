@@ -141,7 +141,7 @@ describe('governance hot reload through the standalone host', () => {
     eventWaiters = [];
   });
 
-  it('suspends a key from the next request after a reload while its earlier calls stream on to a clean end', async () => {
+  it('suspends a key from the next request after a reload while earlier calls stream on to a clean end', async () => {
     // Three slow streams (40 tokens at 20 tokens/s ≈ 2 s each), all admitted and streaming before the reload.
     const inFlight = await Promise.all(
       [0, 1, 2].map(() =>
@@ -199,7 +199,7 @@ describe('governance hot reload through the standalone host', () => {
     expect((await postJson(url(), chat(), { 'api-key': ALICE })).status).toBe(200);
   });
 
-  it('keeps the last good configuration on a schema error, reports every issue, and applies none of the rejected change', async () => {
+  it('keeps the last good configuration on a schema error, reports every issue, applies none of it', async () => {
     const before = store.current();
     const broken = configFor(sim.url, { aliceSuspended: true }) as {
       governance: { identity: { apiKeys: { keys: { sha256: string }[] } }; profiles: Record<string, unknown>[] };

@@ -176,7 +176,7 @@ describe('governance through the standalone host', () => {
   const backendCalls = () => h.sims.a!.attempts().length;
 
   describe('API keys', () => {
-    it('accepts a hashed key from the Azure SDK header (api-key) and from Authorization: Bearer, and records who called', async () => {
+    it('accepts a hashed key from the Azure SDK header (api-key) and Authorization: Bearer; records who', async () => {
       const viaApiKey = await observed(h, () => postJson(url(), chat(), { 'api-key': KEYS.std }));
       expect(viaApiKey.response.status).toBe(200);
       expect(viaApiKey.summary.caller).toMatchObject({
@@ -196,7 +196,7 @@ describe('governance through the standalone host', () => {
       }
     });
 
-    it('serves the real OpenAI client (Bearer) and Azure OpenAI client (api-key) with a key, and the key never reaches the backend', async () => {
+    it('serves the OpenAI (Bearer) and Azure OpenAI (api-key) clients; the key never reaches a backend', async () => {
       const openai = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: KEYS.std, maxRetries: 0 });
       const a = await openai.chat.completions.create(chat());
       expect(a.choices[0]?.message.content).toContain('Hello from the simulator');
@@ -289,7 +289,7 @@ describe('governance through the standalone host', () => {
       expect(summary.caller).toMatchObject({ identity: 'entra', appId: APP_OK, userId: OID_ALICE });
     });
 
-    it('refuses 403 GW_ERR_AUTH_APP_NOT_ALLOWED for an app not in the allowlist, and 401 for a token naming no app', async () => {
+    it('refuses 403 GW_ERR_AUTH_APP_NOT_ALLOWED to an app off the allowlist, 401 to a token with no app', async () => {
       const unknown = await entra.token({ azp: APP_UNKNOWN, oid: OID_ALICE });
       await expectRefused(
         await postJson(url(), chat(), { authorization: `Bearer ${unknown}` }),
@@ -326,7 +326,7 @@ describe('governance through the standalone host', () => {
       },
     );
 
-    it('refuses three-segment garbage (bad base64 / JSON) and a token with its signature cut off as invalid tokens', async () => {
+    it('refuses three-segment garbage (bad base64/JSON) and a token with its signature cut off: invalid', async () => {
       const good = await entra.token({ azp: APP_OK, oid: OID_ALICE });
       const [header, payload] = good.split('.');
       for (const bad of [
@@ -344,7 +344,7 @@ describe('governance through the standalone host', () => {
       expect(backendCalls()).toBe(0);
     });
 
-    it('treats a bearer that is not three segments as an API key when API key mode is on (documented), so it is a wrong key', async () => {
+    it('treats a bearer that is not three segments as an API key when API key mode is on: a wrong key', async () => {
       await expectRefused(
         await postJson(url(), chat(), { authorization: 'Bearer only.two' }),
         401,
@@ -435,7 +435,7 @@ describe('governance through the standalone host', () => {
       expect(backendCalls()).toBe(0);
     });
 
-    it('refuses an app that is neither in apps nor in the named profile allowedAppIds (403), and admits one that is', async () => {
+    it('refuses an app in neither apps nor the named profile allowedAppIds (403), and admits one that is', async () => {
       await expectRefused(
         await postJson(url(), chat(), { 'X-MS-CLIENT-PRINCIPAL-ID': APP_UNKNOWN }),
         403,
@@ -500,7 +500,7 @@ describe('governance through the standalone host', () => {
       expect(backendCalls()).toBe(1);
     });
 
-    it('refuses an Azure deployment outside allowedDeployments with 403 naming the deployment, through the Azure OpenAI client', async () => {
+    it('refuses a deployment outside allowedDeployments with 403 naming it, via the Azure OpenAI client', async () => {
       const allowed = new AzureOpenAI({
         endpoint: h.url,
         apiKey: KEYS.azure,
@@ -530,7 +530,7 @@ describe('governance through the standalone host', () => {
       expect(h.sims.a!.attempts().map((a) => a.model)).toEqual(['gpt-4o-mini', 'gpt-4o']);
     });
 
-    it('refuses an API key caller of an app-gated profile (no app id) with 403 GW_ERR_AUTH_APP_NOT_ALLOWED', async () => {
+    it('refuses an API key caller of an app-gated profile (no app id): 403 GW_ERR_AUTH_APP_NOT_ALLOWED', async () => {
       await expectRefused(await postJson(url(), chat(), { 'api-key': KEYS.gated }), 403, 'GW_ERR_AUTH_APP_NOT_ALLOWED');
       expect(backendCalls()).toBe(0);
     });
@@ -559,7 +559,7 @@ describe('governance through the standalone host', () => {
       expect(backendCalls()).toBe(0);
     });
 
-    it('checks header values: exact (case-insensitive) and * prefix matches pass, anything else is 417 GW_ERR_POLICY_HEADER_RULE', async () => {
+    it('checks header values: exact (any case) and * prefix matches pass, else 417 POLICY_HEADER_RULE', async () => {
       for (const value of ['sales', 'SALES', ' eng-platform ', 'eng-']) {
         const { response } = await observed(h, () =>
           postJson(url(), chat(), { 'api-key': KEYS.strict, 'x-cost-center': 'cc-1', 'x-department': value }),
@@ -615,7 +615,7 @@ describe('governance through the standalone host', () => {
       expect(seen['api-key']).toBeUndefined();
     });
 
-    it('refuses a suspended key, a suspended profile and a key whose user is suspended with 403 GW_ERR_AUTH_SUSPENDED', async () => {
+    it('refuses a suspended key or profile, or a key of a suspended user, with 403 GW_ERR_AUTH_SUSPENDED', async () => {
       await expectRefused(
         await postJson(url(), chat(), { 'api-key': KEYS.suspendedKey }),
         403,
@@ -650,7 +650,7 @@ describe('governance through the standalone host', () => {
       expect(await priorityOf(KEYS.batch)).toBe(3);
     });
 
-    it('takes a priority key from x-gateway-priority or S7PPriorityKey, ignores unknown keys, and clamps to the profile max', async () => {
+    it('takes priority keys from x-gateway-priority or S7PPriorityKey, ignores unknown ones, clamps', async () => {
       expect(await priorityOf(KEYS.std, { 'x-gateway-priority': 'urgent' })).toBe(1);
       expect(await priorityOf(KEYS.std, { S7PPriorityKey: 'BACKGROUND' })).toBe(3);
       expect(await priorityOf(KEYS.std, { 'x-gateway-priority': 'whatever' })).toBe(2);
@@ -717,7 +717,8 @@ describe('governance through the standalone host', () => {
         const { host } = new URL(h.url);
         const raw = await rawRequest(
           h.url,
-          `POST /v1/chat/completions HTTP/1.1\r\nhost: ${host}\r\napi-key: ${KEYS.std}\r\ncontent-type: application/json\r\ncontent-length: ${payload.length}\r\n${line}\r\n\r\n${payload}`,
+          `POST /v1/chat/completions HTTP/1.1\r\nhost: ${host}\r\napi-key: ${KEYS.std}\r\ncontent-type: ` +
+            `application/json\r\ncontent-length: ${payload.length}\r\n${line}\r\n\r\n${payload}`,
         );
         expect(raw).toMatch(/^HTTP\/1\.1 400 /);
         expect(raw.toLowerCase()).toContain('x-gateway-error-code: gw_err_request_invalid_header');
@@ -728,7 +729,7 @@ describe('governance through the standalone host', () => {
       },
     );
 
-    it('cannot be made to forward a header split: fetch refuses CR/LF values client-side, and injectHeaders with CR/LF never load', () => {
+    it('cannot forward a header split: fetch refuses CR/LF values client-side; CR/LF injectHeaders never load', () => {
       expect(() => new Headers({ 'x-department': 'sales\r\nX-Injected: 1' })).toThrow();
       const result = validateConfig({
         ...defaultConfig({ a: 'http://127.0.0.1:1' }),
@@ -823,7 +824,7 @@ describe('identity modes that are off', () => {
 });
 
 describe('Entra ID when the signing keys cannot be fetched', () => {
-  it('answers 503 GW_ERR_SERVICE_NOT_READY with retry-after (not the caller’s fault), and nothing reaches a backend', async () => {
+  it('answers 503 GW_ERR_SERVICE_NOT_READY + retry-after (not a caller fault); nothing reaches a backend', async () => {
     const gone = await startEntraTestIssuer();
     const token = await gone.token({ azp: APP_OK, oid: OID_ALICE });
     await gone.close();
@@ -862,7 +863,7 @@ describe('production mode without identity', () => {
     return result.config;
   };
 
-  it('checkIdentityConfig refuses production with no identity mode unless anonymous access is explicitly allowed', () => {
+  it('checkIdentityConfig refuses production with no identity mode unless anonymous access is allowed', () => {
     expect(checkIdentityConfig(production({}).governance, 'production')).toMatch(/no caller identity is configured/);
     expect(
       checkIdentityConfig(production({ identity: { anonymous: { allowed: false } } }).governance, 'production'),
@@ -971,7 +972,7 @@ describe('token quotas under concurrency', () => {
   });
   afterAll(async () => h?.close());
 
-  it('grants 50 concurrent calls only up to the minute budget (overshoot at most one reservation), refuses the rest with 429 + retry-after, and settles to the metered usage', async () => {
+  it('grants 50 concurrent calls up to the minute budget (overshoot ≤ 1), 429s the rest, settles usage', async () => {
     const ended = Array.from({ length: 50 }, () => h.nextCall());
     const responses = await Promise.all(
       Array.from({ length: 50 }, () => postJson(`${h.url}/v1/chat/completions`, body, { 'api-key': KEY })),

@@ -114,7 +114,8 @@ describe('the standalone host reads the request line, not the Host header', () =
       // Headers promise 100 bytes and the body never completes: the host, not the engine, ends it.
       const answer = await rawHttp(
         host.port,
-        'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"mo',
+        'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: ' +
+          'application/json\r\ncontent-length: 100\r\n\r\n{"mo',
         { timeoutMs: 10_000 },
       );
       expectRefused(answer, 408, 'GW_ERR_REQUEST_TIMEOUT');

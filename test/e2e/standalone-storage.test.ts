@@ -64,7 +64,7 @@ describe('npm start -- --storage azurite, as a process, with storage that goes a
     expect(host.stdout()).toBe('');
   }, 120_000);
 
-  it('answers 503 GW_ERR_STORAGE_UNAVAILABLE while storage is down, reports it in readiness, spills records on stop', async () => {
+  it('answers 503 GW_ERR_STORAGE_UNAVAILABLE while storage is down, in readiness too, spills on stop', async () => {
     const azurite: RunningAzurite = await startAzurite();
     let stopped = false;
     try {
@@ -74,9 +74,9 @@ describe('npm start -- --storage azurite, as a process, with storage that goes a
         dir,
       );
       running.push(host);
-      const [, url] = await host.waitFor(
-        /gateway listening on (http:\/\/127\.0\.0\.1:\d+) .*storage: azurite, account devstoreaccount1 at http:\/\/127\.0\.0\.1:\d+/,
-      );
+      const listening = /gateway listening on (http:\/\/127\.0\.0\.1:\d+) /.source;
+      const storage = /.*storage: azurite, account devstoreaccount1 at http:\/\/127\.0\.0\.1:\d+/.source;
+      const [, url] = await host.waitFor(new RegExp(listening + storage));
       expect((await post(url!, { 'api-key': KEY })).status).toBe(200);
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
 

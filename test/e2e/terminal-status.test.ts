@@ -37,7 +37,7 @@ describe('npm start on a terminal and without one', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('prints status lines and breaker transitions on a TTY (under a pseudo-terminal), nothing periodic without one', async () => {
+  it('prints status lines and breaker transitions on a TTY (pseudo-terminal), nothing periodic without', async () => {
     const env = { GATEWAY_USAGE__LEDGER__KIND: 'memory' };
     const args = ['--port', '0', '--host', '127.0.0.1', '--status-every', '1'];
     // script(1) runs the host with a pty as its stdout; the plain child has a pipe.

@@ -37,7 +37,8 @@ describe('the dependency rule (eslint.config.js)', () => {
     expect(
       await lint(
         'shared/core/example.ts',
-        "import type { GatewayConfig } from '../config/gateway-schema.js';\nimport { GatewayError } from './errors/gateway-error.js';\nexport type C = GatewayConfig;\nexport const e = GatewayError;\n",
+        "import type { GatewayConfig } from '../config/gateway-schema.js';\nimport { GatewayError } from " +
+          "'./errors/gateway-error.js';\nexport type C = GatewayConfig;\nexport const e = GatewayError;\n",
       ),
     ).toEqual([]);
   });

@@ -73,7 +73,7 @@ describe('standalone host on SIGTERM', () => {
     await sim.close();
   });
 
-  it('turns readiness false, refuses new calls with 503 and connection: close, lets calls finish, cuts the rest', async () => {
+  it('turns readiness false, refuses new calls (503, connection: close), lets calls finish, cuts others', async () => {
     const stream = (spec: string) =>
       postJson(
         `${url}/v1/chat/completions`,

@@ -78,7 +78,7 @@ describe('AppConfigurationConfigSource (loopback fake of the REST API)', () => {
     }
   });
 
-  it('drives a full validate-and-swap reload through the config store, keeping the last good config on a bad one', async () => {
+  it('drives a validate-and-swap reload through the config store, keeping the last good one on a bad one', async () => {
     fake.set({ key: 'gateway:limit', label: 'prod', value: '1', contentType: json });
     fake.set({ key: 'gateway:sentinel', label: 'prod', value: 'a' });
     const s = source(20);

@@ -53,7 +53,10 @@ const KEY_VAULT_REFERENCE = 'application/vnd.microsoft.appconfig.keyvaultref+jso
  * validate-and-swap path. Update the sentinel last, after every other key of a change.
  *
  * @example
- * const source = createAppConfigurationConfigSource({ client: clients.appConfigurationClient() }, { endpoint, label: 'prod' });
+ * const source = createAppConfigurationConfigSource(
+ *   { client: clients.appConfigurationClient() },
+ *   { endpoint, label: 'prod' },
+ * );
  * const store = createConfigStore({ source, validate: validateConfig });
  * await store.reload();
  * const stop = store.watch();
@@ -153,7 +156,8 @@ function parseValue(setting: ConfigurationSetting): unknown {
   const contentType = setting.contentType?.toLowerCase() ?? '';
   if (contentType.startsWith(KEY_VAULT_REFERENCE)) {
     throw new Error(
-      `${setting.key}: Key Vault references are not resolved by the gateway; give secrets as { "env": "NAME" } and set the app setting (a Key Vault reference there works).`,
+      `${setting.key}: Key Vault references are not resolved by the gateway; give secrets ` +
+        `as { "env": "NAME" } and set the app setting (a Key Vault reference there works).`,
     );
   }
   if (contentType !== '' && !contentType.includes('json'))

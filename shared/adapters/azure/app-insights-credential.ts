@@ -9,7 +9,8 @@ import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity
  * resource with local authentication disabled rejects every custom event and metric the gateway sends.
  *
  * @example
- * appInsightsCredential('Authorization=AAD;ClientId=00000000-0000-0000-0000-000000000001'); // ManagedIdentityCredential
+ * // a ManagedIdentityCredential for that client id:
+ * appInsightsCredential('Authorization=AAD;ClientId=00000000-0000-0000-0000-000000000001');
  */
 export function appInsightsCredential(authenticationString: string | undefined): TokenCredential | undefined {
   const fields = parseAuthenticationString(authenticationString);

@@ -11,6 +11,8 @@ import { CaptureIngestionServer, type Envelope } from './test-support/capture-in
 import { appInsightsCredential, parseAuthenticationString } from './app-insights-credential.js';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 
+const IKEY = '00000000-0000-0000-0000-0000000000aa';
+
 /** A credential that hands out a token naming the scope it was asked for, and records the scopes. */
 class FakeCredential implements TokenCredential {
   readonly scopes: string[] = [];
@@ -35,7 +37,7 @@ describe('AppInsightsTelemetry → loopback HTTPS ingestion endpoint', () => {
     telemetry = createAppInsightsTelemetry(
       {},
       {
-        connectionString: `InstrumentationKey=00000000-0000-0000-0000-0000000000aa;IngestionEndpoint=https://127.0.0.1:${port}/`,
+        connectionString: `InstrumentationKey=${IKEY};IngestionEndpoint=https://127.0.0.1:${port}/`,
         disableOfflineStorage: true,
         credential,
       },
@@ -97,7 +99,7 @@ describe('AppInsightsTelemetry → loopback HTTPS ingestion endpoint', () => {
     );
 
     const [event] = byType('EventData');
-    expect(event?.iKey).toBe('00000000-0000-0000-0000-0000000000aa');
+    expect(event?.iKey).toBe(IKEY);
     expect(event?.data.baseData).toMatchObject({
       name: 'gateway.request',
       properties: {

@@ -66,8 +66,8 @@ export interface AppInsightsTelemetry extends Telemetry {
  * instrumentation and two clients (tests) do not share state. Mapping:
  * - `event` → customEvents (properties stringified, undefined dropped; measurements as given);
  * - `metric` → customMetrics (an OpenTelemetry histogram per name, exported on flush or every 60 s);
- * - `dependency` → dependencies, type `Http`, target = backend id, data `https://{backend id}{path of name}`, `name` like `POST /path`
- *   (never the backend's real URL), resultCode = status (0 when none), plus `requestId`;
+ * - `dependency` → dependencies, type `Http`, target = backend id, data `https://{backend id}{path of name}`,
+ *   `name` like `POST /path` (never the backend's real URL), resultCode = status (0 when none), plus `requestId`;
  * - `exception` → exceptions.
  * Known gap: with its own providers the v3 shim ignores `context.tags` and `OTEL_SERVICE_NAME` for the
  * cloud role name (items carry `unknown_service:node`); setting it needs an OpenTelemetry `Resource`
@@ -81,7 +81,8 @@ export interface AppInsightsTelemetry extends Telemetry {
  * and counted, and so is everything after.
  *
  * @example
- * const telemetry = createAppInsightsTelemetry({}, { connectionString: process.env.APPLICATIONINSIGHTS_CONNECTION_STRING });
+ * const connectionString = process.env.APPLICATIONINSIGHTS_CONNECTION_STRING;
+ * const telemetry = createAppInsightsTelemetry({}, { connectionString });
  * telemetry.event('gateway.request', { route: 'chat', status: 200 }, { totalTokens: 130 });
  */
 export function createAppInsightsTelemetry(

@@ -72,7 +72,8 @@ export interface AzureClients {
  * Reads one connection's settings from `env`.
  *
  * @example
- * readConnectionSettings(process.env, 'AzureWebJobsStorage'); // { name, accountName: 'gwstore', credential: 'managedidentity', clientId: '…' }
+ * readConnectionSettings(process.env, 'AzureWebJobsStorage');
+ * // → { name, accountName: 'gwstore', credential: 'managedidentity', clientId: '…' }
  */
 export function readConnectionSettings(
   env: Readonly<Record<string, string | undefined>>,
@@ -134,7 +135,8 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
   };
   const missing = (s: AzureConnectionSettings, needs: string): Error =>
     new Error(
-      `Azure connection "${s.name}" is not configured: set ${s.name}__${needs} (identity-based) or ${s.name} (connection string, local development only).`,
+      `Azure connection "${s.name}" is not configured: set ${s.name}__${needs} ` +
+        `(identity-based) or ${s.name} (connection string, local development only).`,
     );
   const insecure = (connectionString: string): boolean =>
     /(^|;)\s*(DefaultEndpointsProtocol=http|UseDevelopmentStorage=true|[A-Za-z]+Endpoint=http:)/i.test(
@@ -200,10 +202,10 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
       return new EventHubProducerClient(eventHubs.fullyQualifiedNamespace, eventHubName, credentialFor(eventHubs));
     },
     describe() {
+      const identity = (s: AzureConnectionSettings): string =>
+        s.clientId === undefined ? (s.credential ?? 'default credential') : `user-assigned ${s.clientId}`;
       const mode = (s: AzureConnectionSettings): string =>
-        s.connectionString !== undefined
-          ? 'connection string'
-          : `identity (${s.clientId === undefined ? (s.credential ?? 'default credential') : `user-assigned ${s.clientId}`})`;
+        s.connectionString !== undefined ? 'connection string' : `identity (${identity(s)})`;
       return {
         [storage.name]: mode(storage),
         [serviceBus.name]: mode(serviceBus),

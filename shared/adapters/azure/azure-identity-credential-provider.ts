@@ -105,7 +105,8 @@ export function createAzureIdentityCredentialProvider(
         return { authorization: `Bearer ${token.token}` };
       } catch (error) {
         throw new Error(
-          `backend "${backend.id}": could not get a managed-identity token for ${scope}: ${error instanceof Error ? error.message : String(error)}`,
+          `backend "${backend.id}": could not get a managed-identity token for ` +
+            `${scope}: ${error instanceof Error ? error.message : String(error)}`,
           { cause: error },
         );
       }

@@ -53,7 +53,8 @@ export function createBlobPayloadStore(
   const blob = (key: string) => {
     if (key.length > 512 || !KEY_PATTERN.test(key) || key.split('/').some((s) => s === '.' || s === '..'))
       throw new Error(
-        `Invalid payload key "${key.slice(0, 80)}": use /-separated segments of [A-Za-z0-9._~-] (not . or ..), at most 512 characters.`,
+        `Invalid payload key "${key.slice(0, 80)}": use /-separated ` +
+          `segments of [A-Za-z0-9._~-] (not . or ..), at most 512 characters.`,
       );
     return container.getBlockBlobClient(`${prefix}${key}`);
   };
@@ -71,7 +72,8 @@ export function createBlobPayloadStore(
           for await (const chunk of body) {
             signal?.throwIfAborted();
             bytes += chunk.byteLength;
-            // Copy: the writer may reuse its buffer after yielding it, and uploadStream keeps chunks until a block fills.
+            // Copy: the writer may reuse its buffer after yielding it, and uploadStream keeps chunks until a block
+            // fills.
             yield Buffer.from(chunk);
           }
           signal?.throwIfAborted();

@@ -79,7 +79,7 @@ describe('Event Hubs usage exporter (against a fake hub at the SDK boundary)', (
     expect(errors).toHaveLength(2);
   });
 
-  it('bounds its buffer: past it callers wait (back-pressure, counted), past the waiting room records are dropped and reported', async () => {
+  it('bounds its buffer: past it callers wait (counted), past the waiting room records drop (reported)', async () => {
     const { hub, exporter, errors } = harness({ maxBatchRecords: 2, maxBufferedRecords: 2, flushIntervalMs: 0 });
     const release = hub.holdSends();
     await exporter.export(record(1));

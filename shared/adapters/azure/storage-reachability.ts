@@ -14,7 +14,8 @@ export interface StorageEndpoint {
  * else the first path segment (Azurite and other path-style endpoints).
  *
  * @example
- * storageEndpointOf(clients.tableClient('GatewayBackendHealth')); // { account: 'devstoreaccount1', endpoint: 'http://127.0.0.1:10002/devstoreaccount1' }
+ * storageEndpointOf(clients.tableClient('GatewayBackendHealth'));
+ * // → { account: 'devstoreaccount1', endpoint: 'http://127.0.0.1:10002/devstoreaccount1' }
  */
 export function storageEndpointOf(client: Pick<TableClient, 'url'>): StorageEndpoint {
   const url = new URL(client.url);

@@ -25,7 +25,10 @@ export interface TableUsageLedgerOptions {
   readonly onError?: (error: unknown) => void;
   /** Create the table on first use when it does not exist (default true). */
   readonly createTable?: boolean;
-  /** A caller's day is read with one point-partition query per day up to this many days; longer ranges use one range scan (default 62). */
+  /**
+   * A caller's day is read with one point-partition query per day up to this many days; longer ranges use one range
+   * scan (default 62).
+   */
   readonly maxPerDayQueries?: number;
   /**
    * Keeps the records still unwritten when `close` gives up (the table unreachable), answering where they
@@ -59,7 +62,8 @@ const MAX_BATCH_CHARS = 1_500_000;
 
 /**
  * Stored entity (docs/storage.md, "GatewayUsage", key version 1):
- * PK = `{yyyymmdd}|u:{encodeTableKey(userId)}` (or `{yyyymmdd}|-` for no user), RK = `{timeKey(timestampMs)}|{encodeTableKey(requestId)}`.
+ * PK = `{yyyymmdd}|u:{encodeTableKey(userId)}` (or `{yyyymmdd}|-` for no user), RK =
+ * `{timeKey(timestampMs)}|{encodeTableKey(requestId)}`.
  * `record` (+ `record1`… when longer than 30,000 characters) holds the whole {@link UsageRecord} as
  * JSON — the source of truth; the other columns are flat copies for ad-hoc queries and exports.
  */
@@ -76,7 +80,10 @@ type UsageEntity = TableEntity<Record<string, string | number | boolean>>;
  * so this is documented rather than re-sorted in memory.
  *
  * @example
- * const ledger = createTableUsageLedger({ client: clients.tableClient('GatewayUsage') }, { onError: (e) => telemetry.exception(e) });
+ * const ledger = createTableUsageLedger(
+ *   { client: clients.tableClient('GatewayUsage') },
+ *   { onError: (e) => telemetry.exception(e) },
+ * );
  * void ledger.append(record);
  * for await (const r of ledger.query({ fromMs, toMs, userId: 'alice' })) total += r.tokens.totalTokens;
  */

@@ -11,7 +11,11 @@ import type { ConfigSource } from '../../ports/config-source.js';
  *
  * @example
  * const source = createJsonFileConfigSource({ file: 'gateway.config.json' });
- * const store = createConfigStore({ source, validate: validateConfig, onReload: (e) => telemetry.event('config.reload', e) });
+ * const store = createConfigStore({
+ *   source,
+ *   validate: validateConfig,
+ *   onReload: (e) => telemetry.event('config.reload', e),
+ * });
  * await store.reload();
  * const stop = store.watch();
  */

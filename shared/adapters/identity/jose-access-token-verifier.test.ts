@@ -197,7 +197,7 @@ describe('admission with Entra ID tokens', () => {
     headers: new Headers({ authorization: `Bearer ${t}` }),
   });
 
-  it('identifies app (azp/appid) and user (oid), maps the app to its profile, and strips Authorization upstream', async () => {
+  it('identifies app (azp/appid), user (oid), maps the app to a profile, strips Authorization upstream', async () => {
     const a = await admission().admit(bearer(await token()));
     expect(a.caller).toEqual({
       identity: 'entra',

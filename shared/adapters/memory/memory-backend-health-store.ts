@@ -18,7 +18,11 @@ export interface MemoryBackendHealthStoreOptions {
  *
  * @example
  * const store = new MemoryBackendHealthStore();
- * await store.update('aoai-east', () => ({ breaker: { state: 'closed', consecutiveOpens: 0 }, version: 0, updatedAtMs: 0 }));
+ * await store.update('aoai-east', () => ({
+ *   breaker: { state: 'closed', consecutiveOpens: 0 },
+ *   version: 0,
+ *   updatedAtMs: 0,
+ * }));
  * const health = await store.read(['aoai-east']);
  */
 export class MemoryBackendHealthStore implements BackendHealthStore {

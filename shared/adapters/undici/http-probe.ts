@@ -15,7 +15,8 @@ export interface BackendProbeTarget extends ProbeTarget {
  * never queue behind traffic.
  *
  * @example
- * const prober = new HealthProber({ probe: createHttpProbe(credentials), timers: globalThis, clock, sink: tracker }, targets);
+ * const probe = createHttpProbe(credentials);
+ * const prober = new HealthProber({ probe, timers: globalThis, clock, sink: tracker }, targets);
  */
 export function createHttpProbe(
   credentials: CredentialProvider,

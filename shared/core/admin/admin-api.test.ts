@@ -87,7 +87,7 @@ describe('the admin API', () => {
     });
   });
 
-  it('answers chargeback rows for a range (to exclusive), grouped and priced, from the records the ledger streams', async () => {
+  it('answers chargeback rows for a range (to exclusive), grouped and priced, from the ledger stream', async () => {
     const ledger = generatedLedger(() => [
       record('alice', 'gpt-4o', 100),
       record('alice', 'gpt-4o', 50),

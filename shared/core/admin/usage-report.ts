@@ -13,9 +13,9 @@ const BATCH_BYTES = 16 * 1024;
 /**
  * `GET /gateway/admin/usage?from=&to=&by=&user=`: chargeback rows for a time range (`from` inclusive, `to`
  * exclusive, dates at midnight UTC; default: the last 24 h — `resolveUsageWindow`, shared with the usage
- * CLI), grouped by `by` (default `user`), priced with `usage.prices` in `usage.currency`. Records are aggregated as the ledger
- * streams them — memory grows with the number of rows, never with the number of records — and the rows
- * are sent as they are encoded. A bad query is a 400 before anything is read.
+ * CLI), grouped by `by` (default `user`), priced with `usage.prices` in `usage.currency`. Records are aggregated as the
+ * ledger streams them — memory grows with the number of rows, never with the number of records — and the rows are sent
+ * as they are encoded. A bad query is a 400 before anything is read.
  */
 export async function usageReport(
   deps: {

@@ -311,7 +311,7 @@ describe('trusted upstream', () => {
     expect(e.message).toContain('app-9');
   });
 
-  it('accepts an app listed in the named profile allowedAppIds, and refuses that profile to other callers', async () => {
+  it('accepts an app listed in the named profile allowedAppIds and refuses that profile to other callers', async () => {
     const { admission } = setup(trusted);
     await expect(
       admission.admit(req({ 'x-ms-client-principal-id': 'app-2', 'x-userprofile': 'partner' })),

@@ -151,8 +151,14 @@ interface Identified {
  * 4. anonymous, when allowed; else 401 `GW_ERR_AUTH_MISSING`.
  *
  * @example
- * const admission = createAdmission({ governance: () => store.current().governance, verifier, quotas: new MemoryQuotaStore(), clock: systemClock });
- * const admitted = await admission.admit({ method: request.method, path: url.pathname + url.search, headers: request.headers });
+ * const admission = createAdmission({
+ *   governance: () => store.current().governance,
+ *   verifier,
+ *   quotas: new MemoryQuotaStore(),
+ *   clock: systemClock,
+ * });
+ * const path = url.pathname + url.search;
+ * const admitted = await admission.admit({ method: request.method, path, headers: request.headers });
  * admission.authorizeTarget(admitted, { routeId: route.id, model });
  * const held = await admission.reserveTokens(admitted, body);
  */
@@ -244,7 +250,9 @@ export function createAdmission(deps: AdmissionDeps): GatewayAdmission {
     }
     if (profileId === undefined) {
       throw new GatewayError('GW_ERR_AUTH_PROFILE_NOT_FOUND', {
-        message: `No caller profile: send ${tu.profileHeader} or configure governance.identity.trustedUpstream.defaultProfile.`,
+        message:
+          `No caller profile: send ${tu.profileHeader} or configure ` +
+          `governance.identity.trustedUpstream.defaultProfile.`,
       });
     }
     profileId = profileId.trim();

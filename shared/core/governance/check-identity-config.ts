@@ -17,5 +17,9 @@ export function checkIdentityConfig(
   const id = governance.identity;
   const anyMode = id.apiKeys.enabled || id.entra.enabled || id.trustedUpstream.enabled;
   if (anyMode || id.anonymous.allowed) return undefined;
-  return 'server.mode is "production" but no caller identity is configured: enable governance.identity.apiKeys, .entra or .trustedUpstream, or set governance.identity.anonymous.allowed = true with a profile to serve anonymous callers on purpose.';
+  return (
+    'server.mode is "production" but no caller identity is configured: enable governance.identity.apiKeys, ' +
+    '.entra or .trustedUpstream, or set governance.identity.anonymous.allowed = true with a profile ' +
+    'to serve anonymous callers on purpose.'
+  );
 }

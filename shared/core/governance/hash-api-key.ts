@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
  *
  * @example
  * hashApiKey('sk-team-a-secret') // → '3c1e…' (64 hex characters) to put in identity.apiKeys.keys[].sha256
- * // from a shell: node -e "console.log(require('crypto').createHash('sha256').update(process.argv[1]).digest('hex'))" 'sk-team-a-secret'
+ * // from a shell:
+ * // node -e "console.log(require('crypto').createHash('sha256').update(process.argv[1]).digest('hex'))" \
+ * //   'sk-team-a-secret'
  */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');

@@ -65,7 +65,9 @@ export function createQuotaGuard(deps: { store: QuotaStore; clock: Clock }): Quo
         if (!result.granted) {
           await Promise.all(taken.map((t) => store.adjust(t.key, t.startMs, -reservedTokens)));
           throw new GatewayError('GW_ERR_QUOTA_EXCEEDED', {
-            message: `The ${w.name} token quota (${w.limit} tokens) is spent: ${result.used} used, this request needs ${reservedTokens}.`,
+            message:
+              `The ${w.name} token quota (${w.limit} tokens) is spent: ` +
+              `${result.used} used, this request needs ${reservedTokens}.`,
             retryAfterMs: Math.max(1, startMs + w.windowMs - now),
           });
         }

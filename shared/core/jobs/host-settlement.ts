@@ -13,7 +13,8 @@ import type { JobSettlement } from './job-worker.js';
  *   Service Bus cannot delay an abandoned message.
  *
  * @example
- * hostSettlementOf({ action: 'abandon', retryAfterMs: 8_000, reason: 'attempt failed' }, 1_000, now); // { kind: 'reschedule', deliverAtMs: now + 8_000 }
+ * hostSettlementOf({ action: 'abandon', retryAfterMs: 8_000, reason: 'attempt failed' }, 1_000, now);
+ * // → { kind: 'reschedule', deliverAtMs: now + 8_000 }
  */
 export function hostSettlementOf(
   settlement: JobSettlement,

@@ -46,7 +46,14 @@ export interface InProcessJobRunner {
  * the same process wakes it at once, so an inline answer is not delayed by the poll interval.
  *
  * @example
- * const runner = createInProcessJobRunner({ queue, worker, signals, concurrency: 4, visibilityTimeoutMs: 60_000, pollIntervalMs: 1_000 });
+ * const runner = createInProcessJobRunner({
+ *   queue,
+ *   worker,
+ *   signals,
+ *   concurrency: 4,
+ *   visibilityTimeoutMs: 60_000,
+ *   pollIntervalMs: 1_000,
+ * });
  * runner.start();
  * // on shutdown
  * await runner.stop({ graceMs: 10_000 });

@@ -28,7 +28,8 @@ export function createJobId(): string {
  *
  * @example
  * jobPayloadKey({ userId: 'key:alice' }, 'Yx3r0Vb2cT8nS1qLw7dG5A', 'request'); // 'u-…/Yx3r0Vb2cT8nS1qLw7dG5A/request'
- * jobPayloadKey({ userId: 'key:alice' }, 'Yx3r0Vb2cT8nS1qLw7dG5A', 'response', 2); // 'u-…/Yx3r0Vb2cT8nS1qLw7dG5A/response/2'
+ * jobPayloadKey({ userId: 'key:alice' }, 'Yx3r0Vb2cT8nS1qLw7dG5A', 'response', 2);
+ * // → 'u-…/Yx3r0Vb2cT8nS1qLw7dG5A/response/2'
  */
 export function jobPayloadKey(owner: JobOwner, jobId: string, part: 'request'): string;
 export function jobPayloadKey(owner: JobOwner, jobId: string, part: 'response', attempt: number): string;

@@ -425,7 +425,7 @@ describe('cancellation, ownership and retention', () => {
     expect(await run).toMatchObject({ action: 'complete' });
   });
 
-  it('answers 404 to a caller who does not own the job, exactly as for an unknown id, and lets an admin see it', async () => {
+  it('answers 404 to a caller who does not own the job, as for an unknown id, and lets an admin see it', async () => {
     const h = createJobsHarness();
     const api = createJobsApi(h.service);
     const job = await h.service.submit(submission());

@@ -132,7 +132,10 @@ export const UNSTORED_RESPONSE_HEADERS: readonly string[] = Object.freeze([
  * @example
  * const signals = new JobSignals();
  * const service = createJobService({ jobs, payloads, queue, clock: systemClock, signals }, config.async);
- * if (isAsyncRequested(request.headers)) return service.submitAndWait({ requestId, caller: admission.caller, routeId, model, priority, request: { method, path, headers, body } });
+ * if (isAsyncRequested(request.headers)) {
+ *   const call = { method, path, headers, body };
+ *   return service.submitAndWait({ requestId, caller: admission.caller, routeId, model, priority, request: call });
+ * }
  */
 export function createJobService(
   deps: JobServiceDeps,

@@ -38,7 +38,8 @@ export interface JobDelivery {
 /**
  * How the host settles the delivered message.
  * - `complete`: done with it (job finished, duplicate, unknown job, or run elsewhere).
- * - `abandon`: deliver again after `retryAfterMs` (failed attempt with deliveries left; live lease elsewhere; shutdown).
+ * - `abandon`: deliver again after `retryAfterMs` (failed attempt with deliveries left; live lease elsewhere;
+ *   shutdown).
  * - `dead-letter`: give up (deliveries exhausted — the job is `failed` — or an unreadable message).
  */
 export type JobSettlement =
@@ -101,7 +102,10 @@ class RetryableResponse extends Error {
  * version it holds — a worker that lost its lease (or whose job was cancelled) cannot overwrite it.
  *
  * @example
- * const worker = createJobWorker({ jobs, payloads, clock, signals, execute: (request) => engine.dispatchJob(request) }, { maxDeliveries: 5, leaseMs: 60_000 });
+ * const worker = createJobWorker(
+ *   { jobs, payloads, clock, signals, execute: (request) => engine.dispatchJob(request) },
+ *   { maxDeliveries: 5, leaseMs: 60_000 },
+ * );
  * const settlement = await worker.handleDelivery({ jobId, deliveryCount: 1 });
  */
 export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions = {}): JobWorker {

@@ -55,7 +55,8 @@ export function nextBackstopAtMs(
  * the job's current status, conditional on its version.
  *
  * @example
- * const patch = finalJobPatch(job, 'deadline', now); // { status: 'failed', lastError: { code: 'GW_ERR_BACKEND_TIMEOUT', … } }
+ * const patch = finalJobPatch(job, 'deadline', now);
+ * // → { status: 'failed', lastError: { code: 'GW_ERR_BACKEND_TIMEOUT', … } }
  */
 export function finalJobPatch(job: JobRecord, outcome: OrchestrationOutcome, nowMs: number): JobPatch | undefined {
   if (job.status !== 'queued' && job.status !== 'running') return undefined;

@@ -56,7 +56,9 @@ export type Requeue = (poolId: string, untilMs: number, signal: AbortSignal) => 
  * wait between them (a route that could not serve counts as waiting).
  *
  * @example
- * const result = await dispatchWithFallbacks(clock, snapshot, call, routed, upstream, leases.take, { requeue: leases.requeue });
+ * const result = await dispatchWithFallbacks(clock, snapshot, call, routed, upstream, leases.take, {
+ *   requeue: leases.requeue,
+ * });
  */
 export async function dispatchWithFallbacks(
   clock: Clock,

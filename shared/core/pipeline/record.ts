@@ -88,7 +88,8 @@ export interface CallRecorder {
 
 /**
  * **record**: turns a finished call's summary into its usage record, appends it to the ledger (write
- * errors are counted and reported as lost writes), hands it to the usage exporter, sends its telemetry, then tells `onCallEnd`.
+ * errors are counted and reported as lost writes), hands it to the usage exporter, sends its telemetry, then tells
+ * `onCallEnd`.
  *
  * @example
  * const recorder = createCallRecorder({ clock, ledger, telemetry });

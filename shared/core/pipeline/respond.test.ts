@@ -111,7 +111,7 @@ describe('askForUsage', () => {
     expect(call.summary.includeUsageInjected).toBe(true);
   });
 
-  it('sends the body unchanged when the call does not stream, the caller asked itself, or injection is off', async () => {
+  it('sends the body unchanged if the call does not stream, the caller asked itself, or injection is off', async () => {
     for (const [body, s] of [
       [chat, snapshot()],
       [{ ...chat, stream: true, stream_options: { include_usage: true } }, snapshot()],
@@ -142,7 +142,7 @@ describe('respond', () => {
     await readText(response.body);
   });
 
-  it("answers with the backend's status and body and the gateway's headers, and finishes once with the usage", async () => {
+  it("answers with the backend's status and body and the gateway's headers; finishes once with the usage", async () => {
     const { clock, call, routed, s } = await routedCall(chat);
     call.summary.queueWaitMs = 4;
     clock.advance(30);

@@ -44,10 +44,11 @@ export function askForUsage(s: EngineSnapshot, call: Call, routed: RoutedCall): 
 
 /**
  * **respond**: the backend's answer as the caller gets it — the gateway's headers (`x-gateway-request-id`,
- * `-backend`, `-route` (a fallback route when it served), `-attempts` (every route's), `-overhead-ms` = the gateway's own time to the headers, `server-timing` with the
- * gateway, queue, backend and retry-wait parts of that time), the body relayed as it streams through the
- * usage tap (which hides an injected usage chunk), a terminal error event if a stream fails after the first
- * byte. `finish` runs exactly once when the body has ended, however it ended, with the metered usage.
+ * `-backend`, `-route` (a fallback route when it served), `-attempts` (every route's), `-overhead-ms` = the gateway's
+ * own time to the headers, `server-timing` with the gateway, queue, backend and retry-wait parts of that time), the
+ * body relayed as it streams through the usage tap (which hides an injected usage chunk), a terminal error event if a
+ * stream fails after the first byte. `finish` runs exactly once when the body has ended, however it ended, with the
+ * metered usage.
  *
  * @example
  * return respond(deps, snapshot, call, routed, upstream, result, (usage) => holdings.settle(status, usage));

@@ -141,7 +141,7 @@ describe('route', () => {
     expect(routed.headers['api-key']).toBeUndefined();
   });
 
-  it("gives a job its run deadline, ignores the TTL header it was stored with, checks its owner's allowlist", async () => {
+  it('gives a job its run deadline, ignores the TTL header it was stored with, checks owner allowlist', async () => {
     const d = deps();
     const s = snapshotOf(config({ async: { runDeadlineMs: 600_000 } }));
     const headers = { 'content-type': 'application/json', 'x-gateway-ttl': '5' };

@@ -71,7 +71,7 @@ describe('upgradeAfterMs', () => {
 });
 
 describe('submitJob', () => {
-  it("stores the call as received, as the admitted caller, kept for the profile's retention within the configured one", async () => {
+  it("stores the call as received, as the admitted caller, kept for the profile's retention (capped)", async () => {
     const s = snapshot();
     const body = JSON.stringify({ model: 'gpt-4o', messages: [] });
     const call = callOf(gatewayRequest({ path: '/v1/chat/completions?x=1', body, headers: optIn }), clock);

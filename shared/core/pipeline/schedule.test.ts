@@ -64,7 +64,7 @@ function fakeHealth(state: 'usable' | 'open' | 'cooling', untilMs = clock.now() 
 }
 
 describe('acquireLease', () => {
-  it("asks the scheduler for a lease at the caller's priority (clamped to the levels), until its deadline", async () => {
+  it("asks the scheduler for a lease at the caller's priority (clamped to the levels) until its deadline", async () => {
     const gate = fakeGate();
     const deps = { gate, health: fakeHealth('usable'), clock };
     const signal = new AbortController().signal;
@@ -91,7 +91,7 @@ describe('acquireLease', () => {
     expect(gate.acquired).toEqual([]);
   });
 
-  it('answers 429 when every backend cools past the TTL or the Retry-After bound, and waits when it ends sooner', async () => {
+  it('answers 429 when every backend cools past the TTL or Retry-After bound; waits if it ends sooner', async () => {
     const signal = new AbortController().signal;
     const late = { gate: fakeGate(), health: fakeHealth('cooling', clock.now() + 31_000), clock };
     await expect(acquireLease(late, s, 'p1', 'r', liveContext(), deadline, signal)).rejects.toMatchObject({

@@ -138,11 +138,15 @@ export function terminalErrorEvent(shape: ApiShape, kind: TransportErrorKind, re
     : 'The backend stream ended before the answer was complete.';
   let text: string;
   if (shape === 'anthropic') {
-    text = `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message, code, request_id: requestId } })}\n\n`;
+    const error = { type: 'api_error', message, code, request_id: requestId };
+    text = `event: error\ndata: ${JSON.stringify({ type: 'error', error })}\n\n`;
   } else if (shape === 'gemini') {
-    text = `data: ${JSON.stringify({ error: { code: stalled ? 504 : 502, message, status: 'UNAVAILABLE', details: [{ code, request_id: requestId }] } })}\n\n`;
+    const details = [{ code, request_id: requestId }];
+    const error = { code: stalled ? 504 : 502, message, status: 'UNAVAILABLE', details };
+    text = `data: ${JSON.stringify({ error })}\n\n`;
   } else {
-    text = `data: ${JSON.stringify({ error: { message, type: stalled ? 'timeout_error' : 'server_error', code, param: null, request_id: requestId } })}\n\n`;
+    const type = stalled ? 'timeout_error' : 'server_error';
+    text = `data: ${JSON.stringify({ error: { message, type, code, param: null, request_id: requestId } })}\n\n`;
   }
   return encoder.encode(text);
 }

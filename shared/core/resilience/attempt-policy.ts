@@ -39,7 +39,8 @@ const FAST_TRANSIENT_STATUSES: ReadonlySet<number> = new Set([500, 502, 503]);
  * The table is in `docs/resilience.md` §1.1.
  *
  * @example
- * mayRetryBackend({ verdict, errorKind: 'ttfb-timeout', durationMs: 60_000 }, DEFAULT_ATTEMPT_POLICY_OPTIONS) // → false
+ * mayRetryBackend({ verdict, errorKind: 'ttfb-timeout', durationMs: 60_000 }, DEFAULT_ATTEMPT_POLICY_OPTIONS);
+ * // → false
  * mayRetryBackend({ verdict, status: 503, durationMs: 40 }, DEFAULT_ATTEMPT_POLICY_OPTIONS) // → true
  */
 export function mayRetryBackend(attempt: FailedAttempt, options: AttemptPolicyOptions): boolean {

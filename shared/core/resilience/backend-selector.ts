@@ -58,8 +58,18 @@ export type BackendSelection<B extends SelectableBackend> =
  *   backends with neither come first so that they get measured.
  *
  * @example
- * const selection = selectBackends({ backends, health, mode: 'weighted-random', random: Math.random, roundRobinCounter, nowMs: clock.now() });
- * if (!selection.ok) throw new GatewayError(selection.reason === 'all-cooling' ? 'GW_ERR_BACKEND_THROTTLED' : 'GW_ERR_BACKEND_ALL_OPEN', { retryAfterMs: (selection.retryAtMs ?? now) - now });
+ * const selection = selectBackends({
+ *   backends,
+ *   health,
+ *   mode: 'weighted-random',
+ *   random: Math.random,
+ *   roundRobinCounter,
+ *   nowMs: clock.now(),
+ * });
+ * if (!selection.ok) {
+ *   const code = selection.reason === 'all-cooling' ? 'GW_ERR_BACKEND_THROTTLED' : 'GW_ERR_BACKEND_ALL_OPEN';
+ *   throw new GatewayError(code, { retryAfterMs: (selection.retryAtMs ?? now) - now });
+ * }
  */
 export function selectBackends<B extends SelectableBackend>(input: BackendSelectionInput<B>): BackendSelection<B> {
   const nextRoundRobinCounter = input.mode === 'round-robin' ? input.roundRobinCounter + 1 : input.roundRobinCounter;

@@ -304,7 +304,7 @@ describe('classifyFailure', () => {
     }
   });
 
-  it('never counts a caller fault as a breaker failure, for any 4xx but 401/403 on own credentials, 408 and 429', () => {
+  it('never counts a caller fault as a breaker failure: any 4xx but 401/403 on own credentials, 408, 429', () => {
     for (let status = 400; status < 500; status++) {
       const verdict = classifyFailure({ phase: 'headers', status, gatewayCredentials: false });
       if (status === 408) expect(verdict.countsAsBreakerFailure).toBe(true);

@@ -113,7 +113,8 @@ export type Refusal = 'context-length' | 'content-filter' | 'prefill-rejected';
  *
  * @example
  * classifyFailure({ phase: 'headers', status: 429, retryAfterMs: 2_000, gatewayCredentials: true })
- * // → { action: 'failover', countsAsBreakerFailure: false, coolDownMs: 2_000, configFault: false, errorCode: 'GW_ERR_BACKEND_THROTTLED', reason: … }
+ * // → { action: 'failover', countsAsBreakerFailure: false, coolDownMs: 2_000, configFault: false,
+ * //     errorCode: 'GW_ERR_BACKEND_THROTTLED', reason: … }
  * classifyFailure({ phase: 'streaming', errorKind: 'reset', gatewayCredentials: true })
  * // → { action: 'fatal', countsAsBreakerFailure: true, errorCode: 'GW_ERR_STREAM_INTERRUPTED', reason: … }
  */
@@ -260,7 +261,9 @@ function callerFault(
   const detail = bodyCode ?? refusal;
   return {
     action: 'return',
-    reason: `${status < 500 ? 'caller error' : 'caller fault labelled as'} ${status}${detail === undefined ? '' : ` (${detail})`}`,
+    reason:
+      `${status < 500 ? 'caller error' : 'caller fault labelled as'} ` +
+      `${status}${detail === undefined ? '' : ` (${detail})`}`,
     countsAsBreakerFailure: false,
     ...(refusal === undefined ? {} : { refusal }),
   };

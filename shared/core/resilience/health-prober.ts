@@ -61,7 +61,8 @@ interface TargetState<T> {
  * is not probed any faster. The first probe of each target runs at once on {@link start}.
  *
  * @example
- * const prober = new HealthProber({ probe: httpProbe, timers: globalThis, clock: systemClock, sink: tracker }, targets);
+ * const deps = { probe: httpProbe, timers: globalThis, clock: systemClock, sink: tracker };
+ * const prober = new HealthProber(deps, targets);
  * prober.start();
  * // … on shutdown:
  * prober.stop();

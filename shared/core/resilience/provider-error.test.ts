@@ -100,7 +100,8 @@ const rows: [name: string, status: number, body: unknown, kind: ProviderErrorKin
       error: {
         code: 'DeploymentNotFound',
         message:
-          'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
+          'The API deployment for this resource does not exist. If you created the ' +
+          'deployment within the last 5 minutes, please wait a moment and try again.',
       },
     },
     'deployment-not-found',

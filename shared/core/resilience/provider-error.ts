@@ -129,7 +129,8 @@ export const PROVIDER_ERROR_TABLE: readonly ProviderErrorRule[] = [
  *
  * @example
  * providerErrorKind(404, { code: 'DeploymentNotFound' }) // → 'deployment-not-found'
- * providerErrorKind(400, { type: 'invalid_request_error', message: 'prompt is too long: 210000 tokens > 200000 maximum' }) // → 'context-length'
+ * const message = 'prompt is too long: 210000 tokens > 200000 maximum';
+ * providerErrorKind(400, { type: 'invalid_request_error', message }) // → 'context-length'
  */
 export function providerErrorKind(status: number, error: ProviderError | undefined): ProviderErrorKind | undefined {
   if (error === undefined) return undefined;

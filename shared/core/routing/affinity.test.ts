@@ -38,7 +38,8 @@ describe('StateIdSniffer', () => {
   it('finds the response id in the first event of a stream', () => {
     const sniffer = new StateIdSniffer();
     const event =
-      'event: response.created\ndata: {"type":"response.created","sequence_number":0,"response":{"id":"resp_s1","status":"in_progress"}}\n\n';
+      'event: response.created\ndata: ' +
+      '{"type":"response.created","sequence_number":0,"response":{"id":"resp_s1","status":"in_progress"}}\n\n';
     expect(sniffer.push(new TextEncoder().encode(event))).toBe('resp_s1');
   });
 

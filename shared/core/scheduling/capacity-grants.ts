@@ -117,7 +117,8 @@ function rebalance(ledger: PoolLedger, reporterId: string, targets: PoolTargets)
  * holds less ({@link InstanceReport.holding}), so grants summed over instances never exceed the pool.
  *
  * @example
- * const { ledger: next, answer } = applyReport(ledger, { instanceId: 'i1', groups, demand: [2, 0, 5], inUse: 4, holding, atMs: now });
+ * const report = { instanceId: 'i1', groups, demand: [2, 0, 5], inUse: 4, holding, atMs: now };
+ * const { ledger: next, answer } = applyReport(ledger, report);
  */
 export function applyReport(
   ledger: PoolLedger,

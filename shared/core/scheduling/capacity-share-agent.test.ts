@@ -85,7 +85,7 @@ describe('CapacityShareAgent', () => {
     expect(a.agent.status()[0]).toMatchObject({ state: 'granted', reports: 1, lastReason: 'waiting' });
   });
 
-  it('hands a level-1 burst on one instance the capacity a level-3 flood holds on another, within an interval and a half', async () => {
+  it('hands a level-1 burst on one instance the capacity a level-3 flood holds on another in 1.5 rounds', async () => {
     const timers = new ManualTimers(new FakeClock());
     const ledger = new MemoryCapacityLedger();
     const a = startInstance('a', ledger, timers);

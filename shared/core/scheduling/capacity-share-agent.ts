@@ -59,7 +59,10 @@ export interface CapacityShareAgentDeps {
   readonly instanceId: string;
   /** The in-process scheduler's demand per pool (from its stats). */
   readonly observe: () => readonly PoolDemand[];
-  /** Re-applies every pool's capacity to the scheduler, synchronously (the host's capacity sync, which calls {@link CapacityShareAgent.cap}). */
+  /**
+   * Re-applies every pool's capacity to the scheduler, synchronously (the host's capacity sync, which calls
+   * {@link CapacityShareAgent.cap}).
+   */
   readonly resync: () => void;
   /** Default: `setTimeout`, unref'd. */
   readonly setTimer?: SetTimer;

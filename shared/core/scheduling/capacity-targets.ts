@@ -100,7 +100,8 @@ export function fillGroups(
  * free for whoever asks next. An idle instance's target is 0.
  *
  * @example
- * computeTargets(ledger, now).instances.get('i1'); // [{ groupId: 'ptu', capacity: 3 }, { groupId: 'payg', capacity: 1 }]
+ * computeTargets(ledger, now).instances.get('i1');
+ * // → [{ groupId: 'ptu', capacity: 3 }, { groupId: 'payg', capacity: 1 }]
  */
 export function computeTargets(ledger: PoolLedger, nowMs: number, options: CapacityLedgerOptions = {}): PoolTargets {
   const o = resolveLedgerOptions(options);

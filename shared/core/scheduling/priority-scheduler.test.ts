@@ -155,7 +155,7 @@ describe('PriorityScheduler', () => {
     expect(ids(scheduler.release((held[3] as Lease).leaseId).grants)).toEqual(['b3']);
   });
 
-  it('rejects with GW_ERR_QUEUE_FULL when a level queue is full, with a retry-after estimated from lease durations', () => {
+  it('rejects with GW_ERR_QUEUE_FULL when a level queue is full, retry-after estimated from lease durations', () => {
     const { scheduler, request, clock, lease } = setup({
       perLevel: { '3': { maxQueueDepth: 2 } },
       retryAfterMs: 1_500,

@@ -128,9 +128,11 @@ function increment(map: Map<string, number>, key: string, by: number): void {
  * work-conserving: a request that cannot use the free capacity does not block one that can.
  *
  * @example
- * const scheduler = new PriorityScheduler({ clock: new FakeClock(), options: { perLevel: { '3': { groups: { ptu: 0 } } } } });
+ * const options = { perLevel: { '3': { groups: { ptu: 0 } } } };
+ * const scheduler = new PriorityScheduler({ clock: new FakeClock(), options });
  * scheduler.setCapacity('gpt-4o', [{ groupId: 'ptu', capacity: 4 }, { groupId: 'payg', capacity: 8 }]);
- * const result = scheduler.enqueue({ requestId: 'r1', poolId: 'gpt-4o', priority: 1, userId: 'alice', deadlineMs: Date.parse('2030-01-01') });
+ * const deadlineMs = Date.parse('2030-01-01');
+ * const result = scheduler.enqueue({ requestId: 'r1', poolId: 'gpt-4o', priority: 1, userId: 'alice', deadlineMs });
  * if (result.kind === 'granted') {
  *   // ... call the backend of group result.lease.groupId, then:
  *   scheduler.release(result.lease.leaseId);
@@ -216,7 +218,8 @@ export class PriorityScheduler {
    * Throws `RangeError` for a priority outside 1..levels and `Error` for a request id already known.
    *
    * @example
-   * const r = scheduler.enqueue({ requestId, poolId: 'gpt-4o', priority: 3, userId, deadlineMs: clock.now() + 300_000 });
+   * const deadlineMs = clock.now() + 300_000;
+   * const r = scheduler.enqueue({ requestId, poolId: 'gpt-4o', priority: 3, userId, deadlineMs });
    * if (r.kind === 'rejected') throw new GatewayError(r.code, { retryAfterMs: r.retryAfterMs });
    */
   enqueue(request: ScheduleRequest): EnqueueResult {
@@ -723,7 +726,9 @@ export class PriorityScheduler {
     return unmet;
   }
 
-  /** 'unreserved' when a free slot is nobody's reservation, 'reserved' when only the level's own reservation is left. */
+  /**
+   * 'unreserved' when a free slot is nobody's reservation, 'reserved' when only the level's own reservation is left.
+   */
   private slotKind(pool: Pool, level: number): 'unreserved' | 'reserved' | undefined {
     const free = this.freeSlots(pool);
     if (free < 1) return undefined;

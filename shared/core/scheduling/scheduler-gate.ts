@@ -54,7 +54,8 @@ const defaultSetTimer: SetTimer = (callback, delayMs) => {
  *
  * @example
  * const gate = new SchedulerGate({ scheduler, clock: systemClock });
- * const lease = await gate.acquire({ requestId, poolId: 'gpt-4o', priority: 2, userId, deadlineMs, signal: request.signal });
+ * const signal = request.signal;
+ * const lease = await gate.acquire({ requestId, poolId: 'gpt-4o', priority: 2, userId, deadlineMs, signal });
  * try {
  *   return await dispatch(lease.groupId);
  * } finally {
@@ -92,7 +93,8 @@ export class SchedulerGate {
    * Waits for a slot. See the class description for how it settles.
    *
    * @example
-   * const lease = await gate.acquire({ requestId: 'r1', poolId: 'p', priority: 1, userId: 'u', deadlineMs: clock.now() + 30_000 });
+   * const deadlineMs = clock.now() + 30_000;
+   * const lease = await gate.acquire({ requestId: 'r1', poolId: 'p', priority: 1, userId: 'u', deadlineMs });
    */
   acquire(request: AcquireRequest): Promise<Lease> {
     if (this.disposed) return Promise.reject(new GatewayError('GW_ERR_SERVICE_SHUTTING_DOWN'));

@@ -38,9 +38,14 @@ export interface SchedulerOptions {
   readonly levels?: number;
   /** Level of a request that names none. Default 2. */
   readonly defaultLevel?: number;
-  /** A waiting request's effective level improves by one per this many ms of waiting; 0 disables aging. Default 30 000. */
+  /**
+   * A waiting request's effective level improves by one per this many ms of waiting; 0 disables aging. Default 30 000.
+   */
   readonly agingStepMs?: number;
-  /** A user holding more than this share (0–1] of a pool's leases goes behind other users of the same level; 1 disables. Default 0.25. */
+  /**
+   * A user holding more than this share (0–1] of a pool's leases goes behind other users of the same level; 1 disables.
+   * Default 0.25.
+   */
   readonly userShareRatio?: number;
   /** A lease never released is reclaimed after this many ms (max call duration + margin). Default 600 000. */
   readonly leaseTtlMs?: number;

@@ -12,7 +12,10 @@ export interface BackendActivityView {
   readonly latencyMs: number | null;
   /** The longest of them, ms; null without any. */
   readonly maxLatencyMs: number | null;
-  /** The last error seen (any age): an HTTP status (`"503"`), a transport failure (`"connect-refused"`) or `"stream-cut"`. */
+  /**
+   * The last error seen (any age): an HTTP status (`"503"`), a transport failure (`"connect-refused"`) or
+   * `"stream-cut"`.
+   */
   readonly lastError: { readonly code: string; readonly atMs: number } | null;
 }
 

@@ -168,7 +168,8 @@ export function createUsageAggregator(options: ChargebackOptions): {
  * used (cut and caller-aborted calls bill what was produced; rejected/failed calls carry none).
  *
  * @example
- * aggregateUsage(records, { by: 'model', prices: { 'gpt-4o': { inputPer1k: 0.0025, cachedInputPer1k: 0.00125, outputPer1k: 0.01 } } });
+ * const prices = { 'gpt-4o': { inputPer1k: 0.0025, cachedInputPer1k: 0.00125, outputPer1k: 0.01 } };
+ * aggregateUsage(records, { by: 'model', prices });
  */
 export function aggregateUsage(records: Iterable<UsageRecord>, options: ChargebackOptions): ChargebackRow[] {
   const agg = createUsageAggregator(options);

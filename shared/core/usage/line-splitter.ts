@@ -21,8 +21,8 @@ export interface LineSplitterOptions {
 /**
  * Incremental byte-level line splitter for SSE and NDJSON. Chunks may be split anywhere, even inside a
  * multi-byte UTF-8 character: it splits on the LF byte only (which never occurs inside a UTF-8 sequence) and
- * hands out bytes (as `Buffer` views), so decoding happens per complete line. LF and CRLF endings are both accepted; the line
- * given to `onLine` has its terminator removed, `raw` keeps it (to re-emit the line byte-exact).
+ * hands out bytes (as `Buffer` views), so decoding happens per complete line. LF and CRLF endings are both accepted;
+ * the line given to `onLine` has its terminator removed, `raw` keeps it (to re-emit the line byte-exact).
  *
  * Memory: holds only the unfinished line, at most `maxLineBytes`. Lines that lie wholly inside a chunk are
  * handed out as zero-copy views, valid only during the callback.

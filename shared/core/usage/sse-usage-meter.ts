@@ -40,7 +40,9 @@ export interface SseUsageMeterOptions {
   requestModel?: string | undefined;
   /** Bound on completion text held for an estimate, in UTF-16 characters. */
   maxEstimateTextChars?: number | undefined;
-  /** Bound on raw data lines retained for a lazy estimate, in bytes (default {@link DEFAULT_MAX_ESTIMATE_RETAIN_BYTES}). */
+  /**
+   * Bound on raw data lines retained for a lazy estimate, in bytes (default {@link DEFAULT_MAX_ESTIMATE_RETAIN_BYTES}).
+   */
   maxEstimateRetainBytes?: number | undefined;
 }
 

@@ -33,7 +33,10 @@ export interface UsageReading {
   completionTokens: number;
   /** Total tokens as the backend counted them (may exceed prompt + completion, e.g. Gemini tool-use prompts). */
   totalTokens: number;
-  /** Input tokens served from the prompt cache (OpenAI `cached_tokens`, Anthropic `cache_read_input_tokens`, Gemini `cachedContentTokenCount`). */
+  /**
+   * Input tokens served from the prompt cache (OpenAI `cached_tokens`, Anthropic `cache_read_input_tokens`, Gemini
+   * `cachedContentTokenCount`).
+   */
   cachedInputTokens: number;
   /** Input tokens written to the prompt cache (Anthropic `cache_creation_input_tokens`); 0 elsewhere. */
   cacheCreationTokens: number;

@@ -117,7 +117,9 @@ export interface UsageRecord {
 export interface UsageRecovery {
   /** `continue` (assistant prefill) or `replay` (from the start, held back until it covered the delivered text). */
   mode: 'continue' | 'replay';
-  /** `recovered`: the caller got the whole answer; `diverged`: the replay differed; `failed`: no backend finished it. */
+  /**
+   * `recovered`: the caller got the whole answer; `diverged`: the replay differed; `failed`: no backend finished it.
+   */
   result: 'recovered' | 'diverged' | 'failed';
   /** The backend whose stream broke, and how (`reset`, `idle-timeout`, `other` for an error event). */
   fromBackend: string;

@@ -350,7 +350,8 @@ describe('createUsageTap — behaviour', () => {
     }
     tap.observe(
       encode(
-        '  ],\n  "model": "text-embedding-3-small",\n  "usage": {\n    "prompt_tokens": 2400,\n    "total_tokens": 2400\n  }\n}\n',
+        '  ],\n  "model": "text-embedding-3-small",\n  "usage": {\n  ' +
+          '  "prompt_tokens": 2400,\n    "total_tokens": 2400\n  }\n}\n',
       ),
     );
     expect(total).toBeGreaterThan(7_000_000);
@@ -373,7 +374,8 @@ describe('createUsageTap — behaviour', () => {
 
   it('is not fooled by "usage" inside strings when scanning a large JSON tail', () => {
     const body = encode(
-      `{"model":"gpt-4o","choices":[{"message":{"content":"${'pad '.repeat(3000)} say \\"usage\\": {\\"prompt_tokens\\": 1}"}}],` +
+      `{"model":"gpt-4o","choices":[{"message":{"content":"${'pad '.repeat(3000)} ` +
+        `say \\"usage\\": {\\"prompt_tokens\\": 1}"}}],` +
         `"usage":{"prompt_tokens":7,"completion_tokens":3000,"total_tokens":3007}}`,
     );
     const r = meter(JSON_('openai-chat'), [body], { maxWholeJsonBytes: 1024, jsonHeadBytes: 256, jsonTailBytes: 512 });

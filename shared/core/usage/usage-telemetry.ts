@@ -7,9 +7,10 @@ export const USAGE_EVENT_NAME = 'gateway.request';
 /**
  * Sends one request's usage record to telemetry: the `gateway.request` event with the record's fields
  * (caller, route, models, backend, status, outcome as properties; tokens and timings as measurements)
- * and the metrics `gateway.tokens.prompt|completion|total` and `gateway.latency.total_ms|ttfb_ms|overhead_ms|queue_wait_ms`
- * with low-cardinality dimensions (tier, model, backend, group, outcome), and one dependency per backend
- * attempt (target = the backend's id). Kinds the telemetry does not want are not built. Never throws.
+ * and the metrics `gateway.tokens.prompt|completion|total` and
+ * `gateway.latency.total_ms|ttfb_ms|overhead_ms|queue_wait_ms` with low-cardinality dimensions (tier, model, backend,
+ * group, outcome), and one dependency per backend attempt (target = the backend's id). Kinds the telemetry does not
+ * want are not built. Never throws.
  *
  * Compatibility: event and metric names and the property names below are queried by dashboards and
  * workbooks; add, never rename (docs/azure-adapters.md).

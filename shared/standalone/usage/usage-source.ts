@@ -64,10 +64,16 @@ export function describeReadFailure(source: UsageSource, error: unknown): string
   const e = error as { code?: string; statusCode?: number; message?: string };
   const text = e.message ?? String(error);
   if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(text))
-    return `Cannot reach ${source.description}: nothing answers there. Is Azurite running (npx azurite --silent --inMemoryPersistence --disableTelemetry)?`;
+    return (
+      `Cannot reach ${source.description}: nothing answers there. Is Azurite ` +
+      `running (npx azurite --silent --inMemoryPersistence --disableTelemetry)?`
+    );
   if (e.statusCode === 404 || e.code === 'TableNotFound' || /TableNotFound/.test(text))
     return `No usage table: ${source.description} does not exist (the gateway creates it with its first record).`;
   if (e.statusCode === 403 || e.statusCode === 401)
-    return `Access to ${source.description} was refused (${e.statusCode}): the signed-in identity needs the Storage Table Data Reader role.`;
+    return (
+      `Access to ${source.description} was refused (${e.statusCode}): ` +
+      `the signed-in identity needs the Storage Table Data Reader role.`
+    );
   return `Reading ${source.description} failed: ${text}`;
 }

@@ -124,7 +124,8 @@ export class FakeServiceBusQueue {
     const m = this.active.find((s) => s.lockToken !== undefined && s.lockToken === message.lockToken);
     if (m === undefined)
       throw new ServiceBusError(
-        'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+        'The lock supplied is invalid. Either the lock expired, ' +
+          'or the message has already been removed from the queue.',
         'MessageLockLost',
       );
     return m;

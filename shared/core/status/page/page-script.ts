@@ -23,15 +23,20 @@ function el(tag, attrs, children) {
   return node;
 }
 function clock(ms) { return ms == null ? '' : new Date(ms).toLocaleTimeString(); }
-function num(n, digits) { return n == null ? '–' : Number(n).toLocaleString(undefined, { maximumFractionDigits: digits || 0 }); }
+function num(n, digits) {
+  return n == null ? '–' : Number(n).toLocaleString(undefined, { maximumFractionDigits: digits || 0 });
+}
 function pct(x) { return (Math.round(x * 1000) / 10) + ' %'; }
 function table(target, headers, rows) {
   var t = el('table', {}, [el('thead', {}, [el('tr', {}, headers.map(function (h) { return el('th', {}, [h]); }))])]);
   var body = el('tbody');
   rows.forEach(function (cells) {
-    body.appendChild(el('tr', {}, cells.map(function (c) { return c instanceof Node ? el('td', {}, [c]) : el('td', {}, [c]); })));
+    body.appendChild(el('tr', {}, cells.map(function (c) {
+      return c instanceof Node ? el('td', {}, [c]) : el('td', {}, [c]);
+    })));
   });
-  if (rows.length === 0) body.appendChild(el('tr', {}, [el('td', { class: 'dim', colspan: String(headers.length) }, ['none'])]));
+  if (rows.length === 0)
+    body.appendChild(el('tr', {}, [el('td', { class: 'dim', colspan: String(headers.length) }, ['none'])]));
   t.appendChild(body);
   target.replaceChildren(t);
 }
@@ -52,7 +57,9 @@ var FUNCTION_KEY = 'gateway-functions-key';
 })();
 
 function credentialHeaders(secret) {
-  var headers = /^eyJ[\w-]+\.[\w-]+\.[\w-]*$/.test(secret) ? { authorization: 'Bearer ' + secret } : { 'x-gateway-admin-key': secret };
+  var headers = /^eyJ[\w-]+\.[\w-]+\.[\w-]*$/.test(secret)
+    ? { authorization: 'Bearer ' + secret }
+    : { 'x-gateway-admin-key': secret };
   var functionKey = sessionStorage.getItem(FUNCTION_KEY);
   if (functionKey) headers['x-functions-key'] = functionKey;
   return headers;
@@ -106,20 +113,31 @@ function render(v) {
   chart($('tokens-caller'), v.tokens.byCaller);
   renderToday(v);
   table($('errors'), ['code', 'last min', 'last 15 min', 'since start', 'last', 'status', 'request id'],
-    v.errors.map(function (e) { return [e.code, e.lastMinute, e.last15Minutes, e.sinceStart, clock(e.lastAtMs), e.lastStatus, e.lastRequestId.slice(0, 8) + '…']; }));
+    v.errors.map(function (e) {
+      return [e.code, e.lastMinute, e.last15Minutes, e.sinceStart, clock(e.lastAtMs), e.lastStatus,
+        e.lastRequestId.slice(0, 8) + '…'];
+    }));
   table($('transitions'), ['time', 'backend', 'from', 'to', 'open until'],
-    v.transitions.slice().reverse().map(function (t) { return [clock(t.atMs), t.backendId, t.from, t.to, clock(t.openUntilMs)]; }));
+    v.transitions.slice().reverse().map(function (t) {
+      return [clock(t.atMs), t.backendId, t.from, t.to, clock(t.openUntilMs)];
+    }));
   table($('exports'), ['exporter', 'buffered', 'sent', 'failed sends', 'back-pressure', 'dropped', 'last error'],
-    v.exports.map(function (x) { return [x.name, x.buffered, x.sent, x.failedSends, x.backPressure, x.dropped, x.lastError ? clock(x.lastError.atMs) + ' ' + x.lastError.message : '']; }));
+    v.exports.map(function (x) {
+      return [x.name, x.buffered, x.sent, x.failedSends, x.backPressure, x.dropped,
+        x.lastError ? clock(x.lastError.atMs) + ' ' + x.lastError.message : ''];
+    }));
 }
 function reloadText(c) {
   if (!c.lastReload) return '';
-  return ' · last reload ' + clock(c.lastReload.atMs) + (c.lastReload.ok ? ' accepted' : ' REFUSED: ' + c.lastReload.issues.join('; '));
+  return ' · last reload ' + clock(c.lastReload.atMs) +
+    (c.lastReload.ok ? ' accepted' : ' REFUSED: ' + c.lastReload.issues.join('; '));
 }
 function stat(value, label) { return el('div', {}, [el('b', {}, [value]), el('span', {}, [label])]); }
 
 function renderBackends(v) {
-  table($('backends'), ['backend', 'group', 'weight', 'breaker', 'cooling until', 'in flight', 'latency 1 min', 'errors 1 min', 'last error'],
+  table($('backends'),
+    ['backend', 'group', 'weight', 'breaker', 'cooling until', 'in flight', 'latency 1 min', 'errors 1 min',
+      'last error'],
     v.backends.map(function (b) {
       var state = b.state === 'open' ? badge('open until ' + clock(b.openUntilMs), 'open') : badge(b.state, b.state);
       var row = [b.id, b.group, b.weight, state, b.coolingUntilMs ? badge(clock(b.coolingUntilMs), 'cooling') : '',
@@ -134,7 +152,9 @@ function renderBackends(v) {
 }
 
 function renderPools(v) {
-  table($('pools'), ['pool', 'capacity', 'in flight', 'queued by level', 'oldest wait', 'grants/s', 'rejected 1 min (queue full / TTL / quota)'],
+  table($('pools'),
+    ['pool', 'capacity', 'in flight', 'queued by level', 'oldest wait', 'grants/s',
+      'rejected 1 min (queue full / TTL / quota)'],
     v.pools.map(function (p) {
       var levels = p.levels.map(function (l) { return 'L' + l.level + ' ' + l.waiting; }).join(' · ');
       var r = p.activity.rejectedLastMinute;
@@ -151,10 +171,15 @@ function renderToday(v) {
   }
   var cost = function (r) { return r.cost === undefined ? '' : r.cost === null ? 'unpriced' : num(r.cost, 4); };
   var heads = function (what) { return [what, 'requests', 'tokens', 'cost ' + v.today.currency]; };
-  var rows = function (list) { return list.map(function (r) { return [r.key, num(r.requests), num(r.totalTokens), cost(r)]; }); };
-  table($('today-callers'), heads('caller'), rows(v.today.byCaller).concat([['TOTAL', num(v.today.total.requests), num(v.today.total.totalTokens), cost(v.today.total)]]));
+  var rows = function (list) {
+    return list.map(function (r) { return [r.key, num(r.requests), num(r.totalTokens), cost(r)]; });
+  };
+  table($('today-callers'), heads('caller'), rows(v.today.byCaller).concat([
+    ['TOTAL', num(v.today.total.requests), num(v.today.total.totalTokens), cost(v.today.total)]
+  ]));
   table($('today-models'), heads('model'), rows(v.today.byModel));
-  $('today-asof').textContent = 'since ' + new Date(v.today.fromMs).toISOString().slice(0, 10) + ' 00:00 UTC, read ' + clock(v.today.asOfMs);
+  $('today-asof').textContent =
+    'since ' + new Date(v.today.fromMs).toISOString().slice(0, 10) + ' 00:00 UTC, read ' + clock(v.today.asOfMs);
 }
 
 function chart(target, series) {
@@ -169,14 +194,17 @@ function chart(target, series) {
     line.setAttribute('fill', 'none');
     line.setAttribute('stroke', COLORS[i % COLORS.length]);
     line.setAttribute('stroke-width', '2');
-    line.setAttribute('points', s.perMinute.map(function (n, x) { return (x * W / 59).toFixed(1) + ',' + (H - 4 - n / max * (H - 8)).toFixed(1); }).join(' '));
+    line.setAttribute('points', s.perMinute.map(function (n, x) {
+      return (x * W / 59).toFixed(1) + ',' + (H - 4 - n / max * (H - 8)).toFixed(1);
+    }).join(' '));
     svg.appendChild(line);
   });
-  var legend = el('div', { class: 'legend' }, series.length === 0 ? ['no tokens in the last hour'] : series.map(function (s, i) {
-    var swatch = el('i');
-    swatch.style.background = COLORS[i % COLORS.length];
-    return el('span', {}, [swatch, s.key + ' ' + num(s.total)]);
-  }));
+  var legend = el('div', { class: 'legend' },
+    series.length === 0 ? ['no tokens in the last hour'] : series.map(function (s, i) {
+      var swatch = el('i');
+      swatch.style.background = COLORS[i % COLORS.length];
+      return el('span', {}, [swatch, s.key + ' ' + num(s.total)]);
+    }));
   var scale = el('div', { class: 'legend' }, ['peak ' + num(max) + ' tokens/min · last 60 minutes']);
   target.replaceChildren(svg, legend, scale);
 }

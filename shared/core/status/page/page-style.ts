@@ -9,7 +9,8 @@ header { display:flex; flex-wrap:wrap; gap:16px; align-items:baseline; padding:1
 header h1 { font-size:18px; margin:0; }
 header .meta { color:var(--dim); font-size:12px; }
 main { display:grid; grid-template-columns:repeat(auto-fit, minmax(560px, 1fr)); gap:14px; padding:14px 20px; }
-section { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:10px 14px; overflow-x:auto; }
+section { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:10px 14px;
+  overflow-x:auto; }
 section.wide { grid-column:1 / -1; }
 h2 { font-size:13px; text-transform:uppercase; letter-spacing:.06em; color:var(--dim); margin:2px 0 8px; }
 table { width:100%; border-collapse:collapse; font-variant-numeric:tabular-nums; }

@@ -19,7 +19,8 @@ const BODY = `<header>
   <section class="wide"><h2>Pools</h2><div id="pools"></div></section>
   <section><h2>Tokens per minute by model, last hour</h2><div id="tokens-model"></div></section>
   <section><h2>Tokens per minute by caller, last hour</h2><div id="tokens-caller"></div></section>
-  <section><h2>Today by caller (usage ledger)</h2><div id="today-callers"></div><div class="legend" id="today-asof"></div></section>
+  <section><h2>Today by caller (usage ledger)</h2><div id="today-callers"></div>
+    <div class="legend" id="today-asof"></div></section>
   <section><h2>Today by model (usage ledger)</h2><div id="today-models"></div></section>
   <section><h2>Errors by code, last 15 minutes</h2><div id="errors"></div></section>
   <section><h2>Breaker transitions</h2><div id="transitions"></div></section>
