@@ -1,11 +1,6 @@
 import type { Clock } from '../clock.js';
-import {
-  attemptsForEnvelope,
-  attemptsOf,
-  type AttemptRecord,
-  type DispatchInput,
-  type DispatchResult,
-} from '../dispatch/dispatcher.js';
+import { attemptsForEnvelope, attemptsOf } from '../dispatch/dispatch-errors.js';
+import type { AttemptRecord, DispatchInput, DispatchResult } from '../dispatch/dispatcher.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { CALLER_CREDENTIAL_HEADERS } from '../http/header-policy.js';
 import type { Call } from './call-summary.js';

@@ -1,0 +1,191 @@
+import type { BackendConfig } from '../../config/schema.js';
+import type { BackendResponse } from '../../ports/backend-transport.js';
+import {
+  classifyFailure,
+  type AttemptOutcome,
+  type FailureVerdict,
+  type TransportErrorKind,
+} from '../resilience/failure-classifier.js';
+import { armAttempt, attemptErrorKind, type AttemptControl } from './attempt-control.js';
+import { effectiveTimeouts } from './attempt-timeouts.js';
+import type { DispatchContext } from './dispatch-context.js';
+import type { DispatchInput } from './dispatcher.js';
+import { readErrorAnswer } from './error-answer.js';
+import { firstEvent, isEventStream } from './first-event.js';
+import { bodyFor, type BodiesByModel } from './request-body.js';
+import { upstreamPath } from './upstream-path.js';
+
+/** How one attempt ended, for the attempt loop. */
+export interface AttemptResult {
+  readonly verdict: FailureVerdict;
+  /** The answer for the caller (`return`), or one kept for when no other backend serves; else undefined. */
+  readonly response: BackendResponse | undefined;
+  readonly status: number | undefined;
+  readonly errorKind: TransportErrorKind | undefined;
+  readonly durationMs: number;
+  readonly abort: (reason?: unknown) => void;
+  readonly release: () => void;
+  readonly idleTimeoutMs: number;
+}
+
+/** One attempt in progress: what its steps share. */
+interface Attempt {
+  readonly ctx: DispatchContext;
+  readonly input: DispatchInput;
+  readonly control: AttemptControl;
+  readonly gatewayCredentials: boolean;
+  readonly sameBackendRetries: number;
+  readonly idleTimeoutMs: number;
+  readonly startedMs: number;
+}
+
+/**
+ * One attempt on one backend, under its deadlines and the caller's abort: send the request, read what an
+ * error answer says, let the classifier decide — and, for a stream that goes to the caller, wait for its first
+ * event (the stream hand-off: until then the call may still fail over). A failed attempt's answer is dropped,
+ * unless it is the one to return when no other backend serves (a 404 for a deployment missing there).
+ *
+ * @example
+ * const attempt = await runAttempt(ctx, input, backend, call.bodies, 0);
+ * if (attempt.verdict.action === 'return') relay(attempt.response!);
+ */
+export async function runAttempt(
+  ctx: DispatchContext,
+  input: DispatchInput,
+  backend: BackendConfig,
+  bodies: BodiesByModel,
+  sameBackendRetries: number,
+): Promise<AttemptResult> {
+  const timeouts = effectiveTimeouts(
+    ctx.resilience.deadlines,
+    backend.timeouts,
+    input.route.timeouts,
+    input.attemptTimeoutMs,
+    input.deadlineMs - ctx.clock.now(),
+  );
+  const url = ctx.urls.get(backend.id)!;
+  const target = upstreamPath(input.target, backend, url.basePath, input.model, input.forwardPath);
+  const body = bodyFor(input, target.bodyModel, bodies);
+  const gatewayCredentials = backend.auth.type !== 'passthrough' && backend.auth.type !== 'none';
+  const control = armAttempt(input.signal, timeouts);
+  const attempt: Attempt = {
+    ctx,
+    input,
+    control,
+    gatewayCredentials,
+    sameBackendRetries,
+    idleTimeoutMs: timeouts.idleMs,
+    startedMs: ctx.clock.monotonicMs(),
+  };
+  let response: BackendResponse;
+  try {
+    const auth =
+      backend.auth.type === 'passthrough'
+        ? input.callerCredentials
+        : await ctx.credentials.headersFor(backend, control.signal);
+    response = await ctx.transport.send({
+      backendId: backend.id,
+      origin: url.origin,
+      path: target.path,
+      method: input.method,
+      headers: { ...input.headers, ...backend.headers, ...auth, 'x-gateway-request-id': input.requestId },
+      body,
+      signal: control.signal,
+      firstByteTimeoutMs: timeouts.firstByteMs,
+      idleTimeoutMs: timeouts.idleMs,
+      connectTimeoutMs: timeouts.connectMs,
+    });
+  } catch (error) {
+    return notAnswered(attempt, error);
+  }
+  return answered(attempt, response);
+}
+
+/** The request failed before any headers: refused, DNS, timed out, reset, or the caller left. */
+function notAnswered(attempt: Attempt, error: unknown): AttemptResult {
+  attempt.control.release();
+  const errorKind = attemptErrorKind(error, attempt.input.signal, attempt.control.signal);
+  const phase =
+    errorKind === 'connect-refused' || errorKind === 'connect-timeout' || errorKind === 'dns' ? 'connect' : 'sent';
+  return result(attempt, classify(attempt, { phase, errorKind }), undefined, undefined, errorKind, elapsed(attempt));
+}
+
+/** The backend answered with headers: classify them (and an error answer's body) and act on the verdict. */
+async function answered(attempt: Attempt, response: BackendResponse): Promise<AttemptResult> {
+  const durationMs = elapsed(attempt);
+  const { ctx } = attempt;
+  const error =
+    response.status >= 400
+      ? await readErrorAnswer(response, ctx.clock.now(), ctx.resilience.retryAfter.maxMs)
+      : undefined;
+  const served = error?.response ?? response;
+  const verdict = classify(attempt, {
+    phase: 'headers',
+    status: response.status,
+    providerError: error?.providerError,
+    retryAfterMs: error?.retryAfterMs,
+  });
+  if (verdict.action === 'return') {
+    if (response.status < 300 && isEventStream(response.headers['content-type'])) {
+      return handOverStream(attempt, served, verdict);
+    }
+    attempt.control.firstByteSeen();
+    return result(attempt, verdict, served, response.status, undefined, durationMs);
+  }
+  attempt.control.release();
+  // An answer kept for when no other backend serves (fully read: it holds no connection); the rest is dropped.
+  const keep = verdict.action === 'failover' && verdict.answerIfLast === true && error?.complete === true;
+  if (!keep) await served.dump();
+  return result(attempt, verdict, keep ? served : undefined, response.status, undefined, durationMs);
+}
+
+/**
+ * A stream's first byte is its first event, not its headers: a backend that sends headers and then nothing is
+ * abandoned at the first-byte deadline, and one whose stream ends or breaks before its first event has sent
+ * nothing to the caller yet — either way the call fails over, as before any byte.
+ */
+async function handOverStream(
+  attempt: Attempt,
+  response: BackendResponse,
+  verdict: FailureVerdict,
+): Promise<AttemptResult> {
+  let body: AsyncIterable<Uint8Array> | undefined;
+  try {
+    body = await firstEvent(response.body);
+  } catch (error) {
+    attempt.control.release();
+    const errorKind = attemptErrorKind(error, attempt.input.signal, attempt.control.signal, response.errorKind(error));
+    const failed = classify(attempt, { phase: 'headers', errorKind });
+    return result(attempt, failed, undefined, response.status, errorKind, elapsed(attempt));
+  }
+  attempt.control.firstByteSeen();
+  if (body === undefined) {
+    attempt.control.release();
+    const failed = classify(attempt, { phase: 'headers', errorKind: 'reset' });
+    return result(attempt, failed, undefined, response.status, 'reset', elapsed(attempt));
+  }
+  return result(attempt, verdict, { ...response, body }, response.status, undefined, elapsed(attempt));
+}
+
+function classify(attempt: Attempt, outcome: Omit<AttemptOutcome, 'gatewayCredentials'>): FailureVerdict {
+  return classifyFailure(
+    { ...outcome, gatewayCredentials: attempt.gatewayCredentials, sameBackendRetries: attempt.sameBackendRetries },
+    attempt.ctx.classifierOptions,
+  );
+}
+
+function elapsed(attempt: Attempt): number {
+  return attempt.ctx.clock.monotonicMs() - attempt.startedMs;
+}
+
+function result(
+  attempt: Attempt,
+  verdict: FailureVerdict,
+  response: BackendResponse | undefined,
+  status: number | undefined,
+  errorKind: TransportErrorKind | undefined,
+  durationMs: number,
+): AttemptResult {
+  const { abort, release } = attempt.control;
+  return { verdict, response, status, errorKind, durationMs, abort, release, idleTimeoutMs: attempt.idleTimeoutMs };
+}
