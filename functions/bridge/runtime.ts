@@ -13,6 +13,7 @@ import { createOrchestratingJobQueue, DurableLink } from '../orchestrations/dura
 import { createDurableCapacityLedger } from '../orchestrations/durable-capacity-ledger.js';
 import { ConfigRefusedError } from './config-refused.js';
 import { readFunctionsSettings, type FunctionsSettings } from './functions-settings.js';
+import type { CorruptReadSink } from '../../shared/ports/stored-record-error.js';
 
 /** Everything the triggers share in one Functions worker process. */
 export interface FunctionsHost {
@@ -103,6 +104,8 @@ export function createFunctionsHost(
   const settings = readFunctionsSettings(env);
   const durable = new DurableLink();
   const interval = settings.ledgerReportIntervalMs;
+  // The durable ledger is built before the runtime whose reporter counts its corrupt reads.
+  let reportCorrupt: CorruptReadSink = () => undefined;
   const azure = createAzureRuntime({
     config: base,
     env,
@@ -111,7 +114,9 @@ export function createFunctionsHost(
     names: { jobQueue: settings.jobQueue },
     // Instances share each pool's capacity through the `capacityLedger` entity (off with the interval at 0).
     capacityLedger:
-      settings.stores === 'memory' || interval === 0 ? null : createDurableCapacityLedger(() => durable.client),
+      settings.stores === 'memory' || interval === 0
+        ? null
+        : createDurableCapacityLedger(() => durable.client, { onCorrupt: (error) => reportCorrupt(error) }),
     runtime: {
       configSource: overrides.configSource ?? 'configuration',
       instanceId: `${env['WEBSITE_INSTANCE_ID'] ?? hostname()}:${process.pid}`,
@@ -125,6 +130,7 @@ export function createFunctionsHost(
       : {}),
   });
   durable.reportWritesTo(azure.runtime.backgroundWrites);
+  reportCorrupt = azure.runtime.corruptReads.report;
   return {
     runtime: azure.runtime,
     baseConfig: base,

@@ -6,6 +6,7 @@ import { CAPACITY_GRANTED_EVENT, CAPACITY_LEDGER_ENTITY } from './names.js';
 import {
   batchResults,
   batchState,
+  entityLogs,
   runEntityBatch,
   startFakeDurableApi,
   type FakeDurableApi,
@@ -130,5 +131,30 @@ describe('capacityLedger entity (batch interface, real durable client)', () => {
     ]);
     expect(out.results[1]!.isError).toBe(true);
     expect((batchResults(out)[2] as PoolLedger).instances['a']).toBeDefined();
+  });
+
+  it('starts a corrupt state over from an empty ledger, logs entity and pool, stores a valid one', async () => {
+    const corrupt = { version: 1, instances: { a: { instanceId: 'a', atMs: 'yesterday' } }, waiting: 'none' };
+    entityLogs.length = 0;
+    const out = await runEntityBatch(handler, corrupt as unknown as PoolLedger, [
+      ['report', report('b', [2], 0, T0 + 5)],
+    ]);
+    // The same answer as a pool that never had a ledger.
+    const fresh = await runEntityBatch(handler, undefined, [['report', report('b', [2], 0, T0 + 5)]]);
+    expect(batchResults(out)).toEqual(batchResults(fresh));
+    expect(Object.keys(batchState(out).instances)).toEqual(['b']);
+    expect(batchState(out).waiting).toEqual([]);
+    expect(entityLogs).toHaveLength(1);
+    expect(entityLogs[0]).toMatch(
+      new RegExp(
+        '^error: Corrupt capacity-ledger record in entity capacityLedger at gpt-4o: ' +
+          'instances\\.a\\.groups: .*; the ledger starts empty',
+      ),
+    );
+  });
+
+  it('keeps a ledger of another format version failing, as before (a newer writer is not corrupt)', async () => {
+    const out = await runEntityBatch(handler, { version: 2 } as unknown as PoolLedger, [['get', undefined]]);
+    expect(out.results[0]!.isError).toBe(true);
   });
 });

@@ -2,14 +2,17 @@ import * as df from 'durable-functions';
 import type { EntityContext, EntityHandler } from 'durable-functions';
 import { applyReport, leaveLedger } from '../../shared/core/scheduling/capacity-grants.js';
 import {
-  normalizeLedger,
+  emptyLedger,
   type CapacityLedgerOptions,
   type DurableLease,
   type InstanceReport,
   type PoolLedger,
 } from '../../shared/core/scheduling/capacity-ledger.js';
 import { acquireDurable, releaseDurable, type DurableAcquire } from '../../shared/core/scheduling/durable-grants.js';
-import { CAPACITY_GRANTED_EVENT, LEDGER_OPERATIONS } from './names.js';
+import { CAPACITY_GRANTED_EVENT, CAPACITY_LEDGER_ENTITY, LEDGER_OPERATIONS } from './names.js';
+import { StoredRecordError } from '../../shared/ports/stored-record-error.js';
+import { readStoredLedger } from '../../shared/adapters/azure/schemas/pool-ledger-schema.js';
+import { ledgerOptionsSchema } from '../../shared/adapters/azure/schemas/ledger-options-schema.js';
 
 /**
  * Inputs of the entity's operations. Compatibility: these travel in durable messages; fields are only
@@ -69,6 +72,32 @@ export function useGrantNotifier(next: GrantNotifier | undefined): void {
   notifier = next ?? raiseGrantedEvents;
 }
 
+/**
+ * The stored state, checked. A corrupt state is logged (an error trace naming the entity and pool) and the
+ * ledger starts empty: the instances' next reports rebuild it, and the operation's write replaces the bad
+ * state — a stuck entity would fail every report and every durable request of the pool (ADR 0039).
+ */
+function storedState(context: EntityContext<CapacityLedgerState>): {
+  ledger: PoolLedger;
+  options: CapacityLedgerOptions;
+} {
+  const state: unknown = context.df.getState();
+  const where = { store: 'capacity-ledger', location: `entity ${CAPACITY_LEDGER_ENTITY}`, key: context.df.entityKey };
+  try {
+    const ledger = readStoredLedger(state, where);
+    const options = (state as { options?: unknown } | undefined)?.options;
+    if (options === undefined) return { ledger, options: {} };
+    const parsed = ledgerOptionsSchema.safeParse(options);
+    if (parsed.success) return { ledger, options: parsed.data };
+    context.error(new StoredRecordError({ ...where, problem: 'options are not ledger options' }).message);
+    return { ledger, options: {} };
+  } catch (error) {
+    if (!(error instanceof StoredRecordError)) throw error;
+    context.error(`${error.message}; the ledger starts empty and is rebuilt from the next reports`);
+    return { ledger: emptyLedger(), options: {} };
+  }
+}
+
 function required<T>(value: T | undefined): T {
   if (value === undefined || value === null) throw new Error('capacityLedger: the operation needs an input');
   return value;
@@ -93,9 +122,7 @@ function reportInput(input: LedgerReportInput | InstanceReport): LedgerReportInp
 export const capacityLedgerEntity: EntityHandler<CapacityLedgerState> = async (
   context: EntityContext<CapacityLedgerState>,
 ) => {
-  const state = context.df.getState() as CapacityLedgerState | undefined;
-  const ledger = normalizeLedger(state);
-  const options = state?.options ?? {};
+  const { ledger, options } = storedState(context);
   const save = async (next: PoolLedger, offered: readonly DurableLease[], nextOptions = options): Promise<void> => {
     context.df.setState({ ...next, options: nextOptions });
     await notifier(context, offered);

@@ -105,3 +105,18 @@ describe('durable entity ledger', () => {
     await expect(ledger.report('pool', report(1, [1]))).rejects.toThrow(/no durable client/);
   });
 });
+
+describe('durable entity ledger reading a corrupt entity state', () => {
+  it('reads it as no ledger and reports the entity and pool', async () => {
+    const seen: string[] = [];
+    const client = {
+      readEntityState: async () => ({ entityExists: true, entityState: { version: 1, leases: [] } }),
+    } as unknown as DurableClientPart;
+    const ledger = createDurableCapacityLedger(() => client, { onCorrupt: (error) => seen.push(error.message) });
+    expect(await ledger.read('gpt-4o')).toBeUndefined();
+    expect(seen).toEqual([
+      'Corrupt capacity-ledger record in entity capacityLedger at gpt-4o: ' +
+        'leases: Invalid input: expected record, received array',
+    ]);
+  });
+});

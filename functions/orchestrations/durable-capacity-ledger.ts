@@ -10,6 +10,8 @@ import type { CapacityLedger, ReportOptions } from '../../shared/ports/capacity-
 import type { LedgerLeaveInput, LedgerReportInput } from './capacity-ledger-entity.js';
 import type { DurableClientPart } from './durable-link.js';
 import { CAPACITY_LEDGER_ENTITY, LEDGER_OPERATIONS } from './names.js';
+import { StoredRecordError, type CorruptReadSink } from '../../shared/ports/stored-record-error.js';
+import { readStoredLedger } from '../../shared/adapters/azure/schemas/pool-ledger-schema.js';
 
 /** Options of {@link createDurableCapacityLedger}. */
 export interface DurableCapacityLedgerOptions {
@@ -20,6 +22,8 @@ export interface DurableCapacityLedgerOptions {
   readonly readDelaysMs?: readonly number[];
   /** Injected for tests. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told about a corrupt entity state read (read as no ledger; the entity rebuilds it at its next operation). */
+  readonly onCorrupt?: CorruptReadSink;
 }
 
 const DEFAULT_READ_DELAYS_MS = [0, 50, 100, 200, 400] as const;
@@ -48,7 +52,18 @@ export function createDurableCapacityLedger(
   };
   const readLedger = async (durable: DurableClientPart, poolId: string): Promise<PoolLedger | undefined> => {
     const state = await durable.readEntityState<unknown>(new df.EntityId(CAPACITY_LEDGER_ENTITY, poolId));
-    return state.entityExists ? normalizeLedger(state.entityState) : undefined;
+    if (!state.entityExists) return undefined;
+    try {
+      return readStoredLedger(state.entityState, {
+        store: 'capacity-ledger',
+        location: `entity ${CAPACITY_LEDGER_ENTITY}`,
+        key: poolId,
+      });
+    } catch (error) {
+      if (!(error instanceof StoredRecordError)) throw error;
+      options.onCorrupt?.(error);
+      return undefined;
+    }
   };
   return {
     async report(poolId: string, report: InstanceReport, reportOptions: ReportOptions = {}): Promise<GrantAnswer> {

@@ -29,6 +29,7 @@ import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
 import { MemoryPayloadStore } from '../adapters/memory/memory-payload-store.js';
 import { systemClock } from '../core/clock.js';
 import { createBackgroundWrites } from '../core/resilience/background-writes.js';
+import { createCorruptReads } from '../core/resilience/corrupt-reads.js';
 import { createRuntime, type GatewayRuntime, type RuntimeOptions } from './create-runtime.js';
 import { guardStorage } from './storage-guard.js';
 import { usageSpillFile } from '../adapters/file/usage-spill-file.js';
@@ -104,6 +105,7 @@ export interface AzureRuntimeOptions {
     | 'ledger'
     | 'telemetry'
     | 'backgroundWrites'
+    | 'corruptReads'
     | 'credentials'
     | 'jobStore'
     | 'payloadStore'
@@ -165,6 +167,8 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   // Without App Insights, failed background writes (the Table ledger's among them) go to the log.
   const backgroundWrites = createBackgroundWrites({ telemetry, log: options.log });
   const onError = (error: unknown): void => backgroundWrites.failed('usage-ledger', error);
+  const corruptReads = createCorruptReads({ telemetry, log: options.log });
+  const onCorrupt = { onCorrupt: corruptReads.report };
 
   let healthStore: BackendHealthStore;
   let jobStore: JobStore;
@@ -187,12 +191,18 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
     const endpoint = (storage = storageEndpointOf(clients.tableClient(names.healthTable)));
     const guard = <T extends object>(store: T): T => guardStorage(store, endpoint);
     affinityStore = guard(
-      createTableAffinityStore({ client: clients.tableClient(names.affinityTable), now: () => systemClock.now() }),
+      createTableAffinityStore(
+        { client: clients.tableClient(names.affinityTable), now: () => systemClock.now() },
+        onCorrupt,
+      ),
     );
-    healthStore = guard(createTableBackendHealthStore({ client: clients.tableClient(names.healthTable) }));
-    jobStore = guard(createTableJobStore({ client: clients.tableClient(names.jobsTable) }));
+    healthStore = guard(createTableBackendHealthStore({ client: clients.tableClient(names.healthTable) }, onCorrupt));
+    jobStore = guard(createTableJobStore({ client: clients.tableClient(names.jobsTable) }, onCorrupt));
     payloadStore = guard(
-      createBlobPayloadStore({ service: clients.blobServiceClient() }, { container: names.payloadContainer }),
+      createBlobPayloadStore(
+        { service: clients.blobServiceClient() },
+        { container: names.payloadContainer, ...onCorrupt },
+      ),
     );
     const maxDeliveries = initial.async.maxDeliveries;
     if (transport === 'service-bus') {
@@ -211,7 +221,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
       reschedule = queue.reschedule;
     } else jobQueue = new MemoryJobQueue({ clock: systemClock, maxDeliveries });
     extra = {
-      quotaStore: guard(createTableQuotaStore({ client: clients.tableClient(names.quotaTable) })),
+      quotaStore: guard(createTableQuotaStore({ client: clients.tableClient(names.quotaTable) }, onCorrupt)),
       // Records still unwritten when the host stops (storage down) go to a local file, never lost.
       ledger: guard(
         createTableUsageLedger(
@@ -220,7 +230,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
         ),
       ),
     };
-    capacityLedger = createTableCapacityLedger({ client: clients.tableClient(names.capacityTable) });
+    capacityLedger = createTableCapacityLedger({ client: clients.tableClient(names.capacityTable) }, onCorrupt);
     describe = { ...clients.describe(), jobTransport: transport };
   } else {
     healthStore = new MemoryBackendHealthStore();
@@ -238,6 +248,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
     ...extra,
     ...(telemetry === undefined ? {} : { telemetry }),
     backgroundWrites,
+    corruptReads,
     ...(affinityStore === undefined ? {} : { affinityStore }),
     ...(shared === undefined ? {} : { capacityLedger: shared }),
     credentials: createAzureIdentityCredentialProvider({ env }),

@@ -47,6 +47,7 @@ import {
 } from '../adapters/identity/jose-access-token-verifier.js';
 import { createLogTelemetry } from '../adapters/log/log-telemetry.js';
 import { createBackgroundWrites, type BackgroundWrites } from '../core/resilience/background-writes.js';
+import { createCorruptReads, type CorruptReads } from '../core/resilience/corrupt-reads.js';
 import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-health-store.js';
 import { MemoryQuotaStore } from '../adapters/memory/memory-quota-store.js';
 import { createStaticCredentialProvider } from '../adapters/memory/static-credential-provider.js';
@@ -85,6 +86,8 @@ export interface RuntimeOptions {
   readonly telemetry?: Telemetry;
   /** Where failed background writes are counted and reported (default: on `telemetry`). */
   readonly backgroundWrites?: BackgroundWrites;
+  /** Where the storage adapters' corrupt reads are counted and reported (default: on `telemetry`). */
+  readonly corruptReads?: CorruptReads;
   readonly ledger?: UsageLedger;
   /** Where usage records are exported besides the ledger (default: what `usage.eventHubs` configures). */
   readonly usageExporter?: UsageExporter;
@@ -140,6 +143,8 @@ export interface GatewayRuntime {
   readonly telemetry: Telemetry;
   /** Quota settlements, affinity writes, ledger appends, job events: failures counted per kind and reported. */
   readonly backgroundWrites: BackgroundWrites;
+  /** Corrupt records read back from storage, counted per store and reported (ADR 0039). */
+  readonly corruptReads: CorruptReads;
   readonly ledger: UsageLedger;
   /** The usage exporter (Event Hubs), when one is configured. */
   readonly usageExporter: UsageExporter | undefined;
@@ -191,6 +196,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const transport = counted.transport;
   const telemetry = options.telemetry ?? createLogTelemetry({ kinds: new Set(['exception']) });
   const backgroundWrites = options.backgroundWrites ?? createBackgroundWrites({ telemetry });
+  const corruptReads = options.corruptReads ?? createCorruptReads({ telemetry });
   const ledger =
     options.ledger ??
     (initial.usage.ledger.kind === 'ndjson'
@@ -445,6 +451,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     gate,
     telemetry,
     backgroundWrites,
+    corruptReads,
     ledger,
     usageExporter,
     status,

@@ -63,6 +63,9 @@ export async function startFakeDurableApi(): Promise<FakeDurableApi> {
   };
 }
 
+/** What entity invocations logged (`level: message`), in order; tests may clear it. */
+export const entityLogs: string[] = [];
+
 /** An invocation context whose durable client binding points at `api` (what the host would bind). */
 export function entityInvocationContext(api: FakeDurableApi | undefined): InvocationContext {
   const clientInput = df.input.durableClient();
@@ -70,7 +73,7 @@ export function entityInvocationContext(api: FakeDurableApi | undefined): Invoca
     functionName: CAPACITY_LEDGER_ENTITY,
     invocationId: 'entity-batch',
     options: { trigger: { name: 'context', type: 'entityTrigger' }, extraInputs: [clientInput], extraOutputs: [] },
-    logHandler: () => undefined,
+    logHandler: (level, ...args) => entityLogs.push(`${level}: ${args.map(String).join(' ')}`),
   });
   if (api !== undefined)
     context.extraInputs.set(clientInput, {

@@ -3,6 +3,9 @@ import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { PayloadMeta, PayloadStore, StoredPayload } from '../../ports/payload-store.js';
 import { statusOf } from './azure-errors.js';
 import { createOnce } from './create-once.js';
+import { StoredRecordError, type CorruptReadSink, type StoredRecordWhere } from '../../ports/stored-record-error.js';
+import { readStoredJson } from './stored-record.js';
+import { payloadMetaSchema } from './schemas/payload-meta-schema.js';
 
 /** Dependencies of {@link createBlobPayloadStore}. */
 export interface BlobPayloadStoreDeps {
@@ -21,6 +24,8 @@ export interface BlobPayloadStoreOptions {
   readonly maxConcurrency?: number;
   /** Create the container on first use when it does not exist (default true). */
   readonly createContainer?: boolean;
+  /** Told about every corrupt `gwmeta` metadata read (counted and logged by the composition). */
+  readonly onCorrupt?: CorruptReadSink;
 }
 
 /** The metadata entry that carries {@link PayloadMeta} (format version 1). */
@@ -105,7 +110,15 @@ export function createBlobPayloadStore(
         const response = await client.download();
         const stream = response.readableStreamBody;
         const stored: StoredPayload = {
-          meta: decodeMeta(response.metadata?.[PAYLOAD_META_KEY]),
+          meta: decodeMeta(
+            response.metadata?.[PAYLOAD_META_KEY],
+            {
+              store: 'payload-meta',
+              location: container.containerName,
+              key: client.name,
+            },
+            options.onCorrupt,
+          ),
           bytes: response.contentLength ?? 0,
           body: stream === undefined ? emptyBody() : (stream as unknown as AsyncIterable<Uint8Array>),
         };
@@ -139,18 +152,31 @@ function encodeMeta(meta: PayloadMeta): string {
   );
 }
 
-function decodeMeta(value: string | undefined): PayloadMeta {
+/**
+ * Checked against `payloadMetaSchema`. Corrupt metadata is reported and read as none: it is advisory (the
+ * engine takes a job's content type and headers from the job record), the body is intact (ADR 0039).
+ */
+function decodeMeta(
+  value: string | undefined,
+  where: StoredRecordWhere,
+  onCorrupt: CorruptReadSink | undefined,
+): PayloadMeta {
   if (value === undefined) return {};
   try {
-    const parsed = JSON.parse(decodeURIComponent(value)) as {
-      contentType?: string;
-      attributes?: Record<string, string>;
-    };
+    let text: string;
+    try {
+      text = decodeURIComponent(value);
+    } catch {
+      throw new StoredRecordError({ ...where, problem: `${PAYLOAD_META_KEY} is not URI-encoded` });
+    }
+    const parsed = readStoredJson(payloadMetaSchema, text, where);
     return {
       ...(parsed.contentType === undefined ? {} : { contentType: parsed.contentType }),
       ...(parsed.attributes === undefined ? {} : { attributes: parsed.attributes }),
     };
-  } catch {
+  } catch (error) {
+    if (!(error instanceof StoredRecordError)) throw error;
+    onCorrupt?.(error);
     return {};
   }
 }

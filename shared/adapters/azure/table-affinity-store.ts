@@ -1,8 +1,11 @@
 import type { TableClient, TableEntity } from '@azure/data-tables';
+import { z } from 'zod';
 import type { AffinityStore } from '../../ports/affinity-store.js';
 import { statusOf } from './azure-errors.js';
 import { encodeTableKey } from './table-key.js';
 import { createOnce } from './create-once.js';
+import { StoredRecordError, type CorruptReadSink } from '../../ports/stored-record-error.js';
+import { readStored, tableKeyOf } from './stored-record.js';
 
 /**
  * Stored entity (docs/storage.md, "GatewayAffinity"): PK = first two characters of the encoded state id
@@ -25,6 +28,15 @@ interface ClaimEntity extends TableEntity {
 
 const CLAIM_PREFIX = 'billed~';
 
+/** A mapping row (no billing marks: those live under their own partitions and are read by `claimOnce`). */
+const mappingSchema = z.looseObject({
+  schemaVersion: z.literal(1),
+  backendId: z.string().min(1),
+  expiresAtMs: z.number(),
+});
+/** A billing-mark row: no `backendId`. */
+const claimSchema = z.looseObject({ schemaVersion: z.literal(1), expiresAtMs: z.number() });
+
 /**
  * The Azure Table {@link AffinityStore}: the mapping state id → backend shared by every gateway
  * instance, so a `GET /v1/responses/{id}` reaches the backend that created the response whichever
@@ -36,9 +48,24 @@ const CLAIM_PREFIX = 'billed~';
  */
 export function createTableAffinityStore(
   deps: { readonly client: TableClient; readonly now: () => number },
-  options: { readonly createTable?: boolean } = {},
+  options: {
+    readonly createTable?: boolean;
+    /** Told about every corrupt mapping or billing mark read (counted and logged by the composition). */
+    readonly onCorrupt?: CorruptReadSink;
+  } = {},
 ): AffinityStore {
   const { client } = deps;
+  /** The row checked against `schema`; a corrupt one is reported and answers `undefined` (ADR 0039). */
+  const checked = <T>(schema: z.ZodType<T>, store: string, entity: TableEntity): T | undefined => {
+    const key = tableKeyOf(entity.partitionKey, entity.rowKey);
+    try {
+      return readStored(schema, entity, { store, location: client.tableName, key });
+    } catch (error) {
+      if (!(error instanceof StoredRecordError)) throw error;
+      options.onCorrupt?.(error);
+      return undefined;
+    }
+  };
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
   const keys = (stateId: string): { partitionKey: string; rowKey: string } => {
     const rowKey = encodeTableKey(stateId);
@@ -49,8 +76,13 @@ export function createTableAffinityStore(
       await ensureTable();
       const { partitionKey, rowKey } = keys(stateId);
       try {
-        const entity = await client.getEntity<AffinityEntity>(partitionKey, rowKey);
-        return Number(entity.expiresAtMs) > deps.now() ? entity.backendId : undefined;
+        // A corrupt mapping is no mapping: the call goes to any member, and the next `set` replaces it.
+        const mapping = checked(
+          mappingSchema,
+          'affinity',
+          await client.getEntity<AffinityEntity>(partitionKey, rowKey),
+        );
+        return mapping !== undefined && mapping.expiresAtMs > deps.now() ? mapping.backendId : undefined;
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
         throw error;
@@ -67,8 +99,10 @@ export function createTableAffinityStore(
         if (statusOf(error) !== 409) throw error;
       }
       // A mark exists: it holds unless it expired, and then only one instance may replace it (ETag).
+      // A corrupt mark counts as expired: replaced and billed, as when a claim cannot be decided (ADR 0026).
       const existing = await client.getEntity<ClaimEntity>(mark.partitionKey, rowKey);
-      if (Number(existing.expiresAtMs) > deps.now()) return false;
+      const held = checked(claimSchema, 'billing-mark', existing);
+      if (held !== undefined && held.expiresAtMs > deps.now()) return false;
       try {
         await client.updateEntity<ClaimEntity>({ ...mark, expiresAtMs: deps.now() + ttlMs }, 'Replace', {
           etag: existing.etag,

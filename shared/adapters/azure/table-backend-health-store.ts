@@ -1,9 +1,13 @@
 import type { TableClient, TableEntity } from '@azure/data-tables';
+import { z } from 'zod';
 import type { BackendHealth, BackendHealthStore } from '../../ports/backend-health-store.js';
 import { contentionBackoff, statusOf } from './azure-errors.js';
 import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { encodeTableKey } from './table-key.js';
 import { createOnce } from './create-once.js';
+import { StoredRecordError, type CorruptReadSink } from '../../ports/stored-record-error.js';
+import { readStored, readStoredJson, tableKeyOf } from './stored-record.js';
+import { backendHealthSchema } from './schemas/backend-health-schema.js';
 
 /** The `PartitionKey` every health entity lives under (format version 1). */
 export const BACKEND_HEALTH_PARTITION = 'backend-health.v1';
@@ -22,6 +26,8 @@ export interface TableBackendHealthStoreOptions {
   readonly createTable?: boolean;
   /** The pause between lost races (default: jittered, at most 25 ms). */
   readonly backoff?: (attempt: number) => Promise<void>;
+  /** Told about every corrupt health entity read (counted and logged by the composition). */
+  readonly onCorrupt?: CorruptReadSink;
 }
 
 /**
@@ -38,6 +44,12 @@ interface HealthEntity extends TableEntity {
   readonly openUntilMs?: number;
   readonly coolingUntilMs?: number;
   readonly updatedAtMs: number;
+}
+
+/** A row as read: its record (none when corrupt) and the version the next write counts up from. */
+interface StoredHealth {
+  readonly health: BackendHealth | undefined;
+  readonly version: number;
 }
 
 /**
@@ -59,13 +71,24 @@ export function createTableBackendHealthStore(
   const backoff = options.backoff ?? ((attempt: number) => contentionBackoff(attempt));
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
-  const readOne = async (backendId: string): Promise<{ value: BackendHealth; etag: string } | undefined> => {
-    try {
-      const entity = await client.getEntity<HealthEntity>(BACKEND_HEALTH_PARTITION, encodeTableKey(backendId));
-      return { value: fromEntity(entity), etag: entity.etag };
-    } catch (error) {
+  // A corrupt entity reads as "no record" (the backend counts as healthy, as one never seen) and is
+  // reported; the next state change replaces it under its ETag (ADR 0039). One bad row must not fail calls.
+  const readOne = async (backendId: string): Promise<{ value: StoredHealth; etag: string } | undefined> => {
+    const rowKey = encodeTableKey(backendId);
+    const entity = await client.getEntity<HealthEntity>(BACKEND_HEALTH_PARTITION, rowKey).catch((error: unknown) => {
       if (statusOf(error) === 404) return undefined;
       throw error;
+    });
+    if (entity === undefined) return undefined;
+    try {
+      const health = fromEntity(entity, client.tableName);
+      return { value: { health, version: health.version }, etag: entity.etag };
+    } catch (error) {
+      if (!(error instanceof StoredRecordError)) throw error;
+      options.onCorrupt?.(error);
+      // The replacement's version still grows past the corrupt row's, so instances that saw it take it.
+      const seen = Number(entity.version);
+      return { value: { health: undefined, version: Number.isSafeInteger(seen) ? seen : 0 }, etag: entity.etag };
     }
   };
 
@@ -75,18 +98,19 @@ export function createTableBackendHealthStore(
       const unique = [...new Set(backendIds)];
       const found = await Promise.all(unique.map(async (id) => [id, await readOne(id)] as const));
       const out = new Map<string, BackendHealth>();
-      for (const [id, hit] of found) if (hit !== undefined) out.set(id, hit.value);
+      for (const [id, hit] of found) if (hit?.value.health !== undefined) out.set(id, hit.value.health);
       return out;
     },
 
     async update(backendId, mutate) {
       await ensureTable();
-      return tableReadModifyWrite(client, {
+      return tableReadModifyWrite<StoredHealth, BackendHealth | undefined>(client, {
         read: () => readOne(backendId),
-        decide: (current) => {
+        decide: (read) => {
+          const current = read?.health;
           const next = mutate(current === undefined ? undefined : structuredClone(current));
           if (next === undefined) return { result: current };
-          const stored: BackendHealth = { ...structuredClone(next), version: (current?.version ?? 0) + 1 };
+          const stored: BackendHealth = { ...structuredClone(next), version: (read?.version ?? 0) + 1 };
           return { write: toEntity(backendId, stored), result: structuredClone(stored) };
         },
         maxAttempts,
@@ -113,7 +137,12 @@ function toEntity(backendId: string, record: BackendHealth): HealthEntity {
   };
 }
 
-function fromEntity(entity: HealthEntity): BackendHealth {
-  const parsed = JSON.parse(entity.health) as Omit<BackendHealth, 'version'>;
-  return { ...parsed, version: Number(entity.version) };
+const versionSchema = z.number().int().nonnegative();
+
+/** The record of an entity, checked against {@link backendHealthSchema}; a {@link StoredRecordError} when corrupt. */
+function fromEntity(entity: HealthEntity, table: string): BackendHealth {
+  const where = { store: 'backend-health', location: table, key: tableKeyOf(entity.partitionKey, entity.rowKey) };
+  if (entity.schemaVersion !== 1) throw new StoredRecordError({ ...where, problem: 'schemaVersion is not 1' });
+  const version = readStored(versionSchema, entity.version, where);
+  return { ...readStoredJson(backendHealthSchema, entity.health, where), version };
 }

@@ -2,7 +2,6 @@ import type { TableClient, TableEntity } from '@azure/data-tables';
 import { applyReport, leaveLedger, withHolding, type GrantAnswer } from '../../core/scheduling/capacity-grants.js';
 import {
   emptyLedger,
-  normalizeLedger,
   type CapacityLedgerOptions,
   type InstanceReport,
   type PoolLedger,
@@ -11,6 +10,9 @@ import type { CapacityLedger, ReportOptions } from '../../ports/capacity-ledger.
 import { contentionBackoff, isLostRace, statusOf } from './azure-errors.js';
 import { createOnce } from './create-once.js';
 import { encodeTableKey } from './table-key.js';
+import { StoredRecordError, type CorruptReadSink } from '../../ports/stored-record-error.js';
+import { readStoredLedger } from './schemas/pool-ledger-schema.js';
+import { tableKeyOf } from './stored-record.js';
 
 /** The `PartitionKey` of every ledger row (format version 1). */
 export const CAPACITY_LEDGER_PARTITION = 'capacity-ledger.v1';
@@ -34,6 +36,8 @@ export interface TableCapacityLedgerOptions {
   readonly createTable?: boolean;
   /** The pause between lost races (default: jittered, at most 25 ms). */
   readonly backoff?: (attempt: number) => Promise<void>;
+  /** Told about every corrupt ledger row read (counted and logged by the composition). */
+  readonly onCorrupt?: CorruptReadSink;
 }
 
 /**
@@ -70,10 +74,25 @@ function toEntity(poolId: string, ledger: PoolLedger, atMs: number): LedgerEntit
   return entity as LedgerEntity;
 }
 
-function fromEntity(entity: LedgerEntity): PoolLedger {
+/** The ledger of a row, checked; a {@link StoredRecordError} when corrupt, a `RangeError` for another version. */
+function fromEntity(entity: LedgerEntity, table: string): PoolLedger {
+  const where = { store: 'capacity-ledger', location: table, key: tableKeyOf(entity.partitionKey, entity.rowKey) };
+  const chunks = Number(entity.chunks);
+  if (!Number.isInteger(chunks) || chunks < 1 || chunks > MAX_CHUNKS)
+    throw new StoredRecordError({ ...where, problem: 'chunks is not a state column count' });
   let json = '';
-  for (let i = 0; i < Number(entity.chunks); i++) json += entity[`state${i}`] ?? '';
-  return normalizeLedger(JSON.parse(json) as unknown);
+  for (let i = 0; i < chunks; i++) {
+    const part: unknown = entity[`state${i}`];
+    if (typeof part !== 'string') throw new StoredRecordError({ ...where, problem: `state${i} is missing` });
+    json += part;
+  }
+  let state: unknown;
+  try {
+    state = JSON.parse(json);
+  } catch {
+    throw new StoredRecordError({ ...where, problem: `not JSON (${json.length} characters)` });
+  }
+  return readStoredLedger(state, where);
 }
 
 /**
@@ -95,13 +114,22 @@ export function createTableCapacityLedger(
   const backoff = options.backoff ?? ((attempt: number) => contentionBackoff(attempt));
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
-  const readRow = async (poolId: string): Promise<{ ledger: PoolLedger; etag: string } | undefined> => {
+  // A corrupt row reads as no ledger yet: the next report rebuilds it from the instances' reports and
+  // replaces the row under its ETag (ADR 0039) — a stuck row would leave every instance "unreachable".
+  const readRow = async (poolId: string): Promise<{ ledger: PoolLedger | undefined; etag: string } | undefined> => {
+    const entity = await client
+      .getEntity<LedgerEntity>(CAPACITY_LEDGER_PARTITION, encodeTableKey(poolId))
+      .catch((error: unknown) => {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      });
+    if (entity === undefined) return undefined;
     try {
-      const entity = await client.getEntity<LedgerEntity>(CAPACITY_LEDGER_PARTITION, encodeTableKey(poolId));
-      return { ledger: fromEntity(entity), etag: entity.etag };
+      return { ledger: fromEntity(entity, client.tableName), etag: entity.etag };
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
+      if (!(error instanceof StoredRecordError)) throw error;
+      options.onCorrupt?.(error);
+      return { ledger: undefined, etag: entity.etag };
     }
   };
 

@@ -1,9 +1,14 @@
 import { odata, type TableClient, type TableEntity } from '@azure/data-tables';
+import { z } from 'zod';
 import type { JobPatch, JobRecord, JobStatus, JobStore, JobTransitionResult } from '../../ports/job-store.js';
 import { statusOf } from './azure-errors.js';
 import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { encodeTableKey, timeKey } from './table-key.js';
 import { createOnce } from './create-once.js';
+import type { CorruptReadSink, StoredRecordOwner } from '../../ports/stored-record-error.js';
+import { StoredRecordError } from '../../ports/stored-record-error.js';
+import { readStored, readStoredJson, tableKeyOf } from './stored-record.js';
+import { jobOwnerSchema, jobRecordSchema } from './schemas/job-record-schema.js';
 
 /** The `RowKey` of a job entity (format version 1). */
 export const JOB_ROW_KEY = 'job.v1';
@@ -20,6 +25,8 @@ export interface TableJobStoreOptions {
   readonly createTable?: boolean;
   /** Re-reads of one transition after lost ETag races before it gives up (default 50). */
   readonly maxAttempts?: number;
+  /** Told about every corrupt job entity read (counted and logged by the composition). */
+  readonly onCorrupt?: CorruptReadSink;
 }
 
 /**
@@ -69,15 +76,23 @@ export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobSt
   const { client } = deps;
   const maxAttempts = options.maxAttempts ?? 50;
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
-
-  const readOne = async (id: string): Promise<{ value: JobRecord; etag: string } | undefined> => {
+  const checked = (entity: JobEntity): JobRecord => {
     try {
-      const entity = await client.getEntity<JobEntity>(encodeTableKey(id), JOB_ROW_KEY);
-      return { value: fromEntity(entity), etag: entity.etag };
+      return fromEntity(entity, client.tableName);
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
+      if (error instanceof StoredRecordError) options.onCorrupt?.(error);
       throw error;
     }
+  };
+
+  // A corrupt entity throws a StoredRecordError (with the owner it still names): the engine answers its
+  // owner 410 GW_ERR_JOB_RECORD_UNREADABLE and its worker dead-letters the message (ADR 0039).
+  const readOne = async (id: string): Promise<{ value: JobRecord; etag: string } | undefined> => {
+    const entity = await client.getEntity<JobEntity>(encodeTableKey(id), JOB_ROW_KEY).catch((error: unknown) => {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    });
+    return entity === undefined ? undefined : { value: checked(entity), etag: entity.etag };
   };
 
   return {
@@ -136,7 +151,14 @@ export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobSt
         .byPage({ maxPageSize: Math.min(1_000, Math.max(limit, 10)) });
       for await (const page of pages) {
         for (const entity of page) {
-          const job = fromEntity(entity);
+          // A corrupt entity is reported and skipped: one bad row must not stop the sweep of the others.
+          let job: JobRecord;
+          try {
+            job = checked(entity);
+          } catch (error) {
+            if (error instanceof StoredRecordError) continue;
+            throw error;
+          }
           if (job.expiresAtMs <= nowMs) found.push(job);
         }
         if (found.length >= limit) break;
@@ -182,6 +204,29 @@ function toEntity(job: JobRecord): JobEntity {
   };
 }
 
-function fromEntity(entity: JobEntity): JobRecord {
-  return { ...(JSON.parse(entity.job) as Omit<JobRecord, 'version'>), version: Number(entity.version) };
+const versionSchema = z.number().int().positive();
+
+/** The record of an entity, checked against {@link jobRecordSchema}; a {@link StoredRecordError} when corrupt. */
+function fromEntity(entity: JobEntity, table: string): JobRecord {
+  const where = { store: 'jobs', location: table, key: tableKeyOf(entity.partitionKey, entity.rowKey) };
+  try {
+    if (entity.schemaVersion !== 1) throw new StoredRecordError({ ...where, problem: 'schemaVersion is not 1' });
+    const version = readStored(versionSchema, entity.version, where);
+    return { ...readStoredJson(jobRecordSchema, entity.job, where), version };
+  } catch (error) {
+    if (!(error instanceof StoredRecordError)) throw error;
+    throw new StoredRecordError({ ...where, problem: error.problem, owner: ownerOf(entity) });
+  }
+}
+
+/** The owner a corrupt entity still names (its `job` JSON's, else the `ownerUserId` column), if any. */
+function ownerOf(entity: JobEntity): StoredRecordOwner | undefined {
+  try {
+    const owner = jobOwnerSchema.safeParse((JSON.parse(entity.job) as { owner?: unknown }).owner);
+    if (owner.success) return owner.data;
+  } catch {
+    // Not JSON: fall back to the column.
+  }
+  const userId: unknown = entity.ownerUserId;
+  return typeof userId === 'string' && userId !== '' ? { userId } : undefined;
 }

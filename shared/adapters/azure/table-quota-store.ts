@@ -1,9 +1,12 @@
 import type { TableClient, TableEntity } from '@azure/data-tables';
+import { z } from 'zod';
 import type { QuotaReserveResult, QuotaStore } from '../../ports/quota-store.js';
 import { contentionBackoff, statusOf } from './azure-errors.js';
 import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { encodeTableKey, timeKey } from './table-key.js';
 import { createOnce } from './create-once.js';
+import { StoredRecordError, type CorruptReadSink } from '../../ports/stored-record-error.js';
+import { readStored, tableKeyOf } from './stored-record.js';
 
 /** Dependencies of {@link createTableQuotaStore}. */
 export interface TableQuotaStoreDeps {
@@ -19,6 +22,8 @@ export interface TableQuotaStoreOptions {
   readonly createTable?: boolean;
   /** The pause between lost races (default: jittered, at most 25 ms). */
   readonly backoff?: (attempt: number) => Promise<void>;
+  /** Told about every corrupt counter read (counted and logged by the composition). */
+  readonly onCorrupt?: CorruptReadSink;
 }
 
 /**
@@ -51,12 +56,21 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
     key: string,
     windowStartMs: number,
   ): Promise<{ value: number; etag: string } | undefined> => {
+    const entity = await client
+      .getEntity<QuotaEntity>(encodeTableKey(key), timeKey(windowStartMs))
+      .catch((error: unknown) => {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      });
+    if (entity === undefined) return undefined;
     try {
-      const entity = await client.getEntity<QuotaEntity>(encodeTableKey(key), timeKey(windowStartMs));
-      return { value: Number(entity.used), etag: entity.etag };
+      return { value: usedOf(entity, client.tableName), etag: entity.etag };
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
+      if (!(error instanceof StoredRecordError)) throw error;
+      // A corrupt counter counts from 0 again (the next reservation replaces it under its ETag) rather than
+      // failing every call of its callers for the rest of the window (ADR 0039).
+      options.onCorrupt?.(error);
+      return { value: 0, etag: entity.etag };
     }
   };
 
@@ -107,4 +121,13 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
       return (await readCounter(key, windowStartMs))?.value ?? 0;
     },
   };
+}
+
+const usedSchema = z.number().nonnegative();
+
+/** The `used` column, checked; a {@link StoredRecordError} when it is not a count. */
+function usedOf(entity: QuotaEntity, table: string): number {
+  const where = { store: 'quota', location: table, key: tableKeyOf(entity.partitionKey, entity.rowKey) };
+  if (entity.schemaVersion !== 1) throw new StoredRecordError({ ...where, problem: 'schemaVersion is not 1' });
+  return readStored(usedSchema, entity.used, { ...where });
 }

@@ -261,6 +261,12 @@ export const errorRegistry = {
     retryable: false,
     message: 'The job result has expired.',
   },
+  GW_ERR_JOB_RECORD_UNREADABLE: {
+    status: 410,
+    type: 'server_error',
+    retryable: false,
+    message: "The job's stored record cannot be read; its result is lost. Submit the request again.",
+  },
   GW_ERR_SERVICE_SHUTTING_DOWN: {
     status: 503,
     type: 'service_unavailable_error',

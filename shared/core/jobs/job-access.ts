@@ -16,7 +16,7 @@ export type JobRequester =
  * @example
  * mayAccessJob(job, admission.caller); // true for the submitter
  */
-export function mayAccessJob(job: JobRecord, requester: JobRequester): boolean {
+export function mayAccessJob(job: Pick<JobRecord, 'owner'>, requester: JobRequester): boolean {
   if ('adminId' in requester) return true;
   const { owner } = job;
   if (owner.userId !== requester.userId) return false;

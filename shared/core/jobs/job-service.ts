@@ -2,6 +2,7 @@ import type { JobQueue } from '../../ports/job-queue.js';
 import type { JobOwner, JobRecord } from '../../ports/job-store.js';
 import type { JobStore } from '../../ports/job-store.js';
 import type { PayloadStore } from '../../ports/payload-store.js';
+import { StoredRecordError } from '../../ports/stored-record-error.js';
 import type { Clock } from '../clock.js';
 import { errorRegistry, type ErrorCode } from '../errors/error-registry.js';
 import { retryAfterSeconds } from '../errors/error-envelope.js';
@@ -216,7 +217,9 @@ export function createJobService(
   }
 
   async function visible(jobId: string, requester: JobRequester): Promise<JobRecord> {
-    const job = await jobs.get(jobId);
+    const job = await jobs.get(jobId).catch((error: unknown) => {
+      throw unreadable(error, jobId, requester);
+    });
     if (job === undefined || !mayAccessJob(job, requester))
       throw new GatewayError('GW_ERR_JOB_NOT_FOUND', { details: { job_id: jobId } });
     return job;
@@ -396,6 +399,21 @@ export function createJobService(
 
     accepted,
   };
+}
+
+/**
+ * What a corrupt job record answers (ADR 0039): its owner (or an admin) hears 410
+ * `GW_ERR_JOB_RECORD_UNREADABLE`; anyone else 404, as for a job that does not exist — a record whose owner
+ * cannot be read answers 404 to callers too. Other errors pass unchanged.
+ */
+function unreadable(error: unknown, jobId: string, requester: JobRequester): unknown {
+  if (!(error instanceof StoredRecordError)) return error;
+  const owner = error.owner;
+  const owns = 'adminId' in requester || (owner !== undefined && mayAccessJob({ owner }, requester));
+  return new GatewayError(owns ? 'GW_ERR_JOB_RECORD_UNREADABLE' : 'GW_ERR_JOB_NOT_FOUND', {
+    details: { job_id: jobId },
+    cause: error,
+  });
 }
 
 /** The error a failed job answers with: its recorded `GW_ERR_*` code and message. */

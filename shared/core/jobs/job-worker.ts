@@ -1,5 +1,6 @@
 import type { JobError, JobRecord, JobStatus, JobStore } from '../../ports/job-store.js';
 import type { PayloadStore } from '../../ports/payload-store.js';
+import { StoredRecordError } from '../../ports/stored-record-error.js';
 import type { Clock } from '../clock.js';
 import { errorRegistry, type ErrorCode } from '../errors/error-registry.js';
 import { GatewayError } from '../errors/gateway-error.js';
@@ -141,7 +142,20 @@ export function createJobWorker(deps: JobWorkerDeps, options: JobWorkerOptions =
     return undefined;
   }
 
+  /**
+   * A job whose record cannot be read cannot be run, retried or failed: its message is dead-lettered at
+   * once (kept for inspection) instead of being redelivered until the queue gives up (ADR 0039).
+   */
   async function handleDelivery(delivery: JobDelivery, hostSignal?: AbortSignal): Promise<JobSettlement> {
+    try {
+      return await deliver(delivery, hostSignal);
+    } catch (error) {
+      if (error instanceof StoredRecordError) return { action: 'dead-letter', reason: 'JOB_RECORD_UNREADABLE' };
+      throw error;
+    }
+  }
+
+  async function deliver(delivery: JobDelivery, hostSignal?: AbortSignal): Promise<JobSettlement> {
     const job = await jobs.get(delivery.jobId);
     if (job === undefined) return complete('unknown job');
     if (isFinished(job.status)) return complete(`duplicate delivery: job already ${job.status}`);
