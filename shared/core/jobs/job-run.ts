@@ -6,7 +6,7 @@ import { jobPayloadKey } from './job-ids.js';
 import { decodeJobRequest } from './job-request-codec.js';
 import { RetryableResponse, settleRunFailure } from './job-run-failure.js';
 import { JobRunLease } from './job-run-lease.js';
-import { UNSTORED_RESPONSE_HEADERS } from './job-service.js';
+import { UNSTORED_RESPONSE_HEADERS } from './job-answers.js';
 import { complete, failJob, type WorkerContext } from './job-worker-context.js';
 import type { JobDelivery, JobSettlement } from './job-worker.js';
 
