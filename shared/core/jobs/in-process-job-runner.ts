@@ -2,6 +2,8 @@ import type { JobQueue, ReceivedJobMessage } from '../../ports/job-queue.js';
 import type { JobSettlement, JobWorker } from './job-worker.js';
 import type { JobSignals } from './job-signals.js';
 import { defaultSetJobTimer, type SetJobTimer } from './job-timer.js';
+import { processDelivery } from './process-delivery.js';
+import { RunnerWakeup } from './runner-wakeup.js';
 
 /** Dependencies and options of {@link createInProcessJobRunner}. */
 export interface InProcessJobRunnerOptions {
@@ -47,152 +49,108 @@ export interface InProcessJobRunner {
  *
  * @example
  * const runner = createInProcessJobRunner({
- *   queue,
- *   worker,
- *   signals,
- *   concurrency: 4,
- *   visibilityTimeoutMs: 60_000,
- *   pollIntervalMs: 1_000,
+ *   queue, worker, signals, concurrency: 4, visibilityTimeoutMs: 60_000, pollIntervalMs: 1_000,
  * });
  * runner.start();
  * // on shutdown
  * await runner.stop({ graceMs: 10_000 });
  */
 export function createInProcessJobRunner(options: InProcessJobRunnerOptions): InProcessJobRunner {
-  const { queue, worker, concurrency, visibilityTimeoutMs, pollIntervalMs } = options;
-  const setTimer = options.setTimer ?? defaultSetJobTimer;
-  const minPollMs = Math.min(options.minPollIntervalMs ?? 50, pollIntervalMs);
-  const inFlight = new Set<Promise<void>>();
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
-  // A wake-up that arrives while the loop is busy (receiving) is remembered, not lost.
-  let wakePending = false;
-  let stopController = new AbortController();
-  let unsubscribe: (() => void) | undefined;
-
-  const wake = (): void => {
-    const resolve = wakeUp;
-    wakeUp = undefined;
-    if (resolve === undefined) wakePending = true;
-    else resolve();
+  const runner = new JobRunnerLoop(options);
+  return {
+    start: () => runner.start(),
+    stop: (stopOptions) => runner.stop(stopOptions),
+    wake: runner.wakeup.wake,
+    get active() {
+      return runner.inFlight.size;
+    },
   };
+}
 
-  function pause(ms: number | undefined): Promise<void> {
-    if (wakePending) {
-      wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const disarm = ms === undefined ? () => undefined : setTimer(() => finish(), ms);
-      const finish = (): void => {
+/** The runner's state: the receive loop, the deliveries in flight, the stop signal handed to the worker. */
+class JobRunnerLoop {
+  readonly inFlight = new Set<Promise<void>>();
+  readonly wakeup: RunnerWakeup;
+  private readonly options: InProcessJobRunnerOptions;
+  private readonly setTimer: SetJobTimer;
+  private readonly minPollMs: number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private stopController = new AbortController();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(options: InProcessJobRunnerOptions) {
+    this.options = options;
+    this.setTimer = options.setTimer ?? defaultSetJobTimer;
+    this.minPollMs = Math.min(options.minPollIntervalMs ?? 50, options.pollIntervalMs);
+    this.wakeup = new RunnerWakeup(this.setTimer);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopController = new AbortController();
+    this.unsubscribe = this.options.signals?.onSubmitted(() => this.wakeup.wake());
+    this.loop = this.run();
+  }
+
+  async stop(stopOptions: { readonly graceMs?: number } = {}): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    this.wakeup.wake();
+    await this.loop;
+    const graceMs = stopOptions.graceMs ?? 0;
+    if (this.inFlight.size > 0) {
+      if (graceMs <= 0) this.stopController.abort();
+      else {
+        const disarm = this.setTimer(() => this.stopController.abort(), graceMs);
+        await Promise.allSettled([...this.inFlight]);
         disarm();
-        if (wakeUp === finish) wakeUp = undefined;
-        resolve();
-      };
-      wakeUp = finish;
-    });
+      }
+    }
+    await Promise.allSettled([...this.inFlight]);
   }
 
-  async function process(delivery: ReceivedJobMessage): Promise<void> {
-    let disarmRenewal: () => void = () => undefined;
-    let settled = false;
-    const renew = (): void => {
-      disarmRenewal = setTimer(() => {
-        queue.renewLock(delivery.lockToken, visibilityTimeoutMs).then(
-          (until) => {
-            if (until !== undefined && !settled) renew();
-          },
-          (error: unknown) => {
-            options.onError?.(error);
-            if (!settled) renew();
-          },
-        );
-      }, visibilityTimeoutMs / 2);
-    };
-    renew();
-    let settlement: JobSettlement;
-    try {
-      settlement = await worker.handleMessage(delivery.message, delivery.deliveryCount, stopController.signal);
-    } catch (error) {
-      options.onError?.(error);
-      settlement = { action: 'abandon', retryAfterMs: 0, reason: 'worker error' };
-    } finally {
-      settled = true;
-      disarmRenewal();
-    }
-    try {
-      if (settlement.action === 'complete') await queue.complete(delivery.lockToken);
-      else if (settlement.action === 'abandon')
-        await queue.abandon(delivery.lockToken, { retryAfterMs: settlement.retryAfterMs });
-      else await queue.deadLetter(delivery.lockToken, settlement.reason);
-    } catch (error) {
-      options.onError?.(error);
-    }
-    options.onSettled?.(delivery, settlement);
-  }
-
-  async function run(): Promise<void> {
-    let idleMs = minPollMs;
-    while (running) {
-      const free = concurrency - inFlight.size;
+  /** Receives while running, as many as there are free slots; an empty queue is polled with backoff. */
+  private async run(): Promise<void> {
+    const { queue, concurrency, visibilityTimeoutMs, pollIntervalMs, onError } = this.options;
+    let idleMs = this.minPollMs;
+    while (this.running) {
+      const free = concurrency - this.inFlight.size;
       if (free <= 0) {
-        await pause(undefined);
+        await this.wakeup.pause(undefined);
         continue;
       }
       let deliveries: ReceivedJobMessage[] = [];
       try {
         deliveries = await queue.receive(free, visibilityTimeoutMs);
       } catch (error) {
-        options.onError?.(error);
+        onError?.(error);
       }
-      if (!running) {
-        for (const delivery of deliveries) await queue.abandon(delivery.lockToken).catch(options.onError);
+      if (!this.running) {
+        for (const delivery of deliveries) await queue.abandon(delivery.lockToken).catch(onError);
         break;
       }
-      for (const delivery of deliveries) {
-        const task: Promise<void> = process(delivery).finally(() => {
-          inFlight.delete(task);
-          wake();
-        });
-        inFlight.add(task);
-      }
+      for (const delivery of deliveries) this.spawn(delivery);
       if (deliveries.length === 0) {
-        await pause(idleMs);
+        await this.wakeup.pause(idleMs);
         idleMs = Math.min(idleMs * 2, pollIntervalMs);
       } else {
-        idleMs = minPollMs;
+        idleMs = this.minPollMs;
       }
     }
   }
 
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      stopController = new AbortController();
-      unsubscribe = options.signals?.onSubmitted(() => wake());
-      loop = run();
-    },
-    async stop(stopOptions = {}) {
-      running = false;
-      unsubscribe?.();
-      wake();
-      await loop;
-      const graceMs = stopOptions.graceMs ?? 0;
-      if (inFlight.size > 0) {
-        if (graceMs <= 0) stopController.abort();
-        else {
-          const disarm = setTimer(() => stopController.abort(), graceMs);
-          await Promise.allSettled([...inFlight]);
-          disarm();
-        }
-      }
-      await Promise.allSettled([...inFlight]);
-    },
-    wake,
-    get active() {
-      return inFlight.size;
-    },
-  };
+  private spawn(delivery: ReceivedJobMessage): void {
+    const task: Promise<void> = processDelivery(
+      this.options,
+      this.setTimer,
+      delivery,
+      this.stopController.signal,
+    ).finally(() => {
+      this.inFlight.delete(task);
+      this.wakeup.wake();
+    });
+    this.inFlight.add(task);
+  }
 }
