@@ -226,7 +226,12 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
       ledger: guard(
         createTableUsageLedger(
           { client: clients.tableClient(names.usageTable) },
-          { onError, spill: (records) => usageSpillFile(records), onSpilled: reportSpill(endpoint, telemetry) },
+          {
+            onError,
+            spill: (records) => usageSpillFile(records),
+            onSpilled: reportSpill(endpoint, telemetry),
+            ...onCorrupt,
+          },
         ),
       ),
     };

@@ -10,6 +10,8 @@ import { createTableQuotaStore } from './table-quota-store.js';
 import { createTableAffinityStore } from './table-affinity-store.js';
 import { CAPACITY_LEDGER_PARTITION, createTableCapacityLedger } from './table-capacity-ledger.js';
 import { createBlobPayloadStore, PAYLOAD_META_KEY } from './blob-payload-store.js';
+import { createTableUsageLedger } from './table-usage-ledger.js';
+import { usageRecordAt } from '../../../test/support/usage-records.js';
 import { encodeTableKey, timeKey } from './table-key.js';
 import { createTableFixture, requireAzurite } from './test-support/azurite.js';
 
@@ -226,6 +228,29 @@ describe('BlobPayloadStore reading corrupt metadata (Azurite)', () => {
     } finally {
       await service.getContainerClient(container).deleteIfExists();
     }
+  });
+});
+
+describe('TableUsageLedger reading a corrupt usage row (Azurite)', () => {
+  it('leaves it out of the query, counts it and names its key', async () => {
+    const client = await tables.table('usagebad');
+    const reports = sink();
+    const ledger = createTableUsageLedger({ client }, { flushIntervalMs: 0, onCorrupt: reports.onCorrupt });
+    await ledger.append(usageRecordAt('2026-12-01T10:00:00.000Z', { id: 'r-good' }));
+    await ledger.append(usageRecordAt('2026-12-01T11:00:00.000Z', { id: 'r-bad' }));
+    await ledger.flush();
+    const bad = (await client.listEntities({ queryOptions: { filter: "requestId eq 'r-bad'" } }).next()).value!;
+    await corrupt(client, bad.partitionKey!, bad.rowKey!, { record: '{"schemaVersion":1,"requestId":' });
+
+    const range = { fromMs: Date.parse('2026-12-01'), toMs: Date.parse('2026-12-02') };
+    const found: string[] = [];
+    for await (const r of ledger.query(range)) found.push(r.requestId);
+    expect(found).toEqual(['r-good']);
+    expect(ledger.skippedEntities).toBe(1);
+    expect(reports.seen.map((e) => [e.store, e.location, e.key])).toEqual([
+      ['usage-ledger', client.tableName, `PartitionKey=${bad.partitionKey} RowKey=${bad.rowKey}`],
+    ]);
+    await ledger.close();
   });
 });
 

@@ -3,6 +3,8 @@ import { parseUsageRecord, type UsageRecord } from '../../core/usage/usage-recor
 import type { UsageLedger, UsageQuery } from '../../ports/usage-ledger.js';
 import { encodeTableKey, MAX_KEY_TIME_MS, timeKey } from './table-key.js';
 import { createOnce } from './create-once.js';
+import { StoredRecordError, type CorruptReadSink } from '../../ports/stored-record-error.js';
+import { tableKeyOf } from './stored-record.js';
 import { BatchWriteError, createBufferedBatchWriter, type BufferedBatchWriter } from '../buffered-batch-writer.js';
 
 /** Dependencies of {@link createTableUsageLedger}. */
@@ -40,6 +42,8 @@ export interface TableUsageLedgerOptions {
   /** Writes tried by `close` before it spills (default 2), the first 1 s apart, doubling. */
   readonly closeAttempts?: number;
   readonly closeRetryDelayMs?: number;
+  /** Told about every entity a query skips because it holds no readable record (counted and logged). */
+  readonly onCorrupt?: CorruptReadSink;
 }
 
 /** The Table ledger, with its counters. */
@@ -137,8 +141,15 @@ export function createTableUsageLedger(
   const read = async function* (filter: string): AsyncGenerator<UsageRecord> {
     for await (const entity of client.listEntities<UsageEntity>({ queryOptions: { filter } })) {
       const record = fromEntity(entity);
-      if (record === undefined) skipped++;
-      else yield record;
+      if (record !== undefined) {
+        yield record;
+        continue;
+      }
+      skipped++;
+      // A chargeback that silently leaves a row out is under-billing nobody sees: name the row.
+      const key = tableKeyOf(entity.partitionKey, entity.rowKey);
+      const problem = 'no readable version-1 usage record in record*';
+      options.onCorrupt?.(new StoredRecordError({ store: 'usage-ledger', location: client.tableName, key, problem }));
     }
   };
 
