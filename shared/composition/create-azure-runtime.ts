@@ -82,6 +82,11 @@ export interface AzureRuntimeOptions {
   readonly names?: Partial<AzureResourceNames>;
   /** Where failed background writes are logged when App Insights is not configured (default: stderr). */
   readonly log?: (line: string) => void;
+  /**
+   * Where usage records still unwritten at close are appended, first writable wins (default: the working
+   * directory, then the temp directory). Tests pass a temp folder so a run never writes into the checkout.
+   */
+  readonly spillDirectories?: readonly string[];
   /** Overrides the SDK clients (tests). */
   readonly clients?: AzureClients;
   /**
@@ -228,7 +233,7 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
           { client: clients.tableClient(names.usageTable) },
           {
             onError,
-            spill: (records) => usageSpillFile(records),
+            spill: (records) => usageSpillFile(records, options.spillDirectories),
             onSpilled: reportSpill(endpoint, telemetry),
             ...onCorrupt,
           },
