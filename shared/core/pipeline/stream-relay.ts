@@ -1,4 +1,5 @@
 import type { TransportErrorKind } from '../../ports/backend-transport.js';
+import { IdleWatchdog } from '../resilience/idle-watchdog.js';
 import type { ApiShape } from '../routing/request-target.js';
 
 /** How a relayed response body ended. */
@@ -79,29 +80,22 @@ async function* relay(options: RelayOptions): AsyncGenerator<Uint8Array> {
   let outcome: RelayOutcome = 'caller_aborted';
   let failure: unknown;
   const { source, observe, filter, now, idleTimeoutMs } = options;
-  // One idle watchdog per body, re-armed lazily (not per chunk): it fires, checks the time since the last
-  // chunk, and either aborts the backend call or sleeps for the rest of the window.
-  let lastChunkAt = now();
-  let stalled = false;
-  let watchdog: ReturnType<typeof setTimeout> | undefined;
-  const check = (limitMs: number): void => {
-    const silentMs = now() - lastChunkAt;
-    if (silentMs >= limitMs) {
-      stalled = true;
-      options.abort(new Error('stream idle deadline reached'));
-    } else watchdog = setTimeout(check, limitMs - silentMs, limitMs);
-  };
-  if (idleTimeoutMs !== undefined) watchdog = setTimeout(check, idleTimeoutMs, idleTimeoutMs);
+  // The idle deadline measures the backend's silence only: it counts while the relay waits for the backend's
+  // next chunk, not while it waits for a slow caller to pull the last one.
+  const watchdog =
+    idleTimeoutMs === undefined
+      ? undefined
+      : new IdleWatchdog(idleTimeoutMs, now, () => options.abort(new Error('stream idle deadline reached')));
   try {
+    watchdog?.waiting();
     for await (const input of source) {
-      lastChunkAt = now();
+      watchdog?.received();
       const chunk = filter === undefined ? input : filter.push(input);
-      if (chunk === undefined) continue;
-      if (observe !== undefined) observe(chunk);
-      yield chunk;
-      // The idle deadline measures the backend's silence, not the caller's: time spent waiting for a slow
-      // reader to pull the last chunk does not count.
-      lastChunkAt = now();
+      if (chunk !== undefined) {
+        if (observe !== undefined) observe(chunk);
+        yield chunk;
+      }
+      watchdog?.waiting();
     }
     const rest = filter?.end();
     if (rest !== undefined) {
@@ -114,10 +108,14 @@ async function* relay(options: RelayOptions): AsyncGenerator<Uint8Array> {
     outcome = 'cut';
     failure = error;
     if (options.sse)
-      yield terminalErrorEvent(options.shape, stalled ? 'idle-timeout' : options.errorKind(error), options.requestId);
+      yield terminalErrorEvent(
+        options.shape,
+        watchdog?.idle === true ? 'idle-timeout' : options.errorKind(error),
+        options.requestId,
+      );
     throw error;
   } finally {
-    clearTimeout(watchdog);
+    watchdog?.stop();
     if (outcome === 'caller_aborted') options.abort(new Error('caller went away'));
     options.finish(outcome, failure);
   }

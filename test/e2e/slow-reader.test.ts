@@ -1,0 +1,91 @@
+import OpenAI from 'openai';
+import { setTimeout as wait } from 'node:timers/promises';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { UsageRecord } from '../../shared/core/usage/usage-record.js';
+import { defaultConfig, startHarness, type Harness } from '../support/gateway-harness.js';
+
+const IDLE_MS = 200;
+/** Enough streamed bytes (about 200 per token) to fill every socket buffer between the gateway and the caller. */
+const TOKENS = 40_000;
+
+/**
+ * A caller that reads slower than the idle deadline, in front of a healthy backend that streams as fast as it
+ * can: the gateway ends up waiting for the caller's socket to drain, which is not the backend's silence. The
+ * real `openai` client stops pulling for three idle deadlines after its first chunk (the caller's own pace, not
+ * a synchronisation), then reads the rest. Nothing may be recovered, cut or re-dispatched.
+ */
+/** Backend `a` first (its own group), `b` behind it; the route's stream recovery as given. */
+function configWith(streamRecovery: 'auto' | 'off') {
+  return (urls: Record<string, string>) =>
+    defaultConfig(urls, {
+      pools: [
+        {
+          id: 'main',
+          backends: [
+            { backend: 'a', group: 'ptu' },
+            { backend: 'b', group: 'payg' },
+          ],
+        },
+      ],
+      routes: [{ id: 'all', match: { models: ['*'] }, pool: 'main', streamRecovery }],
+      resilience: { deadlines: { idleMs: IDLE_MS } },
+    });
+}
+
+describe('a caller reading slower than the idle deadline', () => {
+  let h: Harness;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    h = await startHarness({ simulators: { a: {}, b: {} }, config: configWith('auto') });
+    client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused-anonymous', maxRetries: 0 });
+  });
+  afterAll(async () => h.close());
+  beforeEach(() => {
+    h.sims.a!.reset();
+    h.sims.b!.reset();
+  });
+
+  async function recordOf(requestId: string | null): Promise<UsageRecord> {
+    await h.runtime.ledger.flush();
+    for await (const r of h.runtime.ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }))
+      if (r.requestId === requestId) return r;
+    throw new Error(`no usage record for ${requestId}`);
+  }
+
+  async function slowRead(model: string): Promise<{ chunks: number; finishes: string[]; requestId: string | null }> {
+    const { data, response } = await client.chat.completions
+      .create(
+        { model, messages: [{ role: 'user', content: 'Write a lot.' }], stream: true },
+        { headers: { 'x-sim-fault': `tokens=${TOKENS}` } },
+      )
+      .withResponse();
+    let chunks = 0;
+    const finishes: string[] = [];
+    for await (const chunk of data) {
+      if (chunks++ === 0) await wait(3 * IDLE_MS);
+      const finish = chunk.choices[0]?.finish_reason;
+      if (finish) finishes.push(finish);
+    }
+    return { chunks, finishes, requestId: response.headers.get('x-gateway-request-id') };
+  }
+
+  it('gets the whole answer from the first backend: no recovery, nothing sent to another backend', async () => {
+    const seen = await slowRead('gpt-4o-mini');
+    expect(seen.finishes).toEqual(['stop']);
+    expect(seen.chunks).toBeGreaterThanOrEqual(TOKENS);
+    expect(h.sims.b!.attempts()).toEqual([]);
+    const record = await recordOf(seen.requestId);
+    expect([record.outcome, record.recovered, record.recovery]).toEqual(['complete', false, null]);
+    expect(record.attempts.items.map((a) => [a.backend, a.outcome])).toEqual([['a', 'success']]);
+  });
+
+  it('gets the whole answer where recovery is off: the relay does not cut it as stalled', async () => {
+    h.reload(configWith('off'));
+    const seen = await slowRead('gpt-4o-mini');
+    expect(seen.finishes).toEqual(['stop']);
+    expect(seen.chunks).toBeGreaterThanOrEqual(TOKENS);
+    const record = await recordOf(seen.requestId);
+    expect(record.outcome).toBe('complete');
+  });
+});
