@@ -126,7 +126,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   async function serve(request: GatewayRequest, entry: DrainEntry | undefined): Promise<GatewayResponse> {
-    const call = startCall(request, clock);
+    const call = startCall(request, clock, entry?.signal);
     try {
       const s = snapshot();
       const own = await ownEndpoint(s, call);
@@ -140,7 +140,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         return (
           (await jobs.api.handle(request, { requester: context.caller, requestId: call.requestId })) ?? noRoute(call)
         );
-      return await run(s, call, context, entry);
+      return await run(s, call, context);
     } catch (error) {
       return fail(error, call);
     }
@@ -172,12 +172,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   /** The stages after admission, the same for a live call and a job. */
-  async function run(
-    s: EngineSnapshot,
-    call: Call,
-    context: CallContext,
-    entry?: DrainEntry,
-  ): Promise<GatewayResponse> {
+  async function run(s: EngineSnapshot, call: Call, context: CallContext): Promise<GatewayResponse> {
     const holdings = new CallHoldings(writes);
     try {
       const bodyLease = (holdings.body = context.asyncJobId === undefined ? bodies.lease() : undefined);
@@ -191,7 +186,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
         dispatchWithFallbacks(clock, s, call, routed, upstream, leases.take, { requeue: leases.requeue }),
       );
       if (result === UPGRADE_TO_JOB) return await handOff(holdings, s, call, context, routed, 0);
-      if (entry !== undefined) entry.cut = result.abort;
       const once = billOnce(deps, routed.target, call.request.method, routed.json, s.config.affinity.ttlMs);
       const observe = both(learnAffinity(deps.affinity, s, routed, call.request.method, result, writes), once?.observe);
       if (observe !== undefined) call.summary.observeChunk = observe;

@@ -2,6 +2,8 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { UsageRecord } from '../../shared/core/usage/usage-record.js';
 import { completionText } from '../../simulator/token-count.js';
+import { ADMIN_BASE_PATH } from '../../shared/core/admin/admin-api.js';
+import { hashApiKey } from '../../shared/core/governance/hash-api-key.js';
 import { defaultConfig, startHarness, type Harness } from '../support/gateway-harness.js';
 
 /**
@@ -224,5 +226,90 @@ describe('stream recovery through the standalone host', () => {
     } finally {
       h.reload(config(true));
     }
+  });
+});
+
+/**
+ * The status board behind `/gateway/admin/status/live`, fed by the same recovered and failed recoveries: one
+ * failure per failed attempt, a recovered call once as a success of the backend that finished it.
+ */
+describe('stream recovery on the status board', () => {
+  const ADMIN_KEY = 'stream-recovery-admin-key';
+  let h: Harness;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    h = await startHarness({
+      simulators: { a: {}, b: {} },
+      config: (urls) =>
+        defaultConfig(urls, {
+          pools: [
+            {
+              id: 'main',
+              backends: [
+                { backend: 'a', group: 'ptu' },
+                { backend: 'b', group: 'payg' },
+              ],
+            },
+          ],
+          governance: {
+            identity: { anonymous: { allowed: true } },
+            admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN_KEY) }] },
+          },
+        }),
+    });
+    client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused-anonymous', maxRetries: 0 });
+  });
+  afterAll(async () => h.close());
+
+  async function lastMinute(): Promise<Record<string, { attempts: number; errors: number; lastError: unknown }>> {
+    const res = await fetch(`${h.url}${ADMIN_BASE_PATH}/status/live`, {
+      headers: { 'x-gateway-admin-key': ADMIN_KEY },
+    });
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as {
+      backends: { id: string; lastMinute: { attempts: number; errors: number; lastError: { code: string } | null } }[];
+    };
+    return Object.fromEntries(
+      view.backends.map((b) => [
+        b.id,
+        { attempts: b.lastMinute.attempts, errors: b.lastMinute.errors, lastError: b.lastMinute.lastError?.code },
+      ]),
+    );
+  }
+
+  async function streamText(): Promise<string> {
+    const ended = h.nextCall();
+    let text = '';
+    try {
+      const data = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Tell me about gateways.' }],
+        stream: true,
+      });
+      for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? '';
+    } catch {
+      text += '<error>';
+    }
+    await ended;
+    return text;
+  }
+
+  it('counts a recovered stream once as a success and its cut once as a failure', async () => {
+    h.sims.a!.configure({ faults: ['cut;after=5'] });
+    expect(await streamText()).toBe(completionText(16));
+    expect(await lastMinute()).toEqual({
+      a: { attempts: 1, errors: 1, lastError: 'stream-cut' },
+      b: { attempts: 1, errors: 0, lastError: undefined },
+    });
+  });
+
+  it('counts a failed recovery as one failure per attempt, the broken backend once', async () => {
+    h.sims.b!.configure({ faults: ['text-offset=3'] });
+    expect(await streamText()).toBe(`${completionText(5)}<error>`);
+    expect(await lastMinute()).toEqual({
+      a: { attempts: 2, errors: 2, lastError: 'stream-cut' },
+      b: { attempts: 2, errors: 1, lastError: 'diverged' },
+    });
   });
 });

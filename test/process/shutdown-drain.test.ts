@@ -107,7 +107,7 @@ describe('standalone host on SIGTERM', () => {
     const cut = await longRead;
     expect(cut.ended).toBe('error');
     const last = JSON.parse(cut.events.at(-1)!) as { error?: { code: string } };
-    expect(last.error?.code).toBe('GW_ERR_STREAM_INTERRUPTED');
+    expect(last.error?.code).toBe('GW_ERR_SERVICE_SHUTTING_DOWN');
     expect(cut.events.filter((e) => e === '[DONE]')).toEqual([]);
 
     expect(await exit()).toBe(0);

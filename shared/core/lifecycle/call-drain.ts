@@ -7,8 +7,12 @@ export const SHUTDOWN_CUT: Error = new Error(
 
 /** One call in flight, as the drain sees it. */
 export interface DrainEntry {
-  /** Set once the call has a backend answer: ends that answer (a stream then ends with its terminal event). */
-  cut: ((reason: unknown) => void) | undefined;
+  /**
+   * Aborted with {@link SHUTDOWN_CUT} when the grace period ends while the call is in flight: its answer is
+   * then cut by the gateway — a stream ends with the shutdown's terminal event, is never recovered on another
+   * backend, and the backend is not blamed for it.
+   */
+  readonly signal: AbortSignal;
   /** The call has ended (its body was relayed to the end, however it ended). Idempotent. */
   end(): void;
 }
@@ -35,7 +39,7 @@ export interface DrainReport {
  * const report = await drain.drain(30_000); // on SIGTERM / host shutdown
  */
 export class CallDrain {
-  private readonly open = new Set<DrainEntry>();
+  private readonly open = new Map<DrainEntry, AbortController>();
   private idle: (() => void)[] = [];
   private started = false;
 
@@ -51,14 +55,15 @@ export class CallDrain {
 
   /** Registers a call in flight. */
   enter(): DrainEntry {
+    const cut = new AbortController();
     const entry: DrainEntry = {
-      cut: undefined,
+      signal: cut.signal,
       end: () => {
         if (!this.open.delete(entry)) return;
         if (this.open.size === 0) for (const resolve of this.idle.splice(0)) resolve();
       },
     };
-    this.open.add(entry);
+    this.open.set(entry, cut);
     return entry;
   }
 
@@ -71,8 +76,8 @@ export class CallDrain {
     this.started = true;
     const inFlightAtStart = this.open.size;
     if (!(await this.idleWithin(graceMs))) {
-      const open = [...this.open];
-      for (const entry of open) entry.cut?.(SHUTDOWN_CUT);
+      const open = [...this.open.values()];
+      for (const cut of open) cut.abort(SHUTDOWN_CUT);
       await this.idleWithin(cutWaitMs);
       return { inFlightAtStart, cut: open.length, remaining: this.open.size };
     }

@@ -41,6 +41,11 @@ export interface CallSummary {
   readonly includeUsageInjected: boolean;
   /** The async job id when the call ran as a job. */
   readonly asyncJobId: string | undefined;
+  /**
+   * Why a `cut` answer was cut: `backend` (its stream broke, stalled or sent an error event) or `shutdown` (the
+   * gateway's shutdown grace period ended first). Undefined for any other outcome.
+   */
+  readonly cutReason?: 'backend' | 'shutdown' | undefined;
   /** Set when the call's stream broke and stream recovery ran (whatever its result). */
   readonly recovery?: RecoveryReport | undefined;
   /** Times the call gave its lease back to wait for a cooling backend and queued again (requeue). */
@@ -60,6 +65,11 @@ export interface Call {
   /** Monotonic start time (the gateway's overhead and total time are measured from here). */
   readonly startMono: number;
   readonly summary: CallSummaryDraft;
+  /**
+   * Aborted when the shutdown drain's grace period ends while the call is in flight (a live call on an engine
+   * that drains); its answer is then cut by the gateway, not by its backend.
+   */
+  readonly shutdown?: AbortSignal | undefined;
 }
 
 /**
@@ -67,10 +77,10 @@ export interface Call {
  * request's URL is not absolute.
  *
  * @example
- * const call = startCall(request, clock);
+ * const call = startCall(request, clock, drainEntry?.signal);
  * call.summary.caller = admission.caller;
  */
-export function startCall(request: GatewayRequest, clock: Clock): Call {
+export function startCall(request: GatewayRequest, clock: Clock, shutdown?: AbortSignal): Call {
   const url = new URL(request.url);
   const summary: CallSummaryDraft = {
     requestId: randomUUID(),
@@ -98,5 +108,5 @@ export function startCall(request: GatewayRequest, clock: Clock): Call {
     includeUsageInjected: false,
     asyncJobId: undefined,
   };
-  return { request, url, requestId: summary.requestId, startMono: clock.monotonicMs(), summary };
+  return { request, url, requestId: summary.requestId, startMono: clock.monotonicMs(), summary, shutdown };
 }

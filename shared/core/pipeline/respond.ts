@@ -8,13 +8,13 @@ import { estimatePromptTokens } from '../usage/prompt-estimate.js';
 import { detectUsageApi, detectUsageFormat } from '../usage/usage-format.js';
 import { emptyUsageReading, type UsageReading } from '../usage/usage-reading.js';
 import { createUsageTransform } from '../usage/usage-transform.js';
-import type { Call } from './call-summary.js';
+import type { Call, CallSummary } from './call-summary.js';
 import type { UpstreamBody } from './dispatch.js';
 import type { EngineSnapshot } from './engine-snapshot.js';
 import type { RoutedCall } from './route.js';
 import type { RecoveringStream } from '../recovery/recovering-stream.js';
 import { recoveringStreamFor, type StreamRecoveryHooks } from './recover.js';
-import { relayBody } from './stream-relay.js';
+import { relayBody, type RelayOutcome } from './stream-relay.js';
 
 /** Dependencies of {@link respond}. */
 export interface RespondDeps {
@@ -121,6 +121,7 @@ export function respond(
     },
     abort: result.abort,
     callerSignal: call.request.signal,
+    shutdown: call.shutdown,
     idleTimeoutMs: result.idleTimeoutMs,
     now: () => clock.monotonicMs(),
     finish: (outcome) => {
@@ -128,12 +129,19 @@ export function respond(
       const usage = meter?.finish({ estimate: response.status < 400 }) ?? emptyUsageReading();
       summary.usage = usage.source === 'none' && response.status >= 400 ? emptyUsageReading(usage.servedModel) : usage;
       summary.outcome = outcome;
+      summary.cutReason = cutReason(outcome, call);
       summary.responseBytes = bytes;
       summary.totalMs = clock.monotonicMs() - startMono;
       finish(usage);
     },
   });
   return { status: response.status, headers, body };
+}
+
+/** Who cut a `cut` answer: the shutdown drain when its grace period ended, else the backend. */
+function cutReason(outcome: RelayOutcome, call: Call): CallSummary['cutReason'] {
+  if (outcome !== 'cut') return undefined;
+  return call.shutdown?.aborted === true ? 'shutdown' : 'backend';
 }
 
 /** The body of a recoverable stream: the recovering stream relayed, metered by it, finished once. */
@@ -159,6 +167,7 @@ function recoverableBody(
     },
     abort: (reason) => recovering.abort(reason),
     callerSignal: call.request.signal,
+    shutdown: call.shutdown,
     // The recovering stream keeps the idle deadline of each attempt itself.
     idleTimeoutMs: undefined,
     now: () => clock.monotonicMs(),
@@ -167,6 +176,7 @@ function recoverableBody(
       const usage = recovering.usage();
       summary.usage = usage;
       summary.outcome = outcome;
+      summary.cutReason = cutReason(outcome, call);
       summary.responseBytes = bytes;
       summary.totalMs = clock.monotonicMs() - startMono;
       finish(usage);

@@ -56,6 +56,34 @@ describe('relayBody', () => {
     expect(o.ended[0]?.outcome).toBe('cut');
   });
 
+  it('ends a stream cut by the shutdown drain with the terminal event naming the shutdown', async () => {
+    const shutdown = new AbortController();
+    const backend = new AbortController();
+    const o = options(
+      (async function* () {
+        yield bytes('data: a\n\n');
+        // The backend would go on; only the abort (the drain's cut reaching the attempt) ends it.
+        await new Promise((_, reject) => {
+          if (backend.signal.aborted) reject(backend.signal.reason);
+          backend.signal.addEventListener('abort', () => reject(backend.signal.reason));
+        });
+      })(),
+      { shutdown: shutdown.signal, abort: (reason) => backend.abort(reason) },
+    );
+    const out: string[] = [];
+    const reading = (async () => {
+      for await (const chunk of o.relay) {
+        out.push(new TextDecoder().decode(chunk));
+        shutdown.abort(new Error('grace period over'));
+      }
+    })();
+    await expect(reading).rejects.toThrow('grace period over');
+    expect(JSON.parse(out.at(-1)!.slice(6))).toMatchObject({
+      error: { code: 'GW_ERR_SERVICE_SHUTTING_DOWN', type: 'server_error' },
+    });
+    expect(o.ended[0]?.outcome).toBe('cut');
+  });
+
   it('finishes (caller aborted) and aborts the backend when the host gives up before reading anything', async () => {
     const o = options(
       (async function* () {

@@ -27,6 +27,11 @@ export interface RelayOptions {
   /** The caller's signal: a backend error after the caller left is the caller's abort, not a cut. */
   readonly callerSignal: AbortSignal;
   /**
+   * Aborted when the shutdown drain's grace period ends: the relay stops the backend call and ends the stream
+   * with the shutdown's terminal event (the gateway cut it, not the backend).
+   */
+  readonly shutdown?: AbortSignal | undefined;
+  /**
    * Longest gap between two body chunks; a longer silence aborts the backend call (a stalled stream).
    * Undefined when the source keeps its own idle deadline (a recovering stream).
    */
@@ -86,7 +91,15 @@ async function* relay(options: RelayOptions): AsyncGenerator<Uint8Array> {
     idleTimeoutMs === undefined
       ? undefined
       : new IdleWatchdog(idleTimeoutMs, now, () => options.abort(new Error('stream idle deadline reached')));
+  // The drain's cut: stops the source (a recovering stream then never recovers) and names the shutdown.
+  let shutdownCut = false;
+  const onShutdown = (): void => {
+    shutdownCut = true;
+    options.abort(options.shutdown?.reason);
+  };
+  options.shutdown?.addEventListener('abort', onShutdown, { once: true });
   try {
+    if (options.shutdown?.aborted === true) onShutdown();
     watchdog?.waiting();
     for await (const input of source) {
       watchdog?.received();
@@ -110,41 +123,70 @@ async function* relay(options: RelayOptions): AsyncGenerator<Uint8Array> {
     if (options.sse)
       yield terminalErrorEvent(
         options.shape,
-        watchdog?.idle === true ? 'idle-timeout' : options.errorKind(error),
+        endKind(shutdownCut, watchdog, () => options.errorKind(error)),
         options.requestId,
       );
     throw error;
   } finally {
+    options.shutdown?.removeEventListener('abort', onShutdown);
     watchdog?.stop();
     if (outcome === 'caller_aborted') options.abort(new Error('caller went away'));
     options.finish(outcome, failure);
   }
 }
 
+function endKind(
+  shutdownCut: boolean,
+  watchdog: IdleWatchdog | undefined,
+  kind: () => TransportErrorKind,
+): StreamEndKind {
+  if (shutdownCut) return 'shutdown';
+  return watchdog?.idle === true ? 'idle-timeout' : kind();
+}
+
+/** Why a stream ended early: how its backend failed, or `shutdown` (the drain's grace period ended). */
+export type StreamEndKind = TransportErrorKind | 'shutdown';
+
 const encoder = new TextEncoder();
 
 /**
  * The terminal SSE event for a stream that failed after its first byte, in the provider's own error
  * shape so SDKs raise it as an error (OpenAI: `data: {"error":…}`; Anthropic: `event: error`; Gemini:
- * `data: {"error":{code,message,status}}`).
+ * `data: {"error":{code,message,status}}`). A stream cut by the shutdown drain names the shutdown
+ * (`GW_ERR_SERVICE_SHUTTING_DOWN`: retry the call, another instance will take it).
  */
-export function terminalErrorEvent(shape: ApiShape, kind: TransportErrorKind, requestId: string): Uint8Array {
-  const stalled = kind === 'idle-timeout';
-  const code = stalled ? 'GW_ERR_STREAM_IDLE_TIMEOUT' : 'GW_ERR_STREAM_INTERRUPTED';
-  const message = stalled
-    ? 'The backend stream stalled; the answer is incomplete.'
-    : 'The backend stream ended before the answer was complete.';
+export function terminalErrorEvent(shape: ApiShape, kind: StreamEndKind, requestId: string): Uint8Array {
+  const { code, message, type, status } = TERMINAL[kind === 'shutdown' || kind === 'idle-timeout' ? kind : 'cut'];
   let text: string;
   if (shape === 'anthropic') {
-    const error = { type: 'api_error', message, code, request_id: requestId };
-    text = `event: error\ndata: ${JSON.stringify({ type: 'error', error })}\n\n`;
+    const error = { type: 'error', error: { type: 'api_error', message, code, request_id: requestId } };
+    text = `event: error\ndata: ${JSON.stringify(error)}\n\n`;
   } else if (shape === 'gemini') {
-    const details = [{ code, request_id: requestId }];
-    const error = { code: stalled ? 504 : 502, message, status: 'UNAVAILABLE', details };
+    const error = { code: status, message, status: 'UNAVAILABLE', details: [{ code, request_id: requestId }] };
     text = `data: ${JSON.stringify({ error })}\n\n`;
   } else {
-    const type = stalled ? 'timeout_error' : 'server_error';
     text = `data: ${JSON.stringify({ error: { message, type, code, param: null, request_id: requestId } })}\n\n`;
   }
   return encoder.encode(text);
 }
+
+const TERMINAL = {
+  'idle-timeout': {
+    code: 'GW_ERR_STREAM_IDLE_TIMEOUT',
+    message: 'The backend stream stalled; the answer is incomplete.',
+    type: 'timeout_error',
+    status: 504,
+  },
+  cut: {
+    code: 'GW_ERR_STREAM_INTERRUPTED',
+    message: 'The backend stream ended before the answer was complete.',
+    type: 'server_error',
+    status: 502,
+  },
+  shutdown: {
+    code: 'GW_ERR_SERVICE_SHUTTING_DOWN',
+    message: 'The gateway is shutting down and ended the stream; the answer is incomplete. Retry the call.',
+    type: 'server_error',
+    status: 503,
+  },
+} as const;

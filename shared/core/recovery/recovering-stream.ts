@@ -110,7 +110,9 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
   let total: UsageReading | undefined;
   let firstMeter: AttemptMeter | undefined;
   let recoveryMeter: AttemptMeter | undefined;
-  let callerGone = false;
+  // Set when the relay stops the stream (the caller went away, or the shutdown drain cut it): nothing is
+  // recovered from then on, and a recovery under way is abandoned.
+  const stop = new AbortController();
   let failureKind: TransportErrorKind = 'other';
 
   async function* run(): AsyncGenerator<Uint8Array> {
@@ -140,7 +142,7 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
     } catch (error) {
       const failure = asFailure(error, current);
       failureKind = failure.kind;
-      if (callerGone || options.callerSignal.aborted || !state.recoverable) throw failure;
+      if (stop.signal.aborted || options.callerSignal.aborted || !state.recoverable) throw failure;
       yield* recover(state, failure);
     }
   }
@@ -185,7 +187,8 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
       yield* splice(state, plan, firstUsage);
       report('recovered', [firstUsage, recoveryMeter!.finish({ estimate: true })]);
     } catch (error) {
-      markLast(error === DIVERGED ? 'diverged' : 'cut');
+      // Stopped by the relay: the recovering backend was serving; it did not fail.
+      if (!stop.signal.aborted) markLast(error === DIVERGED ? 'diverged' : 'cut');
       const second = recoveryMeter!.finish({ estimate: true });
       report(error === DIVERGED ? 'diverged' : 'failed', [firstUsage, second]);
       total = sumUsage(firstUsage, second);
@@ -202,7 +205,7 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
       () => deadline.abort(new Error('no recovering answer within the idle deadline')),
       Math.max(1, Math.ceil(options.idleTimeoutMs - (options.now() - startedAt))),
     );
-    const signal = AbortSignal.any([options.callerSignal, deadline.signal]);
+    const signal = AbortSignal.any([options.callerSignal, deadline.signal, stop.signal]);
     try {
       return await planRecovery(state, exclude, signal);
     } finally {
@@ -318,7 +321,7 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
   return {
     body,
     abort(reason) {
-      callerGone = true;
+      stop.abort(reason);
       current.abort(reason);
     },
     errorKind: (error) => (error instanceof AttemptFailure ? error.kind : failureKind),

@@ -1,10 +1,14 @@
+import type { AttemptRecord } from '../dispatch/dispatcher.js';
 import type { CallSummary } from '../pipeline/call-summary.js';
 import { RollingSums } from './rolling-sums.js';
 
 /** One backend's last minute, as the status page shows it. */
 export interface BackendActivityView {
   readonly attempts: number;
-  /** Attempts that failed (failover or fatal: 5xx, 429, timeouts, resets) and streams cut mid-answer. */
+  /**
+   * Attempts that failed: failover or fatal (5xx, 429, timeouts, resets), a stream its backend cut mid-answer
+   * (`stream-cut`) or a replay that differed (`diverged`). A stream the shutdown drain cut is not an error.
+   */
   readonly errors: number;
   /** errors / attempts, 0..1 (0 without attempts). */
   readonly errorRate: number;
@@ -13,8 +17,8 @@ export interface BackendActivityView {
   /** The longest of them, ms; null without any. */
   readonly maxLatencyMs: number | null;
   /**
-   * The last error seen (any age): an HTTP status (`"503"`), a transport failure (`"connect-refused"`) or
-   * `"stream-cut"`.
+   * The last error seen (any age): an HTTP status (`"503"`), a transport failure (`"connect-refused"`),
+   * `"stream-cut"` or `"diverged"`.
    */
   readonly lastError: { readonly code: string; readonly atMs: number } | null;
 }
@@ -26,6 +30,30 @@ interface Entry {
   readonly okLatency: RollingSums;
   readonly maxLatency: RollingSums;
   lastError: { code: string; atMs: number } | null;
+}
+
+/**
+ * The attempt whose answer its backend broke after the headers (a `cut` call the relay ended without a
+ * recovery: the attempt still says `served`), or -1. Recovery marks the attempts it saw break itself.
+ */
+function brokenByBackend(summary: CallSummary): number {
+  if (summary.outcome !== 'cut' || summary.cutReason === 'shutdown' || summary.backend === undefined) return -1;
+  const i = summary.attempts.findLastIndex((a) => a.backend === summary.backend!.id);
+  return i >= 0 && summary.attempts[i]!.outcome === 'served' ? i : -1;
+}
+
+/** The failure an attempt's outcome names, or undefined when it served. */
+function failureCode(attempt: AttemptRecord): string | undefined {
+  switch (attempt.outcome) {
+    case 'served':
+      return undefined;
+    case 'cut':
+      return 'stream-cut';
+    case 'diverged':
+      return 'diverged';
+    default:
+      return attempt.error ?? String(attempt.status ?? 'error');
+  }
 }
 
 const BUCKET_MS = 5_000;
@@ -43,25 +71,26 @@ const BUCKETS = 12;
 export class BackendActivity {
   private readonly entries = new Map<string, Entry>();
 
-  /** Counts the call's attempts (at the call's end time). */
+  /**
+   * Counts the call's attempts (at the call's end time): one failure per failed attempt — a stream its backend
+   * broke counts as that attempt failing (once, whether or not recovery marked it), a recovered call counts as
+   * a success of the backend that finished it — and a stream the shutdown drain cut blames no backend.
+   */
   record(summary: CallSummary, nowMs: number): void {
-    for (const attempt of summary.attempts) {
+    const broken = brokenByBackend(summary);
+    summary.attempts.forEach((attempt, i) => {
       const entry = this.entry(attempt.backend);
       entry.attempts.add(nowMs, 1);
-      if (attempt.outcome === 'served') {
+      const failure = i === broken ? 'stream-cut' : failureCode(attempt);
+      if (failure === undefined) {
         entry.okCount.add(nowMs, 1);
         entry.okLatency.add(nowMs, attempt.durationMs);
         this.raiseMax(entry.maxLatency, nowMs, attempt.durationMs);
       } else {
         entry.errors.add(nowMs, 1);
-        entry.lastError = { code: attempt.error ?? String(attempt.status ?? 'error'), atMs: nowMs };
+        entry.lastError = { code: failure, atMs: nowMs };
       }
-    }
-    if (summary.outcome === 'cut' && summary.backend !== undefined) {
-      const entry = this.entry(summary.backend.id);
-      entry.errors.add(nowMs, 1);
-      entry.lastError = { code: 'stream-cut', atMs: nowMs };
-    }
+    });
   }
 
   /** The backend's last minute. */

@@ -39,6 +39,7 @@ export function usageRecordOf(summary: CallSummary, clock: Clock): UsageRecord {
       attemptCount: summary.attempts.length,
       httpStatus: summary.status,
       outcome: summary.outcome,
+      cutReason: summary.cutReason,
       timings: {
         queueWaitMs: round(summary.queueWaitMs),
         ttfbMs: summary.ttfbMs === undefined ? null : round(summary.ttfbMs),

@@ -24,6 +24,7 @@ describe('createUsageRecord', () => {
       attempts: { count: 0, items: [] },
       httpStatus: 502,
       outcome: 'failed',
+      cutReason: null,
       timings: { queueWaitMs: 0, ttfbMs: null, totalMs: 0, overheadMs: 0 },
       tokens: {
         promptTokens: 0,

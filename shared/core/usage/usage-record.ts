@@ -8,12 +8,16 @@ export const USAGE_RECORD_SCHEMA_VERSION = 1;
 /**
  * How a request ended, as billed:
  * - `complete`: the backend answered in full (any status the backend chose, 4xx included).
- * - `cut`: the answer started but the backend stream broke (the tokens it produced are billed).
+ * - `cut`: the answer started but did not finish — the backend stream broke, or the gateway's shutdown drain
+ *   ended it (`cutReason` says which); the tokens produced are billed.
  * - `caller_aborted`: the caller went away; the tokens produced until then are billed.
  * - `rejected`: the gateway refused before any backend work (auth, policy, quota, queue full, TTL).
  * - `failed`: every attempt failed before an answer started (exhausted, all open, timeout).
  */
 export type UsageOutcome = 'complete' | 'cut' | 'caller_aborted' | 'rejected' | 'failed';
+
+/** Who cut a `cut` call's answer: its backend, or the gateway's shutdown drain. */
+export type UsageCutReason = 'backend' | 'shutdown';
 
 /** How one backend attempt ended. */
 export type UsageAttemptOutcome =
@@ -92,6 +96,12 @@ export interface UsageRecord {
   /** HTTP status the caller received. */
   httpStatus: number;
   outcome: UsageOutcome;
+  /**
+   * Why a `cut` call was cut: `backend` (its stream broke, stalled or sent an error event) or `shutdown` (the
+   * gateway's shutdown grace period ended first; the stream ended with `GW_ERR_SERVICE_SHUTTING_DOWN`). Null for
+   * every other outcome.
+   */
+  cutReason: UsageCutReason | null;
   timings: UsageTimings;
   /** Tokens of the answered attempt only, with their sources. */
   tokens: UsageReading;
@@ -154,6 +164,8 @@ export interface UsageRecordInput {
   attemptCount?: number;
   httpStatus: number;
   outcome: UsageOutcome;
+  /** Why a `cut` call was cut (ignored for other outcomes). */
+  cutReason?: UsageCutReason | null | undefined;
   timings?: Partial<UsageTimings>;
   tokens?: UsageReading;
   includeUsageInjected?: boolean;
@@ -195,6 +207,7 @@ export function createUsageRecord(input: UsageRecordInput, clock: Clock): UsageR
     attempts: { count: Math.max(input.attemptCount ?? 0, input.attempts?.length ?? 0), items },
     httpStatus: input.httpStatus,
     outcome: input.outcome,
+    cutReason: input.outcome === 'cut' ? (input.cutReason ?? 'backend') : null,
     timings: {
       queueWaitMs: input.timings?.queueWaitMs ?? 0,
       ttfbMs: input.timings?.ttfbMs ?? null,
