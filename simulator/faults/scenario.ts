@@ -131,11 +131,14 @@ export interface ScenarioContext {
   ): Promise<FaultHarness>;
   /** Records a failed check when `ok` is false; the scenario goes on so every problem is reported. */
   check(ok: boolean, message: string): void;
-  /** Sends one request and reads the whole answer; `timed` calls count towards the row's elapsed time. */
+  /**
+   * Sends one request and reads the whole answer; `timed` calls count towards the row's elapsed time;
+   * `onHeaders` runs once the response headers arrived, before the body is read (the call is then in flight).
+   */
   call(
     h: FaultHarness,
     body: Record<string, unknown>,
-    options?: { headers?: Record<string, string>; timed?: boolean },
+    options?: { headers?: Record<string, string>; timed?: boolean; onHeaders?: () => void },
   ): Promise<CallResult>;
   /** What the caller got, for the scorecard. */
   caller(text: string): void;
@@ -189,6 +192,7 @@ export async function runScenario(scenario: Scenario): Promise<ScorecardRow> {
     call: async (h, body, options = {}) => {
       const started = performance.now();
       const response = await postJson(`${h.url}/v1/chat/completions`, body, options.headers, controller.signal);
+      options.onHeaders?.();
       const isSse = (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
       const sse = isSse ? await readSse(response) : undefined;
       const text = isSse ? '' : await response.text();

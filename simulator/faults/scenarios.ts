@@ -1,4 +1,5 @@
 import { attemptScenarios } from './attempt-scenarios.js';
+import { drainScenarios } from './drain-scenarios.js';
 import { failoverScenarios, laterScenarios } from './failover-scenarios.js';
 import type { Scenario } from './scenario.js';
 import { recoveryScenarios } from './recovery-scenarios.js';
@@ -13,4 +14,5 @@ export const scenarios: readonly Scenario[] = [
   ...laterScenarios,
   ...attemptScenarios,
   ...recoveryScenarios,
+  ...drainScenarios,
 ];
