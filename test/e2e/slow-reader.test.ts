@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { UsageRecord } from '../../shared/core/usage/usage-record.js';
 import { defaultConfig, startHarness, type Harness } from '../support/gateway-harness.js';
 
-const IDLE_MS = 200;
+const IDLE_MS = 300;
 /** Enough streamed bytes (about 200 per token) to fill every socket buffer between the gateway and the caller. */
 const TOKENS = 40_000;
 

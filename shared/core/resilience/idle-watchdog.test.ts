@@ -5,7 +5,7 @@ describe('IdleWatchdog', () => {
   let fired: number;
   let watchdog: IdleWatchdog;
   beforeEach(() => {
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
     fired = 0;
     watchdog = new IdleWatchdog(
       100,
@@ -23,6 +23,7 @@ describe('IdleWatchdog', () => {
     vi.advanceTimersByTime(99);
     expect(fired).toBe(0);
     vi.advanceTimersByTime(1);
+    vi.runOnlyPendingTimers(); // the confirmation, after the I/O of that turn
     expect([fired, watchdog.idle]).toEqual([1, true]);
     watchdog.waiting();
     vi.advanceTimersByTime(1_000);
@@ -39,6 +40,7 @@ describe('IdleWatchdog', () => {
     vi.advanceTimersByTime(99);
     expect(fired).toBe(0);
     vi.advanceTimersByTime(1);
+    vi.runOnlyPendingTimers();
     expect(fired).toBe(1);
   });
 
@@ -50,7 +52,17 @@ describe('IdleWatchdog', () => {
     vi.advanceTimersByTime(90);
     expect([fired, watchdog.owedMs()]).toEqual([0, 90]);
     vi.advanceTimersByTime(10);
+    vi.runOnlyPendingTimers();
     expect(fired).toBe(1);
+  });
+
+  it('confirms after the I/O already waiting: a chunk read right after the timer is no stall', () => {
+    watchdog.waiting();
+    vi.advanceTimersToNextTimer(); // the deadline's timer: the decision is deferred past pending I/O
+    expect(fired).toBe(0);
+    watchdog.received(); // the chunk that was waiting in the socket when the process resumed
+    vi.advanceTimersByTime(1);
+    expect([fired, watchdog.idle]).toEqual([0, false]);
   });
 
   it('never fires once stopped, and leaves no timer behind', () => {

@@ -7,7 +7,9 @@
  *
  * One timer per body, re-armed lazily rather than per chunk: when it fires it checks how long the backend has
  * owed a chunk, and either calls `onIdle` or sleeps for the rest of the window; when nothing is owed it stops,
- * and the next {@link waiting} arms it again. {@link stop} clears it.
+ * and the next {@link waiting} arms it again. {@link stop} clears it. The deadline is confirmed after the I/O
+ * already waiting has been read (`setImmediate`), so a process that was starved of CPU does not mistake its
+ * own pause for the backend's silence.
  *
  * @example
  * const watchdog = new IdleWatchdog(30_000, () => clock.monotonicMs(), () => attempt.abort(STALLED));
@@ -65,6 +67,15 @@ export class IdleWatchdog {
       this.timer = setTimeout(this.check, this.limitMs - owedMs);
       return;
     }
+    // Timers run before I/O in an event loop turn: after the process was starved (a loaded machine, a long GC
+    // pause) the chunk may be waiting in the socket already. Decide after that I/O has been read.
+    setImmediate(this.confirm);
+  };
+
+  private readonly confirm = (): void => {
+    // A chunk came meanwhile: nothing is owed, or a new wait began (its `waiting()` armed a timer).
+    if (this.stopped || this.fired || this.owedSince === undefined) return;
+    if (this.now() - this.owedSince < this.limitMs) return;
     this.fired = true;
     this.owedSince = undefined;
     this.onIdle();
