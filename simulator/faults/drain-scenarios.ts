@@ -128,7 +128,7 @@ export const drainScenarios: readonly Scenario[] = [
       const record = await h.usageRecord(result.requestId);
       ctx.check(
         v.errorCode === 'GW_ERR_SERVICE_SHUTTING_DOWN' && !v.done && result.sse?.ended === 'error',
-        `stream: expected the shutdown terminal event and an abnormal end, got ${v.errorCode} ended ${result.sse?.ended}`,
+        `stream: expected the shutdown terminal event, an abnormal end; got ${v.errorCode}, ${result.sse?.ended}`,
       );
       ctx.check(v.tokens > 0, 'stream: expected the tokens delivered before the cut');
       ctx.check(
