@@ -90,7 +90,8 @@ function memoryBars(run: RunFigures): Bar[] {
 }
 
 function meteringBars(run: RunFigures): Bar[] {
-  return run.metering.map((m) => {
+  return run.metering.flatMap((m) => {
+    if (m.feature !== 'metering') return [];
     const cost = meteringCost(m);
     // Metering cannot make the gateway faster: a "cost" below -10 % is noise larger than the bar itself,
     // and such a run decides nothing.

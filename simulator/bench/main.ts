@@ -18,6 +18,7 @@ import {
   type Side,
 } from './report.js';
 import { schedulerRow } from './scheduler-rows.js';
+import { streamCpuLine, streamCpuRows } from './stream-cpu-rows.js';
 import { memoryWithOpenStreams, streamTtfb } from './stream-probes.js';
 
 /**
@@ -34,6 +35,10 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '1,50,200' },
     streams: { type: 'string', default: '1000' },
     quick: { type: 'boolean', default: false },
+    // Only the stream rows with each feature on and off (metering, stream recovery): a minute, not ten.
+    features: { type: 'boolean', default: false },
+    // Only the in-process stream rows (CPU per stream with stream recovery / metering on and off).
+    'stream-cpu': { type: 'boolean', default: false },
   },
 });
 const durationS = values.quick ? 2 : Number(values.duration);
@@ -122,7 +127,8 @@ async function loadRows(
   return rows;
 }
 
-async function meteringRows(
+async function featureRows(
+  feature: MeteringRow['feature'],
   scenarios: readonly Scenario[],
   on: BenchProcess,
   off: BenchProcess,
@@ -134,12 +140,16 @@ async function meteringRows(
     runs.push(await measure(on.url, scenario, connections, on.pid));
     const offSide = await measure(off.url, scenario, connections, off.pid);
     runs.push(await measure(on.url, scenario, connections, on.pid));
-    rows.push({ scenario: scenario.name, connections, on: runs, off: offSide });
+    rows.push({ feature, scenario: scenario.name, connections, on: runs, off: offSide });
   }
   return rows;
 }
 
 async function main(): Promise<void> {
+  if (values['stream-cpu']) {
+    process.stdout.write((await streamCpuRows()).map(streamCpuLine).join('\n') + '\n');
+    return;
+  }
   const sim = await processes.start(
     'simulator',
     (port) => ['dist/simulator/main.js', '--port', String(port), '--no-record', '--name', 'bench'],
@@ -166,7 +176,24 @@ async function main(): Promise<void> {
     (port) => ({ GATEWAY_CONFIG_FILE: writeGatewayConfig(dir, sim.url, port, false) }),
     '/health/live',
   );
+  // Stream recovery parses every event of a recoverable stream; this gateway relays them as bytes instead.
+  const gatewayNoRecovery = await processes.start(
+    'gateway (stream recovery off)',
+    () => ['dist/shared/standalone/main.js'],
+    (port) => ({ GATEWAY_CONFIG_FILE: writeGatewayConfig(dir, sim.url, port, true, 'off') }),
+    '/health/live',
+  );
   const { chat, stream, longStream } = writeBodies();
+  const features = async (): Promise<MeteringRow[]> => [
+    ...(await featureRows('metering', [stream, longStream], gateway, gatewayOff)),
+    ...(await featureRows('stream recovery', [stream, longStream], gateway, gatewayNoRecovery)),
+  ];
+  if (values.features) {
+    const rows = await features();
+    await processes.stopAll();
+    process.stdout.write([...failureNotes([], rows), ...rows.map(meteringLine)].join('\n') + '\n');
+    return;
+  }
 
   // Memory per open stream first, on a gateway that has seen no load yet; then the peak is reset so that
   // the peak reported is the load runs' own.
@@ -175,7 +202,7 @@ async function main(): Promise<void> {
   process.stderr.write(`  ${memory.opened} of ${openStreams} slow streams opened\n`);
 
   const rows = await loadRows([chat, stream, longStream], { direct: sim, bare, gateway });
-  const metering = await meteringRows([stream, longStream], gateway, gatewayOff);
+  const metering = await features();
 
   const streamBody = JSON.stringify({
     model: 'gpt-4o-mini',
@@ -192,6 +219,8 @@ async function main(): Promise<void> {
 
   process.stderr.write('  scheduler rows (in process)\n');
   const scheduler = [1_000, 10_000, 100_000].map((queued) => schedulerRow(queued));
+  process.stderr.write('  stream rows (in process)\n');
+  const streamCpu = await streamCpuRows();
 
   const lines: string[] = [];
   const cpu = cpus()[0]?.model ?? 'cpu';
@@ -203,6 +232,7 @@ async function main(): Promise<void> {
     '',
     ...failureNotes(rows, metering).map((l) => (l.startsWith('- ') ? l : `- ${l}`)),
     ...metering.map(meteringLine),
+    ...streamCpu.map(streamCpuLine),
     ttfbLine(ttfbDirect, ttfbGateway),
     ...memoryLines(
       idleMb,

@@ -81,9 +81,16 @@ async function freePort(): Promise<number> {
  * A gateway configuration with the defaults a new deployment gets — NDJSON usage ledger, metering with
  * `include_usage` injection, scheduling, health tracking — and one simulator backend, anonymous callers
  * allowed. The backend's `maxConcurrency` is set high so the simulator, not a configured limit, bounds
- * the bench. `metering: false` is the one switch the bench flips, to measure what metering costs.
+ * the bench. `metering: false` and `streamRecovery: 'off'` are the switches the bench flips, to measure what
+ * metering and stream recovery each cost.
  */
-export function writeGatewayConfig(dir: string, simUrl: string, port: number, metering: boolean): string {
+export function writeGatewayConfig(
+  dir: string,
+  simUrl: string,
+  port: number,
+  metering: boolean,
+  streamRecovery: 'auto' | 'off' = 'auto',
+): string {
   const file = join(dir, `gateway-${port}.json`);
   writeFileSync(
     file,
@@ -91,7 +98,7 @@ export function writeGatewayConfig(dir: string, simUrl: string, port: number, me
       server: { host: '127.0.0.1', port },
       backends: [{ id: 'sim', url: simUrl, kind: 'openai', maxConcurrency: 10_000 }],
       pools: [{ id: 'main', backends: ['sim'] }],
-      routes: [{ id: 'all', match: { models: ['*'] }, pool: 'main' }],
+      routes: [{ id: 'all', match: { models: ['*'] }, pool: 'main', streamRecovery }],
       governance: { identity: { anonymous: { allowed: true } } },
       usage: { enabled: metering, ledger: { path: join(dir, `usage-${port}.ndjson`) } },
     }),

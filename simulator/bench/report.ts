@@ -18,8 +18,9 @@ export interface LoadRow {
   readonly gateway: Side;
 }
 
-/** Metering on and off for one stream kind at one connection count (on, off, on). */
+/** A feature (metering, stream recovery) on and off for one stream kind at one connection count (on, off, on). */
 export interface MeteringRow {
+  readonly feature: 'metering' | 'stream recovery';
   readonly scenario: string;
   readonly connections: number;
   readonly on: readonly Side[];
@@ -80,8 +81,8 @@ export function failureNotes(rows: readonly LoadRow[], metering: readonly Meteri
       note(`${r.scenario} c=${r.connections}, ${side}`, r[side].result);
   }
   for (const m of metering) {
-    m.on.forEach((side, i) => note(`metering ${m.scenario} c=${m.connections}, on (run ${i + 1})`, side.result));
-    note(`metering ${m.scenario} c=${m.connections}, off`, m.off.result);
+    m.on.forEach((side, i) => note(`${m.feature} ${m.scenario} c=${m.connections}, on (run ${i + 1})`, side.result));
+    note(`${m.feature} ${m.scenario} c=${m.connections}, off`, m.off.result);
   }
   return notes.length === 0 ? ['every request of every run above was answered 2xx'] : notes;
 }
@@ -105,12 +106,12 @@ export function meteringLine(m: MeteringRow): string {
   const cpuRuns = m.on.map((s) => f(cpuUsPerCall(s), 0)).join(', ');
   const lost =
     cost.rpsPct >= 0
-      ? `${f(cost.rpsPct, 1)} % less throughput with metering`
-      : `no throughput lost (the runs with metering were ${f(-cost.rpsPct, 1)} % faster: noise)`;
+      ? `${f(cost.rpsPct, 1)} % less throughput with ${m.feature}`
+      : `no throughput lost (the runs with ${m.feature} were ${f(-cost.rpsPct, 1)} % faster: noise)`;
   return (
-    `- metering, ${m.scenario}, ${m.connections} conns: ${f(mean(m.on.map((s) => s.result.rps)), 0)} rps with ` +
-    `metering (runs: ${runs}), ${f(m.off.result.rps, 0)} without → ${lost}; gateway CPU per stream ` +
-    `${cpuRuns} µs with, ${f(cpuUsPerCall(m.off), 0)} µs without → metering takes ${f(cost.cpuPct, 1)} % of it`
+    `- ${m.feature}, ${m.scenario}, ${m.connections} conns: ${f(mean(m.on.map((s) => s.result.rps)), 0)} rps ` +
+    `with it (runs: ${runs}), ${f(m.off.result.rps, 0)} without → ${lost}; gateway CPU per stream ` +
+    `${cpuRuns} µs with, ${f(cpuUsPerCall(m.off), 0)} µs without → ${m.feature} takes ${f(cost.cpuPct, 1)} % of it`
   );
 }
 
