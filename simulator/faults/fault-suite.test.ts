@@ -9,8 +9,9 @@ describe('fault suite: the gateway against scripted simulator faults', () => {
     '%s',
     async (_name, scenario) => {
       const row = await runScenario(scenario);
+      // The work done: what the caller got and what each backend saw (attempts, statuses, order). The time
+      // budget is a timing — `npm run faults` fails a row over it; a loaded CI machine stretches every timer.
       expect(row.failures, `caller got: ${row.caller}\nbackend saw: ${row.backend}`).toEqual([]);
-      expect(row.elapsedMs).toBeLessThanOrEqual(row.budgetMs);
     },
     20_000,
   );

@@ -19,7 +19,8 @@ export const FAULT_RESILIENCE = {
  * backend), with the scheduling and the loopback failover attempt that follow it. The deadlines are the
  * engine's own timers (one per attempt, one idle watchdog per body) and fire within ~40 ms on an idle
  * machine; the slack leaves room for a loaded one. A regression to undici's coarse timers (1 s resolution:
- * a 300 ms deadline fires after 0.7–1.5 s) exceeds every budget built on it and fails the scenario.
+ * a 300 ms deadline fires after 0.7–1.5 s) exceeds every budget built on it and fails the row in
+ * `npm run faults` (the vitest cases assert the work done, not the budget).
  */
 export const TIMER_SLACK_MS = 300;
 
@@ -113,8 +114,15 @@ export interface ScorecardRow {
   /** The measured duration of the scenario's timed call(s): the longest one. */
   readonly elapsedMs: number;
   readonly budgetMs: number;
+  /**
+   * The timed calls took longer than the budget. A timing, not a check: `npm run faults` fails the row on it
+   * (run it on a quiet machine); the vitest cases assert only {@link failures}, the work done, because a
+   * loaded CI machine stretches every timer.
+   */
+  readonly overBudget: boolean;
+  /** No failure and within the budget. */
   readonly pass: boolean;
-  /** Every failed check and error, in order. */
+  /** Every failed check and error (and a hang past the deadline), in order. */
   readonly failures: readonly string[];
 }
 
@@ -235,7 +243,7 @@ export async function runScenario(scenario: Scenario): Promise<ScorecardRow> {
     await Promise.allSettled(harnesses.map((h) => h.close()));
   }
   const rounded = Math.round(elapsedMs);
-  if (rounded > scenario.budgetMs) failures.push(`took ${rounded} ms, budget ${scenario.budgetMs} ms`);
+  const overBudget = rounded > scenario.budgetMs;
   return {
     id: scenario.id,
     title: scenario.title,
@@ -243,7 +251,8 @@ export async function runScenario(scenario: Scenario): Promise<ScorecardRow> {
     backend,
     elapsedMs: rounded,
     budgetMs: scenario.budgetMs,
-    pass: failures.length === 0,
+    overBudget,
+    pass: failures.length === 0 && !overBudget,
     failures,
   };
 }

@@ -15,6 +15,7 @@ export function formatScorecard(rows: readonly ScorecardRow[]): string {
   for (const r of failed) {
     out.push('', `FAIL ${r.id} ${r.title}:`);
     for (const f of r.failures) out.push(`  - ${f}`);
+    if (r.overBudget) out.push(`  - took ${r.elapsedMs} ms, budget ${r.budgetMs} ms`);
   }
   return out.join('\n');
 }
