@@ -7,7 +7,8 @@ import {
   type PoolLedger,
 } from '../../core/scheduling/capacity-ledger.js';
 import type { CapacityLedger, ReportOptions } from '../../ports/capacity-ledger.js';
-import { contentionBackoff, isLostRace, statusOf } from './azure-errors.js';
+import { contentionBackoff, statusOf } from './azure-errors.js';
+import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { createOnce } from './create-once.js';
 import { encodeTableKey } from './table-key.js';
 import { StoredRecordError, type CorruptReadSink } from '../../ports/stored-record-error.js';
@@ -97,8 +98,9 @@ function fromEntity(entity: LedgerEntity, table: string): PoolLedger {
 
 /**
  * Creates the Azure Table {@link CapacityLedger} for standalone replicas: one row per pool, every change a
- * read → pure `applyReport` → write conditional on the row's ETag, retried on 412/409 — so replicas agree
- * on one ledger however many report at once. `beforeCommit` runs before the write (a replica applies a
+ * read → pure `applyReport` → write conditional on the row's ETag, retried on 412/409
+ * (`tableReadModifyWrite`, as in every Table adapter) — so replicas agree on one ledger however many report
+ * at once. `beforeCommit` runs before the write (a replica applies a
  * lowered grant before anyone can count on the room it gives up).
  *
  * @example
@@ -140,21 +142,20 @@ export function createTableCapacityLedger(
     change: (current: PoolLedger | undefined) => { next: PoolLedger | undefined; result: R },
   ): Promise<R> => {
     await ensureTable();
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) await backoff(attempt);
-      const row = await readRow(poolId);
-      const { next, result } = change(row?.ledger);
-      if (next === undefined) return result;
-      try {
-        if (row === undefined) await client.createEntity(toEntity(poolId, next, atMs));
-        else await client.updateEntity(toEntity(poolId, next, atMs), 'Replace', { etag: row.etag });
-        return result;
-      } catch (error) {
-        if (isLostRace(error)) continue;
-        throw error;
-      }
-    }
-    throw new Error(`TableCapacityLedger: pool "${poolId}" lost ${maxAttempts} races in a row`);
+    // A corrupt row is read as "no ledger" but keeps its ETag, so the rebuilt ledger replaces it.
+    return tableReadModifyWrite<PoolLedger | undefined, R>(client, {
+      read: async () => {
+        const row = await readRow(poolId);
+        return row === undefined ? undefined : { value: row.ledger, etag: row.etag };
+      },
+      decide: (current) => {
+        const { next, result } = change(current);
+        return { write: next === undefined ? undefined : toEntity(poolId, next, atMs), result };
+      },
+      maxAttempts,
+      backoff,
+      describe: `TableCapacityLedger: pool "${poolId}"`,
+    });
   };
 
   return {
