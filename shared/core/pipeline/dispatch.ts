@@ -1,3 +1,4 @@
+import type { RouteConfig } from '../../config/schema.js';
 import type { Clock } from '../clock.js';
 import { attemptsForEnvelope, attemptsOf } from '../dispatch/dispatch-errors.js';
 import type { AttemptRecord, DispatchInput, DispatchResult } from '../dispatch/dispatcher.js';
@@ -64,8 +65,6 @@ export async function dispatchWithFallbacks(
   lease: (poolId: string) => Promise<void>,
   options: DispatchOptions = {},
 ): Promise<DispatchResult> {
-  const { summary } = call;
-  const requeue = options.requeue;
   const input = {
     ...dispatchInput(call, routed, upstream),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -73,76 +72,134 @@ export async function dispatchWithFallbacks(
   };
   const first = routed.match.route;
   let queue = [first, ...first.fallbacks.map((id) => s.router.byId(id)).filter((r) => r !== undefined)];
-  const triedRoutes = new Set<string>();
-  const refusedModels = new Set<string>();
-  const attempts: AttemptRecord[] = [];
-  // Time on routes that could not serve, besides their attempts: their waits between attempts.
-  let failedRoutesWaitMs = 0;
-  let lastError: unknown;
-  // The last "prompt too long" answer, kept while context-window fallbacks are tried.
-  let refused: { readonly result: DispatchResult; readonly routeId: string; readonly servedAt: number } | undefined;
-  const finish = (result: DispatchResult, routeId: string): DispatchResult => {
-    summary.routeId = routeId;
-    summary.attempts = [...attempts, ...result.attempts];
-    return {
-      ...result,
-      attempts: summary.attempts,
-      backendWaitMs: attemptsMs(summary.attempts),
-      retryWaitMs: result.retryWaitMs + failedRoutesWaitMs,
-    };
+  const run: RouteRun = {
+    triedRoutes: new Set(),
+    refusedModels: new Set(),
+    attempts: [],
+    failedRoutesWaitMs: 0,
+    lastError: undefined,
+    refused: undefined,
   };
   for (let current = queue.shift(); current !== undefined; current = queue.shift()) {
-    if (triedRoutes.has(current.id)) continue;
-    triedRoutes.add(current.id);
-    const pool = s.pools.get(current.pool)!;
+    if (run.triedRoutes.has(current.id)) continue;
+    run.triedRoutes.add(current.id);
     const model = modelFor(current, current === first, input.model);
-    let dispatchedAt = 0;
-    let result: DispatchResult;
-    try {
-      const queuedAt = clock.monotonicMs();
-      await lease(pool.id);
-      dispatchedAt = clock.monotonicMs();
-      summary.queueWaitMs += dispatchedAt - queuedAt;
-      result = await s.dispatcher.dispatch({
-        ...input,
-        model,
-        route: current,
-        pool,
-        requeue: requeue === undefined ? undefined : (untilMs, signal) => requeue(pool.id, untilMs, signal),
-      });
-    } catch (error) {
-      lastError = error;
-      const failed = attemptsOf(error);
-      if (dispatchedAt > 0) failedRoutesWaitMs += Math.max(0, clock.monotonicMs() - dispatchedAt - attemptsMs(failed));
-      attempts.push(...failed);
-      summary.attempts = attempts;
-      if (!(error instanceof GatewayError) || !FALLBACK_CODES.has(error.code)) throw error;
-      continue;
-    }
-    if (result.refusal !== 'context-length') return finish(result, current.id);
-    if (model !== undefined) refusedModels.add(model.toLowerCase());
-    const next = contextWindowPlan(s.router, current, input.model, { triedRoutes, refusedModels });
-    if (next.length === 0) return finish(result, current.id);
-    // Another model may take this prompt: keep the refusal (returned verbatim if nothing serves) and move on.
-    const held = await holdRefusal(result);
-    const servedAt = attempts.length + result.attempts.findIndex((a) => a.outcome === 'served');
-    attempts.push(...result.attempts.map((a) => (a.outcome === 'served' ? { ...a, outcome: 'failover' as const } : a)));
-    summary.attempts = attempts;
-    if (held !== undefined) refused = { result: { ...held, attempts: [] }, routeId: current.id, servedAt };
+    const result = await dispatchOnRoute(clock, s, call, run, { ...input, model, route: current }, lease, options);
+    if (result === undefined) continue;
+    if (result.refusal !== 'context-length') return finish(call, run, result, current.id);
+    const next = await afterRefusal(s, call, run, current, { asked: input.model, tried: model }, result);
+    if (next === undefined) return finish(call, run, result, current.id);
     queue = next;
   }
+  return endOfRoutes(call, run);
+}
+
+/** The routes tried so far in one call, and what they left behind. */
+interface RouteRun {
+  readonly triedRoutes: Set<string>;
+  readonly refusedModels: Set<string>;
+  readonly attempts: AttemptRecord[];
+  /** Time on routes that could not serve, besides their attempts: their waits between attempts. */
+  failedRoutesWaitMs: number;
+  lastError: unknown;
+  /** The last "prompt too long" answer, kept while context-window fallbacks are tried. */
+  refused: { readonly result: DispatchResult; readonly routeId: string; readonly servedAt: number } | undefined;
+}
+
+/**
+ * One route: a lease in its pool, then the dispatcher over it. Undefined when its pool could not serve
+ * (exhausted, all open, throttled…): the attempts are kept and the next route is tried; any other error ends
+ * the call.
+ */
+async function dispatchOnRoute(
+  clock: Clock,
+  s: EngineSnapshot,
+  call: Call,
+  run: RouteRun,
+  input: Omit<DispatchInput, 'pool'>,
+  lease: (poolId: string) => Promise<void>,
+  options: DispatchOptions,
+): Promise<DispatchResult | undefined> {
+  const { summary } = call;
+  const { requeue } = options;
+  const pool = s.pools.get(input.route.pool)!;
+  let dispatchedAt = 0;
+  try {
+    const queuedAt = clock.monotonicMs();
+    await lease(pool.id);
+    dispatchedAt = clock.monotonicMs();
+    summary.queueWaitMs += dispatchedAt - queuedAt;
+    return await s.dispatcher.dispatch({
+      ...input,
+      pool,
+      requeue: requeue === undefined ? undefined : (untilMs, signal) => requeue(pool.id, untilMs, signal),
+    });
+  } catch (error) {
+    run.lastError = error;
+    const failed = attemptsOf(error);
+    if (dispatchedAt > 0)
+      run.failedRoutesWaitMs += Math.max(0, clock.monotonicMs() - dispatchedAt - attemptsMs(failed));
+    run.attempts.push(...failed);
+    summary.attempts = run.attempts;
+    if (!(error instanceof GatewayError) || !FALLBACK_CODES.has(error.code)) throw error;
+    return undefined;
+  }
+}
+
+/**
+ * A prompt too long for the model: the routes another model may take it on, never one tried or a model that
+ * already refused. With none, undefined (the refusal is the answer). Else the refusal is kept — returned
+ * verbatim if nothing serves — and its attempt recorded as a failover.
+ */
+async function afterRefusal(
+  s: EngineSnapshot,
+  call: Call,
+  run: RouteRun,
+  current: RouteConfig,
+  models: { readonly asked: string | undefined; readonly tried: string | undefined },
+  result: DispatchResult,
+): Promise<RouteConfig[] | undefined> {
+  if (models.tried !== undefined) run.refusedModels.add(models.tried.toLowerCase());
+  const next = contextWindowPlan(s.router, current, models.asked, run);
+  if (next.length === 0) return undefined;
+  const held = await holdRefusal(result);
+  const servedAt = run.attempts.length + result.attempts.findIndex((a) => a.outcome === 'served');
+  run.attempts.push(
+    ...result.attempts.map((a) => (a.outcome === 'served' ? { ...a, outcome: 'failover' as const } : a)),
+  );
+  call.summary.attempts = run.attempts;
+  if (held !== undefined) run.refused = { result: { ...held, attempts: [] }, routeId: current.id, servedAt };
+  return next;
+}
+
+/** Every route tried: the refusal kept, else the last error (naming the routes tried when there were several). */
+function endOfRoutes(call: Call, run: RouteRun): DispatchResult {
+  const { refused, attempts, triedRoutes, lastError } = run;
   if (refused !== undefined) {
     attempts[refused.servedAt] = { ...attempts[refused.servedAt]!, outcome: 'served' };
-    return finish(refused.result, refused.routeId);
+    return finish(call, run, refused.result, refused.routeId);
   }
   if (triedRoutes.size > 1 && lastError instanceof GatewayError) {
     throw new GatewayError(lastError.code, {
       message: lastError.message,
       retryAfterMs: lastError.retryAfterMs,
-      details: { attempts: attemptsForEnvelope(summary.attempts), routes: [...triedRoutes] },
+      details: { attempts: attemptsForEnvelope(call.summary.attempts), routes: [...triedRoutes] },
     });
   }
   throw lastError;
+}
+
+/** The result as the call sees it: every route's attempts, and every wait of the routes that could not serve. */
+function finish(call: Call, run: RouteRun, result: DispatchResult, routeId: string): DispatchResult {
+  const { summary } = call;
+  summary.routeId = routeId;
+  summary.attempts = [...run.attempts, ...result.attempts];
+  return {
+    ...result,
+    attempts: summary.attempts,
+    backendWaitMs: attemptsMs(summary.attempts),
+    retryWaitMs: result.retryWaitMs + run.failedRoutesWaitMs,
+  };
 }
 
 function attemptsMs(attempts: readonly AttemptRecord[]): number {
