@@ -26,8 +26,9 @@ export async function firstEvent(body: AsyncIterable<Uint8Array>): Promise<Async
 }
 
 async function* prepend(first: Uint8Array, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
-  yield first;
+  // The first chunk is yielded inside the try: a reader that stops right after it still closes the source.
   try {
+    yield first;
     for (;;) {
       const next = await rest.next();
       if (next.done) return;
