@@ -500,6 +500,9 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     gate.dispose();
     await health.flush();
     await transport.close();
+    // Calls that ended record off the response path (setImmediate); one turn of the immediate queue runs
+    // every record scheduled so far, so the last calls' records reach the ledger before it closes.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     await ledger.close();
     await usageExporter?.close();
     await telemetry.flush();
