@@ -7,7 +7,7 @@ import { includeUsageBody, injectIncludeUsage } from '../usage/include-usage.js'
 import { estimatePromptTokens } from '../usage/prompt-estimate.js';
 import { detectUsageApi, detectUsageFormat } from '../usage/usage-format.js';
 import { emptyUsageReading, type UsageReading } from '../usage/usage-reading.js';
-import { createUsageTransform } from '../usage/usage-transform.js';
+import { createUsageTransform, type UsageTransform } from '../usage/usage-transform.js';
 import type { Call, CallSummary } from './call-summary.js';
 import type { UpstreamBody } from './dispatch.js';
 import type { EngineSnapshot } from './engine-snapshot.js';
@@ -65,26 +65,8 @@ export function respond(
 ): GatewayResponse {
   const { clock } = deps;
   const { summary, requestId, startMono } = call;
-  const { response, backend } = result;
-  const headers = downstreamHeaders(response.headers, s.stripResponse, false);
-  const elapsed = clock.monotonicMs() - startMono;
-  // The gateway's own time only: not the queue, not the backends (every attempt), not the waits between attempts.
-  const overheadMs = Math.max(0, elapsed - result.backendWaitMs - summary.queueWaitMs - result.retryWaitMs);
-  headers.set('x-gateway-request-id', requestId);
-  headers.set('x-gateway-backend', backend.id);
-  // The route whose pool answered: the one the model matched, or the fallback route that served instead.
-  if (summary.routeId !== undefined) headers.set('x-gateway-route', summary.routeId);
-  headers.set('x-gateway-attempts', String(result.attempts.length));
-  headers.set('x-gateway-overhead-ms', overheadMs.toFixed(2));
-  headers.append(
-    'server-timing',
-    `gateway;dur=${overheadMs.toFixed(2)}, queue;dur=${summary.queueWaitMs.toFixed(2)}, ` +
-      `backend;dur=${result.backendWaitMs.toFixed(2)}, retry;dur=${result.retryWaitMs.toFixed(2)}`,
-  );
-  summary.backend = backend;
-  summary.status = response.status;
-  summary.ttfbMs = elapsed;
-  summary.overheadMs = overheadMs;
+  const { response } = result;
+  const headers = gatewayHeaders(clock, s, call, result);
   const contentType = headers.get('content-type');
   const sse = (contentType ?? '').startsWith('text/event-stream');
   summary.stream ||= sse;
@@ -95,18 +77,7 @@ export function respond(
     headers.delete('content-length');
     return { status: response.status, headers, body: recoverableBody(deps, call, routed, recovering, finish) };
   }
-  const promptBody = upstream.json;
-  const meter = !s.config.usage.enabled
-    ? undefined
-    : createUsageTransform(detectUsageFormat(call.url.pathname, contentType), {
-        stripUsageOnlyChunk: summary.includeUsageInjected && sse,
-        estimator: deps.estimator,
-        requestModel: routed.model,
-        estimatePromptTokens: () =>
-          promptBody === undefined || deps.estimator === undefined
-            ? undefined
-            : estimatePromptTokens(promptBody, deps.estimator, routed.model),
-      });
+  const meter = meterFor(deps, s, call, routed, upstream, { contentType, sse });
   let bytes = 0;
   const body = relayBody({
     source: response.body,
@@ -136,6 +107,57 @@ export function respond(
     },
   });
   return { status: response.status, headers, body };
+}
+
+/**
+ * The answer's headers: the backend's (minus what the gateway strips), plus `x-gateway-request-id`, `-backend`,
+ * `-route`, `-attempts`, `-overhead-ms` and `server-timing`. Records the backend, status and timings in the summary.
+ */
+function gatewayHeaders(clock: Clock, s: EngineSnapshot, call: Call, result: DispatchResult): Headers {
+  const { summary, requestId, startMono } = call;
+  const { response, backend } = result;
+  const headers = downstreamHeaders(response.headers, s.stripResponse, false);
+  const elapsed = clock.monotonicMs() - startMono;
+  // The gateway's own time only: not the queue, not the backends (every attempt), not the waits between attempts.
+  const overheadMs = Math.max(0, elapsed - result.backendWaitMs - summary.queueWaitMs - result.retryWaitMs);
+  headers.set('x-gateway-request-id', requestId);
+  headers.set('x-gateway-backend', backend.id);
+  // The route whose pool answered: the one the model matched, or the fallback route that served instead.
+  if (summary.routeId !== undefined) headers.set('x-gateway-route', summary.routeId);
+  headers.set('x-gateway-attempts', String(result.attempts.length));
+  headers.set('x-gateway-overhead-ms', overheadMs.toFixed(2));
+  headers.append(
+    'server-timing',
+    `gateway;dur=${overheadMs.toFixed(2)}, queue;dur=${summary.queueWaitMs.toFixed(2)}, ` +
+      `backend;dur=${result.backendWaitMs.toFixed(2)}, retry;dur=${result.retryWaitMs.toFixed(2)}`,
+  );
+  summary.backend = backend;
+  summary.status = response.status;
+  summary.ttfbMs = elapsed;
+  summary.overheadMs = overheadMs;
+  return headers;
+}
+
+/** The usage meter over a non-recovering body (hiding an injected usage chunk), or none when usage is off. */
+function meterFor(
+  deps: RespondDeps,
+  s: EngineSnapshot,
+  call: Call,
+  routed: RoutedCall,
+  upstream: UpstreamBody,
+  body: { readonly contentType: string | null; readonly sse: boolean },
+): UsageTransform | undefined {
+  if (!s.config.usage.enabled) return undefined;
+  const promptBody = upstream.json;
+  return createUsageTransform(detectUsageFormat(call.url.pathname, body.contentType), {
+    stripUsageOnlyChunk: call.summary.includeUsageInjected && body.sse,
+    estimator: deps.estimator,
+    requestModel: routed.model,
+    estimatePromptTokens: () =>
+      promptBody === undefined || deps.estimator === undefined
+        ? undefined
+        : estimatePromptTokens(promptBody, deps.estimator, routed.model),
+  });
 }
 
 /** Who cut a `cut` answer: the shutdown drain when its grace period ended, else the backend. */
