@@ -1,9 +1,10 @@
 import type { TransportErrorKind } from '../../ports/backend-transport.js';
 import type { AttemptRecord, DispatchResult } from '../dispatch/dispatcher.js';
 import { emptyUsageReading, type UsageReading } from '../usage/usage-reading.js';
-import { ContinuationJoiner, DeliveredAnswer, ReplayMatcher, type Splice } from './answer-splice.js';
+import { ContinuationJoiner, ReplayMatcher, type Splice } from './answer-splice.js';
 import { AttemptFailure, AttemptReader } from './attempt-reader.js';
-import { readChatEvent, type ChatChunk, type ChunkIdentity } from './chat-chunk.js';
+import { readChatEvent, type ChunkIdentity } from './chat-chunk.js';
+import { FirstAttemptState } from './first-attempt.js';
 import { continueRequest, replayRequest } from './recovery-request.js';
 import { SseEventReader } from './sse-event-reader.js';
 import { splicedChunk, usageChunk } from './spliced-chunk.js';
@@ -105,34 +106,66 @@ const ERROR_EVENT = new Error('the backend sent an error event mid-stream');
  * At most one recovery per call.
  */
 export function createRecoveringStream(options: RecoveringStreamOptions): RecoveringStream {
-  let current: DispatchResult = options.first;
-  let reader: AttemptReader | undefined;
-  let total: UsageReading | undefined;
-  let firstMeter: AttemptMeter | undefined;
-  let recoveryMeter: AttemptMeter | undefined;
+  const run = new RecoveringRun(options);
+  const body = run.run();
+  return {
+    body,
+    abort: (reason) => run.abort(reason),
+    errorKind: (error) => (error instanceof AttemptFailure ? error.kind : run.failureKind),
+    usage: () => run.usage(),
+    release: () => run.release(),
+  };
+}
+
+/** One recoverable stream's run: the first attempt, and at most one recovery. */
+class RecoveringRun {
+  private current: DispatchResult;
+  private reader: AttemptReader | undefined;
+  private total: UsageReading | undefined;
+  private firstMeter: AttemptMeter | undefined;
+  private recoveryMeter: AttemptMeter | undefined;
   // Set when the relay stops the stream (the caller went away, or the shutdown drain cut it): nothing is
   // recovered from then on, and a recovery under way is abandoned.
-  const stop = new AbortController();
-  let failureKind: TransportErrorKind = 'other';
+  private readonly stop = new AbortController();
+  failureKind: TransportErrorKind = 'other';
 
-  async function* run(): AsyncGenerator<Uint8Array> {
+  constructor(private readonly options: RecoveringStreamOptions) {
+    this.current = options.first;
+  }
+
+  abort(reason: unknown): void {
+    this.stop.abort(reason);
+    this.current.abort(reason);
+  }
+
+  usage(): UsageReading {
+    return this.total ?? this.firstMeter?.finish({ estimate: true }) ?? emptyUsageReading();
+  }
+
+  release(): void {
+    this.current.release();
+    void this.reader?.close();
+  }
+
+  async *run(): AsyncGenerator<Uint8Array> {
+    const { options } = this;
     const state = new FirstAttemptState();
-    firstMeter = options.meter(options.hideFirstUsageChunk, options.json);
-    reader = new AttemptReader(current.response.body, attemptOf(current), options.idleTimeoutMs, options.now);
+    const meter = (this.firstMeter = options.meter(options.hideFirstUsageChunk, options.json));
+    const reader = (this.reader = this.readerOf(this.current));
     const events = new SseEventReader();
     try {
       for (;;) {
         const read = await reader.next();
         if (read.kind === 'end') {
           // A clean end: whatever is left (an event without its blank line) goes out as it came.
-          const held = firstMeter.end();
+          const held = meter.end();
           if (held !== undefined) for (const event of events.push(held)) yield event.raw;
           const rest = events.rest();
           if (rest !== undefined) yield rest;
           return;
         }
         if (read.kind !== 'chunk') continue;
-        const bytes = firstMeter.push(read.bytes);
+        const bytes = meter.push(read.bytes);
         if (bytes === undefined) continue;
         for (const event of events.push(bytes)) {
           if (state.take(event.data) === 'error') throw new AttemptFailure('other', ERROR_EVENT);
@@ -140,40 +173,28 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
         }
       }
     } catch (error) {
-      const failure = asFailure(error, current);
-      failureKind = failure.kind;
-      if (stop.signal.aborted || options.callerSignal.aborted || !state.recoverable) throw failure;
-      yield* recover(state, failure);
+      const failure = asFailure(error, this.current);
+      this.failureKind = failure.kind;
+      if (this.stop.signal.aborted || options.callerSignal.aborted || !state.recoverable) throw failure;
+      yield* this.recover(state, failure);
     }
   }
 
-  async function* recover(state: FirstAttemptState, failure: AttemptFailure): AsyncGenerator<Uint8Array> {
-    const broken = current.backend.id;
-    markLast('cut');
-    await reader!.close(failure);
-    current.release();
-    const firstUsage = firstMeter!.finish({ estimate: true });
-    const started = options.now();
-    const exclude = new Set([broken]);
-    let plan: Plan | undefined;
-    // The caller waits from here: a heartbeat now and while the recovery starts, the answer within the idle deadline.
-    yield HEARTBEAT;
-    const starting = startRecovery(state, exclude, started);
-    for (;;) {
-      const outcome = await Promise.race([starting, delay(heartbeatMs(options.idleTimeoutMs))]);
-      if (outcome !== TICK) {
-        plan = outcome;
-        break;
-      }
-      yield HEARTBEAT;
-    }
+  private async *recover(state: FirstAttemptState, failure: AttemptFailure): AsyncGenerator<Uint8Array> {
+    const broken = this.current.backend.id;
+    this.markLast('cut');
+    await this.reader!.close(failure);
+    this.current.release();
+    const firstUsage = this.firstMeter!.finish({ estimate: true });
+    const startedAt = this.options.now();
+    const plan = yield* this.heartbeatsUntil(() => this.startRecovery(state, new Set([broken]), startedAt));
     const report = (result: RecoveryReport['result'], usage: readonly UsageReading[]): void =>
-      options.onReport({
-        mode: plan?.mode ?? 'replay',
+      this.options.onReport({
+        mode: plan.mode,
         from: broken,
         failure: failure.kind,
-        to: plan?.result?.backend.id,
-        prefillRefused: plan?.prefillRefused ?? false,
+        to: plan.result?.backend.id,
+        prefillRefused: plan.prefillRefused,
         result,
         deliveredChars: state.delivered.length,
         usage,
@@ -182,22 +203,37 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
       report('failed', [firstUsage]);
       throw failure;
     }
-    current = plan.result;
+    this.current = plan.result;
     try {
-      yield* splice(state, plan, firstUsage);
-      report('recovered', [firstUsage, recoveryMeter!.finish({ estimate: true })]);
+      yield* this.splice(state, plan, firstUsage);
+      report('recovered', [firstUsage, this.recoveryMeter!.finish({ estimate: true })]);
     } catch (error) {
       // Stopped by the relay: the recovering backend was serving; it did not fail.
-      if (!stop.signal.aborted) markLast(error === DIVERGED ? 'diverged' : 'cut');
-      const second = recoveryMeter!.finish({ estimate: true });
+      if (!this.stop.signal.aborted) this.markLast(error === DIVERGED ? 'diverged' : 'cut');
+      const second = this.recoveryMeter!.finish({ estimate: true });
       report(error === DIVERGED ? 'diverged' : 'failed', [firstUsage, second]);
-      total = sumUsage(firstUsage, second);
+      this.total = sumUsage(firstUsage, second);
       throw failure;
     }
   }
 
+  /**
+   * The caller waits from here: a heartbeat now and while the recovery starts (the answer comes within the idle
+   * deadline). Starts the recovery after the first heartbeat; returns it once started.
+   */
+  private async *heartbeatsUntil(start: () => Promise<Plan>): AsyncGenerator<Uint8Array, Plan> {
+    yield HEARTBEAT;
+    const starting = start();
+    for (;;) {
+      const outcome = await Promise.race([starting, delay(heartbeatMs(this.options.idleTimeoutMs))]);
+      if (outcome !== TICK) return outcome;
+      yield HEARTBEAT;
+    }
+  }
+
   /** Dispatches the recovery: continue where a backend can, else (or after a refused prefill) replay. */
-  async function startRecovery(state: FirstAttemptState, exclude: Set<string>, startedAt: number): Promise<Plan> {
+  private async startRecovery(state: FirstAttemptState, exclude: Set<string>, startedAt: number): Promise<Plan> {
+    const { options } = this;
     // The recovering answer's first event must come within the idle deadline the caller sees. The timer is
     // cleared once an answer started: the signal stays with the attempt, and must then follow the caller only.
     const deadline = new AbortController();
@@ -205,78 +241,87 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
       () => deadline.abort(new Error('no recovering answer within the idle deadline')),
       Math.max(1, Math.ceil(options.idleTimeoutMs - (options.now() - startedAt))),
     );
-    const signal = AbortSignal.any([options.callerSignal, deadline.signal, stop.signal]);
+    const signal = AbortSignal.any([options.callerSignal, deadline.signal, this.stop.signal]);
     try {
-      return await planRecovery(state, exclude, signal);
+      return await this.planRecovery(state, exclude, signal);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  async function planRecovery(state: FirstAttemptState, exclude: Set<string>, signal: AbortSignal): Promise<Plan> {
-    const dispatch = async (body: Record<string, unknown>, skip: ReadonlySet<string>) => {
-      const before = options.attempts.get();
-      try {
-        return await options.redispatch(body, skip, signal);
-      } finally {
-        options.attempts.set([...before, ...options.attempts.get().filter((a) => !before.includes(a))]);
-      }
-    };
+  private async planRecovery(state: FirstAttemptState, exclude: Set<string>, signal: AbortSignal): Promise<Plan> {
+    const { options } = this;
     const continuable = options.mode === 'auto' && options.prefillAllowed && state.delivered.contentOnly;
     let prefillRefused = false;
     try {
       if (continuable && state.delivered.length > 0) {
         const body = continueRequest(options.json, state.delivered.content, state.contentChunks);
-        const result = await dispatch(body, unableToContinue(exclude)).catch(() => undefined);
+        const result = await this.dispatch(body, this.unableToContinue(exclude), signal).catch(() => undefined);
         if (result !== undefined && result.refusal === 'prefill-rejected') {
           prefillRefused = true;
           options.rememberRefusal(result.backend.id);
-          markBackend(result.backend.id, 'failover');
+          this.markBackend(result.backend.id, 'failover');
           await result.response.dump().catch(() => undefined);
           result.release();
         } else if (result !== undefined) return { mode: 'continue', result, body, prefillRefused };
       }
       const body = replayRequest(options.json);
-      return { mode: 'replay', result: await dispatch(body, exclude), body, prefillRefused };
+      return { mode: 'replay', result: await this.dispatch(body, exclude, signal), body, prefillRefused };
     } catch {
       return { mode: 'replay', result: undefined, body: {}, prefillRefused };
     }
   }
 
+  /** Dispatches one recovery attempt; the attempts it made join the call's list. */
+  private async dispatch(
+    body: Record<string, unknown>,
+    skip: ReadonlySet<string>,
+    signal: AbortSignal,
+  ): Promise<DispatchResult> {
+    const { attempts } = this.options;
+    const before = attempts.get();
+    try {
+      return await this.options.redispatch(body, skip, signal);
+    } finally {
+      attempts.set([...before, ...attempts.get().filter((a) => !before.includes(a))]);
+    }
+  }
+
   /** Backends a continuation must not go to: the excluded, and those unable to continue a prefill. */
-  function unableToContinue(exclude: ReadonlySet<string>): ReadonlySet<string> {
+  private unableToContinue(exclude: ReadonlySet<string>): ReadonlySet<string> {
+    const { options } = this;
     return new Set([...exclude, ...options.backendIds.filter((id) => !options.canContinue(id))]);
   }
 
   /** Relays the recovering attempt, spliced to what the caller has. */
-  async function* splice(state: FirstAttemptState, plan: Plan, firstUsage: UsageReading): AsyncGenerator<Uint8Array> {
+  private async *splice(state: FirstAttemptState, plan: Plan, firstUsage: UsageReading): AsyncGenerator<Uint8Array> {
     const result = plan.result!;
     const joiner: Splice =
       plan.mode === 'continue'
         ? new ContinuationJoiner(trailingBlanks(state.delivered.content))
         : new ReplayMatcher(state.delivered);
-    recoveryMeter = options.meter(true, plan.body);
-    reader = new AttemptReader(result.response.body, attemptOf(result), options.idleTimeoutMs, options.now);
+    const meter = (this.recoveryMeter = this.options.meter(true, plan.body));
+    const reader = (this.reader = this.readerOf(result));
     const events = new SseEventReader();
     const identity = state.identity!;
     let roleSent = state.roleDelivered;
     let covered = false;
     let finished = false;
     for (;;) {
-      const read = await reader.next(covered ? undefined : heartbeatMs(options.idleTimeoutMs));
+      const read = await reader.next(covered ? undefined : heartbeatMs(this.options.idleTimeoutMs));
       if (read.kind === 'tick') {
         yield HEARTBEAT;
         continue;
       }
       if (read.kind === 'end') break;
-      const bytes = recoveryMeter.push(read.bytes);
+      const bytes = meter.push(read.bytes);
       if (bytes === undefined) continue;
       for (const event of events.push(bytes)) {
         if (event.data === undefined) continue;
         const parsed = readChatEvent(event.data);
         if (parsed.kind === 'done') {
           if (!finished) throw DIVERGED;
-          yield* closing(identity, firstUsage);
+          yield* this.closing(identity, firstUsage);
           return;
         }
         if (parsed.kind === 'error') throw new AttemptFailure('other', ERROR_EVENT);
@@ -294,77 +339,31 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
     }
     // Ended without [DONE]: complete only if the answer finished.
     if (!finished) throw new AttemptFailure('reset', new Error('the recovering stream ended early'));
-    yield* closing(identity, firstUsage);
+    yield* this.closing(identity, firstUsage);
   }
 
-  function* closing(identity: ChunkIdentity, firstUsage: UsageReading): Generator<Uint8Array> {
-    const second = recoveryMeter!.finish({ estimate: true });
-    total = sumUsage(firstUsage, second);
-    markLast('served');
-    if (options.callerAskedUsage) yield usageChunk(identity, total);
+  private *closing(identity: ChunkIdentity, firstUsage: UsageReading): Generator<Uint8Array> {
+    const second = this.recoveryMeter!.finish({ estimate: true });
+    this.total = sumUsage(firstUsage, second);
+    this.markLast('served');
+    if (this.options.callerAskedUsage) yield usageChunk(identity, this.total);
     yield DONE;
   }
 
-  function markLast(outcome: AttemptRecord['outcome']): void {
-    markBackend(current.backend.id, outcome);
+  private readerOf(result: DispatchResult): AttemptReader {
+    return new AttemptReader(result.response.body, attemptOf(result), this.options.idleTimeoutMs, this.options.now);
+  }
+
+  private markLast(outcome: AttemptRecord['outcome']): void {
+    this.markBackend(this.current.backend.id, outcome);
   }
 
   /** Rewrites the outcome of the backend's latest attempt in the call's list. */
-  function markBackend(backendId: string, outcome: AttemptRecord['outcome']): void {
-    const attempts = [...options.attempts.get()];
+  private markBackend(backendId: string, outcome: AttemptRecord['outcome']): void {
+    const attempts = [...this.options.attempts.get()];
     const i = attempts.findLastIndex((a) => a.backend === backendId);
     if (i >= 0) attempts[i] = { ...attempts[i]!, outcome };
-    options.attempts.set(attempts);
-  }
-
-  const body = run();
-  return {
-    body,
-    abort(reason) {
-      stop.abort(reason);
-      current.abort(reason);
-    },
-    errorKind: (error) => (error instanceof AttemptFailure ? error.kind : failureKind),
-    usage: () => total ?? firstMeter?.finish({ estimate: true }) ?? emptyUsageReading(),
-    release: () => {
-      current.release();
-      void reader?.close();
-    },
-  };
-}
-
-/** The first attempt as the caller received it. */
-class FirstAttemptState {
-  readonly delivered = new DeliveredAnswer();
-  identity: ChunkIdentity | undefined;
-  roleDelivered = false;
-  /** Chunks that carried content (one token each in OpenAI-style streams): lowers a continuation's limit. */
-  contentChunks = 0;
-  private finished = false;
-  private eligible = true;
-
-  /** True while the stream can still be recovered: one text choice seen, no finish yet. */
-  get recoverable(): boolean {
-    return this.eligible && !this.finished && this.identity !== undefined;
-  }
-
-  /** Notes an event going to the caller; `error` for the backend's own error event (not forwarded). */
-  take(data: string | undefined): 'forward' | 'error' {
-    if (data === undefined) return 'forward';
-    const event = readChatEvent(data);
-    if (event.kind === 'error') return this.recoverable ? 'error' : 'forward';
-    if (event.kind !== 'chunk') return 'forward';
-    this.note(event);
-    return 'forward';
-  }
-
-  private note(chunk: ChatChunk): void {
-    this.identity ??= chunk.identity;
-    if (chunk.otherChoices || chunk.nonText) this.eligible = false;
-    this.delivered.add(chunk.pieces);
-    if (chunk.pieces.some((p) => p.channel === 'content')) this.contentChunks++;
-    this.roleDelivered ||= chunk.opensRole;
-    if (chunk.finishReason !== undefined) this.finished = true;
+    this.options.attempts.set(attempts);
   }
 }
 
