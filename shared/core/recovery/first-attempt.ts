@@ -2,10 +2,10 @@ import { DeliveredAnswer } from './answer-splice.js';
 import { readChatEvent, type ChatChunk, type ChunkIdentity } from './chat-chunk.js';
 
 /**
- * Characters of `data:` payloads held unparsed (about 300 chat chunks): past this they are parsed into the
- * state at once, so a stream keeps at most this much beyond what the answer itself takes.
+ * Characters of `data:` payloads held unparsed (about 1,200 OpenAI chat chunks of ~210 characters): past this
+ * they are parsed into the state at once, so a stream keeps at most this much beyond what the answer itself takes.
  */
-export const MAX_PENDING_CHARS = 64 * 1024;
+export const MAX_PENDING_CHARS = 256 * 1024;
 
 /**
  * The first attempt as the caller received it: what a recovery needs (the delivered answer, the identity, the
