@@ -4,19 +4,24 @@ import { hashApiKey } from '../../shared/core/governance/hash-api-key.js';
 import type { QuotaReserveResult, QuotaStore } from '../../shared/ports/quota-store.js';
 import { defaultConfig, postJson, startHarness, type Harness } from '../support/gateway-harness.js';
 
-/** A quota store that remembers every amount reserved. */
+/**
+ * A quota store that remembers every amount reserved, with one window for the whole file: the windows are the
+ * real clock's minutes, and a run crossing a minute boundary between two requests would open an empty window,
+ * which admits one request of any size — the refusal below would then depend on when the suite runs.
+ */
 class RecordingQuotaStore implements QuotaStore {
+  static readonly WINDOW_START_MS = 0;
   readonly inner = new MemoryQuotaStore();
   readonly reserved: number[] = [];
-  async reserve(key: string, windowStartMs: number, amount: number, limit: number): Promise<QuotaReserveResult> {
+  async reserve(key: string, _windowStartMs: number, amount: number, limit: number): Promise<QuotaReserveResult> {
     if (key.endsWith(':minute')) this.reserved.push(amount);
-    return this.inner.reserve(key, windowStartMs, amount, limit);
+    return this.inner.reserve(key, RecordingQuotaStore.WINDOW_START_MS, amount, limit);
   }
-  adjust(key: string, windowStartMs: number, delta: number): Promise<number> {
-    return this.inner.adjust(key, windowStartMs, delta);
+  adjust(key: string, _windowStartMs: number, delta: number): Promise<number> {
+    return this.inner.adjust(key, RecordingQuotaStore.WINDOW_START_MS, delta);
   }
-  used(key: string, windowStartMs: number): Promise<number> {
-    return this.inner.used(key, windowStartMs);
+  used(key: string, _windowStartMs: number): Promise<number> {
+    return this.inner.used(key, RecordingQuotaStore.WINDOW_START_MS);
   }
 }
 
