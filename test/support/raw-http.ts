@@ -54,8 +54,13 @@ function complete(answer: RawAnswer): boolean {
   return false;
 }
 
-/** Splits the first HTTP/1.x response of `text` into status, headers and body. */
+/**
+ * Splits the first final HTTP/1.x response of `text` into status, headers and body. Interim 1xx responses
+ * (`100 Continue` before the answer) are skipped: they are not the server's answer to the request.
+ */
 export function parseAnswer(text: string): RawAnswer {
+  const interim = /^HTTP\/1\.[01] 1\d\d[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(text);
+  if (interim !== null && interim[0].length < text.length) return parseAnswer(text.slice(interim[0].length));
   const match = /^HTTP\/1\.[01] (\d{3})/.exec(text);
   const end = text.indexOf('\r\n\r\n');
   const headers: Record<string, string> = {};
