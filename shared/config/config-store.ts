@@ -48,7 +48,7 @@ export interface ConfigStore<T> {
  */
 export function createConfigStore<T = GatewayConfig>(options: {
   source: ConfigSource;
-  validate: (raw: unknown) => ValidationResult<T>;
+  validate: (raw: unknown) => ValidationResult<T> | Promise<ValidationResult<T>>;
   onReload?: (event: ConfigReloadEvent) => void;
   /** A configuration in force before the first reload (e.g. the one validated at startup). */
   initial?: T;
@@ -61,7 +61,7 @@ export function createConfigStore<T = GatewayConfig>(options: {
   async function attempt(): Promise<{ ok: boolean; issues?: readonly string[] }> {
     let result: ValidationResult<T>;
     try {
-      result = options.validate(await options.source.load());
+      result = await options.validate(await options.source.load());
     } catch (error) {
       // Name the source once: some sources already put their name in the message.
       const message = (error as Error).message;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createJsonFileConfigSource } from '../adapters/file/json-file-config-source.js';
 import type { ConfigSource } from '../ports/config-source.js';
-import { configFileOf, fixedConfigSource, openHostConfig, validateHostConfig } from './host-config.js';
+import { configFileOf, fixedConfigSource, openHostConfig } from './host-config.js';
+import { validateHostConfig } from './host-validation.js';
 
 const minimal = {
   backends: [{ id: 'a', url: 'http://a.test' }],

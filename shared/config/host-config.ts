@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { ConfigSource } from '../ports/config-source.js';
 import type { Telemetry } from '../ports/telemetry.js';
-import { checkIdentityConfig } from '../core/governance/check-identity-config.js';
 import { createConfigStore, type ConfigReloadEvent } from './config-store.js';
 import type { GatewayConfig } from './gateway-schema.js';
-import { envOverlay, mergeConfig, validateConfig, type ConfigResult } from './load-config.js';
+import { envOverlay } from './env-overlay.js';
+import { validateInProcess, type HostValidator } from './host-validators.js';
 
 /** The environment a host reads `GATEWAY_*` settings from. */
 export type HostEnv = Readonly<Record<string, string | undefined>>;
@@ -35,21 +35,6 @@ export type HostConfigResult =
   | { readonly ok: false; readonly source: string; readonly issues: readonly string[] };
 
 /**
- * The validation every host applies to every configuration it loads or reloads: the `GATEWAY_<SECTION>__<KEY>`
- * overlay over the raw configuration, the schema (every problem reported), then the identity check (a
- * production configuration must name its callers).
- *
- * @example
- * const result = validateHostConfig(JSON.parse(text), process.env);
- */
-export function validateHostConfig(raw: unknown, env: HostEnv): ConfigResult {
-  const result = validateConfig(mergeConfig(raw as Record<string, unknown>, envOverlay(env)), { env });
-  if (!result.ok) return result;
-  const problem = checkIdentityConfig(result.config.governance, result.config.server.mode);
-  return problem === undefined ? result : { ok: false, issues: [problem] };
-}
-
-/**
  * The configuration file a host reads: `GATEWAY_CONFIG_FILE` when set (it must then exist), else
  * `gateway.config.json` when it exists; `undefined` when there is none.
  */
@@ -65,8 +50,9 @@ export function fixedConfigSource(name: string, raw: unknown): ConfigSource {
 
 /**
  * The host configuration pipeline, the same for the standalone host and the Functions app: load the
- * source, validate it with {@link validateHostConfig}, and keep it in a config store whose reloads go
- * through the same validation and are reported in one place ({@link HostConfig.report}).
+ * source, validate it with `validateHostConfig` (in this thread by default; the standalone host passes
+ * `validateInWorker`, ADR 0050), and keep it in a config store whose reloads go through the same validation
+ * and are reported in one place ({@link HostConfig.report}).
  *
  * @example
  * const opened = await openHostConfig(createJsonFileConfigSource({ file }), process.env);
@@ -75,11 +61,15 @@ export function fixedConfigSource(name: string, raw: unknown): ConfigSource {
  * opened.config.report(runtime.telemetry);
  * opened.config.watch();
  */
-export async function openHostConfig(source: ConfigSource, env: HostEnv): Promise<HostConfigResult> {
+export async function openHostConfig(
+  source: ConfigSource,
+  env: HostEnv,
+  validate: HostValidator = validateInProcess,
+): Promise<HostConfigResult> {
   let listener: ((event: ConfigReloadEvent) => void) | undefined;
   const store = createConfigStore({
     source,
-    validate: (raw) => validateHostConfig(raw, env),
+    validate: (raw) => validate(raw, env),
     onReload: (event) => listener?.(event),
   });
   const described = Object.keys(envOverlay(env)).length > 0 ? `${source.name} + GATEWAY_* environment` : source.name;

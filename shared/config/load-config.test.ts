@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateHostConfig } from './host-config.js';
+import { validateHostConfig } from './host-validation.js';
 import { envOverlay, loadConfig, validateConfig } from './load-config.js';
 
 describe('validateConfig', () => {

@@ -1,6 +1,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { gatewaySchema, type GatewayConfig } from './gateway-schema.js';
 import { knownKeysAt, unknownKeyMessage } from './unknown-keys.js';
+import { envOverlay, envVariables, mergeConfig } from './env-overlay.js';
+
+export { envOverlay, mergeConfig };
 
 /** The result of validating a configuration: the frozen config, or every problem found. */
 export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; issues: string[] };
@@ -45,78 +48,6 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   return { ok: false, issues };
 }
 
-/** The configuration variables of an environment (name, config path, raw value); others go to `onIgnored`. */
-function* envVariables(
-  env: Readonly<Record<string, string | undefined>>,
-  onIgnored: (name: string, reason: string) => void,
-): Generator<{ name: string; path: string[]; value: string }> {
-  for (const [name, value] of Object.entries(env)) {
-    // GATEWAY_FUNCTIONS__* are the Functions host's own settings, not configuration sections.
-    if (!name.startsWith('GATEWAY_') || value === undefined || HOST_SETTINGS.test(name)) continue;
-    const path = name.slice('GATEWAY_'.length).split('__').map(camelCase);
-    if (!CONFIG_SECTIONS.has(path[0]!)) {
-      onIgnored(name, `not a configuration section (sections: ${[...CONFIG_SECTIONS].join(', ')})`);
-      continue;
-    }
-    if (path.some((p) => p === '')) {
-      onIgnored(name, 'an empty part between "__" separators');
-      continue;
-    }
-    yield { name, path, value };
-  }
-}
-
-/**
- * Reads `GATEWAY_<SECTION>__<KEY>` environment variables into a config overlay. `SECTION` and each
- * `KEY` are SNAKE_CASE and become camelCase; further `__` nest deeper. Values are parsed as JSON when
- * they parse (numbers, booleans, arrays, objects), else taken as strings.
- *
- * Only names whose first part is a configuration section (`server`, `limits`, `governance`, …) are read:
- * another tool's `GATEWAY_URL` or `GATEWAY_TOKEN` is reported to `onIgnored` (default: a process warning,
- * once per name) and left out, so it cannot stop the gateway. An unknown key *under* a section is kept,
- * and validation refuses it — a typo never passes silently.
- *
- * @example
- * envOverlay({ GATEWAY_SERVER__PORT: '9000', GATEWAY_URL: 'https://x' }) // → { server: { port: 9000 } }
- */
-export function envOverlay(
-  env: Readonly<Record<string, string | undefined>>,
-  onIgnored: (name: string, reason: string) => void = warnOnce,
-): Record<string, unknown> {
-  const overlay: Record<string, unknown> = {};
-  for (const { path, value } of envVariables(env, onIgnored)) {
-    let target = overlay;
-    for (const key of path.slice(0, -1)) {
-      const next = target[key];
-      target = (typeof next === 'object' && next !== null ? next : (target[key] = {})) as Record<string, unknown>;
-    }
-    target[path[path.length - 1]!] = parseValue(value);
-  }
-  return overlay;
-}
-
-/** The top-level sections a `GATEWAY_<SECTION>__…` variable may name. */
-const CONFIG_SECTIONS: ReadonlySet<string> = new Set(Object.keys(gatewaySchema.shape));
-/** Variables that configure a host rather than the gateway. */
-const HOST_SETTINGS = /^GATEWAY_(CONFIG_FILE$|FUNCTIONS__)/;
-const warned = new Set<string>();
-
-function warnOnce(name: string, reason: string): void {
-  if (warned.has(name)) return;
-  warned.add(name);
-  process.emitWarning(`${name} is ignored: ${reason}.`, { code: 'GATEWAY_ENV_IGNORED' });
-}
-
-/** Deep-merges `overlay` onto `base` (objects merge, everything else replaces). */
-export function mergeConfig(base: Record<string, unknown>, overlay: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(overlay)) {
-    const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeConfig(current, value) : value;
-  }
-  return out;
-}
-
 /**
  * Loads the configuration for a host: the JSON file (when present), then the environment overlay,
  * validated together. `defaults` supplies what a host embeds when no file exists.
@@ -143,22 +74,6 @@ export function loadConfig(options: {
   const overlay = envOverlay(env);
   if (Object.keys(overlay).length > 0) source += ' + GATEWAY_* environment';
   return { ...validateConfig(mergeConfig(base, overlay), { env }), source };
-}
-
-function camelCase(snake: string): string {
-  return snake.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-function parseValue(value: string): unknown {
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateHostConfig } from '../../shared/config/host-validation.js';
+import { REPO_ROOT, ensureBuilt } from '../support/built-dist.js';
+
+const MAIN = join(REPO_ROOT, 'dist/shared/standalone/main.js');
+const GOOD = {
+  server: { host: '127.0.0.1', port: 0 },
+  backends: [{ id: 'b', url: 'http://127.0.0.1:9' }],
+  pools: [{ id: 'p', backends: ['b'] }],
+  routes: [{ id: 'r', match: { models: ['*'] }, pool: 'p' }],
+  governance: { identity: { anonymous: { allowed: true } } },
+};
+const BAD = { ...GOOD, server: { host: '127.0.0.1', prot: 8080 }, pools: [{ id: 'p', backends: ['c'] }] };
+const ENV = { GATEWAY_LIMITS__MAX_BODY_BYTES: 'many', GATEWAY_URL: 'https://elsewhere' };
+
+/**
+ * The modules the main thread loads, written at exit: `module.registerHooks` sees the main thread only, so a
+ * module loaded by the validation worker is not listed (Node ≥ 22.15; older Node lists nothing).
+ */
+const HOOK = `import { registerHooks } from 'node:module'; import { writeFileSync } from 'node:fs';
+const seen = []; registerHooks?.({ load(url, context, next) { seen.push(url); return next(url, context); } });
+process.on('exit', () => writeFileSync(process.env.MODULES_OUT, JSON.stringify(seen)));`;
+
+/** Resolves with the output once it matches `pattern` (an event to await, not a sleep). */
+function waitFor(read: () => string, child: ChildProcess, pattern: RegExp): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!pattern.test(read())) return;
+      child.stdout?.off('data', check);
+      child.off('exit', exited);
+      resolve();
+    };
+    const exited = (): void => reject(new Error(`exited before ${pattern}:\n${read()}`));
+    child.stdout?.on('data', check);
+    child.once('exit', exited);
+    check();
+  });
+}
+
+/**
+ * ADR 0050: the standalone host, built and run as `npm start` runs it, validates each configuration in a worker
+ * thread. Its answers are the in-process validator's, word for word, at start and on reload, and the serving
+ * thread never loads zod.
+ */
+describe('standalone host validating its configuration in a worker', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-config-worker-'));
+  const hook = join(dir, 'hook.mjs');
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GATEWAY_')));
+  const modulesOut = join(dir, 'modules.json');
+  const run = (file: string, env: Record<string, string>): ChildProcess =>
+    spawn(process.execPath, ['--import', pathToFileURL(hook).href, MAIN], {
+      cwd: dir,
+      env: { ...inherited, ...env, GATEWAY_CONFIG_FILE: file, MODULES_OUT: modulesOut },
+    });
+
+  beforeAll(async () => {
+    await ensureBuilt('dist/shared/standalone/main.js');
+    writeFileSync(hook, HOOK);
+  }, 300_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a bad configuration at start with the problems the in-process validation names', async () => {
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify(BAD));
+    const child = run(file, ENV);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const expected = validateHostConfig(BAD, ENV);
+    expect(expected.ok).toBe(false);
+    expect(code).toBe(1);
+    for (const issue of expected.ok ? [] : expected.issues) expect(stderr).toContain(`  - ${issue}\n`);
+    // The ignored variable is reported once, by the serving process, not again by the worker.
+    expect(stderr.match(/GATEWAY_URL is ignored/g)).toHaveLength(1);
+  });
+
+  it('serves a good configuration, refuses a bad reload word for word, applies a good one, without zod', async () => {
+    const file = join(dir, 'gateway.config.json');
+    writeFileSync(file, JSON.stringify(GOOD));
+    const child = run(file, {});
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await waitFor(() => stdout, child, /gateway listening on/);
+    writeFileSync(file, JSON.stringify(BAD));
+    await waitFor(() => stdout, child, /reload from .* refused/);
+    const expected = validateHostConfig(BAD, {});
+    for (const issue of expected.ok ? [] : expected.issues) expect(stdout).toContain(`  - ${issue}\n`);
+    writeFileSync(file, JSON.stringify({ ...GOOD, limits: { maxBodyBytes: 1024 } }));
+    await waitFor(() => stdout, child, /configuration reloaded from/);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const modules = JSON.parse(readFileSync(modulesOut, 'utf8')) as string[];
+    if (modules.length === 0) return; // Node without module.registerHooks: the load hook saw nothing.
+    expect(modules.some((url) => url.includes('/shared/standalone/node-host.js'))).toBe(true);
+    expect(modules.filter((url) => /node_modules\/zod\/|\/shared\/config\/load-config\.js/.test(url))).toEqual([]);
+  });
+});
