@@ -16,6 +16,8 @@ export interface LoadRow {
   readonly direct: Side;
   readonly bare: Side;
   readonly gateway: Side;
+  /** The `--compare` build's gateway, run right before or after this one's. */
+  readonly baseline?: Side;
 }
 
 /** A feature (metering, stream recovery) on and off for one stream kind at one connection count (on, off, on). */
@@ -77,8 +79,10 @@ export function failureNotes(rows: readonly LoadRow[], metering: readonly Meteri
     if (!(result.rps > 0)) notes.push(`- ${what}: no request finished within the run (${result.unfinished} in flight)`);
   };
   for (const r of rows) {
-    for (const side of ['direct', 'bare', 'gateway'] as const)
-      note(`${r.scenario} c=${r.connections}, ${side}`, r[side].result);
+    for (const side of ['direct', 'bare', 'gateway', 'baseline'] as const) {
+      const measured = r[side];
+      if (measured !== undefined) note(`${r.scenario} c=${r.connections}, ${side}`, measured.result);
+    }
   }
   for (const m of metering) {
     m.on.forEach((side, i) => note(`${m.feature} ${m.scenario} c=${m.connections}, on (run ${i + 1})`, side.result));
