@@ -3,7 +3,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { baselineBuild } from './baseline-build.js';
 import { barsTable, type RunFigures } from './bars.js';
-import { benchOptions } from './bench-options.js';
+import { benchOptions, type BenchOptions } from './bench-options.js';
 import { resetPeaks, startSides, type BenchSides } from './bench-sides.js';
 import { comparisonLines, type Comparison } from './compare-report.js';
 import { stopH2load } from './h2load.js';
@@ -26,7 +26,14 @@ import { memoryWithOpenStreams, streamTtfb, type TtfbResult } from './stream-pro
  * Every process runs on its own, on loopback only; every run is bounded by its duration; the temporary
  * folder and every child process are removed at the end, whatever happens.
  */
-const options = benchOptions();
+const options = ((): BenchOptions => {
+  try {
+    return benchOptions();
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+})();
 const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
 const settings: RunSettings = { durationS: options.durationS, warmupS: options.warmupS, dir };
 const processes = new BenchProcesses();
