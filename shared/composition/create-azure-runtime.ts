@@ -11,11 +11,8 @@ import { createAppInsightsTelemetry } from '../adapters/azure/app-insights-telem
 import { createAzureClients, type AzureClients } from '../adapters/azure/azure-clients.js';
 import { createAzureIdentityCredentialProvider } from '../adapters/azure/azure-identity-credential-provider.js';
 import { createBlobPayloadStore } from '../adapters/azure/blob-payload-store.js';
-import {
-  createServiceBusJobQueueFromClient,
-  PRIOR_DELIVERIES_PROPERTY,
-  SCHEMA_PROPERTY,
-} from '../adapters/azure/service-bus-job-queue.js';
+import { createServiceBusJobQueueFromClient } from '../adapters/azure/service-bus-job-queue.js';
+import { serviceBusRetryCopy } from '../adapters/azure/service-bus-job-message.js';
 import { createStorageQueueJobQueue } from '../adapters/azure/storage-queue-job-queue.js';
 import { createTableBackendHealthStore } from '../adapters/azure/table-backend-health-store.js';
 import { createTableJobStore } from '../adapters/azure/table-job-store.js';
@@ -289,12 +286,5 @@ function reportSpill(endpoint: StorageEndpoint, telemetry: Telemetry | undefined
 function serviceBusReschedule(clients: AzureClients, queueName: string): AzureRuntime['reschedule'] {
   const sender = clients.serviceBusClient().createSender(queueName);
   return (message, deliveries, deliverAtMs) =>
-    sender.sendMessages({
-      body: message,
-      contentType: 'application/json',
-      messageId: `${message.jobId}.r${deliveries}`,
-      ...(message.requestId === undefined ? {} : { correlationId: message.requestId }),
-      applicationProperties: { [SCHEMA_PROPERTY]: message.v, [PRIOR_DELIVERIES_PROPERTY]: deliveries },
-      scheduledEnqueueTimeUtc: new Date(deliverAtMs),
-    });
+    sender.sendMessages(serviceBusRetryCopy(message, deliveries, deliverAtMs));
 }

@@ -81,6 +81,20 @@ describe('ServiceBusJobQueue message mapping', () => {
     expect(await queue.receive(5, 30_000)).toEqual([]);
     expect(fake.activeCount).toBe(0);
   });
+
+  it.each([
+    ['bytes that are not JSON', new Uint8Array([0x7b, 0xff])],
+    ['an empty job id', { v: 1, jobId: '', enqueuedAtMs: 1 }],
+    ['a job id over 128 characters', { v: 1, jobId: 'x'.repeat(129), enqueuedAtMs: 1 }],
+    ['no enqueue time', { v: 1, jobId: 'j' }],
+  ])('dead-letters a body of %s and goes on delivering the next message', async (_, body) => {
+    const { queue, fake } = harness(5);
+    await fake.sender.sendMessages({ body, messageId: 'bad' });
+    await queue.send({ v: 1, jobId: 'good', enqueuedAtMs: 1 });
+    const delivered = await queue.receive(5, 30_000);
+    expect(delivered.map((d) => d.message.jobId)).toEqual(['good']);
+    expect(fake.activeCount).toBe(1);
+  });
 });
 
 const namespace = process.env.GATEWAY_TEST_SERVICEBUS_NAMESPACE;

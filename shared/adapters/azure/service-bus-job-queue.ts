@@ -5,6 +5,9 @@ import {
   type ServiceBusReceivedMessage,
 } from '@azure/service-bus';
 import type { DeadLetteredJobMessage, JobMessage, JobQueue, ReceivedJobMessage } from '../../ports/job-queue.js';
+import { HeldDeliveries, type HeldDelivery } from './held-deliveries.js';
+import { readJobMessage } from './schemas/job-message-schema.js';
+import { priorDeliveriesOfMessage, serviceBusJobMessage, serviceBusRetryCopy } from './service-bus-job-message.js';
 
 /** The part of `ServiceBusSender` the queue uses. */
 export interface JobQueueSender {
@@ -52,10 +55,7 @@ export interface ServiceBusJobQueueOptions {
   readonly receiveWaitMs?: number;
 }
 
-/** `applicationProperties` key: deliveries of the earlier copies of a re-scheduled message. */
-export const PRIOR_DELIVERIES_PROPERTY = 'gwPriorDeliveries';
-/** `applicationProperties` key: the message schema version (mirrors the body's `v`). */
-export const SCHEMA_PROPERTY = 'gwSchema';
+export { PRIOR_DELIVERIES_PROPERTY, SCHEMA_PROPERTY } from './service-bus-job-message.js';
 
 /**
  * Creates the Service Bus {@link JobQueue} (peek-lock). The message body is the {@link JobMessage}
@@ -79,143 +79,105 @@ export const SCHEMA_PROPERTY = 'gwSchema';
  */
 export function createServiceBusJobQueue(deps: ServiceBusJobQueueDeps, options: ServiceBusJobQueueOptions): JobQueue {
   const now = deps.now ?? (() => Date.now());
-  const receiveWaitMs = options.receiveWaitMs ?? 200;
-  interface Held {
-    readonly message: ServiceBusReceivedMessage;
-    readonly body: JobMessage;
-    readonly priorDeliveries: number;
-    lockedUntilMs: number;
-  }
-  const held = new Map<string, Held>();
-
-  const prune = (): void => {
-    const cutoff = now();
-    for (const [token, h] of held) if (h.lockedUntilMs < cutoff) held.delete(token);
-  };
-
-  /** Runs a settlement; false when the lock is gone. */
-  const settle = async (lockToken: string, action: (h: Held) => Promise<void>): Promise<boolean> => {
-    const h = held.get(lockToken);
-    if (h === undefined) return false;
-    held.delete(lockToken);
-    try {
-      await action(h);
-      return true;
-    } catch (error) {
-      if (isLockLost(error)) return false;
-      throw error;
-    }
-  };
-
+  const held = new HeldDeliveries<Held>({ now, isLockLost, expiry: 'service' });
+  const context: QueueContext = { deps, options, now, held };
   return {
-    async send(message, sendOptions) {
-      await deps.sender.sendMessages({
-        body: message,
-        contentType: 'application/json',
-        messageId: message.jobId,
-        ...(message.requestId === undefined ? {} : { correlationId: message.requestId }),
-        applicationProperties: { [SCHEMA_PROPERTY]: message.v },
-        ...(sendOptions?.deliverAtMs === undefined
-          ? {}
-          : { scheduledEnqueueTimeUtc: new Date(sendOptions.deliverAtMs) }),
-      });
-    },
-
-    async receive(maxMessages) {
-      prune();
-      const received = await deps.receiver.receiveMessages(maxMessages, { maxWaitTimeInMs: receiveWaitMs });
-      const out: ReceivedJobMessage[] = [];
-      for (const message of received) {
-        const lockToken = message.lockToken;
-        if (lockToken === undefined) continue;
-        const priorDeliveries = Number(message.applicationProperties?.[PRIOR_DELIVERIES_PROPERTY] ?? 0) || 0;
-        const deliveryCount = (message.deliveryCount ?? 1) + priorDeliveries;
-        const body = parseJobMessage(message.body);
-        if (body === undefined) {
-          await deps.receiver
-            .deadLetterMessage(message, {
-              deadLetterReason: 'JOB_MESSAGE_UNREADABLE',
-              deadLetterErrorDescription: 'Not a version-1 job message.',
-            })
-            .catch(() => undefined);
-          continue;
-        }
-        if (deliveryCount > options.maxDeliveries) {
-          await deps.receiver
-            .deadLetterMessage(message, { deadLetterReason: 'MaxDeliveryCountExceeded' })
-            .catch(() => undefined);
-          continue;
-        }
-        const lockedUntilMs = message.lockedUntilUtc?.getTime() ?? now();
-        held.set(lockToken, { message, body, priorDeliveries, lockedUntilMs });
-        out.push({ message: body, deliveryCount, lockToken, lockedUntilMs });
-      }
-      return out;
-    },
-
-    complete(lockToken) {
-      return settle(lockToken, (h) => deps.receiver.completeMessage(h.message));
-    },
-
-    abandon(lockToken, abandonOptions) {
-      const retryAfterMs = abandonOptions?.retryAfterMs ?? 0;
-      if (retryAfterMs <= 0) return settle(lockToken, (h) => deps.receiver.abandonMessage(h.message));
-      return settle(lockToken, async (h) => {
-        const deliveries = (h.message.deliveryCount ?? 1) + h.priorDeliveries;
-        await deps.sender.sendMessages({
-          body: h.body,
-          contentType: 'application/json',
-          messageId: `${h.body.jobId}.r${deliveries}`,
-          ...(h.body.requestId === undefined ? {} : { correlationId: h.body.requestId }),
-          applicationProperties: { [SCHEMA_PROPERTY]: h.body.v, [PRIOR_DELIVERIES_PROPERTY]: deliveries },
-          scheduledEnqueueTimeUtc: new Date(now() + retryAfterMs),
-        });
-        await deps.receiver.completeMessage(h.message);
-      });
-    },
-
-    deadLetter(lockToken, reason) {
-      return settle(lockToken, (h) =>
+    send: (message, sendOptions) => deps.sender.sendMessages(serviceBusJobMessage(message, sendOptions?.deliverAtMs)),
+    receive: (maxMessages) => receive(context, maxMessages),
+    complete: (lockToken) => held.settle(lockToken, (h) => deps.receiver.completeMessage(h.message)),
+    abandon: (lockToken, abandonOptions) => abandon(context, lockToken, abandonOptions?.retryAfterMs ?? 0),
+    deadLetter: (lockToken, reason) =>
+      held.settle(lockToken, (h) =>
         deps.receiver.deadLetterMessage(h.message, { deadLetterReason: reason, deadLetterErrorDescription: reason }),
-      );
-    },
-
-    async renewLock(lockToken) {
-      const h = held.get(lockToken);
-      if (h === undefined) return undefined;
-      try {
-        h.lockedUntilMs = (await deps.receiver.renewMessageLock(h.message)).getTime();
-        return h.lockedUntilMs;
-      } catch (error) {
-        if (isLockLost(error)) {
-          held.delete(lockToken);
-          return undefined;
-        }
-        throw error;
-      }
-    },
-
-    async peekDeadLetters(maxMessages) {
-      const receiver = deps.openDeadLetterReceiver();
-      try {
-        const peeked = await receiver.peekMessages(maxMessages);
-        const out: DeadLetteredJobMessage[] = [];
-        for (const m of peeked) {
-          const body = parseJobMessage(m.body);
-          if (body === undefined) continue;
-          const prior = Number(m.applicationProperties?.[PRIOR_DELIVERIES_PROPERTY] ?? 0) || 0;
-          out.push({
-            message: body,
-            deliveryCount: (m.deliveryCount ?? 0) + prior,
-            reason: m.deadLetterReason ?? 'unknown',
-          });
-        }
-        return out;
-      } finally {
-        await receiver.close();
-      }
-    },
+      ),
+    renewLock: (lockToken) =>
+      held.renew(lockToken, async (h) => (await deps.receiver.renewMessageLock(h.message)).getTime()),
+    peekDeadLetters: (maxMessages) => peekDeadLetters(deps, maxMessages),
   };
+}
+
+interface Held extends HeldDelivery {
+  readonly message: ServiceBusReceivedMessage;
+  readonly body: JobMessage;
+  readonly priorDeliveries: number;
+}
+
+interface QueueContext {
+  readonly deps: ServiceBusJobQueueDeps;
+  readonly options: ServiceBusJobQueueOptions;
+  readonly now: () => number;
+  readonly held: HeldDeliveries<Held>;
+}
+
+async function receive(context: QueueContext, maxMessages: number): Promise<ReceivedJobMessage[]> {
+  const { deps, held } = context;
+  held.prune();
+  const received = await deps.receiver.receiveMessages(maxMessages, {
+    maxWaitTimeInMs: context.options.receiveWaitMs ?? 200,
+  });
+  const out: ReceivedJobMessage[] = [];
+  for (const message of received) {
+    const delivery = await accept(context, message);
+    if (delivery !== undefined) out.push(delivery);
+  }
+  return out;
+}
+
+/** A received message as a delivery, or undefined when it is unreadable or past its deliveries (dead-lettered). */
+async function accept(
+  { deps, options, now, held }: QueueContext,
+  message: ServiceBusReceivedMessage,
+): Promise<ReceivedJobMessage | undefined> {
+  const lockToken = message.lockToken;
+  if (lockToken === undefined) return undefined;
+  const priorDeliveries = priorDeliveriesOfMessage(message);
+  const deliveryCount = (message.deliveryCount ?? 1) + priorDeliveries;
+  const body = readJobMessage(message.body);
+  const refusal =
+    body === undefined
+      ? { deadLetterReason: 'JOB_MESSAGE_UNREADABLE', deadLetterErrorDescription: 'Not a version-1 job message.' }
+      : deliveryCount > options.maxDeliveries
+        ? { deadLetterReason: 'MaxDeliveryCountExceeded' }
+        : undefined;
+  if (body === undefined || refusal !== undefined) {
+    await deps.receiver.deadLetterMessage(message, refusal).catch(() => undefined);
+    return undefined;
+  }
+  const lockedUntilMs = message.lockedUntilUtc?.getTime() ?? now();
+  held.hold(lockToken, { message, body, priorDeliveries, lockedUntilMs });
+  return { message: body, deliveryCount, lockToken, lockedUntilMs };
+}
+
+/**
+ * Abandons a delivery. Service Bus cannot delay an abandoned message, so a delayed retry sends a scheduled copy
+ * and completes the original (if that complete fails the job is delivered twice, which the job store absorbs).
+ */
+function abandon({ deps, now, held }: QueueContext, lockToken: string, retryAfterMs: number): Promise<boolean> {
+  if (retryAfterMs <= 0) return held.settle(lockToken, (h) => deps.receiver.abandonMessage(h.message));
+  return held.settle(lockToken, async (h) => {
+    const deliveries = (h.message.deliveryCount ?? 1) + h.priorDeliveries;
+    await deps.sender.sendMessages(serviceBusRetryCopy(h.body, deliveries, now() + retryAfterMs));
+    await deps.receiver.completeMessage(h.message);
+  });
+}
+
+async function peekDeadLetters(deps: ServiceBusJobQueueDeps, maxMessages: number): Promise<DeadLetteredJobMessage[]> {
+  const receiver = deps.openDeadLetterReceiver();
+  try {
+    const out: DeadLetteredJobMessage[] = [];
+    for (const m of await receiver.peekMessages(maxMessages)) {
+      const body = readJobMessage(m.body);
+      if (body === undefined) continue;
+      out.push({
+        message: body,
+        deliveryCount: (m.deliveryCount ?? 0) + priorDeliveriesOfMessage(m),
+        reason: m.deadLetterReason ?? 'unknown',
+      });
+    }
+    return out;
+  } finally {
+    await receiver.close();
+  }
 }
 
 /**
@@ -246,26 +208,4 @@ function isLockLost(error: unknown): boolean {
     isServiceBusError(error) &&
     (error.code === 'MessageLockLost' || error.code === 'MessageNotFound' || error.code === 'SessionLockLost')
   );
-}
-
-/** Reads a queue message body; undefined for anything that is not a version-1 {@link JobMessage}. */
-export function parseJobMessage(body: unknown): JobMessage | undefined {
-  let value = body;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-  } else if (value instanceof Uint8Array) {
-    try {
-      value = JSON.parse(new TextDecoder().decode(value));
-    } catch {
-      return undefined;
-    }
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const m = value as Partial<JobMessage>;
-  if (m.v !== 1 || typeof m.jobId !== 'string' || typeof m.enqueuedAtMs !== 'number') return undefined;
-  return m as JobMessage;
 }

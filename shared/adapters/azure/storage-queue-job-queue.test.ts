@@ -84,6 +84,23 @@ describe('StorageQueueJobQueue wire format (Azurite)', () => {
     });
   });
 
+  it.each([
+    ['text that is not JSON', 'not json'],
+    ['an empty job id', Buffer.from('{"v":1,"jobId":"","enqueuedAtMs":1}').toString('base64')],
+    ['no enqueue time', Buffer.from('{"v":1,"jobId":"j"}').toString('base64')],
+  ])('poisons a message of %s and goes on delivering the next one', async (_, text) => {
+    const { queue, name } = freshQueue(5);
+    await queueService().getQueueClient(name).createIfNotExists();
+    await queueService().getQueueClient(name).sendMessage(text);
+    await queue.send({ v: 1, jobId: 'good', enqueuedAtMs: 1 });
+    const delivered = await queue.receive(5, VISIBILITY_MS);
+    expect(delivered.map((d) => d.message.jobId)).toEqual(['good']);
+    const [poison] = (await queueService().getQueueClient(`${name}-poison`).peekMessages()).peekedMessageItems;
+    expect(JSON.parse(Buffer.from(poison!.messageText, 'base64').toString('utf8'))).toMatchObject({
+      gwDeadLetter: { reason: 'JOB_MESSAGE_UNREADABLE', deliveryCount: 0 },
+    });
+  });
+
   it('reads a message the Functions host moved to the poison queue (no note) as exhausted deliveries', async () => {
     const { queue, name } = freshQueue(5);
     const poison = queueService().getQueueClient(`${name}-poison`);

@@ -1,8 +1,9 @@
-import type { QueueClient } from '@azure/storage-queue';
+import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { DeadLetteredJobMessage, JobMessage, JobQueue, ReceivedJobMessage } from '../../ports/job-queue.js';
 import { statusOf } from './azure-errors.js';
 import { createOnce } from './create-once.js';
-import { parseJobMessage } from './service-bus-job-queue.js';
+import { HeldDeliveries, PRIOR_DELIVERIES_KEY, priorDeliveriesOf, type HeldDelivery } from './held-deliveries.js';
+import { readJobMessage } from './schemas/job-message-schema.js';
 
 /** The calls of `QueueClient` the adapter makes (the real client, or a test seam). */
 export type StorageQueueClient = Pick<
@@ -29,7 +30,7 @@ export interface StorageQueueJobQueueOptions {
 }
 
 /** Body field: deliveries of the earlier copies of a re-scheduled message (Service Bus: an application property). */
-export const STORAGE_PRIOR_DELIVERIES_FIELD = 'gwPriorDeliveries';
+export const STORAGE_PRIOR_DELIVERIES_FIELD = PRIOR_DELIVERIES_KEY;
 /** Body field of a dead-lettered copy: why and after how many deliveries. */
 export const STORAGE_DEAD_LETTER_FIELD = 'gwDeadLetter';
 
@@ -76,156 +77,163 @@ export function createStorageQueueJobQueue(
 ): StorageQueueJobQueue {
   const now = deps.now ?? (() => Date.now());
   const create = options.createQueues !== false;
-  const ready = createOnce(() => deps.queue.createIfNotExists(), create);
-  const poisonReady = createOnce(() => deps.poisonQueue.createIfNotExists(), create);
-  const held = new Map<string, Held>();
   let tokens = 0;
-
-  const send = async (body: Record<string, unknown>, deliverAtMs: number | undefined): Promise<void> => {
-    await ready();
-    const delayMs = deliverAtMs === undefined ? 0 : deliverAtMs - now();
-    await deps.queue.sendMessage(encode(body), {
-      ...(delayMs > 0 ? { visibilityTimeout: Math.ceil(delayMs / 1000) } : {}),
-      messageTimeToLive: -1,
-    });
+  const context: QueueContext = {
+    deps,
+    options,
+    now,
+    ready: createOnce(() => deps.queue.createIfNotExists(), create),
+    poisonReady: createOnce(() => deps.poisonQueue.createIfNotExists(), create),
+    held: new HeldDeliveries<Held>({ now, isLockLost, expiry: 'local' }),
+    lockTokenOf: (messageId) => `${messageId}#${++tokens}`,
   };
-
-  const moveToPoison = async (
-    messageId: string,
-    popReceipt: string,
-    body: unknown,
-    reason: string,
-    deliveryCount: number,
-  ): Promise<void> => {
-    await poisonReady();
-    const payload = typeof body === 'object' && body !== null ? body : { unreadable: String(body) };
-    await deps.poisonQueue.sendMessage(encode({ ...payload, [STORAGE_DEAD_LETTER_FIELD]: { reason, deliveryCount } }), {
-      messageTimeToLive: -1,
-    });
-    await deps.queue.deleteMessage(messageId, popReceipt);
-  };
-
-  /** The held delivery for a token whose visibility has not run out (pruning the ones that have). */
-  const live = (lockToken: string): Held | undefined => {
-    const h = held.get(lockToken);
-    if (h !== undefined && h.lockedUntilMs > now()) return h;
-    held.delete(lockToken);
-    return undefined;
-  };
-
-  const settle = async (lockToken: string, action: (h: Held) => Promise<void>): Promise<boolean> => {
-    const h = live(lockToken);
-    if (h === undefined) return false;
-    held.delete(lockToken);
-    try {
-      await action(h);
-      return true;
-    } catch (error) {
-      if (isLockLost(error)) return false;
-      throw error;
-    }
-  };
-
+  const { held } = context;
   return {
-    send: (message, sendOptions) => send({ ...message }, sendOptions?.deliverAtMs),
-
+    send: (message, sendOptions) => send(context, { ...message }, sendOptions?.deliverAtMs),
     reschedule: (message, deliveries, deliverAtMs) =>
-      send({ ...message, [STORAGE_PRIOR_DELIVERIES_FIELD]: deliveries }, deliverAtMs),
-
-    async receive(maxMessages, visibilityTimeoutMs) {
-      await ready();
-      const visibilitySec = Math.max(1, Math.ceil(visibilityTimeoutMs / 1000));
-      const sentAtMs = now();
-      const response = await deps.queue.receiveMessages({
-        numberOfMessages: Math.max(1, Math.min(32, maxMessages)),
-        visibilityTimeout: visibilitySec,
-      });
-      const out: ReceivedJobMessage[] = [];
-      for (const item of response.receivedMessageItems) {
-        const raw = decode(item.messageText);
-        const body = parseJobMessage(raw);
-        const deliveryCount = item.dequeueCount + priorDeliveriesOf(raw);
-        if (body === undefined || deliveryCount > options.maxDeliveries) {
-          const reason = body === undefined ? 'JOB_MESSAGE_UNREADABLE' : 'MaxDeliveryCountExceeded';
-          await moveToPoison(item.messageId, item.popReceipt, raw, reason, deliveryCount - 1).catch(() => undefined);
-          continue;
-        }
-        const lockToken = `${item.messageId}#${++tokens}`;
-        const lockedUntilMs = lockedUntil(item.nextVisibleOn, sentAtMs, visibilitySec);
-        held.set(lockToken, {
-          messageId: item.messageId,
-          popReceipt: item.popReceipt,
-          body,
-          deliveryCount,
-          lockedUntilMs,
-        });
-        out.push({ message: body, deliveryCount, lockToken, lockedUntilMs });
-      }
-      return out;
-    },
-
-    complete: (lockToken) => settle(lockToken, (h) => deps.queue.deleteMessage(h.messageId, h.popReceipt).then()),
-
+      send(context, { ...message, [STORAGE_PRIOR_DELIVERIES_FIELD]: deliveries }, deliverAtMs),
+    receive: (maxMessages, visibilityTimeoutMs) => receive(context, maxMessages, visibilityTimeoutMs),
+    complete: (lockToken) => held.settle(lockToken, (h) => deps.queue.deleteMessage(h.messageId, h.popReceipt).then()),
     abandon: (lockToken, abandonOptions) =>
-      settle(lockToken, async (h) => {
-        const retryAfterMs = abandonOptions?.retryAfterMs ?? 0;
-        await deps.queue.updateMessage(
-          h.messageId,
-          h.popReceipt,
-          undefined,
-          Math.max(0, Math.ceil(retryAfterMs / 1000)),
-        );
+      held.settle(lockToken, async (h) => {
+        const retryAfterSec = Math.max(0, Math.ceil((abandonOptions?.retryAfterMs ?? 0) / 1000));
+        await deps.queue.updateMessage(h.messageId, h.popReceipt, undefined, retryAfterSec);
       }),
-
     deadLetter: (lockToken, reason) =>
-      settle(lockToken, (h) => moveToPoison(h.messageId, h.popReceipt, h.body, reason, h.deliveryCount)),
-
-    async renewLock(lockToken, visibilityTimeoutMs) {
-      const h = live(lockToken);
-      if (h === undefined) return undefined;
-      try {
-        const visibilitySec = Math.max(1, Math.ceil(visibilityTimeoutMs / 1000));
-        const sentAtMs = now();
-        const renewed = await deps.queue.updateMessage(h.messageId, h.popReceipt, undefined, visibilitySec);
-        if (renewed.popReceipt !== undefined) h.popReceipt = renewed.popReceipt;
-        h.lockedUntilMs = lockedUntil(renewed.nextVisibleOn, sentAtMs, visibilitySec);
-        return h.lockedUntilMs;
-      } catch (error) {
-        if (!isLockLost(error)) throw error;
-        held.delete(lockToken);
-        return undefined;
-      }
-    },
-
-    async peekDeadLetters(maxMessages) {
-      await poisonReady();
-      const response = await deps.poisonQueue.peekMessages({
-        numberOfMessages: Math.max(1, Math.min(32, maxMessages)),
-      });
-      const out: DeadLetteredJobMessage[] = [];
-      for (const item of response.peekedMessageItems) {
-        const raw = decode(item.messageText);
-        const message = parseJobMessage(raw);
-        if (message === undefined) continue;
-        const note = (raw as Record<string, unknown>)[STORAGE_DEAD_LETTER_FIELD] as
-          { reason?: unknown; deliveryCount?: unknown } | undefined;
-        out.push({
-          message,
-          // A message the Functions host moved carries no note: it was delivered maxDequeueCount times.
-          deliveryCount: typeof note?.deliveryCount === 'number' ? note.deliveryCount : options.maxDeliveries,
-          reason: typeof note?.reason === 'string' ? note.reason : 'MaxDequeueCountExceeded',
-        });
-      }
-      return out;
-    },
+      held.settle(lockToken, (h) => moveToPoison(context, h, h.body, reason, h.deliveryCount)),
+    renewLock: (lockToken, visibilityTimeoutMs) =>
+      held.renew(lockToken, (h) => extendVisibility(context, h, visibilityTimeoutMs)),
+    peekDeadLetters: (maxMessages) => peekDeadLetters(context, maxMessages),
   };
 }
 
-/** The deliveries a re-scheduled copy carries (`gwPriorDeliveries`), 0 when none. */
-export function priorDeliveriesOf(body: unknown): number {
-  if (typeof body !== 'object' || body === null) return 0;
-  const prior = Number((body as Record<string, unknown>)[STORAGE_PRIOR_DELIVERIES_FIELD] ?? 0);
-  return Number.isFinite(prior) && prior > 0 ? Math.floor(prior) : 0;
+interface Held extends HeldDelivery {
+  readonly messageId: string;
+  popReceipt: string;
+  readonly body: JobMessage;
+  readonly deliveryCount: number;
+}
+
+interface QueueContext {
+  readonly deps: StorageQueueJobQueueDeps;
+  readonly options: StorageQueueJobQueueOptions;
+  readonly now: () => number;
+  /** Create the queue / the poison queue on first use (once). */
+  readonly ready: () => Promise<void>;
+  readonly poisonReady: () => Promise<void>;
+  readonly held: HeldDeliveries<Held>;
+  /** A lock token of its own for each delivery (a message id is the same on every delivery). */
+  readonly lockTokenOf: (messageId: string) => string;
+}
+
+async function send(
+  { deps, now, ready }: QueueContext,
+  body: Record<string, unknown>,
+  deliverAtMs: number | undefined,
+): Promise<void> {
+  await ready();
+  const delayMs = deliverAtMs === undefined ? 0 : deliverAtMs - now();
+  await deps.queue.sendMessage(encode(body), {
+    ...(delayMs > 0 ? { visibilityTimeout: Math.ceil(delayMs / 1000) } : {}),
+    messageTimeToLive: -1,
+  });
+}
+
+/** Moves a message to the poison queue, with a `gwDeadLetter` note of why and after how many deliveries. */
+async function moveToPoison(
+  { deps, poisonReady }: QueueContext,
+  at: { readonly messageId: string; readonly popReceipt: string },
+  body: unknown,
+  reason: string,
+  deliveryCount: number,
+): Promise<void> {
+  await poisonReady();
+  const payload = typeof body === 'object' && body !== null ? body : { unreadable: String(body) };
+  await deps.poisonQueue.sendMessage(encode({ ...payload, [STORAGE_DEAD_LETTER_FIELD]: { reason, deliveryCount } }), {
+    messageTimeToLive: -1,
+  });
+  await deps.queue.deleteMessage(at.messageId, at.popReceipt);
+}
+
+async function receive(
+  context: QueueContext,
+  maxMessages: number,
+  visibilityTimeoutMs: number,
+): Promise<ReceivedJobMessage[]> {
+  await context.ready();
+  context.held.prune();
+  const visibilitySec = Math.max(1, Math.ceil(visibilityTimeoutMs / 1000));
+  const sentAtMs = context.now();
+  const response = await context.deps.queue.receiveMessages({
+    numberOfMessages: Math.max(1, Math.min(32, maxMessages)),
+    visibilityTimeout: visibilitySec,
+  });
+  const out: ReceivedJobMessage[] = [];
+  for (const item of response.receivedMessageItems) {
+    const delivery = await accept(context, item, lockedUntil(item.nextVisibleOn, sentAtMs, visibilitySec));
+    if (delivery !== undefined) out.push(delivery);
+  }
+  return out;
+}
+
+/** A received message as a delivery, or undefined when it is unreadable or past its deliveries (poisoned). */
+async function accept(
+  context: QueueContext,
+  item: DequeuedMessageItem,
+  lockedUntilMs: number,
+): Promise<ReceivedJobMessage | undefined> {
+  const raw = decode(item.messageText);
+  const body = readJobMessage(raw);
+  const deliveryCount = item.dequeueCount + priorDeliveriesOf(fieldOf(raw, STORAGE_PRIOR_DELIVERIES_FIELD));
+  if (body === undefined || deliveryCount > context.options.maxDeliveries) {
+    const reason = body === undefined ? 'JOB_MESSAGE_UNREADABLE' : 'MaxDeliveryCountExceeded';
+    await moveToPoison(context, item, raw, reason, deliveryCount - 1).catch(() => undefined);
+    return undefined;
+  }
+  const lockToken = context.lockTokenOf(item.messageId);
+  context.held.hold(lockToken, {
+    messageId: item.messageId,
+    popReceipt: item.popReceipt,
+    body,
+    deliveryCount,
+    lockedUntilMs,
+  });
+  return { message: body, deliveryCount, lockToken, lockedUntilMs };
+}
+
+/** Hides a held message for another `visibilityTimeoutMs`; the new lock end. */
+async function extendVisibility({ deps, now }: QueueContext, h: Held, visibilityTimeoutMs: number): Promise<number> {
+  const visibilitySec = Math.max(1, Math.ceil(visibilityTimeoutMs / 1000));
+  const sentAtMs = now();
+  const renewed = await deps.queue.updateMessage(h.messageId, h.popReceipt, undefined, visibilitySec);
+  if (renewed.popReceipt !== undefined) h.popReceipt = renewed.popReceipt;
+  return lockedUntil(renewed.nextVisibleOn, sentAtMs, visibilitySec);
+}
+
+async function peekDeadLetters(
+  { deps, options, poisonReady }: QueueContext,
+  maxMessages: number,
+): Promise<DeadLetteredJobMessage[]> {
+  await poisonReady();
+  const response = await deps.poisonQueue.peekMessages({ numberOfMessages: Math.max(1, Math.min(32, maxMessages)) });
+  const out: DeadLetteredJobMessage[] = [];
+  for (const item of response.peekedMessageItems) {
+    const raw = decode(item.messageText);
+    const message = readJobMessage(raw);
+    if (message === undefined) continue;
+    const note = fieldOf(raw, STORAGE_DEAD_LETTER_FIELD) as { reason?: unknown; deliveryCount?: unknown } | undefined;
+    out.push({
+      message,
+      // A message the Functions host moved carries no note: it was delivered maxDequeueCount times.
+      deliveryCount: typeof note?.deliveryCount === 'number' ? note.deliveryCount : options.maxDeliveries,
+      reason: typeof note?.reason === 'string' ? note.reason : 'MaxDequeueCountExceeded',
+    });
+  }
+  return out;
+}
+
+function fieldOf(body: unknown, field: string): unknown {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
 }
 
 /**

@@ -1,23 +1,15 @@
 import type { JobQueue } from '../../ports/job-queue.js';
-import type { JobRecord, JobStore } from '../../ports/job-store.js';
-import type { PayloadStore } from '../../ports/payload-store.js';
+import type { JobRecord } from '../../ports/job-store.js';
 import { StoredRecordError } from '../../ports/stored-record-error.js';
-import type { Clock } from '../clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { mayAccessJob, type JobRequester } from './job-access.js';
 import type { JobServiceDeps, JobServiceOptions } from './job-service.js';
-import { JobSignals } from './job-signals.js';
-import { defaultSetJobTimer, type SetJobTimer } from './job-timer.js';
+import { jobContext, type JobContext } from './job-context.js';
 import type { QueuedBodyBudget } from './queued-body-budget.js';
 
 /** What the job service's operations share: its dependencies and settings. */
-export interface JobServiceContext {
-  readonly jobs: JobStore;
-  readonly payloads: PayloadStore;
+export interface JobServiceContext extends JobContext {
   readonly queue: JobQueue;
-  readonly clock: Clock;
-  readonly signals: JobSignals;
-  readonly setTimer: SetJobTimer;
   readonly queuedBodies: QueuedBodyBudget | undefined;
   /** The settings in force now: each submission reads them when it arrives (configuration reloads). */
   readonly settingsNow: () => JobServiceOptions;
@@ -30,7 +22,7 @@ export interface JobServiceContext {
 }
 
 /**
- * The service's context: a private {@link JobSignals} and the real timers when none are given; the mount
+ * The service's context: {@link jobContext}'s defaults (a private `JobSignals`, the real timers); the mount
  * path, poll interval and store polling read once from the settings at start (default `/jobs`, 5 s, off).
  *
  * @example
@@ -43,12 +35,8 @@ export function jobServiceContext(
   const settingsNow = typeof options === 'function' ? options : () => options;
   const initial = settingsNow();
   return {
-    jobs: deps.jobs,
-    payloads: deps.payloads,
+    ...jobContext(deps),
     queue: deps.queue,
-    clock: deps.clock,
-    signals: deps.signals ?? new JobSignals(),
-    setTimer: deps.setTimer ?? defaultSetJobTimer,
     queuedBodies: deps.queuedBodies,
     settingsNow,
     basePath: initial.basePath ?? '/jobs',

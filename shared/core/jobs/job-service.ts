@@ -1,14 +1,11 @@
+import type { JobDeps } from './job-context.js';
 import type { JobQueue } from '../../ports/job-queue.js';
-import type { JobRecord, JobStore } from '../../ports/job-store.js';
-import type { PayloadStore } from '../../ports/payload-store.js';
-import type { Clock } from '../clock.js';
+import type { JobRecord } from '../../ports/job-store.js';
 import type { GatewayResponse } from '../http/gateway-request.js';
 import type { JobRequester } from './job-access.js';
 import { accepted, storedResult } from './job-answers.js';
 import { cancelJob } from './job-cancel.js';
 import { jobServiceContext, visibleJob } from './job-service-context.js';
-import type { JobSignals } from './job-signals.js';
-import type { SetJobTimer } from './job-timer.js';
 import { submitJob, submitJobAndWait } from './job-submit.js';
 import type { QueuedBodyBudget } from './queued-body-budget.js';
 
@@ -46,14 +43,8 @@ export interface JobSubmission {
 }
 
 /** Dependencies of {@link createJobService}. */
-export interface JobServiceDeps {
-  readonly jobs: JobStore;
-  readonly payloads: PayloadStore;
+export interface JobServiceDeps extends JobDeps {
   readonly queue: JobQueue;
-  readonly clock: Clock;
-  /** Shared with the worker in the same process (inline answers, cancellation aborts, runner wake-ups). */
-  readonly signals?: JobSignals | undefined;
-  readonly setTimer?: SetJobTimer | undefined;
   /**
    * Bounds the request bytes of jobs queued in this process, per caller and in total (a submission past
    * them is a 429); released when `signals` reports the job finished. Given where jobs run in process.

@@ -1,19 +1,11 @@
-import type { JobError, JobRecord, JobStatus, JobStore } from '../../ports/job-store.js';
-import type { PayloadStore } from '../../ports/payload-store.js';
-import type { Clock } from '../clock.js';
+import type { JobError, JobRecord, JobStatus } from '../../ports/job-store.js';
+import { jobContext, type JobContext } from './job-context.js';
 import { jobPayloadKey } from './job-ids.js';
-import { JobSignals } from './job-signals.js';
-import { defaultSetJobTimer, type SetJobTimer } from './job-timer.js';
 import type { JobExecutor, JobSettlement, JobWorkerDeps, JobWorkerOptions } from './job-worker.js';
 
 /** What every step of a job worker shares: its dependencies and its options, defaults applied. */
-export interface WorkerContext {
-  readonly jobs: JobStore;
-  readonly payloads: PayloadStore;
+export interface WorkerContext extends JobContext {
   readonly execute: JobExecutor;
-  readonly clock: Clock;
-  readonly signals: JobSignals;
-  readonly setTimer: SetJobTimer;
   readonly onAttemptError: ((error: unknown, job: JobRecord) => void) | undefined;
   readonly maxDeliveries: number;
   readonly leaseMs: number;
@@ -23,20 +15,16 @@ export interface WorkerContext {
 }
 
 /**
- * A worker's context: the deps as given, a private {@link JobSignals} and the real timers when none are
- * given, and the option defaults (5 deliveries, a 60 s lease, 2 s first retry doubling up to 300 s).
+ * A worker's context: {@link jobContext}'s defaults (a private `JobSignals`, the real timers) and the
+ * option defaults (5 deliveries, a 60 s lease, 2 s first retry doubling up to 300 s).
  *
  * @example
  * const ctx = workerContext({ jobs, payloads, clock, execute }, { leaseMs: 30_000 });
  */
 export function workerContext(deps: JobWorkerDeps, options: JobWorkerOptions): WorkerContext {
   return {
-    jobs: deps.jobs,
-    payloads: deps.payloads,
+    ...jobContext(deps),
     execute: deps.execute,
-    clock: deps.clock,
-    signals: deps.signals ?? new JobSignals(),
-    setTimer: deps.setTimer ?? defaultSetJobTimer,
     onAttemptError: deps.onAttemptError,
     maxDeliveries: options.maxDeliveries ?? 5,
     leaseMs: options.leaseMs ?? 60_000,

@@ -1,14 +1,11 @@
-import type { JobRecord, JobStore } from '../../ports/job-store.js';
-import type { PayloadStore } from '../../ports/payload-store.js';
+import type { JobDeps } from './job-context.js';
+import type { JobRecord } from '../../ports/job-store.js';
 import { StoredRecordError } from '../../ports/stored-record-error.js';
-import type { Clock } from '../clock.js';
 import type { GatewayRequest, GatewayResponse } from '../http/gateway-request.js';
 import type { UsageReading } from '../usage/usage-reading.js';
 import { parseJobMessage } from './job-message.js';
 import { runJob } from './job-run.js';
-import type { JobSignals } from './job-signals.js';
 import { isFinished } from './job-state-machine.js';
-import type { SetJobTimer } from './job-timer.js';
 import { complete, failJob, workerContext, type WorkerContext } from './job-worker-context.js';
 
 /** What the engine's dispatch path answers for a job's request. */
@@ -46,14 +43,8 @@ export type JobSettlement =
   | { readonly action: 'dead-letter'; readonly reason: string };
 
 /** Dependencies of {@link createJobWorker}. */
-export interface JobWorkerDeps {
-  readonly jobs: JobStore;
-  readonly payloads: PayloadStore;
+export interface JobWorkerDeps extends JobDeps {
   readonly execute: JobExecutor;
-  readonly clock: Clock;
-  /** Shared with the job service in this process (cancellation aborts, completion events). */
-  readonly signals?: JobSignals | undefined;
-  readonly setTimer?: SetJobTimer | undefined;
   /** Told about every failed attempt (telemetry); the recorded `lastError` never carries internals. */
   readonly onAttemptError?: ((error: unknown, job: JobRecord) => void) | undefined;
 }
