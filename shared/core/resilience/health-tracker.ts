@@ -351,11 +351,17 @@ export class HealthTracker {
     return entry;
   }
 
+  /** When the backend takes calls again (≤ now: it does): the later of its breaker's trial and its cooling. */
+  private availableAtMs(entry: Entry, now: number): number {
+    const breakerAtMs = circuitBreakerAvailableAtMs(entry.breaker, now, this.options.breaker);
+    const cooling = entry.coolingUntilMs !== undefined && entry.coolingUntilMs > now ? entry.coolingUntilMs : undefined;
+    return Math.max(breakerAtMs, cooling ?? breakerAtMs);
+  }
+
   private view(backendId: string, entry: Entry, now: number): BackendHealthView {
     const breaker = entry.breaker;
-    const breakerAtMs = circuitBreakerAvailableAtMs(breaker, now, this.options.breaker);
     const cooling = entry.coolingUntilMs !== undefined && entry.coolingUntilMs > now ? entry.coolingUntilMs : undefined;
-    const availableAtMs = Math.max(breakerAtMs, cooling ?? breakerAtMs);
+    const availableAtMs = this.availableAtMs(entry, now);
     const usable = availableAtMs <= now;
     const state: BreakerStateName =
       breaker.state === 'open' && (breaker.openUntilMs ?? 0) <= now ? 'half-open' : breaker.state;
@@ -375,15 +381,16 @@ export class HealthTracker {
     };
   }
 
-  private observe(
-    backendId: string,
-    entry: Entry,
-    now: number,
-    view: BackendHealthView = this.view(backendId, entry, now),
-  ): void {
+  /**
+   * Tells the listeners when a backend turns usable or unusable. It runs after every recorded outcome, so the
+   * whole view is built only when there is a change to report (it was ~0.5 KB per call otherwise).
+   */
+  private observe(backendId: string, entry: Entry, now: number, known?: BackendHealthView): void {
+    const usable = known?.usable ?? this.availableAtMs(entry, now) <= now;
     const previous = entry.lastUsable;
-    entry.lastUsable = view.usable;
-    if (previous === undefined || previous === view.usable) return;
+    entry.lastUsable = usable;
+    if (previous === undefined || previous === usable || this.listeners.size === 0) return;
+    const view = known ?? this.view(backendId, entry, now);
     for (const listener of this.listeners) {
       try {
         listener({ backendId, usable: view.usable, view });
