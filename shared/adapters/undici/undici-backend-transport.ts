@@ -22,7 +22,10 @@ export interface UndiciTransportOptions {
  * The Node transport: one undici `Pool` per backend origin (keep-alive, bounded sockets), streamed
  * request and response bodies, and undici's own deadlines mapped onto ours — `headersTimeout` is the
  * time-to-first-byte deadline and `bodyTimeout` is the idle gap between body chunks, so no extra
- * timers run per request.
+ * timers run per request. `bodyTimeout` bounds the bodies the engine reads without a watchdog (an error
+ * body, a dump); relayed streams are judged by the engine's IdleWatchdog too. undici's timer does not
+ * count the time its parser is paused for backpressure (a slow caller) and needs two of its ticks
+ * without a byte, so neither a slow caller nor a starved turn trips it (ADR 0048).
  *
  * @example
  * const transport = createUndiciBackendTransport({ connectionsPerBackend: 256 });

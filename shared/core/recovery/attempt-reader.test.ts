@@ -48,6 +48,7 @@ describe('AttemptReader', () => {
     const next = r.next();
     const failed = expect(next).rejects.toMatchObject({ kind: 'idle-timeout' });
     await vi.advanceTimersByTimeAsync(IDLE_MS + 1);
+    await vi.runOnlyPendingTimersAsync(); // the confirmation's second turn of I/O
     await failed;
     expect(aborted).toHaveLength(1);
   });

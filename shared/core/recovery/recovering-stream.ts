@@ -1,4 +1,5 @@
 import type { TransportErrorKind } from '../../ports/backend-transport.js';
+import { concatBytes } from '../concat-bytes.js';
 import type { AttemptRecord, DispatchResult } from '../dispatch/dispatcher.js';
 import { emptyUsageReading, type UsageReading } from '../usage/usage-reading.js';
 import { ContinuationJoiner, ReplayMatcher, type Splice } from './answer-splice.js';
@@ -6,7 +7,7 @@ import { AttemptFailure, AttemptReader } from './attempt-reader.js';
 import { readChatEvent, type ChunkIdentity } from './chat-chunk.js';
 import { FirstAttemptState } from './first-attempt.js';
 import { continueRequest, replayRequest } from './recovery-request.js';
-import { SseEventReader } from './sse-event-reader.js';
+import { SseEventReader, type SseEvent } from './sse-event-reader.js';
 import { splicedChunk, usageChunk } from './spliced-chunk.js';
 import { sumUsage } from './usage-sum.js';
 
@@ -159,18 +160,20 @@ class RecoveringRun {
         if (read.kind === 'end') {
           // A clean end: whatever is left (an event without its blank line) goes out as it came.
           const held = meter.end();
-          if (held !== undefined) for (const event of events.push(held)) yield event.raw;
+          const out = held === undefined ? [] : events.push(held).map((e) => e.raw);
           const rest = events.rest();
-          if (rest !== undefined) yield rest;
+          if (rest !== undefined) out.push(rest);
+          if (out.length > 0) yield concatBytes(out);
           return;
         }
         if (read.kind !== 'chunk') continue;
         const bytes = meter.push(read.bytes);
         if (bytes === undefined) continue;
-        for (const event of events.push(bytes)) {
-          if (state.take(event.data) === 'error') throw new AttemptFailure('other', ERROR_EVENT);
-          yield event.raw;
-        }
+        // The whole events of one read go out in one piece: one hand-off per read, not per event (a backlog of
+        // thousands of buffered events is relayed in a few writes, not thousands of async steps — ADR 0048).
+        const { out, error } = forwardable(state, events.push(bytes));
+        if (out !== undefined) yield out;
+        if (error) throw new AttemptFailure('other', ERROR_EVENT);
       }
     } catch (error) {
       const failure = asFailure(error, this.current);
@@ -384,6 +387,26 @@ function delay(ms: number): Promise<typeof TICK> {
 /** Heartbeats at half the idle deadline: the caller's silence stays well under it. */
 function heartbeatMs(idleTimeoutMs: number): number {
   return Math.max(1, Math.floor(idleTimeoutMs / 2));
+}
+
+/**
+ * The bytes of the events the caller gets, joined, up to the backend's error event if one came (`error`: it is
+ * withheld, and what follows it is not sent).
+ */
+function forwardable(
+  state: FirstAttemptState,
+  events: readonly SseEvent[],
+): { out: Uint8Array | undefined; error: boolean } {
+  const out: Uint8Array[] = [];
+  for (const event of events) {
+    if (state.take(event.data) === 'error') return { out: joined(out), error: true };
+    out.push(event.raw);
+  }
+  return { out: joined(out), error: false };
+}
+
+function joined(parts: readonly Uint8Array[]): Uint8Array | undefined {
+  return parts.length === 0 ? undefined : concatBytes(parts);
 }
 
 function trailingBlanks(text: string): string {

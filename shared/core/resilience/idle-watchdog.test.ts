@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IdleWatchdog } from './idle-watchdog.js';
+import { CONFIRM_TURNS, IdleWatchdog } from './idle-watchdog.js';
+
+/** Runs the confirmation's turns of I/O (each a `setImmediate`). */
+function confirmTurns(): void {
+  for (let turn = 0; turn < CONFIRM_TURNS; turn++) vi.runOnlyPendingTimers();
+}
 
 describe('IdleWatchdog', () => {
   let fired: number;
@@ -23,7 +28,7 @@ describe('IdleWatchdog', () => {
     vi.advanceTimersByTime(99);
     expect(fired).toBe(0);
     vi.advanceTimersByTime(1);
-    vi.runOnlyPendingTimers(); // the confirmation, after the I/O of that turn
+    confirmTurns(); // the confirmation, after the I/O of the next turns
     expect([fired, watchdog.idle]).toEqual([1, true]);
     watchdog.waiting();
     vi.advanceTimersByTime(1_000);
@@ -40,7 +45,7 @@ describe('IdleWatchdog', () => {
     vi.advanceTimersByTime(99);
     expect(fired).toBe(0);
     vi.advanceTimersByTime(1);
-    vi.runOnlyPendingTimers();
+    confirmTurns();
     expect(fired).toBe(1);
   });
 
@@ -52,7 +57,7 @@ describe('IdleWatchdog', () => {
     vi.advanceTimersByTime(90);
     expect([fired, watchdog.owedMs()]).toEqual([0, 90]);
     vi.advanceTimersByTime(10);
-    vi.runOnlyPendingTimers();
+    confirmTurns();
     expect(fired).toBe(1);
   });
 
@@ -62,6 +67,16 @@ describe('IdleWatchdog', () => {
     expect(fired).toBe(0);
     watchdog.received(); // the chunk that was waiting in the socket when the process resumed
     vi.advanceTimersByTime(1);
+    expect([fired, watchdog.idle]).toEqual([0, false]);
+  });
+
+  it('confirms after a second turn: a chunk a backend starved with the gateway sends a turn later is no stall', () => {
+    watchdog.waiting();
+    vi.advanceTimersToNextTimer(); // the deadline's timer
+    vi.advanceTimersToNextTimer(); // the first turn of I/O: the backend's queued bytes leave its socket
+    expect(fired).toBe(0);
+    watchdog.received(); // … and reach ours in the next turn
+    vi.runAllTimers();
     expect([fired, watchdog.idle]).toEqual([0, false]);
   });
 
