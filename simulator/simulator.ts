@@ -2,13 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AttemptLog, type AttemptOutcome, type SimAttempt } from './attempt-log.js';
-import { planChatAnswer, planResponsesAnswer, type PlanResult } from './answer-plan.js';
 import type { ConcurrencyMeter } from './concurrency-meter.js';
 import { errorBody, type ErrorReason } from './error-body.js';
 import { FaultBook, type RequestRule } from './fault-book.js';
-import { parseFaultSpec, splitModelSpec } from './fault-grammar.js';
-import { formatFaultSpec, type FaultSpec } from './fault-spec.js';
+import type { FaultSpec } from './fault-spec.js';
 import type { Generation, Renderer, StreamShape } from './generation.js';
+import {
+  embeddingDimensions,
+  endsWithAssistant,
+  planGeneration,
+  reportedModel,
+  type GenerationPlan,
+  type GenerationRequest,
+  type GenerationSettings,
+  type Pace,
+} from './generation-plan.js';
 import { anthropicRenderer } from './render-anthropic.js';
 import { chatRenderer } from './render-chat.js';
 import { completionsRenderer } from './render-completions.js';
@@ -16,9 +24,20 @@ import { embeddingsBody } from './render-embeddings.js';
 import { geminiRenderer } from './render-gemini.js';
 import { createResponsesRenderer, responseObject, type ResponseMeta } from './render-responses.js';
 import { ResponseStore } from './response-store.js';
-import { matchRoute, type GenerateRoute } from './route-table.js';
+import { matchRoute, type Route } from './route-table.js';
 import { compileFaults, parseSimulatorConfig, type SimulatorConfig } from './simulator-config.js';
-import { continuedTokens, countPromptTokens, type ApiKind } from './token-count.js';
+import {
+  authorized,
+  gone,
+  headersOf,
+  NO_BODY,
+  readBody,
+  readJsonBody,
+  requestedModel,
+  requestFaultRule,
+  splitTarget,
+} from './sim-request.js';
+import { countPromptTokens, type ApiKind } from './token-count.js';
 
 /** Start options: the runtime-replaceable {@link SimulatorConfig} plus what is fixed for the instance's life. */
 export interface SimulatorOptions extends SimulatorConfig {
@@ -76,17 +95,37 @@ export interface RunningSimulator {
 }
 
 /** The effective runtime settings. */
-interface Settings {
+interface Settings extends GenerationSettings {
   readonly faults: readonly FaultSpec[];
   readonly apiKey: string | null;
-  readonly latencyMs: number;
-  readonly firstTokenDelayMs: number;
-  readonly tokensPerSecond: number;
-  readonly defaultCompletionTokens: number;
-  readonly embeddingDimensions: number;
-  readonly servedModel: string | null;
-  readonly continuePrefill: boolean;
 }
+
+/** One request the simulator answers, as read before its faults are resolved. */
+interface Call {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: Route | null;
+  readonly api: ApiKind | null;
+  readonly params: URLSearchParams | null;
+  readonly body: Record<string, unknown>;
+  /** The model the request names, its fault suffix (`gpt-4o;503`) apart. */
+  readonly model: string | null;
+  readonly modelSpec: string | null;
+  readonly stream: boolean;
+  /** Null when the simulator keeps no attempts log (benchmarks). */
+  readonly attempt: SimAttempt | null;
+}
+
+/** A Responses API request with `background: true`: answered `queued` at once, no latency, no hold. */
+const isBackground = (call: Call): boolean => call.api === 'responses' && call.body.background === true;
+
+/** The renderer of each API that has a fixed one (Responses builds one per request; embeddings have none). */
+const RENDERERS: Readonly<Partial<Record<ApiKind, Renderer>>> = {
+  chat: chatRenderer,
+  completions: completionsRenderer,
+  anthropic: anthropicRenderer,
+  gemini: geminiRenderer,
+};
 
 interface Waiter {
   readonly count: number;
@@ -95,7 +134,6 @@ interface Waiter {
   readonly timer: NodeJS.Timeout;
 }
 
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const JSON_TYPE = 'application/json';
 const EMPTY_SPEC: FaultSpec = Object.freeze({});
 const DEFAULT_MODELS = [
@@ -146,78 +184,6 @@ function settingsOf(config: SimulatorConfig): Settings {
     servedModel: config.servedModel ?? null,
     continuePrefill: config.continuePrefill ?? false,
   };
-}
-
-/** The request has gone: the client closed the socket or the simulator destroyed it. */
-function gone(res: ServerResponse): boolean {
-  return res.destroyed || res.socket === null || res.socket.destroyed;
-}
-
-/** Reads the body up to a bound; `null` when too large, `undefined` when the client went away first. */
-function readBody(req: IncomingMessage): Promise<string | null | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    req.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        settled = true;
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve(
-        chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
-      );
-    });
-    req.on('close', () => {
-      if (settled) return;
-      settled = true;
-      resolve(undefined);
-    });
-    req.on('error', (error) => {
-      if (settled) return;
-      settled = true;
-      reject(error);
-    });
-  });
-}
-
-/** The answer plan of a chat or Responses request (`n`, tools, JSON); other APIs answer plain text. */
-function planAnswer(api: ApiKind, body: Record<string, unknown>, tokens: number): PlanResult {
-  if (api === 'chat') return planChatAnswer(body, tokens);
-  if (api === 'responses') return planResponsesAnswer(body, tokens);
-  return { ok: true, plan: null };
-}
-
-function positiveInt(value: unknown): number | null {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null;
-}
-
-function maxTokensOf(api: ApiKind, body: Record<string, unknown>): number | null {
-  switch (api) {
-    case 'chat':
-      return positiveInt(body.max_completion_tokens) ?? positiveInt(body.max_tokens);
-    case 'completions':
-    case 'anthropic':
-      return positiveInt(body.max_tokens);
-    case 'responses':
-      return positiveInt(body.max_output_tokens);
-    case 'gemini': {
-      const config = body.generationConfig;
-      return typeof config === 'object' && config !== null
-        ? positiveInt((config as Record<string, unknown>).maxOutputTokens)
-        : null;
-    }
-    case 'embeddings':
-      return null;
-  }
 }
 
 /** One listening simulator instance. */
@@ -358,50 +324,54 @@ class Simulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
-    const query = q < 0 ? '' : rawUrl.slice(q + 1);
+    const { path, query } = splitTarget(req.url ?? '/');
     if (path.startsWith('/_sim/')) return this.control(method, path, req, res);
-
     const route = matchRoute(method, path);
-    let body: Record<string, unknown> = {};
-    let bodyProblem: string | null = null;
-    if (route && method === 'POST') {
-      const text = await readBody(req);
-      if (text === undefined) return;
-      if (text === null) {
-        res.shouldKeepAlive = false;
-        this.noteArrival();
-        this.sendJson(res, 413, errorBody(route.action === 'generate' ? route.api : null, 413, 'too-large'));
-        return;
-      }
-      if (text.trim() !== '') {
-        try {
-          const parsed: unknown = JSON.parse(text);
-          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
-            body = parsed as Record<string, unknown>;
-          else bodyProblem = 'The request body must be a JSON object.';
-        } catch {
-          bodyProblem = 'We could not parse the JSON body of your request.';
-        }
-      }
+    const read = route && method === 'POST' ? await readJsonBody(req) : NO_BODY;
+    if (read === 'gone') return;
+    if (read === 'too-large') {
+      res.shouldKeepAlive = false;
+      this.noteArrival();
+      this.sendJson(res, 413, errorBody(route?.action === 'generate' ? route.api : null, 413, 'too-large'));
+      return;
     }
+    const call = this.arrive(req, res, method, path, query, route, read.body);
+    if (!route) return this.fail(call, 404, 'not-found', `No simulated endpoint for ${method} ${path}.`);
+    let request: RequestRule | null;
+    try {
+      request = requestFaultRule(req, call.params, call.modelSpec);
+    } catch (error) {
+      return this.fail(call, 400, 'bad-fault-spec', `Bad simulator fault spec: ${(error as Error).message}`);
+    }
+    const settings = this.settings;
+    if (settings.apiKey !== null && !authorized(req, call.params, settings.apiKey))
+      return this.fail(call, 401, 'unauthorized');
+    if (read.problem !== null) return this.fail(call, 400, 'invalid-request', read.problem);
+    const resolved =
+      this.book.empty && request === null
+        ? null
+        : this.book.resolve({ nowMs: this.now(), path, model: call.model, request });
+    const spec = resolved?.spec ?? EMPTY_SPEC;
+    if (call.attempt && resolved && resolved.text !== '') call.attempt.fault = resolved.text;
+    const delayed = this.delay(call, spec, settings);
+    if (delayed !== true && !(await delayed)) return;
+    if (this.answerFault(call, spec)) return;
+    return this.act(call, route, spec, settings);
+  }
+
+  /** Logs the attempt of a request that reached a route (or none) and wakes whoever waits for arrivals. */
+  private arrive(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    path: string,
+    query: string,
+    route: Route | null,
+    body: Record<string, unknown>,
+  ): Call {
     const api = route?.action === 'generate' ? route.api : null;
-    const params = query === '' ? null : new URLSearchParams(query);
-
-    let model: string | null = null;
-    let modelSpec: string | null = null;
-    if (route?.action === 'generate') {
-      const requested = typeof body.model === 'string' && body.model !== '' ? body.model : route.pathModel;
-      if (requested !== null) {
-        const split = splitModelSpec(requested);
-        model = split.model;
-        modelSpec = split.spec;
-      }
-    }
+    const { model, modelSpec } = requestedModel(route, body);
     const stream = route?.action === 'generate' && (route.pathStream ?? body.stream === true);
-
     const attempt: SimAttempt | null = this.record
       ? {
           seq: this.seen + 1,
@@ -420,258 +390,161 @@ class Simulator {
       : null;
     if (attempt) this.log.push(attempt);
     this.noteArrival();
+    const params = query === '' ? null : new URLSearchParams(query);
+    return { req, res, route, api, params, body, model, modelSpec, stream, attempt };
+  }
 
-    const respondError = (
-      status: number,
-      reason: ErrorReason,
-      message?: string,
-      spec: FaultSpec = EMPTY_SPEC,
-      param: string | null = null,
-    ): void => {
-      this.sendError(
-        res,
-        api,
-        status,
-        reason,
-        spec,
-        attempt,
-        message,
-        param,
-        route?.action === 'generate' && route.azure,
-      );
-    };
-
-    if (!route) return respondError(404, 'not-found', `No simulated endpoint for ${method} ${path}.`);
-
-    let request: RequestRule | null = null;
-    const headerSpec = req.headers['x-sim-fault'];
-    const querySpec = params?.get('sim-fault') ?? null;
-    if (headerSpec !== undefined || modelSpec !== null || querySpec !== null) {
-      try {
-        const spec: FaultSpec = {};
-        if (querySpec !== null) Object.assign(spec, parseFaultSpec(querySpec));
-        if (modelSpec !== null) Object.assign(spec, parseFaultSpec(modelSpec));
-        if (headerSpec !== undefined)
-          Object.assign(spec, parseFaultSpec(Array.isArray(headerSpec) ? headerSpec.join(';') : headerSpec));
-        request = { spec, text: formatFaultSpec(spec) };
-      } catch (error) {
-        return respondError(400, 'bad-fault-spec', `Bad simulator fault spec: ${(error as Error).message}`);
-      }
-    }
-
-    const settings = this.settings;
-    if (settings.apiKey !== null && !authorized(req, params, settings.apiKey)) return respondError(401, 'unauthorized');
-    if (bodyProblem !== null) return respondError(400, 'invalid-request', bodyProblem);
-
-    const resolved =
-      this.book.empty && request === null ? null : this.book.resolve({ nowMs: this.now(), path, model, request });
-    const spec = resolved?.spec ?? EMPTY_SPEC;
-    if (attempt && resolved && resolved.text !== '') attempt.fault = resolved.text;
-
-    const background = api === 'responses' && body.background === true;
+  /**
+   * Waits out the latency and any hold (not for a background Responses request): `true` at once when there is
+   * nothing to wait for — synchronously, so that a request without latency is answered in the tick it arrived
+   * in, as before — otherwise a promise of whether the client is still there.
+   */
+  private delay(call: Call, spec: FaultSpec, settings: Settings): Promise<boolean> | true {
     const latencyMs = spec.latencyMs ?? settings.latencyMs;
     const held = this.held;
-    if (latencyMs > 0 && !background) {
-      await this.sleep(latencyMs);
-      if (gone(res)) return finish(attempt, null, 'client-aborted');
-    }
-    if (held !== undefined && !background) {
-      await held;
-      if (gone(res)) return finish(attempt, null, 'client-aborted');
-    }
+    if (isBackground(call) || (latencyMs <= 0 && held === undefined)) return true;
+    return this.waitOut(call, latencyMs, held);
+  }
 
+  private async waitOut(call: Call, latencyMs: number, held: Promise<void> | undefined): Promise<boolean> {
+    if (latencyMs > 0) {
+      await this.sleep(latencyMs);
+      if (gone(call.res)) return (finish(call.attempt, null, 'client-aborted'), false);
+    }
+    if (held !== undefined) {
+      await held;
+      if (gone(call.res)) return (finish(call.attempt, null, 'client-aborted'), false);
+    }
+    return true;
+  }
+
+  /** Answers the request-level faults (reset, hang, provider errors, a scripted status); true when it did. */
+  private answerFault(call: Call, spec: FaultSpec): boolean {
     switch (spec.fault) {
       case 'reset': {
-        finish(attempt, null, 'reset');
-        const socket = req.socket;
+        finish(call.attempt, null, 'reset');
+        const socket = call.req.socket;
         if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
         else socket.destroy();
-        return;
+        return true;
       }
       case 'hang':
-        finish(attempt, null, 'hang');
-        return;
+        finish(call.attempt, null, 'hang');
+        return true;
       case 'context-length':
-        return respondError(400, 'context-length', undefined, spec);
       case 'content-filter':
-        return respondError(400, 'content-filter', undefined, spec);
+        return (this.fail(call, 400, spec.fault, undefined, spec), true);
       case 'deployment-not-found':
-        return respondError(404, 'deployment-not-found', undefined, spec);
+        return (this.fail(call, 404, 'deployment-not-found', undefined, spec), true);
       case 'prefill-rejected':
         // Only a request that ends with an assistant message (a prefill) is refused; others are answered.
-        if (endsWithAssistant(api, body)) return respondError(400, 'prefill-rejected', undefined, spec);
+        if (endsWithAssistant(call.api, call.body))
+          return (this.fail(call, 400, 'prefill-rejected', undefined, spec), true);
         break;
       default:
         break;
     }
-    if (spec.status !== undefined || spec.requeue === true)
-      return respondError(spec.status ?? 429, 'status', undefined, spec);
+    if (spec.status === undefined && spec.requeue !== true) return false;
+    this.fail(call, spec.status ?? 429, 'status', undefined, spec);
+    return true;
+  }
 
+  /** What the route does once no fault answered: the model list, a stored response, or a generation. */
+  private act(call: Call, route: Route, spec: FaultSpec, settings: Settings): Promise<void> | void {
+    const notFound = (id: string): void => this.fail(call, 404, 'not-found', `No response found with id '${id}'.`);
     switch (route.action) {
       case 'models':
-        return this.sendBody(res, JSON_TYPE, this.modelsJson, spec, attempt, null);
+        return this.sendBody(call.res, JSON_TYPE, this.modelsJson, spec, call.attempt, null);
       case 'response-get': {
         const found = this.store.get(route.id, this.now());
-        if (!found) return respondError(404, 'not-found', `No response found with id '${route.id}'.`);
-        return this.sendBody(res, JSON_TYPE, JSON.stringify(found), spec, attempt, route.id);
+        if (!found) return notFound(route.id);
+        return this.sendBody(call.res, JSON_TYPE, JSON.stringify(found), spec, call.attempt, route.id);
       }
       case 'response-delete': {
-        if (!this.store.delete(route.id))
-          return respondError(404, 'not-found', `No response found with id '${route.id}'.`);
-        return this.sendBody(
-          res,
-          JSON_TYPE,
-          JSON.stringify({ id: route.id, object: 'response', deleted: true }),
-          spec,
-          attempt,
-          route.id,
-        );
+        if (!this.store.delete(route.id)) return notFound(route.id);
+        const deleted = JSON.stringify({ id: route.id, object: 'response', deleted: true });
+        return this.sendBody(call.res, JSON_TYPE, deleted, spec, call.attempt, route.id);
       }
       case 'generate':
-        return this.generate(
-          route,
-          body,
-          params,
-          model,
-          stream,
-          background,
-          spec,
-          settings,
-          res,
-          attempt,
-          respondError,
-        );
+        return this.generate(call, { route, body: call.body, params: call.params, model: call.model, spec, settings });
     }
   }
 
-  private async generate(
-    route: GenerateRoute,
-    body: Record<string, unknown>,
-    params: URLSearchParams | null,
-    model: string | null,
-    stream: boolean,
-    background: boolean,
-    spec: FaultSpec,
-    settings: Settings,
-    res: ServerResponse,
-    attempt: SimAttempt | null,
-    respondError: (status: number, reason: ErrorReason, message?: string, spec?: FaultSpec, param?: string) => void,
-  ): Promise<void> {
-    const api = route.api;
+  /** An error answer in the route's API shape (Azure's where the route is Azure's). */
+  private fail(
+    call: Call,
+    status: number,
+    reason: ErrorReason,
+    message?: string,
+    spec: FaultSpec = EMPTY_SPEC,
+    param: string | null = null,
+  ): void {
+    const azure = call.route?.action === 'generate' && call.route.azure;
+    this.sendError(call.res, call.api, status, reason, spec, call.attempt, message, param, azure);
+  }
+
+  private async generate(call: Call, request: GenerationRequest): Promise<void> {
+    const { route, body, spec } = request;
     const previous = body.previous_response_id;
-    if (api === 'responses' && typeof previous === 'string' && !this.store.has(previous)) {
-      return respondError(400, 'previous-response-not-found', `Previous response with id '${previous}' not found.`);
+    if (route.api === 'responses' && typeof previous === 'string' && !this.store.has(previous)) {
+      return this.fail(call, 400, 'previous-response-not-found', `Previous response with id '${previous}' not found.`);
     }
     const nowMs = this.now();
-    const promptTokens = countPromptTokens(api, body);
-    const reportedModel = spec.servedModel ?? settings.servedModel ?? model ?? 'simulator';
-    const id = `${ID_PREFIX[api]}${this.idPrefix}${(++this.idCounter).toString(16).padStart(8, '0')}`;
-
-    if (api === 'embeddings') {
-      const dimensions =
-        spec.dimensions ??
-        (positiveInt(body.dimensions) !== null
-          ? Math.min(positiveInt(body.dimensions) as number, 4096)
-          : settings.embeddingDimensions);
+    const id = `${ID_PREFIX[route.api]}${this.idPrefix}${(++this.idCounter).toString(16).padStart(8, '0')}`;
+    if (route.api === 'embeddings') {
       const json = embeddingsBody({
-        model: reportedModel,
+        model: reportedModel(request),
         input: body.input,
-        dimensions,
-        promptTokens,
+        dimensions: embeddingDimensions(request),
+        promptTokens: countPromptTokens('embeddings', body),
         base64: body.encoding_format === 'base64',
       });
-      return this.sendBody(res, JSON_TYPE, json, spec, attempt, id);
+      return this.sendBody(call.res, JSON_TYPE, json, spec, call.attempt, id);
     }
+    const planned = planGeneration(request, id, nowMs);
+    if (!planned.ok) return this.fail(call, 400, 'invalid-request', planned.message, spec, planned.param);
+    const { g, pace } = planned;
+    const renderer = route.api === 'responses' ? this.responses(call, request, planned, nowMs) : RENDERERS[route.api];
+    if (renderer === undefined) return;
+    if (call.stream) return this.stream(call, renderer.stream(g), g, spec, pace);
+    if (pace.generationMs > 0) {
+      await this.sleep(pace.generationMs);
+      if (gone(call.res)) return finish(call.attempt, null, 'client-aborted');
+    }
+    return this.sendBody(call.res, JSON_TYPE, renderer.json(g), spec, call.attempt, id);
+  }
 
-    // A server that continues a final assistant message picks the answer up where the prefill ends.
-    const continued =
-      settings.continuePrefill && endsWithAssistant(api, body) ? continuedTokens(lastMessageText(body)) : 0;
-    const scripted = Math.max(0, (spec.completionTokens ?? settings.defaultCompletionTokens) - continued);
-    const planned = planAnswer(api, body, scripted);
-    if (!planned.ok) return respondError(400, 'invalid-request', planned.message, spec, planned.param);
-    const answer = planned.plan;
-    // A tool call or a JSON schema answer is as long as its text; `tokens=` scripts plain text and json_object.
-    const perChoice = answer?.pieces?.length ?? scripted;
-    const choices = answer?.choices ?? 1;
-    const maxTokens = maxTokensOf(api, body);
-    const truncated = maxTokens !== null && maxTokens < perChoice;
-    const cachedTokens = Math.min(spec.cachedTokens ?? 0, promptTokens);
-    const streamOptions = body.stream_options;
-    const g: Generation = {
-      id,
-      createdS: Math.floor(nowMs / 1000),
-      model: reportedModel,
-      promptTokens,
-      completionTokens: (truncated ? (maxTokens as number) : perChoice) * choices,
-      cachedTokens,
-      cacheWriteTokens: Math.min(spec.cacheWriteTokens ?? 0, promptTokens - cachedTokens),
-      reasoningTokens: spec.reasoningTokens ?? 0,
-      truncated,
-      includeUsage:
-        (api === 'chat' || api === 'completions') &&
-        typeof streamOptions === 'object' &&
-        streamOptions !== null &&
-        (streamOptions as Record<string, unknown>).include_usage === true,
-      azure: route.azure,
-      sse: api !== 'gemini' || params?.get('alt') === 'sse',
-      ...(answer === null ? {} : { answer }),
-      tokenOffset: continued + (spec.textOffset ?? 0),
+  /**
+   * The Responses API's renderer; the response is stored first (ready when its work would be done, for a
+   * background one). A background request is answered here, `queued`, and gets no renderer.
+   */
+  private responses(
+    call: Call,
+    { body, spec, settings }: GenerationRequest,
+    { g, pace, maxTokens }: GenerationPlan & { ok: true },
+    nowMs: number,
+  ): Renderer | undefined {
+    const background = isBackground(call);
+    const previous = body.previous_response_id;
+    const meta: ResponseMeta = {
+      background,
+      store: body.store !== false,
+      previousResponseId: typeof previous === 'string' ? previous : null,
+      instructions: typeof body.instructions === 'string' ? body.instructions : null,
+      maxOutputTokens: maxTokens,
     };
-    const tokensPerSecond = spec.tokensPerSecond ?? settings.tokensPerSecond;
-    const firstTokenDelayMs = spec.firstTokenDelayMs ?? settings.firstTokenDelayMs;
-    const generationMs = firstTokenDelayMs + (tokensPerSecond > 0 ? (g.completionTokens * 1000) / tokensPerSecond : 0);
-
-    let renderer: Renderer;
-    switch (api) {
-      case 'chat':
-        renderer = chatRenderer;
-        break;
-      case 'completions':
-        renderer = completionsRenderer;
-        break;
-      case 'anthropic':
-        renderer = anthropicRenderer;
-        break;
-      case 'gemini':
-        renderer = geminiRenderer;
-        break;
-      case 'responses': {
-        const meta: ResponseMeta = {
-          background,
-          store: body.store !== false,
-          previousResponseId: typeof previous === 'string' ? previous : null,
-          instructions: typeof body.instructions === 'string' ? body.instructions : null,
-          maxOutputTokens: maxTokens,
-        };
-        if (meta.store) {
-          const workMs = background ? (spec.latencyMs ?? settings.latencyMs) + generationMs : 0;
-          this.store.put(g, meta, nowMs + workMs);
-        }
-        if (background)
-          return this.sendBody(res, JSON_TYPE, JSON.stringify(responseObject(g, meta, 'queued')), spec, attempt, id);
-        renderer = createResponsesRenderer(meta);
-        break;
-      }
+    if (meta.store) {
+      const workMs = background ? (spec.latencyMs ?? settings.latencyMs) + pace.generationMs : 0;
+      this.store.put(g, meta, nowMs + workMs);
     }
-
-    if (stream) return this.stream(res, renderer.stream(g), g, spec, tokensPerSecond, firstTokenDelayMs, attempt);
-    if (generationMs > 0) {
-      await this.sleep(generationMs);
-      if (gone(res)) return finish(attempt, null, 'client-aborted');
-    }
-    return this.sendBody(res, JSON_TYPE, renderer.json(g), spec, attempt, id);
+    if (!background) return createResponsesRenderer(meta);
+    this.sendBody(call.res, JSON_TYPE, JSON.stringify(responseObject(g, meta, 'queued')), spec, call.attempt, g.id);
+    return undefined;
   }
 
   /** Writes a stream frame by frame, pacing tokens and injecting the scripted stream fault. */
-  private async stream(
-    res: ServerResponse,
-    shape: StreamShape,
-    g: Generation,
-    spec: FaultSpec,
-    tokensPerSecond: number,
-    firstTokenDelayMs: number,
-    attempt: SimAttempt | null,
-  ): Promise<void> {
+  private async stream(call: Call, shape: StreamShape, g: Generation, spec: FaultSpec, pace: Pace): Promise<void> {
+    const { res, attempt } = call;
     res.writeHead(200, [
       'content-type',
       shape.contentType,
@@ -684,27 +557,52 @@ class Simulator {
     ]);
     res.flushHeaders();
     if (attempt) attempt.status = 200;
-    if (firstTokenDelayMs > 0) {
-      await this.sleep(firstTokenDelayMs);
+    if (pace.firstTokenDelayMs > 0) {
+      await this.sleep(pace.firstTokenDelayMs);
       if (gone(res)) return finish(attempt, 200, 'client-aborted');
     }
-    const n = g.completionTokens;
+    const stops = streamStops(spec, g.completionTokens);
+    // Unpaced, the whole stream is written in the tick it started in; paced, one write per token.
+    const written =
+      pace.tokensPerSecond > 0
+        ? await this.writePaced(res, shape, stops, pace.tokensPerSecond)
+        : unpacedFrames(shape, stops);
+    if (written === 'gone') return finish(attempt, 200, 'client-aborted');
     const fault = spec.fault;
-    const after = Math.min(spec.afterTokens ?? 1, n);
-    const stopAt = fault === 'cut' || fault === 'stall' ? after : -1;
-    const malformedAt = fault === 'malformed' ? after : -1;
-    const intervalMs = tokensPerSecond > 0 ? 1000 / tokensPerSecond : 0;
+    if (written.stopped) {
+      if (fault === 'cut') {
+        finish(attempt, 200, 'cut');
+        if (written.pending !== '') res.write(written.pending, () => res.destroy());
+        else res.destroy();
+      } else {
+        finish(attempt, 200, 'stall');
+        if (written.pending !== '') res.write(written.pending);
+      }
+      return;
+    }
+    res.end(written.pending + shape.close + (fault !== 'no-done' ? shape.done : ''));
+    finish(attempt, 200, fault === 'malformed' ? 'malformed' : fault === 'no-done' ? 'no-done' : 'ok');
+  }
+
+  /**
+   * Writes a paced stream's tokens, one write per token, up to the token a `cut` or `stall` stops before (the
+   * `malformed` frame goes in before its token). Returns what is still to write and whether the fault stopped
+   * the stream, or `'gone'` when the client left between tokens. {@link unpacedFrames} is the same without pace.
+   */
+  private async writePaced(
+    res: ServerResponse,
+    shape: StreamShape,
+    { n, stopAt, malformedAt }: StreamStops,
+    tokensPerSecond: number,
+  ): Promise<WrittenFrames | 'gone'> {
+    const intervalMs = 1000 / tokensPerSecond;
     const startMs = performance.now();
     let pending = shape.open;
-    let stopped = false;
     for (let i = 0; i <= n; i++) {
       if (i === malformedAt) pending += shape.malformed;
-      if (i === stopAt) {
-        stopped = true;
-        break;
-      }
+      if (i === stopAt) return { pending, stopped: true };
       if (i === n) break;
-      if (intervalMs > 0 && i > 0) {
+      if (i > 0) {
         if (pending !== '') res.write(pending);
         pending = '';
         const waitMs = startMs + i * intervalMs - performance.now();
@@ -712,25 +610,11 @@ class Simulator {
         // its own write, so a fast paced stream reaches the caller in many reads as a real one does.
         if (waitMs >= 1) await this.sleep(waitMs);
         else await new Promise<void>((resolve) => setImmediate(resolve));
-        if (gone(res)) return finish(attempt, 200, 'client-aborted');
+        if (gone(res)) return 'gone';
       }
       pending += shape.token(i);
     }
-    if (stopped) {
-      if (fault === 'cut') {
-        finish(attempt, 200, 'cut');
-        if (pending !== '') res.write(pending, () => res.destroy());
-        else res.destroy();
-      } else {
-        finish(attempt, 200, 'stall');
-        if (pending !== '') res.write(pending);
-      }
-      return;
-    }
-    pending += shape.close;
-    if (fault !== 'no-done') pending += shape.done;
-    res.end(pending);
-    finish(attempt, 200, fault === 'malformed' ? 'malformed' : fault === 'no-done' ? 'no-done' : 'ok');
+    return { pending, stopped: false };
   }
 
   /** A 200 body, subject to the body faults: `cut` and `stall` after half the bytes, `malformed` instead of it. */
@@ -853,45 +737,45 @@ class Simulator {
   }
 }
 
-/** True for a chat request whose last message is the assistant's (a prefill to continue). */
-function endsWithAssistant(api: ApiKind | null, body: Record<string, unknown>): boolean {
-  if (api !== 'chat' || !Array.isArray(body.messages)) return false;
-  const last: unknown = body.messages.at(-1);
-  return typeof last === 'object' && last !== null && (last as Record<string, unknown>).role === 'assistant';
+/** Where a stream's fault strikes: the token a `cut` or `stall` stops before, the one `malformed` goes before. */
+interface StreamStops {
+  /** The tokens of the stream. */
+  readonly n: number;
+  readonly stopAt: number;
+  readonly malformedAt: number;
 }
 
-/** The text of the last message (string content, or the text parts of an array). */
-function lastMessageText(body: Record<string, unknown>): string {
-  const content = ((body.messages as unknown[]).at(-1) as Record<string, unknown>).content;
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content.map((p) => (typeof p === 'object' && p !== null && 'text' in p ? String(p.text) : '')).join('');
+/** Frames not yet written, and whether the stream's fault stopped it there. */
+interface WrittenFrames {
+  readonly pending: string;
+  readonly stopped: boolean;
+}
+
+function streamStops(spec: FaultSpec, n: number): StreamStops {
+  const after = Math.min(spec.afterTokens ?? 1, n);
+  return {
+    n,
+    stopAt: spec.fault === 'cut' || spec.fault === 'stall' ? after : -1,
+    malformedAt: spec.fault === 'malformed' ? after : -1,
+  };
+}
+
+/** An unpaced stream's frames up to its end or the fault's stop, in one string (see `writePaced`). */
+function unpacedFrames(shape: StreamShape, { n, stopAt, malformedAt }: StreamStops): WrittenFrames {
+  let pending = shape.open;
+  for (let i = 0; i <= n; i++) {
+    if (i === malformedAt) pending += shape.malformed;
+    if (i === stopAt) return { pending, stopped: true };
+    if (i === n) break;
+    pending += shape.token(i);
+  }
+  return { pending, stopped: false };
 }
 
 function finish(attempt: SimAttempt | null, status: number | null, outcome: AttemptOutcome): void {
   if (!attempt) return;
   attempt.status = status;
   attempt.outcome = outcome;
-}
-
-function headersOf(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-function authorized(req: IncomingMessage, params: URLSearchParams | null, key: string): boolean {
-  const h = req.headers;
-  return (
-    h['api-key'] === key ||
-    h['x-api-key'] === key ||
-    h['x-goog-api-key'] === key ||
-    h.authorization === `Bearer ${key}` ||
-    params?.get('key') === key
-  );
 }
 
 /**
