@@ -85,70 +85,105 @@ export async function runFunctionsSmoke(options: FunctionsSmokeOptions): Promise
   }
 }
 
+/** What every smoke check gets: the app, its URL, the job queue, and a chat call as the smoke user. */
+interface SmokeContext {
+  readonly app: AppProcess;
+  readonly base: string;
+  readonly queue: QueueClient;
+  readonly adminStatusPath: string;
+  chat(extra?: Record<string, unknown>, headers?: Record<string, string>): Promise<Response>;
+}
+
+/** One check: its name, and a run that returns what it saw or throws what went wrong. */
+interface Smoke {
+  name(ctx: SmokeContext): string;
+  run(ctx: SmokeContext): Promise<string>;
+}
+
 async function checks(app: AppProcess, queue: QueueClient, adminStatusPath: string): Promise<SmokeCheck[]> {
   const base = app.url;
-  const results: SmokeCheck[] = [];
-  const check = async (name: string, run: () => Promise<string>): Promise<void> => {
-    try {
-      results.push({ name, ok: true, detail: await run() });
-    } catch (error) {
-      results.push({ name, ok: false, detail: error instanceof Error ? error.message : String(error) });
-    }
-  };
   const chat = (extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Response> =>
     fetch(`${base}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'api-key': USER_KEY, ...headers },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...extra }),
     });
-
-  await check('health: /health/live and /health/ready', async () => {
-    expectStatus(await fetch(`${base}/health/live`), 200);
-    expectStatus(await fetch(`${base}/health/ready`), 200);
-    return 'live, ready';
-  });
-  await check('proxy: chat completion through the engine', async () => {
-    const response = await chat();
-    expectStatus(response, 200);
-    const body = (await response.json()) as { choices?: unknown[] };
-    if (body.choices?.length !== 1) throw new Error('no choice in the answer');
-    return `request ${response.headers.get('x-gateway-request-id') ?? '?'}`;
-  });
-  await check('proxy: streamed chat completion ends with [DONE]', async () => {
-    const response = await chat({ stream: true });
-    expectStatus(response, 200);
-    const text = await response.text();
-    if (!text.trimEnd().endsWith('data: [DONE]')) throw new Error('stream did not end with [DONE]');
-    return `${text.length} bytes of SSE`;
-  });
-  await check(`admin: ${adminStatusPath} needs the admin key`, async () => {
-    const denied = await fetch(`${base}${adminStatusPath}`);
-    if (denied.status < 400) throw new Error(`admin answered ${denied.status} without a key`);
-    expectStatus(await fetch(`${base}${adminStatusPath}`, { headers: { 'x-gateway-admin-key': ADMIN_KEY } }), 200);
-    return `without key ${denied.status}`;
-  });
-  await check('async → 202 → Storage queue → longCallWorker runs it → jobs returns the result', async () => {
-    const accepted = await chat({}, { 'x-gateway-async': 'true', 'x-sim-fault': 'latency-ms=600' });
-    expectStatus(accepted, 202);
-    const location = accepted.headers.get('location') ?? '';
-    const delivered = await deliverJobs(app, queue);
-    const status = (await (await fetch(`${base}${location}`, { headers: { 'api-key': USER_KEY } })).json()) as {
-      status: string;
-    };
-    if (status.status !== 'succeeded') throw new Error(`job is ${status.status}`);
-    expectStatus(await fetch(`${base}${location}/result`, { headers: { 'api-key': USER_KEY } }), 200);
-    return `${delivered} delivery, ${location}`;
-  });
-  await check('timers: healthProbe and retention run', async () => {
-    const timer = { isPastDue: false, schedule: { adjustForDST: false } };
-    await app.invoke('healthProbe', timer);
-    await app.invoke('retention', timer);
-    const status = await fetch(`${base}${adminStatusPath}`, { headers: { 'x-gateway-admin-key': ADMIN_KEY } });
-    const body = (await status.json()) as { backends: { id: string; lastProbe?: { ok: boolean } }[] };
-    if (body.backends[0]?.lastProbe?.ok !== true) throw new Error(`probe not recorded: ${JSON.stringify(body)}`);
-    return 'probe recorded';
-  });
+  const ctx: SmokeContext = { app, base, queue, adminStatusPath, chat };
+  const results: SmokeCheck[] = [];
+  for (const smoke of SMOKES) {
+    const name = smoke.name(ctx);
+    try {
+      results.push({ name, ok: true, detail: await smoke.run(ctx) });
+    } catch (error) {
+      results.push({ name, ok: false, detail: error instanceof Error ? error.message : String(error) });
+    }
+  }
   return results;
+}
+
+const SMOKES: readonly Smoke[] = [
+  {
+    name: () => 'health: /health/live and /health/ready',
+    run: async ({ base }) => {
+      expectStatus(await fetch(`${base}/health/live`), 200);
+      expectStatus(await fetch(`${base}/health/ready`), 200);
+      return 'live, ready';
+    },
+  },
+  {
+    name: () => 'proxy: chat completion through the engine',
+    run: async ({ chat }) => {
+      const response = await chat();
+      expectStatus(response, 200);
+      const body = (await response.json()) as { choices?: unknown[] };
+      if (body.choices?.length !== 1) throw new Error('no choice in the answer');
+      return `request ${response.headers.get('x-gateway-request-id') ?? '?'}`;
+    },
+  },
+  {
+    name: () => 'proxy: streamed chat completion ends with [DONE]',
+    run: async ({ chat }) => {
+      const response = await chat({ stream: true });
+      expectStatus(response, 200);
+      const text = await response.text();
+      if (!text.trimEnd().endsWith('data: [DONE]')) throw new Error('stream did not end with [DONE]');
+      return `${text.length} bytes of SSE`;
+    },
+  },
+  {
+    name: ({ adminStatusPath }) => `admin: ${adminStatusPath} needs the admin key`,
+    run: async ({ base, adminStatusPath }) => {
+      const denied = await fetch(`${base}${adminStatusPath}`);
+      if (denied.status < 400) throw new Error(`admin answered ${denied.status} without a key`);
+      expectStatus(await fetch(`${base}${adminStatusPath}`, { headers: { 'x-gateway-admin-key': ADMIN_KEY } }), 200);
+      return `without key ${denied.status}`;
+    },
+  },
+  { name: () => 'async → 202 → Storage queue → longCallWorker runs it → jobs returns the result', run: asyncJobSmoke },
+  { name: () => 'timers: healthProbe and retention run', run: timersSmoke },
+];
+
+async function asyncJobSmoke({ app, base, queue, chat }: SmokeContext): Promise<string> {
+  const accepted = await chat({}, { 'x-gateway-async': 'true', 'x-sim-fault': 'latency-ms=600' });
+  expectStatus(accepted, 202);
+  const location = accepted.headers.get('location') ?? '';
+  const delivered = await deliverJobs(app, queue);
+  const status = (await (await fetch(`${base}${location}`, { headers: { 'api-key': USER_KEY } })).json()) as {
+    status: string;
+  };
+  if (status.status !== 'succeeded') throw new Error(`job is ${status.status}`);
+  expectStatus(await fetch(`${base}${location}/result`, { headers: { 'api-key': USER_KEY } }), 200);
+  return `${delivered} delivery, ${location}`;
+}
+
+async function timersSmoke({ app, base, adminStatusPath }: SmokeContext): Promise<string> {
+  const timer = { isPastDue: false, schedule: { adjustForDST: false } };
+  await app.invoke('healthProbe', timer);
+  await app.invoke('retention', timer);
+  const status = await fetch(`${base}${adminStatusPath}`, { headers: { 'x-gateway-admin-key': ADMIN_KEY } });
+  const body = (await status.json()) as { backends: { id: string; lastProbe?: { ok: boolean } }[] };
+  if (body.backends[0]?.lastProbe?.ok !== true) throw new Error(`probe not recorded: ${JSON.stringify(body)}`);
+  return 'probe recorded';
 }
 
 /**

@@ -65,32 +65,20 @@ export interface FaultHarnessOptions {
  */
 export async function startFaultHarness(options: FaultHarnessOptions): Promise<FaultHarness> {
   const clock = createSkewClock();
-  const sims: Record<string, RunningSimulator> = {};
+  const sims = await startSims(options.simulators, clock);
   const closeSims = (): Promise<unknown> => Promise.all(Object.values(sims).map((s) => s.close()));
-  try {
-    for (const [id, spec] of Object.entries(options.simulators))
-      sims[id] = await startSimulator({ ...spec, name: id, port: 0, host: '127.0.0.1', now: clock.now });
-  } catch (error) {
-    await closeSims();
-    throw error;
-  }
   const urls = Object.fromEntries(Object.entries(sims).map(([id, s]) => [id, s.url]));
   const result = validateConfig(options.config(urls));
   if (!result.ok) {
     await closeSims();
     throw new Error(`fault harness config invalid:\n${result.issues.join('\n')}`);
   }
-  const calls: CallSummary[] = [];
-  const waiters: ((s: CallSummary) => void)[] = [];
+  const summaries = new CallSummaries();
   const runtime = createRuntime({
     ledger: createMemoryUsageLedger(),
     clock,
     config: result.config,
-    onCallEnd: (summary) => {
-      const copy = { ...summary };
-      calls.push(copy);
-      waiters.shift()?.(copy);
-    },
+    onCallEnd: (summary) => summaries.add(summary),
   });
   let host: NodeHost;
   try {
@@ -110,13 +98,9 @@ export async function startFaultHarness(options: FaultHarnessOptions): Promise<F
     runtime,
     config: result.config,
     clock,
-    calls,
-    nextCall: () => new Promise((resolve) => waiters.push(resolve)),
-    usageRecord: async (requestId) => {
-      for await (const record of runtime.ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }))
-        if (record.requestId === requestId) return record;
-      return undefined;
-    },
+    calls: summaries.calls,
+    nextCall: () => summaries.next(),
+    usageRecord: (requestId) => usageRecordOf(runtime, requestId),
     seen: (id) => sims[id]?.attempts().length ?? 0,
     close: async () => {
       await host.close();
@@ -124,6 +108,44 @@ export async function startFaultHarness(options: FaultHarnessOptions): Promise<F
       await closeSims();
     },
   };
+}
+
+/** Starts the simulators on loopback port 0, on the harness's clock; closes those started if one fails. */
+async function startSims(
+  simulators: Readonly<Record<string, SimulatorConfig>>,
+  clock: SkewClock,
+): Promise<Record<string, RunningSimulator>> {
+  const sims: Record<string, RunningSimulator> = {};
+  try {
+    for (const [id, spec] of Object.entries(simulators))
+      sims[id] = await startSimulator({ ...spec, name: id, port: 0, host: '127.0.0.1', now: clock.now });
+    return sims;
+  } catch (error) {
+    await Promise.all(Object.values(sims).map((s) => s.close()));
+    throw error;
+  }
+}
+
+/** The call summaries the runtime reports, in order of completion, and who waits for the next one. */
+class CallSummaries {
+  readonly calls: CallSummary[] = [];
+  private readonly waiters: ((s: CallSummary) => void)[] = [];
+
+  add(summary: CallSummary): void {
+    const copy = { ...summary };
+    this.calls.push(copy);
+    this.waiters.shift()?.(copy);
+  }
+
+  next(): Promise<CallSummary> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+async function usageRecordOf(runtime: GatewayRuntime, requestId: string): Promise<UsageRecord | undefined> {
+  for await (const record of runtime.ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }))
+    if (record.requestId === requestId) return record;
+  return undefined;
 }
 
 /** POSTs JSON to the gateway; `timeoutMs` bounds the whole exchange up to the headers (no hang). */

@@ -167,94 +167,116 @@ export interface Scenario {
   run(ctx: ScenarioContext): Promise<void>;
 }
 
+/** What one run of a scenario collects: its failures, its harnesses, the scorecard's texts, its longest timed call. */
+class ScenarioRun {
+  readonly failures: string[] = [];
+  readonly harnesses: FaultHarness[] = [];
+  readonly controller = new AbortController();
+  callerText = '';
+  backendText = '';
+  elapsedMs = 0;
+
+  /** The context the scenario's script gets. */
+  context(): ScenarioContext {
+    return {
+      signal: this.controller.signal,
+      start: async (simulators = {}, resilience, tweak = (config) => config) => {
+        const h = await startFaultHarness({
+          simulators: { a: {}, b: {}, c: {}, ...simulators },
+          config: (urls) => tweak(faultConfig(urls, resilience)),
+        });
+        this.harnesses.push(h);
+        return h;
+      },
+      check: (ok, message) => {
+        if (!ok) this.failures.push(message);
+      },
+      caller: (text) => {
+        this.callerText = text;
+      },
+      backend: (text) => {
+        this.backendText = text;
+      },
+      call: (h, body, options = {}) => this.call(h, body, options),
+    };
+  }
+
+  private async call(
+    h: FaultHarness,
+    body: Record<string, unknown>,
+    options: { headers?: Record<string, string>; timed?: boolean; onHeaders?: () => void },
+  ): Promise<CallResult> {
+    const started = performance.now();
+    const response = await postJson(`${h.url}/v1/chat/completions`, body, options.headers, this.controller.signal);
+    options.onHeaders?.();
+    const isSse = (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
+    const sse = isSse ? await readSse(response) : undefined;
+    const text = isSse ? '' : await response.text();
+    const took = performance.now() - started;
+    if (options.timed !== false) this.elapsedMs = Math.max(this.elapsedMs, took);
+    return {
+      status: response.status,
+      headers: response.headers,
+      backend: response.headers.get('x-gateway-backend'),
+      requestId: response.headers.get('x-gateway-request-id') ?? '',
+      json: jsonOrUndefined(text),
+      text,
+      sse,
+      elapsedMs: took,
+    };
+  }
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs one scenario on its own gateway and simulators, bounded by its deadline: on expiry the
  * in-flight calls are aborted and the harness closed (which ends held and stalled sockets).
  */
 export async function runScenario(scenario: Scenario): Promise<ScorecardRow> {
-  const failures: string[] = [];
-  const harnesses: FaultHarness[] = [];
-  const controller = new AbortController();
-  let caller = '';
-  let backend = '';
-  let elapsedMs = 0;
-  const ctx: ScenarioContext = {
-    signal: controller.signal,
-    start: async (simulators = {}, resilience, tweak = (config) => config) => {
-      const h = await startFaultHarness({
-        simulators: { a: {}, b: {}, c: {}, ...simulators },
-        config: (urls) => tweak(faultConfig(urls, resilience)),
-      });
-      harnesses.push(h);
-      return h;
-    },
-    check: (ok, message) => {
-      if (!ok) failures.push(message);
-    },
-    caller: (text) => {
-      caller = text;
-    },
-    backend: (text) => {
-      backend = text;
-    },
-    call: async (h, body, options = {}) => {
-      const started = performance.now();
-      const response = await postJson(`${h.url}/v1/chat/completions`, body, options.headers, controller.signal);
-      options.onHeaders?.();
-      const isSse = (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
-      const sse = isSse ? await readSse(response) : undefined;
-      const text = isSse ? '' : await response.text();
-      const took = performance.now() - started;
-      if (options.timed !== false) elapsedMs = Math.max(elapsedMs, took);
-      let json: unknown;
-      try {
-        json = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      return {
-        status: response.status,
-        headers: response.headers,
-        backend: response.headers.get('x-gateway-backend'),
-        requestId: response.headers.get('x-gateway-request-id') ?? '',
-        json,
-        text,
-        sse,
-        elapsedMs: took,
-      };
-    },
+  const run = new ScenarioRun();
+  await runWithinDeadline(scenario, run);
+  const rounded = Math.round(run.elapsedMs);
+  const overBudget = rounded > scenario.budgetMs;
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    caller: run.callerText,
+    backend: run.backendText,
+    elapsedMs: rounded,
+    budgetMs: scenario.budgetMs,
+    overBudget,
+    pass: run.failures.length === 0 && !overBudget,
+    failures: run.failures,
   };
+}
+
+/** The script, abandoned at the deadline; its error, or the hang, is a failure. Everything is closed after. */
+async function runWithinDeadline(scenario: Scenario, run: ScenarioRun): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => resolve('expired'), scenario.deadlineMs);
   });
-  const running = scenario.run(ctx).then(() => 'done' as const);
+  const running = scenario.run(run.context()).then(() => 'done' as const);
   // After a deadline the script is abandoned; its aborted calls must not surface as unhandled rejections.
   running.catch(() => undefined);
   try {
     const ended = await Promise.race([running, expired]);
     if (ended === 'expired')
-      failures.push(`scenario did not finish within its ${scenario.deadlineMs} ms deadline (hang)`);
+      run.failures.push(`scenario did not finish within its ${scenario.deadlineMs} ms deadline (hang)`);
   } catch (error) {
-    failures.push(`error: ${error instanceof Error ? error.message : String(error)}`);
+    run.failures.push(`error: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     clearTimeout(timer);
-    controller.abort(new Error('scenario ended'));
-    await Promise.allSettled(harnesses.map((h) => h.close()));
+    run.controller.abort(new Error('scenario ended'));
+    await Promise.allSettled(run.harnesses.map((h) => h.close()));
   }
-  const rounded = Math.round(elapsedMs);
-  const overBudget = rounded > scenario.budgetMs;
-  return {
-    id: scenario.id,
-    title: scenario.title,
-    caller,
-    backend,
-    elapsedMs: rounded,
-    budgetMs: scenario.budgetMs,
-    overBudget,
-    pass: failures.length === 0 && !overBudget,
-    failures,
-  };
 }
 
 /** What the simulators saw, compactly: `a 429,200 · b 200 · c –` (status, or the outcome when no status was sent). */

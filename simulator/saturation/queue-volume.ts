@@ -1,12 +1,12 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { validateConfig } from '../../shared/config/load-config.js';
-import { createRuntime } from '../../shared/composition/create-runtime.js';
+import { createRuntime, type GatewayRuntime } from '../../shared/composition/create-runtime.js';
 import { systemClock, type Clock } from '../../shared/core/clock.js';
-import type { GatewayRequest } from '../../shared/core/http/gateway-request.js';
+import type { GatewayRequest, GatewayResponse } from '../../shared/core/http/gateway-request.js';
 import type { SetTimer } from '../../shared/core/scheduling/scheduler-gate.js';
 import type { SchedulerTotals } from '../../shared/core/scheduling/scheduler-types.js';
-import { startSimulator } from '../simulator.js';
+import { startSimulator, type RunningSimulator } from '../simulator.js';
 import type { Check } from './saturation-scenarios.js';
 import { waitUntil } from './saturation-gateway.js';
 import { distribution, formatTable, type WaitDistribution } from './wait-stats.js';
@@ -136,16 +136,41 @@ async function settledHeap(gc: (() => void) | undefined): Promise<number> {
 
 const WARM_UP_CALLS = 3;
 
-/**
- * Queues `calls` requests through `runtime.gateway.handle` against a pool of capacity 1 and a slow backend,
- * every one with a short TTL and a queue deep enough to hold them all, reads every answer to its end, and
- * measures how each ended, when, and the heap before, during and after.
- */
-export async function runQueueVolume(
-  options: VolumeOptions = DEFAULT_VOLUME,
-  time: VolumeTime = REAL_TIME,
-): Promise<VolumeResult> {
-  const started = performance.now();
+/** How the volume calls ended: per outcome (`status code`), when, and those late or early against their TTL. */
+class OutcomeTally {
+  readonly outcomes: Record<string, number> = {};
+  readonly endMs = new Map<string, number[]>();
+  late = 0;
+  early = 0;
+
+  constructor(
+    private readonly options: VolumeOptions,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Starts one call (the clock read just before it) and tallies its answer once read to its end. */
+  async track(call: () => Promise<GatewayResponse>): Promise<void> {
+    const t0 = this.clock.monotonicMs();
+    const response = await call();
+    const text = await drain(response);
+    const code = response.status >= 400 ? errorCode(text) : undefined;
+    const key = code === undefined ? String(response.status) : `${response.status} ${code}`;
+    const elapsed = this.clock.monotonicMs() - t0;
+    const deadlineMs = this.options.ttlSeconds * 1000;
+    this.outcomes[key] = (this.outcomes[key] ?? 0) + 1;
+    if (elapsed > deadlineMs + this.options.marginMs) this.late += 1;
+    if (code === 'GW_ERR_REQUEST_TTL_EXPIRED' && elapsed < deadlineMs) this.early += 1;
+    const list = this.endMs.get(key) ?? [];
+    list.push(elapsed);
+    this.endMs.set(key, list);
+  }
+}
+
+/** The simulator (capacity 1 behind a slow backend) and the gateway runtime with a queue deep enough for all. */
+async function volumeRuntime(
+  options: VolumeOptions,
+  time: VolumeTime,
+): Promise<{ sim: RunningSimulator; runtime: GatewayRuntime }> {
   const sim = await startSimulator({
     name: 'a',
     port: 0,
@@ -162,88 +187,87 @@ export async function runQueueVolume(
     governance: { identity: { anonymous: { allowed: true } } },
   });
   if (!parsed.ok) throw new Error(`volume config invalid:\n${parsed.issues.join('\n')}`);
-  const { clock } = time;
-  const runtime = createRuntime({ config: parsed.config, clock, schedulerTimer: time.schedulerTimer });
+  const runtime = createRuntime({ config: parsed.config, clock: time.clock, schedulerTimer: time.schedulerTimer });
+  return { sim, runtime };
+}
+
+/** The scheduler once every call is in: waiting, stored, granted (volume calls only) and expired so far. */
+function queuedFigures(runtime: GatewayRuntime): VolumeResult['queued'] {
+  const totals = runtime.gate.stats().totals;
+  return {
+    waiting: runtime.gate.stats().pools.find((p) => p.poolId === 'main')?.waiting ?? 0,
+    storedItems: runtime.gate.scheduler.storedItemCount(),
+    granted: totals.grants - WARM_UP_CALLS,
+    expired: totals.expiredWaiting,
+  };
+}
+
+/** The scheduler after the run: what is left in it, and its totals over the run (volume calls only). */
+function afterFigures(
+  runtime: GatewayRuntime,
+): Pick<VolumeResult, 'after' | 'granted' | 'expiredWaiting' | 'priorityInversions'> {
+  const stats = runtime.gate.stats();
+  const pool = stats.pools.find((p) => p.poolId === 'main');
+  return {
+    after: {
+      waiting: pool?.waiting ?? 0,
+      leases: pool?.leases ?? 0,
+      gateWaiters: runtime.gate.waiting,
+      storedItems: runtime.gate.scheduler.storedItemCount(),
+    },
+    granted: stats.totals.grants - WARM_UP_CALLS,
+    expiredWaiting: stats.totals.expiredWaiting,
+    priorityInversions: stats.totals.priorityInversions,
+  };
+}
+
+/**
+ * Queues `calls` requests through `runtime.gateway.handle` against a pool of capacity 1 and a slow backend,
+ * every one with a short TTL and a queue deep enough to hold them all, reads every answer to its end, and
+ * measures how each ended, when, and the heap before, during and after.
+ */
+export async function runQueueVolume(
+  options: VolumeOptions = DEFAULT_VOLUME,
+  time: VolumeTime = REAL_TIME,
+): Promise<VolumeResult> {
+  const started = performance.now();
+  const { sim, runtime } = await volumeRuntime(options, time);
   const gc = findGc();
   try {
     // Warm-up: lazy initialisation (connection pool, encoders) is not what is measured.
     for (let i = 0; i < WARM_UP_CALLS; i += 1) await drain(await runtime.gateway.handle(chatRequest(30)));
     const heapBaselineBytes = await settledHeap(gc);
-
-    const outcomes: Record<string, number> = {};
-    const endMs = new Map<string, number[]>();
-    let late = 0;
-    let early = 0;
-    const deadlineMs = options.ttlSeconds * 1000;
+    const tally = new OutcomeTally(options, time.clock);
     const pending: Promise<void>[] = [];
-    for (let i = 0; i < options.calls; i += 1) {
-      const t0 = clock.monotonicMs();
-      pending.push(
-        runtime.gateway.handle(chatRequest(options.ttlSeconds)).then(async (response) => {
-          const text = await drain(response);
-          const code = response.status >= 400 ? errorCode(text) : undefined;
-          const key = code === undefined ? String(response.status) : `${response.status} ${code}`;
-          const elapsed = clock.monotonicMs() - t0;
-          outcomes[key] = (outcomes[key] ?? 0) + 1;
-          if (elapsed > deadlineMs + options.marginMs) late += 1;
-          if (code === 'GW_ERR_REQUEST_TTL_EXPIRED' && elapsed < deadlineMs) early += 1;
-          const list = endMs.get(key) ?? [];
-          list.push(elapsed);
-          endMs.set(key, list);
-        }),
-      );
-    }
+    for (let i = 0; i < options.calls; i += 1)
+      pending.push(tally.track(() => runtime.gateway.handle(chatRequest(options.ttlSeconds))));
     // handle() continues after its first await: wait until every call has reached the scheduler. The
     // bound only stops a stalled run; on a loaded machine this takes many seconds.
     const totals = (): SchedulerTotals => runtime.gate.stats().totals;
-    await waitUntil(
-      () => totals().enqueued >= options.calls + WARM_UP_CALLS,
-      'every call to reach the scheduler',
-      120_000,
-      5,
-    );
-    const queuedStats = runtime.gate.stats().pools.find((p) => p.poolId === 'main');
-    const queued = {
-      waiting: queuedStats?.waiting ?? 0,
-      storedItems: runtime.gate.scheduler.storedItemCount(),
-      granted: totals().grants - WARM_UP_CALLS,
-      expired: totals().expiredWaiting,
-    };
+    const allIn = (): boolean => totals().enqueued >= options.calls + WARM_UP_CALLS;
+    await waitUntil(allIn, 'every call to reach the scheduler', 120_000, 5);
+    const queued = queuedFigures(runtime);
     const heapQueuedBytes = process.memoryUsage().heapUsed;
     // Served while the others wait: one volume call has come back (its lease was returned). On the real
     // clock the TTLs may run out first (nothing waits any more); on a fake one nothing expires before passTtl.
-    await waitUntil(
-      () => totals().releases > WARM_UP_CALLS || runtime.gate.waiting === 0,
-      'a queued call to be served',
-      120_000,
-      5,
-    );
-    await time.passTtl(deadlineMs);
+    const served = (): boolean => totals().releases > WARM_UP_CALLS || runtime.gate.waiting === 0;
+    await waitUntil(served, 'a queued call to be served', 120_000, 5);
+    await time.passTtl(options.ttlSeconds * 1000);
     await Promise.all(pending);
     pending.length = 0;
     const heapAfterBytes = await settledHeap(gc);
-    const stats = runtime.gate.stats();
-    const pool = stats.pools.find((p) => p.poolId === 'main');
     return {
       options,
-      outcomes,
-      late,
-      early,
-      endTimes: [...endMs].map(([key, values]) => distribution(key, values)),
+      outcomes: tally.outcomes,
+      late: tally.late,
+      early: tally.early,
+      endTimes: [...tally.endMs].map(([key, values]) => distribution(key, values)),
       gcExposed: gc !== undefined,
       heapBaselineBytes,
       heapQueuedBytes,
       heapAfterBytes,
       queued,
-      after: {
-        waiting: pool?.waiting ?? 0,
-        leases: pool?.leases ?? 0,
-        gateWaiters: runtime.gate.waiting,
-        storedItems: runtime.gate.scheduler.storedItemCount(),
-      },
-      granted: stats.totals.grants - WARM_UP_CALLS,
-      expiredWaiting: stats.totals.expiredWaiting,
-      priorityInversions: stats.totals.priorityInversions,
+      ...afterFigures(runtime),
       elapsedMs: performance.now() - started,
     };
   } finally {

@@ -12,7 +12,9 @@ import {
   waitUntil,
   type Caller,
   type ObservedCall,
+  type SentCall,
 } from './saturation-gateway.js';
+import type { FaultHarness } from '../faults/fault-harness.js';
 import { distribution, type WaitDistribution } from './wait-stats.js';
 
 /** Options of {@link runPriorityScenario}. */
@@ -157,17 +159,7 @@ export async function runAgingScenario(options: AgingScenarioOptions = DEFAULT_A
     },
   });
   try {
-    let loopRunning = true;
-    const loopAnswers: Promise<unknown>[] = [];
-    const loopRequestIds: { caller: Caller; requestId: string; arrival: number }[] = [];
-    const workers = Array.from({ length: options.highWorkers }, async (_, w) => {
-      for (let n = 1; loopRunning; n += 1) {
-        const caller = urgentCaller(`loop-${String(w + 1).padStart(2, '0')}`, n);
-        const answer = call(h, caller);
-        loopAnswers.push(answer);
-        loopRequestIds.push({ caller, requestId: (await answer).requestId, arrival: Number.NaN });
-      }
-    });
+    const loop = closedLoop(h, options.highWorkers);
     await waitUntil(
       () => (poolStats(h.runtime.gate.stats())?.levels[0]?.waiting ?? 0) >= options.highWorkers - options.capacity,
       'the level-1 loop to saturate the pool',
@@ -183,17 +175,7 @@ export async function runAgingScenario(options: AgingScenarioOptions = DEFAULT_A
     // Two aging steps pass at once: the level-3 calls now compete at level 1, the next freed leases are theirs.
     h.clock.advance(2 * options.agingStepMs);
     const lowCalls = await observe(h, low);
-    loopRunning = false;
-    await Promise.all(workers);
-    await Promise.all(loopAnswers);
-    const loopCalls = await observe(
-      h,
-      loopRequestIds.map((r) => ({
-        caller: r.caller,
-        arrival: r.arrival,
-        answer: Promise.resolve({ status: 200, requestId: r.requestId, errorCode: undefined }),
-      })),
-    );
+    const loopCalls = await observe(h, await loop.stop());
     const calls = [...lowCalls, ...loopCalls];
     return {
       name: 'aging',
@@ -208,6 +190,36 @@ export async function runAgingScenario(options: AgingScenarioOptions = DEFAULT_A
   } finally {
     await h.close();
   }
+}
+
+/**
+ * Level-1 callers in a closed loop, each sending again as soon as it is answered, until `stop()`: which
+ * resolves, once the loop's calls in flight are answered, to every call it sent (their arrival unknown).
+ */
+function closedLoop(h: FaultHarness, workers: number): { stop(): Promise<SentCall[]> } {
+  let running = true;
+  const answers: Promise<unknown>[] = [];
+  const sent: { caller: Caller; requestId: string; arrival: number }[] = [];
+  const loops = Array.from({ length: workers }, async (_, w) => {
+    for (let n = 1; running; n += 1) {
+      const caller = urgentCaller(`loop-${String(w + 1).padStart(2, '0')}`, n);
+      const answer = call(h, caller);
+      answers.push(answer);
+      sent.push({ caller, requestId: (await answer).requestId, arrival: Number.NaN });
+    }
+  });
+  return {
+    async stop(): Promise<SentCall[]> {
+      running = false;
+      await Promise.all(loops);
+      await Promise.all(answers);
+      return sent.map((r) => ({
+        caller: r.caller,
+        arrival: r.arrival,
+        answer: Promise.resolve({ status: 200, requestId: r.requestId, errorCode: undefined }),
+      }));
+    },
+  };
 }
 
 function maxHold(calls: readonly ObservedCall[]): number {
@@ -280,19 +292,7 @@ export function agingDistributions(result: ScenarioResult): WaitDistribution[] {
 /** Every check of the priority scenario, for the script's report (the vitest file asserts the same). */
 export function priorityChecks(result: ScenarioResult): Check[] {
   const o = result.options as PriorityScenarioOptions;
-  const high = result.calls.filter((c) => c.expectedLevel === 1);
   const low = result.calls.filter((c) => c.expectedLevel === 3);
-  const others = low.filter((c) => c.userId !== 'etl');
-  const etl = low.filter((c) => c.userId === 'etl');
-  const inversions = high.flatMap((h) =>
-    lessUrgentGrantsWhileWaiting(result.calls, h).map((l) => `${l.label} before ${h.label}`),
-  );
-  const fifo = [
-    ...outOfOrderPairs(etl),
-    ...outOfOrderPairs(others),
-    ...outOfOrderPairs(high.filter((c) => c.userId === 'search')),
-    ...outOfOrderPairs(high.filter((c) => c.userId === 'ops')),
-  ];
   const fairShare = fairShareExcess(result.calls, o);
   const unfair = fairShare.filter((f) => f.excess > 0);
   const aged = low.filter((c) => c.grant?.reason === 'aged' || c.lease?.effectiveLevel !== c.level);
@@ -311,18 +311,7 @@ export function priorityChecks(result: ScenarioResult): Check[] {
           .map((c) => `${c.label}: ${c.level}`)
           .join(', ') || 'all as expected',
     },
-    {
-      name: 'no less urgent call granted while a level-1 call waited',
-      pass: inversions.length === 0,
-      detail: inversions.join(', ') || `0 of ${high.length} level-1 calls passed over`,
-    },
-    {
-      name: 'same-level calls served in arrival order (per user; single-call users overall)',
-      pass: fifo.length === 0,
-      detail:
-        fifo.map(([a, b]) => `${b.label} before ${a.label}`).join(', ') ||
-        `${etl.length} etl, ${others.length} single-call users in order`,
-    },
+    ...orderChecks(result),
     {
       name: `greedy user held to its share (${o.userShareRatio}): other users overtake its backlog`,
       pass: unfair.length === 0 && fairShare.length > 0,
@@ -337,6 +326,37 @@ export function priorityChecks(result: ScenarioResult): Check[] {
       name: 'scheduler recorded no priority inversion',
       pass: result.totals.priorityInversions === 0,
       detail: totalsDetail(result.totals),
+    },
+  ];
+}
+
+/** The priority scenario's grant order: no level-1 call passed over, same-level calls first come first served. */
+function orderChecks(result: ScenarioResult): Check[] {
+  const high = result.calls.filter((c) => c.expectedLevel === 1);
+  const low = result.calls.filter((c) => c.expectedLevel === 3);
+  const others = low.filter((c) => c.userId !== 'etl');
+  const etl = low.filter((c) => c.userId === 'etl');
+  const inversions = high.flatMap((h) =>
+    lessUrgentGrantsWhileWaiting(result.calls, h).map((l) => `${l.label} before ${h.label}`),
+  );
+  const fifo = [
+    ...outOfOrderPairs(etl),
+    ...outOfOrderPairs(others),
+    ...outOfOrderPairs(high.filter((c) => c.userId === 'search')),
+    ...outOfOrderPairs(high.filter((c) => c.userId === 'ops')),
+  ];
+  return [
+    {
+      name: 'no less urgent call granted while a level-1 call waited',
+      pass: inversions.length === 0,
+      detail: inversions.join(', ') || `0 of ${high.length} level-1 calls passed over`,
+    },
+    {
+      name: 'same-level calls served in arrival order (per user; single-call users overall)',
+      pass: fifo.length === 0,
+      detail:
+        fifo.map(([a, b]) => `${b.label} before ${a.label}`).join(', ') ||
+        `${etl.length} etl, ${others.length} single-call users in order`,
     },
   ];
 }

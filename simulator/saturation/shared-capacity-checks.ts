@@ -23,16 +23,13 @@ function phase(result: SharedCapacityResult, name: string) {
 
 /** The scenario's checks: what issue 17 asks to be reported and asserted. */
 export function sharedCapacityChecks(result: SharedCapacityResult): Check[] {
+  return [...capacityChecks(result), ...convergenceChecks(result), ...killChecks(result), ...accountingChecks(result)];
+}
+
+/** The pool's capacity held, also while a gateway joined, and the priority levels' waits in order. */
+function capacityChecks(result: SharedCapacityResult): Check[] {
   const limit = result.capacity + OVER_CAPACITY_BOUND;
   const [l1, l3] = result.waits;
-  const shift = phase(result, 'shift');
-  const join = phase(result, 'join');
-  const kill = phase(result, 'kill');
-  const killed = result.groups.filter((g) => g.gateway === 'g1');
-  const survivors = result.groups.filter((g) => g.gateway !== 'g1');
-  const lost = result.groups.reduce((s, g) => s + g.sent - g.outcomes.length, 0);
-  const survivorFailures = survivors.flatMap((g) => g.outcomes).filter((c) => c.status !== 200);
-  const staleAfter = reportPacing(3, result.options.sharing).staleAfterMs;
   return [
     {
       name: 'backends never held more than the pool’s capacity',
@@ -51,6 +48,14 @@ export function sharedCapacityChecks(result: SharedCapacityResult): Check[] {
         `p50 ${l1?.p50Ms.toFixed(0)} ms (level 1, ${l1?.count} calls) ` +
         `vs ${l3?.p50Ms.toFixed(0)} ms (level 3, ${l3?.count} calls)`,
     },
+  ];
+}
+
+/** The shares settled after the demand shifted and after a third gateway joined. */
+function convergenceChecks(result: SharedCapacityResult): Check[] {
+  const shift = phase(result, 'shift');
+  const join = phase(result, 'join');
+  return [
     {
       name: `shares converged after the demand shift within ${ROUNDS_TO_CONVERGE} report rounds`,
       pass: shift.rounds <= ROUNDS_TO_CONVERGE,
@@ -67,6 +72,17 @@ export function sharedCapacityChecks(result: SharedCapacityResult): Check[] {
         `${join.rounds} rounds (${join.revisions} revisions), ${join.convergedAfterMs.toFixed(0)} ms from its ` +
         `first calls (it started in ${result.joinStartupMs.toFixed(0)} ms); reports ${JSON.stringify(join.reports)}`,
     },
+  ];
+}
+
+/** A killed gateway's callers, and only they, saw errors; its share went back to the others in time. */
+function killChecks(result: SharedCapacityResult): Check[] {
+  const kill = phase(result, 'kill');
+  const killed = result.groups.filter((g) => g.gateway === 'g1');
+  const survivors = result.groups.filter((g) => g.gateway !== 'g1');
+  const survivorFailures = survivors.flatMap((g) => g.outcomes).filter((c) => c.status !== 200);
+  const staleAfter = reportPacing(3, result.options.sharing).staleAfterMs;
+  return [
     {
       name: 'the killed gateway’s callers got errors, and only they',
       pass: killed.some((g) => g.outcomes.some((c) => c.status === 0)) && survivorFailures.length === 0,
@@ -85,6 +101,13 @@ export function sharedCapacityChecks(result: SharedCapacityResult): Check[] {
         `g1 held ${result.killedShare}, g3 holds ${result.joinerShareAfterKill}; ` +
         `${result.servedAfterKill} calls served after`,
     },
+  ];
+}
+
+/** Every call sent got an answer or an error, and the gateways left the ledger when they stopped. */
+function accountingChecks(result: SharedCapacityResult): Check[] {
+  const lost = result.groups.reduce((s, g) => s + g.sent - g.outcomes.length, 0);
+  return [
     {
       name: 'nothing lost: every call sent got an answer or an error',
       pass: lost === 0,

@@ -207,48 +207,18 @@ export async function runSharedCapacityScenario(options: SharedCapacityOptions):
   const capacity = options.backends * options.perBackend;
   const suffix = randomBytes(4).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'gw-shared-capacity-'));
-  const meter = new ConcurrencyMeter();
   const sims: RunningSimulator[] = [];
-  const poolId = `shared-${suffix}`;
-  const ledgerOptions = options.sharing;
-  const table = TableClient.fromConnectionString(options.storageConnection, 'GatewayCapacity', {
-    allowInsecureConnection: true,
-  });
-  const watch = watchLedger(createTableCapacityLedger({ client: table }), poolId, ledgerOptions);
-  const run: Run = {
-    options,
-    poolId,
-    configFile: join(dir, 'gateway.config.json'),
-    meter,
-    watch,
-    gateways: new Map(),
-    callers: [],
-  };
+  const run = newRun(options, `shared-${suffix}`, join(dir, 'gateway.config.json'));
   try {
-    for (let i = 0; i < options.backends; i++)
-      sims.push(
-        await startSimulator({ name: `b${i}-${suffix}`, latencyMs: options.latencyMs, meter, recordAttempts: false }),
-      );
-    const backends = Object.fromEntries(sims.map((s) => [s.name, s.url]));
-    writeFileSync(
-      run.configFile,
-      JSON.stringify(
-        sharedCapacityConfig({ poolId, backends, perBackend: options.perBackend, sharing: options.sharing }),
-      ),
-    );
+    await startBackends(run, suffix, sims);
     const { phases, peakDuringJoin, joinStartupMs } = await shiftAndJoin(run, capacity);
     const kill = await killFirst(run);
-    await Promise.all(run.callers.map((g) => g.stop()));
-    await Promise.all([...run.gateways.values()].map((g) => g.stop()));
-    run.gateways.clear();
-    const left = await watch
-      .waitFor((s) => Object.keys(s.ledger.instances).length === 0, 'the survivors to leave', options.phaseTimeoutMs)
-      .catch(() => undefined);
+    const leftAfterStop = await stopAndCount(run);
     const { storageConnection: _s, ...shown } = options;
     return {
       options: shown,
       capacity,
-      peak: meter.peak,
+      peak: run.meter.peak,
       peakDuringJoin,
       joinStartupMs,
       phases: [...phases, kill.measure],
@@ -257,14 +227,46 @@ export async function runSharedCapacityScenario(options: SharedCapacityOptions):
       servedAfterKill: kill.servedAfterKill,
       killedShare: kill.killedShare,
       joinerShareAfterKill: kill.joinerShare,
-      leftAfterStop: left === undefined ? Object.keys((await watch.latest()).ledger.instances).length : 0,
+      leftAfterStop,
       elapsedMs: performance.now() - started,
     };
   } finally {
-    watch.stop();
+    run.watch.stop();
     await Promise.all(run.callers.map((g) => g.stop()));
     await Promise.all([...run.gateways.values()].map((g) => g.kill()));
     await Promise.all(sims.map((s) => s.close()));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A run's shared state: the meter the backends count into and the watcher reading the pool's ledger. */
+function newRun(options: SharedCapacityOptions, poolId: string, configFile: string): Run {
+  const table = TableClient.fromConnectionString(options.storageConnection, 'GatewayCapacity', {
+    allowInsecureConnection: true,
+  });
+  const watch = watchLedger(createTableCapacityLedger({ client: table }), poolId, options.sharing);
+  return { options, poolId, configFile, meter: new ConcurrencyMeter(), watch, gateways: new Map(), callers: [] };
+}
+
+/** Starts the pool's simulated backends (into `sims`, for the caller to close) and writes the gateways' config. */
+async function startBackends(run: Run, suffix: string, sims: RunningSimulator[]): Promise<void> {
+  const { backends: count, latencyMs, perBackend, sharing } = run.options;
+  for (let i = 0; i < count; i++)
+    sims.push(await startSimulator({ name: `b${i}-${suffix}`, latencyMs, meter: run.meter, recordAttempts: false }));
+  const backends = Object.fromEntries(sims.map((s) => [s.name, s.url]));
+  writeFileSync(
+    run.configFile,
+    JSON.stringify(sharedCapacityConfig({ poolId: run.poolId, backends, perBackend, sharing })),
+  );
+}
+
+/** Stops the callers and the surviving gateways; returns how many instances the ledger still lists after them. */
+async function stopAndCount(run: Run): Promise<number> {
+  await Promise.all(run.callers.map((g) => g.stop()));
+  await Promise.all([...run.gateways.values()].map((g) => g.stop()));
+  run.gateways.clear();
+  const left = await run.watch
+    .waitFor((s) => Object.keys(s.ledger.instances).length === 0, 'the survivors to leave', run.options.phaseTimeoutMs)
+    .catch(() => undefined);
+  return left === undefined ? Object.keys((await run.watch.latest()).ledger.instances).length : 0;
 }
