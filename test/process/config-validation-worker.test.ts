@@ -79,7 +79,7 @@ describe('standalone host validating its configuration in a worker', () => {
     expect(stderr.match(/GATEWAY_URL is ignored/g)).toHaveLength(1);
   });
 
-  it('serves a good configuration, refuses a bad reload word for word, applies a good one, without zod', async () => {
+  it('serves good config, refuses a bad reload word for word, applies a good one; no zod, not all undici', async () => {
     const file = join(dir, 'gateway.config.json');
     writeFileSync(file, JSON.stringify(GOOD));
     const child = run(file, {});
@@ -98,5 +98,8 @@ describe('standalone host validating its configuration in a worker', () => {
     if (modules.length === 0) return; // Node without module.registerHooks: the load hook saw nothing.
     expect(modules.some((url) => url.includes('/shared/standalone/node-host.js'))).toBe(true);
     expect(modules.filter((url) => /node_modules\/zod\/|\/shared\/config\/load-config\.js/.test(url))).toEqual([]);
+    // Only undici's pool, agent and errors (ADR 0056): its package entry would load fetch, WebSocket, caches…
+    expect(modules.some((url) => url.endsWith('/node_modules/undici/lib/dispatcher/pool.js'))).toBe(true);
+    expect(modules.filter((url) => /node_modules\/undici\/(index\.js|lib\/web\/)/.test(url))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent } from './undici-parts.js';
 import type { BackendConfig } from '../../config/schema.js';
 import type { ProbeDefaultsConfig } from '../../config/resilience-schema.js';
 import type { CredentialProvider } from '../../ports/credential-provider.js';
@@ -30,7 +30,9 @@ export function createHttpProbe(
     const url = new URL(target.backend.url.replace(/\/+$/, '') + target.probe.path);
     const auth = target.backend.auth.type === 'passthrough' ? {} : await credentials.headersFor(target.backend, signal);
     const body = target.backend.probe?.body;
-    const response = await request(url, {
+    const response = await dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: target.probe.method,
       headers: {
         ...target.backend.headers,
@@ -39,7 +41,6 @@ export function createHttpProbe(
       },
       body,
       signal,
-      dispatcher,
     });
     await response.body.dump();
     return { status: response.statusCode, latencyMs: performance.now() - started };

@@ -1,4 +1,4 @@
-import { Pool, errors } from 'undici';
+import { Pool, errors } from './undici-parts.js';
 import type { Dispatcher } from 'undici';
 import {
   TransportError,
