@@ -136,6 +136,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }
       return await runCall(stages, s, call, context);
     } catch (error) {
+      // The drain's grace period ended before the backend answered: the gateway cut the call, not the backend.
+      if (call.shutdown?.aborted === true) return closing(cutByShutdown(clock, stages, call));
       return fail(error, call);
     }
   }
@@ -189,6 +191,15 @@ const SHUTTING_DOWN = (): GatewayError =>
     retryAfterMs: 1_000,
     message: 'The gateway is shutting down; send the call again (another instance will take it).',
   });
+
+/** 503 `GW_ERR_SERVICE_SHUTTING_DOWN` for a call cut before its headers; recorded as cut by the shutdown. */
+function cutByShutdown(clock: Clock, stages: StageDeps, call: Call): GatewayResponse {
+  const response = respondError(clock, SHUTTING_DOWN(), call);
+  call.summary.outcome = 'cut';
+  call.summary.cutReason = 'shutdown';
+  stages.recorder.record(call.summary);
+  return response;
+}
 
 /** The answer with `connection: close`: the caller's client opens a new connection, to another instance. */
 function closing(response: GatewayResponse): GatewayResponse {

@@ -108,3 +108,64 @@ describe('a recoverable stream cut by the shutdown drain', () => {
     expect([refused.status, refused.headers.get('connection')]).toEqual([503, 'close']);
   });
 });
+
+/**
+ * A call still dispatching — its backend has not answered the headers yet — when the grace period ends is cut by
+ * the gateway too: the caller gets the gateway's 503 `GW_ERR_SERVICE_SHUTTING_DOWN` in the error envelope (with
+ * `connection: close`) at once, instead of waiting until the host closes the sockets; the backend is not blamed
+ * and the record says the shutdown cut it.
+ */
+describe('a call still dispatching when the shutdown grace period ends', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness({
+      simulators: { a: {} },
+      config: (urls) =>
+        defaultConfig(urls, {
+          governance: {
+            identity: { anonymous: { allowed: true } },
+            admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN_KEY) }] },
+          },
+        }),
+    });
+  });
+  afterAll(async () => h.close());
+
+  it('gets the 503 shutdown envelope, blames no backend and is recorded as cut by the shutdown', async () => {
+    const release = h.sims.a!.hold(); // a takes the request and does not answer until the test is done
+    try {
+      const ended = h.nextCall();
+      const answered = postJson(`${h.url}/v1/chat/completions`, {
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      await h.sims.a!.waitForAttempts(1);
+      const report = await h.runtime.drain(GRACE_MS);
+      const response = await answered;
+      const body = (await response.json()) as { error: { code: string } };
+      expect([response.status, response.headers.get('connection'), body.error.code]).toEqual([
+        503,
+        'close',
+        'GW_ERR_SERVICE_SHUTTING_DOWN',
+      ]);
+      expect(report).toMatchObject({ inFlightAtStart: 1, cut: 1, remaining: 0 });
+      const summary = await ended;
+      expect([summary.outcome, summary.cutReason]).toEqual(['cut', 'shutdown']);
+      const record = await (async () => {
+        await h.runtime.ledger.flush();
+        for await (const r of h.runtime.ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }))
+          if (r.requestId === response.headers.get('x-gateway-request-id')) return r;
+        return undefined;
+      })();
+      expect([record?.httpStatus, record?.outcome, record?.cutReason]).toEqual([503, 'cut', 'shutdown']);
+      const live = await fetch(`${h.url}${ADMIN_BASE_PATH}/status/live`, {
+        headers: { 'x-gateway-admin-key': ADMIN_KEY },
+      });
+      const view = (await live.json()) as { backends: { id: string; lastMinute: { errors: number } }[] };
+      expect(view.backends.map((b) => [b.id, b.lastMinute.errors])).toEqual([['a', 0]]);
+    } finally {
+      release();
+    }
+  });
+});

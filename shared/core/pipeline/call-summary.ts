@@ -70,6 +70,11 @@ export interface Call {
    * that drains); its answer is then cut by the gateway, not by its backend.
    */
   readonly shutdown?: AbortSignal | undefined;
+  /**
+   * Ends the work before the answer's headers (queueing, dispatching): the caller's signal, joined by
+   * {@link shutdown} when the call has one — a call still dispatching when the grace period ends is cut too.
+   */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -108,5 +113,6 @@ export function startCall(request: GatewayRequest, clock: Clock, shutdown?: Abor
     includeUsageInjected: false,
     asyncJobId: undefined,
   };
-  return { request, url, requestId: summary.requestId, startMono: clock.monotonicMs(), summary, shutdown };
+  const signal = shutdown === undefined ? request.signal : AbortSignal.any([request.signal, shutdown]);
+  return { request, url, requestId: summary.requestId, startMono: clock.monotonicMs(), summary, shutdown, signal };
 }

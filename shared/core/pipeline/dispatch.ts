@@ -219,7 +219,7 @@ function dispatchInput(call: Call, routed: RoutedCall, upstream: UpstreamBody): 
     json: upstream.json,
     headers: routed.headers,
     callerCredentials: credentialHeaders(call.request.headers),
-    signal: call.request.signal,
+    signal: call.signal,
     deadlineMs: routed.deadline.expiresAtMs,
     attemptTimeoutMs: routed.deadline.attemptTimeoutMs,
     pinnedBackendId: routed.pinnedBackendId,

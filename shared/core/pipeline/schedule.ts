@@ -62,7 +62,7 @@ export class CallLeases {
   readonly take = async (poolId: string): Promise<void> => {
     if (this.context.capacityHeld || this.lease?.poolId === poolId) return;
     this.release();
-    const { request, requestId } = this.call;
+    const { signal, requestId } = this.call;
     const upgradeAfter =
       this.taken === 0 && this.upgradeAfterMs !== undefined ? AbortSignal.timeout(this.upgradeAfterMs) : undefined;
     try {
@@ -73,10 +73,10 @@ export class CallLeases {
         this.taken++ === 0 ? requestId : `${requestId}#${this.taken}`,
         this.context,
         this.deadline,
-        upgradeAfter === undefined ? request.signal : AbortSignal.any([request.signal, upgradeAfter]),
+        upgradeAfter === undefined ? signal : AbortSignal.any([signal, upgradeAfter]),
       );
     } catch (error) {
-      if (upgradeAfter?.aborted === true && !request.signal.aborted) throw UPGRADE_TO_JOB;
+      if (upgradeAfter?.aborted === true && !signal.aborted) throw UPGRADE_TO_JOB;
       throw error;
     }
     this.call.summary.lease = this.lease;

@@ -72,4 +72,13 @@ describe('BackendActivity', () => {
     );
     expect(view(activity, 'a')).toEqual({ attempts: 1, errors: 0, lastError: null });
   });
+
+  it('does not blame a backend whose attempt the drain stopped before its headers (a failover still counts)', () => {
+    const activity = new BackendActivity();
+    const stopped: AttemptRecord = { ...marked('b', 'fatal'), status: undefined, error: 'caller-aborted' };
+    const failed: AttemptRecord = { ...marked('a', 'failover'), status: 503 };
+    activity.record(call({ attempts: [failed, stopped], outcome: 'cut', cutReason: 'shutdown' }), NOW);
+    expect(view(activity, 'a')).toEqual({ attempts: 1, errors: 1, lastError: '503' });
+    expect(view(activity, 'b')).toEqual({ attempts: 1, errors: 0, lastError: null });
+  });
 });

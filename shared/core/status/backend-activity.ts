@@ -42,6 +42,11 @@ function brokenByBackend(summary: CallSummary): number {
   return i >= 0 && summary.attempts[i]!.outcome === 'served' ? i : -1;
 }
 
+/** The drain's cut stopped this attempt while it waited for its backend (the call's signal fired). */
+function stoppedByShutdown(summary: CallSummary, attempt: AttemptRecord): boolean {
+  return summary.cutReason === 'shutdown' && attempt.error === 'caller-aborted';
+}
+
 /** The failure an attempt's outcome names, or undefined when it served. */
 function failureCode(attempt: AttemptRecord): string | undefined {
   switch (attempt.outcome) {
@@ -74,7 +79,8 @@ export class BackendActivity {
   /**
    * Counts the call's attempts (at the call's end time): one failure per failed attempt — a stream its backend
    * broke counts as that attempt failing (once, whether or not recovery marked it), a recovered call counts as
-   * a success of the backend that finished it — and a stream the shutdown drain cut blames no backend.
+   * a success of the backend that finished it — and a call the shutdown drain cut (a stream, or a call still
+   * waiting for its headers) blames no backend.
    */
   record(summary: CallSummary, nowMs: number): void {
     const broken = brokenByBackend(summary);
@@ -82,6 +88,8 @@ export class BackendActivity {
       const entry = this.entry(attempt.backend);
       entry.attempts.add(nowMs, 1);
       const failure = i === broken ? 'stream-cut' : failureCode(attempt);
+      // An attempt the drain stopped before its headers (the call then got the shutdown's 503) is no failure.
+      if (failure !== undefined && stoppedByShutdown(summary, attempt)) return;
       if (failure === undefined) {
         entry.okCount.add(nowMs, 1);
         entry.okLatency.add(nowMs, attempt.durationMs);
