@@ -4,32 +4,16 @@ import type { JobMessage, JobQueue } from '../ports/job-queue.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { PayloadStore } from '../ports/payload-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
-import { appInsightsCredential } from '../adapters/azure/app-insights-credential.js';
 import type { CapacityLedger } from '../ports/capacity-ledger.js';
-import { createTableCapacityLedger } from '../adapters/azure/table-capacity-ledger.js';
+import { appInsightsCredential } from '../adapters/azure/app-insights-credential.js';
 import { createAppInsightsTelemetry } from '../adapters/azure/app-insights-telemetry.js';
-import { createAzureClients, type AzureClients } from '../adapters/azure/azure-clients.js';
+import type { AzureClients } from '../adapters/azure/azure-clients.js';
 import { createAzureIdentityCredentialProvider } from '../adapters/azure/azure-identity-credential-provider.js';
-import { createBlobPayloadStore } from '../adapters/azure/blob-payload-store.js';
-import { createServiceBusJobQueueFromClient } from '../adapters/azure/service-bus-job-queue.js';
-import { serviceBusRetryCopy } from '../adapters/azure/service-bus-job-message.js';
-import { createStorageQueueJobQueue } from '../adapters/azure/storage-queue-job-queue.js';
-import { createTableBackendHealthStore } from '../adapters/azure/table-backend-health-store.js';
-import { createTableJobStore } from '../adapters/azure/table-job-store.js';
-import { createTableQuotaStore } from '../adapters/azure/table-quota-store.js';
-import { createTableUsageLedger } from '../adapters/azure/table-usage-ledger.js';
-import { createTableAffinityStore } from '../adapters/azure/table-affinity-store.js';
-import { storageEndpointOf, type StorageEndpoint } from '../adapters/azure/storage-reachability.js';
-import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-health-store.js';
-import { MemoryJobQueue } from '../adapters/memory/memory-job-queue.js';
-import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
-import { MemoryPayloadStore } from '../adapters/memory/memory-payload-store.js';
-import { systemClock } from '../core/clock.js';
+import type { StorageEndpoint } from '../adapters/azure/storage-reachability.js';
 import { createBackgroundWrites } from '../core/resilience/background-writes.js';
 import { createCorruptReads } from '../core/resilience/corrupt-reads.js';
+import { azureStores, memoryStores } from './azure-stores.js';
 import { createRuntime, type GatewayRuntime, type RuntimeOptions } from './create-runtime.js';
-import { guardStorage } from './storage-guard.js';
-import { usageSpillFile } from '../adapters/file/usage-spill-file.js';
 
 /** Names of the resources (defaults match `docs/storage.md`, `infra/` and `local.settings.sample.json`). */
 export interface AzureResourceNames {
@@ -155,108 +139,29 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
   const names = { ...DEFAULT_AZURE_RESOURCE_NAMES, ...options.names };
   const initial = typeof options.config === 'function' ? options.config() : options.config;
   const env = options.env;
-  const connection = env['APPLICATIONINSIGHTS_CONNECTION_STRING'];
-  const telemetry =
-    connection === undefined || connection === ''
-      ? undefined
-      : createAppInsightsTelemetry(
-          {},
-          {
-            connectionString: connection,
-            credential: appInsightsCredential(env['APPLICATIONINSIGHTS_AUTHENTICATION_STRING']),
-          },
-        );
+  const telemetry = appInsightsTelemetry(env);
   // Without App Insights, failed background writes (the Table ledger's among them) go to the log.
   const backgroundWrites = createBackgroundWrites({ telemetry, log: options.log });
-  const onError = (error: unknown): void => backgroundWrites.failed('usage-ledger', error);
   const corruptReads = createCorruptReads({ telemetry, log: options.log });
-  const onCorrupt = { onCorrupt: corruptReads.report };
-
-  let healthStore: BackendHealthStore;
-  let jobStore: JobStore;
-  let payloadStore: PayloadStore;
-  let jobQueue: JobQueue;
-  let extra: Pick<RuntimeOptions, 'quotaStore' | 'ledger'> = {};
-  let describe: Record<string, string> = { stores: 'memory' };
-  let storage: StorageEndpoint | undefined;
-  let reschedule = (message: JobMessage, _deliveries: number, deliverAtMs: number): Promise<void> =>
-    jobQueue.send(message, { deliverAtMs });
   const stores = options.stores ?? 'azure';
   const transport: JobTransport =
     stores === 'memory' ? 'in-process' : (options.jobTransport ?? (stores === 'azure' ? 'service-bus' : 'in-process'));
-  let affinityStore: RuntimeOptions['affinityStore'];
-  let capacityLedger: CapacityLedger | undefined;
-  if (stores === 'azure' || stores === 'azurite') {
-    const clientEnv = stores === 'azurite' ? { AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...env } : env;
-    const clients = options.clients ?? createAzureClients({ env: clientEnv });
-    // A storage outage reaches callers as 503 GW_ERR_STORAGE_UNAVAILABLE naming the account, never as a 500.
-    const endpoint = (storage = storageEndpointOf(clients.tableClient(names.healthTable)));
-    const guard = <T extends object>(store: T): T => guardStorage(store, endpoint);
-    affinityStore = guard(
-      createTableAffinityStore(
-        { client: clients.tableClient(names.affinityTable), now: () => systemClock.now() },
-        onCorrupt,
-      ),
-    );
-    healthStore = guard(createTableBackendHealthStore({ client: clients.tableClient(names.healthTable) }, onCorrupt));
-    jobStore = guard(createTableJobStore({ client: clients.tableClient(names.jobsTable) }, onCorrupt));
-    payloadStore = guard(
-      createBlobPayloadStore(
-        { service: clients.blobServiceClient() },
-        { container: names.payloadContainer, ...onCorrupt },
-      ),
-    );
-    const maxDeliveries = initial.async.maxDeliveries;
-    if (transport === 'service-bus') {
-      jobQueue = createServiceBusJobQueueFromClient(clients.serviceBusClient(), names.jobQueue, { maxDeliveries });
-      reschedule = serviceBusReschedule(clients, names.jobQueue);
-    } else if (transport === 'storage-queue') {
-      const queues = clients.queueServiceClient();
-      const queue = createStorageQueueJobQueue(
-        {
-          queue: queues.getQueueClient(names.jobQueue),
-          poisonQueue: queues.getQueueClient(`${names.jobQueue}-poison`),
-        },
-        { maxDeliveries },
-      );
-      jobQueue = queue;
-      reschedule = queue.reschedule;
-    } else jobQueue = new MemoryJobQueue({ clock: systemClock, maxDeliveries });
-    extra = {
-      quotaStore: guard(createTableQuotaStore({ client: clients.tableClient(names.quotaTable) }, onCorrupt)),
-      // Records still unwritten when the host stops (storage down) go to a local file, never lost.
-      ledger: guard(
-        createTableUsageLedger(
-          { client: clients.tableClient(names.usageTable) },
-          {
-            onError,
-            spill: (records) => usageSpillFile(records, options.spillDirectories),
-            onSpilled: reportSpill(endpoint, telemetry),
-            ...onCorrupt,
-          },
-        ),
-      ),
-    };
-    capacityLedger = createTableCapacityLedger({ client: clients.tableClient(names.capacityTable) }, onCorrupt);
-    describe = { ...clients.describe(), jobTransport: transport };
-  } else {
-    healthStore = new MemoryBackendHealthStore();
-    jobStore = new MemoryJobStore();
-    payloadStore = new MemoryPayloadStore();
-    jobQueue = new MemoryJobQueue({ clock: systemClock, maxDeliveries: initial.async.maxDeliveries });
-  }
-  const shared = options.capacityLedger === null ? undefined : (options.capacityLedger ?? capacityLedger);
+  const maxDeliveries = initial.async.maxDeliveries;
+  const built =
+    stores === 'memory'
+      ? memoryStores(maxDeliveries)
+      : azureStores(options, names, transport, { telemetry, backgroundWrites, corruptReads }, maxDeliveries);
+  const { healthStore, jobStore, payloadStore, jobQueue } = built;
+  const shared = options.capacityLedger === null ? undefined : (options.capacityLedger ?? built.capacityLedger);
   const runtime = createRuntime({
     ...options.runtime,
-    ...(storage === undefined ? {} : { storage }),
+    ...built.runtimeStores,
     config: options.config,
     env,
     healthStore,
-    ...extra,
     ...(telemetry === undefined ? {} : { telemetry }),
     backgroundWrites,
     corruptReads,
-    ...(affinityStore === undefined ? {} : { affinityStore }),
     ...(shared === undefined ? {} : { capacityLedger: shared }),
     credentials: createAzureIdentityCredentialProvider({ env }),
     jobStore,
@@ -268,23 +173,19 @@ export function createAzureRuntime(options: AzureRuntimeOptions): AzureRuntime {
     // A durable job holds a capacity-ledger lease for its whole run; its execution takes no second slot.
     jobsHoldCapacity: options.wrapJobQueue !== undefined,
   });
+  const { reschedule, describe, storage } = built;
   return { runtime, jobStore, payloadStore, jobQueue, healthStore, reschedule, telemetry, describe, storage };
 }
 
-/** Says where usage records went that the Table ledger could not write before it closed (one line, and telemetry). */
-function reportSpill(endpoint: StorageEndpoint, telemetry: Telemetry | undefined) {
-  return (count: number, where: string): void => {
-    telemetry?.event('UsageSpilled', { count, where, account: endpoint.account });
-    process.stderr.write(
-      `gateway: ${count} usage record(s) could not be written to the Table ledger (account ${endpoint.account} ` +
-        `at ${endpoint.endpoint}); kept in ${where} (read it with npm run usage -- --file ${where})\n`,
-    );
-  };
-}
-
-/** Re-sends a job message later on Service Bus, carrying its deliveries (see {@link AzureRuntime.reschedule}). */
-function serviceBusReschedule(clients: AzureClients, queueName: string): AzureRuntime['reschedule'] {
-  const sender = clients.serviceBusClient().createSender(queueName);
-  return (message, deliveries, deliverAtMs) =>
-    sender.sendMessages(serviceBusRetryCopy(message, deliveries, deliverAtMs));
+/** Application Insights when `APPLICATIONINSIGHTS_CONNECTION_STRING` is set (Entra auth when configured). */
+function appInsightsTelemetry(env: AzureRuntimeOptions['env']): Telemetry | undefined {
+  const connection = env['APPLICATIONINSIGHTS_CONNECTION_STRING'];
+  if (connection === undefined || connection === '') return undefined;
+  return createAppInsightsTelemetry(
+    {},
+    {
+      connectionString: connection,
+      credential: appInsightsCredential(env['APPLICATIONINSIGHTS_AUTHENTICATION_STRING']),
+    },
+  );
 }

@@ -1,17 +1,11 @@
 import type { GatewayConfig } from '../config/gateway-schema.js';
-import { systemClock, type Clock } from '../core/clock.js';
-import { createAdminApi } from '../core/admin/admin-api.js';
+import type { Clock } from '../core/clock.js';
 import { countInFlight } from '../core/status/in-flight-transport.js';
-import { LedgerToday } from '../core/status/ledger-today.js';
-import { StatusBoard, type StatusSources } from '../core/status/status-board.js';
-import { createGateway, type CallSummary, type Gateway } from '../core/gateway.js';
-import { createAdmission } from '../core/governance/admission.js';
-import { syncCapacity } from '../core/pipeline/capacity-sync.js';
+import type { StatusBoard } from '../core/status/status-board.js';
+import type { CallSummary, Gateway } from '../core/gateway.js';
 import { CallDrain, type DrainReport } from '../core/lifecycle/call-drain.js';
-import { HealthTracker } from '../core/resilience/health-tracker.js';
-import { PriorityScheduler } from '../core/scheduling/priority-scheduler.js';
-import { SchedulerGate, type SetTimer } from '../core/scheduling/scheduler-gate.js';
-import { reportSchedulerMetrics, reportSharingMetrics } from '../core/scheduling/scheduler-metrics.js';
+import type { HealthTracker } from '../core/resilience/health-tracker.js';
+import type { SchedulerGate, SetTimer } from '../core/scheduling/scheduler-gate.js';
 import type { AccessTokenVerifier } from '../ports/access-token-verifier.js';
 import type { BackendHealthStore } from '../ports/backend-health-store.js';
 import type { BackendTransport } from '../ports/backend-transport.js';
@@ -21,49 +15,33 @@ import type { Telemetry } from '../ports/telemetry.js';
 import type { TokenEstimator } from '../ports/token-estimator.js';
 import type { UsageLedger } from '../ports/usage-ledger.js';
 import type { UsageExporter } from '../ports/usage-exporter.js';
-import { createConfiguredUsageExporter } from './usage-export.js';
-import { reportUsageExportMetrics } from '../core/usage/usage-export-metrics.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { AffinityStore } from '../ports/affinity-store.js';
-import { MemoryAffinityStore } from '../adapters/memory/memory-affinity-store.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { PayloadStore } from '../ports/payload-store.js';
-import { createInProcessJobRunner, type InProcessJobRunner } from '../core/jobs/in-process-job-runner.js';
-import { createJobService, type JobService } from '../core/jobs/job-service.js';
-import { createJobWorker, type JobWorker } from '../core/jobs/job-worker.js';
-import { createJobsApi, type JobsApi } from '../core/jobs/jobs-api.js';
-import { JobSignals } from '../core/jobs/job-signals.js';
-import { QueuedBodyBudget } from '../core/jobs/queued-body-budget.js';
+import type { CapacityLedger } from '../ports/capacity-ledger.js';
+import type { JobService } from '../core/jobs/job-service.js';
+import type { JobWorker } from '../core/jobs/job-worker.js';
+import type { JobsApi } from '../core/jobs/jobs-api.js';
+import type { JobSignals } from '../core/jobs/job-signals.js';
 import { sweepExpiredJobs, type SweepReport } from '../core/jobs/sweep-expired-jobs.js';
-import { MemoryJobQueue } from '../adapters/memory/memory-job-queue.js';
-import { MemoryJobStore } from '../adapters/memory/memory-job-store.js';
-import { MemoryPayloadStore } from '../adapters/memory/memory-payload-store.js';
-import { createNdjsonUsageLedger } from '../adapters/file/ndjson-usage-ledger.js';
-import { createMemoryUsageLedger } from '../adapters/memory/memory-usage-ledger.js';
-import { createTiktokenTokenEstimator } from '../adapters/tokenizer/tiktoken-token-estimator.js';
-import {
-  createJoseAccessTokenVerifier,
-  entraVerifierOptions,
-} from '../adapters/identity/jose-access-token-verifier.js';
-import { createLogTelemetry } from '../adapters/log/log-telemetry.js';
-import { createBackgroundWrites, type BackgroundWrites } from '../core/resilience/background-writes.js';
-import { createCorruptReads, type CorruptReads } from '../core/resilience/corrupt-reads.js';
-import { MemoryBackendHealthStore } from '../adapters/memory/memory-backend-health-store.js';
-import { MemoryQuotaStore } from '../adapters/memory/memory-quota-store.js';
+import type { BackgroundWrites } from '../core/resilience/background-writes.js';
+import type { CorruptReads } from '../core/resilience/corrupt-reads.js';
+import type { CapacitySharingOptions, PoolShareStatus } from '../core/scheduling/capacity-share-agent.js';
 import { createStaticCredentialProvider } from '../adapters/memory/static-credential-provider.js';
 import { createUndiciBackendTransport } from '../adapters/undici/undici-backend-transport.js';
-import { createHttpProbe, probeTargets } from '../adapters/undici/http-probe.js';
-import { HealthProber } from '../core/resilience/health-prober.js';
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
-import type { CapacityLedger } from '../ports/capacity-ledger.js';
-import {
-  CapacityShareAgent,
-  poolDemandOf,
-  type CapacitySharingOptions,
-  type PoolShareStatus,
-} from '../core/scheduling/capacity-share-agent.js';
-import type { CapacityTarget } from '../core/pipeline/capacity-sync.js';
+import { ConfigSync } from './config-sync.js';
+import { runtimeStatusBoard } from './runtime-admin.js';
+import { startInProcessJobs } from './in-process-jobs.js';
+import { runtimeBase, runtimeHealth } from './runtime-base.js';
+import { runtimeAdmission, runtimeGateway } from './runtime-gateway.js';
+import { runtimeJobService, runtimeJobWorker } from './runtime-jobs.js';
+import { startRuntimeMetrics } from './runtime-metrics.js';
+import type { RuntimeParts } from './runtime-parts.js';
+import { probeBackendsOnce, runtimeProbes } from './runtime-probes.js';
+import { runtimeScheduling } from './runtime-scheduling.js';
+import { closeRuntime, drainRuntime } from './runtime-shutdown.js';
+import { runtimeUsage } from './runtime-usage.js';
 
 /** Options of {@link createRuntime}: the adapters to use, defaulting to the in-process ones. */
 export interface RuntimeOptions {
@@ -182,337 +160,61 @@ export interface GatewayRuntime {
  * const response = await runtime.gateway.handle(request);
  */
 export function createRuntime(options: RuntimeOptions): GatewayRuntime {
-  const config =
-    typeof options.config === 'function'
-      ? options.config
-      : (
-          (c) => () =>
-            c
-        )(options.config);
-  const initial = config();
-  const clock = options.clock ?? systemClock;
-  const random = options.random ?? Math.random;
-  const counted = countInFlight(options.transport ?? createUndiciBackendTransport());
-  const transport = counted.transport;
-  const telemetry = options.telemetry ?? createLogTelemetry({ kinds: new Set(['exception']) });
-  const backgroundWrites = options.backgroundWrites ?? createBackgroundWrites({ telemetry });
-  const corruptReads = options.corruptReads ?? createCorruptReads({ telemetry });
-  const ledger =
-    options.ledger ??
-    (initial.usage.ledger.kind === 'ndjson'
-      ? createNdjsonUsageLedger({
-          path: initial.usage.ledger.path,
-          flushIntervalMs: initial.usage.ledger.flushIntervalMs,
-          onError: (error) => backgroundWrites.failed('usage-ledger', error),
-        })
-      : createMemoryUsageLedger({ maxRecords: initial.usage.ledger.maxRecords }));
-  const usageExporter =
-    options.usageExporter ??
-    createConfiguredUsageExporter(initial.usage.eventHubs, {
-      env: options.env ?? {},
-      now: () => clock.now(),
-      onError: (error) => telemetry.exception(error, { component: 'usage-export' }),
-    });
-  const estimator = options.estimator ?? createTiktokenTokenEstimator();
-  const healthStore = options.healthStore ?? new MemoryBackendHealthStore();
-  const health = new HealthTracker(
-    {
-      store: healthStore,
-      clock,
-      onError: (error, context) =>
-        telemetry.exception(error, {
-          component: 'health',
-          operation: context.operation,
-          backend: context.backendId ?? '',
-        }),
-    },
-    { ...initial.resilience.health, breaker: initial.resilience.breaker },
-  );
-  const status = new StatusBoard({
-    clock,
-    config,
-    configSource: options.configSource ?? 'configuration',
-    instance: `${hostname()}:${process.pid}`,
-  });
-  const sharing: { agent?: CapacityShareAgent } = {};
-  const gate = new SchedulerGate({
-    scheduler: new PriorityScheduler({ clock, options: initial.scheduling }),
-    clock,
-    setTimer: options.schedulerTimer,
-    onLeaseExpired: (lease) => telemetry.event('LeaseExpired', { poolId: lease.poolId, requestId: lease.requestId }),
-    onGrant: (lease) => status.recordGrant(lease),
-    onChange: () => sharing.agent?.poke(),
-  });
-  // With a shared ledger, each pool's capacity is this instance's grant (never more than it sees).
-  const capacityTarget: CapacityTarget = {
-    setCapacity: (poolId, groups) => gate.setCapacity(poolId, sharing.agent?.cap(poolId, groups) ?? groups),
-  };
-  const governance = initial.governance;
-  const verifier =
-    options.tokenVerifier ??
-    (governance.identity.entra.enabled
-      ? createJoseAccessTokenVerifier(entraVerifierOptions(governance.identity.entra))
-      : undefined);
-  const admission = createAdmission({
-    governance: () => config().governance,
-    verifier,
-    quotas: options.quotaStore ?? new MemoryQuotaStore(),
-    clock,
-  });
-
-  const jobDeps = {
-    jobs: options.jobStore ?? new MemoryJobStore(),
-    payloads: options.payloadStore ?? new MemoryPayloadStore(),
-    queue: options.jobQueue ?? new MemoryJobQueue({ clock, maxDeliveries: initial.async.maxDeliveries }),
-    clock,
-    signals: new JobSignals(),
-  };
-  // Where jobs wait in this process, their request bodies are bounded per caller and in total (read per job).
-  const queuedBodies =
-    (options.runJobsInProcess ?? true)
-      ? new QueuedBodyBudget(clock, () => ({
-          totalBytes: config().async.maxQueuedBodyBytes,
-          perCallerBytes: config().async.maxQueuedBodyBytesPerCaller,
-        }))
-      : undefined;
-  if (queuedBodies !== undefined) jobDeps.signals.onFinished((job) => queuedBodies.finished(job.id));
-  // A getter: the job deadlines and waits in force when a job is submitted apply to it (hot reload).
-  const jobService = createJobService({ ...jobDeps, queuedBodies }, () => ({
-    syncWaitMs: config().async.syncWaitMs,
-    runDeadlineMs: config().async.runDeadlineMs,
-    retentionMs: config().async.retentionMs,
-    // Jobs run in another process when this one does not run them: poll for the inline answer.
-    pollStoreWhileWaiting: !(options.runJobsInProcess ?? true),
-  }));
-  const jobsApi = createJobsApi(jobService);
-
+  const base = runtimeBase(options);
+  const { config, clock, telemetry } = base;
+  const { healthStore, health } = runtimeHealth(options, base);
+  const status = runtimeStatusBoard(options, base);
+  const scheduling = runtimeScheduling(options, base, status, health);
+  const usage = runtimeUsage(options, base);
+  const admission = runtimeAdmission(options, base);
+  const jobs = runtimeJobService(options, base);
   const credentials = options.credentials ?? createStaticCredentialProvider(options.env ?? {});
-  const httpProbe = createHttpProbe(credentials);
-  const prober = new HealthProber(
-    {
-      probe: httpProbe,
-      timers: globalThis,
-      clock,
-      sink: health,
-      onError: (error: unknown) => telemetry.exception(error, { component: 'health-probe' }),
-    },
-    probeTargets(initial.backends, initial.resilience.probe),
-  );
-  if (options.runProbesInProcess ?? true) prober.start();
-
-  if (options.capacityLedger !== undefined && initial.scheduling.sharing.enabled) {
-    sharing.agent = new CapacityShareAgent(
-      {
-        ledger: options.capacityLedger,
-        clock,
-        instanceId: options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-        observe: () => poolDemandOf(gate.stats()),
-        resync: () => syncCapacity(config(), health, capacityTarget),
-        onError: (error, poolId) => telemetry.exception(error, { component: 'capacity-ledger', pool: poolId }),
-      },
-      { ...initial.scheduling.sharing, ...options.sharingOverrides },
-    );
-  }
-
-  // Capacity follows health: a breaker closing or cooling ending grants waiting requests in priority order.
-  let syncedConfig: GatewayConfig | undefined;
-  const resync = (): void => {
-    const current = config();
-    if (current !== syncedConfig) {
-      health.setOptions({ ...current.resilience.health, breaker: current.resilience.breaker });
-      try {
-        gate.scheduler.setOptions(current.scheduling);
-      } catch (error) {
-        telemetry.exception(error, { component: 'scheduler', operation: 'reload' });
-      }
-      sharing.agent?.setOptions({ ...current.scheduling.sharing, ...options.sharingOverrides });
-      health.retain(current.backends.map((b) => b.id));
-      prober.setTargets(probeTargets(current.backends, current.resilience.probe));
-      syncedConfig = current;
-    }
-    syncCapacity(current, health, capacityTarget);
-  };
-  resync();
-  const unsubscribe = health.onChange(() => syncCapacity(config(), health, capacityTarget));
-  const ticker = setInterval(() => {
-    health.tick(clock.now());
-    status.observeHealth(health);
-    resync();
-  }, options.healthTickMs ?? 250);
-  ticker.unref();
-  const metricsTimer = setInterval(() => {
-    reportSchedulerMetrics(telemetry, gate.stats());
-    if (usageExporter !== undefined) reportUsageExportMetrics(telemetry, usageExporter.stats());
-    reportSharingMetrics(telemetry, sharing.agent?.status() ?? []);
-  }, options.metricsIntervalMs ?? 10_000);
-  metricsTimer.unref();
-
-  const statusSources: StatusSources = {
+  const probes = runtimeProbes(options, base, credentials, health);
+  const sync = new ConfigSync({
+    ...base,
+    ...scheduling,
     health,
-    scheduler: () => gate.stats(),
-    inFlight: counted.inFlight,
-    exports: () => (usageExporter === undefined ? [] : [usageExporter.stats()]),
-    today: new LedgerToday({
-      ledger,
-      clock,
-      pricing: () => config().usage,
-      maxAgeMs: options.statusLedgerMaxAgeMs,
-      onError: (error) => telemetry.exception(error, { component: 'status-ledger' }),
-    }),
-  };
-  const callDrain = new CallDrain();
-  const gateway = createGateway({
-    drain: callDrain,
-    config: () => {
-      const current = config();
-      if (current !== syncedConfig) resync();
-      return current;
-    },
-    transport,
-    credentials,
-    clock,
-    random,
-    health,
-    admission,
-    gate,
-    estimator,
-    affinity: options.affinityStore ?? new MemoryAffinityStore({ clock, maxEntries: initial.affinity.maxEntries }),
-    jobs: { service: jobService, api: jobsApi },
-    admin: createAdminApi({
-      config,
-      health,
-      gate,
-      ledger,
-      clock,
-      status: { board: status, sources: statusSources },
-      capacitySharing: () => sharing.agent?.status(),
-    }),
-    // Ready = the configuration loaded (it did, or nothing would run), at least one backend usable (the
-    // engine checks) and the shared health store answering within 2 s.
-    readiness: async () => {
-      const ids = config().backends.map((b) => b.id);
-      const account = options.storage === undefined ? {} : { storage: options.storage };
-      try {
-        await withTimeout(healthStore.read(ids.slice(0, 1)), 2_000);
-        return { ready: true, detail: { stores: { health: 'ok', ...account } } };
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        return { ready: false, detail: { stores: { health: `unreachable: ${reason}`, ...account } } };
-      }
-    },
-    ledger,
-    usageExporter,
-    telemetry,
-    backgroundWrites,
-    onCallEnd: (summary) => {
-      status.recordCall(summary);
-      options.onCallEnd?.(summary);
-    },
+    status,
+    prober: probes.prober,
+    sharingOverrides: options.sharingOverrides,
+    healthTickMs: options.healthTickMs ?? 250,
   });
-  const worker = createJobWorker(
-    {
-      ...jobDeps,
-      execute: (request, job) => gateway.execute(request, job, { capacityHeld: options.jobsHoldCapacity ?? false }),
-      onAttemptError: (error, job) => telemetry.exception(error, { component: 'job-worker', jobId: job.id }),
-    },
-    {
-      maxDeliveries: initial.async.maxDeliveries,
-      leaseMs: initial.async.visibilityTimeoutMs,
-      retryBackoffMs: initial.async.retryBackoffMs,
-    },
-  );
-  const sweep = (): Promise<SweepReport> => sweepExpiredJobs(jobDeps);
+  const parts: RuntimeParts = {
+    ...base,
+    ...usage,
+    ...scheduling,
+    ...probes,
+    options,
+    counted: countInFlight(options.transport ?? createUndiciBackendTransport()),
+    credentials,
+    healthStore,
+    health,
+    status,
+    sync,
+    jobs,
+    callDrain: new CallDrain(),
+    stopMetrics: startRuntimeMetrics(telemetry, scheduling, usage.usageExporter, options.metricsIntervalMs ?? 10_000),
+  };
+  const gateway = runtimeGateway(parts, admission);
+  const worker = runtimeJobWorker(options, base, jobs.deps, gateway);
+  const sweep = (): Promise<SweepReport> => sweepExpiredJobs(jobs.deps);
+  const inProcess = (options.runJobsInProcess ?? true) ? startInProcessJobs(base, jobs.deps, worker, sweep) : undefined;
   let closing: Promise<void> | undefined;
   let draining: Promise<DrainReport> | undefined;
-  let runner: InProcessJobRunner | undefined;
-  let sweeper: ReturnType<typeof setInterval> | undefined;
-  if (options.runJobsInProcess ?? true) {
-    runner = createInProcessJobRunner({
-      queue: jobDeps.queue,
-      worker,
-      signals: jobDeps.signals,
-      concurrency: initial.async.workerConcurrency,
-      visibilityTimeoutMs: initial.async.visibilityTimeoutMs,
-      pollIntervalMs: initial.async.pollIntervalMs,
-      onError: (error) => telemetry.exception(error, { component: 'job-runner' }),
-    });
-    runner.start();
-    sweeper = setInterval(
-      () => void sweep().catch((error: unknown) => telemetry.exception(error, { component: 'job-sweep' })),
-      initial.async.sweepIntervalMs,
-    );
-    sweeper.unref();
-  }
-
   return {
+    ...usage,
     gateway,
     health,
-    jobs: { service: jobService, worker, api: jobsApi, signals: jobDeps.signals, sweep },
-    gate,
+    jobs: { service: jobs.service, worker, api: jobs.api, signals: jobs.deps.signals, sweep },
+    gate: scheduling.gate,
     telemetry,
-    backgroundWrites,
-    corruptReads,
-    ledger,
-    usageExporter,
+    backgroundWrites: base.backgroundWrites,
+    corruptReads: base.corruptReads,
     status,
     config,
-    probeBackends: async () => {
-      await Promise.all(
-        probeTargets(config().backends, config().resilience.probe).map(async (target) => {
-          const started = clock.monotonicMs();
-          try {
-            const { status, latencyMs } = await httpProbe(target, AbortSignal.timeout(target.probe.timeoutMs));
-            const ok =
-              target.probe.expectStatus.length === 0
-                ? status >= 200 && status < 300
-                : target.probe.expectStatus.includes(status);
-            health.recordProbe(target.id, { ok, latencyMs, status });
-          } catch {
-            health.recordProbe(target.id, { ok: false, latencyMs: clock.monotonicMs() - started });
-          }
-        }),
-      );
-      await health.flush();
-    },
-    capacitySharing: () => sharing.agent?.status(),
-    drain: (graceMs = config().server.shutdownGraceMs) => (draining ??= drainAll(graceMs)),
-    close: () => (closing ??= closeAll()),
+    probeBackends: () => probeBackendsOnce(config(), probes.httpProbe, health, clock),
+    capacitySharing: () => scheduling.shareAgent?.status(),
+    drain: (graceMs = config().server.shutdownGraceMs) => (draining ??= drainRuntime(parts, inProcess, graceMs)),
+    close: () => (closing ??= closeRuntime(parts, inProcess)),
   };
-
-  async function drainAll(graceMs: number): Promise<DrainReport> {
-    const [report] = await Promise.all([callDrain.drain(graceMs), runner?.stop({ graceMs })]);
-    telemetry.event('GatewayDrained', { ...report, graceMs });
-    return report;
-  }
-
-  async function closeAll(): Promise<void> {
-    clearInterval(ticker);
-    clearInterval(metricsTimer);
-    prober.stop();
-    await httpProbe.close();
-    if (sweeper !== undefined) clearInterval(sweeper);
-    await runner?.stop({ graceMs: 1_000 });
-    unsubscribe();
-    // Leaving the ledger gives this instance's share back to the others at once (bounded: storage may be down).
-    await withTimeout(sharing.agent?.close() ?? Promise.resolve(), 2_000).catch((error: unknown) =>
-      telemetry.exception(error, { component: 'capacity-ledger', operation: 'leave' }),
-    );
-    gate.dispose();
-    await health.flush();
-    await transport.close();
-    // Calls that ended record off the response path (setImmediate); one turn of the immediate queue runs
-    // every record scheduled so far, so the last calls' records reach the ledger before it closes.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    await ledger.close();
-    await usageExporter?.close();
-    await telemetry.flush();
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(timer));
 }
