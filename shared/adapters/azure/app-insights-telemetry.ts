@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Telemetry, TelemetryDependency } from '../../ports/telemetry.js';
+import { LazyAppInsightsClient } from './lazy-app-insights-client.js';
 
 /** The calls of the `applicationinsights` v3 `TelemetryClient` the adapter makes (a seam for tests). */
 export interface AppInsightsClientLike {
@@ -91,126 +92,68 @@ export function createAppInsightsTelemetry(
 ): AppInsightsTelemetry {
   if (deps.client === undefined && deps.loadClient === undefined && !options.connectionString)
     throw new Error('AppInsightsTelemetry needs a connection string (APPLICATIONINSIGHTS_CONNECTION_STRING).');
-  const flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
-  const maxPending = options.maxPendingItems ?? 10_000;
-  let client = deps.client;
-  let loading: Promise<void> | undefined;
-  let loadFailed = false;
-  const pending: Array<(c: AppInsightsClientLike) => void> = [];
-  let dropped = 0;
-  let failedFlushes = 0;
-  let closed = false;
-
-  const sendNow = (c: AppInsightsClientLike, send: (c: AppInsightsClientLike) => void): void => {
-    try {
-      send(c);
-    } catch {
-      dropped++;
-    }
-  };
-  const load = (): Promise<void> =>
-    (loading ??= (deps.loadClient ?? loadSdkClient)(options).then(
-      (loaded) => {
-        client = loaded;
-        for (const send of pending.splice(0)) sendNow(loaded, send);
-      },
-      () => {
-        loadFailed = true;
-        dropped += pending.splice(0).length;
-      },
-    ));
-  const guard = (send: (c: AppInsightsClientLike) => void): void => {
-    if (closed || loadFailed || (client === undefined && pending.length >= maxPending)) dropped++;
-    else if (client !== undefined) sendNow(client, send);
-    else {
-      pending.push(send);
-      void load();
-    }
-  };
-
-  const flushBounded = async (): Promise<void> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        (async () => {
-          if (client === undefined && pending.length > 0) await load();
-          await client?.flush();
-        })(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('flush timed out')), flushTimeoutMs);
-          timer.unref();
-        }),
-      ]);
-    } catch {
-      failedFlushes++;
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
-  };
-
+  const client = new LazyAppInsightsClient(deps.client, () => (deps.loadClient ?? loadSdkClient)(options), {
+    flushTimeoutMs: options.flushTimeoutMs ?? 10_000,
+    maxPendingItems: options.maxPendingItems ?? 10_000,
+  });
   return {
     get dropped() {
-      return dropped;
+      return client.dropped;
     },
     get failedFlushes() {
-      return failedFlushes;
+      return client.failedFlushes;
     },
-    event(name, properties, measurements) {
-      guard((c) =>
-        c.trackEvent({
-          name,
-          properties: stringProperties(properties),
-          ...(measurements === undefined ? {} : { measurements: { ...measurements } }),
-        }),
-      );
-    },
-    metric(name, value, properties) {
-      guard((c) =>
+    event: (name, properties, measurements) =>
+      client.send((c) => c.trackEvent(eventItem(name, properties, measurements))),
+    metric: (name, value, properties) =>
+      client.send((c) =>
         c.trackMetric({ name, value, ...(properties === undefined ? {} : { properties: { ...properties } }) }),
-      );
-    },
-    dependency(attempt: TelemetryDependency) {
-      const verb = /^([A-Z]+) +(.*)$/.exec(attempt.name);
-      const method = verb?.[1] ?? 'POST';
-      const path = (verb?.[2] ?? attempt.name).replace(/^\/*/, '/');
-      guard((c) =>
-        c.trackDependency({
-          name: attempt.name,
-          data: `https://${hostSafe(attempt.target)}${path}`,
-          target: attempt.target,
-          duration: attempt.durationMs,
-          resultCode: attempt.status ?? 0,
-          success: attempt.success,
-          dependencyTypeName: 'HTTP',
-          time: new Date(attempt.startedAtMs),
-          // `http.method` makes the exporter map the span as an Http dependency (type, resultCode, target).
-          properties: {
-            ...attempt.properties,
-            'http.method': method,
-            requestId: attempt.requestId,
-            backend: attempt.target,
-          },
-        }),
-      );
-    },
-    exception(error, properties) {
-      guard((c) =>
+      ),
+    dependency: (attempt) => client.send((c) => c.trackDependency(dependencyItem(attempt))),
+    exception: (error, properties) =>
+      client.send((c) =>
         c.trackException({
           exception: error instanceof Error ? error : new Error(String(error)),
           ...(properties === undefined ? {} : { properties: { ...properties } }),
         }),
-      );
-    },
-    flush: flushBounded,
-    async shutdown() {
-      if (closed) return;
-      await flushBounded();
-      closed = true;
-      try {
-        await client?.shutdown();
-      } catch {
-        failedFlushes++;
-      }
+      ),
+    flush: () => client.flush(),
+    shutdown: () => client.shutdown(),
+  };
+}
+
+function eventItem(
+  name: string,
+  properties: Readonly<Record<string, string | number | boolean | undefined>>,
+  measurements: Readonly<Record<string, number>> | undefined,
+): Parameters<AppInsightsClientLike['trackEvent']>[0] {
+  return {
+    name,
+    properties: stringProperties(properties),
+    ...(measurements === undefined ? {} : { measurements: { ...measurements } }),
+  };
+}
+
+/** A backend attempt as an Http dependency, named by verb and path, its `data` on the backend id (never its URL). */
+function dependencyItem(attempt: TelemetryDependency): Parameters<AppInsightsClientLike['trackDependency']>[0] {
+  const verb = /^([A-Z]+) +(.*)$/.exec(attempt.name);
+  const method = verb?.[1] ?? 'POST';
+  const path = (verb?.[2] ?? attempt.name).replace(/^\/*/, '/');
+  return {
+    name: attempt.name,
+    data: `https://${hostSafe(attempt.target)}${path}`,
+    target: attempt.target,
+    duration: attempt.durationMs,
+    resultCode: attempt.status ?? 0,
+    success: attempt.success,
+    dependencyTypeName: 'HTTP',
+    time: new Date(attempt.startedAtMs),
+    // `http.method` makes the exporter map the span as an Http dependency (type, resultCode, target).
+    properties: {
+      ...attempt.properties,
+      'http.method': method,
+      requestId: attempt.requestId,
+      backend: attempt.target,
     },
   };
 }
