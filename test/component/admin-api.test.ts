@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_BASE_PATH } from '../../shared/core/admin/admin-api.js';
-import { hashApiKey } from '../../shared/core/governance/hash-api-key.js';
+import { keyedGovernance } from '../support/e2e-gateway.js';
 import { defaultConfig, postJson, startHarness, type Harness } from '../support/gateway-harness.js';
 
 const ADMIN = 'admin-key-0123456789';
@@ -13,16 +13,7 @@ describe('the admin API over HTTP', () => {
       simulators: { a: {} },
       config: (urls) =>
         defaultConfig(urls, {
-          governance: {
-            identity: {
-              apiKeys: {
-                enabled: true,
-                keys: [{ id: 'alice', sha256: hashApiKey(ALICE), profile: 'team', userId: 'alice' }],
-              },
-            },
-            profiles: [{ id: 'team' }],
-            admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN) }] },
-          },
+          governance: keyedGovernance({ keys: { alice: ALICE }, profile: { id: 'team' }, adminKey: ADMIN }),
           usage: { prices: { 'gpt-4o-mini': { inputPer1k: 1, outputPer1k: 1 } } },
         }),
     });

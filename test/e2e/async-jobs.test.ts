@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../shared/core/governance/hash-api-key.js';
+import { keyedGovernance } from '../support/e2e-gateway.js';
 import { defaultConfig, postJson, startHarness, type Harness } from '../support/gateway-harness.js';
 
 const ALICE = 'alice-key-0123456789';
@@ -15,19 +15,11 @@ describe('async jobs through the HTTP surface', () => {
       simulators: { a: {} },
       config: (urls) =>
         defaultConfig(urls, {
-          governance: {
-            identity: {
-              apiKeys: {
-                enabled: true,
-                keys: [
-                  { id: 'alice', sha256: hashApiKey(ALICE), profile: 'batch', userId: 'alice' },
-                  { id: 'bob', sha256: hashApiKey(BOB), profile: 'batch', userId: 'bob' },
-                ],
-              },
-            },
-            profiles: [{ id: 'batch', tier: 'batch', async: { allowed: true } }],
-            admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN) }] },
-          },
+          governance: keyedGovernance({
+            keys: { alice: ALICE, bob: BOB },
+            profile: { id: 'batch', tier: 'batch', async: { allowed: true } },
+            adminKey: ADMIN,
+          }),
           async: { syncWaitMs: 300, pollIntervalMs: 50 },
         }),
     });
@@ -87,12 +79,7 @@ describe('async jobs through the HTTP surface', () => {
       simulators: { a: {} },
       config: (urls) =>
         defaultConfig(urls, {
-          governance: {
-            identity: {
-              apiKeys: { enabled: true, keys: [{ id: 'alice', sha256: hashApiKey(ALICE), profile: 'sync' }] },
-            },
-            profiles: [{ id: 'sync' }],
-          },
+          governance: keyedGovernance({ keys: { alice: ALICE }, profile: { id: 'sync' } }),
         }),
     });
     const response = await postJson(`${h.url}/v1/chat/completions`, chat, {
@@ -111,15 +98,10 @@ describe('async jobs through the HTTP surface', () => {
       config: (urls) =>
         defaultConfig(urls, {
           backends: [{ id: 'a', url: urls.a!, kind: 'openai', maxConcurrency: 1 }],
-          governance: {
-            identity: {
-              apiKeys: {
-                enabled: true,
-                keys: [{ id: 'alice', sha256: hashApiKey(ALICE), profile: 'batch', userId: 'alice' }],
-              },
-            },
-            profiles: [{ id: 'batch', tier: 'batch', async: { allowed: true, upgradeWhenQueued } }],
-          },
+          governance: keyedGovernance({
+            keys: { alice: ALICE },
+            profile: { id: 'batch', tier: 'batch', async: { allowed: true, upgradeWhenQueued } },
+          }),
           async: { syncWaitMs: 200, pollIntervalMs: 50 },
         }),
     });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../shared/core/governance/hash-api-key.js';
+import { keyedGovernance } from '../support/e2e-gateway.js';
 import { defaultConfig, postJson, startHarness, type Harness } from '../support/gateway-harness.js';
 
 const ALICE = 'alice-key-0123456789';
@@ -21,19 +21,10 @@ describe('queued async request bodies', () => {
       simulators: { a: {} },
       config: (urls) =>
         defaultConfig(urls, {
-          governance: {
-            identity: {
-              apiKeys: {
-                enabled: true,
-                keys: [
-                  { id: 'alice', sha256: hashApiKey(ALICE), profile: 'batch', userId: 'alice' },
-                  { id: 'bob', sha256: hashApiKey(BOB), profile: 'batch', userId: 'bob' },
-                  { id: 'carol', sha256: hashApiKey(CAROL), profile: 'batch', userId: 'carol' },
-                ],
-              },
-            },
-            profiles: [{ id: 'batch', tier: 'batch', async: { allowed: true } }],
-          },
+          governance: keyedGovernance({
+            keys: { alice: ALICE, bob: BOB, carol: CAROL },
+            profile: { id: 'batch', tier: 'batch', async: { allowed: true } },
+          }),
           // Two 60 KB jobs fit one caller's bound, three do not; four fit in total, five do not.
           async: {
             syncWaitMs: 0,

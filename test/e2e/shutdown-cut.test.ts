@@ -1,10 +1,9 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_BASE_PATH } from '../../shared/core/admin/admin-api.js';
-import { hashApiKey } from '../../shared/core/governance/hash-api-key.js';
-import type { UsageRecord } from '../../shared/core/usage/usage-record.js';
 import { completionText } from '../../simulator/token-count.js';
-import { defaultConfig, postJson, startHarness, type Harness } from '../support/gateway-harness.js';
+import { anonymousWithAdmin, openaiClient, primaryAndStandby, recordOf } from '../support/e2e-gateway.js';
+import { postJson, startHarness, type Harness } from '../support/gateway-harness.js';
 
 const ADMIN_KEY = 'shutdown-cut-admin-key';
 const GRACE_MS = 200;
@@ -23,37 +22,12 @@ describe('a recoverable stream cut by the shutdown drain', () => {
     h = await startHarness({
       simulators: { a: {}, b: {} },
       config: (urls) =>
-        defaultConfig(urls, {
-          backends: [
-            { id: 'a', url: urls.a!, kind: 'openai' },
-            { id: 'b', url: urls.b!, kind: 'openai', continuePrefill: true },
-          ],
-          pools: [
-            {
-              id: 'main',
-              backends: [
-                { backend: 'a', group: 'ptu' },
-                { backend: 'b', group: 'payg' },
-              ],
-            },
-          ],
-          governance: {
-            identity: { anonymous: { allowed: true } },
-            admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN_KEY) }] },
-          },
-        }),
+        primaryAndStandby(urls, { continuePrefill: true }, { governance: anonymousWithAdmin(ADMIN_KEY) }),
     });
     h.sims.b!.configure({ continuePrefill: true });
-    client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused-anonymous', maxRetries: 0 });
+    client = openaiClient(h);
   });
   afterAll(async () => h.close());
-
-  async function recordOf(requestId: string | null): Promise<UsageRecord> {
-    await h.runtime.ledger.flush();
-    for await (const r of h.runtime.ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }))
-      if (r.requestId === requestId) return r;
-    throw new Error(`no usage record for ${requestId}`);
-  }
 
   it('ends with the shutdown terminal event, is not recovered, records why and blames no backend', async () => {
     // 80 tokens at 10 per second: 8 s, far past the grace period.
@@ -87,7 +61,7 @@ describe('a recoverable stream cut by the shutdown drain', () => {
     // Nothing re-dispatched: b never saw a request, and a's only attempt is a served one.
     expect(h.sims.b!.attempts()).toEqual([]);
     expect(summary.attempts.map((a) => [a.backend, a.outcome])).toEqual([['a', 'served']]);
-    const record = await recordOf(response.headers.get('x-gateway-request-id'));
+    const record = await recordOf(h, response.headers.get('x-gateway-request-id'));
     expect([record.outcome, record.cutReason, record.recovered, record.recovery]).toEqual([
       'cut',
       'shutdown',

@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import { setTimeout as wait } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { UsageRecord } from '../../shared/core/usage/usage-record.js';
-import { defaultConfig, startHarness, type Harness } from '../support/gateway-harness.js';
+import { openaiClient, primaryAndStandby, recordOf, resetSims } from '../support/e2e-gateway.js';
+import { startHarness, type Harness } from '../support/gateway-harness.js';
 
 /**
  * The simulator, the gateway and the client share this process: on a loaded machine a starved process can see
@@ -27,19 +27,7 @@ const TOKENS = 40_000;
 /** Backend `a` first (its own group), `b` behind it; the route's stream recovery as given. */
 function configWith(streamRecovery: 'auto' | 'off') {
   return (urls: Record<string, string>) =>
-    defaultConfig(urls, {
-      pools: [
-        {
-          id: 'main',
-          backends: [
-            { backend: 'a', group: 'ptu' },
-            { backend: 'b', group: 'payg' },
-          ],
-        },
-      ],
-      routes: [{ id: 'all', match: { models: ['*'] }, pool: 'main', streamRecovery }],
-      resilience: { deadlines: { idleMs: IDLE_MS } },
-    });
+    primaryAndStandby(urls, { streamRecovery }, { resilience: { deadlines: { idleMs: IDLE_MS } } });
 }
 
 describe.each(['off', 'auto'] as const)('a caller reading slower than the idle deadline, recovery %s', (recovery) => {
@@ -48,20 +36,10 @@ describe.each(['off', 'auto'] as const)('a caller reading slower than the idle d
 
   beforeAll(async () => {
     h = await startHarness({ simulators: { a: {}, b: {} }, config: configWith(recovery) });
-    client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused-anonymous', maxRetries: 0 });
+    client = openaiClient(h);
   });
   afterAll(async () => h.close());
-  beforeEach(() => {
-    h.sims.a!.reset();
-    h.sims.b!.reset();
-  });
-
-  async function recordOf(requestId: string | null): Promise<UsageRecord> {
-    await h.runtime.ledger.flush();
-    for await (const r of h.runtime.ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }))
-      if (r.requestId === requestId) return r;
-    throw new Error(`no usage record for ${requestId}`);
-  }
+  beforeEach(() => resetSims(h));
 
   async function slowRead(model: string): Promise<{ chunks: number; finishes: string[]; requestId: string | null }> {
     const { data, response } = await client.chat.completions
@@ -84,7 +62,7 @@ describe.each(['off', 'auto'] as const)('a caller reading slower than the idle d
     const seen = await slowRead('gpt-4o-mini');
     expect(seen.finishes).toEqual(['stop']);
     expect(seen.chunks).toBeGreaterThanOrEqual(TOKENS);
-    const record = await recordOf(seen.requestId);
+    const record = await recordOf(h, seen.requestId);
     expect(record.outcome).toBe('complete');
     expect(record.attempts.items.map((a) => [a.backend, a.outcome])).toEqual([['a', 'success']]);
     expect(record.recovery).toBeNull();

@@ -1,10 +1,9 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { UsageRecord } from '../../shared/core/usage/usage-record.js';
 import { completionText } from '../../simulator/token-count.js';
 import { ADMIN_BASE_PATH } from '../../shared/core/admin/admin-api.js';
-import { hashApiKey } from '../../shared/core/governance/hash-api-key.js';
-import { defaultConfig, startHarness, type Harness } from '../support/gateway-harness.js';
+import { anonymousWithAdmin, openaiClient, primaryAndStandby, recordOf, resetSims } from '../support/e2e-gateway.js';
+import { startHarness, type Harness } from '../support/gateway-harness.js';
 
 /**
  * Stream recovery end to end: the real `openai` client streams through the standalone host; backend `a`
@@ -20,41 +19,18 @@ describe('stream recovery through the standalone host', () => {
   const config =
     (continuePrefill: boolean, extra: { streamRecovery?: 'auto' | 'replay' | 'off' } = {}) =>
     (urls: Record<string, string>) =>
-      defaultConfig(urls, {
-        backends: [
-          { id: 'a', url: urls.a!, kind: 'openai' },
-          { id: 'b', url: urls.b!, kind: 'openai', continuePrefill },
-        ],
-        pools: [
-          {
-            id: 'main',
-            backends: [
-              { backend: 'a', group: 'ptu' },
-              { backend: 'b', group: 'payg' },
-            ],
-          },
-        ],
-        routes: [{ id: 'all', match: { models: ['*'] }, pool: 'main', ...extra }],
-      });
+      primaryAndStandby(urls, { continuePrefill, ...extra });
 
   beforeAll(async () => {
     h = await startHarness({ simulators: { a: {}, b: {} }, config: config(true) });
-    client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused-anonymous', maxRetries: 0 });
+    client = openaiClient(h);
   });
   afterAll(async () => h.close());
   beforeEach(() => {
     h.sims.a!.configure({ faults: ['cut;after=5'] });
     h.sims.b!.configure({ continuePrefill: true });
-    h.sims.a!.reset();
-    h.sims.b!.reset();
+    resetSims(h);
   });
-
-  async function recordOf(requestId: string | null): Promise<UsageRecord> {
-    await h.runtime.ledger.flush();
-    for await (const r of h.runtime.ledger.query({ fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }))
-      if (r.requestId === requestId) return r;
-    throw new Error(`no usage record for ${requestId}`);
-  }
 
   interface Seen {
     text: string;
@@ -105,7 +81,7 @@ describe('stream recovery through the standalone host', () => {
     expect(seen.text).toBe(completionText(16));
     expect([seen.ids.size, seen.models.size, seen.created.size]).toEqual([1, 1, 1]);
     expect(seen.finishes).toEqual(['stop']);
-    const record = await recordOf(seen.requestId);
+    const record = await recordOf(h, seen.requestId);
     expect(record.recovered).toBe(true);
     expect(record.recovery).toMatchObject({ mode: 'continue', result: 'recovered', fromBackend: 'a', toBackend: 'b' });
     expect(record.attempts.items.map((a) => [a.backend, a.outcome])).toEqual([
@@ -120,7 +96,7 @@ describe('stream recovery through the standalone host', () => {
     const seen = await stream({ stream_options: { include_usage: true } });
     expect(seen.text).toBe(completionText(16));
     expect(seen.usage).toHaveLength(1);
-    const record = await recordOf(seen.requestId);
+    const record = await recordOf(h, seen.requestId);
     const [first, second] = record.recovery!.attemptTokens;
     // The continuation reports only what it added: 16 − 5 tokens.
     expect(second!.completionTokens).toBe(11);
@@ -138,7 +114,7 @@ describe('stream recovery through the standalone host', () => {
     const seen = await stream();
     expect(seen.text).toBe(completionText(16));
     expect(seen.finishes).toEqual(['stop']);
-    const record = await recordOf(seen.requestId);
+    const record = await recordOf(h, seen.requestId);
     expect(record.recovery).toMatchObject({ mode: 'replay', result: 'recovered', prefillRefused: true });
     expect(record.attempts.items.map((a) => [a.backend, a.status, a.outcome])).toEqual([
       ['a', 200, 'cut'],
@@ -150,7 +126,7 @@ describe('stream recovery through the standalone host', () => {
     const again = await stream();
     expect(again.text).toBe(completionText(16));
     expect(h.sims.b!.attempts().map((a) => a.status)).toEqual([200]);
-    expect((await recordOf(again.requestId)).recovery).toMatchObject({ mode: 'replay', prefillRefused: false });
+    expect((await recordOf(h, again.requestId)).recovery).toMatchObject({ mode: 'replay', prefillRefused: false });
   });
 
   it('replays on a backend that cannot continue: held back, then only the rest is forwarded', async () => {
@@ -159,7 +135,7 @@ describe('stream recovery through the standalone host', () => {
       const seen = await stream();
       expect(seen.text).toBe(completionText(16));
       expect(seen.finishes).toEqual(['stop']);
-      expect((await recordOf(seen.requestId)).recovery).toMatchObject({ mode: 'replay', result: 'recovered' });
+      expect((await recordOf(h, seen.requestId)).recovery).toMatchObject({ mode: 'replay', result: 'recovered' });
     } finally {
       h.reload(config(true));
     }
@@ -184,7 +160,7 @@ describe('stream recovery through the standalone host', () => {
       expect(failure).toBeInstanceOf(OpenAI.APIError);
       expect(String((failure as Error).message)).toMatch(/ended before the answer was complete/);
       expect(text).toBe(completionText(5));
-      const record = await recordOf(response.headers.get('x-gateway-request-id'));
+      const record = await recordOf(h, response.headers.get('x-gateway-request-id'));
       expect(record.recovered).toBe(false);
       expect(record.outcome).toBe('cut');
       expect(record.recovery).toMatchObject({ mode: 'replay', result: 'diverged', toBackend: 'b' });
@@ -212,7 +188,7 @@ describe('stream recovery through the standalone host', () => {
     expect(seen.tools[0]).toMatchObject({ name: 'weather' });
     expect(JSON.parse(seen.tools[0]!.args)).toEqual({ city: 'example', unit: 'celsius' });
     expect(seen.finishes).toEqual(['tool_calls']);
-    const record = await recordOf(seen.requestId);
+    const record = await recordOf(h, seen.requestId);
     expect(record.recovery).toMatchObject({ mode: 'replay', result: 'recovered' });
     // b was asked for the answer from the start: no final assistant message.
     expect(h.sims.b!.attempts()).toHaveLength(1);
@@ -241,24 +217,9 @@ describe('stream recovery on the status board', () => {
   beforeAll(async () => {
     h = await startHarness({
       simulators: { a: {}, b: {} },
-      config: (urls) =>
-        defaultConfig(urls, {
-          pools: [
-            {
-              id: 'main',
-              backends: [
-                { backend: 'a', group: 'ptu' },
-                { backend: 'b', group: 'payg' },
-              ],
-            },
-          ],
-          governance: {
-            identity: { anonymous: { allowed: true } },
-            admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN_KEY) }] },
-          },
-        }),
+      config: (urls) => primaryAndStandby(urls, {}, { governance: anonymousWithAdmin(ADMIN_KEY) }),
     });
-    client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused-anonymous', maxRetries: 0 });
+    client = openaiClient(h);
   });
   afterAll(async () => h.close());
 
