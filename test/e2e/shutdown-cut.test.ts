@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_BASE_PATH } from '../../shared/core/admin/admin-api.js';
 import { completionText } from '../../simulator/token-count.js';
 import { anonymousWithAdmin, openaiClient, primaryAndStandby, recordOf } from '../support/e2e-gateway.js';
-import { postJson, startHarness, type Harness } from '../support/gateway-harness.js';
+import { defaultConfig, postJson, startHarness, type Harness } from '../support/gateway-harness.js';
 
 const ADMIN_KEY = 'shutdown-cut-admin-key';
 const GRACE_MS = 200;
@@ -95,13 +95,7 @@ describe('a call still dispatching when the shutdown grace period ends', () => {
   beforeAll(async () => {
     h = await startHarness({
       simulators: { a: {} },
-      config: (urls) =>
-        defaultConfig(urls, {
-          governance: {
-            identity: { anonymous: { allowed: true } },
-            admin: { keys: [{ id: 'ops', sha256: hashApiKey(ADMIN_KEY) }] },
-          },
-        }),
+      config: (urls) => defaultConfig(urls, { governance: anonymousWithAdmin(ADMIN_KEY) }),
     });
   });
   afterAll(async () => h.close());
