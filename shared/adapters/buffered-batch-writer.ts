@@ -63,18 +63,10 @@ export function createBufferedBatchWriter<T>(options: BufferedBatchWriterOptions
     if (buffer.length === 0) return;
     const batch = buffer;
     buffer = [];
-    let unwritten: T[];
-    let failure: unknown;
-    try {
-      unwritten = await options.write(batch);
-    } catch (error) {
-      unwritten = error instanceof BatchWriteError ? (error.unwritten as T[]) : batch;
-      failure = error;
-    }
-    if (unwritten.length > 0) {
-      buffer = unwritten.concat(buffer);
-      throw failure ?? new Error(`${unwritten.length} buffered item(s) were not written.`);
-    }
+    const { unwritten, failure } = await writeBatch(options.write, batch);
+    if (unwritten.length === 0) return;
+    buffer = unwritten.concat(buffer);
+    throw failure ?? new Error(`${unwritten.length} buffered item(s) were not written.`);
   };
 
   const flush = async (): Promise<void> => {
@@ -120,4 +112,16 @@ export function createBufferedBatchWriter<T>(options: BufferedBatchWriterOptions
       return items;
     },
   };
+}
+
+/** Writes one batch: what was not written (all of it when the write threw, or what a BatchWriteError names) and why. */
+async function writeBatch<T>(
+  write: (batch: T[]) => Promise<T[]>,
+  batch: T[],
+): Promise<{ readonly unwritten: T[]; readonly failure?: unknown }> {
+  try {
+    return { unwritten: await write(batch) };
+  } catch (error) {
+    return { unwritten: error instanceof BatchWriteError ? (error.unwritten as T[]) : batch, failure: error };
+  }
 }

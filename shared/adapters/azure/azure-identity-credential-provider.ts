@@ -61,27 +61,13 @@ export function createAzureIdentityCredentialProvider(
   const credentials = new Map<string, TokenCredential>();
   const cache = new Map<string, CacheEntry>();
 
-  const fetchToken = (
-    entry: CacheEntry,
-    clientId: string | undefined,
-    scope: string,
-    signal?: AbortSignal,
-  ): Promise<AccessToken> => {
-    entry.inflight ??= (async () => {
-      try {
-        const key = clientId ?? '';
-        let credential = credentials.get(key);
-        if (credential === undefined) credentials.set(key, (credential = credentialFor(clientId)));
-        const token = await credential.getToken(scope, signal === undefined ? {} : { abortSignal: signal });
-        if (token === null) throw new Error(`No token for scope ${scope}`);
-        entry.token = token;
-        return token;
-      } finally {
-        entry.inflight = undefined;
-      }
-    })();
-    return entry.inflight;
+  const credentialOf = (clientId: string | undefined): TokenCredential => {
+    let credential = credentials.get(clientId ?? '');
+    if (credential === undefined) credentials.set(clientId ?? '', (credential = credentialFor(clientId)));
+    return credential;
   };
+  const fetchToken = (entry: CacheEntry, clientId: string | undefined, scope: string, signal?: AbortSignal) =>
+    fetchOnce(entry, () => credentialOf(clientId), scope, signal);
 
   return {
     async headersFor(backend: BackendConfig, signal?: AbortSignal) {
@@ -117,4 +103,24 @@ export function createAzureIdentityCredentialProvider(
 /** An audience (`https://cognitiveservices.azure.com`) as a token scope (`…/.default`). */
 function toScope(audience: string): string {
   return audience.endsWith('/.default') ? audience : `${audience.replace(/\/+$/, '')}/.default`;
+}
+
+/** Gets a token into `entry`, one request at a time per entry (callers meanwhile share the one in flight). */
+function fetchOnce(
+  entry: CacheEntry,
+  credential: () => TokenCredential,
+  scope: string,
+  signal: AbortSignal | undefined,
+): Promise<AccessToken> {
+  entry.inflight ??= (async () => {
+    try {
+      const token = await credential().getToken(scope, signal === undefined ? {} : { abortSignal: signal });
+      if (token === null) throw new Error(`No token for scope ${scope}`);
+      entry.token = token;
+      return token;
+    } finally {
+      entry.inflight = undefined;
+    }
+  })();
+  return entry.inflight;
 }

@@ -55,26 +55,13 @@ export function createTableAffinityStore(
   } = {},
 ): AffinityStore {
   const { client } = deps;
-  /** The row checked against `schema`; a corrupt one is reported and answers `undefined` (ADR 0039). */
-  const checked = <T>(schema: z.ZodType<T>, store: string, entity: TableEntity): T | undefined => {
-    const key = tableKeyOf(entity.partitionKey, entity.rowKey);
-    try {
-      return readStored(schema, entity, { store, location: client.tableName, key });
-    } catch (error) {
-      if (!(error instanceof StoredRecordError)) throw error;
-      options.onCorrupt?.(error);
-      return undefined;
-    }
-  };
+  const checked = <T>(schema: z.ZodType<T>, store: string, entity: TableEntity): T | undefined =>
+    checkedRow(schema, entity, { store, location: client.tableName }, options.onCorrupt);
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
-  const keys = (stateId: string): { partitionKey: string; rowKey: string } => {
-    const rowKey = encodeTableKey(stateId);
-    return { partitionKey: rowKey.slice(0, 2), rowKey };
-  };
   return {
     async get(stateId) {
       await ensureTable();
-      const { partitionKey, rowKey } = keys(stateId);
+      const { partitionKey, rowKey } = affinityKeys(stateId);
       try {
         // A corrupt mapping is no mapping: the call goes to any member, and the next `set` replaces it.
         const mapping = checked(
@@ -90,7 +77,7 @@ export function createTableAffinityStore(
     },
     async claimOnce(stateId, ttlMs) {
       await ensureTable();
-      const { partitionKey, rowKey } = keys(stateId);
+      const { partitionKey, rowKey } = affinityKeys(stateId);
       const mark = { partitionKey: `${CLAIM_PREFIX}${partitionKey}`, rowKey, schemaVersion: 1, expiresAtMs: 0 };
       try {
         await client.createEntity<ClaimEntity>({ ...mark, expiresAtMs: deps.now() + ttlMs });
@@ -116,9 +103,31 @@ export function createTableAffinityStore(
     async set(stateId, backendId, ttlMs) {
       await ensureTable();
       await client.upsertEntity<AffinityEntity>(
-        { ...keys(stateId), schemaVersion: 1, backendId, expiresAtMs: deps.now() + ttlMs },
+        { ...affinityKeys(stateId), schemaVersion: 1, backendId, expiresAtMs: deps.now() + ttlMs },
         'Replace',
       );
     },
   };
+}
+
+/** The keys of a state id's mapping: the encoded id, partitioned by its first two characters. */
+function affinityKeys(stateId: string): { partitionKey: string; rowKey: string } {
+  const rowKey = encodeTableKey(stateId);
+  return { partitionKey: rowKey.slice(0, 2), rowKey };
+}
+
+/** The row checked against `schema`; a corrupt one is reported and answers `undefined` (ADR 0039). */
+function checkedRow<T>(
+  schema: z.ZodType<T>,
+  entity: TableEntity,
+  where: { readonly store: string; readonly location: string },
+  onCorrupt: CorruptReadSink | undefined,
+): T | undefined {
+  try {
+    return readStored(schema, entity, { ...where, key: tableKeyOf(entity.partitionKey, entity.rowKey) });
+  } catch (error) {
+    if (!(error instanceof StoredRecordError)) throw error;
+    onCorrupt?.(error);
+    return undefined;
+  }
 }

@@ -52,27 +52,8 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
   const backoff = options.backoff ?? ((attempt: number) => contentionBackoff(attempt));
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
-  const readCounter = async (
-    key: string,
-    windowStartMs: number,
-  ): Promise<{ value: number; etag: string } | undefined> => {
-    const entity = await client
-      .getEntity<QuotaEntity>(encodeTableKey(key), timeKey(windowStartMs))
-      .catch((error: unknown) => {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-      });
-    if (entity === undefined) return undefined;
-    try {
-      return { value: usedOf(entity, client.tableName), etag: entity.etag };
-    } catch (error) {
-      if (!(error instanceof StoredRecordError)) throw error;
-      // A corrupt counter counts from 0 again (the next reservation replaces it under its ETag) rather than
-      // failing every call of its callers for the rest of the window (ADR 0039).
-      options.onCorrupt?.(error);
-      return { value: 0, etag: entity.etag };
-    }
-  };
+  const readCounter = (key: string, windowStartMs: number) =>
+    readCounterRow(client, key, windowStartMs, options.onCorrupt);
 
   /** Read-modify-write with the ETag; `decide` answers the new counter, or undefined to write nothing. */
   const change = async <R>(
@@ -85,16 +66,7 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
       read: () => readCounter(key, windowStartMs),
       decide: (used) => {
         const { next, result } = decide(used ?? 0);
-        if (next === undefined) return { result };
-        const entity: QuotaEntity = {
-          partitionKey: encodeTableKey(key),
-          rowKey: timeKey(windowStartMs),
-          schemaVersion: 1,
-          quotaKey: key,
-          windowStartMs,
-          used: next,
-        };
-        return { write: entity, result };
+        return next === undefined ? { result } : { write: counterEntity(key, windowStartMs, next), result };
       },
       maxAttempts,
       backoff,
@@ -120,6 +92,42 @@ export function createTableQuotaStore(deps: TableQuotaStoreDeps, options: TableQ
       await ensureTable();
       return (await readCounter(key, windowStartMs))?.value ?? 0;
     },
+  };
+}
+
+/** The counter of `(key, window)`; a corrupt one counts from 0 (the next reservation replaces it under its ETag). */
+async function readCounterRow(
+  client: TableQuotaStoreDeps['client'],
+  key: string,
+  windowStartMs: number,
+  onCorrupt: TableQuotaStoreOptions['onCorrupt'],
+): Promise<{ value: number; etag: string } | undefined> {
+  const entity = await client
+    .getEntity<QuotaEntity>(encodeTableKey(key), timeKey(windowStartMs))
+    .catch((error: unknown) => {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    });
+  if (entity === undefined) return undefined;
+  try {
+    return { value: usedOf(entity, client.tableName), etag: entity.etag };
+  } catch (error) {
+    if (!(error instanceof StoredRecordError)) throw error;
+    // A corrupt counter counts from 0 again rather than failing every call of its callers for the rest of the
+    // window (ADR 0039).
+    onCorrupt?.(error);
+    return { value: 0, etag: entity.etag };
+  }
+}
+
+function counterEntity(key: string, windowStartMs: number, used: number): QuotaEntity {
+  return {
+    partitionKey: encodeTableKey(key),
+    rowKey: timeKey(windowStartMs),
+    schemaVersion: 1,
+    quotaKey: key,
+    windowStartMs,
+    used,
   };
 }
 
