@@ -270,27 +270,7 @@ const governanceObject = z
 
 /** The governance section with its cross-reference checks (profiles named by keys, apps, tiers exist). */
 export const governanceSchema = governanceObject.superRefine((g, ctx) => {
-  const profileIds = new Set<string>();
-  g.profiles.forEach((p, i) => {
-    if (profileIds.has(p.id))
-      ctx.addIssue({ code: 'custom', path: ['profiles', i, 'id'], message: `duplicate profile id "${p.id}"` });
-    profileIds.add(p.id);
-    if (p.tier !== undefined && g.tiers[p.tier] === undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['profiles', i, 'tier'],
-        message:
-          `unknown tier "${p.tier}"${didYouMean(p.tier, Object.keys(g.tiers))} ` +
-          `(tiers: ${nameList(Object.keys(g.tiers))}; add it to governance.tiers)`,
-      });
-    if (p.priority.default !== undefined && p.priority.max !== undefined && p.priority.max > p.priority.default) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['profiles', i, 'priority'],
-        message: `max (${p.priority.max}) is less urgent than default (${p.priority.default}); 1 is the most urgent`,
-      });
-    }
-  });
+  const profileIds = checkProfiles(g, ctx);
   const ref = (id: string | undefined, path: (string | number)[]): void => {
     if (id !== undefined && !profileIds.has(id))
       ctx.addIssue({ code: 'custom', path, message: `unknown profile "${id}"${didYouMean(id, profileIds)}` });
@@ -315,6 +295,39 @@ export const governanceSchema = governanceObject.superRefine((g, ctx) => {
   });
   ref(g.identity.trustedUpstream.defaultProfile, ['identity', 'trustedUpstream', 'defaultProfile']);
   ref(g.identity.anonymous.profile, ['identity', 'anonymous', 'profile']);
+  checkIdentityModes(g, ctx);
+});
+
+type GovernanceInput = z.output<typeof governanceObject>;
+
+/** Profile ids unique, tiers known, priority bounds in order; answers the profile ids. */
+function checkProfiles(g: GovernanceInput, ctx: z.RefinementCtx): Set<string> {
+  const profileIds = new Set<string>();
+  g.profiles.forEach((p, i) => {
+    if (profileIds.has(p.id))
+      ctx.addIssue({ code: 'custom', path: ['profiles', i, 'id'], message: `duplicate profile id "${p.id}"` });
+    profileIds.add(p.id);
+    if (p.tier !== undefined && g.tiers[p.tier] === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['profiles', i, 'tier'],
+        message:
+          `unknown tier "${p.tier}"${didYouMean(p.tier, Object.keys(g.tiers))} ` +
+          `(tiers: ${nameList(Object.keys(g.tiers))}; add it to governance.tiers)`,
+      });
+    if (p.priority.default !== undefined && p.priority.max !== undefined && p.priority.max > p.priority.default) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['profiles', i, 'priority'],
+        message: `max (${p.priority.max}) is less urgent than default (${p.priority.default}); 1 is the most urgent`,
+      });
+    }
+  });
+  return profileIds;
+}
+
+/** Entra mode has what it needs to verify tokens; API key mode has a key. */
+function checkIdentityModes(g: GovernanceInput, ctx: z.RefinementCtx): void {
   const entra = g.identity.entra;
   if (entra.enabled) {
     if (entra.audience === undefined)
@@ -338,7 +351,7 @@ export const governanceSchema = governanceObject.superRefine((g, ctx) => {
       message: 'API key mode is enabled but no key is configured',
     });
   }
-});
+}
 
 /** The validated governance section (frozen inside the gateway config). */
 export type GovernanceConfig = z.output<typeof governanceSchema>;

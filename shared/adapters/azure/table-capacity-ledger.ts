@@ -97,6 +97,31 @@ function fromEntity(entity: LedgerEntity, table: string): PoolLedger {
 }
 
 /**
+ * The row of a pool. A corrupt row reads as no ledger yet: the next report rebuilds it from the instances'
+ * reports and replaces the row under its ETag (ADR 0039) — a stuck row would leave every instance "unreachable".
+ */
+async function readLedgerRow(
+  client: TableCapacityLedgerDeps['client'],
+  poolId: string,
+  onCorrupt: TableCapacityLedgerOptions['onCorrupt'],
+): Promise<{ ledger: PoolLedger | undefined; etag: string } | undefined> {
+  const entity = await client
+    .getEntity<LedgerEntity>(CAPACITY_LEDGER_PARTITION, encodeTableKey(poolId))
+    .catch((error: unknown) => {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    });
+  if (entity === undefined) return undefined;
+  try {
+    return { ledger: fromEntity(entity, client.tableName), etag: entity.etag };
+  } catch (error) {
+    if (!(error instanceof StoredRecordError)) throw error;
+    onCorrupt?.(error);
+    return { ledger: undefined, etag: entity.etag };
+  }
+}
+
+/**
  * Creates the Azure Table {@link CapacityLedger} for standalone replicas: one row per pool, every change a
  * read → pure `applyReport` → write conditional on the row's ETag, retried on 412/409
  * (`tableReadModifyWrite`, as in every Table adapter) — so replicas agree on one ledger however many report
@@ -116,24 +141,7 @@ export function createTableCapacityLedger(
   const backoff = options.backoff ?? ((attempt: number) => contentionBackoff(attempt));
   const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
 
-  // A corrupt row reads as no ledger yet: the next report rebuilds it from the instances' reports and
-  // replaces the row under its ETag (ADR 0039) — a stuck row would leave every instance "unreachable".
-  const readRow = async (poolId: string): Promise<{ ledger: PoolLedger | undefined; etag: string } | undefined> => {
-    const entity = await client
-      .getEntity<LedgerEntity>(CAPACITY_LEDGER_PARTITION, encodeTableKey(poolId))
-      .catch((error: unknown) => {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-      });
-    if (entity === undefined) return undefined;
-    try {
-      return { ledger: fromEntity(entity, client.tableName), etag: entity.etag };
-    } catch (error) {
-      if (!(error instanceof StoredRecordError)) throw error;
-      options.onCorrupt?.(error);
-      return { ledger: undefined, etag: entity.etag };
-    }
-  };
+  const readRow = (poolId: string) => readLedgerRow(client, poolId, options.onCorrupt);
 
   /** Read-modify-write with the ETag; `change` answers the new ledger (undefined: write nothing) and a result. */
   const update = async <R>(
