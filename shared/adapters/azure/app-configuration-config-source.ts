@@ -75,18 +75,7 @@ export function createAppConfigurationConfigSource(
   let polling: Promise<boolean> | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
 
-  const readSentinel = async (): Promise<string | null> => {
-    try {
-      const setting = await deps.client.getConfigurationSetting({
-        key: sentinelKey,
-        label: label === NO_LABEL ? undefined : label,
-      });
-      return setting.etag ?? setting.value ?? '';
-    } catch (error) {
-      if (statusOf(error) === 404) return null;
-      throw error;
-    }
-  };
+  const readSentinel = (): Promise<string | null> => sentinelOf(deps.client, sentinelKey, label);
 
   const poll = async (): Promise<boolean> => {
     const current = await readSentinel();
@@ -117,18 +106,7 @@ export function createAppConfigurationConfigSource(
       // Sentinel first: a change made while the keys are read moves the sentinel after this read, so
       // the next poll sees it and reloads again (never a missed change).
       lastSentinel = await readSentinel();
-      const raw: Record<string, unknown> = {};
-      const claimed = new Set<string>();
-      for await (const setting of deps.client.listConfigurationSettings({
-        keyFilter: `${prefix}*`,
-        labelFilter: label,
-      })) {
-        if (setting.key === sentinelKey || !setting.key.startsWith(prefix)) continue;
-        const path = setting.key.slice(prefix.length).split(':');
-        if (path.some((p) => p.length === 0)) throw new Error(`${setting.key}: empty path segment in key`);
-        assign(raw, path, parseValue(setting), setting.key, claimed);
-      }
-      return raw;
+      return settingsUnder(deps.client, prefix, label, sentinelKey);
     },
 
     watch(onChange) {
@@ -191,4 +169,37 @@ function assign(
     else node = next as Record<string, unknown>;
   }
   node[path[path.length - 1]!] = value;
+}
+
+/** The sentinel's ETag (its value when the service gives none), null when it does not exist. */
+async function sentinelOf(
+  client: AppConfigurationConfigSourceDeps['client'],
+  key: string,
+  label: string,
+): Promise<string | null> {
+  try {
+    const setting = await client.getConfigurationSetting({ key, label: label === NO_LABEL ? undefined : label });
+    return setting.etag ?? setting.value ?? '';
+  } catch (error) {
+    if (statusOf(error) === 404) return null;
+    throw error;
+  }
+}
+
+/** The settings under `prefix` with `label` as one raw configuration object (`a:b:c` keys are paths). */
+async function settingsUnder(
+  client: AppConfigurationConfigSourceDeps['client'],
+  prefix: string,
+  label: string,
+  sentinelKey: string,
+): Promise<Record<string, unknown>> {
+  const raw: Record<string, unknown> = {};
+  const claimed = new Set<string>();
+  for await (const setting of client.listConfigurationSettings({ keyFilter: `${prefix}*`, labelFilter: label })) {
+    if (setting.key === sentinelKey || !setting.key.startsWith(prefix)) continue;
+    const path = setting.key.slice(prefix.length).split(':');
+    if (path.some((p) => p.length === 0)) throw new Error(`${setting.key}: empty path segment in key`);
+    assign(raw, path, parseValue(setting), setting.key, claimed);
+  }
+  return raw;
 }
