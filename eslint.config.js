@@ -41,6 +41,8 @@ const testSupportOnly = ['ImportDeclaration', 'ImportExpression', 'ExportNamedDe
 const SCREEN_SIZED = [
   'shared/core',
   'shared/ports',
+  'shared/composition',
+  'shared/config',
   'shared/standalone',
   'shared/adapters/identity',
   'shared/adapters/log',
