@@ -97,68 +97,29 @@ export function createTableUsageLedger(
 ): TableUsageLedger {
   const { client } = deps;
   const parallel = Math.max(1, options.maxParallelBatches ?? 8);
-  const maxPerDay = options.maxPerDayQueries ?? 62;
-  let closed = false;
-  let skipped = 0;
-  const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
-
-  // Entity-group transactions per partition, a few in parallel; the entities of failed ones go back to
-  // the front of the buffer (upserts, so a retried batch never duplicates a record).
-  const writeBatch = async (batch: UsageEntity[]): Promise<UsageEntity[]> => {
-    const failed: UsageEntity[] = [];
-    let firstError: unknown;
-    try {
-      await ensureTable();
-      const groups = toTransactions(batch);
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < groups.length) {
-          const group = groups[next++]!;
-          try {
-            await client.submitTransaction(group.map((entity): TransactionAction => ['upsert', entity, 'Replace']));
-          } catch (error) {
-            firstError ??= error;
-            failed.push(...group);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(parallel, groups.length) }, worker));
-    } catch (error) {
-      throw new BatchWriteError(batch, { cause: error });
-    }
-    if (failed.length > 0) throw new BatchWriteError(failed, { cause: firstError });
-    return [];
+  const ledger: LedgerContext = {
+    client,
+    options,
+    maxPerDay: options.maxPerDayQueries ?? 62,
+    ensureTable: createOnce(() => client.createTable(), options.createTable !== false),
+    skipped: 0,
   };
+  let closed = false;
   const writer = createBufferedBatchWriter<UsageEntity>({
     flushEvery: options.flushEveryRecords,
     maxBuffered: options.maxBufferedRecords,
     intervalMs: options.flushIntervalMs,
     onError: options.onError,
-    write: writeBatch,
+    write: (batch) => writeBatch(ledger, parallel, batch),
   });
   const flush = (): Promise<void> => writer.flush();
-
-  const read = async function* (filter: string): AsyncGenerator<UsageRecord> {
-    for await (const entity of client.listEntities<UsageEntity>({ queryOptions: { filter } })) {
-      const record = fromEntity(entity);
-      if (record !== undefined) {
-        yield record;
-        continue;
-      }
-      skipped++;
-      // A chargeback that silently leaves a row out is under-billing nobody sees: name the row.
-      const key = tableKeyOf(entity.partitionKey, entity.rowKey);
-      const problem = 'no readable version-1 usage record in record*';
-      options.onCorrupt?.(new StoredRecordError({ store: 'usage-ledger', location: client.tableName, key, problem }));
-    }
-  };
 
   return {
     get bufferedRecords() {
       return writer.buffered;
     },
     get skippedEntities() {
-      return skipped;
+      return ledger.skipped;
     },
     async append(record) {
       if (closed) throw new Error('The usage ledger is closed.');
@@ -166,31 +127,8 @@ export function createTableUsageLedger(
     },
     async *query(query: UsageQuery) {
       await flush();
-      await ensureTable();
-      const fromMs = Math.max(0, query.fromMs);
-      const toMs = Math.min(MAX_KEY_TIME_MS + 1, query.toMs);
-      if (toMs <= fromMs) return;
-      const firstDay = dayKey(fromMs);
-      const lastDay = dayKey(toMs - 1);
-      const rowRange = odata`RowKey ge ${timeKey(fromMs)} and RowKey lt ${timeKey(toMs)}`;
-      const inRange = (r: UsageRecord): boolean =>
-        r.timestampMs >= query.fromMs &&
-        r.timestampMs < query.toMs &&
-        (query.userId === undefined || r.caller.userId === query.userId);
-      const days = dayCount(fromMs, toMs - 1);
-      if (query.userId !== undefined && days <= maxPerDay) {
-        // One caller's days: one point-partition range query per day.
-        for (let day = startOfDay(fromMs); day < toMs; day += DAY_MS) {
-          const pk = partitionKey(dayKey(day), query.userId);
-          for await (const r of read(`${odata`PartitionKey eq ${pk}`} and ${rowRange}`)) if (inRange(r)) yield r;
-        }
-        return;
-      }
-      // Everyone (or a caller over a long range): one contiguous partition range, filtered by row key.
-      let filter = `${odata`PartitionKey ge ${`${firstDay}|`} and PartitionKey lt ${`${lastDay}}`}`} and ${rowRange}`;
-      if (query.userId !== undefined && query.userId.length <= FLAT_COLUMN_CHARS)
-        filter += ` and ${odata`userId eq ${query.userId}`}`;
-      for await (const r of read(filter)) if (inRange(r)) yield r;
+      await ledger.ensureTable();
+      yield* queryRange(ledger, query);
     },
     flush,
     async close() {
@@ -199,6 +137,96 @@ export function createTableUsageLedger(
       await closeOrSpill(writer, options);
     },
   };
+}
+
+/** What the ledger's writes and reads share; `skipped` counts entities queries could not read. */
+interface LedgerContext {
+  readonly client: TableClient;
+  readonly options: TableUsageLedgerOptions;
+  readonly maxPerDay: number;
+  readonly ensureTable: () => Promise<void>;
+  skipped: number;
+}
+
+/**
+ * Entity-group transactions per partition, `parallel` at a time; the entities of failed ones go back to the
+ * front of the buffer (upserts, so a retried batch never duplicates a record).
+ */
+async function writeBatch(ledger: LedgerContext, parallel: number, batch: UsageEntity[]): Promise<UsageEntity[]> {
+  const failed: UsageEntity[] = [];
+  let firstError: unknown;
+  try {
+    await ledger.ensureTable();
+    const groups = toTransactions(batch);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < groups.length) {
+        const group = groups[next++]!;
+        try {
+          await ledger.client.submitTransaction(
+            group.map((entity): TransactionAction => ['upsert', entity, 'Replace']),
+          );
+        } catch (error) {
+          firstError ??= error;
+          failed.push(...group);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, groups.length) }, worker));
+  } catch (error) {
+    throw new BatchWriteError(batch, { cause: error });
+  }
+  if (failed.length > 0) throw new BatchWriteError(failed, { cause: firstError });
+  return [];
+}
+
+/** The readable records `filter` matches; an entity without one is counted, reported and skipped. */
+async function* readRecords(ledger: LedgerContext, filter: string): AsyncGenerator<UsageRecord> {
+  const { client } = ledger;
+  for await (const entity of client.listEntities<UsageEntity>({ queryOptions: { filter } })) {
+    const record = fromEntity(entity);
+    if (record !== undefined) {
+      yield record;
+      continue;
+    }
+    ledger.skipped++;
+    // A chargeback that silently leaves a row out is under-billing nobody sees: name the row.
+    const key = tableKeyOf(entity.partitionKey, entity.rowKey);
+    const problem = 'no readable version-1 usage record in record*';
+    ledger.options.onCorrupt?.(
+      new StoredRecordError({ store: 'usage-ledger', location: client.tableName, key, problem }),
+    );
+  }
+}
+
+/** The records of `query` (written ones only: the caller flushes first). */
+async function* queryRange(ledger: LedgerContext, query: UsageQuery): AsyncGenerator<UsageRecord> {
+  const fromMs = Math.max(0, query.fromMs);
+  const toMs = Math.min(MAX_KEY_TIME_MS + 1, query.toMs);
+  if (toMs <= fromMs) return;
+  const firstDay = dayKey(fromMs);
+  const lastDay = dayKey(toMs - 1);
+  const rowRange = odata`RowKey ge ${timeKey(fromMs)} and RowKey lt ${timeKey(toMs)}`;
+  const inRange = (r: UsageRecord): boolean =>
+    r.timestampMs >= query.fromMs &&
+    r.timestampMs < query.toMs &&
+    (query.userId === undefined || r.caller.userId === query.userId);
+  const days = dayCount(fromMs, toMs - 1);
+  if (query.userId !== undefined && days <= ledger.maxPerDay) {
+    // One caller's days: one point-partition range query per day.
+    for (let day = startOfDay(fromMs); day < toMs; day += DAY_MS) {
+      const pk = partitionKey(dayKey(day), query.userId);
+      for await (const r of readRecords(ledger, `${odata`PartitionKey eq ${pk}`} and ${rowRange}`)) {
+        if (inRange(r)) yield r;
+      }
+    }
+    return;
+  }
+  // Everyone (or a caller over a long range): one contiguous partition range, filtered by row key.
+  let filter = `${odata`PartitionKey ge ${`${firstDay}|`} and PartitionKey lt ${`${lastDay}}`}`} and ${rowRange}`;
+  if (query.userId !== undefined && query.userId.length <= FLAT_COLUMN_CHARS)
+    filter += ` and ${odata`userId eq ${query.userId}`}`;
+  for await (const r of readRecords(ledger, filter)) if (inRange(r)) yield r;
 }
 
 /**
