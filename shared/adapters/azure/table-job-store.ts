@@ -74,100 +74,22 @@ const PATCHABLE = [
  */
 export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobStoreOptions = {}): JobStore {
   const { client } = deps;
-  const maxAttempts = options.maxAttempts ?? 50;
-  const ensureTable = createOnce(() => client.createTable(), options.createTable !== false);
-  const checked = (entity: JobEntity): JobRecord => {
-    try {
-      return fromEntity(entity, client.tableName);
-    } catch (error) {
-      if (error instanceof StoredRecordError) options.onCorrupt?.(error);
-      throw error;
-    }
+  const store: JobStoreContext = {
+    client,
+    maxAttempts: options.maxAttempts ?? 50,
+    ensureTable: createOnce(() => client.createTable(), options.createTable !== false),
+    onCorrupt: options.onCorrupt,
   };
-
-  // A corrupt entity throws a StoredRecordError (with the owner it still names): the engine answers its
-  // owner 410 GW_ERR_JOB_RECORD_UNREADABLE and its worker dead-letters the message (ADR 0039).
-  const readOne = async (id: string): Promise<{ value: JobRecord; etag: string } | undefined> => {
-    const entity = await client.getEntity<JobEntity>(encodeTableKey(id), JOB_ROW_KEY).catch((error: unknown) => {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    });
-    return entity === undefined ? undefined : { value: checked(entity), etag: entity.etag };
-  };
-
   return {
-    async create(job) {
-      await ensureTable();
-      const stored: JobRecord = { ...structuredClone(job), version: 1 };
-      try {
-        await client.createEntity(toEntity(stored));
-      } catch (error) {
-        if (statusOf(error) === 409) throw new Error(`Job ${job.id} already exists.`, { cause: error });
-        throw error;
-      }
-      return structuredClone(stored);
-    },
-
+    create: (job) => createJob(store, job),
     async get(id) {
-      await ensureTable();
-      return (await readOne(id))?.value;
+      await store.ensureTable();
+      return (await readJob(store, id))?.value;
     },
-
-    async transition(
-      id: string,
-      from: readonly JobStatus[],
-      patch: JobPatch,
-      transitionOptions?: { readonly ifVersion?: number },
-    ): Promise<JobTransitionResult> {
-      await ensureTable();
-      return tableReadModifyWrite<JobRecord, JobTransitionResult>(client, {
-        read: () => readOne(id),
-        decide: (current) => {
-          if (current === undefined) return { result: { applied: false, job: undefined } };
-          if (
-            !from.includes(current.status) ||
-            (transitionOptions?.ifVersion !== undefined && current.version !== transitionOptions.ifVersion)
-          ) {
-            return { result: { applied: false, job: current } };
-          }
-          const next = applyPatch(current, patch);
-          return { write: toEntity(next), result: { applied: true, job: structuredClone(next) } };
-        },
-        maxAttempts,
-        // 404: deleted in between — the next read answers "no such job".
-        retryWhenGone: true,
-        describe: `TableJobStore: transition of ${id}`,
-      });
-    },
-
-    async listExpired(nowMs, limit) {
-      await ensureTable();
-      if (limit <= 0) return [];
-      const found: JobRecord[] = [];
-      const pages = client
-        .listEntities<JobEntity>({
-          queryOptions: { filter: odata`RowKey eq ${JOB_ROW_KEY} and expiresAt le ${timeKey(nowMs)}` },
-        })
-        .byPage({ maxPageSize: Math.min(1_000, Math.max(limit, 10)) });
-      for await (const page of pages) {
-        for (const entity of page) {
-          // A corrupt entity is reported and skipped: one bad row must not stop the sweep of the others.
-          let job: JobRecord;
-          try {
-            job = checked(entity);
-          } catch (error) {
-            if (error instanceof StoredRecordError) continue;
-            throw error;
-          }
-          if (job.expiresAtMs <= nowMs) found.push(job);
-        }
-        if (found.length >= limit) break;
-      }
-      return found.sort((a, b) => a.expiresAtMs - b.expiresAtMs).slice(0, limit);
-    },
-
+    transition: (id, from, patch, transitionOptions) => transitionJob(store, id, from, patch, transitionOptions),
+    listExpired: (nowMs, limit) => listExpiredJobs(store, nowMs, limit),
     async delete(id) {
-      await ensureTable();
+      await store.ensureTable();
       try {
         await client.deleteEntity(encodeTableKey(id), JOB_ROW_KEY);
         return true;
@@ -177,6 +99,100 @@ export function createTableJobStore(deps: TableJobStoreDeps, options: TableJobSt
       }
     },
   };
+}
+
+/** What the store's operations share. */
+interface JobStoreContext {
+  readonly client: TableClient;
+  readonly maxAttempts: number;
+  readonly ensureTable: () => Promise<void>;
+  readonly onCorrupt: CorruptReadSink | undefined;
+}
+
+/** The entity's record; a corrupt one is reported to `onCorrupt` and thrown as a {@link StoredRecordError}. */
+function checkedJob(store: JobStoreContext, entity: JobEntity): JobRecord {
+  try {
+    return fromEntity(entity, store.client.tableName);
+  } catch (error) {
+    if (error instanceof StoredRecordError) store.onCorrupt?.(error);
+    throw error;
+  }
+}
+
+// A corrupt entity throws a StoredRecordError (with the owner it still names): the engine answers its
+// owner 410 GW_ERR_JOB_RECORD_UNREADABLE and its worker dead-letters the message (ADR 0039).
+async function readJob(store: JobStoreContext, id: string): Promise<{ value: JobRecord; etag: string } | undefined> {
+  const entity = await store.client.getEntity<JobEntity>(encodeTableKey(id), JOB_ROW_KEY).catch((error: unknown) => {
+    if (statusOf(error) === 404) return undefined;
+    throw error;
+  });
+  return entity === undefined ? undefined : { value: checkedJob(store, entity), etag: entity.etag };
+}
+
+async function createJob(store: JobStoreContext, job: JobRecord): Promise<JobRecord> {
+  await store.ensureTable();
+  const stored: JobRecord = { ...structuredClone(job), version: 1 };
+  try {
+    await store.client.createEntity(toEntity(stored));
+  } catch (error) {
+    if (statusOf(error) === 409) throw new Error(`Job ${job.id} already exists.`, { cause: error });
+    throw error;
+  }
+  return structuredClone(stored);
+}
+
+async function transitionJob(
+  store: JobStoreContext,
+  id: string,
+  from: readonly JobStatus[],
+  patch: JobPatch,
+  transitionOptions?: { readonly ifVersion?: number },
+): Promise<JobTransitionResult> {
+  await store.ensureTable();
+  return tableReadModifyWrite<JobRecord, JobTransitionResult>(store.client, {
+    read: () => readJob(store, id),
+    decide: (current) => {
+      if (current === undefined) return { result: { applied: false, job: undefined } };
+      if (
+        !from.includes(current.status) ||
+        (transitionOptions?.ifVersion !== undefined && current.version !== transitionOptions.ifVersion)
+      ) {
+        return { result: { applied: false, job: current } };
+      }
+      const next = applyPatch(current, patch);
+      return { write: toEntity(next), result: { applied: true, job: structuredClone(next) } };
+    },
+    maxAttempts: store.maxAttempts,
+    // 404: deleted in between — the next read answers "no such job".
+    retryWhenGone: true,
+    describe: `TableJobStore: transition of ${id}`,
+  });
+}
+
+async function listExpiredJobs(store: JobStoreContext, nowMs: number, limit: number): Promise<JobRecord[]> {
+  await store.ensureTable();
+  if (limit <= 0) return [];
+  const found: JobRecord[] = [];
+  const pages = store.client
+    .listEntities<JobEntity>({
+      queryOptions: { filter: odata`RowKey eq ${JOB_ROW_KEY} and expiresAt le ${timeKey(nowMs)}` },
+    })
+    .byPage({ maxPageSize: Math.min(1_000, Math.max(limit, 10)) });
+  for await (const page of pages) {
+    for (const entity of page) {
+      // A corrupt entity is reported and skipped: one bad row must not stop the sweep of the others.
+      let job: JobRecord;
+      try {
+        job = checkedJob(store, entity);
+      } catch (error) {
+        if (error instanceof StoredRecordError) continue;
+        throw error;
+      }
+      if (job.expiresAtMs <= nowMs) found.push(job);
+    }
+    if (found.length >= limit) break;
+  }
+  return found.sort((a, b) => a.expiresAtMs - b.expiresAtMs).slice(0, limit);
 }
 
 function applyPatch(job: JobRecord, patch: JobPatch): JobRecord {
