@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobServiceClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import type { PayloadMeta, PayloadStore, StoredPayload } from '../../ports/payload-store.js';
 import { statusOf } from './azure-errors.js';
 import { createOnce } from './create-once.js';
@@ -51,90 +51,104 @@ export function createBlobPayloadStore(
   options: BlobPayloadStoreOptions = {},
 ): PayloadStore {
   const container: ContainerClient = deps.service.getContainerClient(options.container ?? 'gateway-payloads');
-  const prefix = options.prefix ?? 'v1/';
-  const blockBytes = options.blockBytes ?? 4 * 1024 * 1024;
-  const maxConcurrency = options.maxConcurrency ?? 4;
-  const ensureContainer = createOnce(() => container.createIfNotExists(), options.createContainer !== false);
-  const blob = (key: string) => {
-    if (key.length > 512 || !KEY_PATTERN.test(key) || key.split('/').some((s) => s === '.' || s === '..'))
-      throw new Error(
-        `Invalid payload key "${key.slice(0, 80)}": use /-separated ` +
-          `segments of [A-Za-z0-9._~-] (not . or ..), at most 512 characters.`,
-      );
-    return container.getBlockBlobClient(`${prefix}${key}`);
+  const store: BlobStoreContext = {
+    container,
+    prefix: options.prefix ?? 'v1/',
+    blockBytes: options.blockBytes ?? 4 * 1024 * 1024,
+    maxConcurrency: options.maxConcurrency ?? 4,
+    ensureContainer: createOnce(() => container.createIfNotExists(), options.createContainer !== false),
+    onCorrupt: options.onCorrupt,
   };
-
   return {
-    async put(key, body, meta, putOptions) {
-      const client = blob(key);
-      await ensureContainer();
-      const signal = putOptions?.signal;
-      signal?.throwIfAborted();
-      let bytes = 0;
-      let bodyError: unknown;
-      const source = async function* (): AsyncGenerator<Buffer> {
-        try {
-          for await (const chunk of body) {
-            signal?.throwIfAborted();
-            bytes += chunk.byteLength;
-            // Copy: the writer may reuse its buffer after yielding it, and uploadStream keeps chunks until a block
-            // fills.
-            yield Buffer.from(chunk);
-          }
-          signal?.throwIfAborted();
-        } catch (error) {
-          bodyError = error;
-          throw error;
-        }
-      };
-      const stream = Readable.from(source(), { objectMode: false });
-      try {
-        await client.uploadStream(stream, blockBytes, maxConcurrency, {
-          blobHTTPHeaders: meta.contentType === undefined ? {} : { blobContentType: meta.contentType },
-          metadata: { [PAYLOAD_META_KEY]: encodeMeta(meta) },
-          ...(signal === undefined ? {} : { abortSignal: signal }),
-        });
-      } catch (error) {
-        stream.destroy();
-        // Prefer the body's own error (what the caller cares about) over the SDK's wrapper of it.
-        throw bodyError ?? error;
-      }
-      if (bodyError !== undefined) throw bodyError;
-      return { bytes };
-    },
-
-    async get(key) {
-      const client = blob(key);
-      await ensureContainer();
-      try {
-        const response = await client.download();
-        const stream = response.readableStreamBody;
-        const stored: StoredPayload = {
-          meta: decodeMeta(
-            response.metadata?.[PAYLOAD_META_KEY],
-            {
-              store: 'payload-meta',
-              location: container.containerName,
-              key: client.name,
-            },
-            options.onCorrupt,
-          ),
-          bytes: response.contentLength ?? 0,
-          body: stream === undefined ? emptyBody() : (stream as unknown as AsyncIterable<Uint8Array>),
-        };
-        return stored;
-      } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-      }
-    },
-
+    put: (key, body, meta, putOptions) => putPayload(store, key, body, meta, putOptions?.signal),
+    get: (key) => getPayload(store, key),
     async delete(key) {
-      const client = blob(key);
-      await ensureContainer();
+      const client = blobOf(store, key);
+      await store.ensureContainer();
       return (await client.deleteIfExists()).succeeded;
     },
   };
+}
+
+/** What the store's operations share. */
+interface BlobStoreContext {
+  readonly container: ContainerClient;
+  readonly prefix: string;
+  readonly blockBytes: number;
+  readonly maxConcurrency: number;
+  readonly ensureContainer: () => Promise<void>;
+  readonly onCorrupt: CorruptReadSink | undefined;
+}
+
+function blobOf(store: BlobStoreContext, key: string): BlockBlobClient {
+  if (key.length > 512 || !KEY_PATTERN.test(key) || key.split('/').some((s) => s === '.' || s === '..'))
+    throw new Error(
+      `Invalid payload key "${key.slice(0, 80)}": use /-separated ` +
+        `segments of [A-Za-z0-9._~-] (not . or ..), at most 512 characters.`,
+    );
+  return store.container.getBlockBlobClient(`${store.prefix}${key}`);
+}
+
+async function putPayload(
+  store: BlobStoreContext,
+  key: string,
+  body: AsyncIterable<Uint8Array>,
+  meta: PayloadMeta,
+  signal: AbortSignal | undefined,
+): Promise<{ bytes: number }> {
+  const client = blobOf(store, key);
+  await store.ensureContainer();
+  signal?.throwIfAborted();
+  let bytes = 0;
+  let bodyError: unknown;
+  const source = async function* (): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of body) {
+        signal?.throwIfAborted();
+        bytes += chunk.byteLength;
+        // Copy: the writer may reuse its buffer after yielding it, and uploadStream keeps chunks until a block
+        // fills.
+        yield Buffer.from(chunk);
+      }
+      signal?.throwIfAborted();
+    } catch (error) {
+      bodyError = error;
+      throw error;
+    }
+  };
+  const stream = Readable.from(source(), { objectMode: false });
+  try {
+    await client.uploadStream(stream, store.blockBytes, store.maxConcurrency, {
+      blobHTTPHeaders: meta.contentType === undefined ? {} : { blobContentType: meta.contentType },
+      metadata: { [PAYLOAD_META_KEY]: encodeMeta(meta) },
+      ...(signal === undefined ? {} : { abortSignal: signal }),
+    });
+  } catch (error) {
+    stream.destroy();
+    // Prefer the body's own error (what the caller cares about) over the SDK's wrapper of it.
+    throw bodyError ?? error;
+  }
+  if (bodyError !== undefined) throw bodyError;
+  return { bytes };
+}
+
+async function getPayload(store: BlobStoreContext, key: string): Promise<StoredPayload | undefined> {
+  const client = blobOf(store, key);
+  await store.ensureContainer();
+  try {
+    const response = await client.download();
+    const stream = response.readableStreamBody;
+    const where = { store: 'payload-meta', location: store.container.containerName, key: client.name };
+    const stored: StoredPayload = {
+      meta: decodeMeta(response.metadata?.[PAYLOAD_META_KEY], where, store.onCorrupt),
+      bytes: response.contentLength ?? 0,
+      body: stream === undefined ? emptyBody() : (stream as unknown as AsyncIterable<Uint8Array>),
+    };
+    return stored;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw error;
+  }
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {
