@@ -117,9 +117,35 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
   const serviceBus = readConnectionSettings(deps.env, options.serviceBusConnection ?? 'ServiceBusConnection');
   const appConfig = readConnectionSettings(deps.env, options.appConfigConnection ?? 'AppConfigConnection');
   const eventHubs = readConnectionSettings(deps.env, options.eventHubsConnection ?? 'UsageEventHubsConnection');
+  const credentialFor = credentialCache(deps.credential);
+  const once = <T>(build: () => T): (() => T) => {
+    let client: T | undefined;
+    return () => (client ??= build());
+  };
+
+  return {
+    tableClient: (tableName) => tableClientOf(storage, tableName, credentialFor),
+    blobServiceClient: once(() => blobServiceClientOf(storage, credentialFor)),
+    queueServiceClient: once(() => queueServiceClientOf(storage, credentialFor)),
+    serviceBusClient: once(() => serviceBusClientOf(serviceBus, credentialFor)),
+    appConfigurationClient: once(() => appConfigurationClientOf(appConfig, credentialFor)),
+    eventHubProducerClient: (eventHubName) => eventHubProducerClientOf(eventHubs, eventHubName, credentialFor),
+    describe: () => ({
+      [storage.name]: describeMode(storage),
+      [serviceBus.name]: describeMode(serviceBus),
+      [appConfig.name]: describeMode(appConfig),
+      [eventHubs.name]: describeMode(eventHubs),
+    }),
+  };
+}
+
+type CredentialFor = (s: AzureConnectionSettings) => TokenCredential;
+
+/** One credential per identity (`credential` and `clientId`), shared by the connections that name it. */
+function credentialCache(override: TokenCredential | undefined): CredentialFor {
   const credentials = new Map<string, TokenCredential>();
-  const credentialFor = (s: AzureConnectionSettings): TokenCredential => {
-    if (deps.credential !== undefined) return deps.credential;
+  return (s) => {
+    if (override !== undefined) return override;
     const key = `${s.credential ?? ''}|${s.clientId ?? ''}`;
     let credential = credentials.get(key);
     if (credential === undefined) {
@@ -133,85 +159,79 @@ export function createAzureClients(deps: AzureClientsDeps, options: AzureClients
     }
     return credential;
   };
-  const missing = (s: AzureConnectionSettings, needs: string): Error =>
-    new Error(
-      `Azure connection "${s.name}" is not configured: set ${s.name}__${needs} ` +
-        `(identity-based) or ${s.name} (connection string, local development only).`,
-    );
-  const insecure = (connectionString: string): boolean =>
-    /(^|;)\s*(DefaultEndpointsProtocol=http|UseDevelopmentStorage=true|[A-Za-z]+Endpoint=http:)/i.test(
-      connectionString,
-    );
+}
 
-  let blob: BlobServiceClient | undefined;
-  let queues: QueueServiceClient | undefined;
-  let bus: ServiceBusClient | undefined;
-  let config: AppConfigurationClient | undefined;
+function missing(s: AzureConnectionSettings, needs: string): Error {
+  return new Error(
+    `Azure connection "${s.name}" is not configured: set ${s.name}__${needs} ` +
+      `(identity-based) or ${s.name} (connection string, local development only).`,
+  );
+}
 
-  return {
-    tableClient(tableName) {
-      if (storage.connectionString !== undefined)
-        return TableClient.fromConnectionString(storage.connectionString, tableName, {
-          allowInsecureConnection: insecure(storage.connectionString),
-        });
-      const uri =
-        storage.tableServiceUri ??
-        (storage.accountName === undefined ? undefined : `https://${storage.accountName}.table.core.windows.net`);
-      if (uri === undefined) throw missing(storage, 'accountName');
-      return new TableClient(uri, tableName, credentialFor(storage));
-    },
-    blobServiceClient() {
-      if (blob !== undefined) return blob;
-      if (storage.connectionString !== undefined)
-        return (blob = BlobServiceClient.fromConnectionString(storage.connectionString));
-      const uri =
-        storage.blobServiceUri ??
-        (storage.accountName === undefined ? undefined : `https://${storage.accountName}.blob.core.windows.net`);
-      if (uri === undefined) throw missing(storage, 'accountName');
-      return (blob = new BlobServiceClient(uri, credentialFor(storage)));
-    },
-    queueServiceClient() {
-      if (queues !== undefined) return queues;
-      if (storage.connectionString !== undefined)
-        return (queues = QueueServiceClient.fromConnectionString(storage.connectionString));
-      const uri =
-        storage.queueServiceUri ??
-        (storage.accountName === undefined ? undefined : `https://${storage.accountName}.queue.core.windows.net`);
-      if (uri === undefined) throw missing(storage, 'accountName');
-      return (queues = new QueueServiceClient(uri, credentialFor(storage)));
-    },
-    serviceBusClient() {
-      if (bus !== undefined) return bus;
-      if (serviceBus.connectionString !== undefined) return (bus = new ServiceBusClient(serviceBus.connectionString));
-      if (serviceBus.fullyQualifiedNamespace === undefined) throw missing(serviceBus, 'fullyQualifiedNamespace');
-      return (bus = new ServiceBusClient(serviceBus.fullyQualifiedNamespace, credentialFor(serviceBus)));
-    },
-    appConfigurationClient() {
-      if (config !== undefined) return config;
-      if (appConfig.connectionString !== undefined)
-        return (config = new AppConfigurationClient(appConfig.connectionString, {
-          allowInsecureConnection: /Endpoint=http:/i.test(appConfig.connectionString),
-        }));
-      if (appConfig.endpoint === undefined) throw missing(appConfig, 'endpoint');
-      return (config = new AppConfigurationClient(appConfig.endpoint, credentialFor(appConfig)));
-    },
-    eventHubProducerClient(eventHubName) {
-      if (eventHubs.connectionString !== undefined)
-        return new EventHubProducerClient(eventHubs.connectionString, eventHubName);
-      if (eventHubs.fullyQualifiedNamespace === undefined) throw missing(eventHubs, 'fullyQualifiedNamespace');
-      return new EventHubProducerClient(eventHubs.fullyQualifiedNamespace, eventHubName, credentialFor(eventHubs));
-    },
-    describe() {
-      const identity = (s: AzureConnectionSettings): string =>
-        s.clientId === undefined ? (s.credential ?? 'default credential') : `user-assigned ${s.clientId}`;
-      const mode = (s: AzureConnectionSettings): string =>
-        s.connectionString !== undefined ? 'connection string' : `identity (${identity(s)})`;
-      return {
-        [storage.name]: mode(storage),
-        [serviceBus.name]: mode(serviceBus),
-        [appConfig.name]: mode(appConfig),
-        [eventHubs.name]: mode(eventHubs),
-      };
-    },
-  };
+function insecure(connectionString: string): boolean {
+  return /(^|;)\s*(DefaultEndpointsProtocol=http|UseDevelopmentStorage=true|[A-Za-z]+Endpoint=http:)/i.test(
+    connectionString,
+  );
+}
+
+/** The Storage service URI: `{name}__{service}ServiceUri`, else derived from `{name}__accountName`. */
+function storageUri(storage: AzureConnectionSettings, service: 'blob' | 'table' | 'queue'): string {
+  const uri =
+    storage[`${service}ServiceUri`] ??
+    (storage.accountName === undefined ? undefined : `https://${storage.accountName}.${service}.core.windows.net`);
+  if (uri === undefined) throw missing(storage, 'accountName');
+  return uri;
+}
+
+function tableClientOf(storage: AzureConnectionSettings, tableName: string, credentialFor: CredentialFor): TableClient {
+  if (storage.connectionString !== undefined)
+    return TableClient.fromConnectionString(storage.connectionString, tableName, {
+      allowInsecureConnection: insecure(storage.connectionString),
+    });
+  return new TableClient(storageUri(storage, 'table'), tableName, credentialFor(storage));
+}
+
+function blobServiceClientOf(storage: AzureConnectionSettings, credentialFor: CredentialFor): BlobServiceClient {
+  if (storage.connectionString !== undefined) return BlobServiceClient.fromConnectionString(storage.connectionString);
+  return new BlobServiceClient(storageUri(storage, 'blob'), credentialFor(storage));
+}
+
+function queueServiceClientOf(storage: AzureConnectionSettings, credentialFor: CredentialFor): QueueServiceClient {
+  if (storage.connectionString !== undefined) return QueueServiceClient.fromConnectionString(storage.connectionString);
+  return new QueueServiceClient(storageUri(storage, 'queue'), credentialFor(storage));
+}
+
+function serviceBusClientOf(serviceBus: AzureConnectionSettings, credentialFor: CredentialFor): ServiceBusClient {
+  if (serviceBus.connectionString !== undefined) return new ServiceBusClient(serviceBus.connectionString);
+  if (serviceBus.fullyQualifiedNamespace === undefined) throw missing(serviceBus, 'fullyQualifiedNamespace');
+  return new ServiceBusClient(serviceBus.fullyQualifiedNamespace, credentialFor(serviceBus));
+}
+
+function appConfigurationClientOf(
+  appConfig: AzureConnectionSettings,
+  credentialFor: CredentialFor,
+): AppConfigurationClient {
+  if (appConfig.connectionString !== undefined)
+    return new AppConfigurationClient(appConfig.connectionString, {
+      allowInsecureConnection: /Endpoint=http:/i.test(appConfig.connectionString),
+    });
+  if (appConfig.endpoint === undefined) throw missing(appConfig, 'endpoint');
+  return new AppConfigurationClient(appConfig.endpoint, credentialFor(appConfig));
+}
+
+function eventHubProducerClientOf(
+  eventHubs: AzureConnectionSettings,
+  eventHubName: string,
+  credentialFor: CredentialFor,
+): EventHubProducerClient {
+  if (eventHubs.connectionString !== undefined)
+    return new EventHubProducerClient(eventHubs.connectionString, eventHubName);
+  if (eventHubs.fullyQualifiedNamespace === undefined) throw missing(eventHubs, 'fullyQualifiedNamespace');
+  return new EventHubProducerClient(eventHubs.fullyQualifiedNamespace, eventHubName, credentialFor(eventHubs));
+}
+
+/** How a connection authenticates, for startup logs (no secrets). */
+function describeMode(s: AzureConnectionSettings): string {
+  const identity = s.clientId === undefined ? (s.credential ?? 'default credential') : `user-assigned ${s.clientId}`;
+  return s.connectionString !== undefined ? 'connection string' : `identity (${identity})`;
 }

@@ -61,114 +61,146 @@ const defaultTimer: ExportTimer = (callback, delayMs) => {
  * void exporter.export(record);
  */
 export function createBatchedUsageExporter(options: BatchedUsageExporterOptions): UsageExporter {
-  const maxBatch = Math.max(1, options.maxBatchRecords ?? 500);
-  const maxBuffered = Math.max(maxBatch, options.maxBufferedRecords ?? 10_000);
   const setTimer = options.setTimer ?? defaultTimer;
-  const random = options.random ?? Math.random;
-  const stats = { sent: 0, failedSends: 0, backPressure: 0, dropped: 0 };
-  let lastError: UsageExportStats['lastError'];
-  let buffer: UsageRecord[] = [];
-  const waiting: { readonly record: UsageRecord; readonly resolve: () => void }[] = [];
-  let sending: Promise<void> | undefined;
-  let failures = 0;
-  let nextAttemptAtMs = 0;
-  let closed = false;
-  let lastDropReportMs = Number.NEGATIVE_INFINITY;
-
-  const fail = (error: unknown): void => {
-    lastError = { atMs: options.now(), message: error instanceof Error ? error.message : String(error) };
-    options.onError?.(error);
-  };
-  const drop = (count: number, why: string): void => {
-    stats.dropped += count;
-    const now = options.now();
-    if (now - lastDropReportMs < 60_000) return;
-    lastDropReportMs = now;
-    fail(new Error(`${options.name}: ${count} usage record(s) dropped (${why}); ${stats.dropped} in all.`));
-  };
-  /** Moves waiting records into the buffer while it has room (all of them at close). */
-  const admitWaiting = (all = false): void => {
-    while (waiting.length > 0 && (all || buffer.length < maxBuffered)) {
-      const next = waiting.shift()!;
-      buffer.push(next.record);
-      next.resolve();
-    }
-  };
-
-  /** Sends until the buffer is empty; a failure leaves the records buffered and schedules the retry. */
-  const drain = async (): Promise<void> => {
-    while (buffer.length > 0) {
-      let outcome: SendOutcome;
-      try {
-        outcome = await options.send(buffer.slice(0, maxBatch));
-      } catch (error) {
-        stats.failedSends += 1;
-        failures += 1;
-        const delay = Math.min(options.retryMaxMs ?? 60_000, (options.retryBaseMs ?? 1_000) * 2 ** (failures - 1));
-        nextAttemptAtMs = options.now() + delay * (0.5 + random() / 2);
-        fail(error);
-        throw error;
-      }
-      failures = 0;
-      buffer = buffer.slice(outcome.consumed);
-      stats.sent += outcome.sent;
-      if (outcome.consumed > outcome.sent) drop(outcome.consumed - outcome.sent, 'larger than a batch can hold');
-      admitWaiting();
-    }
-  };
-  const flush = async (): Promise<void> => {
-    while (sending !== undefined) await sending.catch(() => undefined);
-    if (buffer.length === 0) return;
-    sending = drain().finally(() => (sending = undefined));
-    await sending;
-  };
-  const background = (): void => {
-    if (sending === undefined && buffer.length > 0 && options.now() >= nextAttemptAtMs) flush().catch(() => undefined);
-  };
-
+  const state = new ExportBuffer(options);
   const intervalMs = options.flushIntervalMs ?? 1_000;
   let disarm: (() => void) | undefined;
   const arm = (): void => {
     disarm = setTimer(() => {
-      background();
-      if (!closed) arm();
+      state.background();
+      if (!state.closed) arm();
     }, intervalMs);
   };
   if (intervalMs > 0) arm();
 
   return {
-    async export(record) {
-      if (closed) return drop(1, 'the exporter is closed');
-      if (buffer.length >= maxBuffered) {
-        if (waiting.length >= maxBuffered) return drop(1, 'the buffer and its waiting room are full');
-        stats.backPressure += 1;
-        return new Promise<void>((resolve) => waiting.push({ record, resolve }));
-      }
-      buffer.push(record);
-      if (buffer.length >= maxBatch) background();
-    },
-    stats: () => ({
-      name: options.name,
-      buffered: buffer.length + waiting.length,
-      ...stats,
-      ...(lastError && { lastError }),
-    }),
-    flush,
+    export: (record) => state.export(record),
+    stats: () => state.stats(),
+    flush: () => state.flush(),
     async close() {
-      if (closed) return;
-      closed = true;
+      if (state.closed) return;
+      state.closed = true;
       disarm?.();
       // Records waiting for room join the buffer: close sends everything it was given.
-      admitWaiting(true);
-      await sendWithin(flush(), options.closeTimeoutMs ?? 10_000, setTimer).catch(() => undefined);
-      if (buffer.length > 0) {
-        lastDropReportMs = Number.NEGATIVE_INFINITY;
-        drop(buffer.length, 'not sent before close');
-        buffer = [];
-      }
+      state.admitWaiting(true);
+      await sendWithin(state.flush(), options.closeTimeoutMs ?? 10_000, setTimer).catch(() => undefined);
+      state.dropUnsent();
       await options.closeDestination?.();
     },
   };
+}
+
+/**
+ * The exporter's state machine: the buffer, its waiting room, the one send in flight, the retry backoff
+ * and the counters. The timer and `close`'s deadline stay in the factory.
+ */
+class ExportBuffer {
+  closed = false;
+  private readonly maxBatch: number;
+  private readonly maxBuffered: number;
+  private readonly random: () => number;
+  private readonly counts = { sent: 0, failedSends: 0, backPressure: 0, dropped: 0 };
+  private lastError: UsageExportStats['lastError'];
+  private buffer: UsageRecord[] = [];
+  private readonly waiting: { readonly record: UsageRecord; readonly resolve: () => void }[] = [];
+  private sending: Promise<void> | undefined;
+  private failures = 0;
+  private nextAttemptAtMs = 0;
+  private lastDropReportMs = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly options: BatchedUsageExporterOptions) {
+    this.maxBatch = Math.max(1, options.maxBatchRecords ?? 500);
+    this.maxBuffered = Math.max(this.maxBatch, options.maxBufferedRecords ?? 10_000);
+    this.random = options.random ?? Math.random;
+  }
+
+  async export(record: UsageRecord): Promise<void> {
+    if (this.closed) return this.drop(1, 'the exporter is closed');
+    if (this.buffer.length >= this.maxBuffered) {
+      if (this.waiting.length >= this.maxBuffered) return this.drop(1, 'the buffer and its waiting room are full');
+      this.counts.backPressure += 1;
+      return new Promise<void>((resolve) => this.waiting.push({ record, resolve }));
+    }
+    this.buffer.push(record);
+    if (this.buffer.length >= this.maxBatch) this.background();
+  }
+
+  stats(): UsageExportStats {
+    const lastError = this.lastError;
+    return {
+      name: this.options.name,
+      buffered: this.buffer.length + this.waiting.length,
+      ...this.counts,
+      ...(lastError && { lastError }),
+    };
+  }
+
+  async flush(): Promise<void> {
+    while (this.sending !== undefined) await this.sending.catch(() => undefined);
+    if (this.buffer.length === 0) return;
+    this.sending = this.drain().finally(() => (this.sending = undefined));
+    await this.sending;
+  }
+
+  background(): void {
+    if (this.sending === undefined && this.buffer.length > 0 && this.options.now() >= this.nextAttemptAtMs)
+      this.flush().catch(() => undefined);
+  }
+
+  /** Moves waiting records into the buffer while it has room (all of them at close). */
+  admitWaiting(all = false): void {
+    while (this.waiting.length > 0 && (all || this.buffer.length < this.maxBuffered)) {
+      const next = this.waiting.shift()!;
+      this.buffer.push(next.record);
+      next.resolve();
+    }
+  }
+
+  /** At close, after the last send: what is still buffered is dropped, and reported whatever the last report. */
+  dropUnsent(): void {
+    if (this.buffer.length === 0) return;
+    this.lastDropReportMs = Number.NEGATIVE_INFINITY;
+    this.drop(this.buffer.length, 'not sent before close');
+    this.buffer = [];
+  }
+
+  /** Sends until the buffer is empty; a failure leaves the records buffered and schedules the retry. */
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0) {
+      let outcome: SendOutcome;
+      try {
+        outcome = await this.options.send(this.buffer.slice(0, this.maxBatch));
+      } catch (error) {
+        this.counts.failedSends += 1;
+        this.failures += 1;
+        const { retryMaxMs = 60_000, retryBaseMs = 1_000 } = this.options;
+        const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** (this.failures - 1));
+        this.nextAttemptAtMs = this.options.now() + delay * (0.5 + this.random() / 2);
+        this.fail(error);
+        throw error;
+      }
+      this.failures = 0;
+      this.buffer = this.buffer.slice(outcome.consumed);
+      this.counts.sent += outcome.sent;
+      if (outcome.consumed > outcome.sent) this.drop(outcome.consumed - outcome.sent, 'larger than a batch can hold');
+      this.admitWaiting();
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.lastError = { atMs: this.options.now(), message: error instanceof Error ? error.message : String(error) };
+    this.options.onError?.(error);
+  }
+
+  private drop(count: number, why: string): void {
+    this.counts.dropped += count;
+    const now = this.options.now();
+    if (now - this.lastDropReportMs < 60_000) return;
+    this.lastDropReportMs = now;
+    this.fail(
+      new Error(`${this.options.name}: ${count} usage record(s) dropped (${why}); ${this.counts.dropped} in all.`),
+    );
+  }
 }
 
 function sendWithin(work: Promise<void>, ms: number, setTimer: ExportTimer): Promise<void> {

@@ -42,28 +42,15 @@ export interface NdjsonUsageLedger extends UsageLedger {
 export function createNdjsonUsageLedger(options: NdjsonUsageLedgerOptions): NdjsonUsageLedger {
   let closed = false;
   let skipped = 0;
-  // One append-mode handle for the ledger's life: opening and closing the file per batch cost more
-  // than writing it. Reopened after a failed write (the file may have been moved by log rotation).
-  let handle: FileHandle | undefined;
+  const file = appendFile(options.path);
   const writer = createBufferedBatchWriter<string>({
     flushEvery: options.flushEveryRecords,
     maxBuffered: options.maxBufferedRecords,
     intervalMs: options.flushIntervalMs,
     onError: options.onError,
     write: async (lines) => {
-      try {
-        if (handle === undefined) {
-          await mkdir(dirname(options.path), { recursive: true });
-          handle = await open(options.path, 'a');
-        }
-        await handle.write(lines.join(''), null, 'utf8');
-        return [];
-      } catch (error) {
-        const broken = handle;
-        handle = undefined;
-        await broken?.close().catch(() => undefined);
-        throw error;
-      }
+      await file.write(lines.join(''));
+      return [];
     },
   });
   const flush = (): Promise<void> => writer.flush();
@@ -82,48 +69,85 @@ export function createNdjsonUsageLedger(options: NdjsonUsageLedgerOptions): Ndjs
     },
     async *query(query: UsageQuery) {
       await flush();
-      const lines: UsageRecord[] = [];
-      const splitter = new LineSplitter((line) => {
-        if (line.length === 0) return;
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(new TextDecoder().decode(line));
-        } catch {
-          skipped++;
-          return;
-        }
-        const r = parseUsageRecord(parsed);
-        if (r === undefined) {
-          skipped++;
-          return;
-        }
-        if (r.timestampMs < query.fromMs || r.timestampMs >= query.toMs) return;
-        if (query.userId !== undefined && r.caller.userId !== query.userId) return;
-        lines.push(r);
-      });
-      const stream = createReadStream(options.path);
-      try {
-        for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-          splitter.push(chunk);
-          yield* lines.splice(0);
-        }
-        splitter.end();
-        yield* lines.splice(0);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
-      } finally {
-        stream.destroy();
-      }
+      yield* readMatching(options.path, query, () => skipped++);
     },
     flush,
     async close() {
       if (closed) return;
       closed = true;
       await writer.close();
+      await file.close();
+    },
+  };
+}
+
+/** The ledger file, opened for appending on first write. */
+interface AppendFile {
+  write(text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+function appendFile(path: string): AppendFile {
+  // One append-mode handle for the ledger's life: opening and closing the file per batch cost more
+  // than writing it. Reopened after a failed write (the file may have been moved by log rotation).
+  let handle: FileHandle | undefined;
+  return {
+    async write(text) {
+      try {
+        if (handle === undefined) {
+          await mkdir(dirname(path), { recursive: true });
+          handle = await open(path, 'a');
+        }
+        await handle.write(text, null, 'utf8');
+      } catch (error) {
+        const broken = handle;
+        handle = undefined;
+        await broken?.close().catch(() => undefined);
+        throw error;
+      }
+    },
+    async close() {
       const last = handle;
       handle = undefined;
       await last?.close();
     },
   };
+}
+
+/** Streams the records of `path` that match `query`; a missing file has none. */
+async function* readMatching(path: string, query: UsageQuery, onSkipped: () => void): AsyncGenerator<UsageRecord> {
+  const lines: UsageRecord[] = [];
+  const splitter = new LineSplitter((line) => {
+    if (line.length === 0) return;
+    const r = parseLine(line);
+    if (r === undefined) return onSkipped();
+    if (r.timestampMs < query.fromMs || r.timestampMs >= query.toMs) return;
+    if (query.userId !== undefined && r.caller.userId !== query.userId) return;
+    lines.push(r);
+  });
+  const stream = createReadStream(path);
+  try {
+    for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+      splitter.push(chunk);
+      yield* lines.splice(0);
+    }
+    splitter.end();
+    yield* lines.splice(0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** One line as a usage record, or `undefined` when it is not valid JSON or not a version-1 record. */
+function parseLine(line: Uint8Array): UsageRecord | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(line));
+  } catch {
+    return undefined;
+  }
+  return parseUsageRecord(parsed);
 }
