@@ -22,8 +22,9 @@ const ENV = { GATEWAY_LIMITS__MAX_BODY_BYTES: 'many', GATEWAY_URL: 'https://else
  * The modules the main thread loads, written at exit: `module.registerHooks` sees the main thread only, so a
  * module loaded by the validation worker is not listed (Node ≥ 22.15; older Node lists nothing).
  */
-const HOOK = `import { registerHooks } from 'node:module'; import { writeFileSync } from 'node:fs';
-const seen = []; registerHooks?.({ load(url, context, next) { seen.push(url); return next(url, context); } });
+// A namespace import: a named import of `registerHooks` is a SyntaxError on Node 20, which lacks it.
+const HOOK = `import * as m from 'node:module'; import { writeFileSync } from 'node:fs';
+const seen = []; m.registerHooks?.({ load(url, context, next) { seen.push(url); return next(url, context); } });
 process.on('exit', () => writeFileSync(process.env.MODULES_OUT, JSON.stringify(seen)));`;
 
 /** Resolves with the output once it matches `pattern` (an event to await, not a sleep). */
