@@ -64,6 +64,7 @@ async function until(
   const from = world.timers.clock.now();
   for (let waited = 0; waited <= maxMs; waited += STEP_MS) {
     await world.timers.advance(STEP_MS);
+    await world.host.idle();
     await deliverOffers(world);
     world.peak = Math.max(world.peak, inFlight(world));
     const ledger = world.host.state;

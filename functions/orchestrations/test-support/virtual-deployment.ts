@@ -52,6 +52,15 @@ export class EntityHost {
     return run;
   }
 
+  /**
+   * Resolves when the operations signalled so far have run. The entity's code is loaded on its first operation
+   * (`registrations.ts` imports it lazily): real module loading, many event-loop turns, which virtual time
+   * must wait for rather than race past.
+   */
+  idle(): Promise<void> {
+    return this.chain.then(() => undefined);
+  }
+
   /** The durable client an instance of the app would use: signals run the entity, reads see its state. */
   client(): DurableClientPart {
     const client = {
