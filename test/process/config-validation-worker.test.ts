@@ -65,6 +65,23 @@ describe('standalone host validating its configuration in a worker', () => {
   }, 300_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('validates in this thread, with a warning, when the worker does not answer in time', async () => {
+    const built = pathToFileURL(join(REPO_ROOT, 'dist/shared/config/host-validators.js')).href;
+    const { validateInWorkerWithin } = (await import(built)) as typeof import('../../shared/config/host-validators.js');
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): number => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      // No thread starts, loads zod and answers within 0 ms: the time limit ends it and the fallback answers.
+      const result = await validateInWorkerWithin(0, BAD, {});
+      expect(result).toEqual(validateHostConfig(BAD, {}));
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings.join('\n')).toContain('did not answer within 0 ms');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('refuses a bad configuration at start with the problems the in-process validation names', async () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify(BAD));
