@@ -10,6 +10,22 @@ export function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/**
+ * The value of a read, or undefined when the service answered 404 (no such entity or blob): the one way every
+ * Table and Blob adapter tells "absent" from a failure. Any other error is thrown as it is.
+ *
+ * @example
+ * const entity = await absentOn404(client.getEntity<JobEntity>(partitionKey, rowKey));
+ */
+export async function absentOn404<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw error;
+  }
+}
+
 /** True for the statuses a conditional write answers when another writer won: 412 (ETag), 409 (exists). */
 export function isLostRace(error: unknown): boolean {
   const status = statusOf(error);

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { BlobServiceClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import type { PayloadMeta, PayloadStore, StoredPayload } from '../../ports/payload-store.js';
-import { statusOf } from './azure-errors.js';
+import { absentOn404 } from './azure-errors.js';
 import { createOnce } from './create-once.js';
 import { StoredRecordError, type CorruptReadSink, type StoredRecordWhere } from '../../ports/stored-record-error.js';
 import { readStoredJson } from './stored-record.js';
@@ -135,20 +135,15 @@ async function putPayload(
 async function getPayload(store: BlobStoreContext, key: string): Promise<StoredPayload | undefined> {
   const client = blobOf(store, key);
   await store.ensureContainer();
-  try {
-    const response = await client.download();
-    const stream = response.readableStreamBody;
-    const where = { store: 'payload-meta', location: store.container.containerName, key: client.name };
-    const stored: StoredPayload = {
-      meta: decodeMeta(response.metadata?.[PAYLOAD_META_KEY], where, store.onCorrupt),
-      bytes: response.contentLength ?? 0,
-      body: stream === undefined ? emptyBody() : (stream as unknown as AsyncIterable<Uint8Array>),
-    };
-    return stored;
-  } catch (error) {
-    if (statusOf(error) === 404) return undefined;
-    throw error;
-  }
+  const response = await absentOn404(client.download());
+  if (response === undefined) return undefined;
+  const stream = response.readableStreamBody;
+  const where = { store: 'payload-meta', location: store.container.containerName, key: client.name };
+  return {
+    meta: decodeMeta(response.metadata?.[PAYLOAD_META_KEY], where, store.onCorrupt),
+    bytes: response.contentLength ?? 0,
+    body: stream === undefined ? emptyBody() : (stream as unknown as AsyncIterable<Uint8Array>),
+  };
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {

@@ -1,7 +1,7 @@
 import type { TableClient, TableEntity } from '@azure/data-tables';
 import { z } from 'zod';
 import type { AffinityStore } from '../../ports/affinity-store.js';
-import { statusOf } from './azure-errors.js';
+import { absentOn404, statusOf } from './azure-errors.js';
 import { encodeTableKey } from './table-key.js';
 import { createOnce } from './create-once.js';
 import { StoredRecordError, type CorruptReadSink } from '../../ports/stored-record-error.js';
@@ -62,18 +62,11 @@ export function createTableAffinityStore(
     async get(stateId) {
       await ensureTable();
       const { partitionKey, rowKey } = affinityKeys(stateId);
-      try {
-        // A corrupt mapping is no mapping: the call goes to any member, and the next `set` replaces it.
-        const mapping = checked(
-          mappingSchema,
-          'affinity',
-          await client.getEntity<AffinityEntity>(partitionKey, rowKey),
-        );
-        return mapping !== undefined && mapping.expiresAtMs > deps.now() ? mapping.backendId : undefined;
-      } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-      }
+      const entity = await absentOn404(client.getEntity<AffinityEntity>(partitionKey, rowKey));
+      if (entity === undefined) return undefined;
+      // A corrupt mapping is no mapping: the call goes to any member, and the next `set` replaces it.
+      const mapping = checked(mappingSchema, 'affinity', entity);
+      return mapping !== undefined && mapping.expiresAtMs > deps.now() ? mapping.backendId : undefined;
     },
     async claimOnce(stateId, ttlMs) {
       await ensureTable();

@@ -1,7 +1,7 @@
 import type { TableClient, TableEntity } from '@azure/data-tables';
 import { z } from 'zod';
 import type { BackendHealth, BackendHealthStore } from '../../ports/backend-health-store.js';
-import { contentionBackoff, statusOf } from './azure-errors.js';
+import { absentOn404, contentionBackoff } from './azure-errors.js';
 import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { encodeTableKey } from './table-key.js';
 import { createOnce } from './create-once.js';
@@ -75,10 +75,7 @@ export function createTableBackendHealthStore(
   // reported; the next state change replaces it under its ETag (ADR 0039). One bad row must not fail calls.
   const readOne = async (backendId: string): Promise<{ value: StoredHealth; etag: string } | undefined> => {
     const rowKey = encodeTableKey(backendId);
-    const entity = await client.getEntity<HealthEntity>(BACKEND_HEALTH_PARTITION, rowKey).catch((error: unknown) => {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    });
+    const entity = await absentOn404(client.getEntity<HealthEntity>(BACKEND_HEALTH_PARTITION, rowKey));
     if (entity === undefined) return undefined;
     try {
       const health = fromEntity(entity, client.tableName);

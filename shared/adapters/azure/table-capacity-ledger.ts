@@ -7,7 +7,7 @@ import {
   type PoolLedger,
 } from '../../core/scheduling/capacity-ledger.js';
 import type { CapacityLedger, ReportOptions } from '../../ports/capacity-ledger.js';
-import { contentionBackoff, statusOf } from './azure-errors.js';
+import { absentOn404, contentionBackoff } from './azure-errors.js';
 import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { createOnce } from './create-once.js';
 import { encodeTableKey } from './table-key.js';
@@ -105,12 +105,7 @@ async function readLedgerRow(
   poolId: string,
   onCorrupt: TableCapacityLedgerOptions['onCorrupt'],
 ): Promise<{ ledger: PoolLedger | undefined; etag: string } | undefined> {
-  const entity = await client
-    .getEntity<LedgerEntity>(CAPACITY_LEDGER_PARTITION, encodeTableKey(poolId))
-    .catch((error: unknown) => {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    });
+  const entity = await absentOn404(client.getEntity<LedgerEntity>(CAPACITY_LEDGER_PARTITION, encodeTableKey(poolId)));
   if (entity === undefined) return undefined;
   try {
     return { ledger: fromEntity(entity, client.tableName), etag: entity.etag };

@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TableEntity } from '@azure/data-tables';
 import { z } from 'zod';
 import type { JobPatch, JobRecord, JobStatus, JobStore, JobTransitionResult } from '../../ports/job-store.js';
-import { statusOf } from './azure-errors.js';
+import { absentOn404, statusOf } from './azure-errors.js';
 import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { encodeTableKey, timeKey } from './table-key.js';
 import { createOnce } from './create-once.js';
@@ -122,10 +122,7 @@ function checkedJob(store: JobStoreContext, entity: JobEntity): JobRecord {
 // A corrupt entity throws a StoredRecordError (with the owner it still names): the engine answers its
 // owner 410 GW_ERR_JOB_RECORD_UNREADABLE and its worker dead-letters the message (ADR 0039).
 async function readJob(store: JobStoreContext, id: string): Promise<{ value: JobRecord; etag: string } | undefined> {
-  const entity = await store.client.getEntity<JobEntity>(encodeTableKey(id), JOB_ROW_KEY).catch((error: unknown) => {
-    if (statusOf(error) === 404) return undefined;
-    throw error;
-  });
+  const entity = await absentOn404(store.client.getEntity<JobEntity>(encodeTableKey(id), JOB_ROW_KEY));
   return entity === undefined ? undefined : { value: checkedJob(store, entity), etag: entity.etag };
 }
 

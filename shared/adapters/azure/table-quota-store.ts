@@ -1,7 +1,7 @@
 import type { TableClient, TableEntity } from '@azure/data-tables';
 import { z } from 'zod';
 import type { QuotaReserveResult, QuotaStore } from '../../ports/quota-store.js';
-import { contentionBackoff, statusOf } from './azure-errors.js';
+import { absentOn404, contentionBackoff } from './azure-errors.js';
 import { tableReadModifyWrite } from './table-read-modify-write.js';
 import { encodeTableKey, timeKey } from './table-key.js';
 import { createOnce } from './create-once.js';
@@ -102,12 +102,7 @@ async function readCounterRow(
   windowStartMs: number,
   onCorrupt: TableQuotaStoreOptions['onCorrupt'],
 ): Promise<{ value: number; etag: string } | undefined> {
-  const entity = await client
-    .getEntity<QuotaEntity>(encodeTableKey(key), timeKey(windowStartMs))
-    .catch((error: unknown) => {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    });
+  const entity = await absentOn404(client.getEntity<QuotaEntity>(encodeTableKey(key), timeKey(windowStartMs)));
   if (entity === undefined) return undefined;
   try {
     return { value: usedOf(entity, client.tableName), etag: entity.etag };
