@@ -104,6 +104,36 @@ describe('ConfigStore', () => {
     expect(store.current().governance.suspendedUsers).toEqual(['b']);
   });
 
+  it('coalesces reloads asked for while one waits: one running and one waiting at most', async () => {
+    const source = memorySource(governance(['a']));
+    let loads = 0;
+    let releaseFirst: () => void = () => {};
+    let firstStarted: () => void = () => {};
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const started = new Promise<void>((resolve) => (firstStarted = resolve));
+    const counted: ConfigSource = {
+      ...source,
+      load: async () => {
+        loads += 1;
+        if (loads === 1) firstStarted();
+        if (loads === 1) await firstHeld; // the first reload is still loading while the others are asked for
+        return source.load();
+      },
+    };
+    const store = createConfigStore({ source: counted, validate });
+    const running = store.reload();
+    await started;
+    const waiting = Array.from({ length: 5 }, (_, i) => (source.set(governance([`u${i}`])), store.reload()));
+    releaseFirst();
+    const outcomes = await Promise.all([running, ...waiting]);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(loads).toBe(2);
+    expect(new Set(waiting).size).toBe(1);
+    expect(store.current().governance.suspendedUsers).toEqual(['u4']);
+    await store.reload();
+    expect(loads).toBe(3); // once nothing waits, a reload loads again
+  });
+
   it('applies a suspension to the next request after a reload; the request in flight keeps its snapshot', async () => {
     const source = memorySource(governance());
     const store = createConfigStore({ source, validate });

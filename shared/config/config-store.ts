@@ -17,6 +17,9 @@ export interface ConfigReloadEvent {
 }
 
 /** The configuration in force, swapped atomically on reload. */
+/** What one reload did: swapped, or refused with its issues. */
+type ReloadOutcome = { ok: boolean; issues?: readonly string[] };
+
 export interface ConfigStore<T> {
   /**
    * The current frozen snapshot. Read it once per request and keep the object: a reload replaces the
@@ -28,7 +31,10 @@ export interface ConfigStore<T> {
   loaded(): boolean;
   /**
    * Loads the source, validates, and swaps on success. An invalid or unreadable configuration is
-   * rejected with its issues and the last good one stays. Reloads run one at a time, in call order.
+   * rejected with its issues and the last good one stays. Reloads run one at a time, in call order; a reload
+   * asked for while another one is still waiting its turn shares that one (it reads the source when it starts,
+   * so it sees every change made before), so a source changing without pause keeps at most one reload running
+   * and one waiting.
    */
   reload(): Promise<{ ok: boolean; issues?: readonly string[] }>;
   /** Reloads whenever the source reports a change; returns a function that stops watching. */
@@ -57,8 +63,10 @@ export function createConfigStore<T = GatewayConfig>(options: {
   const clock = options.clock ?? systemClock;
   let snapshot: T | undefined = options.initial === undefined ? undefined : deepFreeze(options.initial);
   let queue: Promise<unknown> = Promise.resolve();
+  let waiting: Promise<ReloadOutcome> | undefined;
 
-  async function attempt(): Promise<{ ok: boolean; issues?: readonly string[] }> {
+  async function attempt(): Promise<ReloadOutcome> {
+    waiting = undefined; // from here on, a new request must wait for the next load: this one has begun
     let result: ValidationResult<T>;
     try {
       result = await options.validate(await options.source.load());
@@ -85,8 +93,10 @@ export function createConfigStore<T = GatewayConfig>(options: {
     },
     loaded: () => snapshot !== undefined,
     reload() {
+      if (waiting !== undefined) return waiting;
       const run = queue.then(attempt, attempt);
       queue = run;
+      waiting = run;
       return run;
     },
     watch() {
