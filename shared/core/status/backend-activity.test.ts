@@ -79,6 +79,15 @@ describe('BackendActivity', () => {
     const failed: AttemptRecord = { ...marked('a', 'failover'), status: 503 };
     activity.record(call({ attempts: [failed, stopped], outcome: 'cut', cutReason: 'shutdown' }), NOW);
     expect(view(activity, 'a')).toEqual({ attempts: 1, errors: 1, lastError: '503' });
-    expect(view(activity, 'b')).toEqual({ attempts: 1, errors: 0, lastError: null });
+    expect(view(activity, 'b')).toEqual({ attempts: 0, errors: 0, lastError: null });
+  });
+
+  it('neither blames nor credits a backend whose attempt the caller abandoned before its headers', () => {
+    const activity = new BackendActivity();
+    activity.record(call({ attempts: [served('a')] }), NOW);
+    const abandoned: AttemptRecord = { ...marked('a', 'fatal'), status: undefined, error: 'caller-aborted' };
+    activity.record(call({ attempts: [abandoned], outcome: 'failed' }), NOW);
+    expect(view(activity, 'a')).toEqual({ attempts: 1, errors: 0, lastError: null });
+    expect(activity.view('a', NOW).errorRate).toBe(0);
   });
 });

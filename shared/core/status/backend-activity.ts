@@ -4,6 +4,11 @@ import { RollingSums } from './rolling-sums.js';
 
 /** One backend's last minute, as the status page shows it. */
 export interface BackendActivityView {
+  /**
+   * Attempts that reached a verdict. One its caller or the shutdown drain stopped before the backend answered
+   * (`caller-aborted`) says nothing of the backend: it is left out, so that it neither dilutes nor raises the
+   * error rate.
+   */
   readonly attempts: number;
   /**
    * Attempts that failed: failover or fatal (5xx, 429, timeouts, resets), a stream its backend cut mid-answer
@@ -42,9 +47,9 @@ function brokenByBackend(summary: CallSummary): number {
   return i >= 0 && summary.attempts[i]!.outcome === 'served' ? i : -1;
 }
 
-/** The drain's cut stopped this attempt while it waited for its backend (the call's signal fired). */
-function stoppedByShutdown(summary: CallSummary, attempt: AttemptRecord): boolean {
-  return summary.cutReason === 'shutdown' && attempt.error === 'caller-aborted';
+/** The caller left, or the drain's cut stopped the call, while this attempt waited for its backend. */
+function stoppedByUs(attempt: AttemptRecord): boolean {
+  return attempt.error === 'caller-aborted';
 }
 
 /** The failure an attempt's outcome names, or undefined when it served. */
@@ -79,17 +84,17 @@ export class BackendActivity {
   /**
    * Counts the call's attempts (at the call's end time): one failure per failed attempt — a stream its backend
    * broke counts as that attempt failing (once, whether or not recovery marked it), a recovered call counts as
-   * a success of the backend that finished it — and a call the shutdown drain cut (a stream, or a call still
-   * waiting for its headers) blames no backend.
+   * a success of the backend that finished it — and a stream the shutdown drain cut blames no backend. An
+   * attempt stopped before its answer (the caller left, or the drain cut a call still waiting for its headers)
+   * is not counted at all.
    */
   record(summary: CallSummary, nowMs: number): void {
     const broken = brokenByBackend(summary);
     summary.attempts.forEach((attempt, i) => {
+      if (stoppedByUs(attempt)) return;
       const entry = this.entry(attempt.backend);
       entry.attempts.add(nowMs, 1);
       const failure = i === broken ? 'stream-cut' : failureCode(attempt);
-      // An attempt the drain stopped before its headers (the call then got the shutdown's 503) is no failure.
-      if (failure !== undefined && stoppedByShutdown(summary, attempt)) return;
       if (failure === undefined) {
         entry.okCount.add(nowMs, 1);
         entry.okLatency.add(nowMs, attempt.durationMs);
