@@ -42,13 +42,14 @@ describe('a call waiting for a cooling backend', () => {
     expect(requeued.requeues).toBe(1);
     expect(requeued.attempts.map((a) => a.status).sort()).toEqual([200, 429, 504]);
     expect(requeued.attempts.at(-1)).toMatchObject({ backend: 'b', status: 200, outcome: 'served' });
-    // The second call was granted the slot while b still cooled (one clock: the gateway's and the simulators' are
-    // both the system clock) — holding its lease, the first call would have kept it queued until then.
+    // The second call was granted the slot before the first call's last attempt began (one clock: the gateway's
+    // and the simulators' are both the system clock) — holding its lease, the first call would have kept it
+    // queued until it ended. An order of events, not a time bound: a slow machine cannot fail it.
     const other = calls.find((c) => c !== requeued)!;
     expect(other.attempts.map((a) => [a.backend, a.status])).toEqual([['a', 200]]);
     expect(other.requeues).toBeUndefined();
     const retried = h.sims.b!.attempts();
     expect(retried.map((a) => a.status)).toEqual([429, 200]);
-    expect(other.lease!.grantedAtMs).toBeLessThan(retried[0]!.timeMs + COOLING_MS);
+    expect(other.lease!.grantedAtMs).toBeLessThan(retried[1]!.timeMs);
   });
 });
