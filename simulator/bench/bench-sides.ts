@@ -1,6 +1,7 @@
 import { gatewayMain, type BaselineBuild } from './baseline-build.js';
 import { resetPeakRss, rssMb } from './process-stats.js';
 import { writeGatewayConfig, type BenchProcess, type BenchProcesses } from './processes.js';
+import { memoryWithOpenStreams, type OpenStreamsMemory } from './stream-probes.js';
 
 /** Every process of a bench run, and the gateways' RSS one second after they started. */
 export interface BenchSides {
@@ -15,6 +16,7 @@ export interface BenchSides {
 }
 
 const THIS_GATEWAY = gatewayMain('dist');
+type Recovery = 'auto' | 'off';
 
 /** Starts the simulator, the bare proxy and the gateways (this build's, and the baseline's when given). */
 export async function startSides(
@@ -28,13 +30,8 @@ export async function startSides(
     () => ({}),
     '/_sim/health',
   );
-  const startGateway = (name: string, main: string, metering: boolean, recovery: 'auto' | 'off' = 'auto') =>
-    processes.start(
-      name,
-      () => [main],
-      (port) => ({ GATEWAY_CONFIG_FILE: writeGatewayConfig(dir, sim.url, port, metering, recovery) }),
-      '/health/live',
-    );
+  const startGateway = (name: string, main: string, metering: boolean, recovery: Recovery = 'auto') =>
+    startGatewayOn(processes, dir, sim, { name, main, metering, recovery });
   const gateway = await startGateway('gateway', THIS_GATEWAY, true);
   const other = baseline && (await startGateway(`gateway (${baseline.label})`, gatewayMain(baseline.dist), true));
   await new Promise((r) => setTimeout(r, 1_000));
@@ -58,9 +55,62 @@ export async function startSides(
   };
 }
 
-/** Resets the gateways' peak RSS, so that the peak read later is the load runs' own; false where not allowed. */
+/** A gateway process on the bench's simulator, with the bench's configuration. */
+function startGatewayOn(
+  processes: BenchProcesses,
+  dir: string,
+  sim: BenchProcess,
+  gateway: { name: string; main: string; metering: boolean; recovery: Recovery },
+): Promise<BenchProcess> {
+  const { name, main, metering, recovery } = gateway;
+  return processes.start(
+    name,
+    () => [main],
+    (port) => ({ GATEWAY_CONFIG_FILE: writeGatewayConfig(dir, sim.url, port, metering, recovery) }),
+    '/health/live',
+  );
+}
+
+/**
+ * Memory per open stream, on a gateway of this build started for the slow-stream test alone and stopped after it
+ * (ADR 0063): what 1,000 open streams leave behind (V8's grown heap, malloc's arenas — a process gives neither
+ * back) must not be counted in the load runs' peak, which is measured on the gateway that ran nothing else.
+ */
+export async function slowStreamMemory(
+  processes: BenchProcesses,
+  dir: string,
+  sides: BenchSides,
+  count: number,
+): Promise<OpenStreamsMemory> {
+  const gateway = await startGatewayOn(processes, dir, sides.sim, {
+    name: 'gateway (slow streams)',
+    main: THIS_GATEWAY,
+    metering: true,
+    recovery: 'auto',
+  });
+  try {
+    // The same settling time as the load gateway's idle reading, so the per-stream figure starts from idle.
+    await new Promise((r) => setTimeout(r, 1_000));
+    return await memoryWithOpenStreams(`${gateway.url}/v1/chat/completions`, gateway.pid, count);
+  } finally {
+    await processes.stopOne(gateway);
+  }
+}
+
+/**
+ * Resets the gateways' peak RSS right before the load runs, so that the peak read after them is theirs alone (the
+ * start-up's transient — the configuration worker — excluded); false where not allowed.
+ */
 export function resetPeaks(sides: BenchSides): boolean {
   const reset = resetPeakRss(sides.gateway.pid);
   if (sides.baseline) resetPeakRss(sides.baseline.process.pid);
   return reset;
+}
+
+/** The gateways' peak RSS (MB), read right after the load runs, before the feature rows and the first-byte probe. */
+export function loadPeaks(sides: BenchSides): { readonly gateway: number; readonly baseline: number } {
+  return {
+    gateway: rssMb(sides.gateway.pid).peakMb,
+    baseline: sides.baseline === undefined ? NaN : rssMb(sides.baseline.process.pid).peakMb,
+  };
 }

@@ -4,18 +4,17 @@ import { join } from 'node:path';
 import { baselineBuild } from './baseline-build.js';
 import { barsTable, type RunFigures } from './bars.js';
 import { benchOptions, type BenchOptions } from './bench-options.js';
-import { resetPeaks, startSides, type BenchSides } from './bench-sides.js';
+import { loadPeaks, resetPeaks, slowStreamMemory, startSides, type BenchSides } from './bench-sides.js';
 import { comparisonLines, type Comparison } from './compare-report.js';
 import { stopH2load } from './h2load.js';
 import { featureRows, loadRows, type RunSettings } from './load-runs.js';
 import { BenchProcesses } from './processes.js';
-import { rssMb } from './process-stats.js';
 import { failureNotes, loadTable, memoryLines, meteringLine, schedulerTable, ttfbLine } from './report.js';
 import type { LoadRow, MeteringRow } from './report.js';
 import { writeScenarios, type Scenarios } from './scenarios.js';
 import { schedulerRow } from './scheduler-rows.js';
 import { streamCpuLine, streamCpuRows, type StreamCpuRow } from './stream-cpu-rows.js';
-import { memoryWithOpenStreams, streamTtfb, type TtfbResult } from './stream-probes.js';
+import { streamTtfb, type TtfbResult } from './stream-probes.js';
 
 /**
  * `npm run bench`: the same load on the simulator called directly (the baseline), a bare Node reverse
@@ -61,18 +60,18 @@ const features = async (sides: BenchSides, { stream, longStream }: Scenarios): P
 
 /** The whole bench: slow streams, load rows, features, first byte; then the in-process rows; the report. */
 async function fullRun(sides: BenchSides, scenarios: Scenarios): Promise<string[]> {
-  // Memory per open stream first, on a gateway that has seen no load yet; then the peak is reset so that
-  // the peak reported is the load runs' own.
-  const streamsUrl = `${sides.gateway.url}/v1/chat/completions`;
-  const memory = await memoryWithOpenStreams(streamsUrl, sides.gateway.pid, options.openStreams);
-  const peakReset = resetPeaks(sides);
+  // Memory per open stream on a gateway of its own (stopped after it); the load gateway's peak is reset right
+  // before the load runs and read right after them, so the peak reported is the load runs' own (ADR 0063).
+  const memory = await slowStreamMemory(processes, dir, sides, options.openStreams);
   process.stderr.write(`  ${memory.opened} of ${options.openStreams} slow streams opened\n`);
+  const peakReset = resetPeaks(sides);
   const loadSides = { direct: sides.sim, bare: sides.bare, gateway: sides.gateway, baseline: sides.baseline?.process };
   const rows = await loadRows(settings, [scenarios.chat, scenarios.stream, scenarios.longStream], loadSides);
+  const peaks = loadPeaks(sides);
+  const peakMb = peaks.gateway;
   const metering = await features(sides, scenarios);
   const [ttfbDirect, ttfbGateway, ttfbBaseline] = await ttfbRuns(sides);
-  const peakMb = rssMb(sides.gateway.pid).peakMb;
-  const comparison = comparisonOf(sides, rows, [ttfbDirect, ttfbGateway, ttfbBaseline], peakMb);
+  const comparison = comparisonOf(sides, rows, [ttfbDirect, ttfbGateway, ttfbBaseline], peaks);
   await processes.stopAll();
 
   process.stderr.write('  scheduler rows (in process)\n');
@@ -98,7 +97,7 @@ function comparisonOf(
   sides: BenchSides,
   rows: readonly LoadRow[],
   [direct, gateway, baseline]: readonly [TtfbResult, TtfbResult, TtfbResult?],
-  peakMb: number,
+  peakMb: { readonly gateway: number; readonly baseline: number },
 ): Comparison | undefined {
   if (sides.baseline === undefined || baseline === undefined) return undefined;
   return {
@@ -107,7 +106,7 @@ function comparisonOf(
     ttfbDirect: direct,
     ttfb: { gateway, baseline },
     idleMb: { gateway: sides.idleMb, baseline: sides.baseline.idleMb },
-    peakMb: { gateway: peakMb, baseline: rssMb(sides.baseline.process.pid).peakMb },
+    peakMb,
   };
 }
 
@@ -128,7 +127,8 @@ function reportLines(run: RunFigures, streamCpu: readonly StreamCpuRow[], peakRe
       run.idleMb,
       run.memory,
       run.peakMb,
-      `up to ${top} connections; ${peakReset ? 'the slow-stream test before them excluded' : 'over the whole life'}`,
+      `up to ${top} connections, read right after them; ` +
+        (peakReset ? 'start-up excluded; the slow streams ran on a gateway of their own' : 'over the whole life'),
     ),
     '',
     ...schedulerTable(run.scheduler),

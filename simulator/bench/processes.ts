@@ -38,6 +38,11 @@ export class BenchProcesses {
     throw new Error(`${name} did not answer ${readyPath} within 20 s`);
   }
 
+  /** Stops one process started here (SIGTERM, then SIGKILL after `graceMs`) and waits for it to exit. */
+  async stopOne(process: BenchProcess, graceMs = 5_000): Promise<void> {
+    await stop(process.child, graceMs);
+  }
+
   /** Stops every process started (SIGTERM, then SIGKILL after `graceMs`) and waits for them to exit. */
   async stopAll(graceMs = 5_000): Promise<void> {
     await Promise.all(this.children.map((child) => stop(child, graceMs)));
