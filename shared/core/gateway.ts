@@ -115,12 +115,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const entry = deps.drain?.enter();
-    const response = await serve(request, entry);
-    return entry === undefined ? response : endsWith(response, entry);
+    if (entry === undefined) return serve(request, startCall(request, clock));
+    const call = startUnderDrain(request, clock, entry);
+    return endsWith(await serve(request, call), { signal: entry.signal, end: () => ended(entry, call) });
   }
 
-  async function serve(request: GatewayRequest, entry: DrainEntry | undefined): Promise<GatewayResponse> {
-    const call = startCall(request, clock, entry?.signal);
+  async function serve(request: GatewayRequest, call: Call): Promise<GatewayResponse> {
     try {
       const s = snapshot();
       const own = await ownEndpoint(deps, s, call);
@@ -205,4 +205,20 @@ function cutByShutdown(clock: Clock, stages: StageDeps, call: Call): GatewayResp
 function closing(response: GatewayResponse): GatewayResponse {
   response.headers.set('connection', 'close');
   return response;
+}
+
+/** Starts a live call under the drain; a call that cannot start (its URL is not absolute) leaves the drain at once. */
+function startUnderDrain(request: GatewayRequest, clock: Clock, entry: DrainEntry): Call {
+  try {
+    return startCall(request, clock, entry.signal);
+  } catch (error) {
+    entry.end();
+    throw error;
+  }
+}
+
+/** A live call under the drain has ended: it lets go of the caller's and the drain's signals, then leaves the drain. */
+function ended(entry: DrainEntry, call: Call): void {
+  call.ended?.();
+  entry.end();
 }

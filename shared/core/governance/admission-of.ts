@@ -30,6 +30,39 @@ export function admissionOf(
   priority: number,
   consumed: readonly string[],
 ): Admission {
+  return {
+    caller,
+    profile,
+    priority,
+    upstreamHeaders: headerChanges(g, profile, consumed),
+    asyncAllowed: profile.async.allowed,
+    asyncUpgradeWhenQueued: profile.async.allowed && profile.async.upgradeWhenQueued,
+    asyncResultRetentionMs: profile.async.resultRetentionMs,
+    governance: g,
+  };
+}
+
+type HeaderChanges = Admission['upstreamHeaders'];
+
+/**
+ * The header changes of a profile under one governance snapshot, built once per snapshot, profile and set of
+ * consumed credential headers (they depend on nothing else), then shared by every call admitted with them:
+ * frozen, so no call can change another's.
+ */
+const headerChangesBySnapshot = new WeakMap<GovernanceConfig, WeakMap<ProfileConfig, Map<string, HeaderChanges>>>();
+
+function headerChanges(g: GovernanceConfig, profile: ProfileConfig, consumed: readonly string[]): HeaderChanges {
+  let byProfile = headerChangesBySnapshot.get(g);
+  if (byProfile === undefined) headerChangesBySnapshot.set(g, (byProfile = new WeakMap()));
+  let byConsumed = byProfile.get(profile);
+  if (byConsumed === undefined) byProfile.set(profile, (byConsumed = new Map()));
+  const key = consumed.join('\n');
+  let changes = byConsumed.get(key);
+  if (changes === undefined) byConsumed.set(key, (changes = buildHeaderChanges(g, profile, consumed)));
+  return changes;
+}
+
+function buildHeaderChanges(g: GovernanceConfig, profile: ProfileConfig, consumed: readonly string[]): HeaderChanges {
   const tu = g.identity.trustedUpstream;
   const remove = new Set(
     [
@@ -45,14 +78,5 @@ export function admissionOf(
   );
   const set: Record<string, string> = {};
   for (const [name, value] of Object.entries(profile.injectHeaders)) set[name.toLowerCase()] = value;
-  return {
-    caller,
-    profile,
-    priority,
-    upstreamHeaders: { set, remove: [...remove] },
-    asyncAllowed: profile.async.allowed,
-    asyncUpgradeWhenQueued: profile.async.allowed && profile.async.upgradeWhenQueued,
-    asyncResultRetentionMs: profile.async.resultRetentionMs,
-    governance: g,
-  };
+  return Object.freeze({ set: Object.freeze(set), remove: Object.freeze([...remove]) });
 }

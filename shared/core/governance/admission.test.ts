@@ -501,3 +501,23 @@ describe("admitOwner: a job owner's standing under today's governance", () => {
     await expectCode(() => admission.admitOwner(owner, 3), code, status);
   });
 });
+
+describe("a profile's upstream header changes", () => {
+  it('are built once per snapshot, shared read-only by its calls, and rebuilt after a reload', async () => {
+    const { admission, swap } = setup();
+    const first = await admission.admit(req({ 'api-key': KEY_A }));
+    const second = await admission.admit(req({ 'api-key': KEY_A }));
+    expect(second.upstreamHeaders).toBe(first.upstreamHeaders);
+    expect(Object.isFrozen(first.upstreamHeaders.remove) && Object.isFrozen(first.upstreamHeaders.set)).toBe(true);
+    const other = await admission.admit(req({ 'x-ms-client-principal-id': 'ignored', 'api-key': KEY_B }));
+    expect(other.upstreamHeaders.remove).not.toContain('x-internal');
+    const profiles = (base.profiles ?? []).map((p) =>
+      p.id === 'standard' ? { ...p, stripHeaders: ['X-Secret'], injectHeaders: { 'X-Team': 'b' } } : p,
+    );
+    swap({ ...base, profiles });
+    const reloaded = await admission.admit(req({ 'api-key': KEY_A }));
+    expect(reloaded.upstreamHeaders.remove).toEqual(expect.arrayContaining(['x-secret']));
+    expect(reloaded.upstreamHeaders.remove).not.toContain('x-internal');
+    expect(reloaded.upstreamHeaders.set).toEqual({ 'x-team': 'b' });
+  });
+});

@@ -35,16 +35,23 @@ export async function admitCaller(
   checkHeaderRules(
     headers,
     path,
-    [...g.rules.requiredHeaders, ...profile.requiredHeaders],
-    [...g.rules.headerRules, ...profile.headerRules],
+    both(g.rules.requiredHeaders, profile.requiredHeaders),
+    both(g.rules.headerRules, profile.headerRules),
   );
-  const caller: Caller = {
+  // Optional fields only when present, in this order (the caller is stored with jobs and shown as is).
+  const caller: { -readonly [K in keyof Caller]: Caller[K] } = {
     userId: who.userId,
     profileId: profile.id,
     identity: who.identity,
-    ...(who.appId === undefined ? {} : { appId: who.appId }),
-    ...(who.keyId === undefined ? {} : { keyId: who.keyId }),
-    ...(profile.tier === undefined ? {} : { tier: profile.tier }),
   };
+  if (who.appId !== undefined) caller.appId = who.appId;
+  if (who.keyId !== undefined) caller.keyId = who.keyId;
+  if (profile.tier !== undefined) caller.tier = profile.tier;
   return admissionOf(g, profile, caller, resolvePriority(g, profile, headers), who.consumed);
+}
+
+/** The global list followed by the profile's, without a copy when one of them is empty (the usual case). */
+function both<T>(global: readonly T[], own: readonly T[]): readonly T[] {
+  if (own.length === 0) return global;
+  return global.length === 0 ? own : [...global, ...own];
 }

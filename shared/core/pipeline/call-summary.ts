@@ -8,6 +8,7 @@ import type { RequestTarget } from '../routing/request-target.js';
 import type { Lease } from '../scheduling/scheduler-types.js';
 import type { UsageReading } from '../usage/usage-reading.js';
 import type { RecoveryReport } from '../recovery/recovering-stream.js';
+import { joinSignals } from './joined-signal.js';
 import type { RelayOutcome } from './stream-relay.js';
 
 /** What the gateway knows about a call when it ends — the raw material of the usage record. */
@@ -75,6 +76,11 @@ export interface Call {
    * {@link shutdown} when the call has one — a call still dispatching when the grace period ends is cut too.
    */
   readonly signal: AbortSignal;
+  /**
+   * Lets go of the caller's and the drain's signals once the call has ended (its answer's body ended, or no
+   * answer): set when {@link signal} joins the two. Idempotent.
+   */
+  readonly ended?: (() => void) | undefined;
 }
 
 /**
@@ -113,6 +119,9 @@ export function startCall(request: GatewayRequest, clock: Clock, shutdown?: Abor
     includeUsageInjected: false,
     asyncJobId: undefined,
   };
-  const signal = shutdown === undefined ? request.signal : AbortSignal.any([request.signal, shutdown]);
-  return { request, url, requestId: summary.requestId, startMono: clock.monotonicMs(), summary, shutdown, signal };
+  const startMono = clock.monotonicMs();
+  const { requestId } = summary;
+  if (shutdown === undefined) return { request, url, requestId, startMono, summary, shutdown, signal: request.signal };
+  const joined = joinSignals(request.signal, shutdown);
+  return { request, url, requestId, startMono, summary, shutdown, signal: joined.signal, ended: joined.detach };
 }

@@ -65,7 +65,8 @@ export class CallHoldings {
 
 /** Dependencies of {@link createCallRecorder}. */
 export interface CallRecorderDeps {
-  readonly clock: Clock;
+  /** Not read: a record's time is its call's start (`CallSummary.startedAtMs`); accepted from older callers. */
+  readonly clock?: Clock | undefined;
   /** Where usage records go (chargeback). */
   readonly ledger?: UsageLedger | undefined;
   /** Where each record is also exported (Event Hubs); it buffers, bounds and reports its own failures. */
@@ -92,15 +93,15 @@ export interface CallRecorder {
  * `onCallEnd`.
  *
  * @example
- * const recorder = createCallRecorder({ clock, ledger, telemetry });
+ * const recorder = createCallRecorder({ ledger, telemetry });
  * recorder.recordLater(call.summary);
  */
 export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
-  const { clock, ledger, telemetry, onCallEnd, usageExporter } = deps;
+  const { ledger, telemetry, onCallEnd, usageExporter } = deps;
   const writes = deps.backgroundWrites ?? createBackgroundWrites({ telemetry });
   const record = (summary: CallSummary): void => {
     if (ledger !== undefined || telemetry !== undefined || usageExporter !== undefined) {
-      const usage = usageRecordOf(summary, clock);
+      const usage = usageRecordOf(summary);
       if (ledger !== undefined)
         void writes.run('usage-ledger', () => ledger.append(usage), { context: { requestId: usage.requestId } });
       void usageExporter?.export(usage);

@@ -276,7 +276,10 @@ export class HealthTracker {
   /** How many of the backends are usable now (readiness). */
   usableCount(backendIds: readonly string[]): number {
     const now = this.deps.clock.now();
-    return backendIds.filter((id) => this.view(id, this.entry(id), now).usable).length;
+    // What `view(...).usable` says, without building the view (this runs once per call).
+    let usable = 0;
+    for (const id of backendIds) if (this.availableAtMs(this.entry(id), now) <= now) usable++;
+    return usable;
   }
 
   /**
@@ -365,20 +368,21 @@ export class HealthTracker {
     const usable = availableAtMs <= now;
     const state: BreakerStateName =
       breaker.state === 'open' && (breaker.openUntilMs ?? 0) <= now ? 'half-open' : breaker.state;
-    return {
+    // Optional fields only when set, in this order (the status page shows the view as is); no spread per field.
+    const view = {
       backendId,
       state,
       usable,
       trialAvailable: usable && state !== 'closed',
       availableAtMs,
-      ...(cooling === undefined ? {} : { coolingUntilMs: cooling }),
-      ...(breaker.state === 'open' && breaker.openUntilMs !== undefined && breaker.openUntilMs > now
-        ? { openUntilMs: breaker.openUntilMs }
-        : {}),
-      consecutiveOpens: breaker.consecutiveOpens,
-      ...(entry.latencyEwmaMs === undefined ? {} : { latencyEwmaMs: entry.latencyEwmaMs }),
-      ...(entry.lastProbe === undefined ? {} : { lastProbe: entry.lastProbe }),
-    };
+    } as Mutable<BackendHealthView>;
+    if (cooling !== undefined) view.coolingUntilMs = cooling;
+    if (breaker.state === 'open' && breaker.openUntilMs !== undefined && breaker.openUntilMs > now)
+      view.openUntilMs = breaker.openUntilMs;
+    view.consecutiveOpens = breaker.consecutiveOpens;
+    if (entry.latencyEwmaMs !== undefined) view.latencyEwmaMs = entry.latencyEwmaMs;
+    if (entry.lastProbe !== undefined) view.lastProbe = entry.lastProbe;
+    return view;
   }
 
   /**
@@ -535,3 +539,5 @@ function ewma(previous: number | undefined, sample: number, alpha: number): numb
   if (!Number.isFinite(sample) || sample < 0) return previous ?? 0;
   return previous === undefined ? sample : alpha * sample + (1 - alpha) * previous;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

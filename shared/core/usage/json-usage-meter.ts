@@ -77,11 +77,11 @@ export class JsonUsageMeter {
     const decoder = sharedDecoder;
     let reported: PartialUsage = {};
     let model: string | undefined;
-    let completionText: string[] | undefined;
+    let doc: unknown;
     let parsedWhole = false;
     if (this.whole !== undefined) {
       try {
-        const doc: unknown = JSON.parse(decoder.decode(concatBytes(this.whole)));
+        doc = JSON.parse(decoder.decode(concatBytes(this.whole)));
         parsedWhole = true;
         // Gemini's streamed array: every element may carry cumulative usage; the last wins, field by field.
         for (const message of Array.isArray(doc) ? doc : [doc]) {
@@ -90,7 +90,6 @@ export class JsonUsageMeter {
           const usage = normaliseCarrier(this.api, carrier);
           if (usage !== undefined) reported = mergePartialUsage(reported, usage);
         }
-        if (estimate) completionText = collectCompletionText(doc);
       } catch {
         parsedWhole = false;
       }
@@ -110,13 +109,10 @@ export class JsonUsageMeter {
     const reading = finaliseUsageReading(reported, model ?? null);
     if (!estimate) return reading;
     let completionTokens: number | undefined;
-    if (
-      reading.completionSource !== 'reported' &&
-      completionText !== undefined &&
-      this.options.estimator !== undefined
-    ) {
+    // The answer's text is gathered only when its tokens are to be estimated (a backend that reported none).
+    if (reading.completionSource !== 'reported' && parsedWhole && this.options.estimator !== undefined) {
       const tally = new CompletionTextTally(this.options.estimator, this.options.requestModel);
-      for (const t of completionText) tally.add(t);
+      for (const t of collectCompletionText(doc)) tally.add(t);
       completionTokens = tally.tokens();
     }
     return finaliseUsageReading(reported, model ?? null, {

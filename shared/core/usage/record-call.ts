@@ -1,8 +1,9 @@
-import type { Clock } from '../clock.js';
 import type { CallSummary } from '../pipeline/call-summary.js';
 import type { AttemptRecord } from '../dispatch/dispatcher.js';
+import { emptyUsageReading } from './usage-reading.js';
 import {
-  createUsageRecord,
+  MAX_RECORDED_ATTEMPTS,
+  USAGE_RECORD_SCHEMA_VERSION,
   type UsageAttempt,
   type UsageAttemptOutcome,
   type UsageRecord,
@@ -13,47 +14,53 @@ import { detectUsageApi } from './usage-format.js';
 /**
  * Turns the engine's summary of a finished call into the usage record the ledger and telemetry
  * receive. Tokens come only from the attempt that answered; failed attempts are listed, not billed.
+ * The record is built in one pass, field for field what `createUsageRecord` makes of the same call
+ * (same fields in the same order, so the same NDJSON line), without an intermediate input object per call.
  *
  * @example
- * ledger.append(usageRecordOf(summary, clock));
+ * ledger.append(usageRecordOf(summary));
  */
-export function usageRecordOf(summary: CallSummary, clock: Clock): UsageRecord {
-  const caller = summary.caller;
-  return createUsageRecord(
-    {
-      requestId: summary.requestId,
-      timestampMs: summary.startedAtMs,
-      caller: {
-        userId: caller?.userId ?? null,
-        appId: caller?.appId ?? null,
-        profileId: caller?.profileId ?? null,
-        tier: caller?.tier ?? null,
-      },
-      priority: summary.priority ?? null,
-      route: summary.routeId ?? null,
-      api: detectUsageApi(summary.path),
-      stream: summary.stream,
-      modelRequested: summary.modelAsked ?? null,
-      backend: summary.backend === undefined ? null : { name: summary.backend.id, group: summary.backend.group },
-      attempts: summary.attempts.map(toUsageAttempt),
-      attemptCount: summary.attempts.length,
-      httpStatus: summary.status,
-      outcome: summary.outcome,
-      cutReason: summary.cutReason,
-      timings: {
-        queueWaitMs: round(summary.queueWaitMs),
-        ttfbMs: summary.ttfbMs === undefined ? null : round(summary.ttfbMs),
-        totalMs: round(summary.totalMs),
-        overheadMs: round(summary.overheadMs ?? 0),
-      },
-      tokens: summary.usage,
-      includeUsageInjected: summary.includeUsageInjected,
-      asyncJobId: summary.asyncJobId ?? null,
-      grant: summary.lease === undefined ? null : { group: summary.lease.groupId, reason: summary.lease.reason },
-      recovery: recoveryOf(summary),
+export function usageRecordOf(summary: CallSummary): UsageRecord {
+  const { caller, backend, lease } = summary;
+  const attempts = summary.attempts;
+  const items: UsageAttempt[] = [];
+  for (let i = 0; i < attempts.length && i < MAX_RECORDED_ATTEMPTS; i++) items.push(toUsageAttempt(attempts[i]!));
+  const tokens = summary.usage ?? emptyUsageReading();
+  return {
+    schemaVersion: USAGE_RECORD_SCHEMA_VERSION,
+    requestId: summary.requestId,
+    timestampMs: summary.startedAtMs,
+    timestamp: new Date(summary.startedAtMs).toISOString(),
+    caller: {
+      userId: caller?.userId ?? null,
+      appId: caller?.appId ?? null,
+      profileId: caller?.profileId ?? null,
+      tier: caller?.tier ?? null,
     },
-    clock,
-  );
+    priority: summary.priority ?? null,
+    route: summary.routeId ?? null,
+    api: detectUsageApi(summary.path),
+    stream: summary.stream,
+    modelRequested: summary.modelAsked ?? null,
+    modelServed: tokens.servedModel,
+    backend: backend === undefined ? null : { name: backend.id, group: backend.group ?? null },
+    attempts: { count: attempts.length, items },
+    httpStatus: summary.status,
+    outcome: summary.outcome,
+    cutReason: summary.outcome === 'cut' ? (summary.cutReason ?? 'backend') : null,
+    timings: {
+      queueWaitMs: round(summary.queueWaitMs),
+      ttfbMs: summary.ttfbMs === undefined ? null : round(summary.ttfbMs),
+      totalMs: round(summary.totalMs),
+      overheadMs: round(summary.overheadMs ?? 0),
+    },
+    tokens: { ...tokens },
+    includeUsageInjected: summary.includeUsageInjected,
+    asyncJobId: summary.asyncJobId ?? null,
+    grant: lease === undefined ? null : { group: lease.groupId, reason: lease.reason },
+    recovered: summary.recovery?.result === 'recovered',
+    recovery: recoveryOf(summary),
+  };
 }
 
 function toUsageAttempt(a: AttemptRecord): UsageAttempt {

@@ -38,8 +38,20 @@ export function detectUsageFormat(path: string, contentType: string | null | und
   return { api: detectUsageApi(path), framing };
 }
 
+/** The last path asked about and its answer: a call asks up to three times, and calls mostly repeat paths. */
+let lastPath: string | undefined;
+let lastApi: UsageApi = 'unknown';
+
 /** The API shape alone, from the request path (query string ignored, trailing slash tolerated). */
 export function detectUsageApi(path: string): UsageApi {
+  if (path !== lastPath) {
+    lastApi = usageApiOf(path);
+    lastPath = path;
+  }
+  return lastApi;
+}
+
+function usageApiOf(path: string): UsageApi {
   let p = path;
   const q = p.search(/[?#]/);
   if (q >= 0) p = p.slice(0, q);
