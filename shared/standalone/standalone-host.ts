@@ -7,6 +7,7 @@ import type { StorageEndpoint } from '../adapters/azure/storage-reachability.js'
 import type { DrainReport } from '../core/lifecycle/call-drain.js';
 import type { ConfigSource } from '../ports/config-source.js';
 import { embeddedDefaults } from './embedded-defaults.js';
+import { startHeapReducer } from './heap-reducer.js';
 import { StartProblem, listenProblem } from './start-problem.js';
 import { startNodeHost, type NodeHost } from './node-host.js';
 import { openStorageRuntime } from './storage-runtime.js';
@@ -92,21 +93,14 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
   } else runtime = createRuntime({ config: current, env, configSource: opened.config.source });
   opened.config.report(runtime.telemetry, options.log, (event) => runtime.status.configReloaded(event));
   const stopWatching = opened.config.watch();
-  const { server, limits } = current();
-  let host: NodeHost;
-  try {
-    host = await startNodeHost(runtime.gateway, {
-      host: server.host,
-      port: server.port,
-      maxHeaderBytes: limits.maxHeaderBytes,
-    });
-  } catch (error) {
+  // Start-up's garbage and grown heap given back before the first call can wait for it; later bursts' after them.
+  const heap = startHeapReducer(() => runtime.gate.stats());
+  const host = await listen(runtime, async () => {
+    heap?.stop();
     stopWatching();
     await runtime.close();
     await closeSimulators();
-    const problem = listenProblem(error, server.host, server.port);
-    throw problem === undefined ? error : new StartProblem(problem, { cause: error });
-  }
+  });
   return {
     host,
     runtime,
@@ -116,12 +110,29 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
     simulatorUrls: simulators.map((s) => s.url),
     drain: () => runtime.drain(current().server.shutdownGraceMs),
     async close(closeOptions) {
+      heap?.stop();
       stopWatching();
       await host.close(closeOptions);
       await runtime.close();
       await closeSimulators();
     },
   };
+}
+
+/** Starts the HTTP host on the configured address; on failure `undo` runs and the error names what to change. */
+async function listen(runtime: GatewayRuntime, undo: () => Promise<void>): Promise<NodeHost> {
+  const { server, limits } = runtime.config();
+  try {
+    return await startNodeHost(runtime.gateway, {
+      host: server.host,
+      port: server.port,
+      maxHeaderBytes: limits.maxHeaderBytes,
+    });
+  } catch (error) {
+    await undo();
+    const problem = listenProblem(error, server.host, server.port);
+    throw problem === undefined ? error : new StartProblem(problem, { cause: error });
+  }
 }
 
 const PRODUCTION_WITHOUT_FILE =
