@@ -42,7 +42,8 @@ async function markDurable(host: FunctionsHost, request: GatewayRequest): Promis
       for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
   };
   const bodyText = overflow ? undefined : new TextDecoder().decode(Buffer.concat(chunks));
-  const headers = new Headers(request.headers);
+  const headers = new Headers();
+  request.headers.forEach((value, name) => headers.append(name, value));
   if (shouldOrchestrate({ method: request.method, accept: headers.get('accept'), bodyText }))
     headers.set('x-gateway-async', 'true');
   return { ...request, headers, body: rest() };

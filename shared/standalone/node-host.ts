@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { errorRegistry, type ErrorCode } from '../core/errors/error-registry.js';
 import type { Gateway } from '../core/gateway.js';
+import { AnswerHeaders } from '../core/http/answer-headers.js';
 import type { GatewayRequest, GatewayResponse } from '../core/http/gateway-request.js';
+import type { HeaderMap } from '../core/http/header-map.js';
+import { RawRequestHeaders } from '../core/http/raw-request-headers.js';
 import { requestUrl } from './request-url.js';
+
+// node:http through require, not `import`: on Node 22 an ES import builds the module's namespace, which reads its
+// lazy `WebSocket`, `CloseEvent` and `MessageEvent` getters and so loads Node's bundled undici (~10 MB resident,
+// measured in ADR 0061) that nothing here uses. require() leaves the getters unread.
+const { createServer, STATUS_CODES } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 /** A running Node host. */
 export interface NodeHost {
@@ -105,16 +114,10 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new Error('caller went away'));
   });
-  const headers = new Headers();
   const raw = req.rawHeaders;
   const hosts: string[] = [];
-  try {
-    for (let i = 0; i < raw.length; i += 2) {
-      headers.append(raw[i]!, raw[i + 1]!);
-      if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts.push(raw[i + 1]!);
-    }
-  } catch {
-    return writeError(res, 'GW_ERR_REQUEST_INVALID_HEADER', 'A request header is invalid.');
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts.push(raw[i + 1]!);
   }
   const method = req.method ?? 'GET';
   const url = requestUrl({ method, target: req.url ?? '', httpVersion: req.httpVersion, hosts });
@@ -122,7 +125,8 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
   const request: GatewayRequest = {
     method,
     url: url.url,
-    headers,
+    // Read in place: node:http's parser already refused malformed fields; the engine judges the values (ADR 0061).
+    headers: new RawRequestHeaders(raw),
     body: method === 'GET' || method === 'HEAD' ? null : req,
     signal: controller.signal,
   };
@@ -168,11 +172,8 @@ function rawErrorResponse(code: ErrorCode, message?: string): string {
 }
 
 async function writeResponse(res: ServerResponse, response: GatewayResponse): Promise<void> {
-  const flat: string[] = [];
-  response.headers.forEach((value, name) => {
-    flat.push(name, value);
-  });
-  res.writeHead(response.status, flat);
+  // Status and every header in one writeHead, from an array node:http takes as it is (no per-header setHeader).
+  res.writeHead(response.status, flatHeaders(response.headers));
   if (response.body === null) {
     res.end();
     return;
@@ -226,6 +227,16 @@ async function writeResponse(res: ServerResponse, response: GatewayResponse): Pr
     await Promise.race([written(res), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     res.destroy();
   }
+}
+
+/** `[name, value, …]`: prepared by {@link AnswerHeaders}, or read from web `Headers` the engine built. */
+function flatHeaders(headers: HeaderMap): string[] {
+  if (headers instanceof AnswerHeaders) return headers.flat();
+  const flat: string[] = [];
+  headers.forEach((value, name) => {
+    flat.push(name, value);
+  });
+  return flat;
 }
 
 const NO_BYTES = new Uint8Array(0);

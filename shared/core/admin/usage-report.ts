@@ -1,3 +1,4 @@
+import { AnswerHeaders } from '../http/answer-headers.js';
 import type { GatewayConfig } from '../../config/gateway-schema.js';
 import type { UsageLedger } from '../../ports/usage-ledger.js';
 import type { Clock } from '../clock.js';
@@ -38,7 +39,7 @@ export async function usageReport(
   for await (const record of deps.ledger.query({ fromMs, toMs, userId: query.get('user') ?? undefined }))
     aggregator.add(record);
   const head = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), by, currency };
-  const headers = new Headers({
+  const headers = new AnswerHeaders({
     'content-type': 'application/json',
     'x-gateway-request-id': requestId,
     'cache-control': 'no-store',

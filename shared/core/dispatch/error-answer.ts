@@ -1,3 +1,4 @@
+import { AnswerHeaders } from '../http/answer-headers.js';
 import type { BackendResponse } from '../../ports/backend-transport.js';
 import { concatBytes } from '../concat-bytes.js';
 import { parseProviderError, type ProviderError } from '../resilience/provider-error.js';
@@ -41,8 +42,8 @@ export async function readErrorAnswer(
   };
 }
 
-function retryHeaders(raw: Record<string, string | string[] | undefined>): Headers {
-  const headers = new Headers();
+function retryHeaders(raw: Record<string, string | string[] | undefined>): AnswerHeaders {
+  const headers = new AnswerHeaders();
   for (const name of ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms', 's7prequeue']) {
     const value = headerString(raw[name]);
     if (value !== undefined) headers.set(name, value);

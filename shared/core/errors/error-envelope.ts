@@ -1,6 +1,8 @@
 import { errorRegistry } from './error-registry.js';
 import { GatewayError } from './gateway-error.js';
+import { AnswerHeaders } from '../http/answer-headers.js';
 import type { GatewayResponse } from '../http/gateway-request.js';
+import type { HeaderMap } from '../http/header-map.js';
 
 /**
  * The one error response shape, OpenAI-style so that SDKs surface it as an API error:
@@ -9,7 +11,7 @@ import type { GatewayResponse } from '../http/gateway-request.js';
  *
  * Compatibility: the envelope is a wire format we own; fields are only ever added.
  */
-export function errorResponse(error: unknown, requestId: string, extraHeaders?: Headers): GatewayResponse {
+export function errorResponse(error: unknown, requestId: string, extraHeaders?: HeaderMap): GatewayResponse {
   const gatewayError = error instanceof GatewayError ? error : new GatewayError('GW_ERR_INTERNAL');
   const definition = errorRegistry[gatewayError.code];
   const body = JSON.stringify({
@@ -22,7 +24,7 @@ export function errorResponse(error: unknown, requestId: string, extraHeaders?: 
       ...gatewayError.details,
     },
   });
-  const headers = extraHeaders ?? new Headers();
+  const headers = extraHeaders ?? new AnswerHeaders();
   headers.set('content-type', 'application/json');
   headers.set('x-gateway-request-id', requestId);
   headers.set('x-gateway-error-code', gatewayError.code);

@@ -11,6 +11,7 @@ import { estimateRequestTokens, requestCost } from './estimate-request-tokens.js
 import type { VerifyToken } from './identify-caller.js';
 import { createQuotaGuard, type QuotaGuard, type QuotaReservation } from './quota-guard.js';
 import { verifyAccessToken } from './verify-access-token.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /** How the caller was identified. */
 export type CallerIdentity = 'api-key' | 'entra' | 'trusted-upstream' | 'anonymous';
@@ -72,7 +73,7 @@ export interface GatewayAdmission {
    * `GW_ERR_AUTH_APP_NOT_ALLOWED` / `_PROFILE_NOT_FOUND` / `_SUSPENDED`, 417 `GW_ERR_POLICY_REQUIRED_HEADER`
    * / `_HEADER_RULE`.
    */
-  admit(input: { method: string; path: string; headers: Headers }): Promise<Admission>;
+  admit(input: { method: string; path: string; headers: HeaderReader }): Promise<Admission>;
   /**
    * Re-checks the standing of an async job's owner under the governance in force now — when the job starts
    * and on every retry — instead of a credential: the owner's profile must still exist, allow async mode
@@ -96,7 +97,7 @@ export interface GatewayAdmission {
    * configured admin roles. With neither configured the admin API is closed. Throws 401
    * `GW_ERR_AUTH_INVALID_KEY` / `_INVALID_TOKEN` or 403 `GW_ERR_AUTH_ADMIN_REQUIRED`.
    */
-  authorizeAdmin(headers: Headers): Promise<AdminPrincipal>;
+  authorizeAdmin(headers: HeaderReader): Promise<AdminPrincipal>;
 }
 
 /** Dependencies of {@link createAdmission}. */

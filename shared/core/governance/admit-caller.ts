@@ -8,6 +8,7 @@ import { checkHeaderValues } from './check-header-values.js';
 import { governanceIndex } from './governance-index.js';
 import { identifyCaller, type VerifyToken } from './identify-caller.js';
 import { resolvePriority } from './resolve-priority.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /**
  * Admits a live call under the governance `g`: header values checked, the caller identified, its profile
@@ -18,7 +19,7 @@ import { resolvePriority } from './resolve-priority.js';
  */
 export async function admitCaller(
   g: GovernanceConfig,
-  request: { readonly path: string; readonly headers: Headers },
+  request: { readonly path: string; readonly headers: HeaderReader },
   verify: VerifyToken,
 ): Promise<Admission> {
   const { path, headers } = request;

@@ -5,6 +5,7 @@ import { ADMIN_KEY_HEADER, bearerToken, claimString, JWT_SHAPE, nonEmpty } from 
 import { findKeyByHash } from './find-key-by-hash.js';
 import { governanceIndex } from './governance-index.js';
 import type { VerifyToken } from './identify-caller.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /**
  * Admits an admin call: an admin key in `x-gateway-admin-key`, or an Entra token carrying one of the
@@ -16,7 +17,7 @@ import type { VerifyToken } from './identify-caller.js';
  */
 export async function authorizeAdmin(
   g: GovernanceConfig,
-  headers: Headers,
+  headers: HeaderReader,
   verify: VerifyToken,
 ): Promise<AdminPrincipal> {
   const { admin } = g;

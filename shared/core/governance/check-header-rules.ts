@@ -1,6 +1,7 @@
 import type { HeaderRuleConfig } from '../../config/governance-schema.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { matchNamePattern } from './match-name-pattern.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /**
  * Applies required headers and header value rules (the seed's `RequiredHeaders` and
@@ -20,7 +21,7 @@ import { matchNamePattern } from './match-name-pattern.js';
  *   [{ header: ':path', allowed: ['/openai/*'] }]);
  */
 export function checkHeaderRules(
-  headers: Headers,
+  headers: HeaderReader,
   path: string,
   required: readonly string[],
   rules: readonly HeaderRuleConfig[],

@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors/gateway-error.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /**
  * Refuses header values that could split a header (CR, LF, NUL) or exceed the configured bound: 400
@@ -7,7 +8,7 @@ import { GatewayError } from '../errors/gateway-error.js';
  * @example
  * checkHeaderValues(headers, governance.limits.maxHeaderValueBytes);
  */
-export function checkHeaderValues(headers: Headers, maxValueBytes: number): void {
+export function checkHeaderValues(headers: HeaderReader, maxValueBytes: number): void {
   headers.forEach((value, name) => {
     if (/[\r\n\0]/.test(value)) {
       throw new GatewayError('GW_ERR_REQUEST_INVALID_HEADER', {

@@ -1,3 +1,4 @@
+import type { HeaderReader } from '../http/header-map.js';
 /** The header an admin key is presented in; never forwarded upstream. */
 export const ADMIN_KEY_HEADER = 'x-gateway-admin-key';
 
@@ -10,7 +11,7 @@ export const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * @example
  * bearerToken(new Headers({ authorization: 'Bearer abc' })) // 'abc'
  */
-export function bearerToken(headers: Headers): string | undefined {
+export function bearerToken(headers: HeaderReader): string | undefined {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(headers.get('authorization') ?? '');
   return match?.[1];
 }

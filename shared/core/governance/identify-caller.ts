@@ -6,6 +6,7 @@ import { bearerToken, claimString, JWT_SHAPE, nonEmpty } from './credential-head
 import { findKeyByHash } from './find-key-by-hash.js';
 import type { GovernanceIndex } from './governance-index.js';
 import { parseClientPrincipal } from './parse-client-principal.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /** Who the credentials say is calling, before the profile is looked up. */
 export interface Identified {
@@ -41,7 +42,7 @@ export type VerifyToken = (token: string) => Promise<AccessTokenClaims>;
 export async function identifyCaller(
   g: GovernanceConfig,
   ix: GovernanceIndex,
-  headers: Headers,
+  headers: HeaderReader,
   verify: VerifyToken,
 ): Promise<Identified> {
   const id = g.identity;
@@ -110,7 +111,7 @@ function byToken(ix: GovernanceIndex, claims: AccessTokenClaims, consumed: strin
 function byTrustedUpstream(
   g: GovernanceConfig,
   ix: GovernanceIndex,
-  headers: Headers,
+  headers: HeaderReader,
   consumed: string[],
 ): Identified | undefined {
   const tu = g.identity.trustedUpstream;

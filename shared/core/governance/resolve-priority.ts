@@ -1,4 +1,5 @@
 import type { GovernanceConfig, ProfileConfig } from '../../config/governance-schema.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /**
  * The priority level of a request (1 = most urgent). Start from the profile: its `priority.default`,
@@ -12,7 +13,7 @@ import type { GovernanceConfig, ProfileConfig } from '../../config/governance-sc
  * // priority.keys = { "urgent": 1, "batch": 3 }, profile { priority: { default: 2, max: 2 } }
  * resolvePriority(governance, profile, new Headers({ 'x-gateway-priority': 'urgent' })) // → 2
  */
-export function resolvePriority(governance: GovernanceConfig, profile: ProfileConfig, headers: Headers): number {
+export function resolvePriority(governance: GovernanceConfig, profile: ProfileConfig, headers: HeaderReader): number {
   const tierLevel = profile.tier === undefined ? undefined : governance.tiers[profile.tier];
   const base = profile.priority.default ?? tierLevel ?? governance.priority.defaultLevel;
   const best = profile.priority.max ?? base;

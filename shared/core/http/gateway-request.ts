@@ -1,3 +1,5 @@
+import type { HeaderMap, HeaderReader } from './header-map.js';
+
 /**
  * What the engine needs of an incoming request. A web-standard `Request` satisfies it; the Node host
  * passes a lighter object (the socket's body as an async iterable) to avoid building a `Request` and a
@@ -7,7 +9,8 @@ export interface GatewayRequest {
   readonly method: string;
   /** Absolute URL. */
   readonly url: string;
-  readonly headers: Headers;
+  /** A web `Request`'s `Headers`, or the Node host's view over the socket's raw header array (ADR 0061). */
+  readonly headers: HeaderReader;
   readonly body: AsyncIterable<Uint8Array> | null;
   /** Aborts when the caller goes away. */
   readonly signal: AbortSignal;
@@ -20,7 +23,8 @@ export interface GatewayRequest {
  */
 export interface GatewayResponse {
   readonly status: number;
-  readonly headers: Headers;
+  /** Web `Headers` or the lighter `AnswerHeaders` (ADR 0061); either gives the same header block. */
+  readonly headers: HeaderMap;
   readonly body: AsyncIterable<Uint8Array> | null;
 }
 
@@ -45,5 +49,11 @@ export function toWebResponse(response: GatewayResponse): Response {
       },
     });
   }
-  return new Response(body, { status: response.status, headers: response.headers });
+  // Headers takes any iterable of pairs; the DOM typings name only arrays, records and Headers.
+  const headers = response.headers instanceof Headers ? response.headers : [...iterate(response.headers)];
+  return new Response(body, { status: response.status, headers });
+}
+
+function iterate(headers: HeaderMap): Iterable<[string, string]> {
+  return { [Symbol.iterator]: () => headers[Symbol.iterator]() };
 }

@@ -1,3 +1,6 @@
+import { AnswerHeaders } from './answer-headers.js';
+import type { HeaderReader } from './header-map.js';
+
 /**
  * Which headers cross the gateway. Hop-by-hop headers never do (RFC 9110 §7.6.1); the seed's `S7P*`
  * and `X-MS-CLIENT*` headers and our own `x-gateway-*` request headers never reach a backend; the
@@ -58,7 +61,7 @@ export interface UpstreamHeaderOptions {
  * @example
  * upstreamHeaders(request.headers, { strip: new Set(), keepCallerCredentials: false })
  */
-export function upstreamHeaders(incoming: Headers, options: UpstreamHeaderOptions): Record<string, string> {
+export function upstreamHeaders(incoming: HeaderReader, options: UpstreamHeaderOptions): Record<string, string> {
   const out: Record<string, string> = {};
   // A `connection: x, y` header names further hop-by-hop headers for this hop only.
   const connectionListed = incoming
@@ -81,8 +84,8 @@ export function downstreamHeaders(
   incoming: Record<string, string | string[] | undefined>,
   strip: ReadonlySet<string>,
   dropContentLength: boolean,
-): Headers {
-  const out = new Headers();
+): AnswerHeaders {
+  const out = new AnswerHeaders();
   for (const name in incoming) {
     const value = incoming[name];
     if (value === undefined || RESPONSE_HOP_BY_HOP.has(name) || strip.has(name)) continue;

@@ -1,3 +1,4 @@
+import { AnswerHeaders } from './answer-headers.js';
 import type { GatewayResponse } from './gateway-request.js';
 
 /**
@@ -8,7 +9,7 @@ import type { GatewayResponse } from './gateway-request.js';
  */
 export function jsonResponse(status: number, value: unknown, requestId: string): GatewayResponse {
   const bytes = new TextEncoder().encode(JSON.stringify(value));
-  const headers = new Headers({
+  const headers = new AnswerHeaders({
     'content-type': 'application/json',
     'content-length': String(bytes.byteLength),
     'x-gateway-request-id': requestId,

@@ -1,3 +1,4 @@
+import type { HeaderReader } from '../http/header-map.js';
 /**
  * Request headers by which a caller asks for async mode: ours and the seed's alias. The pipeline
  * removes both before a request goes upstream (and before it is stored for a job).
@@ -11,6 +12,6 @@ export const ASYNC_OPT_IN_HEADERS: readonly string[] = Object.freeze(['x-gateway
  * @example
  * isAsyncRequested(new Headers({ 'S7PAsyncMode': 'True' })); // true
  */
-export function isAsyncRequested(headers: Headers): boolean {
+export function isAsyncRequested(headers: HeaderReader): boolean {
   return ASYNC_OPT_IN_HEADERS.some((name) => headers.get(name)?.trim().toLowerCase() === 'true');
 }

@@ -1,3 +1,4 @@
+import { AnswerHeaders } from '../http/answer-headers.js';
 import type { JobRecord } from '../../ports/job-store.js';
 import { errorRegistry, type ErrorCode } from '../errors/error-registry.js';
 import { retryAfterSeconds } from '../errors/error-envelope.js';
@@ -56,7 +57,7 @@ export async function storedResult(
       : await ctx.payloads.get(jobPayloadKey(job.owner, job.id, 'response', job.attempts));
   if (job.response === undefined || stored === undefined)
     throw new GatewayError('GW_ERR_JOB_RESULT_EXPIRED', { details: { job_id: job.id } });
-  const headers = new Headers();
+  const headers = new AnswerHeaders();
   for (const [name, value] of Object.entries(job.response.headers))
     if (!UNSTORED_RESPONSE_HEADERS.includes(name)) headers.set(name, value);
   headers.set('content-length', String(stored.bytes));
@@ -74,7 +75,7 @@ export async function storedResult(
 export function accepted(ctx: JobServiceContext, job: JobRecord, requestId: string): GatewayResponse {
   const json = jobToJson(job, ctx.basePath);
   const bytes = new TextEncoder().encode(JSON.stringify(json));
-  const headers = new Headers({
+  const headers = new AnswerHeaders({
     'content-type': 'application/json',
     'content-length': String(bytes.byteLength),
     location: json.location,

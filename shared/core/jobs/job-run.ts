@@ -1,3 +1,4 @@
+import { AnswerHeaders } from '../http/answer-headers.js';
 import type { JobRecord } from '../../ports/job-store.js';
 import { errorRegistry, type ErrorCode } from '../errors/error-registry.js';
 import type { GatewayRequest, GatewayResponse } from '../http/gateway-request.js';
@@ -54,7 +55,7 @@ async function runLeased(ctx: WorkerContext, job: JobRecord, lease: JobRunLease)
   const request: GatewayRequest = {
     method: head.method,
     url: new URL(head.path, ctx.origin).href,
-    headers: new Headers(head.headers),
+    headers: new AnswerHeaders(head.headers),
     body,
     signal: lease.signal,
   };

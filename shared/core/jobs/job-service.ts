@@ -8,6 +8,7 @@ import { cancelJob } from './job-cancel.js';
 import { jobServiceContext, visibleJob } from './job-service-context.js';
 import { submitJob, submitJobAndWait } from './job-submit.js';
 import type { QueuedBodyBudget } from './queued-body-budget.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /** A call the pipeline hands over to async mode (after admission, routing and the async permission check). */
 export interface JobSubmission {
@@ -29,7 +30,7 @@ export interface JobSubmission {
     readonly method: string;
     /** Path and query. */
     readonly path: string;
-    readonly headers: Headers;
+    readonly headers: HeaderReader;
     readonly body: Uint8Array | AsyncIterable<Uint8Array> | null;
   };
   /** Overrides the configured sync wait (0: answer 202 at once). */

@@ -1,3 +1,4 @@
+import { AnswerHeaders } from '../http/answer-headers.js';
 import { errorResponse } from '../errors/error-envelope.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { GatewayRequest, GatewayResponse } from '../http/gateway-request.js';
@@ -37,7 +38,7 @@ export function createJobsApi(service: JobService, options: { readonly basePath?
 
   function json(status: number, value: unknown, requestId: string): GatewayResponse {
     const bytes = new TextEncoder().encode(JSON.stringify(value));
-    const headers = new Headers({
+    const headers = new AnswerHeaders({
       'content-type': 'application/json',
       'content-length': String(bytes.byteLength),
       'x-gateway-request-id': requestId,

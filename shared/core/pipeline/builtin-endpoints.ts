@@ -1,3 +1,4 @@
+import { AnswerHeaders } from '../http/answer-headers.js';
 import type { HealthTracker } from '../resilience/health-tracker.js';
 import type { GatewayResponse } from '../http/gateway-request.js';
 import { jsonResponse } from '../http/json-response.js';
@@ -96,7 +97,7 @@ async function seedProbe(
 
 function probeText(status: number, text: string, requestId: string): GatewayResponse {
   const bytes = new TextEncoder().encode(text);
-  const headers = new Headers({
+  const headers = new AnswerHeaders({
     'content-type': 'text/plain',
     'content-length': String(bytes.byteLength),
     'cache-control': 'no-cache',

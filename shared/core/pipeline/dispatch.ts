@@ -9,6 +9,7 @@ import type { EngineSnapshot } from './engine-snapshot.js';
 import { contextWindowPlan, modelFor } from './fallback-plan.js';
 import { holdRefusal } from './held-refusal.js';
 import type { RoutedCall } from './route.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /** The body to send upstream: the one received, or the one rewritten for metering (include_usage). */
 export interface UpstreamBody {
@@ -226,7 +227,7 @@ function dispatchInput(call: Call, routed: RoutedCall, upstream: UpstreamBody): 
   };
 }
 
-function credentialHeaders(headers: Headers): Record<string, string> {
+function credentialHeaders(headers: HeaderReader): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of CALLER_CREDENTIAL_HEADERS) {
     const value = headers.get(name);

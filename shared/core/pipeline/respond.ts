@@ -1,6 +1,7 @@
 import type { TokenEstimator } from '../../ports/token-estimator.js';
 import type { Clock } from '../clock.js';
 import type { DispatchResult } from '../dispatch/dispatcher.js';
+import type { AnswerHeaders } from '../http/answer-headers.js';
 import type { GatewayResponse } from '../http/gateway-request.js';
 import { downstreamHeaders } from '../http/header-policy.js';
 import { includeUsageBody, injectIncludeUsage } from '../usage/include-usage.js';
@@ -113,7 +114,7 @@ export function respond(
  * The answer's headers: the backend's (minus what the gateway strips), plus `x-gateway-request-id`, `-backend`,
  * `-route`, `-attempts`, `-overhead-ms` and `server-timing`. Records the backend, status and timings in the summary.
  */
-function gatewayHeaders(clock: Clock, s: EngineSnapshot, call: Call, result: DispatchResult): Headers {
+function gatewayHeaders(clock: Clock, s: EngineSnapshot, call: Call, result: DispatchResult): AnswerHeaders {
   const { summary, requestId, startMono } = call;
   const { response, backend } = result;
   const headers = downstreamHeaders(response.headers, s.stripResponse, false);

@@ -1,3 +1,4 @@
+import { AnswerHeaders } from '../http/answer-headers.js';
 import type { GatewayConfig } from '../../config/gateway-schema.js';
 import type { AffinityStore } from '../../ports/affinity-store.js';
 import type { DispatchResult } from '../dispatch/dispatcher.js';
@@ -15,6 +16,7 @@ import { poolHas, type EngineSnapshot } from './engine-snapshot.js';
 import { createBackgroundWrites, type BackgroundWrites } from '../resilience/background-writes.js';
 import type { BodyLease } from './body-budget.js';
 import { readBody } from './read-body.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /** The output of {@link route}: where the call goes and what it carries. */
 export interface RoutedCall {
@@ -152,11 +154,11 @@ function noRoute(method: string, path: string, model: string | undefined, stateI
   });
 }
 
-function requestDeadline(headers: Headers, nowMs: number, config: GatewayConfig, job: boolean): RequestDeadline {
+function requestDeadline(headers: HeaderReader, nowMs: number, config: GatewayConfig, job: boolean): RequestDeadline {
   const d = config.resilience.deadlines;
   // A job runs under its own long deadline (async.runDeadlineMs, the seed's AsyncTimeout), not the sync TTL.
   const ttl = job ? Math.max(d.defaultTtlMs, config.async.runDeadlineMs) : d.defaultTtlMs;
-  return createRequestDeadline(job ? new Headers() : headers, nowMs, {
+  return createRequestDeadline(job ? new AnswerHeaders() : headers, nowMs, {
     defaultTtlMs: ttl,
     maxTtlMs: Math.max(d.maxTtlMs, ttl),
     attemptTimeoutMs: job ? Math.max(d.totalMs, config.async.runDeadlineMs) : d.totalMs,

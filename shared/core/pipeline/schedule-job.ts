@@ -1,3 +1,4 @@
+import { AnswerHeaders } from '../http/answer-headers.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { GatewayResponse } from '../http/gateway-request.js';
 import { isAsyncRequested } from '../jobs/async-opt-in.js';
@@ -71,7 +72,7 @@ export function submitJob(
     request: {
       method: request.method,
       path: url.pathname + url.search,
-      headers: new Headers({
+      headers: new AnswerHeaders({
         ...routed.headers,
         ...(routed.json !== undefined ? { 'content-type': 'application/json' } : {}),
       }),

@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors/gateway-error.js';
+import type { HeaderReader } from '../http/header-map.js';
 
 /** Route-level defaults and limits for {@link createRequestDeadline}. */
 export interface RequestDeadlineDefaults {
@@ -107,7 +108,7 @@ export function parseTimeoutHeader(value: string, headerName = 'x-gateway-timeou
  * deadline.remainingMs(now) // → 20_000
  */
 export function createRequestDeadline(
-  headers: Headers,
+  headers: HeaderReader,
   nowMs: number,
   defaults: RequestDeadlineDefaults,
 ): RequestDeadline {
@@ -132,7 +133,7 @@ export function createRequestDeadline(
   };
 }
 
-function firstHeader(headers: Headers, names: readonly string[]): { name: string; value: string } | undefined {
+function firstHeader(headers: HeaderReader, names: readonly string[]): { name: string; value: string } | undefined {
   for (const name of names) {
     const value = headers.get(name);
     if (value !== null) return { name, value };

@@ -1,3 +1,4 @@
+import type { HeaderReader } from '../http/header-map.js';
 /** Default upper bound on a Retry-After we honour: 60 s. A longer ask is clamped (a breaker handles long outages). */
 export const DEFAULT_RETRY_AFTER_MAX_MS = 60_000;
 
@@ -21,7 +22,7 @@ const DECIMAL = /^\d+(?:\.\d+)?$/;
  * parseRetryAfterMs(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }), now) // → 0 (past)
  */
 export function parseRetryAfterMs(
-  headers: Headers,
+  headers: HeaderReader,
   nowMs: number,
   options: RetryAfterOptions = {},
 ): number | undefined {
@@ -49,7 +50,7 @@ export function parseRetryAfterMs(
  * @example
  * isRequeueRequested(new Headers({ S7PREQUEUE: 'true' })) // → true
  */
-export function isRequeueRequested(headers: Headers): boolean {
+export function isRequeueRequested(headers: HeaderReader): boolean {
   return headers.get('s7prequeue')?.trim().toLowerCase() === 'true';
 }
 

@@ -1,3 +1,4 @@
+import { AnswerHeaders } from '../../http/answer-headers.js';
 import { createHash } from 'node:crypto';
 import type { GatewayResponse } from '../../http/gateway-request.js';
 import { PAGE_SCRIPT } from './page-script.js';
@@ -64,7 +65,7 @@ const PAGE_BYTES = new TextEncoder().encode(STATUS_PAGE_HTML);
  * request for its data (`./live`), which takes the admin credential.
  */
 export function statusPageResponse(requestId: string): GatewayResponse {
-  const headers = new Headers({
+  const headers = new AnswerHeaders({
     'content-type': 'text/html; charset=utf-8',
     'content-length': String(PAGE_BYTES.byteLength),
     'content-security-policy': STATUS_PAGE_CSP,

@@ -1,0 +1,23 @@
+/**
+ * The header collections the engine reads and writes. Web `Headers` satisfies both interfaces (the Functions host and
+ * tests pass a web `Request`'s headers); the Node host passes `RawRequestHeaders` over the socket's raw header
+ * array, and the engine's answers use `AnswerHeaders`, which the host writes in one `writeHead` — both without
+ * the per-call validation, sorting and copies of the bundled undici `Headers` (ADR 0061).
+ */
+
+/** What the engine reads of a request's headers. Names are case-insensitive; repeated fields read joined by `, `. */
+export interface HeaderReader {
+  get(name: string): string | null;
+  has(name: string): boolean;
+  /** Every field once, lower-cased name, repeated fields joined by `, ` (`set-cookie` one call per value). */
+  forEach(callback: (value: string, name: string) => void): void;
+}
+
+/** A header collection the engine also writes (an answer's headers). */
+export interface HeaderMap extends HeaderReader {
+  set(name: string, value: string): void;
+  append(name: string, value: string): void;
+  delete(name: string): void;
+  /** `[name, value]` pairs as `forEach` gives them (so a web `Response` can be built from it). */
+  [Symbol.iterator](): Iterator<[string, string]>;
+}

@@ -1,0 +1,60 @@
+import type { HeaderReader } from './header-map.js';
+
+/**
+ * A request's headers over Node's `rawHeaders` (`[name, value, name, value, …]`, names as the caller cased them),
+ * read in place: no copy, no validation (node:http's parser refused malformed fields; the engine's
+ * `checkHeaderValues` judges values), fields in the order the caller sent them.
+ *
+ * @example
+ * const headers = new RawRequestHeaders(req.rawHeaders);
+ * headers.get('Content-Type'); // 'application/json'
+ */
+export class RawRequestHeaders implements HeaderReader {
+  private readonly names: string[];
+
+  constructor(private readonly raw: readonly string[]) {
+    const names = new Array<string>(raw.length >> 1);
+    // toLowerCase returns the same string when it is lower-case already (most clients' names): no copy then.
+    for (let i = 0; i < names.length; i++) names[i] = raw[i * 2]!.toLowerCase();
+    this.names = names;
+  }
+
+  get(name: string): string | null {
+    const wanted = name.toLowerCase();
+    const { names, raw } = this;
+    let value: string | null = null;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] !== wanted) continue;
+      const v = trimmed(raw[i * 2 + 1]!);
+      value = value === null ? v : `${value}, ${v}`;
+    }
+    return value;
+  }
+
+  has(name: string): boolean {
+    return this.names.includes(name.toLowerCase());
+  }
+
+  forEach(callback: (value: string, name: string) => void): void {
+    const { names, raw } = this;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (name === 'set-cookie') callback(trimmed(raw[i * 2 + 1]!), name);
+      // A repeated field is given once, at its first place, joined (as web Headers gives it).
+      else if (names.indexOf(name) === i)
+        callback(names.indexOf(name, i + 1) < 0 ? trimmed(raw[i * 2 + 1]!) : this.get(name)!, name);
+    }
+  }
+}
+
+/** Strips leading and trailing HTTP whitespace (as `Headers` normalises a value); the same string when none. */
+function trimmed(value: string): string {
+  if (value.length === 0) return value;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return isHttpWhitespace(first) || isHttpWhitespace(last) ? value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '') : value;
+}
+
+function isHttpWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
