@@ -194,6 +194,29 @@ describe('respond', () => {
     expect(call.summary.stream).toBe(true);
   });
 
+  it('finishes the call with no usage, and reports it, when its meter fails reading the answer', async () => {
+    const { clock, call, routed, s } = await routedCall(chat);
+    const usages: UsageReading[] = [];
+    const exceptions: unknown[] = [];
+    const broken = new Error('estimator failed');
+    const estimator = {
+      countText: () => {
+        throw broken;
+      },
+    };
+    const released: string[] = [];
+    const answer = JSON.stringify({ model: 'gpt-4o', choices: [{ message: { role: 'assistant', content: 'hi' } }] });
+    const telemetry = { exception: (error: unknown) => exceptions.push(error) };
+    const result = backendAnswer(200, 'application/json', answer, released);
+    const response = respond({ clock, estimator, telemetry }, s, call, routed, routed, result, (u) => usages.push(u));
+    expect(await readText(response.body)).toBe(answer);
+    expect(released).toEqual(['release']);
+    expect(usages).toHaveLength(1);
+    expect(usages[0]).toMatchObject({ totalTokens: 0, source: 'none' });
+    expect(call.summary).toMatchObject({ status: 200, outcome: 'complete', usage: usages[0] });
+    expect(exceptions).toEqual([broken]);
+  });
+
   it('bills nothing for an error answer from the backend', async () => {
     const { clock, call, routed, s } = await routedCall(chat);
     const usages: UsageReading[] = [];

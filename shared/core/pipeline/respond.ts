@@ -1,3 +1,4 @@
+import type { Telemetry } from '../../ports/telemetry.js';
 import type { TokenEstimator } from '../../ports/token-estimator.js';
 import type { Clock } from '../clock.js';
 import type { DispatchResult } from '../dispatch/dispatcher.js';
@@ -22,6 +23,8 @@ export interface RespondDeps {
   readonly clock: Clock;
   /** Estimates tokens a backend did not report (flagged `estimated` in the record). */
   readonly estimator?: TokenEstimator | undefined;
+  /** Where a meter that failed to read an answer is reported (the call is then recorded with no usage). */
+  readonly telemetry?: Pick<Telemetry, 'exception'> | undefined;
 }
 
 /**
@@ -98,7 +101,7 @@ export function respond(
     now: () => clock.monotonicMs(),
     finish: (outcome) => {
       result.release();
-      const usage = meter?.finish({ estimate: response.status < 400 }) ?? emptyUsageReading();
+      const usage = readUsage(deps, call, () => meter?.finish({ estimate: response.status < 400 }));
       summary.usage = usage.source === 'none' && response.status >= 400 ? emptyUsageReading(usage.servedModel) : usage;
       summary.outcome = outcome;
       summary.cutReason = cutReason(outcome, call);
@@ -167,6 +170,19 @@ function cutReason(outcome: RelayOutcome, call: Call): CallSummary['cutReason'] 
   return call.shutdown?.aborted === true ? 'shutdown' : 'backend';
 }
 
+/**
+ * The usage the meter read from the answer, or none when reading it failed: a meter's bug or an answer it cannot
+ * read must cost the call neither its record nor the settlement of its quota and capacity, which run after it.
+ */
+function readUsage(deps: RespondDeps, call: Call, read: () => UsageReading | undefined): UsageReading {
+  try {
+    return read() ?? emptyUsageReading();
+  } catch (error) {
+    deps.telemetry?.exception(error, { component: 'usage-meter', requestId: call.requestId });
+    return emptyUsageReading();
+  }
+}
+
 /** The body of a recoverable stream: the recovering stream relayed, metered by it, finished once. */
 function recoverableBody(
   deps: RespondDeps,
@@ -196,7 +212,7 @@ function recoverableBody(
     now: () => clock.monotonicMs(),
     finish: (outcome) => {
       recovering.release();
-      const usage = recovering.usage();
+      const usage = readUsage(deps, call, () => recovering.usage());
       summary.usage = usage;
       summary.outcome = outcome;
       summary.cutReason = cutReason(outcome, call);

@@ -110,15 +110,28 @@ export class JsonUsageMeter {
     if (!estimate) return reading;
     let completionTokens: number | undefined;
     // The answer's text is gathered only when its tokens are to be estimated (a backend that reported none).
-    if (reading.completionSource !== 'reported' && parsedWhole && this.options.estimator !== undefined) {
-      const tally = new CompletionTextTally(this.options.estimator, this.options.requestModel);
-      for (const t of collectCompletionText(doc)) tally.add(t);
-      completionTokens = tally.tokens();
-    }
+    const estimator = this.options.estimator;
+    if (reading.completionSource !== 'reported' && parsedWhole && estimator !== undefined)
+      completionTokens = this.completionEstimate(doc, estimator);
     return finaliseUsageReading(reported, model ?? null, {
       promptTokens: reading.promptSource === 'reported' ? undefined : promptEstimate?.(),
       completionTokens,
     });
+  }
+
+  /**
+   * The answer's completion tokens, estimated from its text; undefined when the text cannot be gathered (an
+   * answer nested deeper than the stack allows): the reading then goes without an estimate, as for an answer
+   * that is not JSON, rather than failing the call's record.
+   */
+  private completionEstimate(doc: unknown, estimator: TokenEstimator): number | undefined {
+    const tally = new CompletionTextTally(estimator, this.options.requestModel);
+    try {
+      for (const t of collectCompletionText(doc)) tally.add(t);
+    } catch {
+      return undefined;
+    }
+    return tally.tokens();
   }
 
   private pushHeadTail(chunk: Uint8Array): void {

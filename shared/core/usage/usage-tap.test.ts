@@ -403,6 +403,18 @@ describe('createUsageTap — behaviour', () => {
     });
   });
 
+  it('still reads an answer whose text is nested deeper than the stack allows, without an estimate for it', () => {
+    // JSON.parse takes 20,000 levels; gathering the text of `content` recursively would overflow the stack.
+    const deep = '['.repeat(20_000) + '"x"' + ']'.repeat(20_000);
+    const body = encode(`{"model":"gpt-4o","choices":[{"message":{"role":"assistant","content":${deep}}}]}`);
+    const r = meter(JSON_('openai-chat'), [body], {
+      estimator: createHeuristicTokenEstimator(),
+      estimatePromptTokens: () => 3,
+    });
+    expect(r).toMatchObject({ promptTokens: 3, completionTokens: 0, servedModel: 'gpt-4o' });
+    expect(r.completionSource).not.toBe('reported');
+  });
+
   it('reads usage from a body cut mid-document', () => {
     const full = decode(fixture('gemini-stream-array.json'));
     const cut = full.slice(0, full.lastIndexOf('"modelVersion"'));
