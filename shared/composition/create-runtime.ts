@@ -148,6 +148,8 @@ export interface GatewayRuntime {
    * their queue. Call {@link close} after it.
    */
   drain(graceMs?: number): Promise<DrainReport>;
+  /** Live calls in flight, from admission to the end of the answer (the drain's count). */
+  inFlight(): number;
   close(): Promise<void>;
 }
 
@@ -215,6 +217,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     probeBackends: () => probeBackendsOnce(config(), probes.httpProbe, health, clock),
     capacitySharing: () => scheduling.shareAgent?.status(),
     drain: (graceMs = config().server.shutdownGraceMs) => (draining ??= drainRuntime(parts, inProcess, graceMs)),
+    inFlight: () => parts.callDrain.inFlight,
     close: () => (closing ??= closeRuntime(parts, inProcess)),
   };
 }

@@ -88,6 +88,58 @@ describe('HeapReducer', () => {
     expect(reductions()).toBe(1);
   });
 
+  it('measures the loop since its previous look, busy or not: a burst does not count against the quiet after', () => {
+    // The loop's busy time accumulates per interval; a look reads the share since the look before (as Node's
+    // eventLoopUtilization does), so a look skipped during the burst would average the burst into the quiet.
+    const loop = { busy: 0, elapsed: 0, seenBusy: 0, seenElapsed: 0 };
+    const interval = (busyShare: number) => ((loop.busy += busyShare), (loop.elapsed += 1));
+    let reductions = 0;
+    let current = stats(0);
+    let held = 20 * MiB;
+    const reducer = new HeapReducer({
+      reduce: () => (reductions += 1),
+      scheduler: () => current,
+      heldBytes: () => held,
+      loopBusy: () => {
+        const share = (loop.busy - loop.seenBusy) / Math.max(1, loop.elapsed - loop.seenElapsed);
+        [loop.seenBusy, loop.seenElapsed] = [loop.busy, loop.elapsed];
+        return share;
+      },
+    });
+    held = 200 * MiB;
+    interval(1);
+    current = stats(400);
+    reducer.tick(); // burst
+    interval(1);
+    current = stats(800);
+    reducer.tick(); // burst, its last calls admitted
+    interval(0);
+    reducer.tick(); // the first whole quiet interval
+    interval(0);
+    reducer.tick(); // the second: reduce
+    expect(reductions).toBe(1);
+  });
+
+  it('never reduces while a call is in flight outside the scheduler (a Retry-After wait, a body read)', () => {
+    let inFlight = 1;
+    let reductions = 0;
+    let held = 20 * MiB;
+    const reducer = new HeapReducer({
+      reduce: () => (reductions += 1),
+      scheduler: () => stats(5),
+      heldBytes: () => held,
+      loopBusy: () => 0,
+      inFlight: () => inFlight,
+    });
+    held = 200 * MiB;
+    for (let i = 0; i < 10; i++) reducer.tick();
+    expect(reductions).toBe(0);
+    inFlight = 0;
+    reducer.tick();
+    reducer.tick();
+    expect(reductions).toBe(1);
+  });
+
   it('reduceNow runs at once (the host calls it before it listens) and counts it', () => {
     const { reducer, reductions } = world();
     reducer.reduceNow();

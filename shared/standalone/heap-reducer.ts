@@ -36,6 +36,11 @@ export interface HeapReducerOptions {
   readonly heldBytes?: () => number;
   /** Share of the time since the last call that the event loop was busy (0–1). */
   readonly loopBusy?: () => number;
+  /**
+   * Calls in flight (the shutdown drain's count): also those the scheduler does not hold — reading their body,
+   * being admitted, or waiting out a backend's Retry-After with their lease given back. Default: none known.
+   */
+  readonly inFlight?: () => number;
   /** Growth over the size after the last reduction that makes a quiet process reduce (default 32 MiB). */
   readonly growthBytes?: number;
 }
@@ -65,8 +70,8 @@ const heldNow = (): number => {
  * pages of the garbage a load promoted for the life of the process (a standalone host sat at its historical peak,
  * ADR 0051); its own memory reducer did not run in 20 s of quiet after a load here. {@link tick}, called on a
  * timer, runs one memory-reducing collection when, for a whole interval, the scheduler held no call and admitted
- * none and the event loop was idle (≤ 5 % busy), and V8 holds at least `growthBytes` more than after the last
- * reduction — so a busy process never pauses for it, and a quiet one pays it once per burst.
+ * none, no call was in flight and the event loop was idle (≤ 5 % busy), and V8 holds at least `growthBytes` more
+ * than after the last reduction — so a busy process never pauses for it, and a quiet one pays it once per burst.
  */
 export class HeapReducer {
   private readonly heldBytes: () => number;
@@ -94,10 +99,12 @@ export class HeapReducer {
 
   /** One look: counts a quiet interval, and reduces after a whole one if the heap grew enough since the last. */
   tick(): void {
+    // Sampled on every look, busy or not: it measures the loop since the previous look, never since a burst began.
+    const loopBusy = this.loopBusy();
     const stats = this.options.scheduler();
     const enqueued = stats.totals.enqueued;
-    const held = stats.pools.some((p) => p.leases > 0 || p.waiting > 0);
-    const busy = enqueued !== this.lastEnqueued || held || this.loopBusy() > QUIET_LOOP;
+    const held = stats.pools.some((p) => p.leases > 0 || p.waiting > 0) || (this.options.inFlight?.() ?? 0) > 0;
+    const busy = enqueued !== this.lastEnqueued || held || loopBusy > QUIET_LOOP;
     this.lastEnqueued = enqueued;
     if (busy) {
       this.quietTicks = 0;
@@ -116,11 +123,12 @@ export class HeapReducer {
  */
 export function startHeapReducer(
   scheduler: () => SchedulerStats,
+  inFlight: () => number,
   everyMs = 5_000,
 ): { readonly reducer: HeapReducer; stop(): void } | undefined {
   const reduce = memoryReducingGc();
   if (reduce === undefined) return undefined;
-  const reducer = new HeapReducer({ reduce, scheduler });
+  const reducer = new HeapReducer({ reduce, scheduler, inFlight });
   reducer.reduceNow();
   const timer = setInterval(() => reducer.tick(), everyMs);
   timer.unref();

@@ -94,7 +94,10 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
   opened.config.report(runtime.telemetry, options.log, (event) => runtime.status.configReloaded(event));
   const stopWatching = opened.config.watch();
   // Start-up's garbage and grown heap given back before the first call can wait for it; later bursts' after them.
-  const heap = startHeapReducer(() => runtime.gate.stats());
+  const heap = startHeapReducer(
+    () => runtime.gate.stats(),
+    () => runtime.inFlight(),
+  );
   const host = await listen(runtime, async () => {
     heap?.stop();
     stopWatching();
