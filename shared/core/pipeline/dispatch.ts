@@ -66,13 +66,9 @@ export async function dispatchWithFallbacks(
   lease: (poolId: string) => Promise<void>,
   options: DispatchOptions = {},
 ): Promise<DispatchResult> {
-  const input = {
-    ...dispatchInput(call, routed, upstream),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    excludeBackendIds: options.excludeBackendIds,
-  };
+  const input = dispatchInput(call, routed, upstream, options);
   const first = routed.match.route;
-  let queue = [first, ...first.fallbacks.map((id) => s.router.byId(id)).filter((r) => r !== undefined)];
+  let queue = [first, ...fallbackRoutes(s, first)];
   const run: RouteRun = {
     triedRoutes: new Set(),
     refusedModels: new Set(),
@@ -85,7 +81,7 @@ export async function dispatchWithFallbacks(
     if (run.triedRoutes.has(current.id)) continue;
     run.triedRoutes.add(current.id);
     const model = modelFor(current, current === first, input.model);
-    const result = await dispatchOnRoute(clock, s, call, run, { ...input, model, route: current }, lease, options);
+    const result = await dispatchOnRoute(clock, s, call, run, routeInput(s, input, current, model, options), lease);
     if (result === undefined) continue;
     if (result.refusal !== 'context-length') return finish(call, run, result, current.id);
     const next = await afterRefusal(s, call, run, current, { asked: input.model, tried: model }, result);
@@ -117,24 +113,17 @@ async function dispatchOnRoute(
   s: EngineSnapshot,
   call: Call,
   run: RouteRun,
-  input: Omit<DispatchInput, 'pool'>,
+  input: DispatchInput,
   lease: (poolId: string) => Promise<void>,
-  options: DispatchOptions,
 ): Promise<DispatchResult | undefined> {
   const { summary } = call;
-  const { requeue } = options;
-  const pool = s.pools.get(input.route.pool)!;
   let dispatchedAt = 0;
   try {
     const queuedAt = clock.monotonicMs();
-    await lease(pool.id);
+    await lease(input.pool.id);
     dispatchedAt = clock.monotonicMs();
     summary.queueWaitMs += dispatchedAt - queuedAt;
-    return await s.dispatcher.dispatch({
-      ...input,
-      pool,
-      requeue: requeue === undefined ? undefined : (untilMs, signal) => requeue(pool.id, untilMs, signal),
-    });
+    return await s.dispatcher.dispatch(input);
   } catch (error) {
     run.lastError = error;
     const failed = attemptsOf(error);
@@ -209,7 +198,38 @@ function attemptsMs(attempts: readonly AttemptRecord[]): number {
   return ms;
 }
 
-function dispatchInput(call: Call, routed: RoutedCall, upstream: UpstreamBody): Omit<DispatchInput, 'route' | 'pool'> {
+/** The route's fallback routes, in order (none is the usual case: no array built for it). */
+function fallbackRoutes(s: EngineSnapshot, route: RouteConfig): RouteConfig[] {
+  if (route.fallbacks.length === 0) return [];
+  return route.fallbacks.map((id) => s.router.byId(id)).filter((r) => r !== undefined);
+}
+
+/** What the dispatcher gets on one route: the call's input with that route, its pool, its model and the requeue. */
+function routeInput(
+  s: EngineSnapshot,
+  input: Omit<DispatchInput, 'route' | 'pool'>,
+  route: RouteConfig,
+  model: string | undefined,
+  options: DispatchOptions,
+): DispatchInput {
+  const pool = s.pools.get(route.pool)!;
+  const { requeue } = options;
+  return {
+    ...input,
+    model,
+    route,
+    pool,
+    requeue: requeue === undefined ? undefined : (untilMs, signal) => requeue(pool.id, untilMs, signal),
+  };
+}
+
+/** The call's part of the dispatcher's input, the same on every route (a recovery's own signal, when it has one). */
+function dispatchInput(
+  call: Call,
+  routed: RoutedCall,
+  upstream: UpstreamBody,
+  options: DispatchOptions,
+): Omit<DispatchInput, 'route' | 'pool'> {
   return {
     requestId: call.requestId,
     method: call.request.method,
@@ -220,10 +240,11 @@ function dispatchInput(call: Call, routed: RoutedCall, upstream: UpstreamBody): 
     json: upstream.json,
     headers: routed.headers,
     callerCredentials: credentialHeaders(call.request.headers),
-    signal: call.signal,
+    signal: options.signal ?? call.signal,
     deadlineMs: routed.deadline.expiresAtMs,
     attemptTimeoutMs: routed.deadline.attemptTimeoutMs,
     pinnedBackendId: routed.pinnedBackendId,
+    excludeBackendIds: options.excludeBackendIds,
   };
 }
 
