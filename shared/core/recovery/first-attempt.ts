@@ -1,19 +1,22 @@
+import { Buffer } from 'node:buffer';
+import { bufferView } from '../usage/json-scan.js';
 import { DeliveredAnswer } from './answer-splice.js';
 import { readChatEvent, type ChatChunk, type ChunkIdentity } from './chat-chunk.js';
+import { SseEventReader } from './sse-event-reader.js';
 
 /**
- * Characters of `data:` payloads held unparsed (about 1,200 OpenAI chat chunks of ~210 characters): past this
- * they are parsed into the state at once, so a stream keeps at most this much beyond what the answer itself takes.
+ * Bytes of whole events held unparsed (about 600 OpenAI chat chunks of ~215 bytes): past this they are parsed into
+ * the state at once, so a healthy stream keeps at most this much beyond what the answer itself takes.
  */
-export const MAX_PENDING_CHARS = 256 * 1024;
+export const MAX_PENDING_BYTES = 128 * 1024;
 
 /**
  * The first attempt as the caller received it: what a recovery needs (the delivered answer, the identity, the
- * role, whether the stream can still be recovered). The payloads are parsed lazily — a healthy stream is never
- * cut, so its events are only kept (up to {@link MAX_PENDING_CHARS}) and parsed when a cut or an error event
- * needs what they say, or when the bound is reached. Only an event that may be the backend's error event is
- * parsed on arrival: the caller must not get it when the stream is recovered. Once the stream cannot be
- * recovered (a finish, another choice, non-text content), nothing more is kept.
+ * role, whether the stream can still be recovered). The events are read lazily — a healthy stream is never
+ * cut, so their bytes are only kept, as they went out (up to {@link MAX_PENDING_BYTES}), and split and parsed
+ * when a cut or an error event needs what they say, or when the bound is reached. Only a read that may hold the
+ * backend's error event is read on arrival: the caller must not get that event when the stream is recovered.
+ * Once the stream cannot be recovered (a finish, another choice, non-text content), nothing more is kept.
  */
 export class FirstAttemptState {
   private readonly answer = new DeliveredAnswer();
@@ -22,8 +25,9 @@ export class FirstAttemptState {
   private contentCount = 0;
   private finished = false;
   private eligible = true;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  /** The events held unparsed, byte for byte as the caller got them (grown on demand). */
+  private pending: Uint8Array = EMPTY;
+  private pendingBytes = 0;
   /** Payloads parsed so far (for tests: the healthy path parses none). */
   private parsedCount = 0;
 
@@ -57,22 +61,49 @@ export class FirstAttemptState {
     return this.contentCount;
   }
 
-  /** Payloads held unparsed, and payloads parsed so far. */
-  get held(): { readonly chars: number; readonly parsed: number } {
-    return { chars: this.pendingChars, parsed: this.parsedCount };
+  /** Bytes held unparsed, and payloads parsed so far. */
+  get held(): { readonly bytes: number; readonly parsed: number } {
+    return { bytes: this.pendingBytes, parsed: this.parsedCount };
   }
 
-  /** Notes an event going to the caller; `error` for the backend's own error event (not forwarded). */
-  take(data: string | undefined): 'forward' | 'error' {
-    if (data === undefined || this.settled) return 'forward';
-    if (mayBeError(data)) {
+  /**
+   * Notes whole events going to the caller (`events`: the bytes of one or more, as {@link SseEventFramer} gives
+   * them). Returns how many of those bytes go out: all of them, or those before the backend's own error event
+   * (withheld while the stream is recoverable, with what follows it).
+   */
+  take(events: Uint8Array): number {
+    if (this.settled) return events.length;
+    if (mayBeError(events)) {
       this.settle();
-      return this.takeNow(data);
+      return this.takeEach(events);
     }
-    this.pending.push(data);
-    this.pendingChars += data.length;
-    if (this.pendingChars > MAX_PENDING_CHARS) this.settle();
-    return 'forward';
+    this.keep(events);
+    if (this.pendingBytes > MAX_PENDING_BYTES) this.settle();
+    return events.length;
+  }
+
+  /** Reads the events one by one, now: the offset of the error event, or all their length. */
+  private takeEach(events: Uint8Array): number {
+    let offset = 0;
+    for (const event of new SseEventReader().push(events)) {
+      if (event.data !== undefined && !this.settled && this.takeNow(event.data) === 'error') return offset;
+      offset += event.raw.length;
+    }
+    return events.length;
+  }
+
+  private keep(events: Uint8Array): void {
+    const needed = this.pendingBytes + events.length;
+    if (needed > this.pending.length) {
+      // Doubling from 1 KiB: a short stream keeps a small buffer; the bound caps it (one read may pass it).
+      const grown = new Uint8Array(
+        Math.max(needed, Math.min(MAX_PENDING_BYTES, Math.max(1024, this.pending.length * 2))),
+      );
+      grown.set(this.pending.subarray(0, this.pendingBytes));
+      this.pending = grown;
+    }
+    this.pending.set(events, this.pendingBytes);
+    this.pendingBytes = needed;
   }
 
   /** Nothing that arrives can make the stream recoverable again: no need to keep or parse it. */
@@ -82,14 +113,15 @@ export class FirstAttemptState {
 
   /** Parses the held payloads, in order. */
   private settle(): void {
-    if (this.pending.length === 0) return;
-    const pending = this.pending;
-    this.pending = [];
-    this.pendingChars = 0;
-    for (const data of pending) {
-      if (this.settled) return;
-      this.takeNow(data);
+    if (this.pendingBytes === 0) return;
+    const pending = this.pending.subarray(0, this.pendingBytes);
+    this.pendingBytes = 0;
+    for (const event of new SseEventReader().push(pending)) {
+      if (this.settled) break;
+      if (event.data !== undefined) this.takeNow(event.data);
     }
+    // Once parsed, a stream that can no longer be recovered keeps nothing more.
+    if (this.settled) this.pending = EMPTY;
   }
 
   private takeNow(data: string): 'forward' | 'error' {
@@ -111,11 +143,18 @@ export class FirstAttemptState {
 }
 
 /**
- * True unless the payload surely has no top-level `error` key ({@link readChatEvent}'s error event): it
- * contains `"error"`, or an escape that could spell that key (`\u0065`, `\u0072`, `\u006f`).
+ * True unless the events surely hold no top-level `error` key ({@link readChatEvent}'s error event): their bytes
+ * contain `"error"`, or an escape that could spell that key (`\u0065`, `\u0072`, `\u006f`). Searched on the
+ * bytes (ASCII is the same in UTF-8): no decode.
  */
-function mayBeError(data: string): boolean {
-  return data.includes('"error"') || (data.includes('\\u') && ESCAPED_ERROR_LETTER.test(data));
+function mayBeError(events: Uint8Array): boolean {
+  const view = bufferView(events);
+  if (view.indexOf(ERROR_KEY) >= 0) return true;
+  const escape = view.indexOf(ESCAPE);
+  return escape >= 0 && ESCAPED_ERROR_LETTER.test(view.toString('latin1', escape));
 }
 
+const ERROR_KEY = Buffer.from('"error"', 'latin1');
+const ESCAPE = Buffer.from('\\u', 'latin1');
 const ESCAPED_ERROR_LETTER = /\\u00(?:65|72|6f)/i;
+const EMPTY = new Uint8Array(0);

@@ -7,7 +7,8 @@ import { AttemptFailure, AttemptReader } from './attempt-reader.js';
 import { readChatEvent, type ChunkIdentity } from './chat-chunk.js';
 import { FirstAttemptState } from './first-attempt.js';
 import { continueRequest, replayRequest } from './recovery-request.js';
-import { SseEventReader, type SseEvent } from './sse-event-reader.js';
+import { SseEventFramer } from './sse-event-framer.js';
+import { SseEventReader } from './sse-event-reader.js';
 import { splicedChunk, usageChunk } from './spliced-chunk.js';
 import { sumUsage } from './usage-sum.js';
 
@@ -153,27 +154,27 @@ class RecoveringRun {
     const state = new FirstAttemptState();
     const meter = (this.firstMeter = options.meter(options.hideFirstUsageChunk, options.json));
     const reader = (this.reader = this.readerOf(this.current));
-    const events = new SseEventReader();
+    const framer = new SseEventFramer();
     try {
       for (;;) {
         const read = await reader.next();
         if (read.kind === 'end') {
           // A clean end: whatever is left (an event without its blank line) goes out as it came.
           const held = meter.end();
-          const out = held === undefined ? [] : events.push(held).map((e) => e.raw);
-          const rest = events.rest();
-          if (rest !== undefined) out.push(rest);
+          const whole = held === undefined ? undefined : framer.push(held);
+          const out = [whole, framer.rest()].filter((part) => part !== undefined);
           if (out.length > 0) yield concatBytes(out);
           return;
         }
         if (read.kind !== 'chunk') continue;
         const bytes = meter.push(read.bytes);
-        if (bytes === undefined) continue;
         // The whole events of one read go out in one piece: one hand-off per read, not per event (a backlog of
         // thousands of buffered events is relayed in a few writes, not thousands of async steps — ADR 0048).
-        const { out, error } = forwardable(state, events.push(bytes));
-        if (out !== undefined) yield out;
-        if (error) throw new AttemptFailure('other', ERROR_EVENT);
+        const whole = bytes === undefined ? undefined : framer.push(bytes);
+        if (whole === undefined) continue;
+        const forward = state.take(whole);
+        if (forward > 0) yield forward === whole.length ? whole : whole.subarray(0, forward);
+        if (forward < whole.length) throw new AttemptFailure('other', ERROR_EVENT);
       }
     } catch (error) {
       const failure = asFailure(error, this.current);
@@ -387,26 +388,6 @@ function delay(ms: number): Promise<typeof TICK> {
 /** Heartbeats at half the idle deadline: the caller's silence stays well under it. */
 function heartbeatMs(idleTimeoutMs: number): number {
   return Math.max(1, Math.floor(idleTimeoutMs / 2));
-}
-
-/**
- * The bytes of the events the caller gets, joined, up to the backend's error event if one came (`error`: it is
- * withheld, and what follows it is not sent).
- */
-function forwardable(
-  state: FirstAttemptState,
-  events: readonly SseEvent[],
-): { out: Uint8Array | undefined; error: boolean } {
-  const out: Uint8Array[] = [];
-  for (const event of events) {
-    if (state.take(event.data) === 'error') return { out: joined(out), error: true };
-    out.push(event.raw);
-  }
-  return { out: joined(out), error: false };
-}
-
-function joined(parts: readonly Uint8Array[]): Uint8Array | undefined {
-  return parts.length === 0 ? undefined : concatBytes(parts);
 }
 
 function trailingBlanks(text: string): string {
