@@ -25,16 +25,29 @@ export async function firstEvent(body: AsyncIterable<Uint8Array>): Promise<Async
   return first.done === true ? undefined : prepend(first.value, iterator);
 }
 
-async function* prepend(first: Uint8Array, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
-  // The first chunk is yielded inside the try: a reader that stops right after it still closes the source.
-  try {
-    yield first;
-    for (;;) {
-      const next = await rest.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await rest.return?.();
-  }
+/**
+ * The first chunk, then the source's own iterator: after the first chunk each `next` is the source's, with no
+ * generator or promise of its own per chunk. Stopping the reader closes the source (also right after the first
+ * chunk), once.
+ */
+function prepend(first: Uint8Array, rest: AsyncIterator<Uint8Array>): AsyncIterable<Uint8Array> {
+  let pending: Uint8Array | undefined = first;
+  let closed = false;
+  const iterator: AsyncIterator<Uint8Array> = {
+    next: () => {
+      if (pending === undefined) return rest.next();
+      const value = pending;
+      pending = undefined;
+      return Promise.resolve({ value, done: false });
+    },
+    return: async (value?: unknown) => {
+      pending = undefined;
+      if (!closed) {
+        closed = true;
+        await rest.return?.();
+      }
+      return { value, done: true };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
 }

@@ -114,31 +114,44 @@ export function endsWith(response: GatewayResponse, entry: DrainEntry): GatewayR
     entry.end();
     return response;
   }
+  return { ...response, body: endingBody(body, entry) };
+}
+
+/** The body with `entry.end()` on its end: one `then` per chunk on the inner `next`, no async step of its own. */
+function endingBody(body: AsyncIterable<Uint8Array>, entry: DrainEntry): AsyncIterable<Uint8Array> {
+  const onResult = (next: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
+    if (next.done === true) entry.end();
+    return next;
+  };
+  const onError = (error: unknown): never => {
+    entry.end();
+    throw error;
+  };
   return {
-    ...response,
-    body: {
-      [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-        const inner = body[Symbol.asyncIterator]();
-        return {
-          next: async () => {
-            try {
-              const next = await inner.next();
-              if (next.done === true) entry.end();
-              return next;
-            } catch (error) {
-              entry.end();
-              throw error;
-            }
-          },
-          return: async (value?: unknown) => {
-            try {
-              return (await inner.return?.(value)) ?? { done: true, value: undefined };
-            } finally {
-              entry.end();
-            }
-          },
-        };
-      },
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const inner = body[Symbol.asyncIterator]();
+      return {
+        next: () => {
+          try {
+            return inner.next().then(onResult, onError);
+          } catch (error) {
+            return Promise.reject(onErrorNow(entry, error));
+          }
+        },
+        return: async (value?: unknown) => {
+          try {
+            return (await inner.return?.(value)) ?? { done: true, value: undefined };
+          } finally {
+            entry.end();
+          }
+        },
+      };
     },
   };
+}
+
+/** A `next` that threw instead of rejecting: the call has ended all the same. */
+function onErrorNow(entry: DrainEntry, error: unknown): unknown {
+  entry.end();
+  return error;
 }

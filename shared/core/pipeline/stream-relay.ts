@@ -52,86 +52,160 @@ export interface RelayOptions {
 export function relayBody(options: RelayOptions): AsyncIterable<Uint8Array> {
   // Single use: every call of [Symbol.asyncIterator] returns the same iterator (a second relay over the
   // same backend body would finish the call twice).
-  let iterator: AsyncIterator<Uint8Array> | undefined;
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      if (iterator !== undefined) return iterator;
-      const inner = relay(options);
-      let started = false;
-      iterator = {
-        next: () => {
-          started = true;
-          return inner.next();
-        },
-        // A host that gives up before reading anything (the caller left between the headers and the body)
-        // would leave a generator that never started — and its `finally` never runs. Finish it here, so the
-        // capacity lease, the quota reservation and the usage record are never left behind.
-        return: async () => {
-          if (!started) {
-            started = true;
-            options.abort(new Error('caller went away'));
-            options.finish('caller_aborted', undefined);
-            return { value: undefined, done: true };
-          }
-          return inner.return(undefined);
-        },
-      };
-      return iterator;
-    },
-  };
+  let iterator: Relay | undefined;
+  return { [Symbol.asyncIterator]: () => (iterator ??= new Relay(options)) };
 }
 
-async function* relay(options: RelayOptions): AsyncGenerator<Uint8Array> {
-  let outcome: RelayOutcome = 'caller_aborted';
-  let failure: unknown;
-  const { source, observe, filter, now, idleTimeoutMs } = options;
-  // The idle deadline measures the backend's silence only: it counts while the relay waits for the backend's
-  // next chunk, not while it waits for a slow caller to pull the last one.
-  const watchdog =
-    idleTimeoutMs === undefined
-      ? undefined
-      : new IdleWatchdog(idleTimeoutMs, now, () => options.abort(new Error('stream idle deadline reached')));
-  // The drain's cut: stops the source (a recovering stream then never recovers) and names the shutdown.
-  let shutdownCut = false;
-  const onShutdown = (): void => {
-    shutdownCut = true;
-    options.abort(options.shutdown?.reason);
+const END: IteratorResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
+const NO_SOURCE: AsyncIterator<Uint8Array> = { next: () => Promise.resolve(END) };
+
+/**
+ * Where a relay is: not started; open; `completing` — the source ended and the filter's held bytes went out;
+ * `failed` — the terminal event went out and the next `next` throws; `done` — finished.
+ */
+type RelayState = 'idle' | 'open' | 'completing' | 'failed' | 'done';
+
+/**
+ * The relay as a plain iterator: each `next` is the source's `next` and one `then` (no generator and no async
+ * step of its own per chunk; a stream is hundreds of chunks). The call finishes when the host asks past the end,
+ * past the terminal event of a failure, or stops reading.
+ */
+class Relay implements AsyncIterator<Uint8Array> {
+  /** The source's iterator, taken when the host first reads. */
+  private source: AsyncIterator<Uint8Array> = NO_SOURCE;
+  private readonly watchdog: IdleWatchdog | undefined;
+  private state: RelayState = 'idle';
+  private shutdownCut = false;
+  /** What the source threw (the `failed` state). */
+  private failure: unknown;
+  private pending: Promise<unknown> | undefined;
+
+  constructor(private readonly options: RelayOptions) {
+    const { idleTimeoutMs, now } = options;
+    // The idle deadline measures the backend's silence only: it counts while the relay waits for the backend's
+    // next chunk, not while it waits for a slow caller to pull the last one.
+    this.watchdog =
+      idleTimeoutMs === undefined
+        ? undefined
+        : new IdleWatchdog(idleTimeoutMs, now, () => options.abort(new Error('stream idle deadline reached')));
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    switch (this.state) {
+      case 'done':
+        return Promise.resolve(END);
+      case 'completing':
+        this.end('complete', undefined);
+        return Promise.resolve(END);
+      case 'failed':
+        this.end('cut', this.failure);
+        return Promise.reject(this.failure);
+      case 'idle':
+        this.start();
+    }
+    return this.pull();
+  }
+
+  /** The host stopped reading: the backend call is stopped and the call finishes (caller aborted). */
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    await this.pending?.catch(() => undefined);
+    const state = this.state;
+    if (state === 'done') return END;
+    if (state === 'failed') {
+      this.end('cut', this.failure);
+      return END;
+    }
+    // Stopped mid-stream: the source is closed first. Before anything was read (the caller left between the
+    // headers and the body) it is only aborted — and the call still finishes, so the capacity lease, the quota
+    // reservation and the usage record are never left behind.
+    this.state = 'done';
+    if (state === 'open') await this.source.return?.().catch(() => undefined);
+    this.end('caller_aborted', undefined);
+    return END;
+  }
+
+  private start(): void {
+    const { shutdown } = this.options;
+    this.state = 'open';
+    this.source = this.options.source[Symbol.asyncIterator]();
+    shutdown?.addEventListener('abort', this.onShutdown, { once: true });
+    if (shutdown?.aborted === true) this.onShutdown();
+  }
+
+  /** The drain's cut: stops the source (a recovering stream then never recovers) and names the shutdown. */
+  private readonly onShutdown = (): void => {
+    this.shutdownCut = true;
+    this.options.abort(this.options.shutdown?.reason);
   };
-  options.shutdown?.addEventListener('abort', onShutdown, { once: true });
-  try {
-    if (options.shutdown?.aborted === true) onShutdown();
-    watchdog?.waiting();
-    for await (const input of source) {
-      watchdog?.received();
-      const chunk = filter === undefined ? input : filter.push(input);
-      if (chunk !== undefined) {
-        if (observe !== undefined) observe(chunk);
-        yield chunk;
-      }
-      watchdog?.waiting();
+
+  private pull(): Promise<IteratorResult<Uint8Array>> {
+    this.watchdog?.waiting();
+    let next: Promise<IteratorResult<Uint8Array>>;
+    try {
+      next = this.source.next().then(this.onRead, this.onError);
+    } catch (error) {
+      next = new Promise((resolve) => resolve(this.onError(error)));
     }
-    const rest = filter?.end();
-    if (rest !== undefined) {
-      observe?.(rest);
-      yield rest;
+    this.pending = next;
+    return next;
+  }
+
+  private readonly onRead = (
+    read: IteratorResult<Uint8Array>,
+  ): IteratorResult<Uint8Array> | Promise<IteratorResult<Uint8Array>> => {
+    this.pending = undefined;
+    this.watchdog?.received();
+    const { filter, observe } = this.options;
+    try {
+      if (read.done === true) return this.complete();
+      const chunk = filter === undefined ? read.value : filter.push(read.value);
+      // Nothing to forward yet (a line held by the filter): read on.
+      if (chunk === undefined) return this.pull();
+      observe?.(chunk);
+      return { done: false, value: chunk };
+    } catch (error) {
+      return this.onError(error);
     }
-    outcome = 'complete';
-  } catch (error) {
-    if (options.callerSignal.aborted) return;
-    outcome = 'cut';
-    failure = error;
-    if (options.sse)
-      yield terminalErrorEvent(
-        options.shape,
-        endKind(shutdownCut, watchdog, () => options.errorKind(error)),
-        options.requestId,
-      );
-    throw error;
-  } finally {
-    options.shutdown?.removeEventListener('abort', onShutdown);
-    watchdog?.stop();
-    if (outcome === 'caller_aborted') options.abort(new Error('caller went away'));
-    options.finish(outcome, failure);
+  };
+
+  /** The source ended: the filter's held bytes go out, and the call finishes on the next `next`. */
+  private complete(): IteratorResult<Uint8Array> {
+    const rest = this.options.filter?.end();
+    if (rest === undefined) {
+      this.end('complete', undefined);
+      return END;
+    }
+    this.options.observe?.(rest);
+    this.state = 'completing';
+    return { done: false, value: rest };
+  }
+
+  private readonly onError = (error: unknown): IteratorResult<Uint8Array> => {
+    this.pending = undefined;
+    const { options } = this;
+    if (options.callerSignal.aborted) {
+      this.end('caller_aborted', undefined);
+      return END;
+    }
+    if (!options.sse) {
+      this.end('cut', error);
+      throw error;
+    }
+    // The terminal event goes out first; the next `next` throws what the source threw.
+    const kind = endKind(this.shutdownCut, this.watchdog, () => options.errorKind(error));
+    this.state = 'failed';
+    this.failure = error;
+    return { done: false, value: terminalErrorEvent(options.shape, kind, options.requestId) };
+  };
+
+  /** Finishes the call: stops the backend call unless the body completed or was cut. */
+  private end(outcome: RelayOutcome, error: unknown): void {
+    this.state = 'done';
+    this.failure = undefined;
+    this.options.shutdown?.removeEventListener('abort', this.onShutdown);
+    this.watchdog?.stop();
+    if (outcome === 'caller_aborted') this.options.abort(new Error('caller went away'));
+    this.options.finish(outcome, error);
   }
 }
 
