@@ -83,12 +83,25 @@ describe('FirstAttemptState', () => {
 
   it('parses the held events once they pass the bound', () => {
     const state = new FirstAttemptState();
-    const one = event(chunk({ content: 'token ' }));
-    const fit = Math.floor(MAX_PENDING_BYTES / one.length);
-    for (let i = 0; i < fit; i++) state.take(one);
-    expect(state.held).toEqual({ bytes: fit * one.length, parsed: 0 });
-    state.take(one);
-    expect(state.held).toEqual({ bytes: 0, parsed: fit + 1 });
-    expect(state.delivered.length).toBe((fit + 1) * 'token '.length);
+    let taken = 0;
+    let text = '';
+    for (; state.held.parsed === 0; taken++) {
+      state.take(event(chunk({ content: `token ${taken} ` })));
+      text += `token ${taken} `;
+      if (state.held.parsed === 0) expect(state.held.bytes).toBeLessThanOrEqual(MAX_PENDING_BYTES);
+    }
+    expect(state.held).toEqual({ bytes: 0, parsed: taken });
+    // Kept as differences from read to read: thousands of chat chunks before the bound.
+    expect(taken).toBeGreaterThan(5_000);
+    expect(state.delivered.content).toBe(text);
+  });
+
+  it('parses at the bound at once when the reads share nothing', () => {
+    const state = new FirstAttemptState();
+    const big = (i: number) => event(chunk({ content: `${i}`.repeat(5_000) }));
+    let taken = 0;
+    for (; state.held.parsed === 0; taken++) state.take(big(taken % 10));
+    expect(taken).toBeLessThanOrEqual(Math.ceil(MAX_PENDING_BYTES / 5_000) + 1);
+    expect(state.delivered.length).toBe(taken * 5_000);
   });
 });

@@ -2,11 +2,13 @@ import { Buffer } from 'node:buffer';
 import { bufferView } from '../usage/json-scan.js';
 import { DeliveredAnswer } from './answer-splice.js';
 import { readChatEvent, type ChatChunk, type ChunkIdentity } from './chat-chunk.js';
-import { SseEventReader } from './sse-event-reader.js';
+import { KeptReads } from './kept-reads.js';
+import { SseEventReader, type SseEvent } from './sse-event-reader.js';
 
 /**
- * Bytes of whole events held unparsed (about 600 OpenAI chat chunks of ~215 bytes): past this they are parsed into
- * the state at once, so a healthy stream keeps at most this much beyond what the answer itself takes.
+ * Bytes kept of the events held unparsed ({@link KeptReads}: a chat stream's read of one event keeps ~10 bytes, a
+ * read of many events itself): past this they are parsed into the state at once, so a healthy stream keeps at most
+ * this much beyond what the answer itself takes.
  */
 export const MAX_PENDING_BYTES = 128 * 1024;
 
@@ -25,9 +27,8 @@ export class FirstAttemptState {
   private contentCount = 0;
   private finished = false;
   private eligible = true;
-  /** The events held unparsed, byte for byte as the caller got them (grown on demand). */
-  private pending: Uint8Array = EMPTY;
-  private pendingBytes = 0;
+  /** The events held unparsed, as the caller got them, read by read (each stored as its difference). */
+  private readonly pending = new KeptReads();
   /** Payloads parsed so far (for tests: the healthy path parses none). */
   private parsedCount = 0;
 
@@ -63,7 +64,7 @@ export class FirstAttemptState {
 
   /** Bytes held unparsed, and payloads parsed so far. */
   get held(): { readonly bytes: number; readonly parsed: number } {
-    return { bytes: this.pendingBytes, parsed: this.parsedCount };
+    return { bytes: this.pending.bytes, parsed: this.parsedCount };
   }
 
   /**
@@ -77,8 +78,8 @@ export class FirstAttemptState {
       this.settle();
       return this.takeEach(events);
     }
-    this.keep(events);
-    if (this.pendingBytes > MAX_PENDING_BYTES) this.settle();
+    this.pending.add(events);
+    if (this.pending.bytes > MAX_PENDING_BYTES) this.settle();
     return events.length;
   }
 
@@ -92,20 +93,6 @@ export class FirstAttemptState {
     return events.length;
   }
 
-  private keep(events: Uint8Array): void {
-    const needed = this.pendingBytes + events.length;
-    if (needed > this.pending.length) {
-      // Doubling from 1 KiB: a short stream keeps a small buffer; the bound caps it (one read may pass it).
-      const grown = new Uint8Array(
-        Math.max(needed, Math.min(MAX_PENDING_BYTES, Math.max(1024, this.pending.length * 2))),
-      );
-      grown.set(this.pending.subarray(0, this.pendingBytes));
-      this.pending = grown;
-    }
-    this.pending.set(events, this.pendingBytes);
-    this.pendingBytes = needed;
-  }
-
   /** Nothing that arrives can make the stream recoverable again: no need to keep or parse it. */
   private get settled(): boolean {
     return !this.eligible || this.finished;
@@ -113,15 +100,15 @@ export class FirstAttemptState {
 
   /** Parses the held payloads, in order. */
   private settle(): void {
-    if (this.pendingBytes === 0) return;
-    const pending = this.pending.subarray(0, this.pendingBytes);
-    this.pendingBytes = 0;
-    for (const event of new SseEventReader().push(pending)) {
-      if (this.settled) break;
+    if (this.pending.bytes === 0) return;
+    const reader = new SseEventReader();
+    const events: SseEvent[] = [];
+    this.pending.forEach((read) => events.push(...reader.push(read)));
+    this.pending.clear();
+    for (const event of events) {
+      if (this.settled) return;
       if (event.data !== undefined) this.takeNow(event.data);
     }
-    // Once parsed, a stream that can no longer be recovered keeps nothing more.
-    if (this.settled) this.pending = EMPTY;
   }
 
   private takeNow(data: string): 'forward' | 'error' {
@@ -157,4 +144,3 @@ function mayBeError(events: Uint8Array): boolean {
 const ERROR_KEY = Buffer.from('"error"', 'latin1');
 const ESCAPE = Buffer.from('\\u', 'latin1');
 const ESCAPED_ERROR_LETTER = /\\u00(?:65|72|6f)/i;
-const EMPTY = new Uint8Array(0);
