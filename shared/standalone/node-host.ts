@@ -11,8 +11,8 @@ import { RawRequestHeaders } from '../core/http/raw-request-headers.js';
 import { requestUrl } from './request-url.js';
 
 // node:http through require, not `import`: on Node 22 an ES import builds the module's namespace, which reads its
-// lazy `WebSocket`, `CloseEvent` and `MessageEvent` getters and so loads Node's bundled undici (~10 MB resident,
-// measured in ADR 0061) that nothing here uses. require() leaves the getters unread.
+// lazy `WebSocket`, `CloseEvent` and `MessageEvent` getters and so loads Node's bundled undici (~3 MB more
+// resident in this process, ADR 0061) that nothing here uses. require() leaves the getters unread.
 const { createServer, STATUS_CODES } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 /** A running Node host. */

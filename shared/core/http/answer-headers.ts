@@ -1,4 +1,4 @@
-import type { HeaderMap } from './header-map.js';
+import { fieldSeparator, type HeaderMap } from './header-map.js';
 
 /** A field name (RFC 9110 token) — what web `Headers` accepts. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -7,9 +7,10 @@ const SPLITTING = /[\r\n\0]|[^\0-\xff]/;
 
 /**
  * An answer's headers as two parallel arrays (lower-cased names, values): what web `Headers` does for the engine —
- * case-insensitive, repeated fields joined by `, ` except `set-cookie`, values trimmed, names and values checked,
- * `forEach` in name order — without its per-call objects, and with {@link AnswerHeaders.flat} for the Node host's
- * single `writeHead`. Callers see the same header block as with `Headers` (ADR 0061).
+ * case-insensitive, repeated fields joined (`; ` for `cookie`, `, ` for others) except `set-cookie`, values
+ * trimmed, names and values checked, `forEach` in name order — without its per-call objects, and with
+ * {@link AnswerHeaders.flat} for the Node host's single `writeHead`. Callers see the same header block as with
+ * `Headers` (ADR 0061).
  *
  * @example
  * const headers = new AnswerHeaders({ 'content-type': 'application/json' });
@@ -28,7 +29,8 @@ export class AnswerHeaders implements HeaderMap {
     const wanted = name.toLowerCase();
     let value: string | null = null;
     for (let i = 0; i < this.names.length; i++) {
-      if (this.names[i] === wanted) value = value === null ? this.values[i]! : `${value}, ${this.values[i]!}`;
+      if (this.names[i] !== wanted) continue;
+      value = value === null ? this.values[i]! : `${value}${fieldSeparator(wanted)}${this.values[i]!}`;
     }
     return value;
   }
@@ -59,7 +61,7 @@ export class AnswerHeaders implements HeaderMap {
     const lower = checkedName(name);
     const v = checkedValue(value, name);
     const at = lower === 'set-cookie' ? -1 : this.names.indexOf(lower);
-    if (at >= 0) this.values[at] = `${this.values[at]!}, ${v}`;
+    if (at >= 0) this.values[at] = `${this.values[at]!}${fieldSeparator(lower)}${v}`;
     else {
       this.names.push(lower);
       this.values.push(v);

@@ -12,7 +12,18 @@ function generator(seed: number): () => number {
   };
 }
 
-const NAMES = ['Content-Type', 'content-type', 'X-Trace', 'accept', 'Set-Cookie', 'x-a', 'X-B', 'authorization', 'b'];
+const NAMES = [
+  'Content-Type',
+  'content-type',
+  'X-Trace',
+  'accept',
+  'Set-Cookie',
+  'Cookie',
+  'x-a',
+  'X-B',
+  'authorization',
+  'b',
+];
 const VALUES = ['a', ' padded\t', 'x, y', '', 'Bearer k', 'é'];
 
 /** Random raw header arrays: mixed-case and repeated names, padded and empty values. */
@@ -52,12 +63,19 @@ describe('RawRequestHeaders', () => {
     }
   });
 
-  it('gives a repeated field once, joined, at its first place', () => {
-    const ours = new RawRequestHeaders(['X-B', '1', 'Accept', 'a', 'x-b', '2']);
+  it('gives a repeated field once, joined, at its first place (cookie pairs by "; ")', () => {
+    const ours = new RawRequestHeaders(['X-B', '1', 'Cookie', 'a=1', 'Accept', 'a', 'x-b', '2', 'cookie', 'b=2']);
     expect(pairs(ours)).toEqual([
       ['x-b', '1, 2'],
+      ['cookie', 'a=1; b=2'],
       ['accept', 'a'],
     ]);
+    expect(ours.get('cookie')).toBe(
+      new Headers([
+        ['cookie', 'a=1'],
+        ['cookie', 'b=2'],
+      ]).get('cookie'),
+    );
   });
 });
 
@@ -87,6 +105,20 @@ describe('AnswerHeaders', () => {
       }
       expect(ours.flat()).toEqual(pairs(web).flat());
     }
+  });
+
+  it('replaces every set-cookie line on a set after appends, as Headers does', () => {
+    const [web, ours] = [new Headers(), new AnswerHeaders()];
+    for (const h of [web, ours]) {
+      h.append('set-cookie', 'a=1');
+      h.append('set-cookie', 'b=2');
+      h.append('cookie', 'c=3');
+      h.append('cookie', 'd=4');
+      h.set('set-cookie', 'e=5');
+    }
+    expect(ours.getSetCookie()).toEqual(['e=5']);
+    expect([...ours]).toEqual([...web]);
+    expect(ours.get('cookie')).toBe('c=3; d=4');
   });
 
   it('takes a record as Headers does, and refuses what Headers refuses', () => {

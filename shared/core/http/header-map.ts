@@ -5,11 +5,22 @@
  * the per-call validation, sorting and copies of the bundled undici `Headers` (ADR 0061).
  */
 
-/** What the engine reads of a request's headers. Names are case-insensitive; repeated fields read joined by `, `. */
+/**
+ * How repeated fields of a name read as one: `; ` for `cookie` (RFC 9113 §8.2.3 — the pairs of one cookie list),
+ * `, ` for every other name (RFC 9110 §5.3), as web `Headers` joins them. `name` is lower-cased.
+ */
+export function fieldSeparator(name: string): string {
+  return name === 'cookie' ? '; ' : ', ';
+}
+
+/**
+ * What the engine reads of a request's headers. Names are case-insensitive; repeated fields read joined (by
+ * {@link fieldSeparator}).
+ */
 export interface HeaderReader {
   get(name: string): string | null;
   has(name: string): boolean;
-  /** Every field once, lower-cased name, repeated fields joined by `, ` (`set-cookie` one call per value). */
+  /** Every field once, lower-cased name, repeated fields joined (`set-cookie` one call per value). */
   forEach(callback: (value: string, name: string) => void): void;
 }
 

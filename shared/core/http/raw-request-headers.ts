@@ -1,4 +1,4 @@
-import type { HeaderReader } from './header-map.js';
+import { fieldSeparator, type HeaderReader } from './header-map.js';
 
 /**
  * A request's headers over Node's `rawHeaders` (`[name, value, name, value, …]`, names as the caller cased them),
@@ -26,7 +26,7 @@ export class RawRequestHeaders implements HeaderReader {
     for (let i = 0; i < names.length; i++) {
       if (names[i] !== wanted) continue;
       const v = trimmed(raw[i * 2 + 1]!);
-      value = value === null ? v : `${value}, ${v}`;
+      value = value === null ? v : `${value}${fieldSeparator(wanted)}${v}`;
     }
     return value;
   }
@@ -37,12 +37,24 @@ export class RawRequestHeaders implements HeaderReader {
 
   forEach(callback: (value: string, name: string) => void): void {
     const { names, raw } = this;
+    // A repeated field is given once, at its first place, joined (as web Headers gives it): one pass to join,
+    // linear in the number of fields however many repeat (a request may carry thousands).
+    const first = new Map<string, number>();
+    const joined = new Map<string, string>();
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (name === 'set-cookie') continue;
+      const at = first.get(name);
+      if (at === undefined) first.set(name, i);
+      else {
+        const before = joined.get(name) ?? trimmed(raw[at * 2 + 1]!);
+        joined.set(name, `${before}${fieldSeparator(name)}${trimmed(raw[i * 2 + 1]!)}`);
+      }
+    }
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       if (name === 'set-cookie') callback(trimmed(raw[i * 2 + 1]!), name);
-      // A repeated field is given once, at its first place, joined (as web Headers gives it).
-      else if (names.indexOf(name) === i)
-        callback(names.indexOf(name, i + 1) < 0 ? trimmed(raw[i * 2 + 1]!) : this.get(name)!, name);
+      else if (first.get(name) === i) callback(joined.get(name) ?? trimmed(raw[i * 2 + 1]!), name);
     }
   }
 }
