@@ -42,18 +42,50 @@ describe('relayBody', () => {
   });
 
   it('ends a failed stream with a terminal error event and then throws, never a clean end', async () => {
+    const reset = new Error('socket reset');
     const o = options(
       (async function* () {
         yield bytes('data: a\n\n');
-        throw new Error('socket reset');
+        throw reset;
       })(),
     );
     const out: string[] = [];
+    // The very error the source threw (a falsy rejection would pass `toThrow('…')` unnoticed).
     await expect(async () => {
       for await (const chunk of o.relay) out.push(new TextDecoder().decode(chunk));
-    }).rejects.toThrow('socket reset');
+    }).rejects.toBe(reset);
     expect(JSON.parse(out.at(-1)!.slice(6))).toMatchObject({ error: { code: 'GW_ERR_STREAM_INTERRUPTED' } });
     expect(o.ended[0]?.outcome).toBe('cut');
+  });
+
+  it("closes the backend's body when its own filter fails, and ends the stream with the terminal event", async () => {
+    let closed = false;
+    const source = (async function* () {
+      try {
+        yield bytes('data: a\n\n');
+        yield bytes('data: b\n\n'); // the backend would go on
+        yield bytes('data: c\n\n');
+      } finally {
+        closed = true;
+      }
+    })();
+    const broken = new Error('meter bug');
+    const filter = {
+      push: (chunk: Uint8Array) => {
+        if (new TextDecoder().decode(chunk).includes('b')) throw broken;
+        return chunk;
+      },
+      end: () => undefined,
+    };
+    const o = options(source, { filter });
+    const out: string[] = [];
+    await expect(async () => {
+      for await (const chunk of o.relay) out.push(new TextDecoder().decode(chunk));
+    }).rejects.toBe(broken);
+    expect(out[0]).toBe('data: a\n\n');
+    expect(JSON.parse(out.at(-1)!.slice(6))).toMatchObject({ error: { code: 'GW_ERR_STREAM_INTERRUPTED' } });
+    expect(closed).toBe(true);
+    expect(o.ended).toEqual([{ outcome: 'cut', error: broken }]);
   });
 
   it('ends a stream cut by the shutdown drain with the terminal event naming the shutdown', async () => {

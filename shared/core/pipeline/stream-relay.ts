@@ -97,9 +97,11 @@ class Relay implements AsyncIterator<Uint8Array> {
       case 'completing':
         this.end('complete', undefined);
         return Promise.resolve(END);
-      case 'failed':
-        this.end('cut', this.failure);
-        return Promise.reject(this.failure);
+      case 'failed': {
+        const failure = this.failure; // end() forgets it
+        this.end('cut', failure);
+        return Promise.reject(failure);
+      }
       case 'idle':
         this.start();
     }
@@ -164,6 +166,8 @@ class Relay implements AsyncIterator<Uint8Array> {
       observe?.(chunk);
       return { done: false, value: chunk };
     } catch (error) {
+      // Our own filter or observer failed, not the source: the backend's body is closed, not left unread.
+      void this.source.return?.().catch(() => undefined);
       return this.onError(error);
     }
   };

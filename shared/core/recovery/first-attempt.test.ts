@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FirstAttemptState, MAX_PENDING_BYTES } from './first-attempt.js';
+import { FirstAttemptState, MAX_PENDING_BYTES, MAX_PENDING_READ_BYTES } from './first-attempt.js';
 
 const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -94,6 +94,18 @@ describe('FirstAttemptState', () => {
     // Kept as differences from read to read: thousands of chat chunks before the bound.
     expect(taken).toBeGreaterThan(5_000);
     expect(state.delivered.content).toBe(text);
+  });
+
+  it('parses the held events once the reads they stand for pass their own bound, however small they keep', () => {
+    // A stream repeating one token: every read the same bytes, kept in a few bytes each.
+    const state = new FirstAttemptState();
+    const same = event(chunk({ content: 'la ' }));
+    let taken = 0;
+    for (; state.held.parsed === 0; taken++) state.take(same);
+    expect(taken * same.length).toBeGreaterThan(MAX_PENDING_READ_BYTES);
+    expect((taken - 1) * same.length).toBeLessThanOrEqual(MAX_PENDING_READ_BYTES);
+    expect(state.held).toEqual({ bytes: 0, parsed: taken });
+    expect(state.delivered.content).toBe('la '.repeat(taken));
   });
 
   it('parses at the bound at once when the reads share nothing', () => {

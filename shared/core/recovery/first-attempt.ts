@@ -3,7 +3,7 @@ import { bufferView } from '../usage/json-scan.js';
 import { DeliveredAnswer } from './answer-splice.js';
 import { readChatEvent, type ChatChunk, type ChunkIdentity } from './chat-chunk.js';
 import { KeptReads } from './kept-reads.js';
-import { SseEventReader, type SseEvent } from './sse-event-reader.js';
+import { SseEventReader } from './sse-event-reader.js';
 
 /**
  * Bytes kept of the events held unparsed ({@link KeptReads}: a chat stream's read of one event keeps ~10 bytes, a
@@ -13,9 +13,17 @@ import { SseEventReader, type SseEvent } from './sse-event-reader.js';
 export const MAX_PENDING_BYTES = 128 * 1024;
 
 /**
+ * Bytes of events, as they went out, held unparsed: past this they are parsed too, however little they take
+ * stored (a stream repeating one token keeps ~4 bytes a read). It bounds the work one cut or error event can
+ * ask for at once (~5,000 chat events) and the bytes a settle rebuilds.
+ */
+export const MAX_PENDING_READ_BYTES = 1024 * 1024;
+
+/**
  * The first attempt as the caller received it: what a recovery needs (the delivered answer, the identity, the
  * role, whether the stream can still be recovered). The events are read lazily — a healthy stream is never
- * cut, so their bytes are only kept, as they went out (up to {@link MAX_PENDING_BYTES}), and split and parsed
+ * cut, so their bytes are only kept (up to {@link MAX_PENDING_BYTES} stored, {@link MAX_PENDING_READ_BYTES} as
+ * they went out), and split and parsed
  * when a cut or an error event needs what they say, or when the bound is reached. Only a read that may hold the
  * backend's error event is read on arrival: the caller must not get that event when the stream is recovered.
  * Once the stream cannot be recovered (a finish, another choice, non-text content), nothing more is kept.
@@ -28,7 +36,7 @@ export class FirstAttemptState {
   private finished = false;
   private eligible = true;
   /** The events held unparsed, as the caller got them, read by read (each stored as its difference). */
-  private readonly pending = new KeptReads();
+  private pending = new KeptReads();
   /** Payloads parsed so far (for tests: the healthy path parses none). */
   private parsedCount = 0;
 
@@ -79,7 +87,7 @@ export class FirstAttemptState {
       return this.takeEach(events);
     }
     this.pending.add(events);
-    if (this.pending.bytes > MAX_PENDING_BYTES) this.settle();
+    if (this.pending.bytes > MAX_PENDING_BYTES || this.pending.readBytes > MAX_PENDING_READ_BYTES) this.settle();
     return events.length;
   }
 
@@ -98,17 +106,19 @@ export class FirstAttemptState {
     return !this.eligible || this.finished;
   }
 
-  /** Parses the held payloads, in order. */
+  /** Parses the held payloads, in order, one read at a time (no list of every event held). */
   private settle(): void {
     if (this.pending.bytes === 0) return;
+    const kept = this.pending;
+    this.pending = new KeptReads(); // taken first: what the parse reads (`recoverable`) must not settle again
     const reader = new SseEventReader();
-    const events: SseEvent[] = [];
-    this.pending.forEach((read) => events.push(...reader.push(read)));
-    this.pending.clear();
-    for (const event of events) {
-      if (this.settled) return;
-      if (event.data !== undefined) this.takeNow(event.data);
-    }
+    kept.forEach((read) => {
+      if (this.settled) return; // nothing more can matter: the rest is not decoded
+      for (const event of reader.push(read)) {
+        if (this.settled) return;
+        if (event.data !== undefined) this.takeNow(event.data);
+      }
+    });
   }
 
   private takeNow(data: string): 'forward' | 'error' {

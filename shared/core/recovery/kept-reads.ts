@@ -16,6 +16,7 @@ export class KeptReads {
   /** The stored form: per read, varint prefix length, varint suffix length, varint middle length, the middle. */
   private store: Uint8Array = EMPTY;
   private size = 0;
+  private represented = 0;
   /** The last read, whole (a copy: the read itself belongs to the caller's write). */
   private last: Uint8Array = EMPTY;
   private lastLength = 0;
@@ -23,6 +24,11 @@ export class KeptReads {
   /** Bytes stored (the bound counts these). */
   get bytes(): number {
     return this.size;
+  }
+
+  /** Bytes of the reads kept, as they were (what {@link forEach} gives back). */
+  get readBytes(): number {
+    return this.represented;
   }
 
   /** Keeps one read. */
@@ -46,6 +52,7 @@ export class KeptReads {
       store.set(read.subarray(prefix, end), this.size);
       this.size += end - prefix;
     }
+    this.represented += read.length;
     this.remember(read);
   }
 
@@ -82,6 +89,7 @@ export class KeptReads {
   clear(): void {
     this.store = EMPTY;
     this.size = 0;
+    this.represented = 0;
     this.last = EMPTY;
     this.lastLength = 0;
   }
