@@ -3,6 +3,7 @@ import { MemoryBackendHealthStore } from '../../adapters/memory/memory-backend-h
 import { createStaticCredentialProvider } from '../../adapters/memory/static-credential-provider.js';
 import { validateConfig } from '../../config/load-config.js';
 import type { BackendRequest, BackendResponse, BackendTransport } from '../../ports/backend-transport.js';
+import type { CredentialProvider } from '../../ports/credential-provider.js';
 import { TransportError } from '../../ports/backend-transport.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { HealthTracker } from '../resilience/health-tracker.js';
@@ -62,7 +63,10 @@ const result = validateConfig({
 if (!result.ok) throw new Error(result.issues.join('\n'));
 const { config } = result;
 
-function setUp(scripts: Record<string, Script[]>) {
+function setUp(
+  scripts: Record<string, Script[]>,
+  credentials: CredentialProvider = createStaticCredentialProvider({}),
+) {
   const clock = new FakeClock();
   const transport = scriptedTransport(scripts);
   const health = new HealthTracker(
@@ -71,7 +75,7 @@ function setUp(scripts: Record<string, Script[]>) {
   );
   const dispatcher = createDispatcher({
     transport,
-    credentials: createStaticCredentialProvider({}),
+    credentials,
     clock,
     health,
     resilience: config.resilience,
@@ -134,6 +138,21 @@ describe('createDispatcher', () => {
     expect(JSON.parse(new TextDecoder().decode(toA!.body!)).model).toBe('gpt-4o-2024-08-06');
     expect(JSON.parse(new TextDecoder().decode(toB!.body!)).model).toBe('gpt-4o');
     expect(toB!.headers['x-gateway-request-id']).toBe('req_1');
+  });
+
+  it("sends the provider's credential headers, whether it answers at once or with any thenable", async () => {
+    const answers: Record<string, unknown> = {
+      a: { authorization: 'Bearer now' },
+      // Not a native Promise (another realm, a promise library): awaited all the same.
+      b: { then: (resolve: (headers: Record<string, string>) => void) => resolve({ authorization: 'Bearer later' }) },
+    };
+    const credentials = { headersFor: (backend: { id: string }) => answers[backend.id] } as CredentialProvider;
+    const { transport, dispatcher, input } = setUp(
+      { a: [answer(500, '{}')], b: [answer(200, '{"ok":1}')] },
+      credentials,
+    );
+    (await dispatcher.dispatch(input())).release();
+    expect(transport.sent.map((r) => r.headers.authorization)).toEqual(['Bearer now', 'Bearer later']);
   });
 
   it('fails over from a 500 to the next member at once, and reports both attempts', async () => {

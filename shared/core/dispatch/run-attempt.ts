@@ -79,12 +79,12 @@ export async function runAttempt(
   };
   let response: BackendResponse;
   try {
-    let auth =
+    const answered =
       backend.auth.type === 'passthrough'
         ? input.callerCredentials
         : ctx.credentials.headersFor(backend, control.signal);
     // Most providers answer at once (no auth, a static key): no await, so no extra turn of the microtask queue.
-    if (auth instanceof Promise) auth = await auth;
+    const auth = isThenable(answered) ? await answered : answered;
     response = await ctx.transport.send({
       backendId: backend.id,
       origin: url.origin,
@@ -190,4 +190,9 @@ function result(
 ): AttemptResult {
   const { abort, release } = attempt.control;
   return { verdict, response, status, errorKind, durationMs, abort, release, idleTimeoutMs: attempt.idleTimeoutMs };
+}
+
+/** A promise, native or not (a provider's promise from another realm or library is awaited too). */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as Partial<PromiseLike<T>>).then === 'function';
 }
