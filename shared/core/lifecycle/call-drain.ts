@@ -135,7 +135,9 @@ function endingBody(body: AsyncIterable<Uint8Array>, entry: DrainEntry): AsyncIt
           try {
             return inner.next().then(onResult, onError);
           } catch (error) {
-            return Promise.reject(onErrorNow(entry, error));
+            // A `next` that threw instead of rejecting: the call has ended all the same.
+            entry.end();
+            return Promise.reject(error);
           }
         },
         return: async (value?: unknown) => {
@@ -148,10 +150,4 @@ function endingBody(body: AsyncIterable<Uint8Array>, entry: DrainEntry): AsyncIt
       };
     },
   };
-}
-
-/** A `next` that threw instead of rejecting: the call has ended all the same. */
-function onErrorNow(entry: DrainEntry, error: unknown): unknown {
-  entry.end();
-  return error;
 }
