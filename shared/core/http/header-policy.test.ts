@@ -50,4 +50,25 @@ describe('downstreamHeaders', () => {
     expect(out.get('x-internal')).toBeNull();
     expect(out.getSetCookie()).toEqual(['a=1', 'b=2']);
   });
+
+  it('drops the fields the backend names in its Connection header, for this hop only (RFC 9110 §7.6.1)', () => {
+    const out = downstreamHeaders(
+      { connection: 'Keep-Alive, X-Hop-Note', 'x-hop-note': 'internal', 'x-request-id': 'r1' },
+      new Set(),
+      false,
+    );
+    expect(out.get('x-hop-note')).toBeNull();
+    expect(out.get('x-request-id')).toBe('r1');
+    const listedTwice = downstreamHeaders({ connection: ['close', 'x-a'], 'x-a': '1', 'x-b': '2' }, new Set(), false);
+    expect([listedTwice.get('x-a'), listedTwice.get('x-b')]).toEqual([null, '2']);
+  });
+
+  it('keeps every other field when Connection lists only keep-alive or close', () => {
+    const out = downstreamHeaders(
+      { connection: 'keep-alive', 'keep-alive': 'timeout=5', 'x-b': '2' },
+      new Set(),
+      false,
+    );
+    expect([out.get('keep-alive'), out.get('x-b')]).toEqual([null, '2']);
+  });
 });

@@ -63,12 +63,7 @@ export interface UpstreamHeaderOptions {
  */
 export function upstreamHeaders(incoming: HeaderReader, options: UpstreamHeaderOptions): Record<string, string> {
   const out: Record<string, string> = {};
-  // A `connection: x, y` header names further hop-by-hop headers for this hop only.
-  const connectionListed = incoming
-    .get('connection')
-    ?.toLowerCase()
-    .split(',')
-    .map((s) => s.trim());
+  const connectionListed = connectionOptions(incoming.get('connection') ?? undefined);
   incoming.forEach((value, name) => {
     if (HOP_BY_HOP.has(name) || options.strip.has(name)) return;
     if (name.startsWith('s7p') || name.startsWith('x-ms-client') || name.startsWith('x-gateway-')) return;
@@ -86,14 +81,30 @@ export function downstreamHeaders(
   dropContentLength: boolean,
 ): AnswerHeaders {
   const out = new AnswerHeaders();
+  const connectionListed = connectionOptions(incoming['connection']);
   for (const name in incoming) {
     const value = incoming[name];
     if (value === undefined || RESPONSE_HOP_BY_HOP.has(name) || strip.has(name)) continue;
+    if (connectionListed?.includes(name)) continue;
     if (dropContentLength && name === 'content-length') continue;
     if (Array.isArray(value)) for (const v of value) out.append(name, v);
     else out.set(name, value);
   }
   return out;
+}
+
+/**
+ * The further hop-by-hop names a `Connection: x, y` header lists for this hop only (RFC 9110 §7.6.1), lower-cased;
+ * undefined when it lists none beyond the usual `keep-alive`/`close` (most calls: nothing split or allocated).
+ */
+function connectionOptions(value: string | string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const joined = typeof value === 'string' ? value : value.join(',');
+  if (!joined.includes(',') && /^\s*(?:keep-alive|close)\s*$/i.test(joined)) return undefined;
+  return joined
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim());
 }
 
 /** True when a header value could split a header (CR, LF or NUL). */
