@@ -1,3 +1,4 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -105,5 +106,113 @@ describe('the undici transport', () => {
     await body.next();
     const failed = await body.next().catch((error: unknown) => error);
     expect(response.errorKind(failed)).toBe('idle-timeout');
+  });
+});
+
+/** A real HTTP backend whose answers are picked by path; it counts connections and requests. */
+describe('the undici transport at the ends of an attempt', () => {
+  let server: HttpServer;
+  let origin: string;
+  let transport: BackendTransport;
+  let connections: Socket[];
+  let requests: string[];
+
+  beforeEach(async () => {
+    connections = [];
+    requests = [];
+    server = createHttpServer((req, res) => {
+      requests.push(req.url ?? '');
+      req.resume();
+      if (req.url === '/short') res.writeHead(200, { 'content-length': '10' }).end('0123456789');
+      else if (req.url === '/long')
+        res.writeHead(200).write(Buffer.alloc(100 * 1024)); // and stays open
+      else if (req.url === '/stream') res.writeHead(200, { 'content-type': 'text/event-stream' }).write('data: 1\n\n');
+      // '/hang': never answers
+    });
+    server.on('connection', (socket: Socket) => connections.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    transport = createUndiciBackendTransport();
+  });
+
+  afterEach(async () => {
+    await transport.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  function send(path: string, signal = new AbortController().signal): ReturnType<BackendTransport['send']> {
+    return transport.send({
+      backendId: 'a',
+      origin,
+      path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new TextEncoder().encode('{}'),
+      signal,
+      firstByteTimeoutMs: 5_000,
+      connectTimeoutMs: 5_000,
+      idleTimeoutMs: 5_000,
+    });
+  }
+
+  const closed = (socket: Socket): Promise<unknown> =>
+    socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once('close', resolve));
+
+  it('reads a discarded short answer to its end and reuses its connection', async () => {
+    await (await send('/short')).dump();
+    // undici waits one full turn of the event loop before it reuses a socket (client-h1's onMessageComplete).
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    const again = await send('/short');
+    let text = '';
+    for await (const chunk of again.body) text += Buffer.from(chunk).toString();
+    expect(text).toBe('0123456789');
+    expect(requests).toEqual(['/short', '/short']);
+    expect(connections).toHaveLength(1);
+  });
+
+  it('cuts the connection of a discarded answer longer than 64 KiB', async () => {
+    await (await send('/long')).dump();
+    await closed(connections[0]!);
+    await (await send('/short')).dump();
+    expect(connections).toHaveLength(2);
+  });
+
+  it('closes the connection when the reader stops before the end', async () => {
+    const response = await send('/stream');
+    const body = response.body[Symbol.asyncIterator]();
+    expect(Buffer.from((await body.next()).value as Uint8Array).toString()).toBe('data: 1\n\n');
+    await body.return?.();
+    await closed(connections[0]!);
+    expect((await body.next()).done).toBe(true);
+  });
+
+  it('rejects an attempt aborted before its answer as aborted', async () => {
+    const caller = new AbortController();
+    const sent = send('/hang', caller.signal).catch((error: unknown) => error);
+    while (requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    caller.abort();
+    expect(await sent).toMatchObject({ name: 'TransportError', kind: 'aborted' });
+    await closed(connections[0]!);
+  });
+
+  it('fails the body of an attempt aborted mid-answer with the abort, classified as aborted', async () => {
+    const caller = new AbortController();
+    const response = await send('/stream', caller.signal);
+    const body = response.body[Symbol.asyncIterator]();
+    await body.next();
+    const read = body.next().catch((error: unknown) => error);
+    caller.abort();
+    const failure = await read;
+    expect(failure).toBe(caller.signal.reason);
+    expect(response.errorKind(failure)).toBe('aborted');
+    await closed(connections[0]!);
+  });
+
+  it('never sends an attempt whose signal is already aborted', async () => {
+    const caller = new AbortController();
+    caller.abort();
+    await expect(send('/short', caller.signal)).rejects.toMatchObject({ kind: 'aborted' });
+    expect(requests).toEqual([]);
   });
 });

@@ -1,12 +1,8 @@
 import { Pool, errors } from './undici-parts.js';
 import type { Dispatcher } from 'undici';
-import {
-  TransportError,
-  type BackendRequest,
-  type BackendResponse,
-  type BackendTransport,
-  type TransportErrorKind,
-} from '../../ports/backend-transport.js';
+import type { BackendRequest, BackendResponse, BackendTransport } from '../../ports/backend-transport.js';
+import { DispatchExchange } from './dispatch-exchange.js';
+import { toTransportError } from './transport-error.js';
 
 /** Options for {@link createUndiciBackendTransport}. */
 export interface UndiciTransportOptions {
@@ -19,8 +15,9 @@ export interface UndiciTransportOptions {
 }
 
 /**
- * The Node transport: one undici `Pool` per backend origin (keep-alive, bounded sockets), streamed
- * request and response bodies, and undici's own deadlines mapped onto ours — `headersTimeout` is the
+ * The Node transport: one undici `Pool` per backend origin (keep-alive, bounded sockets), each attempt on the
+ * pool's `dispatch` with a handler of our own ({@link DispatchExchange}: the body as a light async iterable with
+ * backpressure, not a Node stream — ADR 0069), and undici's own deadlines mapped onto ours — `headersTimeout` is the
  * time-to-first-byte deadline and `bodyTimeout` is the idle gap between body chunks, so no extra
  * timers run per request. `bodyTimeout` bounds the bodies the engine reads without a watchdog (an error
  * body, a dump); relayed streams are judged by the engine's IdleWatchdog too. undici's timer does not
@@ -55,34 +52,23 @@ export function createUndiciBackendTransport(options: UndiciTransportOptions = {
   }
 
   return {
-    async send(request: BackendRequest): Promise<BackendResponse> {
-      try {
-        const response = await poolFor(request).request({
+    send(request: BackendRequest): Promise<BackendResponse> {
+      if (request.signal.aborted)
+        return Promise.reject(toTransportError(request.signal.reason ?? new errors.RequestAbortedError()));
+      const exchange = new DispatchExchange(request.signal);
+      // dispatch reports what it refuses (a destroyed pool, bad options) to the handler, which rejects.
+      poolFor(request).dispatch(
+        {
           path: request.path,
           method: request.method as Dispatcher.HttpMethod,
           headers: request.headers,
-          body: request.body ?? undefined,
-          signal: request.signal,
+          body: request.body,
           headersTimeout: request.firstByteTimeoutMs,
           bodyTimeout: request.idleTimeoutMs,
-        });
-        const body = response.body;
-        return {
-          status: response.statusCode,
-          headers: response.headers as Record<string, string | string[] | undefined>,
-          body,
-          errorKind: (error) => toTransportError(error).kind,
-          dump: async () => {
-            try {
-              await body.dump({ limit: 64 * 1024 });
-            } catch {
-              // A failing body on a response we are discarding changes nothing.
-            }
-          },
-        };
-      } catch (error) {
-        throw toTransportError(error);
-      }
+        },
+        exchange,
+      );
+      return exchange.response;
     },
     async close(): Promise<void> {
       const all = [...pools.values()];
@@ -90,26 +76,4 @@ export function createUndiciBackendTransport(options: UndiciTransportOptions = {
       await Promise.allSettled(all.map((p) => p.destroy()));
     },
   };
-}
-
-function toTransportError(error: unknown): TransportError {
-  if (error instanceof TransportError) return error;
-  const err = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
-  const code = err.code ?? err.cause?.code;
-  let kind: TransportErrorKind = 'other';
-  if (error instanceof errors.HeadersTimeoutError) kind = 'ttfb-timeout';
-  else if (error instanceof errors.BodyTimeoutError) kind = 'idle-timeout';
-  else if (error instanceof errors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') kind = 'connect-timeout';
-  else if (error instanceof errors.RequestAbortedError || err.name === 'AbortError' || code === 'ABORT_ERR')
-    kind = 'aborted';
-  else if (code === 'ECONNREFUSED') kind = 'connect-refused';
-  else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') kind = 'dns';
-  else if (
-    error instanceof errors.SocketError ||
-    code === 'ECONNRESET' ||
-    code === 'EPIPE' ||
-    code === 'UND_ERR_SOCKET'
-  )
-    kind = 'reset';
-  return new TransportError(kind, err.message ?? String(error), { cause: error });
 }
