@@ -77,19 +77,24 @@ export class DispatchExchange implements Dispatcher.DispatchHandler, BodyOwner {
   }
 }
 
-/** The answer: status, headers (undici's, lower-cased names, repeats as arrays) and the body. */
+/**
+ * The answer: status, headers (undici's, lower-cased names, repeats as arrays) and the body. `errorKind` and
+ * `dump` are own properties, not prototype methods: the engine copies answers with a spread (`{ ...response,
+ * body }`), which keeps own properties only.
+ */
 class UndiciResponse implements BackendResponse {
+  readonly errorKind = errorKindOf;
+  readonly dump: () => Promise<void>;
+
   constructor(
     readonly status: number,
     readonly headers: Record<string, string | string[] | undefined>,
     readonly body: ResponseBody,
-  ) {}
-
-  errorKind(error: unknown): TransportErrorKind {
-    return toTransportError(error).kind;
+  ) {
+    this.dump = () => body.dump();
   }
+}
 
-  dump(): Promise<void> {
-    return this.body.dump();
-  }
+function errorKindOf(error: unknown): TransportErrorKind {
+  return toTransportError(error).kind;
 }

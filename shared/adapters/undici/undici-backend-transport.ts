@@ -1,6 +1,11 @@
 import { Pool, errors } from './undici-parts.js';
 import type { Dispatcher } from 'undici';
-import type { BackendRequest, BackendResponse, BackendTransport } from '../../ports/backend-transport.js';
+import {
+  TransportError,
+  type BackendRequest,
+  type BackendResponse,
+  type BackendTransport,
+} from '../../ports/backend-transport.js';
 import { DispatchExchange } from './dispatch-exchange.js';
 import { toTransportError } from './transport-error.js';
 
@@ -55,9 +60,18 @@ export function createUndiciBackendTransport(options: UndiciTransportOptions = {
     send(request: BackendRequest): Promise<BackendResponse> {
       if (request.signal.aborted)
         return Promise.reject(toTransportError(request.signal.reason ?? new errors.RequestAbortedError()));
+      // A CONNECT would become an upgrade undici hands to a handler that takes none, and never settle.
+      if (request.method.toUpperCase() === 'CONNECT')
+        return Promise.reject(new TransportError('other', 'CONNECT is not relayed to a backend'));
+      let pool: Dispatcher;
+      try {
+        pool = poolFor(request); // a pool undici refuses to build (a bad origin) throws here, before any listener
+      } catch (error) {
+        return Promise.reject(toTransportError(error));
+      }
       const exchange = new DispatchExchange(request.signal);
       // dispatch reports what it refuses (a destroyed pool, bad options) to the handler, which rejects.
-      poolFor(request).dispatch(
+      pool.dispatch(
         {
           path: request.path,
           method: request.method as Dispatcher.HttpMethod,
