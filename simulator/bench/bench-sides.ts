@@ -1,7 +1,7 @@
 import { gatewayMain, type BaselineBuild } from './baseline-build.js';
 import { resetPeakRss, rssMb } from './process-stats.js';
 import { writeGatewayConfig, type BenchProcess, type BenchProcesses } from './processes.js';
-import { memoryWithOpenStreams, type OpenStreamsMemory } from './stream-probes.js';
+import { memoryWithOpenStreams, type OpenStreamsMemory } from './open-streams-memory.js';
 
 /** Every process of a bench run, and the gateways' RSS one second after they started. */
 export interface BenchSides {

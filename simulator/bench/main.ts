@@ -63,7 +63,7 @@ async function fullRun(sides: BenchSides, scenarios: Scenarios): Promise<string[
   // Memory per open stream on a gateway of its own (stopped after it); the load gateway's peak is reset right
   // before the load runs and read right after them, so the peak reported is the load runs' own (ADR 0063).
   const memory = await slowStreamMemory(processes, dir, sides, options.openStreams);
-  process.stderr.write(`  ${memory.opened} of ${options.openStreams} slow streams opened\n`);
+  process.stderr.write(`  ${memory.opened} of ${options.openStreams} slow streams open at once\n`);
   const peakReset = resetPeaks(sides);
   const loadSides = { direct: sides.sim, bare: sides.bare, gateway: sides.gateway, baseline: sides.baseline?.process };
   const rows = await loadRows(settings, [scenarios.chat, scenarios.stream, scenarios.longStream], loadSides);

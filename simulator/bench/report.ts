@@ -1,6 +1,7 @@
 import { describeFailures, failures, type LoadResult } from './h2load.js';
 import type { SchedulerRow } from './scheduler-rows.js';
-import type { OpenStreamsMemory, TtfbResult } from './stream-probes.js';
+import type { OpenStreamsMemory } from './open-streams-memory.js';
+import type { TtfbResult } from './stream-probes.js';
 
 /** One measured side of a row, with the gateway process's CPU over the run. */
 export interface Side {
@@ -133,16 +134,31 @@ export function ttfbLine(direct: TtfbResult, gateway: TtfbResult): string {
 }
 
 export function memoryLines(idleMb: number, memory: OpenStreamsMemory, peakMb: number, peakNote: string): string[] {
-  const notOpened = memory.requested - memory.opened;
   return [
     `- idle RSS of the gateway after start: ${f(idleMb, 1)} MB`,
-    `- ${memory.opened} of ${memory.requested} slow streams ` +
-      `opened${notOpened > 0 ? ` (${notOpened} did not and are not counted)` : ''}: ` +
-      `RSS ${f(memory.openMb, 1)} MB (from ${f(memory.idleMb, 1)} MB) ` +
-      `→ ${f(memory.perStreamKb, 1)} KB per open stream; ` +
-      `3 s later ${f(memory.laterMb, 1)} MB → ${f(memory.laterPerStreamKb, 1)} KB per stream`,
+    openStreamsLine(memory),
     `- peak RSS under the load runs (${peakNote}): ${f(peakMb, 1)} MB`,
   ];
+}
+
+/** The slow-stream test: how many were open at once, the readings, and the line fitted through them. */
+function openStreamsLine(memory: OpenStreamsMemory): string {
+  const { samples, trend } = memory;
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const notOpen = [
+    memory.waiting > 0 ? `${memory.waiting} still waiting for a connection or a first chunk` : '',
+    memory.failed > 0 ? `${memory.failed} failed` : '',
+  ].filter((part) => part !== '');
+  const readings = samples.map((s) => f(s.rssMb, 0)).join(', ');
+  return (
+    `- ${memory.opened} of ${memory.requested} slow streams open at once` +
+    `${notOpen.length > 0 ? ` (${notOpen.join(', ')}; not counted)` : ''}: ` +
+    `RSS ${readings} MB, one reading a second (from ${f(memory.idleMb, 1)} MB idle) → per open stream ` +
+    `${f(trend.firstKb, 1)} KB at +${first?.atS ?? NaN} s, ${f(trend.lastKb, 1)} KB at +${last?.atS ?? NaN} s ` +
+    `(a line fitted through the readings: ${f(trend.kbPerSecond * 10, 1)} KB per stream per 100 tokens relayed; ` +
+    `${trend.level ? 'level' : 'growing'}: level is at most 10 % of the first per 100 tokens)`
+  );
 }
 
 export function schedulerTable(rows: readonly SchedulerRow[]): string[] {

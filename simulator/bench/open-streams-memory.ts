@@ -1,0 +1,125 @@
+import { Agent, request as httpRequest } from 'node:http';
+import { perStreamTrend, type MemorySample, type PerStreamTrend } from './memory-trend.js';
+import { rssMb } from './process-stats.js';
+import { isOpenStream } from './stream-probes.js';
+
+/** RSS of the gateway with `count` slow streams open through it. */
+export interface OpenStreamsMemory {
+  readonly requested: number;
+  /** Streams open at once at the first reading: 200 `text/event-stream`, a first chunk, not ended. Only they count. */
+  readonly opened: number;
+  /** Streams that got no answer, or one that was not a stream. */
+  readonly failed: number;
+  /** Streams neither open nor failed at the first reading: still waiting for a connection or a first chunk. */
+  readonly waiting: number;
+  readonly idleMb: number;
+  /** One reading a second while every stream stays open, the first 1 s after they opened. */
+  readonly samples: readonly MemorySample[];
+  /** Memory per open stream over the readings, and whether it is level. */
+  readonly trend: PerStreamTrend;
+}
+
+/** Readings, one a second from 1 s after the streams opened. */
+const READINGS = 8;
+/** The wait for streams to open ends when, after the first, none opened or failed for this long (a connection cap). */
+const STALL_MS = 3_000;
+const OPEN_MS = 30_000;
+/**
+ * 10 tokens a second, far more tokens than the test lasts: every stream stays open through every reading (the
+ * probe cuts them after the last), however long the opening took. With 100 tokens the first streams ended while
+ * the last were still opening, and the readings counted streams that were gone.
+ */
+const SLOW_FAULT = 'tps=10;tokens=1000';
+/** Memory per stream is judged on its growth while a stream relays 100 tokens (at 10 a second). */
+const SECONDS_PER_100_TOKENS = 10;
+
+/**
+ * Opens `count` slow streams through the gateway and reads its RSS once a second while they are open. Memory per
+ * stream is (RSS − idle) ÷ the streams open at that reading; a line fitted through the readings judges whether it
+ * stays level while the streams relay their tokens ({@link perStreamTrend}).
+ */
+export async function memoryWithOpenStreams(url: string, pid: number, count: number): Promise<OpenStreamsMemory> {
+  const idleMb = rssMb(pid).rssMb;
+  const agent = new Agent({ keepAlive: false, maxSockets: count });
+  const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'long' }] });
+  const tally = { opened: 0, ended: 0, failed: 0, changedAt: performance.now() };
+  const streams = Array.from({ length: count }, () => openSlowStream(url, body, agent, tally));
+  await untilOpened(tally, count);
+  const samples: MemorySample[] = [];
+  for (let i = 1; i <= READINGS; i++) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    samples.push({ atS: i, rssMb: rssMb(pid).rssMb, open: tally.opened - tally.ended });
+  }
+  // Counted before the cut: streams cut while still waiting are not failures.
+  const { failed, opened: everOpened } = tally;
+  for (const stream of streams) stream.cut();
+  await Promise.all(streams.map((s) => s.closed));
+  agent.destroy();
+  const opened = samples[0]!.open;
+  const waiting = count - everOpened - failed;
+  return {
+    requested: count,
+    opened,
+    failed,
+    waiting,
+    idleMb,
+    samples,
+    trend: perStreamTrend(idleMb, samples, SECONDS_PER_100_TOKENS),
+  };
+}
+
+interface Tally {
+  opened: number;
+  ended: number;
+  failed: number;
+  changedAt: number;
+}
+
+/** Resolves once every stream opened or failed, or none did for {@link STALL_MS}, or after {@link OPEN_MS}. */
+async function untilOpened(tally: Tally, count: number): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    const now = performance.now();
+    const settled = tally.opened + tally.failed >= count;
+    // The stall counts from the first stream that opened or failed: the first can take seconds on a loaded machine.
+    const stalled = tally.opened + tally.failed > 0 && now - tally.changedAt >= STALL_MS;
+    if (settled || stalled || now - started >= OPEN_MS) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The same second as between the readings, so the first one sees every stream's first chunks relayed.
+  await new Promise((r) => setTimeout(r, 1_000));
+}
+
+/** One slow stream, counted in `tally` when it opens, fails or ends; `cut` ends it from this side. */
+function openSlowStream(url: string, body: string, agent: Agent, tally: Tally): { cut(): void; closed: Promise<void> } {
+  let state: 'waiting' | 'open' | 'done' = 'waiting';
+  const settle = (): void => {
+    if (state === 'open') tally.ended += 1;
+    else if (state === 'waiting') tally.failed += 1;
+    state = 'done';
+    tally.changedAt = performance.now();
+  };
+  const headers = { 'content-type': 'application/json', 'x-sim-fault': SLOW_FAULT };
+  let onClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (onClosed = resolve));
+  const end = (): void => {
+    if (state !== 'done') settle();
+    onClosed();
+  };
+  const req = httpRequest(url, { method: 'POST', agent, headers }, (res) => {
+    // A response is over when it closes: at its end, cut by the gateway, or cut by this side.
+    res.on('close', end);
+    res.on('error', () => undefined);
+    if (!isOpenStream(res)) return void res.resume();
+    res.on('data', () => {
+      if (state !== 'waiting') return;
+      state = 'open';
+      tally.opened += 1;
+      tally.changedAt = performance.now();
+    });
+  });
+  // No response at all: refused, reset, or cut by this side before the gateway answered.
+  req.on('error', end);
+  req.end(body);
+  return { cut: () => void req.destroy(), closed };
+}
