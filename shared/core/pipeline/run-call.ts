@@ -86,15 +86,18 @@ function answer(d: StageDeps, s: EngineSnapshot, call: Call, dispatched: Dispatc
   const once = billOnce(d, routed.target, call.request.method, routed.json, s.config.affinity.ttlMs);
   const observe = both(learnAffinity(d.affinity, s, routed, call.request.method, result, d.writes), once?.observe);
   if (observe !== undefined) call.summary.observeChunk = observe;
-  const recovery: StreamRecoveryHooks = {
-    refusals: d.prefillRefusals,
-    redispatch: (body, exclude, signal) =>
-      dispatchWithFallbacks(d.clock, s, call, routed, jsonBody(body), leases.take, {
-        excludeBackendIds: exclude,
-        signal,
-        requeue: leases.requeue,
-      }),
-  };
+  // Only a stream can be recovered (recoveringStreamFor looks no further for any other answer): no hooks built else.
+  const recovery: StreamRecoveryHooks | undefined = !isEventStream(result.response.headers['content-type'])
+    ? undefined
+    : {
+        refusals: d.prefillRefusals,
+        redispatch: (body, exclude, signal) =>
+          dispatchWithFallbacks(d.clock, s, call, routed, jsonBody(body), leases.take, {
+            excludeBackendIds: exclude,
+            signal,
+            requeue: leases.requeue,
+          }),
+      };
   const finish = (usage: UsageReading): void => {
     holdings.settle(result.response.status, usage);
     d.recorder.recordLater(call.summary);
@@ -126,6 +129,11 @@ async function handOff(
 }
 
 const encoder = new TextEncoder();
+
+/** An SSE answer, as `recoveringStreamFor` (recover.ts) tells one. */
+function isEventStream(contentType: string | string[] | undefined): boolean {
+  return String(contentType ?? '').startsWith('text/event-stream');
+}
 
 /** A recovery request's body, as the dispatcher sends it. */
 function jsonBody(json: Record<string, unknown>): { body: Uint8Array; json: Record<string, unknown> } {

@@ -50,7 +50,8 @@ const defaultSetTimer: SetTimer = (callback, delayMs) => {
  * reason when the caller aborts (its entry is removed at once).
  *
  * Time: the gate owns one timer, armed for the scheduler's next wake-up (the earliest TTL, lease expiry
- * or spill delay), not one timer per waiting request.
+ * or spill delay), not one timer per waiting request. It is re-armed only when a wake-up comes earlier than the
+ * one it is armed for; when it fires with nothing due (the lease it was armed for was released), it arms again.
  *
  * @example
  * const gate = new SchedulerGate({ scheduler, clock: systemClock });
@@ -207,9 +208,10 @@ export class SchedulerGate {
   private rearm(): void {
     if (this.disposed) return;
     const next = this.scheduler.nextWakeAtMs();
-    if (next === this.armedAtMs) return;
+    // A timer armed for no later than the next wake-up stays: waking early only finds nothing due and arms again.
+    // Re-arming on every change cost a timer per call (each lease moves the earliest lease expiry).
+    if (next === undefined || (this.armedAtMs !== undefined && this.armedAtMs <= next)) return;
     this.disarmTimer();
-    if (next === undefined) return;
     const delayMs = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, next - this.clock.now()));
     this.armedAtMs = next;
     this.disarm = this.setTimer(() => this.onTimer(), delayMs);

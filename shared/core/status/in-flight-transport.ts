@@ -25,58 +25,95 @@ export function countInFlight(inner: BackendTransport): InFlightTransport {
     else counts.set(id, next);
   };
   const transport: BackendTransport = {
-    async send(request: BackendRequest): Promise<BackendResponse> {
+    send(request: BackendRequest): Promise<BackendResponse> {
       change(request.backendId, 1);
-      let ended = false;
-      const end = (): void => {
-        if (!ended) change(request.backendId, -1);
-        ended = true;
-      };
-      let response: BackendResponse;
+      const attempt = new CountedAttempt(request.backendId, change);
+      let sent: Promise<BackendResponse>;
       try {
-        response = await inner.send(request);
+        sent = inner.send(request);
       } catch (error) {
-        end();
-        throw error;
+        attempt.end();
+        return Promise.reject(error);
       }
-      return counted(response, end);
+      return sent.then(attempt.answered, attempt.failed);
     },
     close: () => inner.close(),
   };
   return { transport, inFlight: (id) => counts.get(id) ?? 0 };
 }
 
-function counted(response: BackendResponse, end: () => void): BackendResponse {
-  const body: AsyncIterable<Uint8Array> = {
-    [Symbol.asyncIterator]() {
-      const it = response.body[Symbol.asyncIterator]();
-      return {
-        next: () =>
-          it.next().then(
-            (result) => {
-              if (result.done === true) end();
-              return result;
-            },
-            (error: unknown) => {
-              end();
-              throw error;
-            },
-          ),
-        return: (value?: unknown) => {
-          end();
-          return it.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined });
-        },
-      };
-    },
+/**
+ * One counted attempt: ends its count once (body done, failed, stopped or dumped, or no answer). A class with its
+ * callbacks bound once per attempt, so that each chunk's `next` adds one `then` and no closures.
+ */
+class CountedAttempt {
+  private ended = false;
+
+  constructor(
+    private readonly backendId: string,
+    private readonly change: (id: string, delta: number) => void,
+  ) {}
+
+  readonly end = (): void => {
+    if (!this.ended) this.change(this.backendId, -1);
+    this.ended = true;
   };
-  return {
-    status: response.status,
-    headers: response.headers,
-    body,
-    errorKind: (error) => response.errorKind(error),
-    dump: () => {
-      end();
-      return response.dump();
-    },
+
+  readonly answered = (response: BackendResponse): BackendResponse => new CountedResponse(response, this);
+
+  readonly failed = (error: unknown): never => {
+    this.end();
+    throw error;
   };
+
+  readonly afterNext = (result: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
+    if (result.done === true) this.end();
+    return result;
+  };
+}
+
+/**
+ * The backend's response with its body's end, failure, stop and dump ending the attempt's count. Its fields are the
+ * response's own (a copy with `{ ...response, body }` keeps working); the wrapped response stays private.
+ */
+class CountedResponse implements BackendResponse, AsyncIterable<Uint8Array> {
+  readonly #response: BackendResponse;
+  readonly #attempt: CountedAttempt;
+  readonly status: number;
+  readonly headers: BackendResponse['headers'];
+  readonly body: AsyncIterable<Uint8Array> = this;
+
+  constructor(response: BackendResponse, attempt: CountedAttempt) {
+    this.#response = response;
+    this.#attempt = attempt;
+    this.status = response.status;
+    this.headers = response.headers;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return new CountedBody(this.#response.body[Symbol.asyncIterator](), this.#attempt);
+  }
+
+  readonly errorKind = (error: unknown): ReturnType<BackendResponse['errorKind']> => this.#response.errorKind(error);
+
+  readonly dump = (): ReturnType<BackendResponse['dump']> => {
+    this.#attempt.end();
+    return this.#response.dump();
+  };
+}
+
+class CountedBody implements AsyncIterator<Uint8Array> {
+  constructor(
+    private readonly it: AsyncIterator<Uint8Array>,
+    private readonly attempt: CountedAttempt,
+  ) {}
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    return this.it.next().then(this.attempt.afterNext, this.attempt.failed);
+  }
+
+  return(value?: unknown): Promise<IteratorResult<Uint8Array>> {
+    this.attempt.end();
+    return this.it.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined });
+  }
 }

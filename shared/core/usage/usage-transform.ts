@@ -65,24 +65,43 @@ export function createUsageTransform(format: UsageFormat, options: UsageTransfor
 
 /** Without stripping: chunks pass through unchanged and unbuffered, the tap only observes. */
 function observingTransform(tap: UsageTap): UsageTransform {
-  let stream: TransformStream<Uint8Array, Uint8Array> | undefined;
-  return {
-    // Built on first use: the engine relays async iterables and never needs it.
-    get stream() {
-      return (stream ??= new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          tap.observe(chunk);
-          controller.enqueue(chunk);
-        },
-      }));
-    },
-    finish: (o) => tap.finish(o),
-    stats: tap.stats,
-    strippedChunks: 0,
-    push(chunk) {
-      tap.observe(chunk);
-      return chunk;
-    },
-    end: () => undefined,
-  };
+  return new ObservingTransform(tap);
+}
+
+/**
+ * A class, not an object literal with a getter: a literal with an accessor is built on V8's slow path, once per
+ * metered answer.
+ */
+class ObservingTransform implements UsageTransform {
+  readonly strippedChunks = 0;
+  private web: TransformStream<Uint8Array, Uint8Array> | undefined;
+
+  constructor(private readonly tap: UsageTap) {}
+
+  /** Built on first use: the engine relays async iterables and never needs it. */
+  get stream(): TransformStream<Uint8Array, Uint8Array> {
+    const tap = this.tap;
+    return (this.web ??= new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        tap.observe(chunk);
+        controller.enqueue(chunk);
+      },
+    }));
+  }
+
+  get stats(): UsageTapStats {
+    return this.tap.stats;
+  }
+
+  /** A bound field, as the stripping transform's (`const { finish } = transform` keeps working). */
+  readonly finish = (options?: UsageFinishOptions): UsageReading => this.tap.finish(options);
+
+  push(chunk: Uint8Array): Uint8Array | undefined {
+    this.tap.observe(chunk);
+    return chunk;
+  }
+
+  end(): Uint8Array | undefined {
+    return undefined;
+  }
 }
