@@ -5,7 +5,7 @@ import type { CredentialProvider } from '../../ports/credential-provider.js';
 import type { Clock } from '../clock.js';
 import { selectBackends, type BackendSelection } from '../resilience/backend-selector.js';
 import type { Refusal, TransportErrorKind } from '../resilience/failure-classifier.js';
-import type { HealthTracker } from '../resilience/health-tracker.js';
+import type { BackendHealthView, HealthTracker } from '../resilience/health-tracker.js';
 import type { RequestTarget } from '../routing/request-target.js';
 import { abortableDelay } from './abortable-delay.js';
 import { pause, startCall, type CallState } from './call-state.js';
@@ -158,7 +158,8 @@ function selectPlan(
   input: DispatchInput,
   eligible: readonly Candidate[],
 ): BackendSelection<Candidate> {
-  const views = new Map(eligible.map((c) => [c.id, ctx.health.snapshot(c.id)]));
+  const views = new Map<string, BackendHealthView>();
+  for (const c of eligible) views.set(c.id, ctx.health.snapshot(c.id));
   const selection = selectBackends({
     backends: eligible,
     health: views,

@@ -129,7 +129,7 @@ function waitUntil(clock: Clock, untilMs: number, signal: AbortSignal): Promise<
  * reopen; all cooling → wait only if the earliest cooling ends within the TTL and the Retry-After bound,
  * else 429 `GW_ERR_BACKEND_THROTTLED`.
  */
-export async function acquireLease(
+export function acquireLease(
   deps: ScheduleDeps,
   s: EngineSnapshot,
   poolId: string,
@@ -138,15 +138,11 @@ export async function acquireLease(
   deadline: RequestDeadline,
   signal: AbortSignal,
 ): Promise<Lease> {
-  const ids = poolMemberIds(s.pools.get(poolId)!);
-  if (ids.length > 0 && deps.health.usableCount(ids) === 0) {
-    const views = ids.map((id) => deps.health.snapshot(id));
-    const now = deps.clock.now();
-    const reopenMs = Math.max(1000, (deps.health.earliestReopenMs(ids) ?? now + 1000) - now);
-    if (views.some((v) => v.state !== 'closed'))
-      throw new GatewayError('GW_ERR_BACKEND_ALL_OPEN', { retryAfterMs: reopenMs });
-    if (now + reopenMs >= deadline.expiresAtMs || reopenMs > s.config.resilience.retryAfter.maxMs)
-      throw new GatewayError('GW_ERR_BACKEND_THROTTLED', { retryAfterMs: reopenMs });
+  // Not an async function: the gate's promise is returned as it is (an async wrapper cost a promise and turns).
+  try {
+    refuseUnusablePool(deps, s, poolId, deadline);
+  } catch (error) {
+    return Promise.reject(error);
   }
   return deps.gate.acquire({
     requestId,
@@ -157,4 +153,17 @@ export async function acquireLease(
     signal,
     leaseTtlMs: context.asyncJobId !== undefined ? s.config.async.runDeadlineMs + 60_000 : undefined,
   });
+}
+
+/** Throws when no backend of the pool is usable: every breaker open, or all cooling past the TTL or the bound. */
+function refuseUnusablePool(deps: ScheduleDeps, s: EngineSnapshot, poolId: string, deadline: RequestDeadline): void {
+  const ids = poolMemberIds(s.pools.get(poolId)!);
+  if (ids.length === 0 || deps.health.usableCount(ids) > 0) return;
+  const views = ids.map((id) => deps.health.snapshot(id));
+  const now = deps.clock.now();
+  const reopenMs = Math.max(1000, (deps.health.earliestReopenMs(ids) ?? now + 1000) - now);
+  if (views.some((v) => v.state !== 'closed'))
+    throw new GatewayError('GW_ERR_BACKEND_ALL_OPEN', { retryAfterMs: reopenMs });
+  if (now + reopenMs >= deadline.expiresAtMs || reopenMs > s.config.resilience.retryAfter.maxMs)
+    throw new GatewayError('GW_ERR_BACKEND_THROTTLED', { retryAfterMs: reopenMs });
 }

@@ -73,6 +73,13 @@ export type BackendSelection<B extends SelectableBackend> =
  */
 export function selectBackends<B extends SelectableBackend>(input: BackendSelectionInput<B>): BackendSelection<B> {
   const nextRoundRobinCounter = input.mode === 'round-robin' ? input.roundRobinCounter + 1 : input.roundRobinCounter;
+  const only = input.backends.length === 1 ? input.backends[0]! : undefined;
+  // One usable backend (a pool of one, or one left): the plan is that backend. `random` is still drawn once, as
+  // the weighted order draws it once for a group of one, so that the draws after it stay the same.
+  if (only !== undefined && only.weight > 0 && (input.health.get(only.id)?.usable ?? true)) {
+    if (input.mode === 'weighted-random') input.random();
+    return { ok: true, plan: [only], nextRoundRobinCounter };
+  }
   const candidates = input.backends.filter((b) => b.weight > 0);
   if (candidates.length === 0) return { ok: false, reason: 'no-backends', nextRoundRobinCounter };
 

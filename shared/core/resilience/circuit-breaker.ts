@@ -272,7 +272,11 @@ function addToWindow(
   const kept = buckets.filter((b) => inWindow(b, nowMs, options));
   const last = kept[kept.length - 1];
   if (last !== undefined && last.startMs === startMs) {
-    kept[kept.length - 1] = { ...last, [field]: last[field] + 1 };
+    // Spelled out, not `{ ...last, [field]: … }`: a computed key in a literal takes V8's slow path (every call).
+    kept[kept.length - 1] =
+      field === 'successes'
+        ? { startMs: last.startMs, successes: last.successes + 1, failures: last.failures }
+        : { startMs: last.startMs, successes: last.successes, failures: last.failures + 1 };
   } else {
     kept.push({ startMs, successes: field === 'successes' ? 1 : 0, failures: field === 'failures' ? 1 : 0 });
   }

@@ -84,10 +84,21 @@ interface Candidate {
   readonly greedy: boolean;
 }
 
+/** The effects of one call, each list {@link NONE} until something is added (most calls add nothing). */
 interface MutableEffects {
-  readonly grants: Lease[];
-  readonly expired: ExpiredRequest[];
-  readonly expiredLeases: Lease[];
+  grants: readonly Lease[];
+  expired: readonly ExpiredRequest[];
+  expiredLeases: readonly Lease[];
+}
+
+/** The empty list every call's effects start with: three arrays per scheduler call were built for nothing. */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** `list` with `item` added: a new array in place of {@link NONE}, else the same one. */
+function appended<T>(list: readonly T[], item: T): readonly T[] {
+  if (list === NONE) return [item];
+  (list as T[]).push(item);
+  return list;
 }
 
 /** Weight of the newest lease duration in the moving average used for `retry-after` estimates. */
@@ -254,7 +265,8 @@ export class PriorityScheduler {
     const groupId = this.pickGroup(pool, entry, now);
     if (groupId !== undefined) {
       this.countInversion(pool, entry, now);
-      return { kind: 'granted', lease: this.grant(pool, entry, groupId, now), ...fx };
+      const lease = this.grant(pool, entry, groupId, now);
+      return { kind: 'granted', lease, grants: fx.grants, expired: fx.expired, expiredLeases: fx.expiredLeases };
     }
     if ((pool.waitingByLevel[level] ?? 0) >= (this.options.maxQueueDepth[level] ?? 0)) {
       this.totals.rejections += 1;
@@ -288,7 +300,7 @@ export class PriorityScheduler {
       this.totals.releases += 1;
     }
     this.pumpAll(now, fx);
-    return { released: lease, ...fx };
+    return { released: lease, grants: fx.grants, expired: fx.expired, expiredLeases: fx.expiredLeases };
   }
 
   /**
@@ -504,7 +516,7 @@ export class PriorityScheduler {
   }
 
   private begin(now: number): MutableEffects {
-    const fx: MutableEffects = { grants: [], expired: [], expiredLeases: [] };
+    const fx: MutableEffects = { grants: NONE, expired: NONE, expiredLeases: NONE };
     this.expire(now, fx);
     return fx;
   }
@@ -689,7 +701,7 @@ export class PriorityScheduler {
       this.deadlines.pop();
       this.removeWaiting(top);
       this.totals.expiredWaiting += 1;
-      fx.expired.push({
+      fx.expired = appended(fx.expired, {
         requestId: top.requestId,
         poolId: top.poolId,
         userId: top.userId,
@@ -704,7 +716,7 @@ export class PriorityScheduler {
       this.leaseExpiries.pop();
       this.dropLease(top, now, false);
       this.totals.expiredLeases += 1;
-      fx.expiredLeases.push(top);
+      fx.expiredLeases = appended(fx.expiredLeases, top);
     }
   }
 
@@ -870,7 +882,7 @@ export class PriorityScheduler {
       const best = this.bestCandidate(pool, now);
       if (best === undefined) return;
       this.countInversion(pool, best.entry, now);
-      fx.grants.push(this.grant(pool, best.entry, best.groupId, now));
+      fx.grants = appended(fx.grants, this.grant(pool, best.entry, best.groupId, now));
     }
   }
 

@@ -1,7 +1,14 @@
 import type { Clock } from '../clock.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { PriorityScheduler } from './priority-scheduler.js';
-import type { GroupCapacity, Lease, ScheduleRequest, SchedulerEffects, SchedulerStats } from './scheduler-types.js';
+import type {
+  EnqueueResult,
+  GroupCapacity,
+  Lease,
+  ScheduleRequest,
+  SchedulerEffects,
+  SchedulerStats,
+} from './scheduler-types.js';
 
 /**
  * Arms a one-shot timer and returns a function that disarms it. Injected so that tests drive time with a
@@ -101,13 +108,17 @@ export class SchedulerGate {
     if (this.disposed) return Promise.reject(new GatewayError('GW_ERR_SERVICE_SHUTTING_DOWN'));
     const { signal } = request;
     if (signal?.aborted === true) return Promise.reject(signal.reason);
+    let result: EnqueueResult;
+    try {
+      // The scheduler copies the fields it keeps: the request goes as it is, its signal unread.
+      result = this.scheduler.enqueue(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Granted at once (a free slot, the usual case): no executor, no resolving functions, no waiter.
+    if (result.kind === 'granted') return this.grantedAtOnce(result);
     return new Promise<Lease>((resolve, reject) => {
-      const { signal: _signal, ...scheduleRequest } = request;
-      const result = this.scheduler.enqueue(scheduleRequest);
-      if (result.kind === 'granted') {
-        this.onGrant?.(result.lease);
-        resolve(result.lease);
-      } else if (result.kind === 'rejected') {
+      if (result.kind === 'rejected') {
         reject(new GatewayError(result.code, { retryAfterMs: result.retryAfterMs }));
       } else {
         const onAbort = (): void => {
@@ -126,6 +137,22 @@ export class SchedulerGate {
       }
       this.apply(result);
     });
+  }
+
+  /** What the executor of `acquire`'s promise did for a request granted at once, in the same order. */
+  private grantedAtOnce(result: EnqueueResult & { readonly kind: 'granted' }): Promise<Lease> {
+    try {
+      this.onGrant?.(result.lease);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const granted = Promise.resolve(result.lease);
+    try {
+      this.apply(result);
+    } catch {
+      // As in an executor after its resolve: the call has its lease; what a listener threw changes nothing.
+    }
+    return granted;
   }
 
   /**
