@@ -29,7 +29,7 @@ import { PrefillRefusals } from './pipeline/recover.js';
 import { respondError } from './pipeline/respond-error.js';
 import { isModelList, listModels } from './pipeline/model-list.js';
 import { noRoute } from './pipeline/no-route.js';
-import { isOwnEndpoint, ownEndpoint } from './pipeline/own-endpoint.js';
+import { ownEndpoint } from './pipeline/own-endpoint.js';
 import { runCall, type StageDeps } from './pipeline/run-call.js';
 import { BackendModelLists } from './routing/backend-model-lists.js';
 
@@ -123,7 +123,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   async function serve(request: GatewayRequest, call: Call): Promise<GatewayResponse> {
     try {
       const s = snapshot();
-      const own = isOwnEndpoint(deps, call) ? await ownEndpoint(deps, s, call) : undefined;
+      const own = await ownEndpoint(deps, s, call);
       if (own !== undefined) return own;
       // Draining for shutdown: probes and admin are still answered above; a new call is told to go elsewhere.
       if (deps.drain?.draining === true) return closing(fail(SHUTTING_DOWN(), call));

@@ -19,16 +19,6 @@ export interface BuiltinEndpointDeps {
 const SEED_PROBES: ReadonlySet<string> = new Set(['/liveness', '/readiness', '/startup']);
 
 /**
- * Whether {@link builtinEndpoint} answers `path` (a cheap check first, so that every other call skips its await).
- *
- * @example
- * isBuiltinPath('/health/live') // true
- */
-export function isBuiltinPath(path: string): boolean {
-  return path === '/health/live' || path === '/health/ready' || SEED_PROBES.has(path);
-}
-
-/**
  * Answers the endpoints every caller may reach without admission — `/health/live`, `/health/ready` and
  * the seed's `/liveness`, `/readiness` and `/startup` — or `undefined` for any other path. (The model list
  * depends on the caller's allowlists: `model-list.ts`.)

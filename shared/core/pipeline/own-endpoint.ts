@@ -4,7 +4,7 @@ import type { GatewayAdmission } from '../governance/admission.js';
 import type { GatewayResponse } from '../http/gateway-request.js';
 import type { JobsApi } from '../jobs/jobs-api.js';
 import type { CallDrain } from '../lifecycle/call-drain.js';
-import { builtinEndpoint, isBuiltinPath, type BuiltinEndpointDeps } from './builtin-endpoints.js';
+import { builtinEndpoint, type BuiltinEndpointDeps } from './builtin-endpoints.js';
 import type { Call } from './call-summary.js';
 import type { EngineSnapshot } from './engine-snapshot.js';
 import { noRoute } from './no-route.js';
@@ -19,22 +19,6 @@ export interface OwnEndpointDeps {
   readonly admin?: AdminApi | undefined;
   /** The job API, which an admin may use with the admin key (every caller's jobs). */
   readonly jobs?: { readonly api: JobsApi } | undefined;
-}
-
-/**
- * Whether the call is for one of the gateway's own endpoints ({@link ownEndpoint} answers it): a check that awaits
- * nothing, so that a model call does not pay for the endpoints' awaits.
- *
- * @example
- * const own = isOwnEndpoint(deps, call) ? await ownEndpoint(deps, snapshot(), call) : undefined;
- */
-export function isOwnEndpoint(deps: Pick<OwnEndpointDeps, 'jobs'>, call: Call): boolean {
-  const { pathname } = call.url;
-  return (
-    isBuiltinPath(pathname) ||
-    isAdminPath(pathname) ||
-    (deps.jobs?.api.matches(pathname) === true && call.request.headers.has('x-gateway-admin-key'))
-  );
 }
 
 /**
