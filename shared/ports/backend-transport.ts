@@ -24,6 +24,12 @@ export interface BackendRequest {
   readonly idleTimeoutMs: number;
   /** TCP/TLS connect deadline. */
   readonly connectTimeoutMs: number;
+  /**
+   * Calls the engine may have in flight to this backend at once (its `maxConcurrency`). An adapter that pools
+   * connections must not cap them below this: calls the scheduler admitted would wait in a second queue that
+   * knows no priority and shows in no metric.
+   */
+  readonly concurrency?: number;
 }
 
 /** A backend's response: status, headers, and the body as a byte stream read at the caller's pace. */

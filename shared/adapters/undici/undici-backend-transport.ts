@@ -11,7 +11,7 @@ import { toTransportError } from './transport-error.js';
 
 /** Options for {@link createUndiciBackendTransport}. */
 export interface UndiciTransportOptions {
-  /** Keep-alive sockets per backend. */
+  /** Keep-alive sockets per backend, at least (a backend whose `concurrency` is higher gets that many). */
   connectionsPerBackend?: number;
   /** Idle keep-alive socket lifetime. */
   keepAliveTimeoutMs?: number;
@@ -39,11 +39,13 @@ export function createUndiciBackendTransport(options: UndiciTransportOptions = {
   function poolFor(request: BackendRequest): Dispatcher {
     // The connect timeout is a pool setting: one pool per backend and configured connect timeout (a
     // handful per backend at most — it comes from config, never from a request).
-    const key = `${request.backendId} ${request.origin} ${request.connectTimeoutMs}`;
+    // Never fewer sockets than calls the engine may send at once: the scheduler is the one queue (ADR 0069).
+    const size = Math.max(connections, request.concurrency ?? 0);
+    const key = `${request.backendId} ${request.origin} ${request.connectTimeoutMs} ${size}`;
     let pool = pools.get(key);
     if (pool === undefined) {
       pool = new Pool(request.origin, {
-        connections,
+        connections: size,
         pipelining: options.pipelining ?? 1,
         keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
         connect: { timeout: request.connectTimeoutMs },

@@ -112,4 +112,30 @@ describe('the undici transport, as the engine uses it', () => {
     await expect(attempt).rejects.toBeInstanceOf(TransportError);
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
   });
+
+  it('opens as many connections at once as the backend may take calls, above its own default', async () => {
+    const requests: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) {
+      requests.push(
+        transport.send({
+          backendId: 'a',
+          origin,
+          path: '/slow',
+          method: 'GET',
+          headers: {},
+          body: null,
+          signal: new AbortController().signal,
+          firstByteTimeoutMs: 5_000,
+          connectTimeoutMs: 5_000,
+          idleTimeoutMs: 5_000,
+          concurrency: 3, // the transport's own cap is 1 here: with it, the second and third would wait
+        }),
+      );
+    }
+    // Every answer's headers come while the first body is still held open: three sockets at once.
+    const answers = (await Promise.all(requests)) as { dump(): Promise<void> }[];
+    expect(answers).toHaveLength(3);
+    releaseSlow();
+    await Promise.all(answers.map((answer) => answer.dump()));
+  });
 });

@@ -96,6 +96,7 @@ export async function runAttempt(
       firstByteTimeoutMs: timeouts.firstByteMs,
       idleTimeoutMs: timeouts.idleMs,
       connectTimeoutMs: timeouts.connectMs,
+      concurrency: backend.maxConcurrency,
     });
   } catch (error) {
     return notAnswered(attempt, error);
