@@ -44,24 +44,38 @@ export class AttemptReader {
 
   /** The next chunk, the end, or (with `tickMs`) a tick after that much silence. Throws {@link AttemptFailure}. */
   async next(tickMs?: number): Promise<AttemptRead> {
-    this.watchdog.waiting();
-    this.pending ??= this.iterator.next();
     let result: IteratorResult<Uint8Array> | 'tick';
     try {
-      result = tickMs === undefined ? await this.pending : await this.raced(tickMs);
+      result = tickMs === undefined ? await this.read() : await this.raced(tickMs);
     } catch (error) {
-      this.pending = undefined;
-      this.watchdog.stop();
-      throw new AttemptFailure(this.watchdog.idle ? 'idle-timeout' : this.attempt.errorKind(error), error);
+      throw this.failed(error);
     }
     if (result === 'tick') return { kind: 'tick' };
+    this.received(result);
+    return result.done === true ? { kind: 'end' } : { kind: 'chunk', bytes: result.value };
+  }
+
+  /**
+   * The body's next read as it comes (the healthy path: no object or async step of the reader's own per read).
+   * Its outcome must be handed to {@link received} or {@link failed}.
+   */
+  read(): Promise<IteratorResult<Uint8Array>> {
+    this.watchdog.waiting();
+    return (this.pending ??= this.iterator.next());
+  }
+
+  /** A {@link read} answered: the deadline stops counting (and stops for good at the body's end). */
+  received(result: IteratorResult<Uint8Array>): void {
     this.pending = undefined;
     this.watchdog.received();
-    if (result.done === true) {
-      this.watchdog.stop();
-      return { kind: 'end' };
-    }
-    return { kind: 'chunk', bytes: result.value };
+    if (result.done === true) this.watchdog.stop();
+  }
+
+  /** A {@link read} failed: the failure to throw (`idle-timeout` when the deadline tripped it). */
+  failed(error: unknown): AttemptFailure {
+    this.pending = undefined;
+    this.watchdog.stop();
+    return new AttemptFailure(this.watchdog.idle ? 'idle-timeout' : this.attempt.errorKind(error), error);
   }
 
   /** The recovery path: the pending read raced against a tick (the watchdog still bounds the silence). */
@@ -69,7 +83,7 @@ export class AttemptReader {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = new Promise<'tick'>((resolve) => (timer = setTimeout(() => resolve('tick'), tickMs)));
     try {
-      return await Promise.race([this.pending!, tick]);
+      return await Promise.race([this.read(), tick]);
     } finally {
       clearTimeout(timer);
     }

@@ -109,7 +109,8 @@ const ERROR_EVENT = new Error('the backend sent an error event mid-stream');
  */
 export function createRecoveringStream(options: RecoveringStreamOptions): RecoveringStream {
   const run = new RecoveringRun(options);
-  const body = run.run();
+  // Single use, like the generator it replaced: every call of [Symbol.asyncIterator] answers the same run.
+  const body: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => run };
   return {
     body,
     abort: (reason) => run.abort(reason),
@@ -119,8 +120,13 @@ export function createRecoveringStream(options: RecoveringStreamOptions): Recove
   };
 }
 
-/** One recoverable stream's run: the first attempt, and at most one recovery. */
-class RecoveringRun {
+/**
+ * One recoverable stream's run: the first attempt, and at most one recovery. The first attempt is relayed as a
+ * plain iterator — each `next` is the body's read and one `then` (no generator, no object or async step of the
+ * reader's own per read; a stream is hundreds of reads, ADR 0067); after a failure that can be recovered, the
+ * rest of the stream is the recovery's generator (heartbeats, the splice), which `next` then follows.
+ */
+class RecoveringRun implements AsyncIterator<Uint8Array> {
   private current: DispatchResult;
   private reader: AttemptReader | undefined;
   private total: UsageReading | undefined;
@@ -130,6 +136,15 @@ class RecoveringRun {
   // recovered from then on, and a recovery under way is abandoned.
   private readonly stop = new AbortController();
   failureKind: TransportErrorKind = 'other';
+  /** The first attempt's state, and the framer that keeps only whole events going out. */
+  private readonly state = new FirstAttemptState();
+  private readonly framer = new SseEventFramer();
+  /** The first attempt ended (cleanly, or with a failure that was thrown): every later `next` ends. */
+  private ended = false;
+  /** An error event withheld after the events before it went out: the next `next` fails with it. */
+  private withheld: AttemptFailure | undefined;
+  /** The stream after a recoverable failure: the recovery (heartbeats, then the spliced answer). */
+  private rest: AsyncGenerator<Uint8Array> | undefined;
 
   constructor(private readonly options: RecoveringStreamOptions) {
     this.current = options.first;
@@ -149,39 +164,87 @@ class RecoveringRun {
     void this.reader?.close();
   }
 
-  async *run(): AsyncGenerator<Uint8Array> {
-    const { options } = this;
-    const state = new FirstAttemptState();
-    const meter = (this.firstMeter = options.meter(options.hideFirstUsageChunk, options.json));
-    const reader = (this.reader = this.readerOf(this.current));
-    const framer = new SseEventFramer();
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.rest !== undefined) return this.rest.next();
+    if (this.ended) return Promise.resolve(END);
+    const reader = (this.reader ??= this.start());
+    const withheld = this.withheld;
+    if (withheld !== undefined) return this.failed(withheld);
+    let read: Promise<IteratorResult<Uint8Array>>;
     try {
-      for (;;) {
-        const read = await reader.next();
-        if (read.kind === 'end') {
-          // A clean end: whatever is left (an event without its blank line) goes out as it came.
-          const held = meter.end();
-          const whole = held === undefined ? undefined : framer.push(held);
-          const out = [whole, framer.rest()].filter((part) => part !== undefined);
-          if (out.length > 0) yield concatBytes(out);
-          return;
-        }
-        if (read.kind !== 'chunk') continue;
-        const bytes = meter.push(read.bytes);
-        // The whole events of one read go out in one piece: one hand-off per read, not per event (a backlog of
-        // thousands of buffered events is relayed in a few writes, not thousands of async steps — ADR 0048).
-        const whole = bytes === undefined ? undefined : framer.push(bytes);
-        if (whole === undefined) continue;
-        const forward = state.take(whole);
-        if (forward > 0) yield forward === whole.length ? whole : whole.subarray(0, forward);
-        if (forward < whole.length) throw new AttemptFailure('other', ERROR_EVENT);
-      }
+      read = reader.read();
     } catch (error) {
-      const failure = asFailure(error, this.current);
-      this.failureKind = failure.kind;
-      if (this.stop.signal.aborted || options.callerSignal.aborted || !state.recoverable) throw failure;
-      yield* this.recover(state, failure);
+      return this.failed(reader.failed(error));
     }
+    return read.then(this.onRead, this.onError);
+  }
+
+  /** The caller stopped reading: the run ends (the relay then releases the attempt in flight). */
+  return(): Promise<IteratorResult<Uint8Array>> {
+    if (this.rest !== undefined) return this.rest.return(undefined);
+    this.ended = true;
+    return Promise.resolve(END);
+  }
+
+  private start(): AttemptReader {
+    const { options } = this;
+    this.firstMeter = options.meter(options.hideFirstUsageChunk, options.json);
+    return this.readerOf(this.current);
+  }
+
+  /** One read of the first attempt: its whole events go out (or, none completed yet, the next read is asked). */
+  private readonly onRead = (
+    result: IteratorResult<Uint8Array>,
+  ): IteratorResult<Uint8Array> | Promise<IteratorResult<Uint8Array>> => {
+    let whole: Uint8Array | undefined;
+    let forward: number;
+    try {
+      this.reader!.received(result);
+      if (result.done === true) return this.end();
+      const bytes = this.firstMeter!.push(result.value);
+      // The whole events of one read go out in one piece: one hand-off per read, not per event (a backlog of
+      // thousands of buffered events is relayed in a few writes, not thousands of async steps — ADR 0048).
+      whole = bytes === undefined ? undefined : this.framer.push(bytes);
+      if (whole === undefined) return this.next();
+      forward = this.state.take(whole);
+    } catch (error) {
+      return this.failed(error);
+    }
+    if (forward === whole.length) return whole === result.value ? result : { done: false, value: whole };
+    // The backend's error event: the events before it go out, then the stream fails (and is recovered).
+    const failure = new AttemptFailure('other', ERROR_EVENT);
+    if (forward === 0) return this.failed(failure);
+    this.withheld = failure;
+    return { done: false, value: whole.subarray(0, forward) };
+  };
+
+  private readonly onError = (error: unknown): Promise<IteratorResult<Uint8Array>> =>
+    this.failed(this.reader!.failed(error));
+
+  /** A clean end: whatever is left (an event without its blank line) goes out as it came. */
+  private end(): IteratorResult<Uint8Array> {
+    this.ended = true;
+    const held = this.firstMeter!.end();
+    const whole = held === undefined ? undefined : this.framer.push(held);
+    const out = [whole, this.framer.rest()].filter((part) => part !== undefined);
+    return out.length > 0 ? { done: false, value: concatBytes(out) } : END;
+  }
+
+  /**
+   * The first attempt failed: the failure is thrown when the stream cannot be recovered (or the relay stopped
+   * it); otherwise the recovery takes over the stream.
+   */
+  private failed(error: unknown): Promise<IteratorResult<Uint8Array>> {
+    this.ended = true;
+    this.withheld = undefined;
+    const failure = asFailure(error, this.current);
+    this.failureKind = failure.kind;
+    const { state } = this;
+    if (this.stop.signal.aborted || this.options.callerSignal.aborted || !state.recoverable) {
+      return Promise.reject(failure);
+    }
+    this.rest = this.recover(state, failure);
+    return this.rest.next();
   }
 
   private async *recover(state: FirstAttemptState, failure: AttemptFailure): AsyncGenerator<Uint8Array> {
@@ -378,6 +441,7 @@ interface Plan {
   readonly prefillRefused: boolean;
 }
 
+const END: IteratorResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
 const DIVERGED = new Error('the replayed answer differs from the one the caller has');
 const TICK: unique symbol = Symbol('tick');
 
