@@ -102,8 +102,20 @@ export class CallDrain {
 }
 
 /**
+ * A body that tells when it has ended — read to the end, failed, or given up by the host — once, after its own
+ * end of call work (the engine's relay). The drain listens to it instead of wrapping it: no `then` per chunk.
+ */
+export const WHEN_ENDED: unique symbol = Symbol('whenEnded');
+
+/** A body that calls the listener given to {@link WHEN_ENDED} exactly once, when it has ended. */
+export interface EndingBody extends AsyncIterable<Uint8Array> {
+  [WHEN_ENDED](listener: () => void): void;
+}
+
+/**
  * The response with `entry.end()` called when its body has ended — read to the end, failed, or given up by
- * the host — or at once when it has none. The body is not copied: each chunk passes through as it comes.
+ * the host — or at once when it has none. The body is not copied: each chunk passes through as it comes (a body
+ * that tells when it ended, {@link EndingBody}, is not even wrapped).
  *
  * @example
  * return endsWith(await run(call), drain.enter());
@@ -112,6 +124,10 @@ export function endsWith(response: GatewayResponse, entry: DrainEntry): GatewayR
   const body = response.body;
   if (body === null) {
     entry.end();
+    return response;
+  }
+  if (WHEN_ENDED in body) {
+    (body as EndingBody)[WHEN_ENDED](() => entry.end());
     return response;
   }
   return { ...response, body: endingBody(body, entry) };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { endsWith, WHEN_ENDED } from '../lifecycle/call-drain.js';
 import { relayBody, type RelayOutcome } from './stream-relay.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -28,6 +29,53 @@ function options(source: AsyncIterable<Uint8Array>, extra: Partial<Parameters<ty
 }
 
 describe('relayBody', () => {
+  it('tells the drain once, after finish, that the call ended — however it ended — without being wrapped', async () => {
+    const cases: { source: () => AsyncGenerator<Uint8Array>; read: number; outcome: RelayOutcome }[] = [
+      {
+        source: async function* () {
+          yield bytes('data: a\n\n');
+        },
+        read: Infinity,
+        outcome: 'complete',
+      },
+      {
+        source: async function* () {
+          yield bytes('data: a\n\n');
+          throw new Error('reset');
+        },
+        read: Infinity,
+        outcome: 'cut',
+      },
+      {
+        source: async function* () {
+          yield bytes('data: a\n\n');
+          yield bytes('data: b\n\n');
+        },
+        read: 1,
+        outcome: 'caller_aborted',
+      },
+    ];
+    for (const c of cases) {
+      const o = options(c.source());
+      const seen: string[] = [];
+      const response = endsWith(
+        { status: 200, headers: new Headers(), body: o.relay },
+        { signal: new AbortController().signal, end: () => void seen.push(`end after ${o.ended.length} finish`) },
+      );
+      expect(response.body).toBe(o.relay); // not wrapped: no `then` of the drain's own per chunk
+      expect(WHEN_ENDED in o.relay).toBe(true);
+      const iterator = o.relay[Symbol.asyncIterator]();
+      for (let i = 0; i < c.read; i++) {
+        const next = await iterator.next().catch(() => ({ done: true }));
+        if (next.done === true) break;
+      }
+      if (c.read !== Infinity) await iterator.return?.();
+      await iterator.next().catch(() => undefined);
+      expect(o.ended.map((e) => e.outcome)).toEqual([c.outcome]);
+      expect(seen).toEqual(['end after 1 finish']);
+    }
+  });
+
   it('finishes as complete after the last chunk', async () => {
     const o = options(
       (async function* () {

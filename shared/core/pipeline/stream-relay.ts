@@ -1,4 +1,5 @@
 import type { TransportErrorKind } from '../../ports/backend-transport.js';
+import { WHEN_ENDED, type EndingBody } from '../lifecycle/call-drain.js';
 import { IdleWatchdog } from '../resilience/idle-watchdog.js';
 import type { ApiShape } from '../routing/request-target.js';
 
@@ -49,11 +50,11 @@ export interface RelayOptions {
  * looks like a complete answer. When the caller goes away (the host returns from the iterator), the
  * backend call is aborted so it stops producing tokens.
  */
-export function relayBody(options: RelayOptions): AsyncIterable<Uint8Array> {
+export function relayBody(options: RelayOptions): EndingBody {
   // Single use: every call of [Symbol.asyncIterator] returns the same iterator (a second relay over the
   // same backend body would finish the call twice).
-  let iterator: Relay | undefined;
-  return { [Symbol.asyncIterator]: () => (iterator ??= new Relay(options)) };
+  const relay = new Relay(options);
+  return { [Symbol.asyncIterator]: () => relay, [WHEN_ENDED]: (listener) => (relay.ended = listener) };
 }
 
 const END: IteratorResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
@@ -79,6 +80,8 @@ class Relay implements AsyncIterator<Uint8Array> {
   /** What the source threw (the `failed` state). */
   private failure: unknown;
   private pending: Promise<unknown> | undefined;
+  /** Told once the call finished (the shutdown drain's count of calls in flight), after `finish`. */
+  ended: (() => void) | undefined;
 
   constructor(private readonly options: RelayOptions) {
     const { idleTimeoutMs, now } = options;
@@ -209,7 +212,11 @@ class Relay implements AsyncIterator<Uint8Array> {
     this.options.shutdown?.removeEventListener('abort', this.onShutdown);
     this.watchdog?.stop();
     if (outcome === 'caller_aborted') this.options.abort(new Error('caller went away'));
-    this.options.finish(outcome, error);
+    try {
+      this.options.finish(outcome, error);
+    } finally {
+      this.ended?.();
+    }
   }
 }
 
