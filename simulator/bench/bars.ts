@@ -69,7 +69,8 @@ function latencyBars(run: RunFigures): Bar[] {
 
 function memoryBars(run: RunFigures): Bar[] {
   const m = run.memory;
-  const { firstKb, kbPerSecond, level } = m.trend;
+  const { firstKb, kbPerSecond, judgedOverS, largestStepKb, verdict, level } = m.trend;
+  const ended = m.endedEarly > 0 ? `, ${m.endedEarly} ended early` : '';
   return [
     { bar: 'idle RSS after start ≤ 60 MB', measured: `${f(run.idleMb, 1)} MB`, met: run.idleMb <= 60 },
     {
@@ -80,10 +81,10 @@ function memoryBars(run: RunFigures): Bar[] {
     {
       bar: `memory per open stream bounded (${m.requested} slow streams)`,
       measured:
-        `${m.opened} open at once; ${f(firstKb, 1)} KB per stream, ` +
-        `${signed(kbPerSecond * 10)} KB per 100 tokens relayed (a line through ${m.samples.length} readings)` +
-        (level ? ' (level)' : ' (growing)'),
-      met: m.opened === m.requested && level,
+        `${m.opened} open at once${ended}; ${f(firstKb, 1)} KB per stream, ` +
+        `${signed(kbPerSecond * judgedOverS)} KB per 100 tokens relayed ` +
+        `(a line through ${m.samples.length} readings, farthest ${f(largestStepKb, 1)} KB off it) (${verdict})`,
+      met: m.opened === m.requested && m.endedEarly === 0 && level,
     },
   ];
 }
@@ -122,12 +123,13 @@ function honestyBar(run: RunFigures): Bar {
     (sum, r) => sum + failures(r.direct.result) + failures(r.bare.result) + failures(r.gateway.result),
     0,
   );
-  const streamsFailed = run.memory.failed + run.ttfbGateway.failed + run.ttfbDirect.failed;
+  // A slow stream outlasts the test: one that ended before the bench cut it was cut by the gateway — a failure.
+  const streamsFailed = run.memory.failed + run.memory.endedEarly + run.ttfbGateway.failed + run.ttfbDirect.failed;
   // Slow streams still waiting for a connection are not failures (the memory bar names them); they are not counted.
   const waiting = run.memory.waiting > 0 ? `, ${run.memory.waiting} slow streams still waiting (not counted)` : '';
   return {
     bar: 'every side answered 2xx; TTFB and memory count only streams that opened',
-    measured: `${notOk} load requests not 2xx; ${streamsFailed} probe streams did not open (not counted)${waiting}`,
+    measured: `${notOk} load requests not 2xx; ${streamsFailed} probe streams did not open or ended early${waiting}`,
     met: notOk === 0 && streamsFailed === 0,
   };
 }

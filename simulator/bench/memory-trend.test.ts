@@ -32,11 +32,34 @@ describe('perStreamTrend', () => {
     expect(trend.kbPerSecond).toBeCloseTo(2, 6);
   });
 
-  it('keeps a level process level when one step in the middle (a collection, buffers freed) moves two readings', () => {
-    // Two readings alone (+1 s and +4 s, the old method) would see 160 → 180 KB: "growing".
+  it('does not call a level process level when one step in the middle moves two readings', () => {
+    // A bump on readings 4–5 leaves the slope at 0, but no line fits: the bench cannot tell it from noise.
     const samples = readings(1000, (s) => (s >= 4 && s <= 5 ? 180 : 160));
     const trend = perStreamTrend(IDLE, samples, OVER_S);
     expect(trend.kbPerSecond).toBeCloseTo(0, 6);
+    expect(trend.largestStepKb).toBeCloseTo(15, 6);
+    expect(trend.verdict).toBe('unclear');
+  });
+
+  it('does not let one late free hide real growth', () => {
+    // 6 KB a second (+60 KB per 100 tokens on ~240) and 52 KB per stream freed from the 5th reading on: the fitted
+    // slope turns negative, so only the step check stands between this and "level".
+    const samples = readings(512, (s) => 240 + 6 * s - (s >= 5 ? 52 : 0));
+    const trend = perStreamTrend(IDLE, samples, OVER_S);
+    expect(trend.kbPerSecond).toBeLessThan(0);
+    expect(trend.level).toBe(false);
+    expect(trend.verdict).toBe('unclear');
+  });
+
+  it('calls a lasting step late in the readings growing rather than level (the slope sees it)', () => {
+    const samples = readings(512, (s) => (s >= 5 ? 253 : 240));
+    expect(perStreamTrend(IDLE, samples, OVER_S).verdict).toBe('growing');
+  });
+
+  it('calls readings level when they scatter within half the allowance around a flat line', () => {
+    const samples = readings(1000, (s) => 200 + (s % 2 === 0 ? 3 : -3));
+    const trend = perStreamTrend(IDLE, samples, OVER_S);
+    expect(trend.verdict).toBe('level');
     expect(trend.level).toBe(true);
   });
 
@@ -55,6 +78,7 @@ describe('perStreamTrend', () => {
       OVER_S,
     );
     expect(trend.level).toBe(false);
+    expect(trend.verdict).toBe('unclear');
     expect(trend.firstKb).toBeNaN();
   });
 });

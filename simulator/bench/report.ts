@@ -2,6 +2,7 @@ import { describeFailures, failures, type LoadResult } from './h2load.js';
 import type { SchedulerRow } from './scheduler-rows.js';
 import type { OpenStreamsMemory } from './open-streams-memory.js';
 import type { TtfbResult } from './stream-probes.js';
+import { LEVEL_SHARE } from './memory-trend.js';
 
 /** One measured side of a row, with the gateway process's CPU over the run. */
 export interface Side {
@@ -149,15 +150,18 @@ function openStreamsLine(memory: OpenStreamsMemory): string {
   const notOpen = [
     memory.waiting > 0 ? `${memory.waiting} still waiting for a connection or a first chunk` : '',
     memory.failed > 0 ? `${memory.failed} failed` : '',
+    memory.endedEarly > 0 ? `${memory.endedEarly} ended by the gateway before the cut` : '',
   ].filter((part) => part !== '');
-  const readings = samples.map((s) => f(s.rssMb, 0)).join(', ');
+  const readings = samples.map((s) => `${f(s.rssMb, 0)}/${s.open}`).join(', ');
+  const perTokens = trend.kbPerSecond * trend.judgedOverS;
   return (
     `- ${memory.opened} of ${memory.requested} slow streams open at once` +
     `${notOpen.length > 0 ? ` (${notOpen.join(', ')}; not counted)` : ''}: ` +
-    `RSS ${readings} MB, one reading a second (from ${f(memory.idleMb, 1)} MB idle) → per open stream ` +
-    `${f(trend.firstKb, 1)} KB at +${first?.atS ?? NaN} s, ${f(trend.lastKb, 1)} KB at +${last?.atS ?? NaN} s ` +
-    `(a line fitted through the readings: ${f(trend.kbPerSecond * 10, 1)} KB per stream per 100 tokens relayed; ` +
-    `${trend.level ? 'level' : 'growing'}: level is at most 10 % of the first per 100 tokens)`
+    `RSS MB / streams open ${readings}, one reading a second (from ${f(memory.idleMb, 1)} MB idle) → per open ` +
+    `stream ${f(trend.firstKb, 1)} KB at +${first?.atS ?? NaN} s, ${f(trend.lastKb, 1)} KB at +${last?.atS ?? NaN} s ` +
+    `(a line fitted through the readings: ${f(perTokens, 1)} KB per stream per 100 tokens relayed, the farthest ` +
+    `reading ${f(trend.largestStepKb, 1)} KB off the line; ${trend.verdict}: level is at most ` +
+    `${f(LEVEL_SHARE * 100, 0)} % of the first per 100 tokens, no reading off by more than half that)`
   );
 }
 
