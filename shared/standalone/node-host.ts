@@ -8,6 +8,7 @@ import { AnswerHeaders } from '../core/http/answer-headers.js';
 import type { GatewayRequest, GatewayResponse } from '../core/http/gateway-request.js';
 import type { HeaderMap } from '../core/http/header-map.js';
 import { RawRequestHeaders } from '../core/http/raw-request-headers.js';
+import { CallerBody } from './caller-body.js';
 import { requestUrl } from './request-url.js';
 
 // node:http through require, not `import`: on Node 22 an ES import builds the module's namespace, which reads its
@@ -127,7 +128,8 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
     url: url.url,
     // Read in place: node:http's parser already refused malformed fields; the engine judges the values (ADR 0061).
     headers: new RawRequestHeaders(raw),
-    body: method === 'GET' || method === 'HEAD' ? null : req,
+    // Read by events, or in one piece when it is all here already (caller-body.ts), not by Node's stream iterator.
+    body: method === 'GET' || method === 'HEAD' ? null : new CallerBody(req),
     signal: controller.signal,
   };
   let response: GatewayResponse;
