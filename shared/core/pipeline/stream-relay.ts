@@ -167,7 +167,8 @@ class Relay implements AsyncIterator<Uint8Array> {
       // Nothing to forward yet (a line held by the filter): read on.
       if (chunk === undefined) return this.pull();
       observe?.(chunk);
-      return { done: false, value: chunk };
+      // A read the filter left as it was goes on as the source's own result (no object of the relay's own).
+      return chunk === read.value ? read : { done: false, value: chunk };
     } catch (error) {
       // Our own filter or observer failed, not the source: the backend's body is closed, not left unread.
       void this.source.return?.().catch(() => undefined);
