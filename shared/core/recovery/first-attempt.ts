@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { bufferView } from '../usage/json-scan.js';
 import { DeliveredAnswer } from './answer-splice.js';
 import { readChatEvent, type ChatChunk, type ChunkIdentity } from './chat-chunk.js';
-import { KeptReads } from './kept-reads.js';
+import { KeptReads } from '../kept-reads.js';
 import { SseEventReader } from './sse-event-reader.js';
 
 /**

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { TokenEstimator } from '../../ports/token-estimator.js';
+import { KeptReads } from '../kept-reads.js';
 import { CompletionTextTally } from './completion-text-tally.js';
 import { bufferView, findUsageObject, findUsageObjectKey, forEachStringValue } from './json-scan.js';
 import { findUsageCarrier, normaliseCarrier } from './normalise-usage.js';
@@ -69,7 +70,9 @@ export class SseUsageMeter {
   private readonly textKeys: Buffer[];
   private readonly onText = (text: string): void => this.tally?.add(text);
   private readonly maxRetainBytes: number;
-  private retained: Buffer | undefined;
+  /** The data lines retained for a lazy estimate, each kept as its difference from the one before. */
+  private retained: KeptReads | undefined;
+  /** Bytes the retained lines stand for, one LF after each (what a scan of them reads). */
   private retainedLength = 0;
 
   constructor(
@@ -206,9 +209,11 @@ export class SseUsageMeter {
   }
 
   /**
-   * Completion text for an estimate is extracted lazily: data lines are copied (one memcpy) into a bounded
-   * buffer, LF-separated, and only scanned for text when the buffer fills or when an estimate is needed
-   * at the end. A stream whose usage is reported never pays for text extraction unless it is long.
+   * Completion text for an estimate is extracted lazily: data lines are kept ({@link KeptReads}: a chat chunk
+   * differs from the one before in its token, so it keeps a few bytes, not its ~200) up to a bound on the bytes
+   * they stand for, and only scanned for text — rebuilt LF-separated, as one buffer — when the bound is reached or
+   * when an estimate is needed at the end. A stream whose usage is reported never pays for text extraction unless
+   * it is long, and an open stream holds a few bytes per line, not the lines.
    */
   private extractText(payload: Uint8Array): void {
     if (this.tally === undefined) return;
@@ -217,25 +222,23 @@ export class SseUsageMeter {
       return;
     }
     if (this.retainedLength + payload.length + 1 > this.maxRetainBytes) this.drainRetained();
-    // Grown on demand (doubling up to the bound): most streams are short, and a fixed 128 KiB buffer
-    // per stream was most of the metering's garbage.
-    const needed = this.retainedLength + payload.length + 1;
-    if (this.retained === undefined || this.retained.length < needed) {
-      const grown = Buffer.allocUnsafe(
-        Math.min(this.maxRetainBytes, Math.max(needed, (this.retained?.length ?? 1024) * 2)),
-      );
-      if (this.retained !== undefined) this.retained.copy(grown, 0, 0, this.retainedLength);
-      this.retained = grown;
-    }
-    this.retained.set(payload, this.retainedLength);
-    this.retainedLength += payload.length;
-    this.retained[this.retainedLength++] = 0x0a;
+    (this.retained ??= new KeptReads()).add(payload);
+    this.retainedLength += payload.length + 1;
   }
 
   private drainRetained(): void {
-    if (this.retained === undefined || this.retainedLength === 0) return;
-    this.scanText(this.retained.subarray(0, this.retainedLength));
+    const retained = this.retained;
+    if (retained === undefined || this.retainedLength === 0) return;
+    const lines = Buffer.allocUnsafe(this.retainedLength);
+    let at = 0;
+    retained.forEach((line) => {
+      lines.set(line, at);
+      at += line.length;
+      lines[at++] = 0x0a;
+    });
+    retained.clear();
     this.retainedLength = 0;
+    this.scanText(lines);
   }
 
   private scanText(bytes: Uint8Array): void {

@@ -311,6 +311,22 @@ describe('createUsageTap — behaviour', () => {
     expect(tap.finish()).toMatchObject({ completionTokens: 1000, completionSource: 'estimated' });
   });
 
+  it('estimates from exactly the text streamed, in order, from lines kept as their differences', () => {
+    const seen: string[] = [];
+    const estimator = { countText: (t: string) => (seen.push(t), t.length) };
+    const tap = createUsageTap(SSE('openai-chat'), { estimator, maxEstimateRetainBytes: 4096 });
+    const tokens = Array.from({ length: 500 }, (_, i) =>
+      i % 7 === 0 ? ` w\\"${i}` : ` word${i % 13}${'é'.repeat(i % 3)}`,
+    );
+    for (const token of tokens) {
+      const chunk = { id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: token } }] };
+      tap.observe(encode(`data: ${JSON.stringify(chunk)}\n\n`));
+    }
+    const expected = tokens.join('');
+    expect(tap.finish()).toMatchObject({ completionTokens: expected.length, completionSource: 'estimated' });
+    expect(seen.join('')).toBe(expected);
+  });
+
   it('never runs the estimator on a short stream whose usage is reported', () => {
     let calls = 0;
     const estimator = { countText: () => ++calls };
