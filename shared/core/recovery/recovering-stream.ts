@@ -134,7 +134,10 @@ class RecoveringRun implements AsyncIterator<Uint8Array> {
   private recoveryMeter: AttemptMeter | undefined;
   // Set when the relay stops the stream (the caller went away, or the shutdown drain cut it): nothing is
   // recovered from then on, and a recovery under way is abandoned.
-  private readonly stop = new AbortController();
+  // Made when a recovery needs its signal (most streams never break: no AbortController per stream).
+  private stop: AbortController | undefined;
+  private stopped = false;
+  private stopReason: unknown;
   failureKind: TransportErrorKind = 'other';
   /** The first attempt's state, and the framer that keeps only whole events going out. */
   private readonly state = new FirstAttemptState();
@@ -151,7 +154,9 @@ class RecoveringRun implements AsyncIterator<Uint8Array> {
   }
 
   abort(reason: unknown): void {
-    this.stop.abort(reason);
+    this.stopped = true;
+    this.stopReason = reason;
+    this.stop?.abort(reason);
     this.current.abort(reason);
   }
 
@@ -240,7 +245,7 @@ class RecoveringRun implements AsyncIterator<Uint8Array> {
     const failure = asFailure(error, this.current);
     this.failureKind = failure.kind;
     const { state } = this;
-    if (this.stop.signal.aborted || this.options.callerSignal.aborted || !state.recoverable) {
+    if (this.stopped || this.options.callerSignal.aborted || !state.recoverable) {
       return Promise.reject(failure);
     }
     this.rest = this.recover(state, failure);
@@ -276,7 +281,7 @@ class RecoveringRun implements AsyncIterator<Uint8Array> {
       report('recovered', [firstUsage, this.recoveryMeter!.finish({ estimate: true })]);
     } catch (error) {
       // Stopped by the relay: the recovering backend was serving; it did not fail.
-      if (!this.stop.signal.aborted) this.markLast(error === DIVERGED ? 'diverged' : 'cut');
+      if (!this.stopped) this.markLast(error === DIVERGED ? 'diverged' : 'cut');
       const second = this.recoveryMeter!.finish({ estimate: true });
       report(error === DIVERGED ? 'diverged' : 'failed', [firstUsage, second]);
       this.total = sumUsage(firstUsage, second);
@@ -308,7 +313,7 @@ class RecoveringRun implements AsyncIterator<Uint8Array> {
       () => deadline.abort(new Error('no recovering answer within the idle deadline')),
       Math.max(1, Math.ceil(options.idleTimeoutMs - (options.now() - startedAt))),
     );
-    const signal = AbortSignal.any([options.callerSignal, deadline.signal, this.stop.signal]);
+    const signal = AbortSignal.any([options.callerSignal, deadline.signal, this.stopSignal()]);
     try {
       return await this.planRecovery(state, exclude, signal);
     } finally {
@@ -337,6 +342,15 @@ class RecoveringRun implements AsyncIterator<Uint8Array> {
     } catch {
       return { mode: 'replay', result: undefined, body: {}, prefillRefused };
     }
+  }
+
+  /** Aborted when the relay stopped the stream (made on first use: already aborted if it was stopped before). */
+  private stopSignal(): AbortSignal {
+    if (this.stop === undefined) {
+      this.stop = new AbortController();
+      if (this.stopped) this.stop.abort(this.stopReason);
+    }
+    return this.stop.signal;
   }
 
   /** Dispatches one recovery attempt; the attempts it made join the call's list. */
