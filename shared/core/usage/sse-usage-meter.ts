@@ -33,6 +33,18 @@ const TEXT_KEYS: Record<UsageApi, readonly string[]> = {
   unknown: ['content', 'text'],
 };
 
+/** {@link TEXT_KEYS} as the quoted byte needles the scan searches for, made once per API (not per meter). */
+const textKeyNeedles = new Map<UsageApi, readonly Buffer[]>();
+
+function needlesOf(api: UsageApi): readonly Buffer[] {
+  let needles = textKeyNeedles.get(api);
+  if (needles === undefined) {
+    needles = TEXT_KEYS[api].map((k) => Buffer.from(`"${k}"`));
+    textKeyNeedles.set(api, needles);
+  }
+  return needles;
+}
+
 /** Options of {@link SseUsageMeter}. */
 export interface SseUsageMeterOptions {
   /** Counts streamed completion text when the backend reports no completion figure. */
@@ -67,7 +79,7 @@ export class SseUsageMeter {
   private pendingGeminiLine: Uint8Array | undefined;
   private readonly decoder = sharedDecoder;
   private readonly tally: CompletionTextTally | undefined;
-  private readonly textKeys: Buffer[];
+  private readonly textKeys: readonly Buffer[];
   private readonly onText = (text: string): void => this.tally?.add(text);
   private readonly maxRetainBytes: number;
   /** The data lines retained for a lazy estimate, each kept as its difference from the one before. */
@@ -83,7 +95,7 @@ export class SseUsageMeter {
       options.estimator === undefined
         ? undefined
         : new CompletionTextTally(options.estimator, options.requestModel, options.maxEstimateTextChars);
-    this.textKeys = this.tally === undefined ? [] : TEXT_KEYS[api].map((k) => Buffer.from(`"${k}"`));
+    this.textKeys = this.tally === undefined ? [] : needlesOf(api);
     this.maxRetainBytes = options.maxEstimateRetainBytes ?? DEFAULT_MAX_ESTIMATE_RETAIN_BYTES;
   }
 
