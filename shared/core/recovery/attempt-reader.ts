@@ -28,6 +28,8 @@ export class AttemptReader {
   private readonly iterator: AsyncIterator<Uint8Array>;
   private readonly watchdog: IdleWatchdog;
   private pending: Promise<IteratorResult<Uint8Array>> | undefined;
+  /** The body was read to its end: there is nothing left to stop. */
+  private ended = false;
 
   constructor(
     body: AsyncIterable<Uint8Array>,
@@ -68,7 +70,10 @@ export class AttemptReader {
   received(result: IteratorResult<Uint8Array>): void {
     this.pending = undefined;
     this.watchdog.received();
-    if (result.done === true) this.watchdog.stop();
+    if (result.done === true) {
+      this.ended = true;
+      this.watchdog.stop();
+    }
   }
 
   /** A {@link read} failed: the failure to throw (`idle-timeout` when the deadline tripped it). */
@@ -89,9 +94,13 @@ export class AttemptReader {
     }
   }
 
-  /** Stops the body (the attempt is abandoned). */
+  /**
+   * Stops the body (the attempt is abandoned). A body read to its end is left as it is: aborting a finished attempt
+   * would do nothing but build the abort's `DOMException` (a stack trace) for every stream that ends well.
+   */
   async close(reason?: unknown): Promise<void> {
     this.watchdog.stop();
+    if (this.ended) return;
     this.attempt.abort(reason);
     const pending = this.pending;
     this.pending = undefined;
