@@ -76,6 +76,33 @@ describe('relayBody', () => {
     }
   });
 
+  it('finishes once and tells the drain once when finish itself throws on completion', async () => {
+    let finishes = 0;
+    const o = options(
+      (async function* () {
+        yield bytes('data: a\n\n');
+      })(),
+      {
+        finish: () => {
+          finishes += 1;
+          throw new Error('finish failed');
+        },
+      },
+    );
+    let ends = 0;
+    endsWith(
+      { status: 200, headers: new Headers(), body: o.relay },
+      { signal: new AbortController().signal, end: () => void (ends += 1) },
+    );
+    const iterator = o.relay[Symbol.asyncIterator]();
+    for (let i = 0; i < 5; i++) {
+      const next = await iterator.next().catch(() => ({ done: false }));
+      if (next.done === true) break;
+    }
+    await iterator.return?.();
+    expect([finishes, ends]).toEqual([1, 1]);
+  });
+
   it('finishes as complete after the last chunk', async () => {
     const o = options(
       (async function* () {

@@ -76,6 +76,7 @@ class Relay implements AsyncIterator<Uint8Array> {
   private source: AsyncIterator<Uint8Array> = NO_SOURCE;
   private readonly watchdog: IdleWatchdog | undefined;
   private state: RelayState = 'idle';
+  private finished = false;
   private shutdownCut = false;
   /** What the source threw (the `failed` state). */
   private failure: unknown;
@@ -206,9 +207,14 @@ class Relay implements AsyncIterator<Uint8Array> {
     return { done: false, value: terminalErrorEvent(options.shape, kind, options.requestId) };
   };
 
-  /** Finishes the call: stops the backend call unless the body completed or was cut. */
+  /**
+   * Finishes the call: stops the backend call unless the body completed or was cut. Once: a `finish` that throws
+   * on completion fails the relay, and the `next` after would end it again (finish twice, the drain told twice).
+   */
   private end(outcome: RelayOutcome, error: unknown): void {
     this.state = 'done';
+    if (this.finished) return;
+    this.finished = true;
     this.failure = undefined;
     this.options.shutdown?.removeEventListener('abort', this.onShutdown);
     this.watchdog?.stop();
