@@ -177,4 +177,32 @@ describe("the standalone host reading the caller's body", () => {
     expect(connections).toBe(1);
     agent.destroy();
   });
+
+  it('closes the connection of a caller that keeps sending after the engine stopped reading', async () => {
+    const stopping = {
+      async handle(request: GatewayRequest): Promise<GatewayResponse> {
+        const iterator = request.body![Symbol.asyncIterator]();
+        await iterator.next();
+        await iterator.return?.();
+        return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: once('too large') };
+      },
+    };
+    host = await startNodeHost(stopping as unknown as Gateway);
+    const endless = post({ 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    const closed = new Promise<void>((resolve) => endless.on('close', resolve).on('error', () => undefined));
+    let sent = 0;
+    let open = true;
+    void closed.then(() => (open = false));
+    const piece = randomBytes(64 * 1024);
+    // Bounded: 64 MiB at most, far past what the host discards (1 MiB) before it closes.
+    while (open && sent < 64 * 1024 * 1024) {
+      if (!endless.write(piece)) await new Promise((resolve) => endless.once('drain', resolve).once('close', resolve));
+      sent += piece.byteLength;
+    }
+    const closedByHost = !open;
+    endless.destroy(); // ends the test's side either way
+    await closed;
+    expect(closedByHost).toBe(true);
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
 });

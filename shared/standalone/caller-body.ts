@@ -6,6 +6,14 @@ const HIGH_WATER_BYTES = 64 * 1024;
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true });
 
 /**
+ * What is read and discarded of a body the engine stopped reading, at most, before the connection is closed: a
+ * caller that keeps sending would otherwise hold the socket and the parser's CPU for good (node:http's
+ * `requestTimeout` fires once and only half-closes, and every chunk parsed refreshes its keep-alive timer).
+ */
+const DISCARD_BYTES = 1024 * 1024;
+const DISCARD_MS = 10_000;
+
+/**
  * The caller's request body as the engine reads it (an async iterable of bytes), without Node's stream async
  * iterator (an async generator, `finished()` listeners and a promise per wait, ~2–3 KB per call). Nothing is read
  * before the engine asks (it refuses an oversized declared length, or a body its buffer budget cannot take,
@@ -53,8 +61,9 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
 
   /**
    * The engine stops before the end (a 413 past the limit, a 429 past a job's bound): what is unread is dropped and
-   * the rest of the body is read off the socket and discarded, as node:http does for a body nobody reads, so the
-   * engine's answer reaches the caller (node:http's `requestTimeout` bounds how long a caller may keep sending).
+   * the rest of the body is read off the socket and discarded, so the engine's answer reaches the caller and the
+   * connection stays usable — up to {@link DISCARD_BYTES} and {@link DISCARD_MS}; past either the connection is
+   * closed (a caller sending without end).
    */
   return(): Promise<IteratorResult<Uint8Array>> {
     const reading = this.started && !this.ended;
@@ -64,7 +73,7 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
     if (reading) {
       this.req.off('data', this.onData);
       this.paused = false;
-      this.req.resume();
+      discardRest(this.req);
     }
     return Promise.resolve(DONE);
   }
@@ -155,4 +164,27 @@ function prematureClose(): Error {
   return Object.assign(new Error('The caller closed the connection before its request body ended.'), {
     code: 'ERR_STREAM_PREMATURE_CLOSE',
   });
+}
+
+/** Reads and drops the rest of a body, within {@link DISCARD_BYTES} and {@link DISCARD_MS}; past them, closes. */
+function discardRest(req: IncomingMessage): void {
+  let left = DISCARD_BYTES;
+  const stop = (): void => {
+    clearTimeout(timer);
+    req.off('data', count);
+  };
+  const cut = (): void => {
+    stop();
+    req.socket.destroy();
+  };
+  const count = (chunk: Buffer): void => {
+    left -= chunk.byteLength;
+    if (left < 0) cut();
+  };
+  const timer = setTimeout(cut, DISCARD_MS);
+  timer.unref();
+  req.on('data', count);
+  req.once('end', stop);
+  req.once('close', stop);
+  req.resume();
 }
