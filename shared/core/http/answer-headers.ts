@@ -1,4 +1,4 @@
-import { fieldSeparator, type HeaderMap } from './header-map.js';
+import { fieldSeparator, trimHttpWhitespace, type HeaderMap } from './header-map.js';
 
 /** A field name (RFC 9110 token) — what web `Headers` accepts. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -122,7 +122,7 @@ function checkedName(name: string): string {
 
 /** The value trimmed of leading and trailing HTTP whitespace, refused when it would split the header. */
 function checkedValue(value: string, name: string): string {
-  const v = /^[\t\n\r ]|[\t\n\r ]$/.test(value) ? value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '') : value;
+  const v = trimHttpWhitespace(value);
   if (SPLITTING.test(v)) throw new TypeError(`Invalid value for header ${name}`);
   return v;
 }

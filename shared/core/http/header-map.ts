@@ -13,6 +13,18 @@ export function fieldSeparator(name: string): string {
   return name === 'cookie' ? '; ' : ', ';
 }
 
+/** Strips leading and trailing HTTP whitespace (as `Headers` normalises a value); the same string when none. */
+export function trimHttpWhitespace(value: string): string {
+  if (value.length === 0) return value;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return isHttpWhitespace(first) || isHttpWhitespace(last) ? value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '') : value;
+}
+
+function isHttpWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
+
 /**
  * What the engine reads of a request's headers. Names are case-insensitive; repeated fields read joined (by
  * {@link fieldSeparator}).

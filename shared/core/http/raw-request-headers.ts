@@ -1,4 +1,4 @@
-import { fieldSeparator, type HeaderReader } from './header-map.js';
+import { fieldSeparator, trimHttpWhitespace, type HeaderReader } from './header-map.js';
 
 /**
  * A request's headers over Node's `rawHeaders` (`[name, value, name, value, …]`, names as the caller cased them),
@@ -25,7 +25,7 @@ export class RawRequestHeaders implements HeaderReader {
     let value: string | null = null;
     for (let i = 0; i < names.length; i++) {
       if (names[i] !== wanted) continue;
-      const v = trimmed(raw[i * 2 + 1]!);
+      const v = trimHttpWhitespace(raw[i * 2 + 1]!);
       value = value === null ? v : `${value}${fieldSeparator(wanted)}${v}`;
     }
     return value;
@@ -47,26 +47,14 @@ export class RawRequestHeaders implements HeaderReader {
       const at = first.get(name);
       if (at === undefined) first.set(name, i);
       else {
-        const before = joined.get(name) ?? trimmed(raw[at * 2 + 1]!);
-        joined.set(name, `${before}${fieldSeparator(name)}${trimmed(raw[i * 2 + 1]!)}`);
+        const before = joined.get(name) ?? trimHttpWhitespace(raw[at * 2 + 1]!);
+        joined.set(name, `${before}${fieldSeparator(name)}${trimHttpWhitespace(raw[i * 2 + 1]!)}`);
       }
     }
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
-      if (name === 'set-cookie') callback(trimmed(raw[i * 2 + 1]!), name);
-      else if (first.get(name) === i) callback(joined.get(name) ?? trimmed(raw[i * 2 + 1]!), name);
+      if (name === 'set-cookie') callback(trimHttpWhitespace(raw[i * 2 + 1]!), name);
+      else if (first.get(name) === i) callback(joined.get(name) ?? trimHttpWhitespace(raw[i * 2 + 1]!), name);
     }
   }
-}
-
-/** Strips leading and trailing HTTP whitespace (as `Headers` normalises a value); the same string when none. */
-function trimmed(value: string): string {
-  if (value.length === 0) return value;
-  const first = value.charCodeAt(0);
-  const last = value.charCodeAt(value.length - 1);
-  return isHttpWhitespace(first) || isHttpWhitespace(last) ? value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '') : value;
-}
-
-function isHttpWhitespace(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 }

@@ -1,5 +1,6 @@
 import type { AffinityStore } from '../../ports/affinity-store.js';
 import type { DispatchResult } from '../dispatch/dispatcher.js';
+import { isEventStream } from '../dispatch/first-event.js';
 import type { GatewayAdmission } from '../governance/admission.js';
 import type { GatewayResponse } from '../http/gateway-request.js';
 import type { JobService } from '../jobs/job-service.js';
@@ -129,11 +130,6 @@ async function handOff(
 }
 
 const encoder = new TextEncoder();
-
-/** An SSE answer, as `recoveringStreamFor` (recover.ts) tells one. */
-function isEventStream(contentType: string | string[] | undefined): boolean {
-  return String(contentType ?? '').startsWith('text/event-stream');
-}
 
 /** A recovery request's body, as the dispatcher sends it. */
 function jsonBody(json: Record<string, unknown>): { body: Uint8Array; json: Record<string, unknown> } {

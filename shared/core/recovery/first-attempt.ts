@@ -23,9 +23,9 @@ export const MAX_PENDING_READ_BYTES = 1024 * 1024;
  * The first attempt as the caller received it: what a recovery needs (the delivered answer, the identity, the
  * role, whether the stream can still be recovered). The events are read lazily — a healthy stream is never
  * cut, so their bytes are only kept (up to {@link MAX_PENDING_BYTES} stored, {@link MAX_PENDING_READ_BYTES} as
- * they went out), and split and parsed
- * when a cut or an error event needs what they say, or when the bound is reached. Only a read that may hold the
- * backend's error event is read on arrival: the caller must not get that event when the stream is recovered.
+ * they went out), and split and parsed when a cut or an error event needs what they say, or when the bound is
+ * reached. Only a read that may hold the backend's error event is read on arrival: the caller must not get that
+ * event when the stream is recovered.
  * Once the stream cannot be recovered (a finish, another choice, non-text content), nothing more is kept.
  */
 export class FirstAttemptState {
