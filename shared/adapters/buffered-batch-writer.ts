@@ -83,23 +83,31 @@ export function createBufferedBatchWriter<T>(options: BufferedBatchWriterOptions
   };
 
   const intervalMs = options.intervalMs ?? 1_000;
-  const timer =
-    intervalMs > 0
-      ? setInterval(() => buffer.length > 0 && writing === undefined && background(), intervalMs)
-      : undefined;
-  timer?.unref();
+  const tick = (): unknown => buffer.length > 0 && writing === undefined && background();
+  const timer = intervalMs > 0 ? setInterval(tick, intervalMs).unref() : undefined;
+
+  const push = (item: T): void => {
+    buffer.push(item);
+    if (buffer.length >= flushEvery && writing === undefined) background();
+  };
+
+  /** The buffer is full: waits for the write in flight (or writes) until there is room (back-pressure). */
+  const addWhenRoom = async (item: T): Promise<void> => {
+    while (buffer.length >= maxBuffered) await (writing?.catch(() => undefined) ?? flush());
+    push(item);
+  };
 
   return {
     get buffered() {
       return buffer.length;
     },
-    async add(item) {
-      while (buffer.length >= maxBuffered) {
-        if (writing !== undefined) await writing.catch(() => undefined);
-        else await flush();
+    add(item) {
+      // Room in the buffer (the usual case): buffered at once, one shared resolved promise, no async frame.
+      if (buffer.length < maxBuffered) {
+        push(item);
+        return ADDED;
       }
-      buffer.push(item);
-      if (buffer.length >= flushEvery && writing === undefined) background();
+      return addWhenRoom(item);
     },
     flush,
     async close() {
@@ -113,6 +121,8 @@ export function createBufferedBatchWriter<T>(options: BufferedBatchWriterOptions
     },
   };
 }
+
+const ADDED: Promise<void> = Promise.resolve();
 
 /** Writes one batch: what was not written (all of it when the write threw, or what a BatchWriteError names) and why. */
 async function writeBatch<T>(

@@ -62,10 +62,17 @@ export function createNdjsonUsageLedger(options: NdjsonUsageLedgerOptions): Ndjs
     get skippedLines() {
       return skipped;
     },
-    async append(record) {
-      if (closed) throw new Error('The usage ledger is closed.');
-      await writer.add(`${JSON.stringify(record)}
-`);
+    // No async frame of its own (one per call): the writer's promise, or a rejection, is the answer.
+    append(record) {
+      if (closed) return Promise.reject(new Error('The usage ledger is closed.'));
+      let line: string;
+      try {
+        line = `${JSON.stringify(record)}
+`;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return writer.add(line);
     },
     async *query(query: UsageQuery) {
       await flush();

@@ -3,6 +3,7 @@ import type { BackendResponse } from '../../ports/backend-transport.js';
 import {
   classifyFailure,
   type AttemptOutcome,
+  type AttemptPhase,
   type FailureVerdict,
   type TransportErrorKind,
 } from '../resilience/failure-classifier.js';
@@ -10,7 +11,7 @@ import { armAttempt, attemptErrorKind, type AttemptControl } from './attempt-con
 import { effectiveTimeouts } from './attempt-timeouts.js';
 import type { DispatchContext } from './dispatch-context.js';
 import type { DispatchInput } from './dispatcher.js';
-import { readErrorAnswer } from './error-answer.js';
+import { readErrorAnswer, type ErrorAnswer } from './error-answer.js';
 import { firstEvent, isEventStream } from './first-event.js';
 import { bodyFor, type BodiesByModel } from './request-body.js';
 import { upstreamPath } from './upstream-path.js';
@@ -110,36 +111,53 @@ function notAnswered(attempt: Attempt, error: unknown): AttemptResult {
   const errorKind = attemptErrorKind(error, attempt.input.signal, attempt.control.signal);
   const phase =
     errorKind === 'connect-refused' || errorKind === 'connect-timeout' || errorKind === 'dns' ? 'connect' : 'sent';
-  return result(attempt, classify(attempt, { phase, errorKind }), undefined, undefined, errorKind, elapsed(attempt));
+  const verdict = classify(attempt, phase, undefined, errorKind, undefined);
+  return result(attempt, verdict, undefined, undefined, errorKind, elapsed(attempt));
 }
 
-/** The backend answered with headers: classify them (and an error answer's body) and act on the verdict. */
-async function answered(attempt: Attempt, response: BackendResponse): Promise<AttemptResult> {
+/**
+ * The backend answered with headers: classify them (and an error answer's body) and act on the verdict. An answer
+ * below 400 is settled without an async frame (a stream still waits for its first event): the usual case.
+ */
+function answered(attempt: Attempt, response: BackendResponse): AttemptResult | Promise<AttemptResult> {
+  if (response.status >= 400) return answeredError(attempt, response);
+  const durationMs = elapsed(attempt);
+  const verdict = classify(attempt, 'headers', response.status, undefined, undefined);
+  if (verdict.action !== 'return') return notServed(attempt, verdict, response, response.status, false, durationMs);
+  if (response.status < 300 && isEventStream(response.headers['content-type'])) {
+    return handOverStream(attempt, response, verdict);
+  }
+  attempt.control.firstByteSeen();
+  return result(attempt, verdict, response, response.status, undefined, durationMs);
+}
+
+/** An error answer: its Retry-After and the provider's error code (read without losing a byte) decide. */
+async function answeredError(attempt: Attempt, response: BackendResponse): Promise<AttemptResult> {
   const durationMs = elapsed(attempt);
   const { ctx } = attempt;
-  const error =
-    response.status >= 400
-      ? await readErrorAnswer(response, ctx.clock.now(), ctx.resilience.retryAfter.maxMs)
-      : undefined;
-  const served = error?.response ?? response;
-  const verdict = classify(attempt, {
-    phase: 'headers',
-    status: response.status,
-    providerError: error?.providerError,
-    retryAfterMs: error?.retryAfterMs,
-  });
-  if (verdict.action === 'return') {
-    if (response.status < 300 && isEventStream(response.headers['content-type'])) {
-      return handOverStream(attempt, served, verdict);
-    }
-    attempt.control.firstByteSeen();
-    return result(attempt, verdict, served, response.status, undefined, durationMs);
-  }
+  const error = await readErrorAnswer(response, ctx.clock.now(), ctx.resilience.retryAfter.maxMs);
+  const served = error.response;
+  const verdict = classify(attempt, 'headers', response.status, undefined, error);
+  if (verdict.action !== 'return')
+    return notServed(attempt, verdict, served, response.status, error.complete, durationMs);
+  attempt.control.firstByteSeen();
+  return result(attempt, verdict, served, response.status, undefined, durationMs);
+}
+
+/** An answer that does not go to the caller: kept for when no other backend serves (fully read), else dropped. */
+async function notServed(
+  attempt: Attempt,
+  verdict: FailureVerdict,
+  served: BackendResponse,
+  status: number,
+  complete: boolean,
+  durationMs: number,
+): Promise<AttemptResult> {
   attempt.control.release();
-  // An answer kept for when no other backend serves (fully read: it holds no connection); the rest is dropped.
-  const keep = verdict.action === 'failover' && verdict.answerIfLast === true && error?.complete === true;
+  // A kept answer was fully read: it holds no connection.
+  const keep = verdict.action === 'failover' && verdict.answerIfLast === true && complete;
   if (!keep) await served.dump();
-  return result(attempt, verdict, keep ? served : undefined, response.status, undefined, durationMs);
+  return result(attempt, verdict, keep ? served : undefined, status, undefined, durationMs);
 }
 
 /**
@@ -158,23 +176,36 @@ async function handOverStream(
   } catch (error) {
     attempt.control.release();
     const errorKind = attemptErrorKind(error, attempt.input.signal, attempt.control.signal, response.errorKind(error));
-    const failed = classify(attempt, { phase: 'headers', errorKind });
+    const failed = classify(attempt, 'headers', undefined, errorKind, undefined);
     return result(attempt, failed, undefined, response.status, errorKind, elapsed(attempt));
   }
   attempt.control.firstByteSeen();
   if (body === undefined) {
     attempt.control.release();
-    const failed = classify(attempt, { phase: 'headers', errorKind: 'reset' });
+    const failed = classify(attempt, 'headers', undefined, 'reset', undefined);
     return result(attempt, failed, undefined, response.status, 'reset', elapsed(attempt));
   }
   return result(attempt, verdict, { ...response, body }, response.status, undefined, elapsed(attempt));
 }
 
-function classify(attempt: Attempt, outcome: Omit<AttemptOutcome, 'gatewayCredentials'>): FailureVerdict {
-  return classifyFailure(
-    { ...outcome, gatewayCredentials: attempt.gatewayCredentials, sameBackendRetries: attempt.sameBackendRetries },
-    attempt.ctx.classifierOptions,
-  );
+/** The classifier's verdict on one outcome of this attempt (built in one object: this runs once per attempt). */
+function classify(
+  attempt: Attempt,
+  phase: AttemptPhase,
+  status: number | undefined,
+  errorKind: TransportErrorKind | undefined,
+  error: Pick<ErrorAnswer, 'providerError' | 'retryAfterMs'> | undefined,
+): FailureVerdict {
+  const outcome: AttemptOutcome = {
+    phase,
+    status,
+    errorKind,
+    providerError: error?.providerError,
+    retryAfterMs: error?.retryAfterMs,
+    gatewayCredentials: attempt.gatewayCredentials,
+    sameBackendRetries: attempt.sameBackendRetries,
+  };
+  return classifyFailure(outcome, attempt.ctx.classifierOptions);
 }
 
 function elapsed(attempt: Attempt): number {

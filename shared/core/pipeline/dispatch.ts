@@ -64,43 +64,54 @@ export async function dispatchWithFallbacks(
   routed: RoutedCall,
   upstream: UpstreamBody,
   lease: (poolId: string) => Promise<void>,
-  options: DispatchOptions = {},
+  options: DispatchOptions = NO_OPTIONS,
 ): Promise<DispatchResult> {
-  const input = dispatchInput(call, routed, upstream, options);
+  const run = new RouteRun(call, routed, upstream, options);
   const first = routed.match.route;
-  let queue = [first, ...fallbackRoutes(s, first)];
-  const run: RouteRun = {
-    triedRoutes: new Set(),
-    refusedModels: new Set(),
-    attempts: [],
-    failedRoutesWaitMs: 0,
-    lastError: undefined,
-    refused: undefined,
-  };
+  // No fallbacks is the usual case: a queue of one, no array built for the fallbacks.
+  let queue = first.fallbacks.length === 0 ? [first] : [first, ...fallbackRoutes(s, first)];
   for (let current = queue.shift(); current !== undefined; current = queue.shift()) {
-    if (run.triedRoutes.has(current.id)) continue;
-    run.triedRoutes.add(current.id);
-    const model = modelFor(current, current === first, input.model);
-    const result = await dispatchOnRoute(clock, s, call, run, routeInput(s, input, current, model, options), lease);
+    if (run.triedRoutes.includes(current.id)) continue;
+    run.triedRoutes.push(current.id);
+    const model = modelFor(current, current === first, routed.model);
+    const result = await dispatchOnRoute(clock, s, run, routeInput(s, run, current, model), lease);
     if (result === undefined) continue;
     if (result.refusal !== 'context-length') return finish(call, run, result, current.id);
-    const next = await afterRefusal(s, call, run, current, { asked: input.model, tried: model }, result);
+    const next = await afterRefusal(s, call, run, current, { asked: routed.model, tried: model }, result);
     if (next === undefined) return finish(call, run, result, current.id);
     queue = next;
   }
   return endOfRoutes(call, run);
 }
 
-/** The routes tried so far in one call, and what they left behind. */
-interface RouteRun {
-  readonly triedRoutes: Set<string>;
-  readonly refusedModels: Set<string>;
-  readonly attempts: AttemptRecord[];
+const NO_OPTIONS: DispatchOptions = Object.freeze({});
+
+/**
+ * One call's way through its routes: what every route's dispatcher input shares (the call, its body, its
+ * caller's credentials), the routes tried so far and what they left behind.
+ */
+class RouteRun {
+  /** Route ids tried, in order (each at most once). */
+  readonly triedRoutes: string[] = [];
+  /** Models (lower-cased) that refused the prompt as too long; built at the first refusal. */
+  refusedModels: Set<string> | undefined;
+  readonly attempts: AttemptRecord[] = [];
   /** Time on routes that could not serve, besides their attempts: their waits between attempts. */
-  failedRoutesWaitMs: number;
-  lastError: unknown;
+  failedRoutesWaitMs = 0;
+  lastError: unknown = undefined;
   /** The last "prompt too long" answer, kept while context-window fallbacks are tried. */
   refused: { readonly result: DispatchResult; readonly routeId: string; readonly servedAt: number } | undefined;
+  /** The caller's credential headers, read once for every route (sent only to `passthrough` backends). */
+  readonly callerCredentials: Record<string, string>;
+
+  constructor(
+    readonly call: Call,
+    readonly routed: RoutedCall,
+    readonly upstream: UpstreamBody,
+    readonly options: DispatchOptions,
+  ) {
+    this.callerCredentials = credentialHeaders(call.request.headers);
+  }
 }
 
 /**
@@ -111,12 +122,11 @@ interface RouteRun {
 async function dispatchOnRoute(
   clock: Clock,
   s: EngineSnapshot,
-  call: Call,
   run: RouteRun,
   input: DispatchInput,
   lease: (poolId: string) => Promise<void>,
 ): Promise<DispatchResult | undefined> {
-  const { summary } = call;
+  const { summary } = run.call;
   let dispatchedAt = 0;
   try {
     const queuedAt = clock.monotonicMs();
@@ -149,8 +159,10 @@ async function afterRefusal(
   models: { readonly asked: string | undefined; readonly tried: string | undefined },
   result: DispatchResult,
 ): Promise<RouteConfig[] | undefined> {
-  if (models.tried !== undefined) run.refusedModels.add(models.tried.toLowerCase());
-  const next = contextWindowPlan(s.router, current, models.asked, run);
+  const refusedModels = (run.refusedModels ??= new Set());
+  if (models.tried !== undefined) refusedModels.add(models.tried.toLowerCase());
+  const progress = { triedRoutes: new Set(run.triedRoutes), refusedModels };
+  const next = contextWindowPlan(s.router, current, models.asked, progress);
   if (next.length === 0) return undefined;
   const held = await holdRefusal(result);
   const servedAt = run.attempts.length + result.attempts.findIndex((a) => a.outcome === 'served');
@@ -169,7 +181,7 @@ function endOfRoutes(call: Call, run: RouteRun): DispatchResult {
     attempts[refused.servedAt] = { ...attempts[refused.servedAt]!, outcome: 'served' };
     return finish(call, run, refused.result, refused.routeId);
   }
-  if (triedRoutes.size > 1 && lastError instanceof GatewayError) {
+  if (triedRoutes.length > 1 && lastError instanceof GatewayError) {
     throw new GatewayError(lastError.code, {
       message: lastError.message,
       retryAfterMs: lastError.retryAfterMs,
@@ -183,6 +195,12 @@ function endOfRoutes(call: Call, run: RouteRun): DispatchResult {
 function finish(call: Call, run: RouteRun, result: DispatchResult, routeId: string): DispatchResult {
   const { summary } = call;
   summary.routeId = routeId;
+  // Served by the first route tried (the usual case): its attempts and waits are the call's, no copy needed.
+  if (run.attempts.length === 0 && run.failedRoutesWaitMs === 0) {
+    summary.attempts = result.attempts;
+    const backendWaitMs = attemptsMs(result.attempts);
+    return backendWaitMs === result.backendWaitMs ? result : { ...result, backendWaitMs };
+  }
   summary.attempts = [...run.attempts, ...result.attempts];
   return {
     ...result,
@@ -198,53 +216,35 @@ function attemptsMs(attempts: readonly AttemptRecord[]): number {
   return ms;
 }
 
-/** The route's fallback routes, in order (none is the usual case: no array built for it). */
+/** The route's fallback routes, in order. */
 function fallbackRoutes(s: EngineSnapshot, route: RouteConfig): RouteConfig[] {
-  if (route.fallbacks.length === 0) return [];
   return route.fallbacks.map((id) => s.router.byId(id)).filter((r) => r !== undefined);
 }
 
 /** What the dispatcher gets on one route: the call's input with that route, its pool, its model and the requeue. */
-function routeInput(
-  s: EngineSnapshot,
-  input: Omit<DispatchInput, 'route' | 'pool'>,
-  route: RouteConfig,
-  model: string | undefined,
-  options: DispatchOptions,
-): DispatchInput {
+function routeInput(s: EngineSnapshot, run: RouteRun, route: RouteConfig, model: string | undefined): DispatchInput {
+  const { call, routed, upstream, options } = run;
   const pool = s.pools.get(route.pool)!;
   const { requeue } = options;
-  return {
-    ...input,
-    model,
-    route,
-    pool,
-    requeue: requeue === undefined ? undefined : (untilMs, signal) => requeue(pool.id, untilMs, signal),
-  };
-}
-
-/** The call's part of the dispatcher's input, the same on every route (a recovery's own signal, when it has one). */
-function dispatchInput(
-  call: Call,
-  routed: RoutedCall,
-  upstream: UpstreamBody,
-  options: DispatchOptions,
-): Omit<DispatchInput, 'route' | 'pool'> {
   return {
     requestId: call.requestId,
     method: call.request.method,
     target: routed.target,
-    model: routed.model,
+    route,
+    pool,
+    model,
     forwardPath: routed.match.forwardPath,
     body: upstream.body,
     json: upstream.json,
     headers: routed.headers,
-    callerCredentials: credentialHeaders(call.request.headers),
+    callerCredentials: run.callerCredentials,
+    // A recovery's own signal, when it has one.
     signal: options.signal ?? call.signal,
     deadlineMs: routed.deadline.expiresAtMs,
     attemptTimeoutMs: routed.deadline.attemptTimeoutMs,
     pinnedBackendId: routed.pinnedBackendId,
     excludeBackendIds: options.excludeBackendIds,
+    requeue: requeue === undefined ? undefined : (untilMs, signal) => requeue(pool.id, untilMs, signal),
   };
 }
 

@@ -7,6 +7,7 @@ import { createBackgroundWrites, type BackgroundWrites } from '../resilience/bac
 import { usageRecordOf } from '../usage/record-call.js';
 import { recordUsageTelemetry } from '../usage/usage-telemetry.js';
 import type { UsageReading } from '../usage/usage-reading.js';
+import type { UsageRecord } from '../usage/usage-record.js';
 import type { CallSummary } from './call-summary.js';
 
 /**
@@ -102,8 +103,7 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
   const record = (summary: CallSummary): void => {
     if (ledger !== undefined || telemetry !== undefined || usageExporter !== undefined) {
       const usage = usageRecordOf(summary);
-      if (ledger !== undefined)
-        void writes.run('usage-ledger', () => ledger.append(usage), { context: { requestId: usage.requestId } });
+      if (ledger !== undefined) appendToLedger(ledger, writes, usage);
       void usageExporter?.export(usage);
       if (telemetry !== undefined) recordUsageTelemetry(telemetry, usage);
     }
@@ -117,4 +117,21 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
       if (!idle) setImmediate(record, summary);
     },
   };
+}
+
+/**
+ * Appends a record to the ledger; a failed append is counted and reported (as {@link BackgroundWrites.run} does for
+ * a write without retries) and never retried: the record would be billed twice. No async frame or closure of its
+ * own: this runs once per call, and an append almost always only buffers the line.
+ */
+function appendToLedger(ledger: UsageLedger, writes: BackgroundWrites, usage: UsageRecord): void {
+  let appended: Promise<void>;
+  try {
+    appended = ledger.append(usage);
+  } catch (error) {
+    appended = Promise.reject(error);
+  }
+  appended.then(undefined, (error: unknown) =>
+    writes.failed('usage-ledger', error, { requestId: usage.requestId, attempts: '1' }),
+  );
 }

@@ -209,8 +209,20 @@ function classifyTransportError(
   }
 }
 
+/** The verdicts on answers below 400, one per status seen (at most 300; frozen: every call shares them). */
+const RETURN_VERDICTS = new Map<number, FailureVerdict>();
+
+function returnVerdict(status: number): FailureVerdict {
+  let verdict = RETURN_VERDICTS.get(status);
+  if (verdict === undefined) {
+    verdict = Object.freeze({ action: 'return', reason: `status ${status}`, countsAsBreakerFailure: false } as const);
+    if (Number.isInteger(status) && status >= 100) RETURN_VERDICTS.set(status, verdict);
+  }
+  return verdict;
+}
+
 function classifyStatus(outcome: AttemptOutcome, status: number, options: FailureClassifierOptions): FailureVerdict {
-  if (status < 400) return { action: 'return', reason: `status ${status}`, countsAsBreakerFailure: false };
+  if (status < 400) return returnVerdict(status);
   const bodyCode = outcome.bodyErrorCode ?? outcome.providerError?.code;
   const kind = providerErrorKind(status, { ...outcome.providerError, code: bodyCode });
 
