@@ -37,6 +37,11 @@ export class RawRequestHeaders implements HeaderReader {
 
   forEach(callback: (value: string, name: string) => void): void {
     const { names, raw } = this;
+    // A few fields, none repeated (almost every request): each as it came, without the maps below.
+    if (names.length <= FEW_FIELDS && !hasRepeat(names)) {
+      for (let i = 0; i < names.length; i++) callback(trimHttpWhitespace(raw[i * 2 + 1]!), names[i]!);
+      return;
+    }
     // A repeated field is given once, at its first place, joined (as web Headers gives it): one pass to join,
     // linear in the number of fields however many repeat (a request may carry thousands).
     const first = new Map<string, number>();
@@ -57,4 +62,12 @@ export class RawRequestHeaders implements HeaderReader {
       else if (first.get(name) === i) callback(joined.get(name) ?? trimHttpWhitespace(raw[i * 2 + 1]!), name);
     }
   }
+}
+
+/** Up to this many fields, repeats are found by comparing every pair (at most 496 comparisons, no allocation). */
+const FEW_FIELDS = 32;
+
+function hasRepeat(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) for (let j = 0; j < i; j++) if (names[i] === names[j]) return true;
+  return false;
 }
