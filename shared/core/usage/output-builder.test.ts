@@ -32,4 +32,25 @@ describe('OutputBuilder', () => {
     out.write(bytes(long));
     expect(text(out.take())).toBe(`a${long}`);
   });
+
+  it('hands out a buffer reserved to the byte as it is, and never writes to it again', () => {
+    const out = new OutputBuilder();
+    out.reserve(9);
+    out.write(bytes('data: 1\n'));
+    out.write(bytes('\n'));
+    const first = out.take();
+    expect(text(first)).toBe('data: 1\n\n');
+    expect(first!.byteLength).toBe(first!.buffer.byteLength); // the builder's own buffer, no copy of it
+    out.write(bytes('data: 2\n'));
+    expect(text(out.take())).toBe('data: 2\n');
+    expect(text(first)).toBe('data: 1\n\n');
+  });
+
+  it('grows past a reserved room when more is written', () => {
+    const out = new OutputBuilder();
+    out.reserve(2);
+    out.write(bytes('ab'));
+    out.write(bytes('cd'));
+    expect(text(out.take())).toBe('abcd');
+  });
 });

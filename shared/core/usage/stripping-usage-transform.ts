@@ -14,7 +14,8 @@ import type { UsageTransform, UsageTransformOptions } from './usage-transform.js
  *
  * Fast paths: whole lines before the first usage object pass through as they are, unsplit; a chunk that
  * starts with no held line and ends with LF is re-emitted as itself, minus the byte ranges of stripped lines
- * (every line is then a view into that chunk). Other chunks are rebuilt.
+ * (every line is then a view into that chunk), copied once into a buffer of the exact size. Other chunks are
+ * rebuilt.
  *
  * @example
  * const meter = new StrippingUsageTransform(format, { stripUsageOnlyChunk: true, estimator });
@@ -72,20 +73,19 @@ export class StrippingUsageTransform implements UsageTransform {
     this.stats.bytes += chunk.length;
     if (chunk.length === 0) return undefined;
     const { splitter, out } = this;
-    // Whole lines before the first usage object pass through as they are, unsplit (the usage-only chunk
-    // to hide holds a usage object, so it is never among them).
-    let head: Uint8Array | undefined;
-    if (!this.dropNextBlank && splitter.bufferedBytes === 0 && chunk[chunk.length - 1] === 0x0a) {
+    // A chunk of whole lines (no line held before it, LF at its end) is re-emitted as itself minus the stripped
+    // lines; the lines of any other chunk are rebuilt in `out`.
+    this.clean = splitter.bufferedBytes === 0 && chunk[chunk.length - 1] === 0x0a ? chunk : undefined;
+    // Whole lines before the first usage object pass through as they are, unsplit (the usage-only chunk to hide
+    // holds a usage object, so it is never among them): only the rest is split, its stripped lines cut from the
+    // whole chunk (their offsets count from its start).
+    let rest = chunk;
+    if (!this.dropNextBlank && this.clean !== undefined) {
       const metered = this.meter.leadingLines(chunk);
       if (metered === chunk.length) return chunk;
-      if (metered > 0) {
-        head = chunk.subarray(0, metered);
-        chunk = chunk.subarray(metered);
-      }
+      if (metered > 0) rest = chunk.subarray(metered);
     }
-    if (head !== undefined) out.write(head);
-    this.clean = splitter.bufferedBytes === 0 && chunk[chunk.length - 1] === 0x0a ? chunk : undefined;
-    splitter.push(chunk);
+    splitter.push(rest);
     this.stats.droppedLines = splitter.droppedLines;
     const bytes = this.clean === undefined ? out.take() : this.cleanOutput(this.clean);
     this.clean = undefined;
@@ -138,6 +138,10 @@ export class StrippingUsageTransform implements UsageTransform {
   private cleanOutput(chunk: Uint8Array): Uint8Array | undefined {
     const { excised, out } = this;
     if (excised.length === 0 && out.empty) return chunk;
+    let kept = chunk.length;
+    for (let i = 1; i < excised.length; i += 2) kept -= excised[i] ?? 0;
+    // Sized to the byte: the output goes out as the builder's buffer, with no second copy.
+    if (kept > 0) out.reserve(kept);
     let at = 0;
     for (let i = 0; i < excised.length; i += 2) {
       const start = excised[i] ?? 0;

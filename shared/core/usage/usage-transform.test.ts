@@ -107,6 +107,19 @@ describe('createUsageTransform', () => {
     }
   });
 
+  it('hands out each stripped chunk as bytes of its own, unchanged by the chunks after it', () => {
+    const lf = decode(fixture('openai-chat-stream.sse'));
+    const expected = withoutUsageChunk(lf);
+    const t = createUsageTransform(CHAT, { stripUsageOnlyChunk: true });
+    const first = t.push(encode(lf));
+    const again = createUsageTransform(CHAT, { stripUsageOnlyChunk: true });
+    const second = again.push(encode(lf));
+    t.push(encode(lf.replace(/data: /g, 'data:  ')));
+    expect(decode(first!)).toBe(expected);
+    expect(decode(second!)).toBe(expected);
+    expect(t.end()).toBeUndefined();
+  });
+
   it('passes an over-long line through unbuffered while stripping', async () => {
     const long = `data: {"choices":[{"delta":{"content":"${'y'.repeat(5000)}"}}],"usage":null}\n\n`;
     const usage = 'data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n';
