@@ -25,7 +25,8 @@ const ENV = { GATEWAY_LIMITS__MAX_BODY_BYTES: 'many', GATEWAY_URL: 'https://else
 // A namespace import: a named import of `registerHooks` is a SyntaxError on Node 20, which lacks it.
 const HOOK = `import * as m from 'node:module'; import { writeFileSync } from 'node:fs';
 const seen = []; m.registerHooks?.({ load(url, context, next) { seen.push(url); return next(url, context); } });
-process.on('exit', () => writeFileSync(process.env.MODULES_OUT, JSON.stringify(seen)));`;
+process.on('exit', () => writeFileSync(process.env.MODULES_OUT, JSON.stringify(seen)));
+process.on('exit', () => writeFileSync(process.env.BUILTINS_OUT, JSON.stringify(process.moduleLoadList)));`;
 
 /** Resolves with the output once it matches `pattern` (an event to await, not a sleep). */
 function waitFor(read: () => string, child: ChildProcess, pattern: RegExp): Promise<void> {
@@ -53,10 +54,11 @@ describe('standalone host validating its configuration in a worker', () => {
   const hook = join(dir, 'hook.mjs');
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GATEWAY_')));
   const modulesOut = join(dir, 'modules.json');
+  const builtinsOut = join(dir, 'builtins.json');
   const run = (file: string, env: Record<string, string>): ChildProcess =>
     spawn(process.execPath, ['--import', pathToFileURL(hook).href, MAIN], {
       cwd: dir,
-      env: { ...inherited, ...env, GATEWAY_CONFIG_FILE: file, MODULES_OUT: modulesOut },
+      env: { ...inherited, ...env, GATEWAY_CONFIG_FILE: file, MODULES_OUT: modulesOut, BUILTINS_OUT: builtinsOut },
     });
 
   beforeAll(async () => {
@@ -97,7 +99,9 @@ describe('standalone host validating its configuration in a worker', () => {
     expect(stderr.match(/GATEWAY_URL is ignored/g)).toHaveLength(1);
   });
 
-  it('serves good config, refuses a bad reload word for word, applies a good one; no zod, not all undici', async () => {
+  // ADR 0079: nor HTTP/2 and TLS (undici's h2 connector is deferred; the backend here is plain HTTP), nor Node's
+  // own undici (loaded by any touch of the global Headers, Request, Response or fetch).
+  it('serves good config, refuses a bad reload, applies a good one; no zod, not all undici, no http2', async () => {
     const file = join(dir, 'gateway.config.json');
     writeFileSync(file, JSON.stringify(GOOD));
     const child = run(file, {});
@@ -112,6 +116,9 @@ describe('standalone host validating its configuration in a worker', () => {
     await waitFor(() => stdout, child, /configuration reloaded from/);
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
+    const builtins = JSON.parse(readFileSync(builtinsOut, 'utf8')) as string[];
+    expect(builtins).toContain('NativeModule http');
+    expect(builtins.filter((m) => /^NativeModule (http2|tls|internal\/deps\/undici\/)/.test(m))).toEqual([]);
     const modules = JSON.parse(readFileSync(modulesOut, 'utf8')) as string[];
     if (modules.length === 0) return; // Node without module.registerHooks: the load hook saw nothing.
     expect(modules.some((url) => url.includes('/shared/standalone/node-host.js'))).toBe(true);

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { createRequire, Module } from 'node:module';
 import type * as Undici from 'undici';
 
 // Only the parts of undici the gateway uses. `import 'undici'` loads the whole package — fetch, WebSocket,
@@ -8,6 +8,34 @@ import type * as Undici from 'undici';
 // The types still come from the package entry. ADR 0056.
 const require = createRequire(import.meta.url);
 
+type Connector = (...args: unknown[]) => unknown;
+
+/**
+ * undici's client loads its HTTP/2 connector at once, and with it `node:http2` and `node:tls` (~2.3 MB resident in
+ * the gateway at idle, ADR 0079), though it calls it only for a dispatcher built with `allowH2` whose server chose
+ * h2 — the gateway builds none. A stand-in answers for the connector from the module cache and loads the real one
+ * at its first call, so a dispatcher with `allowH2` still speaks HTTP/2. Nothing is done where the connector is
+ * already loaded (another module took the package entry first: the cost is paid).
+ */
+function deferHttp2Connector(): void {
+  const path = require.resolve('undici/lib/dispatcher/client-h2.js');
+  if (require.cache[path] !== undefined) return;
+  let real: Connector | undefined;
+  const load = (): Connector => {
+    delete require.cache[path]; // the stand-in leaves; the real module takes its place
+    return require(path) as Connector;
+  };
+  const standIn = new Module(path);
+  standIn.filename = path;
+  standIn.loaded = true;
+  standIn.exports = function connectH2(this: unknown, ...args: unknown[]): unknown {
+    real ??= load();
+    return real.apply(this, args);
+  };
+  require.cache[path] = standIn;
+}
+
+deferHttp2Connector();
 const dispatcher = require('undici/lib/dispatcher/dispatcher.js') as { prototype: object };
 // The package entry gives every dispatcher its request/stream/pipeline methods this way; done once, and not
 // over an entry another module already loaded (same files, same prototype).
