@@ -11,6 +11,7 @@ export interface RunFigures {
   readonly ttfbDirect: TtfbResult;
   readonly ttfbGateway: TtfbResult;
   readonly idleMb: number;
+  readonly afterFirstCallsMb: number;
   readonly memory: OpenStreamsMemory;
   readonly peakMb: number;
   readonly scheduler: readonly SchedulerRow[];
@@ -72,7 +73,11 @@ function memoryBars(run: RunFigures): Bar[] {
   const { firstKb, kbPerSecond, judgedOverS, largestStepKb, verdict, level } = m.trend;
   const ended = m.endedEarly > 0 ? `, ${m.endedEarly} ended early` : '';
   return [
-    { bar: 'idle RSS after start ≤ 60 MB', measured: `${f(run.idleMb, 1)} MB`, met: run.idleMb <= 60 },
+    {
+      bar: 'idle RSS after start ≤ 60 MB',
+      measured: `${f(run.idleMb, 1)} MB (${f(run.afterFirstCallsMb, 1)} MB after the first calls)`,
+      met: run.idleMb <= 60,
+    },
     {
       bar: `peak RSS at ${topConnections(run)} connections ≤ 150 MB`,
       measured: `${f(run.peakMb, 1)} MB`,

@@ -2,8 +2,9 @@ import { gatewayMain, type BaselineBuild } from './baseline-build.js';
 import { resetPeakRss, rssMb } from './process-stats.js';
 import { writeGatewayConfig, type BenchProcess, type BenchProcesses } from './processes.js';
 import { memoryWithOpenStreams, type OpenStreamsMemory } from './open-streams-memory.js';
+import { rssAfterFirstCalls } from './first-calls.js';
 
-/** Every process of a bench run, and the gateways' RSS one second after they started. */
+/** Every process of a bench run, and the gateways' RSS one second after they started and after their first calls. */
 export interface BenchSides {
   readonly sim: BenchProcess;
   readonly gateway: BenchProcess;
@@ -11,8 +12,14 @@ export interface BenchSides {
   readonly gatewayOff: BenchProcess;
   readonly gatewayNoRecovery: BenchProcess;
   readonly idleMb: number;
+  readonly afterFirstCallsMb: number;
   /** The `--compare` build's gateway, on the same simulator with the same configuration. */
-  readonly baseline?: { readonly process: BenchProcess; readonly label: string; readonly idleMb: number };
+  readonly baseline?: {
+    readonly process: BenchProcess;
+    readonly label: string;
+    readonly idleMb: number;
+    readonly afterFirstCallsMb: number;
+  };
 }
 
 const THIS_GATEWAY = gatewayMain('dist');
@@ -37,6 +44,8 @@ export async function startSides(
   await new Promise((r) => setTimeout(r, 1_000));
   const idleMb = rssMb(gateway.pid).rssMb;
   const baselineIdleMb = other ? rssMb(other.pid).rssMb : NaN;
+  const afterFirstCallsMb = await rssAfterFirstCalls(gateway.url, gateway.pid);
+  const baselineAfterFirst = other ? await rssAfterFirstCalls(other.url, other.pid) : NaN;
   const bare = await processes.start(
     'bare proxy',
     (port) => ['dist/simulator/bench/bare-proxy.js', String(port), sim.url],
@@ -51,7 +60,17 @@ export async function startSides(
     // Stream recovery parses every event of a recoverable stream; this gateway relays them as bytes instead.
     gatewayNoRecovery: await startGateway('gateway (stream recovery off)', THIS_GATEWAY, true, 'off'),
     idleMb,
-    ...(other && baseline ? { baseline: { process: other, label: baseline.label, idleMb: baselineIdleMb } } : {}),
+    afterFirstCallsMb,
+    ...(other && baseline
+      ? {
+          baseline: {
+            process: other,
+            label: baseline.label,
+            idleMb: baselineIdleMb,
+            afterFirstCallsMb: baselineAfterFirst,
+          },
+        }
+      : {}),
   };
 }
 

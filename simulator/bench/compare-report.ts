@@ -9,6 +9,8 @@ export interface Comparison {
   readonly ttfbDirect: TtfbResult;
   readonly ttfb: { readonly gateway: TtfbResult; readonly baseline: TtfbResult };
   readonly idleMb: { readonly gateway: number; readonly baseline: number };
+  /** RSS 1 s after each gateway's first calls (one chat call, one stream). */
+  readonly afterFirstCallsMb?: { readonly gateway: number; readonly baseline: number };
   readonly peakMb: { readonly gateway: number; readonly baseline: number };
 }
 
@@ -46,7 +48,10 @@ export function comparisonLines(c: Comparison): string[] {
     `- stream time to first byte p50 / p99 ms (1 connection, sequential): direct ${ttfb(c.ttfbDirect)}, ` +
       `this build ${ttfb(c.ttfb.gateway)}, baseline ${ttfb(c.ttfb.baseline)}` +
       ` (streams that did not open, not counted: ${c.ttfb.gateway.failed} / ${c.ttfb.baseline.failed})`,
-    `- idle RSS after start: this build ${f(c.idleMb.gateway, 1)} MB, baseline ${f(c.idleMb.baseline, 1)} MB`,
+    `- idle RSS after start: this build ${f(c.idleMb.gateway, 1)} MB, baseline ${f(c.idleMb.baseline, 1)} MB` +
+      (c.afterFirstCallsMb === undefined
+        ? ''
+        : `; after the first calls: ${f(c.afterFirstCallsMb.gateway, 1)} / ${f(c.afterFirstCallsMb.baseline, 1)} MB`),
     `- peak RSS under the load runs: this build ${f(c.peakMb.gateway, 1)} MB, baseline ${f(c.peakMb.baseline, 1)} MB`,
   );
   return lines;

@@ -78,7 +78,8 @@ async function fullRun(sides: BenchSides, scenarios: Scenarios): Promise<string[
   const scheduler = [1_000, 10_000, 100_000].map((queued) => schedulerRow(queued));
   process.stderr.write('  stream rows (in process)\n');
   const streamCpu = await streamCpuRows();
-  const run = { rows, metering, ttfbDirect, ttfbGateway, idleMb: sides.idleMb, memory, peakMb, scheduler };
+  const { idleMb, afterFirstCallsMb } = sides;
+  const run = { rows, metering, ttfbDirect, ttfbGateway, idleMb, afterFirstCallsMb, memory, peakMb, scheduler };
   return [...reportLines(run, streamCpu, peakReset), ...(comparison ? ['', ...comparisonLines(comparison)] : [])];
 }
 
@@ -106,6 +107,7 @@ function comparisonOf(
     ttfbDirect: direct,
     ttfb: { gateway, baseline },
     idleMb: { gateway: sides.idleMb, baseline: sides.baseline.idleMb },
+    afterFirstCallsMb: { gateway: sides.afterFirstCallsMb, baseline: sides.baseline.afterFirstCallsMb },
     peakMb,
   };
 }
@@ -124,7 +126,7 @@ function reportLines(run: RunFigures, streamCpu: readonly StreamCpuRow[], peakRe
     ...streamCpu.map(streamCpuLine),
     ttfbLine(run.ttfbDirect, run.ttfbGateway),
     ...memoryLines(
-      run.idleMb,
+      run,
       run.memory,
       run.peakMb,
       `up to ${top} connections, read right after them; ` +

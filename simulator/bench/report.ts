@@ -134,9 +134,15 @@ export function ttfbLine(direct: TtfbResult, gateway: TtfbResult): string {
   );
 }
 
-export function memoryLines(idleMb: number, memory: OpenStreamsMemory, peakMb: number, peakNote: string): string[] {
+export function memoryLines(
+  idle: { readonly idleMb: number; readonly afterFirstCallsMb: number },
+  memory: OpenStreamsMemory,
+  peakMb: number,
+  peakNote: string,
+): string[] {
   return [
-    `- idle RSS of the gateway after start: ${f(idleMb, 1)} MB`,
+    `- idle RSS of the gateway after start: ${f(idle.idleMb, 1)} MB; 1 s after its first calls (one chat call, ` +
+      `one stream): ${f(idle.afterFirstCallsMb, 1)} MB`,
     openStreamsLine(memory),
     `- peak RSS under the load runs (${peakNote}): ${f(peakMb, 1)} MB`,
   ];
