@@ -55,6 +55,17 @@ async function text(response: IncomingMessage): Promise<string> {
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
+/** One listener pair per wait, both removed after (a `once` pair would leave the other behind every time). */
+function drainedOrClosed(req: ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      req.off('drain', done).off('close', done);
+      resolve();
+    };
+    req.on('drain', done).on('close', done);
+  });
+}
+
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
@@ -189,20 +200,82 @@ describe("the standalone host reading the caller's body", () => {
     };
     host = await startNodeHost(stopping as unknown as Gateway);
     const endless = post({ 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    const closed = new Promise<void>((resolve) => endless.on('close', resolve).on('error', () => undefined));
+    // Bounded: 64 MiB at most, far past what the host discards (1 MiB) before it closes.
+    const { closedByHost, sent } = await sendUntilClosed(endless);
+    expect(closedByHost).toBe(true);
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  /** An engine that answers without asking for the body, as readBody does for a declared length over the limit. */
+  const refusing = {
+    async handle(): Promise<GatewayResponse> {
+      return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: once('too large') };
+    },
+  } as unknown as Gateway;
+
+  /** Sends `piece` after piece (64 MiB at most) until the host closes the connection; how much went out. */
+  async function sendUntilClosed(req: ClientRequest): Promise<{ closedByHost: boolean; sent: number }> {
+    const closed = new Promise<void>((resolve) => req.on('close', resolve).on('error', () => undefined));
     let sent = 0;
     let open = true;
     void closed.then(() => (open = false));
     const piece = randomBytes(64 * 1024);
-    // Bounded: 64 MiB at most, far past what the host discards (1 MiB) before it closes.
     while (open && sent < 64 * 1024 * 1024) {
-      if (!endless.write(piece)) await new Promise((resolve) => endless.once('drain', resolve).once('close', resolve));
+      if (!req.write(piece)) await drainedOrClosed(req);
       sent += piece.byteLength;
     }
     const closedByHost = !open;
-    endless.destroy(); // ends the test's side either way
+    req.destroy(); // ends the test's side either way
     await closed;
+    return { closedByHost, sent };
+  }
+
+  it('closes the connection of a caller that keeps sending a body the engine never read', async () => {
+    host = await startNodeHost(refusing);
+    const declared = post({ 'content-type': 'application/json', 'content-length': String(1024 * 1024 * 1024) });
+    const { closedByHost, sent } = await sendUntilClosed(declared);
     expect(closedByHost).toBe(true);
     expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('closes the connection of a caller that keeps sending after a refusal before the engine', async () => {
+    host = await startNodeHost(refusing);
+    const { port } = host.server.address() as AddressInfo;
+    const badTarget = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '//x/../..',
+      headers: {
+        'transfer-encoding': 'chunked',
+      },
+    });
+    const { closedByHost, sent } = await sendUntilClosed(badTarget);
+    expect(closedByHost).toBe(true);
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('keeps the connection when an unread body is small', async () => {
+    host = await startNodeHost(refusing);
+    let connections = 0;
+    host.server.on('connection', () => (connections += 1));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const { port } = host.server.address() as AddressInfo;
+    for (let i = 0; i < 2; i += 1) {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/chat/completions',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': String(200_000) },
+      });
+      const response = answered(req);
+      req.end(randomBytes(200_000));
+      expect((await response).statusCode).toBe(413);
+      expect(await text(await response)).toBe('too large');
+    }
+    expect(connections).toBe(1);
+    agent.destroy();
   });
 });

@@ -78,6 +78,17 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
     return Promise.resolve(DONE);
   }
 
+  /**
+   * Called by the host once the engine has answered: a body the engine never asked for (refused by its declared
+   * length, or an answer that needed none) is discarded within the same bounds as one it stopped reading — left
+   * alone, node:http would read it off the socket without end once the answer is written.
+   */
+  releaseUnread(): void {
+    if (this.started) return;
+    this.started = this.ended = true;
+    discardUnread(this.req);
+  }
+
   private start(): Promise<IteratorResult<Uint8Array>> {
     this.started = true;
     if (this.req.complete || this.req.destroyed) return this.whole();
@@ -164,6 +175,11 @@ function prematureClose(): Error {
   return Object.assign(new Error('The caller closed the connection before its request body ended.'), {
     code: 'ERR_STREAM_PREMATURE_CLOSE',
   });
+}
+
+/** A body nobody reads (the host refused the request, or the engine answered without it), dropped in bounds. */
+export function discardUnread(req: IncomingMessage): void {
+  if (!req.complete && !req.destroyed) discardRest(req);
 }
 
 /** Reads and drops the rest of a body, within {@link DISCARD_BYTES} and {@link DISCARD_MS}; past them, closes. */

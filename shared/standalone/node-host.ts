@@ -8,7 +8,7 @@ import { AnswerHeaders } from '../core/http/answer-headers.js';
 import type { GatewayRequest, GatewayResponse } from '../core/http/gateway-request.js';
 import type { HeaderMap } from '../core/http/header-map.js';
 import { RawRequestHeaders } from '../core/http/raw-request-headers.js';
-import { CallerBody } from './caller-body.js';
+import { CallerBody, discardUnread } from './caller-body.js';
 import { requestUrl } from './request-url.js';
 
 // node:http through require, not `import`: on Node 22 an ES import builds the module's namespace, which reads its
@@ -122,22 +122,30 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
   }
   const method = req.method ?? 'GET';
   const url = requestUrl({ method, target: req.url ?? '', httpVersion: req.httpVersion, hosts });
-  if (!url.ok) return writeError(res, url.code, url.message, url.param);
+  if (!url.ok) {
+    discardUnread(req);
+    return writeError(res, url.code, url.message, url.param);
+  }
+  const body = method === 'GET' || method === 'HEAD' ? null : new CallerBody(req);
   const request: GatewayRequest = {
     method,
     url: url.url,
     // Read in place: node:http's parser already refused malformed fields; the engine judges the values (ADR 0061).
     headers: new RawRequestHeaders(raw),
     // Read by events, or in one piece when it is all here already (caller-body.ts), not by Node's stream iterator.
-    body: method === 'GET' || method === 'HEAD' ? null : new CallerBody(req),
+    body,
     signal: controller.signal,
   };
-  let response: GatewayResponse;
+  let response: GatewayResponse | undefined;
   try {
     response = await gateway.handle(request);
   } catch {
-    return writeError(res, 'GW_ERR_INTERNAL');
+    response = undefined;
   }
+  // A body the engine did not read is dropped in bounds before the answer goes out (caller-body.ts).
+  if (body === null) discardUnread(req);
+  else body.releaseUnread();
+  if (response === undefined) return writeError(res, 'GW_ERR_INTERNAL');
   await writeResponse(res, response);
 }
 
