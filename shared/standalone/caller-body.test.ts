@@ -128,15 +128,22 @@ describe("the standalone host reading the caller's body", () => {
     const goOn = deferred();
     host = await startNodeHost(reader(read.resolve, (n) => (n === 1 ? goOn.promise : Promise.resolve())));
     const paused = deferred<number>();
+    let pausedSocket: IncomingMessage['socket'] | undefined;
     host.server.once('request', (req: IncomingMessage) =>
-      req.once('pause', () => paused.resolve(req.socket.bytesRead)),
+      req.once('pause', () => {
+        pausedSocket = req.socket;
+        paused.resolve(req.socket.bytesRead);
+      }),
     );
     const body = randomBytes(8 * 1024 * 1024);
     const req = post({ 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength) });
     const response = answered(req);
     req.end(body);
-    // The host stopped taking bytes from the socket long before the 8 MiB were in.
+    // The host stopped taking bytes from the socket long before the 8 MiB were in, and took none while paused
+    // (the caller kept sending: a quarter second is long enough for megabytes over loopback).
     expect(await paused.promise).toBeLessThan(1024 * 1024);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(pausedSocket!.bytesRead).toBeLessThan(1024 * 1024);
     goOn.resolve();
     expect((await response).statusCode).toBe(200);
     const seen = await read.promise;
@@ -185,6 +192,37 @@ describe("the standalone host reading the caller's body", () => {
     const nextResponse = await answered(next);
     expect(nextResponse.statusCode).toBe(413);
     await text(nextResponse);
+    expect(connections).toBe(1);
+    agent.destroy();
+  });
+
+  it('answers and keeps the connection when the engine stops while the caller is paused', async () => {
+    const pausedNow = deferred();
+    const stopping = {
+      async handle(request: GatewayRequest): Promise<GatewayResponse> {
+        const iterator = request.body![Symbol.asyncIterator]();
+        await iterator.next();
+        await pausedNow.promise; // more than 64 KiB waits unread: the host paused the caller
+        await iterator.return?.();
+        return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: once('too large') };
+      },
+    };
+    host = await startNodeHost(stopping as unknown as Gateway);
+    host.server.once('request', (req: IncomingMessage) => req.once('pause', () => pausedNow.resolve()));
+    let connections = 0;
+    host.server.on('connection', () => (connections += 1));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const { port } = host.server.address() as AddressInfo;
+    const send = (headers: Record<string, string>): ClientRequest =>
+      httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers, agent });
+    const big = send({ 'content-type': 'application/json', 'content-length': String(400_000) });
+    const bigAnswer = answered(big);
+    big.end(randomBytes(400_000)); // the rest after the pause is resumed, read and discarded
+    expect((await bigAnswer).statusCode).toBe(413);
+    expect(await text(await bigAnswer)).toBe('too large');
+    const next = send({ 'content-length': '2' });
+    next.end('{}');
+    expect((await answered(next)).statusCode).toBe(413);
     expect(connections).toBe(1);
     agent.destroy();
   });
