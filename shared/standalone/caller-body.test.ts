@@ -277,20 +277,45 @@ describe("the standalone host reading the caller's body", () => {
   });
 
   it('closes the connection of a caller that keeps sending after a refusal before the engine', async () => {
-    host = await startNodeHost(refusing);
-    const { port } = host.server.address() as AddressInfo;
-    const badTarget = httpRequest({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '//x/../..',
-      headers: {
-        'transfer-encoding': 'chunked',
+    const unreachable = {
+      handle: (): never => {
+        throw new Error('the host refuses this request before the engine');
       },
-    });
+    } as unknown as Gateway;
+    host = await startNodeHost(unreachable);
+    const { port } = host.server.address() as AddressInfo;
+    // A Host the host refuses (400 GW_ERR_REQUEST_INVALID_TARGET) before the engine is asked.
+    const headers = { host: 'a/b', 'transfer-encoding': 'chunked' };
+    const badTarget = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers });
+    const status = new Promise<number | undefined>((resolve) => badTarget.on('response', (r) => resolve(r.statusCode)));
     const { closedByHost, sent } = await sendUntilClosed(badTarget);
+    expect(await status).toBe(400);
     expect(closedByHost).toBe(true);
     expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('drains a declared body the engine refused unread, so the caller reads a clean answer', async () => {
+    host = await startNodeHost(refusing);
+    let connections = 0;
+    host.server.on('connection', () => (connections += 1));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const { port } = host.server.address() as AddressInfo;
+    const send = (headers: Record<string, string>): ClientRequest =>
+      httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers, agent });
+    // 5 MiB, written whole before the answer is read (as many SDKs do): past the 1 MiB cut of a chunked body.
+    const upload = send({ 'content-type': 'application/json', 'content-length': String(5 * 1024 * 1024) });
+    const written = new Promise<void>((resolve, reject) =>
+      upload.on('error', reject).end(randomBytes(5 * 1024 * 1024), resolve),
+    );
+    const response = await answered(upload);
+    await written;
+    expect(response.statusCode).toBe(413);
+    expect(await text(response)).toBe('too large');
+    const next = send({ 'content-length': '2' });
+    next.end('{}');
+    expect((await answered(next)).statusCode).toBe(413);
+    expect(connections).toBe(1);
+    agent.destroy();
   });
 
   it('keeps the connection when an unread body is small', async () => {

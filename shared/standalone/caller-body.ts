@@ -1,17 +1,10 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { discardBody } from './discard-body.js';
 
 /** Bytes held unread before the caller's socket is paused (Node's default high-water mark for bytes). */
 const HIGH_WATER_BYTES = 64 * 1024;
 
 const DONE: IteratorResult<Uint8Array> = Object.freeze({ value: undefined, done: true });
-
-/**
- * What is read and discarded of a body the engine stopped reading, at most, before the connection is closed: a
- * caller that keeps sending would otherwise hold the socket and the parser's CPU for good (node:http's
- * `requestTimeout` fires once and only half-closes, and every chunk parsed refreshes its keep-alive timer).
- */
-const DISCARD_BYTES = 1024 * 1024;
-const DISCARD_MS = 10_000;
 
 /**
  * The caller's request body as the engine reads it (an async iterable of bytes), without Node's stream async
@@ -35,8 +28,13 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
   private paused = false;
   private resolveNext: ((result: IteratorResult<Uint8Array>) => void) | undefined = undefined;
   private rejectNext: ((error: unknown) => void) | undefined = undefined;
+  /** Bytes taken off the socket so far: what is left of a declared length is drained after a stop. */
+  private received = 0;
 
-  constructor(private readonly req: IncomingMessage) {}
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {}
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return this;
@@ -62,8 +60,7 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
   /**
    * The engine stops before the end (a 413 past the limit, a 429 past a job's bound): what is unread is dropped and
    * the rest of the body is read off the socket and discarded, so the engine's answer reaches the caller and the
-   * connection stays usable — up to {@link DISCARD_BYTES} and {@link DISCARD_MS}; past either the connection is
-   * closed (a caller sending without end).
+   * connection stays usable, within discard-body.ts's bounds (past them the connection is closed).
    */
   return(): Promise<IteratorResult<Uint8Array>> {
     const reading = this.started && !this.ended;
@@ -73,7 +70,7 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
     if (reading) {
       this.req.off('data', this.onData);
       this.paused = false;
-      discardRest(this.req);
+      discardBody(this.req, this.res, this.received);
     }
     return Promise.resolve(DONE);
   }
@@ -86,7 +83,9 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
   releaseUnread(): void {
     if (this.started) return;
     this.started = this.ended = true;
-    discardUnread(this.req);
+    // A read after the answer would otherwise see an empty body: it fails instead (no path reads so today).
+    this.failure = new Error('The request body was released unread.');
+    discardBody(this.req, this.res, 0);
   }
 
   private start(): Promise<IteratorResult<Uint8Array>> {
@@ -119,6 +118,7 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.ended) return;
+    this.received += chunk.byteLength;
     this.chunks.push(chunk);
     this.bufferedBytes += chunk.byteLength;
     const resolve = this.resolveNext;
@@ -175,32 +175,4 @@ function prematureClose(): Error {
   return Object.assign(new Error('The caller closed the connection before its request body ended.'), {
     code: 'ERR_STREAM_PREMATURE_CLOSE',
   });
-}
-
-/** A body nobody reads (the host refused the request, or the engine answered without it), dropped in bounds. */
-export function discardUnread(req: IncomingMessage): void {
-  if (!req.complete && !req.destroyed) discardRest(req);
-}
-
-/** Reads and drops the rest of a body, within {@link DISCARD_BYTES} and {@link DISCARD_MS}; past them, closes. */
-function discardRest(req: IncomingMessage): void {
-  let left = DISCARD_BYTES;
-  const stop = (): void => {
-    clearTimeout(timer);
-    req.off('data', count);
-  };
-  const cut = (): void => {
-    stop();
-    req.socket.destroy();
-  };
-  const count = (chunk: Buffer): void => {
-    left -= chunk.byteLength;
-    if (left < 0) cut();
-  };
-  const timer = setTimeout(cut, DISCARD_MS);
-  timer.unref();
-  req.on('data', count);
-  req.once('end', stop);
-  req.once('close', stop);
-  req.resume();
 }

@@ -8,7 +8,8 @@ import { AnswerHeaders } from '../core/http/answer-headers.js';
 import type { GatewayRequest, GatewayResponse } from '../core/http/gateway-request.js';
 import type { HeaderMap } from '../core/http/header-map.js';
 import { RawRequestHeaders } from '../core/http/raw-request-headers.js';
-import { CallerBody, discardUnread } from './caller-body.js';
+import { CallerBody } from './caller-body.js';
+import { discardBody } from './discard-body.js';
 import { requestUrl } from './request-url.js';
 
 // node:http through require, not `import`: on Node 22 an ES import builds the module's namespace, which reads its
@@ -123,10 +124,10 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
   const method = req.method ?? 'GET';
   const url = requestUrl({ method, target: req.url ?? '', httpVersion: req.httpVersion, hosts });
   if (!url.ok) {
-    discardUnread(req);
+    discardBody(req, res, 0);
     return writeError(res, url.code, url.message, url.param);
   }
-  const body = method === 'GET' || method === 'HEAD' ? null : new CallerBody(req);
+  const body = method === 'GET' || method === 'HEAD' ? null : new CallerBody(req, res);
   const request: GatewayRequest = {
     method,
     url: url.url,
@@ -142,8 +143,8 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
   } catch {
     response = undefined;
   }
-  // A body the engine did not read is dropped in bounds before the answer goes out (caller-body.ts).
-  if (body === null) discardUnread(req);
+  // A body the engine did not read is dropped in bounds before the answer goes out (discard-body.ts).
+  if (body === null) discardBody(req, res, 0);
   else body.releaseUnread();
   if (response === undefined) return writeError(res, 'GW_ERR_INTERNAL');
   await writeResponse(res, response);
