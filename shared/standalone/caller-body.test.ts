@@ -55,17 +55,6 @@ async function text(response: IncomingMessage): Promise<string> {
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** One listener pair per wait, both removed after (a `once` pair would leave the other behind every time). */
-function drainedOrClosed(req: ClientRequest): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      req.off('drain', done).off('close', done);
-      resolve();
-    };
-    req.on('drain', done).on('close', done);
-  });
-}
-
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
@@ -223,121 +212,6 @@ describe("the standalone host reading the caller's body", () => {
     const next = send({ 'content-length': '2' });
     next.end('{}');
     expect((await answered(next)).statusCode).toBe(413);
-    expect(connections).toBe(1);
-    agent.destroy();
-  });
-
-  it('closes the connection of a caller that keeps sending after the engine stopped reading', async () => {
-    const stopping = {
-      async handle(request: GatewayRequest): Promise<GatewayResponse> {
-        const iterator = request.body![Symbol.asyncIterator]();
-        await iterator.next();
-        await iterator.return?.();
-        return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: once('too large') };
-      },
-    };
-    host = await startNodeHost(stopping as unknown as Gateway);
-    const endless = post({ 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    // Bounded: 64 MiB at most, far past what the host discards (1 MiB) before it closes.
-    const { closedByHost, sent } = await sendUntilClosed(endless);
-    expect(closedByHost).toBe(true);
-    expect(sent).toBeLessThan(64 * 1024 * 1024);
-  });
-
-  /** An engine that answers without asking for the body, as readBody does for a declared length over the limit. */
-  const refusing = {
-    async handle(): Promise<GatewayResponse> {
-      return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: once('too large') };
-    },
-  } as unknown as Gateway;
-
-  /** Sends `piece` after piece (64 MiB at most) until the host closes the connection; how much went out. */
-  async function sendUntilClosed(req: ClientRequest): Promise<{ closedByHost: boolean; sent: number }> {
-    const closed = new Promise<void>((resolve) => req.on('close', resolve).on('error', () => undefined));
-    let sent = 0;
-    let open = true;
-    void closed.then(() => (open = false));
-    const piece = randomBytes(64 * 1024);
-    while (open && sent < 64 * 1024 * 1024) {
-      if (!req.write(piece)) await drainedOrClosed(req);
-      sent += piece.byteLength;
-    }
-    const closedByHost = !open;
-    req.destroy(); // ends the test's side either way
-    await closed;
-    return { closedByHost, sent };
-  }
-
-  it('closes the connection of a caller that keeps sending a body the engine never read', async () => {
-    host = await startNodeHost(refusing);
-    const declared = post({ 'content-type': 'application/json', 'content-length': String(1024 * 1024 * 1024) });
-    const { closedByHost, sent } = await sendUntilClosed(declared);
-    expect(closedByHost).toBe(true);
-    expect(sent).toBeLessThan(64 * 1024 * 1024);
-  });
-
-  it('closes the connection of a caller that keeps sending after a refusal before the engine', async () => {
-    const unreachable = {
-      handle: (): never => {
-        throw new Error('the host refuses this request before the engine');
-      },
-    } as unknown as Gateway;
-    host = await startNodeHost(unreachable);
-    const { port } = host.server.address() as AddressInfo;
-    // A Host the host refuses (400 GW_ERR_REQUEST_INVALID_TARGET) before the engine is asked.
-    const headers = { host: 'a/b', 'transfer-encoding': 'chunked' };
-    const badTarget = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers });
-    const status = new Promise<number | undefined>((resolve) => badTarget.on('response', (r) => resolve(r.statusCode)));
-    const { closedByHost, sent } = await sendUntilClosed(badTarget);
-    expect(await status).toBe(400);
-    expect(closedByHost).toBe(true);
-    expect(sent).toBeLessThan(64 * 1024 * 1024);
-  });
-
-  it('drains a declared body the engine refused unread, so the caller reads a clean answer', async () => {
-    host = await startNodeHost(refusing);
-    let connections = 0;
-    host.server.on('connection', () => (connections += 1));
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const { port } = host.server.address() as AddressInfo;
-    const send = (headers: Record<string, string>): ClientRequest =>
-      httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers, agent });
-    // 5 MiB, written whole before the answer is read (as many SDKs do): past the 1 MiB cut of a chunked body.
-    const upload = send({ 'content-type': 'application/json', 'content-length': String(5 * 1024 * 1024) });
-    const written = new Promise<void>((resolve, reject) =>
-      upload.on('error', reject).end(randomBytes(5 * 1024 * 1024), resolve),
-    );
-    const response = await answered(upload);
-    await written;
-    expect(response.statusCode).toBe(413);
-    expect(await text(response)).toBe('too large');
-    const next = send({ 'content-length': '2' });
-    next.end('{}');
-    expect((await answered(next)).statusCode).toBe(413);
-    expect(connections).toBe(1);
-    agent.destroy();
-  });
-
-  it('keeps the connection when an unread body is small', async () => {
-    host = await startNodeHost(refusing);
-    let connections = 0;
-    host.server.on('connection', () => (connections += 1));
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const { port } = host.server.address() as AddressInfo;
-    for (let i = 0; i < 2; i += 1) {
-      const req = httpRequest({
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/chat/completions',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': String(200_000) },
-      });
-      const response = answered(req);
-      req.end(randomBytes(200_000));
-      expect((await response).statusCode).toBe(413);
-      expect(await text(await response)).toBe('too large');
-    }
     expect(connections).toBe(1);
     agent.destroy();
   });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { discardBody } from './discard-body.js';
+import { discardBody, type DrainLimit } from './discard-body.js';
 
 /** Bytes held unread before the caller's socket is paused (Node's default high-water mark for bytes). */
 const HIGH_WATER_BYTES = 64 * 1024;
@@ -34,6 +34,7 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
+    private readonly drain: DrainLimit,
   ) {}
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -70,7 +71,7 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
     if (reading) {
       this.req.off('data', this.onData);
       this.paused = false;
-      discardBody(this.req, this.res, this.received);
+      discardBody(this.req, this.res, this.received, this.drain());
     }
     return Promise.resolve(DONE);
   }
@@ -83,9 +84,9 @@ export class CallerBody implements AsyncIterable<Uint8Array>, AsyncIterator<Uint
   releaseUnread(): void {
     if (this.started) return;
     this.started = this.ended = true;
-    // A read after the answer would otherwise see an empty body: it fails instead (no path reads so today).
+    // A first read after the answer would otherwise see an empty body: it fails instead (no path reads so today).
     this.failure = new Error('The request body was released unread.');
-    discardBody(this.req, this.res, 0);
+    discardBody(this.req, this.res, 0, this.drain());
   }
 
   private start(): Promise<IteratorResult<Uint8Array>> {

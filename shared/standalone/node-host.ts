@@ -9,7 +9,7 @@ import type { GatewayRequest, GatewayResponse } from '../core/http/gateway-reque
 import type { HeaderMap } from '../core/http/header-map.js';
 import { RawRequestHeaders } from '../core/http/raw-request-headers.js';
 import { CallerBody } from './caller-body.js';
-import { discardBody } from './discard-body.js';
+import { DECLARED_DRAIN_BYTES, discardBody, isDraining, type DrainLimit } from './discard-body.js';
 import { requestUrl } from './request-url.js';
 
 // node:http through require, not `import`: on Node 22 an ES import builds the module's namespace, which reads its
@@ -38,6 +38,9 @@ export interface NodeHostOptions {
   readonly maxHeaderBytes?: number;
   /** Time allowed to receive a whole request, headers and body (408 `GW_ERR_REQUEST_TIMEOUT` past it). */
   readonly requestTimeoutMs?: number;
+  /** The largest request body the engine takes now (`limits.maxBodyBytes`): a refused declared body that size is
+   * drained, not cut (discard-body.ts). */
+  readonly largestBodyBytes?: () => number;
 }
 
 /**
@@ -52,6 +55,8 @@ export interface NodeHostOptions {
  */
 export async function startNodeHost(gateway: Gateway, options: NodeHostOptions = {}): Promise<NodeHost> {
   const requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
+  const largest = options.largestBodyBytes;
+  const drain: DrainLimit = () => Math.max(DECLARED_DRAIN_BYTES, largest === undefined ? 0 : largest());
   // requestTimeout bounds receiving a request (headers and body: a caller trickling its body cannot hold a
   // socket forever); it does not limit the streamed response. Node checks it every
   // connectionsCheckingInterval, so that interval follows a short timeout.
@@ -65,14 +70,15 @@ export async function startNodeHost(gateway: Gateway, options: NodeHostOptions =
       requireHostHeader: false,
     },
     (req, res) => {
-      void serve(gateway, req, res);
+      void serve(gateway, req, res, drain);
     },
   );
   // Malformed requests, oversized headers and a request not received in time never reach the engine.
   server.on('clientError', (error, socket) => {
     // Never write after a response has begun on this socket (the caller would read a corrupt stream).
     const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (!socket.writable || inFlight?.headersSent === true) return void socket.destroy();
+    // Nor while a refused body is drained after its answer (a request timeout then): that socket just closes.
+    if (!socket.writable || inFlight?.headersSent === true || isDraining(socket)) return void socket.destroy();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'HPE_HEADER_OVERFLOW') socket.end(rawErrorResponse('GW_ERR_REQUEST_HEADERS_TOO_LARGE'));
     else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.end(rawErrorResponse('GW_ERR_REQUEST_TIMEOUT'));
@@ -83,7 +89,8 @@ export async function startNodeHost(gateway: Gateway, options: NodeHostOptions =
   server.on('connect', (_req, socket) => {
     socket.end(rawErrorResponse('GW_ERR_REQUEST_METHOD_NOT_ALLOWED', 'CONNECT is not served.'));
   });
-  server.on('checkExpectation', (_req, res: ServerResponse) => {
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    discardBody(req, res, 0, drain());
     writeError(res, 'GW_ERR_REQUEST_EXPECTATION_FAILED', undefined, 'expect');
   });
   await new Promise<void>((resolve, reject) => {
@@ -111,7 +118,7 @@ export async function startNodeHost(gateway: Gateway, options: NodeHostOptions =
   };
 }
 
-async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse, drain: DrainLimit): Promise<void> {
   const controller = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new Error('caller went away'));
@@ -124,10 +131,10 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
   const method = req.method ?? 'GET';
   const url = requestUrl({ method, target: req.url ?? '', httpVersion: req.httpVersion, hosts });
   if (!url.ok) {
-    discardBody(req, res, 0);
+    discardBody(req, res, 0, drain());
     return writeError(res, url.code, url.message, url.param);
   }
-  const body = method === 'GET' || method === 'HEAD' ? null : new CallerBody(req, res);
+  const body = method === 'GET' || method === 'HEAD' ? null : new CallerBody(req, res, drain);
   const request: GatewayRequest = {
     method,
     url: url.url,
@@ -144,7 +151,7 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
     response = undefined;
   }
   // A body the engine did not read is dropped in bounds before the answer goes out (discard-body.ts).
-  if (body === null) discardBody(req, res, 0);
+  if (body === null) discardBody(req, res, 0, drain());
   else body.releaseUnread();
   if (response === undefined) return writeError(res, 'GW_ERR_INTERNAL');
   await writeResponse(res, response);

@@ -130,6 +130,8 @@ async function listen(runtime: GatewayRuntime, undo: () => Promise<void>): Promi
       host: server.host,
       port: server.port,
       maxHeaderBytes: limits.maxHeaderBytes,
+      // Follows a reloaded limit: any declared body the gateway could have taken is drained when refused.
+      largestBodyBytes: () => runtime.config().limits.maxBodyBytes,
     });
   } catch (error) {
     await undo();
