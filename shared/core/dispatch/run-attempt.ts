@@ -80,12 +80,12 @@ export async function runAttempt(
   };
   let response: BackendResponse;
   try {
-    const answered =
+    const credentials =
       backend.auth.type === 'passthrough'
         ? input.callerCredentials
         : ctx.credentials.headersFor(backend, control.signal);
     // Most providers answer at once (no auth, a static key): no await, so no extra turn of the microtask queue.
-    const auth = isThenable(answered) ? await answered : answered;
+    const auth = isThenable(credentials) ? await credentials : credentials;
     response = await ctx.transport.send({
       backendId: backend.id,
       origin: url.origin,

@@ -107,6 +107,18 @@ describe('createCallRecorder', () => {
     expect(ended).toEqual([summary]);
   });
 
+  it('records through a ledger whose append returns no promise, and still tells onCallEnd', () => {
+    const clock = new FakeClock();
+    const appended: unknown[] = [];
+    const ended: CallSummary[] = [];
+    const ledger = { ...createMemoryUsageLedger(), append: (record: unknown) => void appended.push(record) };
+    const summary = summaryOf(clock);
+    const recorder = createCallRecorder({ clock, ledger: ledger as never, onCallEnd: (s) => void ended.push(s) });
+    expect(() => recorder.record(summary)).not.toThrow();
+    expect(appended).toHaveLength(1);
+    expect(ended).toEqual([summary]);
+  });
+
   it('reports a ledger that refuses a record to telemetry', async () => {
     const clock = new FakeClock();
     const errors: unknown[] = [];

@@ -131,6 +131,8 @@ function appendToLedger(ledger: UsageLedger, writes: BackgroundWrites, usage: Us
   } catch (error) {
     appended = Promise.reject(error);
   }
+  // A ledger outside the tree may return no promise (the old `await` accepted any value): nothing to wait for then.
+  if (typeof (appended as Promise<void> | undefined)?.then !== 'function') return;
   appended.then(undefined, (error: unknown) =>
     writes.failed('usage-ledger', error, { requestId: usage.requestId, attempts: '1' }),
   );
