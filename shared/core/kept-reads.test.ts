@@ -104,4 +104,30 @@ describe('KeptReads', () => {
     expect(kept.bytes).toBeLessThan(sent / 8);
     expect(back(kept)).toEqual(reads);
   });
+
+  it('compares one large event a read (2-4 KiB, a field repeated in every chunk) line by line, not whole', () => {
+    const citations = Array.from({ length: 70 }, (_, i) => `https://example.com/source/${i}/page`);
+    const kept = new KeptReads();
+    const reads: Uint8Array[] = [];
+    for (let i = 0; i < 300; i++) {
+      const payload = { id: 'x', choices: [{ index: 0, delta: { content: ` word${i}` } }], citations };
+      reads.push(Buffer.from(`data: ${JSON.stringify(payload)}\n\n`));
+      kept.add(reads.at(-1)!);
+    }
+    expect(reads[0]!.length).toBeGreaterThan(2048);
+    expect(reads[0]!.length).toBeLessThan(4096);
+    const sent = reads.reduce((sum, read) => sum + read.length, 0);
+    expect(kept.bytes).toBeLessThan(sent / 50);
+    expect(back(kept)).toEqual(reads.map((read) => new Uint8Array(read)));
+  });
+
+  it('keeps a backlog read of many events (over 2 KiB) whole', () => {
+    const kept = new KeptReads();
+    let text = '';
+    for (let e = 0; text.length <= 2048; e++) text += chatEvent(e);
+    const read = Buffer.from(text);
+    kept.add(read);
+    expect(kept.bytes).toBeGreaterThanOrEqual(read.length);
+    expect(back(kept)).toEqual([new Uint8Array(read)]);
+  });
 });

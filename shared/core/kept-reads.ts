@@ -8,14 +8,14 @@ import { Buffer } from 'node:buffer';
  * of ~215 bytes keeps ~10, however the backend's events fall into reads: one event a read, or several (a loaded
  * backend or network coalesces them; comparing whole reads then kept nearly every byte). Comparing by first byte
  * keeps `event:` and `data:` lines (Anthropic) and bare payloads (`{…}`) apart. A line that shares nothing keeps
- * itself plus four bytes or more (its first byte, the lengths), a blank line one byte; a line over 4 KiB is not
- * compared with, and a read over 2 KiB (a backlog) is kept whole, as fast as a copy. {@link forEach} gives the reads
- * back exactly, read by read.
+ * itself plus four bytes or more (its first byte, the lengths), a blank line one byte; a read over 4 KiB, or over
+ * 2 KiB of many lines (a backlog), is kept whole, as fast as a copy. {@link forEach} gives the reads back exactly,
+ * read by read.
  *
  * @example
  * const kept = new KeptReads();
  * kept.add(read);
- * kept.forEach((bytes) => reader.push(bytes));
+ * kept.forEach((bytes) => reader.push(bytes.slice())); // a view into a reused buffer: copy what is kept
  */
 export class KeptReads {
   /**
@@ -48,7 +48,7 @@ export class KeptReads {
       this.varint(ENDS_READ);
       return;
     }
-    if (read.length > MAX_COMPARED_READ) {
+    if (isBacklog(read)) {
       // A backlog of many events: copied whole, natively (comparing its lines costs ~1 µs each).
       this.reserve(8 + read.length);
       this.varint(read.length * FLAGS + WHOLE_READ);
@@ -263,6 +263,18 @@ class KeptDecoder {
   }
 }
 
+/**
+ * A read kept whole rather than line by line: past 4 KiB, or past 2 KiB when its first line ends before half of it
+ * (many events at once). One event of 2–4 KiB a read (a provider repeating a large field in every chunk) is still
+ * compared line by line, as whole reads up to 4 KiB were: kept whole it would cost its full size a read.
+ */
+function isBacklog(read: Uint8Array): boolean {
+  if (read.length > MAX_COMPARED_BYTES) return true;
+  if (read.length <= MAX_COMPARED_READ) return false;
+  const firstLf = indexOfLf(read, 0);
+  return firstLf !== -1 && firstLf < read.length / 2;
+}
+
 /** The first LF at or after `from`, or -1: natively in a long rest of a `Buffer`, else in JS (no view object). */
 function indexOfLf(read: Uint8Array, from: number): number {
   if (read.length - from > SHORT_REST && Buffer.isBuffer(read)) return read.indexOf(LF, from);
@@ -278,7 +290,7 @@ const NOT_EMPTY = 4;
 const WHOLE_READ = 8;
 /** The flags' span in a record's first varint (its length × FLAGS + flags). */
 const FLAGS = 16;
-/** The longest read whose lines are compared; a longer one (a backlog of ~10 chat events or more) is kept whole. */
+/** The longest read whose lines are always compared; a longer one of many lines (a backlog) is kept whole. */
 const MAX_COMPARED_READ = 2048;
 /** Bytes left to search up to which a JS loop beats a native search's call. */
 const SHORT_REST = 256;
