@@ -6,6 +6,7 @@ import type { Gateway } from '../core/gateway.js';
 import { AnswerHeaders } from '../core/http/answer-headers.js';
 import type { GatewayRequest, GatewayResponse } from '../core/http/gateway-request.js';
 import { startNodeHost, type NodeHost } from './node-host.js';
+import { bodyText, onePiece } from '../../test/support/host-answers.js';
 
 /** What the engine saw of the caller's body: the size of each piece `next` handed over, and how the read ended. */
 interface Seen {
@@ -37,20 +38,10 @@ function reader(ended: (seen: Seen) => void, beforeRead: (n: number) => Promise<
         seen.error = error;
       }
       ended(seen);
-      return { status: 200, headers: new AnswerHeaders({ 'content-length': '2' }), body: once('ok') };
+      return { status: 200, headers: new AnswerHeaders({ 'content-length': '2' }), body: onePiece('ok') };
     },
   };
   return gateway as unknown as Gateway;
-}
-
-async function* once(text: string): AsyncGenerator<Uint8Array> {
-  yield Buffer.from(text);
-}
-
-async function text(response: IncomingMessage): Promise<string> {
-  let body = '';
-  for await (const chunk of response) body += String(chunk);
-  return body;
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -159,7 +150,7 @@ describe("the standalone host reading the caller's body", () => {
         const iterator = request.body![Symbol.asyncIterator]();
         await iterator.next();
         await iterator.return?.(); // as readBody does past its limit
-        return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: once('too large') };
+        return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: onePiece('too large') };
       },
     };
     host = await startNodeHost(stopping as unknown as Gateway);
@@ -174,13 +165,13 @@ describe("the standalone host reading the caller's body", () => {
     big.write(randomBytes(100_000));
     const response = await bigAnswer;
     expect(response.statusCode).toBe(413);
-    expect(await text(response)).toBe('too large');
+    expect(await bodyText(response)).toBe('too large');
     big.end(randomBytes(100_000)); // the rest of the body still comes; it is read and discarded
     const next = send({ 'content-length': '2' });
     next.end('{}');
     const nextResponse = await answered(next);
     expect(nextResponse.statusCode).toBe(413);
-    await text(nextResponse);
+    await bodyText(nextResponse);
     expect(connections).toBe(1);
     agent.destroy();
   });
@@ -193,7 +184,7 @@ describe("the standalone host reading the caller's body", () => {
         await iterator.next();
         await pausedNow.promise; // more than 64 KiB waits unread: the host paused the caller
         await iterator.return?.();
-        return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: once('too large') };
+        return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: onePiece('too large') };
       },
     };
     host = await startNodeHost(stopping as unknown as Gateway);
@@ -208,7 +199,7 @@ describe("the standalone host reading the caller's body", () => {
     const bigAnswer = answered(big);
     big.end(randomBytes(400_000)); // the rest after the pause is resumed, read and discarded
     expect((await bigAnswer).statusCode).toBe(413);
-    expect(await text(await bigAnswer)).toBe('too large');
+    expect(await bodyText(await bigAnswer)).toBe('too large');
     const next = send({ 'content-length': '2' });
     next.end('{}');
     expect((await answered(next)).statusCode).toBe(413);

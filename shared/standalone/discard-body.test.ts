@@ -7,16 +7,7 @@ import { AnswerHeaders } from '../core/http/answer-headers.js';
 import type { GatewayRequest, GatewayResponse } from '../core/http/gateway-request.js';
 import { discardBody } from './discard-body.js';
 import { startNodeHost, type NodeHost, type NodeHostOptions } from './node-host.js';
-
-async function* once(text: string): AsyncGenerator<Uint8Array> {
-  yield Buffer.from(text);
-}
-
-async function text(response: IncomingMessage): Promise<string> {
-  let body = '';
-  for await (const chunk of response) body += String(chunk);
-  return body;
-}
+import { bodyText, onePiece } from '../../test/support/host-answers.js';
 
 /** One listener pair per wait, both removed after (a `once` pair would leave the other behind every time). */
 function drainedOrClosed(req: ClientRequest): Promise<void> {
@@ -59,7 +50,7 @@ describe('the standalone host dropping a body nobody reads', () => {
   /** An engine that answers without asking for the body, as readBody does for a declared length over the limit. */
   const refusing = {
     async handle(): Promise<GatewayResponse> {
-      return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: once('too large') };
+      return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: onePiece('too large') };
     },
   } as unknown as Gateway;
 
@@ -93,7 +84,7 @@ describe('the standalone host dropping a body nobody reads', () => {
         const iterator = request.body![Symbol.asyncIterator]();
         await iterator.next();
         await iterator.return?.();
-        return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: once('too large') };
+        return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: onePiece('too large') };
       },
     };
     await start(stopping as unknown as Gateway);
@@ -147,7 +138,7 @@ describe('the standalone host dropping a body nobody reads', () => {
       const written = new Promise<void>((resolve, reject) => req.on('error', reject).end(Buffer.alloc(bytes), resolve));
       const answer = await answered(req);
       await written;
-      return { status: answer.statusCode, text: await text(answer) };
+      return { status: answer.statusCode, text: await bodyText(answer) };
     } catch (error) {
       return { error };
     }
