@@ -55,6 +55,11 @@ export class LineSplitter {
     return this.carryLength;
   }
 
+  /** True inside a line: part of one is held, or an over-long one is being passed through (nothing held). */
+  get midLine(): boolean {
+    return this.carryLength > 0 || this.overflowing;
+  }
+
   /** Feeds the next chunk; calls `onLine` for every line it completes. */
   push(bytes: Uint8Array): void {
     // One Buffer view per chunk: every line handed out is then a Buffer, searchable natively at no extra cost.

@@ -73,9 +73,10 @@ export class StrippingUsageTransform implements UsageTransform {
     this.stats.bytes += chunk.length;
     if (chunk.length === 0) return undefined;
     const { splitter, out } = this;
-    // A chunk of whole lines (no line held before it, LF at its end) is re-emitted as itself minus the stripped
-    // lines; the lines of any other chunk are rebuilt in `out`.
-    this.clean = splitter.bufferedBytes === 0 && chunk[chunk.length - 1] === 0x0a ? chunk : undefined;
+    // A chunk of whole lines (not inside a line before it — neither held nor an over-long one passing through —
+    // and LF at its end) is re-emitted as itself minus the stripped lines; the lines of any other chunk are
+    // rebuilt in `out`.
+    this.clean = !splitter.midLine && chunk[chunk.length - 1] === 0x0a ? chunk : undefined;
     // Whole lines before the first usage object pass through as they are, unsplit (the usage-only chunk to hide
     // holds a usage object, so it is never among them): only the rest is split, its stripped lines cut from the
     // whole chunk (their offsets count from its start).

@@ -132,6 +132,17 @@ describe('createUsageTransform', () => {
     expect(reading.totalTokens).toBe(3);
   });
 
+  it('strips and meters the usage chunk in the read that ends an over-long line (model already known)', async () => {
+    const first = 'data: {"model":"gpt-4o","choices":[{"delta":{"role":"assistant"}}],"usage":null}\n\n';
+    const longStart = `data: {"choices":[{"delta":{"content":"${'y'.repeat(2000)}`; // no LF: passed through
+    const longEnd = '"}}],"usage":null}\n\n';
+    const usage = 'data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n';
+    const chunks = [first, longStart, longEnd + usage + 'data: [DONE]\n\n'].map(encode);
+    const { text, reading } = await run(chunks, { stripUsageOnlyChunk: true, maxLineBytes: 1024 });
+    expect(text).toBe(first + longStart + longEnd + 'data: [DONE]\n\n');
+    expect(reading.totalTokens).toBe(3);
+  });
+
   it('meters JSON bodies passing through without changing them', async () => {
     const bytes = fixture('openai-chat.json');
     const { text, reading } = await run(
