@@ -54,7 +54,9 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
 
 describe("the standalone host reading the caller's body", () => {
   let host: NodeHost | undefined;
+  const afterAgents: Agent[] = [];
   afterEach(async () => {
+    for (const agent of afterAgents.splice(0)) agent.destroy();
     await host?.close();
     host = undefined;
   });
@@ -144,22 +146,36 @@ describe("the standalone host reading the caller's body", () => {
     expect(seen.error).toBeInstanceOf(Error);
   });
 
-  it('answers the engine when it stops before the end (413 past the limit), and keeps the connection', async () => {
-    const stopping = {
+  /** An engine that takes one piece of the body, waits for `before`, then stops reading (as readBody does past its
+   * limit) and answers 413. */
+  function stoppingAfterOnePiece(before: Promise<void> = Promise.resolve()): Gateway {
+    const engine = {
       async handle(request: GatewayRequest): Promise<GatewayResponse> {
         const iterator = request.body![Symbol.asyncIterator]();
         await iterator.next();
-        await iterator.return?.(); // as readBody does past its limit
+        await before;
+        await iterator.return?.();
         return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: onePiece('too large') };
       },
     };
-    host = await startNodeHost(stopping as unknown as Gateway);
+    return engine as unknown as Gateway;
+  }
+
+  /** Sends on one kept-alive connection at most, and counts the connections the host accepted. */
+  function keptAlive(): { send: (headers: Record<string, string>) => ClientRequest; connections: () => number } {
     let connections = 0;
-    host.server.on('connection', () => (connections += 1));
+    host!.server.on('connection', () => (connections += 1));
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const { port } = host.server.address() as AddressInfo;
+    afterAgents.push(agent);
+    const { port } = host!.server.address() as AddressInfo;
     const send = (headers: Record<string, string>): ClientRequest =>
       httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers, agent });
+    return { send, connections: () => connections };
+  }
+
+  it('answers the engine when it stops before the end (413 past the limit), and keeps the connection', async () => {
+    host = await startNodeHost(stoppingAfterOnePiece());
+    const { send, connections } = keptAlive();
     const big = send({ 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     const bigAnswer = answered(big);
     big.write(randomBytes(100_000));
@@ -172,29 +188,15 @@ describe("the standalone host reading the caller's body", () => {
     const nextResponse = await answered(next);
     expect(nextResponse.statusCode).toBe(413);
     await bodyText(nextResponse);
-    expect(connections).toBe(1);
-    agent.destroy();
+    expect(connections()).toBe(1);
   });
 
   it('answers and keeps the connection when the engine stops while the caller is paused', async () => {
     const pausedNow = deferred();
-    const stopping = {
-      async handle(request: GatewayRequest): Promise<GatewayResponse> {
-        const iterator = request.body![Symbol.asyncIterator]();
-        await iterator.next();
-        await pausedNow.promise; // more than 64 KiB waits unread: the host paused the caller
-        await iterator.return?.();
-        return { status: 413, headers: new AnswerHeaders({ 'content-length': '9' }), body: onePiece('too large') };
-      },
-    };
-    host = await startNodeHost(stopping as unknown as Gateway);
+    // More than 64 KiB waits unread while the engine waits: the host pauses the caller.
+    host = await startNodeHost(stoppingAfterOnePiece(pausedNow.promise));
     host.server.once('request', (req: IncomingMessage) => req.once('pause', () => pausedNow.resolve()));
-    let connections = 0;
-    host.server.on('connection', () => (connections += 1));
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const { port } = host.server.address() as AddressInfo;
-    const send = (headers: Record<string, string>): ClientRequest =>
-      httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers, agent });
+    const { send, connections } = keptAlive();
     const big = send({ 'content-type': 'application/json', 'content-length': String(400_000) });
     const bigAnswer = answered(big);
     big.end(randomBytes(400_000)); // the rest after the pause is resumed, read and discarded
@@ -203,7 +205,6 @@ describe("the standalone host reading the caller's body", () => {
     const next = send({ 'content-length': '2' });
     next.end('{}');
     expect((await answered(next)).statusCode).toBe(413);
-    expect(connections).toBe(1);
-    agent.destroy();
+    expect(connections()).toBe(1);
   });
 });

@@ -38,11 +38,11 @@ export function isDraining(socket: Duplex): boolean {
  * A request that says `connection: close` (or HTTP/1.0) is closed by node:http once its answer is out, drained or
  * not.
  */
-export function discardBody(req: IncomingMessage, res: ServerResponse, received: number, drainBytes: number): void {
+export function discardBody(req: IncomingMessage, res: ServerResponse, received: number, drain: DrainLimit): void {
   if (req.destroyed) return;
   if (req.complete) return void req.resume(); // what is buffered goes; a request paused by its reader ends
   const declared = Number(req.headers['content-length'] ?? NaN) - received;
-  const drained = declared >= 0 && declared <= drainBytes;
+  const drained = declared >= 0 && declared <= drain();
   let left = drained ? declared : DISCARD_BYTES;
   const socket = req.socket;
   const stop = (): void => {

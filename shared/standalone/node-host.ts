@@ -90,7 +90,7 @@ export async function startNodeHost(gateway: Gateway, options: NodeHostOptions =
     socket.end(rawErrorResponse('GW_ERR_REQUEST_METHOD_NOT_ALLOWED', 'CONNECT is not served.'));
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    discardBody(req, res, 0, drain());
+    discardBody(req, res, 0, drain);
     writeError(res, 'GW_ERR_REQUEST_EXPECTATION_FAILED', undefined, 'expect');
   });
   await new Promise<void>((resolve, reject) => {
@@ -131,7 +131,7 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
   const method = req.method ?? 'GET';
   const url = requestUrl({ method, target: req.url ?? '', httpVersion: req.httpVersion, hosts });
   if (!url.ok) {
-    discardBody(req, res, 0, drain());
+    discardBody(req, res, 0, drain);
     return writeError(res, url.code, url.message, url.param);
   }
   const body = method === 'GET' || method === 'HEAD' ? null : new CallerBody(req, res, drain);
@@ -151,7 +151,7 @@ async function serve(gateway: Gateway, req: IncomingMessage, res: ServerResponse
     response = undefined;
   }
   // A body the engine did not read is dropped in bounds before the answer goes out (discard-body.ts).
-  if (body === null) discardBody(req, res, 0, drain());
+  if (body === null) discardBody(req, res, 0, drain);
   else body.releaseUnread();
   if (response === undefined) return writeError(res, 'GW_ERR_INTERNAL');
   await writeResponse(res, response);
