@@ -32,7 +32,11 @@ export interface BackendRequest {
   readonly concurrency?: number;
 }
 
-/** A backend's response: status, headers, and the body as a byte stream read at the caller's pace. */
+/**
+ * A backend's response: status, headers, and the body as a byte stream read at the caller's pace. The engine copies
+ * a response with a spread (`{ ...response, body }`), so `errorKind` and `dump` must be own properties, not methods
+ * of a prototype (ADR 0069).
+ */
 export interface BackendResponse {
   readonly status: number;
   /** Lower-cased header names; repeated headers joined as the adapter sees fit (set-cookie kept as an array). */

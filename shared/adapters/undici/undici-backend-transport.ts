@@ -37,8 +37,9 @@ export function createUndiciBackendTransport(options: UndiciTransportOptions = {
   const connections = options.connectionsPerBackend ?? 512;
 
   function poolFor(request: BackendRequest): Dispatcher {
-    // The connect timeout is a pool setting: one pool per backend and configured connect timeout (a
-    // handful per backend at most — it comes from config, never from a request).
+    // The connect timeout and the size are pool settings: one pool per backend, origin, connect timeout and size
+    // (a handful per backend at most — all from config, never from a request; a reload that changes one leaves
+    // the old pool idle until close()).
     // Never fewer sockets than calls the engine may send at once: the scheduler is the one queue (ADR 0069).
     const size = Math.max(connections, request.concurrency ?? 0);
     const key = `${request.backendId} ${request.origin} ${request.connectTimeoutMs} ${size}`;

@@ -65,7 +65,7 @@ describe('the undici transport, as the engine uses it', () => {
     await expect(response.dump()).resolves.toBeUndefined();
   });
 
-  it('never sends an attempt aborted while it waits for the only socket, and leaves no listener', async () => {
+  it('rejects as aborted an attempt aborted while it waits for the only socket, and leaves no listener', async () => {
     const first = send('/slow');
     const caller = new AbortController();
     const queued = send('/ok', caller.signal).then(

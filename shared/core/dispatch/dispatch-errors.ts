@@ -11,7 +11,11 @@ const attemptsByError = new WeakMap<GatewayError, readonly AttemptRecord[]>();
  * The attempts a failed dispatch made (empty for errors that did not come from the attempt loop).
  *
  * @example
- * try { await dispatcher.dispatch(input); } catch (error) { summary.attempts.push(...attemptsOf(error)); }
+ * try {
+ *   await dispatcher.dispatch(input);
+ * } catch (error) {
+ *   summary.attempts = [...summary.attempts, ...attemptsOf(error)];
+ * }
  */
 export function attemptsOf(error: unknown): readonly AttemptRecord[] {
   return error instanceof GatewayError ? (attemptsByError.get(error) ?? []) : [];

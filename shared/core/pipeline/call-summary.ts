@@ -24,7 +24,8 @@ export interface CallSummary {
   readonly routeId: string | undefined;
   readonly modelAsked: string | undefined;
   readonly backend: BackendConfig | undefined;
-  /** May be the dispatcher's own array (no copy per call): replace it, never change it in place. */
+  /** May be the dispatcher's own array (no copy per call): outside the dispatch stage, replace it, never change
+   * it in place. */
   readonly attempts: readonly AttemptRecord[];
   readonly lease: Lease | undefined;
   readonly status: number;
