@@ -51,8 +51,8 @@ export function fixedConfigSource(name: string, raw: unknown): ConfigSource {
 /**
  * The host configuration pipeline, the same for the standalone host and the Functions app: load the
  * source, validate it with `validateHostConfig` (in this thread by default; the standalone host passes
- * `validateInWorker`, ADR 0050), and keep it in a config store whose reloads go through the same validation
- * and are reported in one place ({@link HostConfig.report}).
+ * `validateInChildProcess`, ADRs 0050 and 0087), and keep it in a config store whose reloads go through the same
+ * validation and are reported in one place ({@link HostConfig.report}).
  *
  * @example
  * const opened = await openHostConfig(createJsonFileConfigSource({ file }), process.env);

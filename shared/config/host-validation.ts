@@ -7,7 +7,8 @@ import type { HostEnv } from './host-config.js';
  * The validation every host applies to every configuration it loads or reloads: the `GATEWAY_<SECTION>__<KEY>`
  * overlay over the raw configuration, the schema (every problem reported), then the identity check (a
  * production configuration must name its callers). It loads the schema (zod): the standalone host runs it in a
- * worker thread so that the serving process never holds it ({@link validateInWorker}, ADR 0050).
+ * short-lived child process so that the serving process never holds it ({@link validateInChildProcess}, ADRs
+ * 0050, 0087).
  *
  * @example
  * const result = validateHostConfig(JSON.parse(text), process.env);

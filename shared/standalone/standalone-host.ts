@@ -2,7 +2,7 @@ import { createJsonFileConfigSource } from '../adapters/file/json-file-config-so
 import { createRuntime, type GatewayRuntime } from '../composition/create-runtime.js';
 import { configFileOf, fixedConfigSource, openHostConfig, type HostEnv } from '../config/host-config.js';
 import { envOverlay } from '../config/env-overlay.js';
-import { validateInWorker } from '../config/host-validators.js';
+import { validateInChildProcess } from '../config/host-validators.js';
 import type { StorageEndpoint } from '../adapters/azure/storage-reachability.js';
 import type { DrainReport } from '../core/lifecycle/call-drain.js';
 import type { ConfigSource } from '../ports/config-source.js';
@@ -72,7 +72,7 @@ export async function startStandaloneHost(options: StandaloneOptions): Promise<S
   const simulators: { url: string; close(): Promise<void> }[] = [];
   const closeSimulators = () => Promise.all(simulators.map((s) => s.close()));
   const source = file !== undefined ? createJsonFileConfigSource({ file }) : await embeddedSource(env, simulators);
-  const opened = await openHostConfig(source, env, validateInWorker);
+  const opened = await openHostConfig(source, env, validateInChildProcess);
   if (!opened.ok) {
     await closeSimulators();
     return { source: opened.source, issues: opened.issues };

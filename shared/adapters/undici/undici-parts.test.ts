@@ -28,7 +28,7 @@ const connectorSource = (): string => String(require.cache[H2_CONNECTOR]?.export
 
 /**
  * ADR 0079: undici's HTTP/2 connector is a stand-in until a connection negotiates h2, so `node:http2` and
- * `node:tls` are not loaded at start (test/process/config-validation-worker.test.ts holds that for the host);
+ * `node:tls` are not loaded at start (test/process/config-validation-child.test.ts holds that for the host);
  * a dispatcher with `allowH2` must still speak HTTP/2 through it.
  */
 describe('undici parts', () => {

@@ -19,14 +19,16 @@ const BAD = { ...GOOD, server: { host: '127.0.0.1', prot: 8080 }, pools: [{ id: 
 const ENV = { GATEWAY_LIMITS__MAX_BODY_BYTES: 'many', GATEWAY_URL: 'https://elsewhere' };
 
 /**
- * The modules the main thread loads, written at exit: `module.registerHooks` sees the main thread only, so a
- * module loaded by the validation worker is not listed (Node ≥ 22.15; older Node lists nothing).
+ * The modules the serving process loads, written at exit (`module.registerHooks`, Node ≥ 22.15; older Node lists
+ * nothing). The validation child gets neither the preload nor the environment, so what it loads is not listed.
  */
 // A namespace import: a named import of `registerHooks` is a SyntaxError on Node 20, which lacks it.
 const HOOK = `import * as m from 'node:module'; import { writeFileSync } from 'node:fs';
 const seen = []; m.registerHooks?.({ load(url, context, next) { seen.push(url); return next(url, context); } });
 process.on('exit', () => writeFileSync(process.env.MODULES_OUT, JSON.stringify(seen)));
-process.on('exit', () => writeFileSync(process.env.BUILTINS_OUT, JSON.stringify(process.moduleLoadList)));`;
+process.on('exit', () => writeFileSync(process.env.BUILTINS_OUT, JSON.stringify(process.moduleLoadList)));
+let threads = 0; process.on('worker', () => threads++);
+process.on('exit', () => writeFileSync(process.env.THREADS_OUT, String(threads)));`;
 
 /** Resolves with the output once it matches `pattern` (an event to await, not a sleep). */
 function waitFor(read: () => string, child: ChildProcess, pattern: RegExp): Promise<void> {
@@ -45,20 +47,26 @@ function waitFor(read: () => string, child: ChildProcess, pattern: RegExp): Prom
 }
 
 /**
- * ADR 0050: the standalone host, built and run as `npm start` runs it, validates each configuration in a worker
- * thread. Its answers are the in-process validator's, word for word, at start and on reload, and the serving
- * thread never loads zod.
+ * ADRs 0050, 0087: the standalone host, built and run as `npm start` runs it, validates each configuration in a
+ * child process. Its answers are the in-process validator's, word for word, at start and on reload, the serving
+ * process never loads zod, and no validation thread runs in it.
  */
-describe('standalone host validating its configuration in a worker', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-config-worker-'));
+describe('standalone host validating its configuration in a child process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-config-child-'));
   const hook = join(dir, 'hook.mjs');
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GATEWAY_')));
   const modulesOut = join(dir, 'modules.json');
   const builtinsOut = join(dir, 'builtins.json');
+  const threadsOut = join(dir, 'threads.txt');
   const run = (file: string, env: Record<string, string>): ChildProcess =>
     spawn(process.execPath, ['--import', pathToFileURL(hook).href, MAIN], {
       cwd: dir,
-      env: { ...inherited, ...env, GATEWAY_CONFIG_FILE: file, MODULES_OUT: modulesOut, BUILTINS_OUT: builtinsOut },
+      env: {
+        ...inherited,
+        ...env,
+        GATEWAY_CONFIG_FILE: file,
+        ...{ MODULES_OUT: modulesOut, BUILTINS_OUT: builtinsOut, THREADS_OUT: threadsOut },
+      },
     });
 
   beforeAll(async () => {
@@ -67,15 +75,16 @@ describe('standalone host validating its configuration in a worker', () => {
   }, 300_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('validates in this thread, with a warning, when the worker does not answer in time', async () => {
+  it('validates in this thread, with a warning, when the child does not answer in time', async () => {
     const built = pathToFileURL(join(REPO_ROOT, 'dist/shared/config/host-validators.js')).href;
-    const { validateInWorkerWithin } = (await import(built)) as typeof import('../../shared/config/host-validators.js');
+    type Validators = typeof import('../../shared/config/host-validators.js');
+    const { validateInChildProcessWithin } = (await import(built)) as Validators;
     const warnings: string[] = [];
     const onWarning = (warning: Error): number => warnings.push(warning.message);
     process.on('warning', onWarning);
     try {
-      // No thread starts, loads zod and answers within 0 ms: the time limit ends it and the fallback answers.
-      const result = await validateInWorkerWithin(0, BAD, {});
+      // No process starts, loads zod and answers within 0 ms: the time limit kills it and the fallback answers.
+      const result = await validateInChildProcessWithin(0, BAD, {});
       expect(result).toEqual(validateHostConfig(BAD, {}));
       await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
       expect(warnings.join('\n')).toContain('did not answer within 0 ms');
@@ -95,7 +104,7 @@ describe('standalone host validating its configuration in a worker', () => {
     expect(expected.ok).toBe(false);
     expect(code).toBe(1);
     for (const issue of expected.ok ? [] : expected.issues) expect(stderr).toContain(`  - ${issue}\n`);
-    // The ignored variable is reported once, by the serving process, not again by the worker.
+    // The ignored variable is reported once, by the serving process, not again by the child.
     expect(stderr.match(/GATEWAY_URL is ignored/g)).toHaveLength(1);
   });
 
@@ -106,7 +115,9 @@ describe('standalone host validating its configuration in a worker', () => {
     writeFileSync(file, JSON.stringify(GOOD));
     const child = run(file, {});
     let stdout = '';
+    let stderr = '';
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await waitFor(() => stdout, child, /gateway listening on/);
     writeFileSync(file, JSON.stringify(BAD));
     await waitFor(() => stdout, child, /reload from .* refused/);
@@ -116,6 +127,10 @@ describe('standalone host validating its configuration in a worker', () => {
     await waitFor(() => stdout, child, /configuration reloaded from/);
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
+    // ADR 0087: three validations (start, two reloads), each in a child process — none fell back to this
+    // process, and no validation thread ever ran in it (its allocator arena and compiled code would stay).
+    expect(stderr).not.toContain('GATEWAY_CONFIG_WORKER');
+    expect(readFileSync(threadsOut, 'utf8')).toBe('0');
     const builtins = JSON.parse(readFileSync(builtinsOut, 'utf8')) as string[];
     expect(builtins).toContain('NativeModule http');
     expect(builtins.filter((m) => /^NativeModule (http2|tls|internal\/deps\/undici\/)/.test(m))).toEqual([]);
