@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { holdOptimisingCompiler } from './start-compiler.js';
+
+function recorder(): { readonly flags: string[]; readonly setFlags: (flags: string) => void } {
+  const flags: string[] = [];
+  return { flags, setFlags: (flag) => void flags.push(flag) };
+}
+
+describe('holdOptimisingCompiler (ADR 0088)', () => {
+  it('holds TurboFan off at once and turns it back on once, however often released', () => {
+    const { flags, setFlags } = recorder();
+    const release = holdOptimisingCompiler({ execArgv: ['--max-old-space-size=512'], nodeOptions: '', setFlags });
+    expect(flags).toEqual(['--no-turbofan']);
+    release();
+    release();
+    expect(flags).toEqual(['--no-turbofan', '--turbofan']);
+  });
+
+  it.each([
+    [['--no-turbofan'], undefined],
+    [['--jitless'], undefined],
+    [['--max-opt=2'], undefined],
+    [['--no_opt'], undefined],
+    [[], '--max-old-space-size=256 --jitless'],
+  ])('leaves a compiler option the process was started with alone (%j, NODE_OPTIONS %j)', (execArgv, nodeOptions) => {
+    const { flags, setFlags } = recorder();
+    holdOptimisingCompiler({ execArgv, nodeOptions, setFlags })();
+    expect(flags).toEqual([]);
+  });
+});
