@@ -96,7 +96,7 @@ export function mergeConfig(base: Record<string, unknown>, overlay: Record<strin
 /**
  * The part of an environment the overlay reads: the `GATEWAY_*` variables {@link envOverlay} takes, others left
  * out silently (they were reported when the overlay was first read). Used to hand the environment to a
- * validation worker without repeating the warnings there.
+ * validation process without repeating the warnings there.
  */
 export function configEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -36,15 +36,19 @@ export const validateInChildProcess: HostValidator = (raw, env) =>
  */
 export const CHILD_TIMEOUT_MS = 30_000;
 
-/** {@link validateInChildProcess} with its own time limit (tests use a tiny one to take the fallback). */
+/**
+ * {@link validateInChildProcess} with its own time limit and, for tests, the `node` to start (a missing one takes
+ * the fallback the way a refused `fork` does: EACCES, EAGAIN under a process limit).
+ */
 export async function validateInChildProcessWithin(
   timeoutMs: number,
   raw: unknown,
   env: HostEnv,
+  execPath: string = process.execPath,
 ): Promise<ConfigResult> {
   if (!existsSync(CHILD_SCRIPT)) return validateInProcess(raw, env);
   try {
-    return await validateInChild(raw, configEnv(env), timeoutMs);
+    return await validateInChild(raw, configEnv(env), timeoutMs, execPath);
   } catch (error) {
     const reason = (error as Error).message;
     process.emitWarning(`configuration validated in the serving process: the child process failed (${reason})`, {
@@ -56,32 +60,48 @@ export async function validateInChildProcessWithin(
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./host-validation-child.js', import.meta.url));
 
-/** One child, one validation; settles when the child has exited. */
-function validateInChild(raw: unknown, env: HostEnv, timeoutMs: number): Promise<ConfigResult> {
+/**
+ * One child, one validation. Settles once: with the answer when it arrives, or with the first failure — an
+ * `error` event (a refused spawn is reported as one, and so is the message then written to its dead channel:
+ * hence `on`, not `once`, or the second would be thrown), the time limit, or the child's end without an answer.
+ * The child is killed on every failure, and after an answer if it has not ended within the time limit.
+ */
+function validateInChild(raw: unknown, env: HostEnv, timeoutMs: number, execPath: string): Promise<ConfigResult> {
   return new Promise((resolve, reject) => {
     // No inherited flags and no inherited environment (NODE_OPTIONS, a preload): a profiler or a hook of the
     // parent has no business in the validation; the variables it needs come in the message. 'advanced' is the
     // structured clone a worker's postMessage used, so the answer arrives as it did from the worker.
     const child = fork(CHILD_SCRIPT, [], {
       execArgv: [],
+      execPath,
       env: {},
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
-    let answer: ConfigResult | undefined;
-    const timer = setTimeout(() => {
-      if (answer !== undefined) return; // answered; the child is ending
-      reject(new Error(`the validation process did not answer within ${timeoutMs} ms`));
+    let settled = false;
+    const fail = (error: Error): void => {
       child.kill('SIGKILL');
-    }, timeoutMs);
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
+    const late = (): void => fail(new Error(`the validation process did not answer within ${timeoutMs} ms`));
+    const timer = setTimeout(late, timeoutMs);
     timer.unref();
-    child.once('message', (result) => (answer = result as ConfigResult));
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (answer !== undefined) resolve(answer);
-      else reject(new Error(`the validation process ended (${signal ?? `code ${code}`}) with no answer`));
+    child.on('error', fail);
+    child.once('message', (answer) => {
+      settled = true;
+      resolve(answer as ConfigResult);
     });
-    child.send({ raw, env });
+    // 'close' comes after the IPC channel has ended, so an answer sent before the child ended has arrived by then.
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (!settled) fail(new Error(`the validation process ended (${signal ?? `code ${code}`}) with no answer`));
+    });
+    try {
+      child.send({ raw, env }, (error) => error && fail(error));
+    } catch (error) {
+      fail(error as Error); // no channel at all (the spawn failed before one was made: EMFILE)
+    }
   });
 }

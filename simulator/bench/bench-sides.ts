@@ -118,7 +118,7 @@ export async function slowStreamMemory(
 
 /**
  * Resets the gateways' peak RSS right before the load runs, so that the peak read after them is theirs alone (the
- * start-up's transient — the configuration worker — excluded); false where not allowed.
+ * start-up's transient excluded: zod's load in a validation worker before ADR 0087); false where not allowed.
  */
 export function resetPeaks(sides: BenchSides): boolean {
   const reset = resetPeakRss(sides.gateway.pid);

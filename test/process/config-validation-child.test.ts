@@ -93,6 +93,25 @@ describe('standalone host validating its configuration in a child process', () =
     }
   });
 
+  it('validates in this thread, with a warning, when the child process cannot be started', async () => {
+    const built = pathToFileURL(join(REPO_ROOT, 'dist/shared/config/host-validators.js')).href;
+    type Validators = typeof import('../../shared/config/host-validators.js');
+    const { validateInChildProcessWithin } = (await import(built)) as Validators;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): number => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      // A `node` that is not there fails the spawn as a refused fork does (EACCES, EAGAIN): the spawn's error and
+      // the message written to the dead channel are both reported as 'error' events; neither may be thrown.
+      const result = await validateInChildProcessWithin(30_000, BAD, {}, join(dir, 'no-such-node'));
+      expect(result).toEqual(validateHostConfig(BAD, {}));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.join('\n')).toContain('the child process failed (spawn');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('refuses a bad configuration at start with the problems the in-process validation names', async () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify(BAD));
