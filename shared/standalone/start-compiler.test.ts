@@ -9,7 +9,8 @@ function recorder(): { readonly flags: string[]; readonly setFlags: (flags: stri
 describe('holdOptimisingCompiler (ADR 0088)', () => {
   it('holds TurboFan off at once and turns it back on once, however often released', () => {
     const { flags, setFlags } = recorder();
-    const release = holdOptimisingCompiler({ execArgv: ['--max-old-space-size=512'], nodeOptions: '', setFlags });
+    const options = { execArgv: ['--max-old-space-size=512'], nodeOptions: '', setFlags, maglevBuilt: false };
+    const release = holdOptimisingCompiler(options);
     expect(flags).toEqual(['--no-turbofan']);
     release();
     release();
@@ -21,10 +22,18 @@ describe('holdOptimisingCompiler (ADR 0088)', () => {
     [['--jitless'], undefined],
     [['--max-opt=2'], undefined],
     [['--no_opt'], undefined],
+    [['--noopt'], undefined],
+    [['--noturbofan'], undefined],
     [[], '--max-old-space-size=256 --jitless'],
   ])('leaves a compiler option the process was started with alone (%j, NODE_OPTIONS %j)', (execArgv, nodeOptions) => {
     const { flags, setFlags } = recorder();
-    holdOptimisingCompiler({ execArgv, nodeOptions, setFlags })();
+    holdOptimisingCompiler({ execArgv, nodeOptions, setFlags, maglevBuilt: false })();
+    expect(flags).toEqual([]);
+  });
+
+  it('holds nothing in a node built with Maglev (its code would not tier up after the hold)', () => {
+    const { flags, setFlags } = recorder();
+    holdOptimisingCompiler({ execArgv: [], nodeOptions: undefined, setFlags, maglevBuilt: true })();
     expect(flags).toEqual([]);
   });
 });

@@ -8,6 +8,8 @@ export interface CompilerHoldOptions {
   readonly nodeOptions: string | undefined;
   /** V8's runtime flag setter (`v8.setFlagsFromString`). */
   readonly setFlags?: (flags: string) => void;
+  /** Whether this `node` was built with Maglev (`process.config.variables.v8_enable_maglev`; 0 in Node 20, 22). */
+  readonly maglevBuilt?: boolean;
 }
 
 /**
@@ -18,8 +20,8 @@ export interface CompilerHoldOptions {
 const COMPILER_FLAGS = new Set(['turbofan', 'opt', 'jitless', 'maglev', 'max-opt', 'lite-mode', 'always-turbofan']);
 
 function namesCompiler(option: string): boolean {
-  // V8 reads `--no_opt` as `--no-opt`.
-  const name = /^--(?:no-)?([a-z-]+)/.exec(option.replaceAll('_', '-'))?.[1];
+  // V8 reads `--no_opt` as `--no-opt`, and takes `--noopt` (a `no` without its dash) for it too.
+  const name = /^--?(?:no-?)?([a-z-]+)/.exec(option.replaceAll('_', '-'))?.[1];
   return name !== undefined && COMPILER_FLAGS.has(name);
 }
 
@@ -33,7 +35,9 @@ function namesCompiler(option: string): boolean {
  */
 export function holdOptimisingCompiler(options: CompilerHoldOptions): () => void {
   const given = [...options.execArgv, ...(options.nodeOptions ?? '').split(/\s+/)];
-  if (given.some(namesCompiler)) return () => {};
+  // With Maglev built in, `--no-turbofan` would make it the top tier, and Maglev code compiled during the hold is
+  // not built to tier up to TurboFan afterwards (V8's interrupt budget checks): the hold would outlast the start.
+  if (given.some(namesCompiler) || (options.maglevBuilt ?? maglevInThisNode())) return () => {};
   const setFlags = options.setFlags ?? setFlagsFromString;
   setFlags('--no-turbofan');
   let held = true;
@@ -42,4 +46,8 @@ export function holdOptimisingCompiler(options: CompilerHoldOptions): () => void
     held = false;
     setFlags('--turbofan');
   };
+}
+
+function maglevInThisNode(): boolean {
+  return Boolean((process.config.variables as { v8_enable_maglev?: unknown }).v8_enable_maglev);
 }
