@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { ByteNeedle } from '../usage/byte-needle.js';
 import { bufferView } from '../usage/json-scan.js';
 import { DeliveredAnswer } from './answer-splice.js';
 import { readChatEvent, type ChatChunk, type ChunkIdentity } from './chat-chunk.js';
@@ -146,11 +147,12 @@ export class FirstAttemptState {
  */
 function mayBeError(events: Uint8Array): boolean {
   const view = bufferView(events);
-  if (view.indexOf(ERROR_KEY) >= 0) return true;
+  if (ERROR_KEY.indexIn(view) >= 0) return true;
   const escape = view.indexOf(ESCAPE);
   return escape >= 0 && ESCAPED_ERROR_LETTER.test(view.toString('latin1', escape));
 }
 
-const ERROR_KEY = Buffer.from('"error"', 'latin1');
+/** Searched by `rror"`, not by its leading quote (byte-needle.ts). */
+const ERROR_KEY = new ByteNeedle('"error"', 2);
 const ESCAPE = Buffer.from('\\u', 'latin1');
 const ESCAPED_ERROR_LETTER = /\\u00(?:65|72|6f)/i;

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { ByteNeedle } from './byte-needle.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -44,7 +45,8 @@ export function hasObjectKey(bytes: Uint8Array, needle: Buffer): boolean {
   }
 }
 
-const USAGE_PREFIX = Buffer.from('"usage');
+/** Searched by `usage`: a chat chunk holds ~45 quotes and 6 `u`s (byte-needle.ts). */
+const USAGE_PREFIX = new ByteNeedle('"usage', 1);
 const METADATA_SUFFIX = Buffer.from('Metadata"');
 
 /**
@@ -60,7 +62,7 @@ export function findUsageObject(bytes: Uint8Array): { key: 'usage' | 'usageMetad
   const view = bufferView(bytes);
   let from = 0;
   for (;;) {
-    const at = view.indexOf(USAGE_PREFIX, from);
+    const at = USAGE_PREFIX.indexIn(view, from);
     if (at < 0) return undefined;
     from = at + 1;
     const next = at + USAGE_PREFIX.length;
@@ -80,14 +82,14 @@ export function findUsageObject(bytes: Uint8Array): { key: 'usage' | 'usageMetad
 }
 
 /**
- * Decodes every JSON string value of key `needle` (given as `"key"` bytes) in `bytes` and hands it to
- * `onText`. Only the string literal is decoded (JSON.parse only when it has escapes), never the document.
+ * Decodes every JSON string value of key `needle` (`"key"`, searched by `key`: byte-needle.ts) in `bytes` and hands
+ * it to `onText`. Only the string literal is decoded (JSON.parse only when it has escapes), never the document.
  */
-export function forEachStringValue(bytes: Uint8Array, needle: Buffer, onText: (text: string) => void): void {
+export function forEachStringValue(bytes: Uint8Array, needle: ByteNeedle, onText: (text: string) => void): void {
   const view = bufferView(bytes);
   let from = 0;
   for (;;) {
-    const at = view.indexOf(needle, from);
+    const at = needle.indexIn(view, from);
     if (at < 0) return;
     from = at + needle.length;
     const v = afterColon(bytes, at, needle.length);

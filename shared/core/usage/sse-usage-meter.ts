@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { TokenEstimator } from '../../ports/token-estimator.js';
 import { KeptReads } from '../kept-reads.js';
+import { ByteNeedle } from './byte-needle.js';
 import { CompletionTextTally } from './completion-text-tally.js';
 import { bufferView, findUsageObject, findUsageObjectKey, forEachStringValue } from './json-scan.js';
 import { findUsageCarrier, normaliseCarrier } from './normalise-usage.js';
@@ -16,7 +17,7 @@ import {
 /** Non-streaming decodes only, so one decoder serves every meter (constructing one per call costs). */
 const sharedDecoder = new TextDecoder();
 
-const MODEL_KEY = Buffer.from('"model');
+const MODEL_KEY = new ByteNeedle('"model', 1);
 const DATA = [0x64, 0x61, 0x74, 0x61, 0x3a] as const; // "data:"
 const DONE = Buffer.from('[DONE]');
 /** Data lines parsed just to learn the served model when no usage line names it. */
@@ -34,12 +35,12 @@ const TEXT_KEYS: Record<UsageApi, readonly string[]> = {
 };
 
 /** {@link TEXT_KEYS} as the quoted byte needles the scan searches for, made once per API (not per meter). */
-const textKeyNeedles = new Map<UsageApi, readonly Buffer[]>();
+const textKeyNeedles = new Map<UsageApi, readonly ByteNeedle[]>();
 
-function needlesOf(api: UsageApi): readonly Buffer[] {
+function needlesOf(api: UsageApi): readonly ByteNeedle[] {
   let needles = textKeyNeedles.get(api);
   if (needles === undefined) {
-    needles = TEXT_KEYS[api].map((k) => Buffer.from(`"${k}"`));
+    needles = TEXT_KEYS[api].map((k) => new ByteNeedle(`"${k}"`, 1));
     textKeyNeedles.set(api, needles);
   }
   return needles;
@@ -79,7 +80,7 @@ export class SseUsageMeter {
   private pendingGeminiLine: Uint8Array | undefined;
   private readonly decoder = sharedDecoder;
   private readonly tally: CompletionTextTally | undefined;
-  private readonly textKeys: readonly Buffer[];
+  private readonly textKeys: readonly ByteNeedle[];
   private readonly onText = (text: string): void => this.tally?.add(text);
   private readonly maxRetainBytes: number;
   /** The data lines retained for a lazy estimate, each kept as its difference from the one before. */
@@ -123,7 +124,11 @@ export class SseUsageMeter {
       this.extractText(payload);
       return false;
     }
-    if (this.model === undefined && this.modelProbes < MAX_MODEL_PROBES && bufferIncludes(payload, MODEL_KEY)) {
+    if (
+      this.model === undefined &&
+      this.modelProbes < MAX_MODEL_PROBES &&
+      MODEL_KEY.indexIn(bufferView(payload)) >= 0
+    ) {
       this.modelProbes++;
       const message = this.parse(payload);
       if (message !== undefined) this.model = findUsageCarrier(message).model;
@@ -172,7 +177,7 @@ export class SseUsageMeter {
         line[4] === DATA[4]
       ) {
         const payload = line.subarray(line[5] === 0x20 ? 6 : 5);
-        if (bufferIncludes(payload, MODEL_KEY)) {
+        if (MODEL_KEY.indexIn(bufferView(payload)) >= 0) {
           this.modelProbes++;
           const message = this.parse(payload);
           if (message !== undefined) this.model = findUsageCarrier(message).model;
