@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runH2load } from './h2load.js';
 import type { BenchProcess } from './processes.js';
@@ -22,7 +23,19 @@ export interface LoadSides {
 
 type SideName = 'direct' | 'bare' | 'gateway' | 'baseline';
 
-/** One h2load run against `url`, with the CPU the process `pid` used over it (gateways only). */
+/**
+ * Where h2load writes its per-request log: a folder of its own inside the run's folder. The gateways' configuration
+ * files sit in the run's folder, and a gateway watches its configuration file's folder (inotify reports every write
+ * to any file in it, ADR 0081): a log written there woke every gateway of the run once per request of every row —
+ * 12–16 % of a core each while the simulator was called directly.
+ */
+export function h2loadLogFile(dir: string): string {
+  const logDir = join(dir, 'h2load');
+  mkdirSync(logDir, { recursive: true });
+  return join(logDir, 'h2load.log');
+}
+
+/** One h2load run against `url`, with the CPU the process `pid` used over it (the proxies: bare and gateways). */
 export async function measure(
   settings: RunSettings,
   url: string,
@@ -39,10 +52,36 @@ export async function measure(
     connections,
     durationS: settings.durationS,
     warmupS: settings.warmupS,
-    logFile: join(settings.dir, 'h2load.log'),
+    logFile: h2loadLogFile(settings.dir),
   });
   const elapsedS = (performance.now() - started) / 1000;
   return pid === undefined ? { result } : { result, cpuPct: ((cpuSeconds(pid) - before) / elapsedS) * 100 };
+}
+
+/** How long each side runs each warm-up scenario before the first load row. */
+export const WARM_UP_S = 4;
+
+/**
+ * Runs each scenario once on every side at its lowest connection count before the rows, so that the first row
+ * (one connection) measures calls, not the start-up's JIT compilation: on a fresh gateway the first 1-connection row
+ * cost 1.7–3.4× the CPU per call of the same row run again (ADR 0081). h2load's own warm-up (1 s on the row's
+ * connections) is ~2,000 calls at one connection, too few for V8 to finish optimising the call's path. The lowest
+ * count, not the highest: compilation needs calls, not concurrency, and a warm-up at 200 connections would leave
+ * the grown heap behind it in the peak RSS that the rows report.
+ */
+export async function warmUp(
+  settings: RunSettings,
+  scenarios: readonly Scenario[],
+  sides: LoadSides,
+  run: typeof measure = measure,
+): Promise<void> {
+  const warm = { ...settings, durationS: Math.min(settings.durationS, WARM_UP_S), warmupS: 0 };
+  for (const scenario of scenarios) {
+    const connections = Math.min(...scenario.levels);
+    for (const side of [sides.direct, sides.bare, sides.gateway, sides.baseline]) {
+      if (side !== undefined) await run(warm, side.url, scenario, connections);
+    }
+  }
 }
 
 /**
@@ -53,6 +92,7 @@ export async function loadRows(
   settings: RunSettings,
   scenarios: readonly Scenario[],
   sides: LoadSides,
+  run: typeof measure = measure,
 ): Promise<LoadRow[]> {
   const forward: SideName[] = ['direct', 'bare', 'gateway', ...(sides.baseline ? (['baseline'] as const) : [])];
   const rows: LoadRow[] = [];
@@ -61,8 +101,9 @@ export async function loadRows(
       const measured: Partial<Record<SideName, Side>> = {};
       for (const name of i % 2 === 0 ? forward : [...forward].reverse()) {
         const side = sides[name] as BenchProcess;
-        const pid = name === 'gateway' || name === 'baseline' ? side.pid : undefined;
-        measured[name] = await measure(settings, side.url, scenario, connections, pid);
+        // The bare proxy's CPU per call is the floor a Node proxy pays on this machine at this row (ADR 0081).
+        const pid = name === 'direct' ? undefined : side.pid;
+        measured[name] = await run(settings, side.url, scenario, connections, pid);
       }
       const row = {
         scenario: scenario.name,

@@ -7,7 +7,7 @@ import { benchOptions, type BenchOptions } from './bench-options.js';
 import { loadPeaks, resetPeaks, slowStreamMemory, startSides, type BenchSides } from './bench-sides.js';
 import { comparisonLines, type Comparison } from './compare-report.js';
 import { stopH2load } from './h2load.js';
-import { featureRows, loadRows, type RunSettings } from './load-runs.js';
+import { featureRows, loadRows, warmUp, type RunSettings } from './load-runs.js';
 import { BenchProcesses } from './processes.js';
 import { failureNotes, loadTable, memoryLines, meteringLine, schedulerTable, ttfbLine } from './report.js';
 import type { LoadRow, MeteringRow } from './report.js';
@@ -64,9 +64,14 @@ async function fullRun(sides: BenchSides, scenarios: Scenarios): Promise<string[
   // before the load runs and read right after them, so the peak reported is the load runs' own (ADR 0063).
   const memory = await slowStreamMemory(processes, dir, sides, options.openStreams);
   process.stderr.write(`  ${memory.opened} of ${options.openStreams} slow streams open at once\n`);
-  const peakReset = resetPeaks(sides);
   const loadSides = { direct: sides.sim, bare: sides.bare, gateway: sides.gateway, baseline: sides.baseline?.process };
-  const rows = await loadRows(settings, [scenarios.chat, scenarios.stream, scenarios.longStream], loadSides);
+  const loadScenarios = [scenarios.chat, scenarios.stream, scenarios.longStream];
+  process.stderr.write('  warm-up: chat and stream once on every side at the lowest connection count\n');
+  // The paced stream runs the stream path that the 16-token rows have warmed by the time it comes.
+  await warmUp(settings, [scenarios.chat, scenarios.stream], loadSides);
+  // Reset after the warm-up: the peak reported is the rows' own.
+  const peakReset = resetPeaks(sides);
+  const rows = await loadRows(settings, loadScenarios, loadSides);
   const peaks = loadPeaks(sides);
   const peakMb = peaks.gateway;
   const metering = await features(sides, scenarios);

@@ -4,7 +4,7 @@ import type { OpenStreamsMemory } from './open-streams-memory.js';
 import type { TtfbResult } from './stream-probes.js';
 import { LEVEL_SHARE } from './memory-trend.js';
 
-/** One measured side of a row, with the gateway process's CPU over the run. */
+/** One measured side of a row, with the proxy process's CPU over the run (the bare proxy and the gateways). */
 export interface Side {
   readonly result: LoadResult;
   /** Process CPU (user + system) over the run as % of one core; undefined for sides not measured. */
@@ -39,7 +39,7 @@ export const signed = (n: number, digits = 3): string => (Number.isFinite(n) && 
 export const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-/** Gateway CPU µs per answered call: CPU seconds per second over calls per second. */
+/** A proxy's CPU µs per answered call: CPU seconds per second over calls per second. */
 export const cpuUsPerCall = (side: Side): number =>
   side.cpuPct === undefined ? NaN : ((side.cpuPct / 100) * 1e6) / side.result.rps;
 
@@ -48,7 +48,7 @@ export function loadTable(rows: readonly LoadRow[]): string[] {
   const lines = [
     '| scenario | conns | direct rps | bare proxy rps (ratio) | gateway rps | ratio | gateway ÷ bare ratio ' +
       '| direct p50 ms | added p50 ms: bare / gateway | direct p99 ms | added p99 ms: bare / gateway ' +
-      '| gateway CPU µs per call | not 2xx: direct / bare / gateway |',
+      '| CPU µs per call: bare / gateway | not 2xx: direct / bare / gateway |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
@@ -65,7 +65,7 @@ export function loadTable(rows: readonly LoadRow[]): string[] {
       `${f(b.p50Ms - d.p50Ms, 3)} / ${f(g.p50Ms - d.p50Ms, 3)}`,
       f(d.p99Ms, 3),
       `${f(b.p99Ms - d.p99Ms, 3)} / ${f(g.p99Ms - d.p99Ms, 3)}`,
-      f(cpuUsPerCall(r.gateway), 0),
+      `${f(cpuUsPerCall(r.bare), 0)} / ${f(cpuUsPerCall(r.gateway), 0)}`,
       `${failures(d)} / ${failures(b)} / ${failures(g)}`,
     ];
     lines.push(`| ${cells.join(' | ')} |`);
