@@ -23,7 +23,7 @@ export class ByteNeedle {
     text: string,
     private readonly skip: number,
   ) {
-    this.bytes = Buffer.from(text, 'latin1');
+    this.bytes = Buffer.from(text, 'utf8'); // JSON's encoding: a key with a non-ASCII character is found too
     if (skip < 0 || skip >= this.bytes.length) throw new RangeError(`skip ${skip} outside the needle "${text}"`);
     this.anchor = this.bytes.subarray(skip);
   }
@@ -32,9 +32,13 @@ export class ByteNeedle {
     return this.bytes.length;
   }
 
-  /** The first index ≥ `from` where the whole needle starts in `view`, or -1. */
+  /**
+   * The first index ≥ `from` where the whole needle starts in `view`, or -1. A negative `from` counts from the end,
+   * as `Buffer#indexOf`'s does (left as it is, `from + skip` would cross zero and search from the front).
+   */
   indexIn(view: Buffer, from = 0): number {
     const { anchor, skip, bytes } = this;
+    if (from < 0) from = Math.max(0, view.length + from);
     for (let at = view.indexOf(anchor, from + skip); at >= 0; at = view.indexOf(anchor, at + 1)) {
       let k = 0;
       while (k < skip && view[at - skip + k] === bytes[k]) k++;
