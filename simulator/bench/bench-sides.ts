@@ -117,19 +117,30 @@ export async function slowStreamMemory(
 }
 
 /**
- * Resets the gateways' peak RSS right before the load runs, so that the peak read after them is theirs alone (the
- * start-up's transient excluded: zod's load in a validation worker before ADR 0087); false where not allowed.
+ * Resets the gateways' and the bare proxy's peak RSS right before the load runs, so that the peak read after them
+ * is theirs alone (the start-up's transient excluded: zod's load in a validation worker before ADR 0087); false where
+ * not allowed.
  */
 export function resetPeaks(sides: BenchSides): boolean {
   const reset = resetPeakRss(sides.gateway.pid);
+  resetPeakRss(sides.bare.pid);
   if (sides.baseline) resetPeakRss(sides.baseline.process.pid);
   return reset;
 }
 
-/** The gateways' peak RSS (MB), read right after the load runs, before the feature rows and the first-byte probe. */
-export function loadPeaks(sides: BenchSides): { readonly gateway: number; readonly baseline: number } {
+/** Peak RSS (MB) of each side the load rows measure memory on. */
+export interface LoadPeaks {
+  readonly gateway: number;
+  readonly baseline: number;
+  /** The bare proxy's (node:http + undici, none of the gateway's features): the floor the gateway's peak sits on. */
+  readonly bare: number;
+}
+
+/** The peaks read right after the load runs, before the feature rows and the first-byte probe. */
+export function loadPeaks(sides: BenchSides): LoadPeaks {
   return {
     gateway: rssMb(sides.gateway.pid).peakMb,
     baseline: sides.baseline === undefined ? NaN : rssMb(sides.baseline.process.pid).peakMb,
+    bare: rssMb(sides.bare.pid).peakMb,
   };
 }

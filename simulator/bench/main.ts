@@ -73,7 +73,7 @@ async function fullRun(sides: BenchSides, scenarios: Scenarios): Promise<string[
   const peakReset = resetPeaks(sides);
   const rows = await loadRows(settings, loadScenarios, loadSides);
   const peaks = loadPeaks(sides);
-  const peakMb = peaks.gateway;
+  const { gateway: peakMb, bare: barePeakMb } = peaks;
   const metering = await features(sides, scenarios);
   const [ttfbDirect, ttfbGateway, ttfbBaseline] = await ttfbRuns(sides);
   const comparison = comparisonOf(sides, rows, [ttfbDirect, ttfbGateway, ttfbBaseline], peaks);
@@ -84,7 +84,18 @@ async function fullRun(sides: BenchSides, scenarios: Scenarios): Promise<string[
   process.stderr.write('  stream rows (in process)\n');
   const streamCpu = await streamCpuRows();
   const { idleMb, afterFirstCallsMb } = sides;
-  const run = { rows, metering, ttfbDirect, ttfbGateway, idleMb, afterFirstCallsMb, memory, peakMb, scheduler };
+  const run = {
+    rows,
+    metering,
+    ttfbDirect,
+    ttfbGateway,
+    idleMb,
+    afterFirstCallsMb,
+    memory,
+    peakMb,
+    barePeakMb,
+    scheduler,
+  };
   return [...reportLines(run, streamCpu, peakReset), ...(comparison ? ['', ...comparisonLines(comparison)] : [])];
 }
 
@@ -133,7 +144,7 @@ function reportLines(run: RunFigures, streamCpu: readonly StreamCpuRow[], peakRe
     ...memoryLines(
       run,
       run.memory,
-      run.peakMb,
+      { gateway: run.peakMb, bare: run.barePeakMb },
       `up to ${top} connections, read right after them; ` +
         (peakReset ? 'start-up excluded; the slow streams ran on a gateway of their own' : 'over the whole life'),
     ),

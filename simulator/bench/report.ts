@@ -137,14 +137,16 @@ export function ttfbLine(direct: TtfbResult, gateway: TtfbResult): string {
 export function memoryLines(
   idle: { readonly idleMb: number; readonly afterFirstCallsMb: number },
   memory: OpenStreamsMemory,
-  peakMb: number,
+  peaks: { readonly gateway: number; readonly bare: number },
   peakNote: string,
 ): string[] {
   return [
     `- idle RSS of the gateway after start: ${f(idle.idleMb, 1)} MB; 1 s after its first calls (one chat call, ` +
       `one stream): ${f(idle.afterFirstCallsMb, 1)} MB`,
     openStreamsLine(memory),
-    `- peak RSS under the load runs (${peakNote}): ${f(peakMb, 1)} MB`,
+    `- peak RSS under the load runs (${peakNote}): ${f(peaks.gateway, 1)} MB; the bare proxy's in the same rows ` +
+      `(node:http + undici, none of the gateway's features; its peak reset and read at the same moments): ` +
+      `${f(peaks.bare, 1)} MB`,
   ];
 }
 
