@@ -33,8 +33,8 @@ export async function warmUp(): Promise<void> {
   warming ??= (async () => {
     const h = await startFaultHarness({ simulators: { a: {}, b: {}, c: {} }, config: (urls) => faultConfig(urls) });
     try {
-      // A cut stream's usage is estimated: the first estimate loads the tokenizer (about 150 MB, seconds on
-      // a loaded machine) — here, not in a scenario's timed call.
+      // A cut stream's usage is estimated: the first estimate loads the tokenizer (~20 MB, ~0.1 s; up to a
+      // few tenths of a second on a loaded machine, ADR 0085) — here, not in a scenario's timed call.
       await readSse(await postJson(`${h.url}/v1/chat/completions`, chat({ stream: true }), { 'x-sim-fault': 'cut' }));
       for (let i = 0; i < 10; i++) {
         await (await postJson(`${h.url}/v1/chat/completions`, chat())).text();

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createTiktokenTokenEstimator, encodingForModel } from './tiktoken-token-estimator.js';
 
@@ -25,4 +27,28 @@ describe('TiktokenTokenEstimator', () => {
   it('counts special-token markers as plain text instead of throwing', () => {
     expect(estimator.countText('before <|endoftext|> after', 'gpt-4o')).toBeGreaterThan(3);
   });
+
+  it("holds o200k_base's table in a fraction of js-tiktoken's 65 MB", () => {
+    const gc = exposedGc();
+    const fresh = createTiktokenTokenEstimator();
+    const held = (): number => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    gc();
+    const before = held();
+    expect(fresh.countText('Hello, world!', 'gpt-4o')).toBe(4);
+    gc();
+    // Measured (heap + array buffers): ~5 MB with the rank table, 65 MB with js-tiktoken's Tiktoken (ADR 0085);
+    // the bound leaves room for V8's versions, not for a second table or the ranks text kept.
+    expect(held() - before).toBeLessThan(12 * 2 ** 20);
+    expect(fresh.countText('Hello, world!', 'gpt-4o')).toBe(4);
+  });
 });
+
+/** A full collection, from a context made while `--expose-gc` was on (the flag is restored after). */
+function exposedGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  try {
+    return runInNewContext('gc') as () => void;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+}

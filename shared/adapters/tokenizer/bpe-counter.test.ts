@@ -1,0 +1,45 @@
+import { createRequire } from 'node:module';
+import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
+import { describe, expect, it } from 'vitest';
+import { BpeCounter } from './bpe-counter.js';
+
+const require = createRequire(import.meta.url);
+
+/** Fixed texts that exercise the split pattern's branches, then seeded random mixes of scripts and marks. */
+function texts(): string[] {
+  const fixed = [
+    '',
+    'Hello, world!',
+    'before <|endoftext|> after <|endofprompt|>',
+    '   leading  and trailing   \n\n\r\n x',
+    'Numbers 1234567890 3.14159 1e10',
+    'Ünïcödé ß ﬁ 日本語のテキスト 한국어 текст',
+    '😀👍🏽 emoji 🇫🇷',
+    'lone \ud800 surrogate',
+    "it's don't I'LL we'Re",
+    'a'.repeat(1_000),
+    '\t\tcode(){ return x => x*2; }\n',
+    'https://example.com/a?b=c&d=e#f',
+  ];
+  const alphabet = [...'abcdefghij KLMNOP 0123 .,;:!?\'"\n\t-_()[]{}éüß日本😀\u0301'];
+  let seed = 7;
+  const next = (n: number): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return Math.floor((seed / 2_147_483_648) * n);
+  };
+  const random = Array.from({ length: 200 }, () =>
+    Array.from({ length: next(200) }, () => alphabet[next(alphabet.length)]).join(''),
+  );
+  return [...fixed, ...random];
+}
+
+describe('BpeCounter', () => {
+  for (const name of ['o200k_base', 'cl100k_base']) {
+    it(`counts what js-tiktoken's encoder counts (${name}, special-token markers as text)`, () => {
+      const ranks = require(`js-tiktoken/ranks/${name}`) as TiktokenBPE;
+      const reference = new Tiktoken(ranks);
+      const counter = new BpeCounter(ranks);
+      for (const text of texts()) expect(counter.count(text), text).toBe(reference.encode(text, [], []).length);
+    });
+  }
+});
