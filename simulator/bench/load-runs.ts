@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runH2load } from './h2load.js';
+import { describeFailures, failures, runH2load } from './h2load.js';
 import type { BenchProcess } from './processes.js';
 import { cpuSeconds } from './process-stats.js';
 import type { LoadRow, MeteringRow, Side } from './report.js';
@@ -62,24 +62,26 @@ export async function measure(
 export const WARM_UP_S = 4;
 
 /**
- * Runs each scenario once on every side at its lowest connection count before the rows, so that the first row
- * (one connection) measures calls, not the start-up's JIT compilation: on a fresh gateway the first 1-connection row
- * cost 1.7–3.4× the CPU per call of the same row run again (ADR 0081). h2load's own warm-up (1 s on the row's
- * connections) is ~2,000 calls at one connection, too few for V8 to finish optimising the call's path. The lowest
- * count, not the highest: compilation needs calls, not concurrency, and a warm-up at 200 connections would leave
- * the grown heap behind it in the peak RSS that the rows report.
+ * Runs each scenario once on every process given, at one connection, before the rows that measure them, so that a
+ * first row measures calls, not the start-up's JIT compilation: on a fresh gateway the first 1-connection row cost
+ * 1.7–3.4× the CPU per call of the same row run again (ADR 0081). h2load's own warm-up (1 s on the row's
+ * connections) is ~2,000 calls at one connection, too few for V8 to finish optimising the call's path. One
+ * connection whatever the rows' counts: compilation needs calls, not concurrency, and a warm-up at 200 connections
+ * would leave the grown heap behind it in the peak RSS that the rows report. A call the warm-up saw fail is
+ * reported (a side broken from its start would otherwise show it nowhere: the rows start warm).
  */
 export async function warmUp(
   settings: RunSettings,
   scenarios: readonly Scenario[],
-  sides: LoadSides,
+  sides: readonly BenchProcess[],
   run: typeof measure = measure,
 ): Promise<void> {
   const warm = { ...settings, durationS: Math.min(settings.durationS, WARM_UP_S), warmupS: 0 };
   for (const scenario of scenarios) {
-    const connections = Math.min(...scenario.levels);
-    for (const side of [sides.direct, sides.bare, sides.gateway, sides.baseline]) {
-      if (side !== undefined) await run(warm, side.url, scenario, connections);
+    for (const side of sides) {
+      const { result } = await run(warm, side.url, scenario, 1);
+      if (failures(result) > 0)
+        process.stderr.write(`  warm-up ${scenario.name} on ${side.name}: ${describeFailures(result)}\n`);
     }
   }
 }

@@ -65,8 +65,9 @@ export const DEFAULT_MAX_ESTIMATE_RETAIN_BYTES = 128 * 1024;
 
 /**
  * Meters usage from SSE lines of one response. The hot path per line is a prefix check and one native
- * byte search for `usage` with its leading quote checked after (ADR 0083); only lines whose `usage`/`usageMetadata` value is an object are decoded and
- * parsed (`"usage": null` chunks are not), plus the first few data lines until the served model is known.
+ * byte search for `usage` with its leading quote checked after (ADR 0083); only lines whose
+ * `usage`/`usageMetadata` value is an object are decoded and parsed (`"usage": null` chunks are not), plus the
+ * first few data lines until the served model is known.
  * The last usage seen wins, field by field (Anthropic's `message_start` input + `message_delta` output).
  */
 export class SseUsageMeter {
