@@ -1,6 +1,7 @@
 import { gatewayMain, type BaselineBuild } from './baseline-build.js';
 import { resetPeakRss, rssMb } from './process-stats.js';
-import { writeGatewayConfig, type BenchProcess, type BenchProcesses } from './processes.js';
+import { freePort, writeGatewayConfig, type BenchProcess, type BenchProcesses } from './processes.js';
+import { connectLiveHeap } from './live-heap.js';
 import { memoryWithOpenStreams, type OpenStreamsMemory } from './open-streams-memory.js';
 import { rssAfterFirstCalls } from './first-calls.js';
 
@@ -74,12 +75,13 @@ export async function startSides(
   };
 }
 
-/** A gateway process on the bench's simulator, with the bench's configuration. */
+/** A gateway process on the bench's simulator, with the bench's configuration (and extra `node` flags). */
 function startGatewayOn(
   processes: BenchProcesses,
   dir: string,
   sim: BenchProcess,
   gateway: { name: string; main: string; metering: boolean; recovery: Recovery },
+  nodeFlags: readonly string[] = [],
 ): Promise<BenchProcess> {
   const { name, main, metering, recovery } = gateway;
   return processes.start(
@@ -87,6 +89,7 @@ function startGatewayOn(
     () => [main],
     (port) => ({ GATEWAY_CONFIG_FILE: writeGatewayConfig(dir, sim.url, port, metering, recovery) }),
     '/health/live',
+    nodeFlags,
   );
 }
 
@@ -101,17 +104,22 @@ export async function slowStreamMemory(
   sides: BenchSides,
   count: number,
 ): Promise<OpenStreamsMemory> {
-  const gateway = await startGatewayOn(processes, dir, sides.sim, {
-    name: 'gateway (slow streams)',
-    main: THIS_GATEWAY,
-    metering: true,
-    recovery: 'auto',
-  });
+  // Its inspector, on loopback, is how the bench reads live memory after a full collection (ADR 0071, session 8).
+  const inspectPort = await freePort();
+  const gateway = await startGatewayOn(
+    processes,
+    dir,
+    sides.sim,
+    { name: 'gateway (slow streams)', main: THIS_GATEWAY, metering: true, recovery: 'auto' },
+    [`--inspect=127.0.0.1:${inspectPort}`],
+  );
+  const heap = await connectLiveHeap(inspectPort);
   try {
     // The same settling time as the load gateway's idle reading, so the per-stream figure starts from idle.
     await new Promise((r) => setTimeout(r, 1_000));
-    return await memoryWithOpenStreams(`${gateway.url}/v1/chat/completions`, gateway.pid, count);
+    return await memoryWithOpenStreams(`${gateway.url}/v1/chat/completions`, gateway.pid, count, heap);
   } finally {
+    heap?.close();
     await processes.stopOne(gateway);
   }
 }

@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
+import type { LiveHeapReader } from './live-heap.js';
 import { perStreamTrend, type MemorySample, type PerStreamTrend } from './memory-trend.js';
 import { rssMb } from './process-stats.js';
 import { isOpenStream } from './stream-probes.js';
@@ -22,6 +23,16 @@ export interface OpenStreamsMemory {
   readonly samples: readonly MemorySample[];
   /** Memory per open stream over the readings, and whether it is level. */
   readonly trend: PerStreamTrend;
+  /**
+   * Live memory (V8 heap in use + external, after a full collection; ADR 0071, session 8), read once a second after
+   * the RSS readings, while the same streams stay open — `undefined` where the gateway's inspector could not be read.
+   * `rssMb` of these samples is the live figure; `atS` the seconds since the streams opened.
+   */
+  readonly live?: {
+    readonly idleMb: number;
+    readonly samples: readonly MemorySample[];
+    readonly trend: PerStreamTrend;
+  };
 }
 
 /** Readings, one a second from 1 s after the streams opened. */
@@ -41,15 +52,27 @@ const SECONDS_PER_100_TOKENS = 10;
 /**
  * Opens `count` slow streams through the gateway and reads its RSS once a second while they are open. Memory per
  * stream is (RSS − idle) ÷ the streams open at that reading; a line fitted through the readings judges whether it
- * stays level while the streams relay their tokens ({@link perStreamTrend}).
+ * stays level while the streams relay their tokens ({@link perStreamTrend}). With a `heap` reader, the same again
+ * for live memory, once a second after the RSS readings (each reading forces a full collection in the gateway).
  */
-export async function memoryWithOpenStreams(url: string, pid: number, count: number): Promise<OpenStreamsMemory> {
+export async function memoryWithOpenStreams(
+  url: string,
+  pid: number,
+  count: number,
+  heap?: LiveHeapReader,
+): Promise<OpenStreamsMemory> {
   const idleMb = rssMb(pid).rssMb;
+  // Before the streams: the collection it forces is over before the first RSS reading's second begins.
+  const idleLiveMb = await heap?.liveMb().catch((error: unknown) => {
+    process.stderr.write(`bench: live memory of the slow streams not read: ${String(error)}\n`);
+    return undefined;
+  });
   const agent = new Agent({ keepAlive: false, maxSockets: count });
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'long' }] });
   const tally = { opened: 0, ended: 0, failed: 0, changedAt: performance.now() };
   const streams = Array.from({ length: count }, () => openSlowStream(url, body, agent, tally));
   await untilOpened(tally, count);
+  const openedAt = performance.now();
   const samples: MemorySample[] = [];
   let waiting = 0;
   for (let i = 1; i <= READINGS; i++) {
@@ -57,6 +80,8 @@ export async function memoryWithOpenStreams(url: string, pid: number, count: num
     samples.push({ atS: i, rssMb: rssMb(pid).rssMb, open: tally.opened - tally.ended });
     if (i === 1) waiting = count - tally.opened - tally.failed;
   }
+  // After the RSS readings, so that none of them follows a collection forced here.
+  const liveSamples = heap === undefined ? [] : await liveReadings(heap, tally, openedAt);
   // Counted before the cut: streams cut while still waiting are not failures, streams ended before it are.
   const { failed, ended: endedEarly } = tally;
   for (const stream of streams) stream.cut();
@@ -71,7 +96,33 @@ export async function memoryWithOpenStreams(url: string, pid: number, count: num
     idleMb,
     samples,
     trend: perStreamTrend(idleMb, samples, SECONDS_PER_100_TOKENS),
+    ...(idleLiveMb === undefined || liveSamples.length < READINGS
+      ? {}
+      : {
+          live: {
+            idleMb: idleLiveMb,
+            samples: liveSamples,
+            trend: perStreamTrend(idleLiveMb, liveSamples, SECONDS_PER_100_TOKENS),
+          },
+        }),
   };
+}
+
+/** Live memory once a second, {@link READINGS} times; none if the inspector stops answering (said on stderr). */
+async function liveReadings(heap: LiveHeapReader, tally: Tally, openedAt: number): Promise<MemorySample[]> {
+  const samples: MemorySample[] = [];
+  try {
+    for (let i = 1; i <= READINGS; i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      const open = tally.opened - tally.ended;
+      const liveMb = await heap.liveMb();
+      samples.push({ atS: Math.round((performance.now() - openedAt) / 100) / 10, rssMb: liveMb, open });
+    }
+  } catch (error) {
+    process.stderr.write(`bench: live memory of the slow streams not read: ${String(error)}\n`);
+    return [];
+  }
+  return samples;
 }
 
 interface Tally {

@@ -169,7 +169,24 @@ function openStreamsLine(memory: OpenStreamsMemory): string {
     `stream ${f(trend.firstKb, 1)} KB at +${first?.atS ?? NaN} s, ${f(trend.lastKb, 1)} KB at +${last?.atS ?? NaN} s ` +
     `(a line fitted through the readings: ${f(perTokens, 1)} KB per stream per 100 tokens relayed, the farthest ` +
     `reading ${f(trend.largestStepKb, 1)} KB off the line; ${trend.verdict}: level is at most ` +
-    `${f(LEVEL_SHARE * 100, 0)} % of the first per 100 tokens, no reading off by more than half that)`
+    `${f(LEVEL_SHARE * 100, 0)} % of the first per 100 tokens, no reading off by more than half that)` +
+    liveLine(memory)
+  );
+}
+
+/** The live readings after the RSS ones: what the streams hold once the garbage is collected (ADR 0071). */
+function liveLine(memory: OpenStreamsMemory): string {
+  const { live } = memory;
+  if (live === undefined) {
+    return "; live memory not read (no WebSocket client in this Node, or the gateway's inspector did not answer)";
+  }
+  const readings = live.samples.map((s) => `${f(s.rssMb, 1)}/${s.open} at +${f(s.atS, 1)} s`).join(', ');
+  const { trend } = live;
+  return (
+    `; then live memory (V8 heap used + external after a full collection, read through the gateway's inspector) ` +
+    `MB / streams open ${readings} (from ${f(live.idleMb, 1)} MB idle) → per open stream ${f(trend.firstKb, 1)} KB ` +
+    `to ${f(trend.lastKb, 1)} KB, ${f(trend.kbPerSecond * trend.judgedOverS, 1)} KB per stream per 100 tokens, ` +
+    `farthest reading ${f(trend.largestStepKb, 1)} KB off the line; ${trend.verdict}`
   );
 }
 
