@@ -22,15 +22,33 @@ function texts(): string[] {
     'https://example.com/a?b=c&d=e#f',
   ];
   const alphabet = [...'abcdefghij KLMNOP 0123 .,;:!?\'"\n\t-_()[]{}éüß日本😀\u0301'];
-  let seed = 7;
-  const next = (n: number): number => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return Math.floor((seed / 2_147_483_648) * n);
-  };
+  const next = seeded(7);
   const random = Array.from({ length: 200 }, () =>
     Array.from({ length: next(200) }, () => alphabet[next(alphabet.length)]).join(''),
   );
-  return [...fixed, ...random];
+  // Long pieces of the split pattern (one word, one run of spaces or digits, one run of emoji): merged from a heap,
+  // not by scanning (byte-pair-merge.ts), and as many ties of equal rank as a piece can hold.
+  const letters = [...'abcdeéüßxyz'];
+  const long = [
+    'é'.repeat(3_000),
+    'ab'.repeat(1_500),
+    ' '.repeat(2_000) + 'x',
+    '😀'.repeat(700),
+    '7'.repeat(2_000),
+    ...Array.from({ length: 30 }, () => Array.from({ length: 50 + next(600) }, () => letters[next(11)]).join('')),
+  ];
+  return [...fixed, ...random, ...long];
+}
+
+/** mulberry32: a repeatable generator whose arithmetic stays exact (a product past 2^53 would cycle early). */
+function seeded(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4_294_967_296) * n);
+  };
 }
 
 describe('BpeCounter', () => {

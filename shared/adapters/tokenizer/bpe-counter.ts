@@ -1,4 +1,5 @@
 import type { TiktokenBPE } from 'js-tiktoken/lite';
+import { countMergedParts } from './byte-pair-merge.js';
 import { RankTable } from './rank-table.js';
 
 /**
@@ -25,7 +26,8 @@ export class BpeCounter {
     let tokens = 0;
     for (const match of text.matchAll(this.pattern)) {
       const length = this.encode(match[0]);
-      tokens += this.table.rank(this.piece, 0, length) >= 0 ? 1 : this.mergedParts(length);
+      const whole = this.table.rank(this.piece, 0, length) >= 0;
+      tokens += whole ? 1 : countMergedParts(this.table, this.piece, length);
     }
     return tokens;
   }
@@ -34,34 +36,5 @@ export class BpeCounter {
   private encode(piece: string): number {
     if (this.piece.length < piece.length * 3) this.piece = new Uint8Array(piece.length * 3);
     return this.encoder.encodeInto(piece, this.piece).written;
-  }
-
-  /**
-   * js-tiktoken's `bytePairMerge`, counted: start from single bytes; while some adjacent pair of parts forms a
-   * ranked token, merge the pair of lowest rank (the first such pair on a tie). Parts without a rank are not
-   * counted, as js-tiktoken drops them.
-   */
-  private mergedParts(length: number): number {
-    if (length === 1) return 1;
-    const { table, piece } = this;
-    const starts = Array.from({ length: length + 1 }, (_, i) => i);
-    while (starts.length > 2) {
-      let best = -1;
-      let bestRank = Infinity;
-      for (let i = 0; i < starts.length - 2; i++) {
-        const rank = table.rank(piece, starts[i] as number, starts[i + 2] as number);
-        if (rank >= 0 && rank < bestRank) {
-          bestRank = rank;
-          best = i;
-        }
-      }
-      if (best < 0) break;
-      starts.splice(best + 1, 1);
-    }
-    let counted = 0;
-    for (let i = 0; i < starts.length - 1; i++) {
-      if (table.rank(piece, starts[i] as number, starts[i + 1] as number) >= 0) counted++;
-    }
-    return counted;
   }
 }
