@@ -76,7 +76,7 @@ type MemoryFigures = Pick<RunFigures, 'idleMb' | 'afterFirstCallsMb' | 'memory' 
 /** Idle, peak and per-stream memory against issue 14's bars (exported for its tests). */
 export function memoryBars(run: MemoryFigures): Bar[] {
   const m = run.memory;
-  const { firstKb, kbPerSecond, judgedOverS, largestStepKb, verdict, level } = m.trend;
+  const { firstKb, kbPerSecond, judgedOverS, largestStepKb, verdict } = m.trend;
   const ended = m.endedEarly > 0 ? `, ${m.endedEarly} ended early` : '';
   return [
     {
@@ -92,21 +92,21 @@ export function memoryBars(run: MemoryFigures): Bar[] {
     {
       bar: `memory per open stream bounded (${m.requested} slow streams)`,
       measured:
-        `${m.opened} open at once${ended}; ${liveFigure(m)}RSS ${f(firstKb, 1)} KB per stream, ` +
+        `${m.opened} open at once${ended}; ${liveFigure(m)}RSS beside it ${f(firstKb, 1)} KB per stream, ` +
         `${signed(kbPerSecond * judgedOverS)} KB per 100 tokens relayed ` +
         `(a line through ${m.samples.length} readings, farthest ${f(largestStepKb, 1)} KB off it) (${verdict})`,
-      // Judged on live memory where it was read: RSS over seconds counts garbage not yet collected (ADR 0071).
-      met: m.opened === m.requested && m.endedEarly === 0 && (m.live === undefined ? level : m.live.trend.level),
+      // Judged on live memory: RSS over seconds counts garbage not yet collected (ADR 0071). Not read: missed.
+      met: m.opened === m.requested && m.endedEarly === 0 && m.live !== undefined && m.live.trend.level,
     },
   ];
 }
 
 /** The live figure of the open streams, first in the bar's row when the bench read it. */
 function liveFigure(m: OpenStreamsMemory): string {
-  if (m.live === undefined) return '';
+  if (m.live === undefined) return 'judged on live memory: not read (n/a); ';
   const { firstKb, kbPerSecond, judgedOverS, verdict } = m.live.trend;
   return (
-    `live (after a full collection) ${f(firstKb, 1)} KB per stream, ` +
+    `judged on live memory (after a full collection) ${f(firstKb, 1)} KB per stream, ` +
     `${signed(kbPerSecond * judgedOverS)} KB per 100 tokens (${verdict}); `
   );
 }

@@ -113,7 +113,7 @@ export async function slowStreamMemory(
     { name: 'gateway (slow streams)', main: THIS_GATEWAY, metering: true, recovery: 'auto' },
     [`--inspect=127.0.0.1:${inspectPort}`],
   );
-  const heap = await connectLiveHeap(inspectPort);
+  const heap = await connectLiveHeap(inspectPort, gateway.pid);
   try {
     // The same settling time as the load gateway's idle reading, so the per-stream figure starts from idle.
     await new Promise((r) => setTimeout(r, 1_000));

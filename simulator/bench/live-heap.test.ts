@@ -13,7 +13,7 @@ process.stdin.setEncoding('utf8').on('data', (line) => {
 });
 process.stdout.write('ready\\n');`;
 
-describe.runIf(typeof WebSocket === 'function')('connectLiveHeap (the bench reading live memory)', () => {
+describe('connectLiveHeap (the bench reading live memory)', () => {
   it('counts what a process keeps and not the garbage it leaves', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [`--inspect=127.0.0.1:${port}`, '-e', CHILD], {
@@ -24,7 +24,7 @@ describe.runIf(typeof WebSocket === 'function')('connectLiveHeap (the bench read
         child.stdout.once('data', () => resolve());
         child.once('exit', () => reject(new Error('the child ended')));
       });
-    const heap = await next().then(() => connectLiveHeap(port));
+    const heap = await next().then(() => connectLiveHeap(port, child.pid!));
     try {
       const base = await heap!.liveMb();
       const done = next();
@@ -39,6 +39,19 @@ describe.runIf(typeof WebSocket === 'function')('connectLiveHeap (the bench read
       expect(afterKeep - base).toBeGreaterThan(15); // the same kept
     } finally {
       heap?.close();
+      child.kill();
+    }
+  });
+
+  it("refuses an inspector that is not the named process's", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [`--inspect=127.0.0.1:${port}`, '-e', CHILD], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    try {
+      await new Promise((resolve) => child.stdout.once('data', resolve));
+      expect(await connectLiveHeap(port, child.pid! + 1)).toBeUndefined();
+    } finally {
       child.kill();
     }
   });

@@ -1,3 +1,5 @@
+import { WebSocket } from 'undici';
+
 /**
  * Reads a process's live memory through its inspector (the bench's slow-stream gateway, started with `--inspect`
  * on loopback): one full collection, then V8's heap in use plus the memory of `ArrayBuffer`s and other external
@@ -15,13 +17,13 @@ const CALL_TIMEOUT_MS = 30_000;
 const LIVE_BYTES = '(() => { const m = process.memoryUsage(); return m.heapUsed + m.external; })()';
 
 /**
- * Connects to the inspector listening on `127.0.0.1:port`. `undefined` where this Node has no `WebSocket` client
- * (Node 20 without `--experimental-websocket`): the bench then reports RSS only, and says so.
+ * Connects to the inspector listening on `127.0.0.1:port`, and checks that it is process `pid`'s (the port was
+ * free when chosen; another process's inspector could have taken it since). undici's `WebSocket`: Node 20 has no
+ * global one. `undefined` where it cannot connect: the bench then reports RSS only, says why, and misses the bar.
  */
-export async function connectLiveHeap(port: number): Promise<LiveHeapReader | undefined> {
-  if (typeof WebSocket !== 'function') return undefined;
+export async function connectLiveHeap(port: number, pid: number): Promise<LiveHeapReader | undefined> {
   try {
-    return await connect(port);
+    return await connect(port, pid);
   } catch (error) {
     // The bench's figures stand without this one: it reports RSS only and says why here.
     process.stderr.write(`bench: the slow-stream gateway's inspector could not be read: ${String(error)}\n`);
@@ -29,7 +31,7 @@ export async function connectLiveHeap(port: number): Promise<LiveHeapReader | un
   }
 }
 
-async function connect(port: number): Promise<LiveHeapReader> {
+async function connect(port: number, pid: number): Promise<LiveHeapReader> {
   const listed = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
   const targets = (await listed.json()) as { webSocketDebuggerUrl: string }[];
   const url = targets[0]?.webSocketDebuggerUrl;
@@ -56,6 +58,13 @@ async function connect(port: number): Promise<LiveHeapReader> {
     );
   });
   const call = inspectorCalls(socket);
+  const owner = (await call('Runtime.evaluate', { expression: 'process.pid', returnByValue: true })) as {
+    result: { value: number };
+  };
+  if (owner.result.value !== pid) {
+    socket.close();
+    throw new Error(`the inspector on port ${port} is process ${owner.result.value}'s, not ${pid}'s`);
+  }
   return {
     async liveMb() {
       await call('HeapProfiler.collectGarbage');
@@ -74,7 +83,7 @@ type InspectorCall = (method: string, params?: object) => Promise<unknown>;
 function inspectorCalls(socket: WebSocket): InspectorCall {
   let lastId = 0;
   const pending = new Map<number, (message: { result?: unknown; error?: { message: string } }) => void>();
-  socket.addEventListener('message', (event: MessageEvent) => {
+  socket.addEventListener('message', (event: { data: unknown }) => {
     const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } };
     if (message.id === undefined) return; // an event, not an answer
     pending.get(message.id)?.(message);

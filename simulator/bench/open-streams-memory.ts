@@ -61,12 +61,13 @@ export async function memoryWithOpenStreams(
   count: number,
   heap?: LiveHeapReader,
 ): Promise<OpenStreamsMemory> {
-  const idleMb = rssMb(pid).rssMb;
-  // Before the streams: the collection it forces is over before the first RSS reading's second begins.
+  // Before the streams: the collection it forces is over before the first RSS reading's second begins. Idle RSS is
+  // read after it, so that the RSS per stream is not lowered by pages that collection gave back (review of 3a297d2).
   const idleLiveMb = await heap?.liveMb().catch((error: unknown) => {
     process.stderr.write(`bench: live memory of the slow streams not read: ${String(error)}\n`);
     return undefined;
   });
+  const idleMb = rssMb(pid).rssMb;
   const agent = new Agent({ keepAlive: false, maxSockets: count });
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'long' }] });
   const tally = { opened: 0, ended: 0, failed: 0, changedAt: performance.now() };
