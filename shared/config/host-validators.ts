@@ -80,10 +80,12 @@ function validateInChild(raw: unknown, env: HostEnv, timeoutMs: number, execPath
     });
     let settled = false;
     const fail = (error: Error): void => {
-      child.kill('SIGKILL');
-      if (settled) return;
+      const first = !settled;
       settled = true;
-      reject(error);
+      // Only a child that started: before its pid is set (a spawn refused with EMFILE answers synchronously), the
+      // handle's pid is not one to signal.
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (first) reject(error);
     };
     const late = (): void => fail(new Error(`the validation process did not answer within ${timeoutMs} ms`));
     const timer = setTimeout(late, timeoutMs);

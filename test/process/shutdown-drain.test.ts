@@ -112,9 +112,10 @@ describe('standalone host on SIGTERM', () => {
 
     expect(await exit()).toBe(0);
     expect(output).toMatch(/drained 2 call\(s\) in flight; 1 still open after the grace period were ended/);
-    // The backend's stream was stopped too, not left running. The simulator (in this process) learns of the closed
-    // socket a few loop turns after the gateway's exit: a bounded wait for that, as the gateway no longer spends a
-    // second loading the tokenizer for the cut stream's estimate before it exits (ADR 0085).
+    // The backend's stream is not left running once the gateway is gone: the simulator (in this process) learns of
+    // the closed socket at its next paced write (up to 250 ms at tps=4), so a bounded wait for that. This cannot
+    // tell a stream the cut aborted from one the exit closed (before ADR 0085 the tokenizer's second between the two
+    // made a read at exit look as if it could); the gateway's own line above says it ended the call.
     for (let turn = 0; turn < 100 && sim.attempts().some((a) => a.outcome === 'pending'); turn++) {
       await new Promise((r) => setTimeout(r, 20));
     }
