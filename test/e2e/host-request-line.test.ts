@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeHost, type NodeHost } from '../../shared/standalone/node-host.js';
 import { defaultConfig, startHarness, type Harness } from '../support/gateway-harness.js';
 import { rawHttp, type RawAnswer } from '../support/raw-http.js';
+import { mulberry32 } from '../support/seeded-random.js';
 
 /**
  * The standalone host's request line and Host header, attacked over raw sockets: routing sees the request
@@ -145,18 +146,6 @@ describe('the standalone host reads the request line, not the Host header', () =
     expect(after.status).toBe(200);
   });
 });
-
-/** A small seeded PRNG, so a failing fuzz run can be replayed with FUZZ_SEED. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const METHODS = ['GET', 'POST', 'OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'CONNECT', 'TRACE', 'get', 'X-Y', ''];
 const TARGETS = [

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateHostConfig } from '../../shared/config/host-validation.js';
+import type { ConfigResult } from '../../shared/config/load-config.js';
 import { REPO_ROOT, ensureBuilt } from '../support/built-dist.js';
 
 const MAIN = join(REPO_ROOT, 'dist/shared/standalone/main.js');
@@ -75,41 +76,41 @@ describe('standalone host validating its configuration in a child process', () =
   }, 300_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('validates in this thread, with a warning, when the child does not answer in time', async () => {
+  /**
+   * Runs the built child-process validator as `validate` says and answers its result with the process warnings it
+   * emitted (on the next tick, after it settled).
+   */
+  async function withWarnings(
+    validate: (validators: typeof import('../../shared/config/host-validators.js')) => Promise<ConfigResult>,
+  ): Promise<{ result: ConfigResult; warnings: string }> {
     const built = pathToFileURL(join(REPO_ROOT, 'dist/shared/config/host-validators.js')).href;
-    type Validators = typeof import('../../shared/config/host-validators.js');
-    const { validateInChildProcessWithin } = (await import(built)) as Validators;
+    const validators = (await import(built)) as typeof import('../../shared/config/host-validators.js');
     const warnings: string[] = [];
     const onWarning = (warning: Error): number => warnings.push(warning.message);
     process.on('warning', onWarning);
     try {
-      // No process starts, loads zod and answers within 0 ms: the time limit kills it and the fallback answers.
-      const result = await validateInChildProcessWithin(0, BAD, {});
-      expect(result).toEqual(validateHostConfig(BAD, {}));
+      const result = await validate(validators);
       await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
-      expect(warnings.join('\n')).toContain('did not answer within 0 ms');
+      return { result, warnings: warnings.join('\n') };
     } finally {
       process.off('warning', onWarning);
     }
+  }
+
+  it('validates in this thread, with a warning, when the child does not answer in time', async () => {
+    // No process starts, loads zod and answers within 0 ms: the time limit kills it and the fallback answers.
+    const { result, warnings } = await withWarnings((v) => v.validateInChildProcessWithin(0, BAD, {}));
+    expect(result).toEqual(validateHostConfig(BAD, {}));
+    expect(warnings).toContain('did not answer within 0 ms');
   });
 
   it('validates in this thread, with a warning, when the child process cannot be started', async () => {
-    const built = pathToFileURL(join(REPO_ROOT, 'dist/shared/config/host-validators.js')).href;
-    type Validators = typeof import('../../shared/config/host-validators.js');
-    const { validateInChildProcessWithin } = (await import(built)) as Validators;
-    const warnings: string[] = [];
-    const onWarning = (warning: Error): number => warnings.push(warning.message);
-    process.on('warning', onWarning);
-    try {
-      // A `node` that is not there fails the spawn as a refused fork does (EACCES, EAGAIN): the spawn's error and
-      // the message written to the dead channel are both reported as 'error' events; neither may be thrown.
-      const result = await validateInChildProcessWithin(30_000, BAD, {}, join(dir, 'no-such-node'));
-      expect(result).toEqual(validateHostConfig(BAD, {}));
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(warnings.join('\n')).toContain('the child process failed (spawn');
-    } finally {
-      process.off('warning', onWarning);
-    }
+    // A `node` that is not there fails the spawn as a refused fork does (EACCES, EAGAIN): the spawn's error and the
+    // message written to the dead channel are both reported as 'error' events; neither may be thrown.
+    const noNode = join(dir, 'no-such-node');
+    const { result, warnings } = await withWarnings((v) => v.validateInChildProcessWithin(30_000, BAD, {}, noNode));
+    expect(result).toEqual(validateHostConfig(BAD, {}));
+    expect(warnings).toContain('the child process failed (spawn');
   });
 
   it('refuses a bad configuration at start with the problems the in-process validation names', async () => {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../test/support/seeded-random.js';
 import { BpeCounter } from './bpe-counter.js';
 
 const require = createRequire(import.meta.url);
@@ -22,7 +23,8 @@ function texts(): string[] {
     'https://example.com/a?b=c&d=e#f',
   ];
   const alphabet = [...'abcdefghij KLMNOP 0123 .,;:!?\'"\n\t-_()[]{}éüß日本😀\u0301'];
-  const next = seeded(7);
+  const draw = mulberry32(7);
+  const next = (n: number): number => Math.floor(draw() * n);
   const random = Array.from({ length: 200 }, () =>
     Array.from({ length: next(200) }, () => alphabet[next(alphabet.length)]).join(''),
   );
@@ -38,17 +40,6 @@ function texts(): string[] {
     ...Array.from({ length: 30 }, () => Array.from({ length: 50 + next(600) }, () => letters[next(11)]).join('')),
   ];
   return [...fixed, ...random, ...long];
-}
-
-/** mulberry32: a repeatable generator whose arithmetic stays exact (a product past 2^53 would cycle early). */
-function seeded(seed: number): (n: number) => number {
-  let state = seed;
-  return (n) => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4_294_967_296) * n);
-  };
 }
 
 describe('BpeCounter', () => {

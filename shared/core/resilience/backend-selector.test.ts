@@ -6,6 +6,7 @@ import {
   type LoadBalancingMode,
   type SelectableBackend,
 } from './backend-selector.js';
+import { mulberry32 } from '../../../test/support/seeded-random.js';
 
 const now = 1_000_000;
 
@@ -28,18 +29,6 @@ const halfOpen = (id: string) =>
   view(id, { state: 'half-open', usable: true, trialAvailable: true, consecutiveOpens: 1 });
 const trialOut = (id: string, untilMs: number) =>
   view(id, { state: 'half-open', usable: false, availableAtMs: untilMs, consecutiveOpens: 1 });
-
-/** A small deterministic PRNG (mulberry32) so that statistical tests are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const b = (id: string, group = 0, weight = 1): SelectableBackend => ({ id, group, weight });
 
@@ -157,7 +146,7 @@ describe('selectBackends', () => {
   });
 
   it('spreads first picks by weight (statistical, seeded)', () => {
-    const random = seeded(42);
+    const random = mulberry32(42);
     const backends = [b('a', 0, 1), b('b', 0, 3), b('c', 0, 6)];
     const firsts = new Map<string, number>();
     const n = 20_000;

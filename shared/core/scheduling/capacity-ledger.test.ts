@@ -11,6 +11,7 @@ import {
   type PoolLedger,
 } from './capacity-ledger.js';
 import { computeTargets, fillGroups, placeInTierOrder, splitByLevel } from './capacity-targets.js';
+import { mulberry32 } from '../../../test/support/seeded-random.js';
 
 const T0 = 1_700_000_000_000;
 const GROUPS = [
@@ -200,18 +201,6 @@ describe('grants', () => {
   });
 });
 
-/** A small deterministic generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 interface SimInstance {
   /** Capacity the instance enforces now, per group. */
   enforced: number[];
@@ -224,7 +213,7 @@ interface SimInstance {
 
 describe('grants under random traffic (safety)', () => {
   it.each([1, 2, 3, 4, 5])('never lets calls in flight exceed any group (seed %i)', (seed) => {
-    const rnd = random(seed);
+    const rnd = mulberry32(seed);
     const ids = ['a', 'b', 'c', 'd'];
     const sims = new Map<string, SimInstance>(
       ids.map((id) => [id, { enforced: [0, 0], inUse: [0, 0], pending: undefined, demand: [0, 0, 0] }]),

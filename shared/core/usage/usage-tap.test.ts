@@ -4,6 +4,7 @@ import { createHeuristicTokenEstimator } from './heuristic-token-estimator.js';
 import { createUsageTap, type UsageTapOptions } from './usage-tap.js';
 import type { UsageFormat } from './usage-format.js';
 import type { UsageReading } from './usage-reading.js';
+import { mulberry32 } from '../../../test/support/seeded-random.js';
 
 const fixture = (name: string): Uint8Array =>
   new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
@@ -30,17 +31,6 @@ function meter(format: UsageFormat, chunks: readonly Uint8Array[], options: Usag
   const tap = createUsageTap(format, options);
   for (const c of chunks) tap.observe(c);
   return tap.finish();
-}
-
-/** A deterministic PRNG (mulberry32) so random splits are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomSplits(bytes: Uint8Array, random: () => number, maxPieces: number): Uint8Array[] {
@@ -194,7 +184,7 @@ describe('createUsageTap — golden transcripts', () => {
       });
 
       it('reads the same usage under random multi-splits and one-byte chunks', () => {
-        const random = prng(g.file.length);
+        const random = mulberry32(g.file.length);
         for (let round = 0; round < 200; round++) {
           expect(meter(g.format, randomSplits(bytes, random, 40))).toEqual(g.expected);
         }
@@ -220,7 +210,7 @@ describe('createUsageTap — golden transcripts', () => {
           const noisy = `: connected\n\n${text.replace(/\n\n/g, '\n\n: keep-alive\n\n\n')}`.replace(/\n/g, '\r\n');
           const noisyBytes = encode(noisy);
           expect(meter(g.format, [noisyBytes])).toEqual(g.expected);
-          const random = prng(7);
+          const random = mulberry32(7);
           for (let round = 0; round < 50; round++)
             expect(meter(g.format, randomSplits(noisyBytes, random, 30))).toEqual(g.expected);
         });
